@@ -1,0 +1,1 @@
+"""chibo: the platform adapters, configuration and the operator CLI."""

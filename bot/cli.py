@@ -1,0 +1,360 @@
+"""The operator CLI: ``chibo …`` (Typer)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import time as dtime
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import SystemClock
+from bot.config import Settings
+from storage import invites as invite_codes
+from storage.db import SchemaNotReady, create_engine, ensure_ready, session_factory, upgrade
+from storage.member_import import ImportFileError, import_members
+from storage.models import AuditLog, Cell, ChatLink, Committee, CommitteeMember, InviteCode, InviteKind, Member
+
+app = typer.Typer(help="chibo – trợ lý sinh hoạt chi bộ (Telegram, Zalo). Lệnh dành cho người vận hành.",
+                  no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Cơ sở dữ liệu / database", no_args_is_help=True)
+committee_app = typer.Typer(help="Đảng ủy cấp trên / committees", no_args_is_help=True)
+cell_app = typer.Typer(help="Chi bộ / cells", no_args_is_help=True)
+members_app = typer.Typer(help="Đảng viên / members", no_args_is_help=True)
+member_app = typer.Typer(help="Một đảng viên / one member", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(committee_app, name="committee")
+app.add_typer(cell_app, name="cell")
+app.add_typer(members_app, name="members")
+app.add_typer(member_app, name="member")
+
+T = TypeVar("T")
+JsonOpt = Annotated[bool, typer.Option("--json", help="In JSON (chỉ JSON) ra stdout / print JSON only")]
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"CHIBO_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors())
+        fail(f"Cấu hình sai / bad configuration: {problems}", 2)
+        raise  # unreachable
+
+
+def with_db(work: Callable[[AsyncSession, Settings], Awaitable[T]], *, migrate_check: bool = True) -> T:
+    """Run ``work`` in one transaction on a migrated database."""
+    settings = load_settings()
+
+    async def _main() -> T:
+        engine = create_engine(settings.database_url)
+        try:
+            if migrate_check:
+                await ensure_ready(engine)
+            async with session_factory(engine)() as session, session.begin():
+                return await work(session, settings)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(_main())
+    except SchemaNotReady:
+        fail("Cơ sở dữ liệu chưa được tạo hoặc cần nâng cấp. Chạy: chibo db upgrade\n"
+             "The database is not created or is out of date. Run: chibo db upgrade", 2)
+    except OSError as exc:
+        fail(f"Không kết nối được cơ sở dữ liệu / cannot reach the database: {exc.strerror or exc}", 2)
+    raise AssertionError("unreachable")
+
+
+def emit(as_json: bool, data: Any, human: str) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False) if as_json else human)
+
+
+def now():
+    return SystemClock().now()
+
+
+# --- db ---
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Tạo hoặc nâng cấp cơ sở dữ liệu / create or migrate the database."""
+    settings = load_settings()
+
+    async def _main() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(_main())
+    typer.echo("Cơ sở dữ liệu đã sẵn sàng / database is up to date.")
+
+
+# --- committees and cells ---
+@committee_app.command("add")
+def committee_add(name: str, as_json: JsonOpt = False) -> None:
+    """Thêm đảng ủy / add a committee."""
+    name = " ".join(name.split())
+    if not name:
+        fail("Tên đảng ủy trống / the name is empty.")
+
+    async def work(session: AsyncSession, settings: Settings) -> Committee:
+        committee = Committee(name=name, created_at=now())
+        session.add(committee)
+        await session.flush()
+        session.add(AuditLog(actor="operator", action="add", entity="committee", entity_id=committee.id,
+                             before=None, after={"name": name}, at=now()))
+        return committee
+
+    c = with_db(work)
+    emit(as_json, {"id": c.id, "name": c.name}, f"Đã thêm đảng ủy #{c.id}: {c.name}")
+
+
+@cell_app.command("add")
+def cell_add(
+    name: str,
+    committee: Annotated[int, typer.Option(help="ID đảng ủy / committee id")],
+    day: Annotated[int | None, typer.Option(help="Ngày họp thường kỳ trong tháng (1-28) / standing day")] = None,
+    at: Annotated[str | None, typer.Option("--time", help="Giờ họp HH:MM / standing time")] = None,
+    place: Annotated[str | None, typer.Option(help="Địa điểm / standing place")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Thêm chi bộ / add a cell."""
+    name = " ".join(name.split())
+    if not name:
+        fail("Tên chi bộ trống / the name is empty.")
+    if day is not None and not 1 <= day <= 28:
+        fail("--day phải từ 1 đến 28 (có trong mọi tháng) / --day must be 1 to 28.")
+    standing_time = None
+    if at is not None:
+        from handlers.parsing import parse_time
+
+        standing_time = parse_time(at)
+        if standing_time is None:
+            fail(f"--time '{at}' không đúng dạng HH:MM, ví dụ 19:30 / not HH:MM.")
+
+    async def work(session: AsyncSession, settings: Settings) -> Cell:
+        if await session.get(Committee, committee) is None:
+            fail(f"Không có đảng ủy #{committee}. Xem: chibo committee add / no such committee.")
+        if await session.scalar(select(Cell).where(Cell.committee_id == committee, Cell.name == name)):
+            fail(f"Đảng ủy #{committee} đã có chi bộ '{name}' / that cell exists already.")
+        cell = Cell(committee_id=committee, name=name, standing_day=day, standing_time=standing_time,
+                    standing_place=place, created_at=now())
+        session.add(cell)
+        await session.flush()
+        return cell
+
+    c = with_db(work)
+    emit(as_json, {"id": c.id, "name": c.name}, f"Đã thêm chi bộ #{c.id}: {c.name}")
+
+
+async def find_cell(session: AsyncSession, ref: str) -> Cell:
+    cell = await session.get(Cell, int(ref)) if ref.isdigit() else None
+    if cell is None:
+        matches = list(await session.scalars(select(Cell).where(Cell.name == ref)))
+        if len(matches) > 1:
+            fail(f"Có {len(matches)} chi bộ tên '{ref}'; dùng ID / several cells have that name, use the id.")
+        cell = matches[0] if matches else None
+    if cell is None:
+        fail(f"Không có chi bộ '{ref}' (ID hoặc đúng tên) / no such cell.")
+    return cell
+
+
+# --- members ---
+@members_app.command("import")
+def members_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)]) -> None:
+    """Nhập danh sách đảng viên từ CSV/XLSX (tất cả hoặc không) / import members, all or nothing.
+
+    Cột / columns: cell,full_name,role,status,exempt,phone
+    (hoặc: Chi bộ, Họ và tên, Chức vụ, Tình trạng, Miễn sinh hoạt, Điện thoại).
+    """
+
+    async def work(session: AsyncSession, settings: Settings):
+        stamp = now()
+        return await import_members(session, file, stamp.astimezone(settings.tz).date(), stamp)
+
+    try:
+        count, errors = with_db(work)
+    except ImportFileError as exc:
+        fail(f"Không đọc được tệp / cannot read the file: {exc}")
+    if errors:
+        lines = [f"dòng {e.line} / line {e.line}: {e.reason}" for e in errors]
+        fail("Không nhập gì cả vì có dòng lỗi / nothing imported, bad rows:\n" + "\n".join(lines))
+    typer.echo(f"Đã nhập {count} đảng viên / imported {count} members.")
+
+
+@members_app.command("list")
+def members_list(cell: str, as_json: JsonOpt = False) -> None:
+    """Danh sách đảng viên của chi bộ / list a cell's members."""
+
+    async def work(session: AsyncSession, settings: Settings):
+        c = await find_cell(session, cell)
+        members = list(await session.scalars(select(Member).where(Member.cell_id == c.id).order_by(Member.id)))
+        linked = set(await session.scalars(select(ChatLink.member_id).where(ChatLink.member_id.is_not(None))))
+        return c, members, linked
+
+    c, members, linked = with_db(work)
+    data = [
+        {"id": m.id, "full_name": m.full_name, "role": m.role.value, "status": m.status.value, "exempt": m.exempt,
+         "active": m.active_to is None, "linked": m.id in linked}
+        for m in members
+    ]
+    human = [f"Chi bộ #{c.id} {c.name}: {len(members)} đảng viên"]
+    human += [f"  #{d['id']:<5} {d['full_name']:<30} {d['role']:<11} {d['status']:<11}"
+              f"{' miễn' if d['exempt'] else ''}{' đã liên kết' if d['linked'] else ''}" for d in data]
+    emit(as_json, data, "\n".join(human))
+
+
+@member_app.command("exempt")
+def member_exempt(
+    member_id: int,
+    reason: Annotated[str | None, typer.Option(help="Lý do miễn sinh hoạt / reason")] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Bỏ miễn / end the exemption")] = False,
+) -> None:
+    """Miễn (hoặc bỏ miễn) sinh hoạt cho đảng viên / exempt a member from activities."""
+    if clear == bool(reason):
+        fail("Dùng đúng một trong --reason '…' hoặc --clear / give either --reason or --clear.")
+
+    async def work(session: AsyncSession, settings: Settings) -> Member:
+        m = await session.get(Member, member_id)
+        if m is None:
+            fail(f"Không có đảng viên #{member_id} / no such member.")
+        before = {"exempt": m.exempt, "reason": m.exempt_reason}
+        stamp = now()
+        m.exempt = not clear
+        m.exempt_reason = None if clear else reason.strip()
+        m.exempt_since = None if clear else stamp.astimezone(settings.tz).date()
+        session.add(AuditLog(actor="operator", action="exempt", entity="member", entity_id=m.id, before=before,
+                             after={"exempt": m.exempt, "reason": m.exempt_reason}, at=stamp))
+        return m
+
+    m = with_db(work)
+    typer.echo(f"{m.full_name}: {'miễn sinh hoạt – ' + m.exempt_reason if m.exempt else 'không còn miễn sinh hoạt'}")
+
+
+# --- invites ---
+def deep_link(settings: Settings, code: str) -> str | None:
+    if settings.telegram_bot_username:
+        return f"https://t.me/{settings.telegram_bot_username.lstrip('@')}?start={code}"
+    return None
+
+
+@app.command("invites")
+def invites(cell: str, as_json: JsonOpt = False) -> None:
+    """Cấp mã mời cho đảng viên chưa liên kết / invite codes for members not yet linked."""
+
+    async def work(session: AsyncSession, settings: Settings):
+        c = await find_cell(session, cell)
+        stamp = now()
+        linked = set(await session.scalars(select(ChatLink.member_id).where(ChatLink.member_id.is_not(None))))
+        members = await session.scalars(
+            select(Member).where(Member.cell_id == c.id, Member.active_to.is_(None)).order_by(Member.id))
+        out = []
+        for m in members:
+            if m.id in linked:
+                continue
+            invite = await session.scalar(select(InviteCode).where(
+                InviteCode.member_id == m.id, InviteCode.used_at.is_(None), InviteCode.expires_at > stamp))
+            if invite is None:
+                invite = await invite_codes.issue(session, InviteKind.MEMBER, stamp, member_id=m.id)
+            out.append({"member_id": m.id, "full_name": m.full_name, "code": invite.code,
+                        "link": deep_link(settings, invite.code)})
+        return out
+
+    rows = with_db(work)
+    human = "\n".join(f"{r['full_name']}: {r['code']}" + (f"  {r['link']}" if r["link"] else "") for r in rows)
+    emit(as_json, rows, human or "Mọi đảng viên đã liên kết / everyone is linked.")
+
+
+@committee_app.command("invite")
+def committee_invite(
+    committee_id: int,
+    name: Annotated[str, typer.Option(help="Họ tên cấp ủy viên / the committee member's full name")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Cấp mã mời cho cấp ủy viên cấp trên / an invite code for a committee member."""
+    name = " ".join(name.split())
+    if not name:
+        fail("Họ tên trống / the name is empty.")
+
+    async def work(session: AsyncSession, settings: Settings):
+        if await session.get(Committee, committee_id) is None:
+            fail(f"Không có đảng ủy #{committee_id} / no such committee.")
+        stamp = now()
+        person = await session.scalar(select(CommitteeMember).where(
+            CommitteeMember.committee_id == committee_id, CommitteeMember.full_name == name))
+        if person is None:
+            person = CommitteeMember(committee_id=committee_id, full_name=name, created_at=stamp)
+            session.add(person)
+            await session.flush()
+        invite = await invite_codes.issue(session, InviteKind.COMMITTEE, stamp, committee_member_id=person.id)
+        return {"committee_member_id": person.id, "full_name": person.full_name, "code": invite.code,
+                "link": deep_link(settings, invite.code)}
+
+    r = with_db(work)
+    emit(as_json, r, f"{r['full_name']}: {r['code']}" + (f"  {r['link']}" if r["link"] else ""))
+
+
+# --- running ---
+@app.command("run")
+def run(
+    webhook: Annotated[str | None, typer.Option(help="URL công khai cho webhook / public webhook URL")] = None,
+    listen: Annotated[str, typer.Option(help="Địa chỉ lắng nghe / listen address")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Cổng / port")] = 8443,
+) -> None:
+    """Chạy bot (long polling, hoặc webhook với --webhook) / run the bot."""
+    from bot.runner import Runtime, WebhookOptions, run_forever
+
+    settings = load_settings()
+    if not settings.token_value():
+        fail("Chưa có token Telegram: tạo bot với @BotFather rồi đặt CHIBO_TELEGRAM_TOKEN=<token> trong môi trường "
+             "hoặc tệp .env / no Telegram token: create a bot with @BotFather and set CHIBO_TELEGRAM_TOKEN.", 2)
+    _setup_logging()
+    options = WebhookOptions(url=webhook, listen=listen, port=port) if webhook else None
+    try:
+        asyncio.run(run_forever(Runtime(settings=settings, webhook=options)))
+    except SchemaNotReady:
+        fail("Cơ sở dữ liệu chưa được tạo hoặc cần nâng cấp. Chạy: chibo db upgrade", 2)
+
+
+@app.command("worker")
+def worker() -> None:
+    """Chỉ chạy bộ lập lịch và gửi tin, không nhận tin / planner and dispatcher only."""
+    from bot.runner import Runtime, run_forever
+
+    settings = load_settings()
+    if not settings.token_value():
+        fail("Chưa có token Telegram: đặt CHIBO_TELEGRAM_TOKEN / no Telegram token: set CHIBO_TELEGRAM_TOKEN.", 2)
+    _setup_logging()
+    try:
+        asyncio.run(run_forever(Runtime(settings=settings, take_updates=False)))
+    except SchemaNotReady:
+        fail("Cơ sở dữ liệu chưa được tạo hoặc cần nâng cấp. Chạy: chibo db upgrade", 2)
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL, and a Bot API URL contains the token: keep it quiet.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""Configuration from the environment (prefix ``CHIBO_``) and an optional ``.env`` file.
+
+Secrets (the bot tokens) are ``SecretStr`` so that printing the settings never shows them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time, timedelta
+from functools import cached_property
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_OFFSET_RE = re.compile(r"^\s*(\d+)\s*([dhms])\s*$")
+_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def parse_offsets(text: str) -> tuple[timedelta, ...]:
+    """Parse ``"3d,1d,2h"`` into timedeltas, largest first. Raises ValueError with the bad part."""
+    offsets = set()
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        match = _OFFSET_RE.match(part)
+        if not match:
+            raise ValueError(f"'{part.strip()}' is not an offset like 3d, 2h, 30m or 45s")
+        offsets.add(timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)]))
+    return tuple(sorted(offsets, reverse=True))
+
+
+def parse_quiet_hours(text: str) -> tuple[time, time] | None:
+    """Parse ``"22:00-06:00"`` (or ``off``) into a (start, end) pair of local times."""
+    if text.strip().lower() in {"off", "none", ""}:
+        return None
+    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", text)
+    if not match:
+        raise ValueError(f"'{text}' is not a range like 22:00-06:00 (or 'off')")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    return time(h1, m1), time(h2, m2)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CHIBO_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = "sqlite+aiosqlite:///./chibo.db"
+    timezone: str = "Asia/Ho_Chi_Minh"
+    language: Literal["vi", "en"] = "vi"
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_bot_username: str | None = None
+    webhook_secret: SecretStr | None = None
+    reminder_offsets: str = "3d,1d,2h"
+    weekly_summary_cron: str = "0 8 * * mon"
+    quiet_hours: str = "22:00-06:00"
+    dispatch_interval_seconds: float = 2.0
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone '{value}' (try Asia/Ho_Chi_Minh)") from exc
+        return value
+
+    @field_validator("reminder_offsets")
+    @classmethod
+    def _check_offsets(cls, value: str) -> str:
+        parse_offsets(value)
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _check_quiet(cls, value: str) -> str:
+        parse_quiet_hours(value)
+        return value
+
+    @field_validator("weekly_summary_cron")
+    @classmethod
+    def _check_cron(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as exc:
+            raise ValueError(f"'{value}' is not a crontab line like '0 8 * * mon': {exc}") from exc
+        return value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @cached_property
+    def offsets(self) -> tuple[timedelta, ...]:
+        return parse_offsets(self.reminder_offsets)
+
+    @cached_property
+    def quiet(self) -> tuple[time, time] | None:
+        return parse_quiet_hours(self.quiet_hours)
+
+    def token_value(self) -> str | None:
+        return self.telegram_token.get_secret_value() if self.telegram_token else None

@@ -1,0 +1,74 @@
+"""Command names: Vietnamese first, English aliases, one canonical name each."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# canonical name -> names accepted (the first is the one shown in the menu)
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "start": ("start", "batdau_lienket"),
+    "help": ("huongdan", "help", "trogiup"),
+    "schedule": ("lichhop", "schedule"),
+    "cancel_meeting": ("huyhop", "cancel_meeting"),
+    "absent": ("vang", "absent", "xinvang"),
+    "start_meeting": ("batdau", "start_meeting"),
+    "checkin": ("diemdanh", "checkin"),
+    "checkin_for": ("diemdanh_ho", "checkin_for"),
+    "end_meeting": ("ketthuc", "end_meeting"),
+    "report": ("baocao", "report"),
+    "link_group": ("lienket", "link_group"),
+}
+
+ALIASES: dict[str, str] = {alias: name for name, aliases in COMMANDS.items() for alias in aliases}
+
+# What the command menu shows (setMyCommands), per language.
+MENU: dict[str, list[tuple[str, str]]] = {
+    "vi": [
+        ("diemdanh", "Điểm danh cuộc họp đang diễn ra"),
+        ("vang", "Xin vắng cuộc họp tới, kèm lý do"),
+        ("lichhop", "Xem hoặc đặt lịch họp"),
+        ("batdau", "Bắt đầu cuộc họp (bí thư)"),
+        ("ketthuc", "Kết thúc cuộc họp (bí thư)"),
+        ("diemdanh_ho", "Điểm danh hộ đảng viên (bí thư)"),
+        ("baocao", "Tóm tắt cuộc họp gần nhất"),
+        ("huyhop", "Hủy cuộc họp sắp tới (bí thư)"),
+        ("lienket", "Liên kết nhóm chat với chi bộ"),
+        ("huongdan", "Hướng dẫn sử dụng"),
+    ],
+    "en": [
+        ("checkin", "Check in to the meeting in progress"),
+        ("absent", "Excuse yourself from the next meeting"),
+        ("schedule", "See or schedule meetings"),
+        ("start_meeting", "Start the meeting (secretary)"),
+        ("end_meeting", "End the meeting (secretary)"),
+        ("checkin_for", "Check a member in (secretary)"),
+        ("report", "Latest meeting summary"),
+        ("cancel_meeting", "Cancel the next meeting (secretary)"),
+        ("link_group", "Link a group chat to the cell"),
+        ("help", "Help"),
+    ],
+}
+
+_COMMAND_RE = re.compile(r"^/([A-Za-z0-9_]+)(?:@([A-Za-z0-9_]+))?(?:\s+(.*))?$", re.DOTALL)
+
+
+def parse_command(text: str, bot_username: str | None = None) -> tuple[str | None, str, str | None] | None:
+    """Split ``/cmd@bot args`` into (canonical name or None if unknown, args, name as typed).
+
+    Returns None when ``text`` is not a command, or is addressed to another bot.
+    """
+    match = _COMMAND_RE.match(text.strip())
+    if not match:
+        return None
+    typed, target, args = match.group(1), match.group(2), match.group(3) or ""
+    if target and bot_username and target.lower() != bot_username.lower():
+        return None
+    return ALIASES.get(typed.lower()), args.strip(), typed
+
+
+def fold(text: str) -> str:
+    """Lower case without Vietnamese diacritics: 'Điểm danh' -> 'diem danh'."""
+    text = text.replace("đ", "d").replace("Đ", "D")
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn").lower()

@@ -1,0 +1,123 @@
+"""Linking a chat account (/start CODE), help, and linking a group chat to a cell."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.texts import fmt_date, fmt_datetime
+from handlers.context import Ctx
+from handlers.types import Request, Response
+from storage import invites
+from storage.models import Cell, ChatLink, Committee, CommitteeMember, GroupLink, InviteCode, InviteKind, Member
+
+
+def _check_code(ctx: Ctx, invite: InviteCode | None, code: str, kinds: set[InviteKind]) -> str | None:
+    """The error text for an unusable code, or None."""
+    if invite is None or invite.kind not in kinds:
+        return ctx.t("code.unknown", code=code)
+    if invite.used_at is not None:
+        return ctx.t("code.used", code=code)
+    if invite.expires_at <= ctx.now:
+        return ctx.t("code.expired", code=code, date=fmt_date(invite.expires_at, ctx.tz))
+    return None
+
+
+async def start(ctx: Ctx, req: Request) -> Response:
+    code = req.args.split()[0] if req.args.split() else ""
+    if ctx.actor.link is not None and not code:
+        return Response.say(ctx.t("start.already", name=_actor_name(ctx)))
+    if not code:
+        return Response.say(ctx.t("start.no_code"))
+    invite = await invites.find(ctx.session, code)
+    error = _check_code(ctx, invite, code, {InviteKind.MEMBER, InviteKind.COMMITTEE})
+    if error:
+        return Response.say(error)
+    if ctx.actor.link is not None:
+        return Response.say(ctx.t("start.already", name=_actor_name(ctx)))
+
+    invite.used_at = ctx.now
+    link = ChatLink(
+        platform=req.platform,
+        platform_user_id=req.user_id,
+        chat_id=req.chat_id,
+        member_id=invite.member_id,
+        committee_member_id=invite.committee_member_id,
+        display_name=req.display_name[:200] or None,
+        linked_at=ctx.now,
+        last_seen_at=ctx.now,
+    )
+    # A new link to the same person on the same platform replaces the old one (new phone).
+    owner_filter = (
+        ChatLink.member_id == invite.member_id
+        if invite.member_id is not None
+        else ChatLink.committee_member_id == invite.committee_member_id
+    )
+    for old in await ctx.session.scalars(select(ChatLink).where(ChatLink.platform == req.platform, owner_filter)):
+        await ctx.session.delete(old)
+    await ctx.session.flush()
+    ctx.session.add(link)
+    await ctx.session.flush()
+    ctx.actor.link = link
+    if invite.member_id is not None:
+        member = await ctx.session.get(Member, invite.member_id)
+        cell = await ctx.session.get(Cell, member.cell_id)
+        ctx.actor.member, ctx.actor.cell = member, cell
+        ctx.audit("link_account", "member", member.id, None, {"platform": req.platform.value})
+        return Response.say(ctx.t("start.linked_member", name=member.full_name, cell=cell.name))
+    person = await ctx.session.get(CommitteeMember, invite.committee_member_id)
+    committee = await ctx.session.get(Committee, person.committee_id)
+    ctx.actor.committee_member = person
+    ctx.audit("link_account", "committee_member", person.id, None, {"platform": req.platform.value})
+    return Response.say(ctx.t("start.linked_committee", name=person.full_name, committee=committee.name))
+
+
+def _actor_name(ctx: Ctx) -> str:
+    if ctx.actor.member:
+        return ctx.actor.member.full_name
+    if ctx.actor.committee_member:
+        return ctx.actor.committee_member.full_name
+    return ""
+
+
+async def help_(ctx: Ctx, req: Request) -> Response:
+    actor = ctx.actor
+    if actor.member:
+        text = ctx.t("help.member", name=actor.member.full_name, cell=actor.cell.name)
+        if actor.is_leader:
+            text += ctx.t("help.leader")
+        return Response.say(text)
+    if actor.committee_member:
+        return Response.say(ctx.t("help.committee", name=actor.committee_member.full_name, committee=actor.committee.name))
+    return Response.say(ctx.t("help.anyone"))
+
+
+async def link_group(ctx: Ctx, req: Request) -> Response:
+    """In private, a leader gets a group code; in a group, ``/lienket CODE`` links the group."""
+    actor = ctx.actor
+    if not req.is_group:
+        if not actor.is_leader:
+            return Response.say(ctx.t("not_leader"))
+        invite = await invites.issue(
+            ctx.session, InviteKind.GROUP, ctx.now, cell_id=actor.cell.id, validity=invites.GROUP_CODE_VALIDITY
+        )
+        return Response.say(ctx.t("group.code", code=invite.code, expires=fmt_datetime(invite.expires_at, ctx.tz)))
+    code = req.args.split()[0] if req.args.split() else ""
+    if not code:
+        return Response.say(ctx.t("group.usage"))
+    invite = await invites.find(ctx.session, code)
+    error = _check_code(ctx, invite, code, {InviteKind.GROUP})
+    if error:
+        return Response.say(error)
+    if not actor.is_leader or actor.cell.id != invite.cell_id:
+        return Response.say(ctx.t("group.wrong_cell"))
+    invite.used_at = ctx.now
+    existing = await ctx.session.scalar(
+        select(GroupLink).where(GroupLink.platform == req.platform, GroupLink.chat_id == req.chat_id)
+    )
+    if existing is not None:
+        existing.cell_id = invite.cell_id
+        existing.linked_at = ctx.now
+    else:
+        ctx.session.add(GroupLink(platform=req.platform, chat_id=req.chat_id, cell_id=invite.cell_id, linked_at=ctx.now))
+    ctx.audit("link_group", "cell", invite.cell_id, None, {"platform": req.platform.value})
+    return Response.say(ctx.t("group.linked", cell=actor.cell.name))

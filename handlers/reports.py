@@ -1,0 +1,30 @@
+"""/baocao: the latest meeting summary of the cell, or of every cell of the committee."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from handlers.context import Ctx
+from handlers.types import Reply, Request, Response
+from reports import meeting_summary
+from storage.models import Cell
+from storage.queries import latest_ended_meeting
+
+
+async def report(ctx: Ctx, req: Request) -> Response:
+    actor = ctx.actor
+    if actor.committee_member is not None:
+        cells = list(await ctx.session.scalars(select(Cell).where(Cell.committee_id == actor.committee.id).order_by(Cell.name)))
+        if not cells:
+            return Response.say(ctx.t("report.no_cells", committee=actor.committee.name))
+        return Response(replies=[Reply(await _cell_text(ctx, cell)) for cell in cells])
+    if not actor.is_leader:
+        return Response.say(ctx.t("not_leader"))
+    return Response.say(await _cell_text(ctx, actor.cell))
+
+
+async def _cell_text(ctx: Ctx, cell: Cell) -> str:
+    meeting = await latest_ended_meeting(ctx.session, cell.id)
+    if meeting is None:
+        return ctx.t("report.cell_none", cell=cell.name)
+    return meeting_summary.render(await meeting_summary.compute(ctx.session, meeting, ctx.tz), ctx.lang, ctx.tz)

@@ -1,0 +1,116 @@
+"""One path for every request: de-duplicate, resolve the actor, check what they may do, run the
+flow in one transaction, and wake the dispatcher for what it queued."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from handlers import absence, checkin, meeting, onboarding, reports, scheduling
+from handlers.context import Ctx, Services, resolve_actor
+from handlers.types import Request, Response
+from storage.models import Meeting, ProcessedUpdate
+
+log = logging.getLogger(__name__)
+
+Flow = Callable[[Ctx, Request], Awaitable[Response]]
+
+FLOWS: dict[str, Flow] = {
+    "start": onboarding.start,
+    "help": onboarding.help_,
+    "link_group": onboarding.link_group,
+    "schedule": scheduling.schedule,
+    "cancel_meeting": scheduling.cancel,
+    "absent": absence.absent,
+    "start_meeting": meeting.start_meeting,
+    "checkin": checkin.checkin,
+    "checkin_for": checkin.checkin_for,
+    "end_meeting": meeting.end_meeting,
+    "report": reports.report,
+}
+OPEN_TO_ANYONE = {"start", "help"}  # everything else needs a linked account
+IN_GROUPS = {"link_group", "checkin", "help"}  # commands that make sense in a group chat
+
+
+async def handle(services: Services, req: Request) -> Response:
+    """Handle one request. Never raises for bad input; a failure writes nothing."""
+    try:
+        async with services.sessions() as session, session.begin():
+            if await _seen_before(session, req, services):
+                return Response()
+            now = services.clock.now()
+            actor = await resolve_actor(session, req.platform, req.user_id)
+            if actor.link is not None and not req.is_group:
+                actor.link.last_seen_at = now
+                actor.link.chat_id = req.chat_id
+                actor.link.blocked_at = None  # they wrote to us, so they can be reached again
+            ctx = Ctx(services=services, session=session, now=now, actor=actor)
+            response = await _route(ctx, req)
+            response.queued = ctx.queued
+    except (IntegrityError, OperationalError):
+        log.exception("request %s failed in storage", req.update_key)
+        from bot.texts import t
+
+        return Response.say(t(services.settings.language, "busy_retry"))
+    if response.queued:
+        services.wake_dispatcher()
+    return response
+
+
+async def _seen_before(session, req: Request, services: Services) -> bool:
+    seen = await session.scalar(
+        select(ProcessedUpdate.id).where(ProcessedUpdate.platform == req.platform, ProcessedUpdate.update_key == req.update_key)
+    )
+    if seen is not None:
+        return True
+    session.add(ProcessedUpdate(platform=req.platform, update_key=req.update_key, processed_at=services.clock.now()))
+    await session.flush()
+    return False
+
+
+async def _route(ctx: Ctx, req: Request) -> Response:
+    actor = ctx.actor
+    if req.button is not None:
+        return await _button(ctx, req)
+    if req.command is None:
+        if req.raw_command is not None:
+            return Response.say(ctx.t("unknown_command"))
+        if req.is_group:
+            return Response()  # chatter in a group is not for us
+        pending = await absence.pending_reason(ctx, req) if actor.member else None
+        return pending or Response.say(ctx.t("plain_text") if actor.link else ctx.t("not_linked"))
+    if req.is_group and req.command not in IN_GROUPS:
+        return Response.say(ctx.t("private_only"))
+    if actor.link is None and req.command not in OPEN_TO_ANYONE:
+        return Response.say(ctx.t("not_linked"))
+    if actor.link is not None and actor.link.pending_action and req.command != "absent":
+        actor.link.pending_action = actor.link.pending_meeting_id = None  # a new command drops the question
+    return await FLOWS[req.command](ctx, req)
+
+
+async def _button(ctx: Ctx, req: Request) -> Response:
+    actor = ctx.actor
+    if actor.member is None:
+        return Response(toast=ctx.t("not_linked") if actor.link is None else ctx.t("not_member"))
+    parts = req.button.split(":")
+    try:
+        meeting_id = int(parts[-1])
+    except ValueError:
+        return Response(toast=ctx.t("stale_button"))
+    target = await ctx.session.get(Meeting, meeting_id)
+    if target is None or target.cancelled_at is not None or target.ended_at is not None:
+        return Response(toast=ctx.t("stale_button"))
+    if target.cell_id != actor.cell.id:
+        return Response(toast=ctx.t("foreign_meeting"))
+    if parts[0] == "checkin" and len(parts) == 2:
+        if target.started_at is None:
+            return Response(toast=ctx.t("stale_button"))
+        return await checkin.checkin_button(ctx, target)
+    if parts[0] == "rsvp" and len(parts) == 3 and parts[1] in ("yes", "no"):
+        if target.started_at is not None and parts[1] == "yes":
+            return await checkin.checkin_button(ctx, target)
+        return await absence.rsvp_button(ctx, target, parts[1])
+    return Response(toast=ctx.t("stale_button"))

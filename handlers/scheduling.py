@@ -1,0 +1,121 @@
+"""Scheduling, listing and cancelling a cell's meetings."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from bot.texts import fmt_datetime
+from handlers import notify
+from handlers.context import Ctx
+from handlers.describe import kind_label, place_suffix, topic_suffix, when
+from handlers.parsing import local_datetime, parse_date, parse_time
+from handlers.types import Reply, Request, Response
+from rules import month_key
+from scheduler import planner
+from storage.models import Meeting, MeetingKind
+from storage.queries import upcoming_meetings
+
+THEMATIC_WORDS = {"chuyende", "chuyên_đề", "chuyênđề", "thematic"}
+MAX_PLACE = 300
+
+
+async def schedule(ctx: Ctx, req: Request) -> Response:
+    actor = ctx.actor
+    if not req.args:
+        return await _list(ctx)
+    if not actor.is_leader:
+        return Response.say(ctx.t("not_leader"))
+    words = req.args.split()
+    if len(words) < 2:
+        return Response.say(ctx.t("schedule.bad_date", value=req.args) + "\n\n" + ctx.t("schedule.usage"))
+    day, at = parse_date(words[0]), parse_time(words[1])
+    if day is None or at is None:
+        return Response.say(ctx.t("schedule.bad_date", value=f"{words[0]} {words[1]}") + "\n\n" + ctx.t("schedule.usage"))
+    rest = words[2:]
+    kind = MeetingKind.THUONG_KY
+    if rest and rest[0].lower() in THEMATIC_WORDS:
+        kind, rest = MeetingKind.CHUYEN_DE, rest[1:]
+    place, _, topic = " ".join(rest).partition("|")
+    place, topic = place.strip()[:MAX_PLACE] or None, topic.strip()[:500] or None
+    if place is None and kind is MeetingKind.THUONG_KY:
+        place = actor.cell.standing_place
+    start = local_datetime(day, at, ctx.tz)
+    if start <= ctx.now:
+        return Response.say(ctx.t("schedule.past", when=fmt_datetime(start, ctx.tz), now=fmt_datetime(ctx.now, ctx.tz)))
+    period = month_key(day)
+    if kind is MeetingKind.THUONG_KY:
+        clash = await _regular_in_month(ctx, actor.cell.id, period)
+        if clash is not None:
+            return Response.say(ctx.t("schedule.duplicate_regular", month=f"{day.month:02d}/{day.year}", when=when(ctx, clash)))
+    meeting = Meeting(
+        cell_id=actor.cell.id, kind=kind, period=period, scheduled_at=start, place=place, topic=topic,
+        created_by_member_id=actor.member.id, created_at=ctx.now,
+    )
+    ctx.session.add(meeting)
+    try:
+        async with ctx.session.begin_nested():
+            await ctx.session.flush()
+    except IntegrityError:  # a concurrent /lichhop won the race for this month
+        clash = await _regular_in_month(ctx, actor.cell.id, period)
+        return Response.say(ctx.t("schedule.duplicate_regular", month=f"{day.month:02d}/{day.year}", when=when(ctx, clash)))
+    ctx.audit("schedule", "meeting", meeting.id, None, {"scheduled_at": start.isoformat(), "kind": kind.value})
+    count = await announce(ctx, meeting, exclude=actor.member.id)
+    await planner.plan_meeting(ctx.session, ctx.settings, meeting, ctx.now)
+    return Response.say(ctx.t(
+        "schedule.done", kind=kind_label(ctx, meeting), when=when(ctx, meeting), place=place_suffix(ctx, meeting),
+        count=count,
+    ))
+
+
+async def announce(ctx: Ctx, meeting: Meeting, exclude: int | None = None) -> int:
+    """Tell the cell's members about a (new) meeting, with the RSVP buttons."""
+    reply = Reply(
+        ctx.t("schedule.notice", cell=ctx.actor.cell.name if ctx.actor.cell else "", kind=kind_label(ctx, meeting),
+              when=when(ctx, meeting), place=place_suffix(ctx, meeting), topic=topic_suffix(ctx, meeting)),
+        notify.rsvp_buttons(ctx, meeting.id),
+    )
+    return await notify.to_cell(ctx, meeting, reply, kind="notice", key=f"notice:{meeting.id}:{{member_id}}",
+                                exclude=exclude, priority=3)
+
+
+async def _regular_in_month(ctx: Ctx, cell_id: int, period: str) -> Meeting | None:
+    return await ctx.session.scalar(
+        select(Meeting).where(
+            Meeting.cell_id == cell_id, Meeting.period == period, Meeting.kind == MeetingKind.THUONG_KY,
+            Meeting.cancelled_at.is_(None),
+        )
+    )
+
+
+async def _list(ctx: Ctx) -> Response:
+    cell = ctx.actor.cell
+    meetings = await upcoming_meetings(ctx.session, cell.id, ctx.now)
+    if not meetings:
+        text = ctx.t("schedule.list_empty", cell=cell.name)
+    else:
+        lines = [ctx.t("schedule.list_header", cell=cell.name)]
+        lines += [ctx.t("schedule.list_item", when=when(ctx, m), kind=kind_label(ctx, m), place=place_suffix(ctx, m))
+                  for m in meetings]
+        text = "\n".join(lines)
+    if ctx.actor.is_leader:
+        text += "\n\n" + ctx.t("schedule.usage")
+    return Response.say(text)
+
+
+async def cancel(ctx: Ctx, req: Request) -> Response:
+    if not ctx.actor.is_leader:
+        return Response.say(ctx.t("not_leader"))
+    meetings = await upcoming_meetings(ctx.session, ctx.actor.cell.id, ctx.now, limit=1)
+    if not meetings:
+        return Response.say(ctx.t("cancel.none"))
+    meeting = meetings[0]
+    meeting.cancelled_at = ctx.now
+    ctx.audit("cancel", "meeting", meeting.id, {"scheduled_at": meeting.scheduled_at.isoformat()}, {"cancelled": True})
+    await planner.unplan_meeting(ctx.session, meeting, ctx.now)
+    reply = Reply(ctx.t("cancel.notice", kind=kind_label(ctx, meeting), cell=ctx.actor.cell.name, when=when(ctx, meeting)))
+    await notify.to_cell(ctx, meeting, reply, kind="cancel_notice", key=f"cancel:{meeting.id}:{{member_id}}",
+                         exclude=ctx.actor.member.id, priority=2)
+    return Response.say(ctx.t("cancel.done", when=when(ctx, meeting)))
+
+

@@ -1,0 +1,58 @@
+"""The neutral request a platform adapter builds, and the reply it renders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from storage.models import Platform
+
+
+@dataclass(frozen=True)
+class Request:
+    platform: Platform
+    user_id: str
+    chat_id: str
+    update_key: str  # unique per update, for de-duplication
+    display_name: str = ""
+    is_group: bool = False
+    command: str | None = None  # canonical command name, see handlers.commands
+    args: str = ""  # what follows the command
+    button: str | None = None  # callback data of a pressed button
+    text: str | None = None  # a plain message (no command)
+    raw_command: str | None = None  # the command as typed, for "unknown command"
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str
+
+
+@dataclass
+class Reply:
+    text: str  # Telegram-style HTML, already escaped
+    buttons: list[list[Button]] = field(default_factory=list)
+
+    def to_payload(self) -> dict:
+        return {
+            "text": self.text,
+            "buttons": [[{"label": b.label, "data": b.data} for b in row] for row in self.buttons],
+        }
+
+    @classmethod
+    def from_payload(cls, payload: dict) -> Reply:
+        return cls(
+            text=payload["text"],
+            buttons=[[Button(b["label"], b["data"]) for b in row] for row in payload.get("buttons", [])],
+        )
+
+
+@dataclass
+class Response:
+    replies: list[Reply] = field(default_factory=list)
+    toast: str | None = None  # the short answer to a pressed button
+    queued: int = 0  # messages this request put in the outbox
+
+    @classmethod
+    def say(cls, text: str, buttons: list[list[Button]] | None = None) -> Response:
+        return cls(replies=[Reply(text, buttons or [])])

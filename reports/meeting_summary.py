@@ -1,0 +1,135 @@
+"""One meeting's summary: does it meet the rules, and who was where."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from zoneinfo import ZoneInfo
+
+from bot.texts import Html, fmt_date, fmt_rate, fmt_time, t
+from rules import AttendanceVerdict, DurationVerdict, RuleSet, attendance_verdict, duration_verdict, expected_members
+from storage.models import Attendance, AttendanceStatus, Cell, Committee, Meeting
+from storage.queries import active_members, links_for_members, member_span
+
+
+@dataclass
+class MeetingSummary:
+    meeting_id: int
+    cell_name: str
+    kind: str
+    scheduled_at: datetime
+    started_at: datetime | None
+    start_manual: bool
+    ended_at: datetime | None
+    end_manual: bool
+    cell_size: int
+    rules: RuleSet
+    duration: DurationVerdict | None
+    attendance: AttendanceVerdict
+    present: list[str] = field(default_factory=list)
+    late: list[tuple[str, int]] = field(default_factory=list)  # (name, minutes late)
+    excused: list[tuple[str, str]] = field(default_factory=list)  # (name, reason)
+    absent: list[str] = field(default_factory=list)
+    exempt: list[str] = field(default_factory=list)
+    checked_in_by_secretary: list[str] = field(default_factory=list)
+    unreachable: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.duration is not None and self.duration.ok and self.attendance.ok
+
+
+async def compute(session: AsyncSession, meeting: Meeting, tz: ZoneInfo) -> MeetingSummary:
+    cell = await session.get(Cell, meeting.cell_id)
+    committee = await session.get(Committee, cell.committee_id)
+    rules = RuleSet.from_overrides(committee)
+    day = meeting.scheduled_at.astimezone(tz).date()
+    members = await active_members(session, cell.id, day)
+    by_id = {m.id: m for m in members}
+    expected_ids, exempt_ids = expected_members([member_span(m) for m in members], day)
+    rows = {a.member_id: a for a in await session.scalars(select(Attendance).where(Attendance.meeting_id == meeting.id))}
+    links = await links_for_members(session, expected_ids)
+
+    summary = MeetingSummary(
+        meeting_id=meeting.id, cell_name=cell.name, kind=meeting.kind.value, scheduled_at=meeting.scheduled_at,
+        started_at=meeting.started_at, start_manual=meeting.start_manual, ended_at=meeting.ended_at,
+        end_manual=meeting.end_manual, cell_size=len(members), rules=rules, duration=None,
+        attendance=attendance_verdict(0, 0, rules),
+    )
+    if meeting.started_at and meeting.ended_at:
+        summary.duration = duration_verdict(meeting.kind.value, len(members), meeting.started_at, meeting.ended_at, rules)
+    present = 0
+    for member_id in expected_ids:
+        name = by_id[member_id].full_name
+        row = rows.get(member_id)
+        status = row.status if row else None
+        if status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE):
+            present += 1
+            summary.present.append(name)
+            if status is AttendanceStatus.LATE:
+                minutes = int((row.checked_in_at - meeting.started_at) / timedelta(minutes=1))
+                summary.late.append((name, minutes))
+        elif status is AttendanceStatus.EXCUSED:
+            summary.excused.append((name, row.reason or ""))
+        elif meeting.ended_at is not None:
+            summary.absent.append(name)
+        if row and row.recorded_by_member_id is not None and row.checked_in_at is not None:
+            summary.checked_in_by_secretary.append(name)
+        if member_id not in links:
+            summary.unreachable.append(name)
+    summary.exempt = [by_id[i].full_name for i in exempt_ids]
+    summary.attendance = attendance_verdict(present, len(expected_ids), rules)
+    return summary
+
+
+def render(s: MeetingSummary, lang: str, tz: ZoneInfo) -> str:
+    """The summary as one chat message (HTML)."""
+
+    def tr(key: str, **kw: object) -> str:
+        return t(lang, key, **kw)
+
+    manual = Html(tr("manual_mark"))
+    lines = [tr("summary.title", kind=tr(f"kind.{s.kind}"), cell=s.cell_name, date=fmt_date(s.scheduled_at, tz))]
+    if s.started_at is None:
+        lines.append(tr("summary.not_started", when=fmt_time(s.scheduled_at, tz)))
+    elif s.ended_at is None:
+        lines.append(tr("summary.in_progress", start=fmt_time(s.started_at, tz), start_manual=manual if s.start_manual else ""))
+    else:
+        d = s.duration
+        lines.append(tr("summary.time", start=fmt_time(s.started_at, tz), start_manual=manual if s.start_manual else "",
+                        end=fmt_time(s.ended_at, tz), end_manual=manual if s.end_manual else "", minutes=d.minutes))
+        why = tr(f"why.{d.reason.value}", minimum=d.minimum, size=s.rules.small_cell_size)
+        if d.ok:
+            lines.append(tr("summary.duration_ok", minimum=d.minimum, why=why))
+        else:
+            lines.append(tr("summary.duration_fail", minimum=d.minimum, why=why, short=d.short_by))
+    a = s.attendance
+    key = "summary.attendance_ok" if a.ok else "summary.attendance_fail"
+    lines.append(tr(key, present=a.present, expected=a.expected, rate=fmt_rate(a.rate), target=fmt_rate(a.target)))
+    if s.exempt:
+        lines.append(tr("summary.expected_note", active=s.cell_size, exempt=len(s.exempt)))
+    if s.late:
+        lines.append(tr("summary.late", names=", ".join(f"{n} ({m}′)" for n, m in s.late)))
+    if s.excused:
+        lines.append(tr("summary.excused", names="; ".join(f"{n} – {r}" if r else n for n, r in s.excused)))
+    if s.absent:
+        lines.append(tr("summary.absent", names=", ".join(s.absent)))
+    if s.exempt:
+        lines.append(tr("summary.exempt", names=", ".join(s.exempt)))
+    manual_items = []
+    if s.start_manual:
+        manual_items.append(tr("summary.manual_start"))
+    if s.end_manual:
+        manual_items.append(tr("summary.manual_end"))
+    if s.checked_in_by_secretary:
+        manual_items.append(tr("summary.manual_checkin", names=", ".join(s.checked_in_by_secretary)))
+    if manual_items:
+        lines.append(tr("summary.manual", items=Html("; ".join(manual_items))))
+    if s.unreachable:
+        lines.append(tr("summary.unreachable", names=", ".join(s.unreachable)))
+    if s.ended_at is not None:
+        lines.append(tr("summary.verdict_ok" if s.ok else "summary.verdict_fail"))
+    return "\n".join(lines)

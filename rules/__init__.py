@@ -1,0 +1,34 @@
+"""The rules that judge a cell's meetings: plain functions with no I/O.
+
+Sources for every default are in ``../shared/domain.md`` (Điều lệ Đảng, HD 12-HD/BTCTW,
+HD 42-HD/BTCTW, Chỉ thị 50-CT/TW). A committee may override each figure (``RuleSet``).
+"""
+
+from rules.absences import AbsenceFlags, absence_flags
+from rules.attendance import AttendanceVerdict, MemberSpan, attendance_verdict, expected_members, is_late
+from rules.calendar import MeetingOnCalendar, Obligation, missing_obligations, month_key, quarter_of
+from rules.quiet import in_quiet_hours, shift_out_of_quiet
+from rules.duration import DurationVerdict, MinimumReason, duration_verdict, minimum_duration
+from rules.ruleset import RuleSet
+
+__all__ = [
+    "AbsenceFlags",
+    "AttendanceVerdict",
+    "DurationVerdict",
+    "MeetingOnCalendar",
+    "MemberSpan",
+    "MinimumReason",
+    "Obligation",
+    "RuleSet",
+    "absence_flags",
+    "attendance_verdict",
+    "duration_verdict",
+    "expected_members",
+    "in_quiet_hours",
+    "is_late",
+    "shift_out_of_quiet",
+    "minimum_duration",
+    "missing_obligations",
+    "month_key",
+    "quarter_of",
+]

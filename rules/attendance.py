@@ -1,0 +1,58 @@
+"""Who is expected at a meeting, who is late, and the attendance rate."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from rules.ruleset import RuleSet
+
+
+@dataclass(frozen=True)
+class MemberSpan:
+    """What the attendance rules need to know of a member."""
+
+    member_id: int
+    active_from: date
+    active_to: date | None = None
+    exempt: bool = False
+    exempt_since: date | None = None
+
+    def active_on(self, day: date) -> bool:
+        return self.active_from <= day and (self.active_to is None or day <= self.active_to)
+
+    def exempt_on(self, day: date) -> bool:
+        return self.exempt and (self.exempt_since is None or self.exempt_since <= day)
+
+
+def expected_members(members: Iterable[MemberSpan], day: date) -> tuple[list[int], list[int]]:
+    """(expected, exempt) member ids: active members on ``day``, the exempt set apart."""
+    expected, exempt = [], []
+    for m in members:
+        if not m.active_on(day):
+            continue
+        (exempt if m.exempt_on(day) else expected).append(m.member_id)
+    return expected, exempt
+
+
+def is_late(started_at: datetime, checked_in_at: datetime, rules: RuleSet = RuleSet()) -> bool:
+    """Late means checking in more than ``late_after_minutes`` after the recorded start."""
+    return checked_in_at - started_at > timedelta(minutes=rules.late_after_minutes)
+
+
+@dataclass(frozen=True)
+class AttendanceVerdict:
+    present: int  # on time or late
+    expected: int
+    rate: float | None  # None when nobody is expected
+    target: float
+    ok: bool
+
+
+def attendance_verdict(present: int, expected: int, rules: RuleSet = RuleSet()) -> AttendanceVerdict:
+    if present < 0 or expected < 0:
+        raise ValueError("counts cannot be negative")
+    rate = present / expected if expected else None
+    ok = rate is None or rate + 1e-9 >= rules.attendance_target
+    return AttendanceVerdict(present=present, expected=expected, rate=rate, target=rules.attendance_target, ok=ok)

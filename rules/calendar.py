@@ -1,0 +1,47 @@
+"""What a cell owes the calendar: a regular meeting each month, a thematic one each quarter."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+
+class Obligation(enum.StrEnum):
+    REGULAR_THIS_MONTH = "regular_this_month"  # Điều lệ Đảng, Điều 24.2
+    THEMATIC_THIS_QUARTER = "thematic_this_quarter"  # Chỉ thị 50-CT/TW
+
+
+def month_key(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def quarter_of(day: date) -> tuple[int, int]:
+    return day.year, (day.month - 1) // 3 + 1
+
+
+@dataclass(frozen=True)
+class MeetingOnCalendar:
+    kind: str  # 'thuong_ky' | 'chuyen_de'
+    day: date  # the local date it is (or was) scheduled for
+    cancelled: bool = False
+
+
+def missing_obligations(meetings: Iterable[MeetingOnCalendar], today: date) -> list[Obligation]:
+    """What is missing for the cell on ``today``: no regular meeting held or scheduled in this
+    month, no thematic meeting held or scheduled in this quarter."""
+    has_regular = has_thematic = False
+    for m in meetings:
+        if m.cancelled:
+            continue
+        if m.kind == "thuong_ky" and month_key(m.day) == month_key(today):
+            has_regular = True
+        if m.kind == "chuyen_de" and quarter_of(m.day) == quarter_of(today):
+            has_thematic = True
+    missing = []
+    if not has_regular:
+        missing.append(Obligation.REGULAR_THIS_MONTH)
+    if not has_thematic:
+        missing.append(Obligation.THEMATIC_THIS_QUARTER)
+    return missing

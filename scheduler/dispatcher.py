@@ -1,0 +1,231 @@
+"""The dispatcher: claims due outbox rows, sends them at a pace the platform accepts, marks them.
+
+Each row is claimed for a short lease before sending (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so
+several dispatchers share one database), sent, then marked sent. A crash between the send and the
+mark resends that one row after the lease: delivery is at least once, and the unique key makes sure
+the row itself exists only once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.texts import t
+from scheduler.delivery import Blocked, DeliveryError, Permanent, RateLimited, Sender, Transient
+from scheduler.pacing import Pacer
+from storage.models import ChatLink, Meeting, Member, OutboxMessage, Platform
+from storage.outbox import enqueue
+from storage.queries import leaders, links_for_members
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+MAX_ATTEMPTS = 6
+NO_FOLLOW_UP = {"unreachable", "delivery_failed"}  # failures of these tell nobody (no loops)
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(600, 5 * 2 ** max(0, attempts - 1)))
+
+
+@dataclass
+class DispatchStats:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    blocked: int = 0
+    dropped_late: int = 0
+    http_429: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+
+class Dispatcher:
+    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession], clock,
+                 senders: dict[Platform, Sender], pacers: dict[Platform, Pacer] | None = None,
+                 batch_size: int = 200, concurrency: int = 8):
+        self.settings, self.sessions, self.clock = settings, sessions, clock
+        self.senders = senders
+        self.pacers = pacers or {p: Pacer() for p in senders}
+        self.batch_size, self.concurrency = batch_size, concurrency
+        self.stats = DispatchStats()
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task | None = None
+
+    # --- running ---
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="chibo-dispatcher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                while await self.run_once():
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a broken database connection must not kill the loop
+                log.exception("dispatcher pass failed")
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.settings.dispatch_interval_seconds)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    # --- one pass ---
+    async def run_once(self) -> int:
+        """Claim and send one batch of due rows; returns how many rows were handled."""
+        async with self._lock:
+            rows = await self._claim()
+            if not rows:
+                return 0
+            queue: asyncio.Queue[OutboxMessage] = asyncio.Queue()
+            for row in rows:
+                queue.put_nowait(row)
+            workers = [asyncio.create_task(self._worker(queue)) for _ in range(min(self.concurrency, len(rows)))]
+            await asyncio.gather(*workers)
+            return len(rows)
+
+    async def _claim(self) -> list[OutboxMessage]:
+        now = self.clock.now()
+        platforms = list(self.senders)
+        async with self.sessions() as session, session.begin():
+            stmt = (
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None),
+                    OutboxMessage.dropped_at.is_(None), OutboxMessage.due_at <= now,
+                    OutboxMessage.platform.in_(platforms),
+                    or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+                )
+                .order_by(OutboxMessage.priority, OutboxMessage.due_at, OutboxMessage.id)
+                .limit(self.batch_size)
+                .with_for_update(skip_locked=True)
+            )
+            rows = list(await session.scalars(stmt))
+            if rows:
+                await session.execute(
+                    update(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in rows]))
+                    .values(claimed_until=now + LEASE)
+                )
+            return rows
+
+    async def _worker(self, queue: asyncio.Queue[OutboxMessage]) -> None:
+        while not queue.empty():
+            row = queue.get_nowait()
+            try:
+                await self._deliver(row)
+            except Exception:
+                log.exception("outbox row %s could not be handled", row.id)
+
+    async def _deliver(self, row: OutboxMessage) -> None:
+        if row.kind == "reminder" and await self._reminder_too_late(row):
+            return
+        sender, pacer = self.senders[row.platform], self.pacers[row.platform]
+        await pacer.acquire(row.chat_id, sender.is_group(row.chat_id))
+        try:
+            await sender.send(row.chat_id, row.payload)
+        except RateLimited as exc:
+            self.stats.http_429 += 1
+            pacer.pause(exc.retry_after)
+            await self._retry(row, self.clock.now() + timedelta(seconds=exc.retry_after), str(exc), count=False)
+        except Blocked as exc:
+            self.stats.blocked += 1
+            await self._blocked(row, str(exc))
+        except Transient as exc:
+            if row.attempts + 1 >= MAX_ATTEMPTS:
+                await self._failed(row, str(exc))
+            else:
+                self.stats.retried += 1
+                await self._retry(row, self.clock.now() + backoff(row.attempts + 1), str(exc), count=True)
+        except (Permanent, DeliveryError) as exc:
+            await self._failed(row, str(exc))
+        else:
+            async with self.sessions() as session, session.begin():
+                await session.execute(
+                    update(OutboxMessage).where(OutboxMessage.id == row.id)
+                    .values(sent_at=self.clock.now(), attempts=row.attempts + 1, claimed_until=None)
+                )
+            self.stats.sent += 1
+            self.stats.by_kind[row.kind] = self.stats.by_kind.get(row.kind, 0) + 1
+
+    async def _reminder_too_late(self, row: OutboxMessage) -> bool:
+        """A reminder that fell due while chibo was down goes out only if the meeting is still ahead."""
+        now = self.clock.now()
+        async with self.sessions() as session, session.begin():
+            meeting = await session.get(Meeting, row.meeting_id) if row.meeting_id else None
+            if meeting is None or (meeting.started_at is None and meeting.cancelled_at is None
+                                   and meeting.scheduled_at > now):
+                return False
+            await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id)
+                                  .values(dropped_at=now, last_error="meeting already begun", claimed_until=None))
+        self.stats.dropped_late += 1
+        return True
+
+    async def _retry(self, row: OutboxMessage, due: datetime, error: str, *, count: bool) -> None:
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == row.id)
+                .values(due_at=due, attempts=row.attempts + (1 if count else 0), last_error=error[:500],
+                        claimed_until=None)
+            )
+
+    async def _failed(self, row: OutboxMessage, error: str) -> None:
+        self.stats.failed += 1
+        now = self.clock.now()
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == row.id)
+                .values(failed_at=now, attempts=row.attempts + 1, last_error=error[:500], claimed_until=None)
+            )
+            await self._tell_leaders(session, row, "delivery.failed", "delivery_failed", now)
+
+    async def _blocked(self, row: OutboxMessage, error: str) -> None:
+        now = self.clock.now()
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == row.id)
+                .values(failed_at=now, attempts=row.attempts + 1, last_error=("blocked: " + error)[:500],
+                        claimed_until=None)
+            )
+            await session.execute(
+                update(ChatLink).where(ChatLink.platform == row.platform, ChatLink.chat_id == row.chat_id)
+                .values(blocked_at=now)
+            )
+            await self._tell_leaders(session, row, "unreachable.notice", "unreachable", now)
+
+    async def _tell_leaders(self, session: AsyncSession, row: OutboxMessage, text_key: str, kind: str,
+                            now: datetime) -> None:
+        if row.kind in NO_FOLLOW_UP or row.member_id is None:
+            return
+        member = await session.get(Member, row.member_id)
+        tz = self.settings.tz
+        people = [m for m in await leaders(session, member.cell_id, now.astimezone(tz).date()) if m.id != member.id]
+        links = await links_for_members(session, [m.id for m in people])
+        text = t(self.settings.language, text_key, name=member.full_name)
+        day = now.astimezone(tz).date().isoformat()
+        for leader in people:
+            link = links.get(leader.id)
+            if link is not None:
+                await enqueue(session, key=f"{kind}:{member.id}:{day}:{leader.id}", kind=kind, link=link,
+                              payload={"text": text, "buttons": []}, due_at=now, now=now, priority=2)
+        self._wake.set()

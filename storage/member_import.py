@@ -1,0 +1,190 @@
+"""Reading a member list (CSV or XLSX) and writing it all or nothing."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.commands import fold
+from storage.models import AuditLog, Cell, Member, MemberStatus, Role
+
+FIELDS = ("cell", "full_name", "role", "status", "exempt", "phone")
+HEADER_ALIASES = {
+    "cell": "cell", "chi bo": "cell",
+    "full_name": "full_name", "ho va ten": "full_name", "ho ten": "full_name",
+    "role": "role", "chuc vu": "role",
+    "status": "status", "tinh trang": "status",
+    "exempt": "exempt", "mien sinh hoat": "exempt",
+    "phone": "phone", "dien thoai": "phone", "so dien thoai": "phone",
+}
+ROLE_WORDS = {
+    "bi_thu": Role.BI_THU, "bi thu": Role.BI_THU,
+    "pho_bi_thu": Role.PHO_BI_THU, "pho bi thu": Role.PHO_BI_THU,
+    "chi_uy": Role.CHI_UY, "chi uy": Role.CHI_UY, "chi uy vien": Role.CHI_UY,
+    "dang_vien": Role.DANG_VIEN, "dang vien": Role.DANG_VIEN, "": Role.DANG_VIEN,
+}
+STATUS_WORDS = {
+    "chinh_thuc": MemberStatus.CHINH_THUC, "chinh thuc": MemberStatus.CHINH_THUC, "": MemberStatus.CHINH_THUC,
+    "du_bi": MemberStatus.DU_BI, "du bi": MemberStatus.DU_BI,
+}
+YES = {"1", "yes", "y", "co", "true", "x"}
+NO = {"0", "no", "n", "khong", "false", ""}
+MAX_NAME = 200
+
+
+class ImportFileError(ValueError):
+    """The file itself cannot be read (format, header)."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    line: int
+    cell: str
+    full_name: str
+    role: Role
+    status: MemberStatus
+    exempt: bool
+    phone: str | None
+
+
+def read_table(path: Path) -> list[tuple[int, dict[str, str]]]:
+    """(line number, row) pairs with canonical keys; the header is line 1."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        rows = _read_xlsx(path)
+    else:
+        rows = _read_csv(path)
+    if not rows:
+        raise ImportFileError("the file is empty")
+    header = [HEADER_ALIASES.get(fold(str(h or "")).strip()) for h in rows[0]]
+    missing = [f for f in ("cell", "full_name") if f not in header]
+    if missing:
+        raise ImportFileError(
+            "missing column(s) " + ", ".join(missing) + "; expected " + ",".join(FIELDS)
+            + " or Chi bộ, Họ và tên, Chức vụ, Tình trạng, Miễn sinh hoạt, Điện thoại"
+        )
+    out = []
+    for number, values in enumerate(rows[1:], start=2):
+        cells = ["" if v is None else str(v).strip() for v in values]
+        if not any(cells):
+            continue
+        out.append((number, {key: cells[i] if i < len(cells) else "" for i, key in enumerate(header) if key}))
+    return out
+
+
+def _read_csv(path: Path) -> list[list[str]]:
+    try:
+        text = path.read_bytes().decode("utf-8-sig")  # with or without the BOM Excel writes
+    except UnicodeDecodeError as exc:
+        raise ImportFileError("the file is not UTF-8 text; save it as 'CSV UTF-8' or as .xlsx") from exc
+    try:
+        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    return [row for row in csv.reader(io.StringIO(text), dialect)]
+
+
+def _read_xlsx(path: Path) -> list[list[object]]:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise ImportFileError(f"the workbook cannot be opened ({type(exc).__name__})") from exc
+    try:
+        return [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
+    finally:
+        wb.close()
+
+
+def validate(rows: list[tuple[int, dict[str, str]]]) -> tuple[list[MemberRow], list[RowError]]:
+    good, errors = [], []
+    for line, row in rows:
+        problems = []
+        name = " ".join(row.get("full_name", "").split())
+        if not name:
+            problems.append("full name is missing (Họ và tên trống)")
+        elif len(name) > MAX_NAME:
+            problems.append(f"full name longer than {MAX_NAME} characters")
+        cell = row.get("cell", "").strip()
+        if not cell:
+            problems.append("cell is missing (Chi bộ trống)")
+        role = ROLE_WORDS.get(fold(row.get("role", "")).strip())
+        if role is None:
+            problems.append(f"unknown role '{row.get('role')}' (bi_thu, pho_bi_thu, chi_uy, dang_vien)")
+        status = STATUS_WORDS.get(fold(row.get("status", "")).strip())
+        if status is None:
+            problems.append(f"unknown status '{row.get('status')}' (chinh_thuc, du_bi)")
+        exempt_word = fold(row.get("exempt", "")).strip()
+        if exempt_word not in YES | NO:
+            problems.append(f"exempt must be 1/0, yes/no or có/không, not '{row.get('exempt')}'")
+        phone = "".join(ch for ch in row.get("phone", "") if ch.isdigit() or ch == "+") or None
+        if problems:
+            errors.append(RowError(line, "; ".join(problems)))
+        else:
+            good.append(MemberRow(line, cell, name, role, status, exempt_word in YES, phone))
+    return good, errors
+
+
+async def resolve_cells(session: AsyncSession, rows: list[MemberRow]) -> tuple[dict[str, Cell], list[RowError]]:
+    cells = list(await session.scalars(select(Cell)))
+    by_id = {str(c.id): c for c in cells}
+    by_name: dict[str, list[Cell]] = {}
+    for c in cells:
+        by_name.setdefault(c.name, []).append(c)
+    found, errors = {}, []
+    for r in rows:
+        if r.cell in by_id:
+            found[r.cell] = by_id[r.cell]
+        elif len(by_name.get(r.cell, [])) == 1:
+            found[r.cell] = by_name[r.cell][0]
+        elif len(by_name.get(r.cell, [])) > 1:
+            errors.append(RowError(r.line, f"cell name '{r.cell}' is ambiguous; use the cell id"))
+        else:
+            errors.append(RowError(r.line, f"unknown cell '{r.cell}' (give a cell id or its exact name)"))
+    return found, errors
+
+
+async def import_members(session: AsyncSession, path: Path, today: date, now: datetime) -> tuple[int, list[RowError]]:
+    """Import every row or none. Returns (members written, errors)."""
+    table = read_table(path)
+    rows, errors = validate(table)
+    cells, cell_errors = await resolve_cells(session, rows)
+    errors += cell_errors
+    seen: dict[tuple[int, str, str | None], int] = {}
+    existing = {
+        (m.cell_id, fold(m.full_name), m.phone)
+        for m in await session.scalars(select(Member).where(Member.active_to.is_(None)))
+    }
+    for r in rows:
+        cell = cells.get(r.cell)
+        if cell is None:
+            continue
+        key = (cell.id, fold(r.full_name), r.phone)
+        if key in seen:
+            errors.append(RowError(r.line, f"duplicate of line {seen[key]}: {r.full_name}"))
+        elif key in existing:
+            errors.append(RowError(r.line, f"{r.full_name} is already a member of cell {cell.name}"))
+        seen.setdefault(key, r.line)
+    if errors:
+        return 0, sorted(errors, key=lambda e: e.line)
+    for r in rows:
+        session.add(Member(
+            cell_id=cells[r.cell].id, full_name=r.full_name, role=r.role, status=r.status, phone=r.phone,
+            exempt=r.exempt, exempt_reason="(nhập từ danh sách)" if r.exempt else None,
+            exempt_since=today if r.exempt else None, active_from=today, created_at=now,
+        ))
+    session.add(AuditLog(actor="operator", action="import_members", entity="member", entity_id=None,
+                         before=None, after={"count": len(rows), "file": path.name}, at=now))
+    return len(rows), []

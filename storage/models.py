@@ -1,0 +1,314 @@
+"""The database schema as SQLAlchemy 2 typed models.
+
+Every datetime is timezone-aware (UTC in the database, see ``UTCDateTime``); dates (``date``)
+are calendar dates in the committee's zone.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import UTCDateTime
+
+
+class Role(enum.StrEnum):
+    BI_THU = "bi_thu"
+    PHO_BI_THU = "pho_bi_thu"
+    CHI_UY = "chi_uy"
+    DANG_VIEN = "dang_vien"
+
+
+LEADER_ROLES = frozenset({Role.BI_THU, Role.PHO_BI_THU})
+
+
+class MemberStatus(enum.StrEnum):
+    CHINH_THUC = "chinh_thuc"
+    DU_BI = "du_bi"
+
+
+class MeetingKind(enum.StrEnum):
+    THUONG_KY = "thuong_ky"
+    CHUYEN_DE = "chuyen_de"
+
+
+class AttendanceStatus(enum.StrEnum):
+    PRESENT = "present"
+    LATE = "late"
+    EXCUSED = "excused"
+    ABSENT = "absent"
+
+
+class Platform(enum.StrEnum):
+    TELEGRAM = "telegram"
+    ZALO = "zalo"
+
+
+class InviteKind(enum.StrEnum):
+    MEMBER = "member"
+    COMMITTEE = "committee"
+    GROUP = "group"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON}
+
+
+class Committee(Base):
+    __tablename__ = "committees"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # Overrides of the default rules; NULL means "use chibo's default" (rules.RuleSet).
+    min_regular_minutes: Mapped[int | None] = mapped_column(Integer)
+    min_thematic_minutes: Mapped[int | None] = mapped_column(Integer)
+    min_small_cell_minutes: Mapped[int | None] = mapped_column(Integer)
+    small_cell_size: Mapped[int | None] = mapped_column(Integer)
+    attendance_target: Mapped[float | None] = mapped_column(Float)
+    late_after_minutes: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+    cells: Mapped[list[Cell]] = relationship(back_populates="committee")
+
+
+class Cell(Base):
+    __tablename__ = "cells"
+    __table_args__ = (
+        UniqueConstraint("committee_id", "name", name="uq_cell_name"),
+        CheckConstraint("standing_day BETWEEN 1 AND 31", name="ck_standing_day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    committee_id: Mapped[int] = mapped_column(ForeignKey("committees.id", ondelete="RESTRICT"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    standing_day: Mapped[int | None] = mapped_column(Integer)
+    standing_time: Mapped[time | None] = mapped_column(Time)
+    standing_place: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime]
+
+    committee: Mapped[Committee] = relationship(back_populates="cells")
+    members: Mapped[list[Member]] = relationship(back_populates="cell")
+
+
+class Member(Base):
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cell_id: Mapped[int] = mapped_column(ForeignKey("cells.id", ondelete="RESTRICT"), index=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(_enum(Role, "member_role"), default=Role.DANG_VIEN)
+    status: Mapped[MemberStatus] = mapped_column(
+        _enum(MemberStatus, "member_status"), default=MemberStatus.CHINH_THUC
+    )
+    phone: Mapped[str | None] = mapped_column(String(32))
+    exempt: Mapped[bool] = mapped_column(Boolean, default=False)
+    exempt_reason: Mapped[str | None] = mapped_column(String(500))
+    exempt_since: Mapped[date | None] = mapped_column(Date)
+    active_from: Mapped[date] = mapped_column(Date)
+    active_to: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime]
+
+    cell: Mapped[Cell] = relationship(back_populates="members")
+
+
+class CommitteeMember(Base):
+    """A person of the superior committee who receives the weekly picture."""
+
+    __tablename__ = "committee_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    committee_id: Mapped[int] = mapped_column(ForeignKey("committees.id", ondelete="RESTRICT"), index=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class ChatLink(Base):
+    """A chat account (one platform, one user id) linked to a member or a committee member."""
+
+    __tablename__ = "chat_links"
+    __table_args__ = (
+        UniqueConstraint("platform", "platform_user_id", name="uq_chat_link_account"),
+        CheckConstraint(
+            "(member_id IS NULL) <> (committee_member_id IS NULL)", name="ck_chat_link_owner"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[Platform] = mapped_column(_enum(Platform, "platform"))
+    platform_user_id: Mapped[str] = mapped_column(String(64))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    committee_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("committee_members.id", ondelete="CASCADE"), index=True
+    )
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    linked_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime | None]
+    blocked_at: Mapped[datetime | None]
+    # What chibo asked this person and waits for (e.g. the reason of an absence); survives restarts.
+    pending_action: Mapped[str | None] = mapped_column(String(40))
+    pending_meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"))
+
+
+class GroupLink(Base):
+    """A group chat linked to a cell: check-in buttons are posted there too."""
+
+    __tablename__ = "group_links"
+    __table_args__ = (UniqueConstraint("platform", "chat_id", name="uq_group_link_chat"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[Platform] = mapped_column(_enum(Platform, "platform"))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    cell_id: Mapped[int] = mapped_column(ForeignKey("cells.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str | None] = mapped_column(String(200))
+    linked_at: Mapped[datetime]
+
+
+class InviteCode(Base):
+    """A single-use code that links a chat account (or a group) to its owner."""
+
+    __tablename__ = "invite_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[InviteKind] = mapped_column(_enum(InviteKind, "invite_kind"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    committee_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("committee_members.id", ondelete="CASCADE")
+    )
+    cell_id: Mapped[int | None] = mapped_column(ForeignKey("cells.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class Meeting(Base):
+    __tablename__ = "meetings"
+    __table_args__ = (
+        # One regular meeting per cell per calendar month, enforced by the database too.
+        Index(
+            "uq_regular_meeting_per_month",
+            "cell_id",
+            "period",
+            unique=True,
+            sqlite_where=text("kind = 'thuong_ky' AND cancelled_at IS NULL"),
+            postgresql_where=text("kind = 'thuong_ky' AND cancelled_at IS NULL"),
+        ),
+        Index("ix_meetings_cell_scheduled", "cell_id", "scheduled_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cell_id: Mapped[int] = mapped_column(ForeignKey("cells.id", ondelete="RESTRICT"))
+    kind: Mapped[MeetingKind] = mapped_column(_enum(MeetingKind, "meeting_kind"))
+    period: Mapped[str] = mapped_column(String(7))  # "YYYY-MM" in the committee's zone
+    scheduled_at: Mapped[datetime]
+    place: Mapped[str | None] = mapped_column(String(300))
+    topic: Mapped[str | None] = mapped_column(String(500))
+    started_at: Mapped[datetime | None]
+    start_manual: Mapped[bool] = mapped_column(Boolean, default=False)
+    ended_at: Mapped[datetime | None]
+    end_manual: Mapped[bool] = mapped_column(Boolean, default=False)
+    cancelled_at: Mapped[datetime | None]
+    auto_created: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+
+    cell: Mapped[Cell] = relationship()
+
+
+class Attendance(Base):
+    """One member's answer and presence for one meeting."""
+
+    __tablename__ = "attendance"
+    __table_args__ = (UniqueConstraint("meeting_id", "member_id", name="uq_attendance_member"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    rsvp: Mapped[bool | None] = mapped_column(Boolean)  # True: will attend
+    status: Mapped[AttendanceStatus | None] = mapped_column(_enum(AttendanceStatus, "attendance_status"))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    checked_in_at: Mapped[datetime | None]
+    recorded_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    """A message to send; the dispatcher delivers due rows once each (``key`` is unique)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "sent_at", "failed_at", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    platform: Mapped[Platform] = mapped_column(_enum(Platform, "platform"))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    payload: Mapped[dict[str, Any]]
+    priority: Mapped[int] = mapped_column(Integer, default=5)  # lower is more important
+    due_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
+    dropped_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+
+
+class ProcessedUpdate(Base):
+    """Updates already handled, so the same update delivered twice is handled once."""
+
+    __tablename__ = "processed_updates"
+    __table_args__ = (UniqueConstraint("platform", "update_key", name="uq_processed_update"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[Platform] = mapped_column(_enum(Platform, "platform"))
+    update_key: Mapped[str] = mapped_column(String(128))
+    processed_at: Mapped[datetime]
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor: Mapped[str] = mapped_column(String(100))  # "member:12", "committee_member:3", "operator"
+    action: Mapped[str] = mapped_column(String(60))
+    entity: Mapped[str] = mapped_column(String(60))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    at: Mapped[datetime]

@@ -1,0 +1,70 @@
+"""Putting messages in the outbox: one row per unique key, whatever happens twice."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ChatLink, OutboxMessage
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    key: str,
+    kind: str,
+    link: ChatLink,
+    payload: dict[str, Any],
+    due_at: datetime,
+    now: datetime,
+    member_id: int | None = None,
+    meeting_id: int | None = None,
+    priority: int = 5,
+) -> bool:
+    """Queue a message for ``link``'s chat. Returns False when ``key`` was already queued."""
+    values = dict(
+        key=key,
+        kind=kind,
+        platform=link.platform,
+        chat_id=link.chat_id,
+        member_id=member_id if member_id is not None else link.member_id,
+        meeting_id=meeting_id,
+        payload=payload,
+        priority=priority,
+        due_at=due_at,
+        attempts=0,
+        created_at=now,
+    )
+    return await enqueue_raw(session, values)
+
+
+async def enqueue_raw(session: AsyncSession, values: dict[str, Any]) -> bool:
+    dialect = session.bind.dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
+    result = await session.execute(stmt)
+    return bool(result.rowcount)
+
+
+async def drop_pending(session: AsyncSession, *, meeting_id: int, kinds: tuple[str, ...], now: datetime) -> int:
+    """Mark a meeting's unsent messages of ``kinds`` as dropped (kept for the record)."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.meeting_id == meeting_id,
+            OutboxMessage.kind.in_(kinds),
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.dropped_at.is_(None),
+        )
+        .values(dropped_at=now, last_error="cancelled")
+    )
+    return result.rowcount or 0
+
+
+async def purge_sent_before(session: AsyncSession, before: datetime) -> int:
+    result = await session.execute(delete(OutboxMessage).where(OutboxMessage.sent_at < before))
+    return result.rowcount or 0

@@ -1,0 +1,119 @@
+"""Queries more than one flow needs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rules import MemberSpan
+from storage.models import LEADER_ROLES, Attendance, ChatLink, GroupLink, Meeting, Member
+
+
+def member_span(m: Member) -> MemberSpan:
+    return MemberSpan(
+        member_id=m.id, active_from=m.active_from, active_to=m.active_to, exempt=m.exempt, exempt_since=m.exempt_since
+    )
+
+
+async def active_members(session: AsyncSession, cell_id: int, day: date) -> list[Member]:
+    """Members of the cell active on ``day``, by name."""
+    rows = await session.scalars(
+        select(Member)
+        .where(
+            Member.cell_id == cell_id,
+            Member.active_from <= day,
+            or_(Member.active_to.is_(None), Member.active_to >= day),
+        )
+        .order_by(Member.full_name, Member.id)
+    )
+    return list(rows)
+
+
+async def leaders(session: AsyncSession, cell_id: int, day: date) -> list[Member]:
+    return [m for m in await active_members(session, cell_id, day) if m.role in LEADER_ROLES]
+
+
+async def links_for_members(session: AsyncSession, member_ids: Iterable[int]) -> dict[int, ChatLink]:
+    """The chat each member is reached on: the reachable link they used last."""
+    ids = list(member_ids)
+    if not ids:
+        return {}
+    rows = await session.scalars(
+        select(ChatLink).where(ChatLink.member_id.in_(ids), ChatLink.blocked_at.is_(None))
+    )
+    best: dict[int, ChatLink] = {}
+    for link in rows:
+        current = best.get(link.member_id)
+        if current is None or _recency(link) > _recency(current):
+            best[link.member_id] = link
+    return best
+
+
+def _recency(link: ChatLink) -> datetime:
+    return link.last_seen_at or link.linked_at
+
+
+async def group_links(session: AsyncSession, cell_id: int) -> list[GroupLink]:
+    return list(await session.scalars(select(GroupLink).where(GroupLink.cell_id == cell_id)))
+
+
+async def open_meeting(session: AsyncSession, cell_id: int) -> Meeting | None:
+    return await session.scalar(
+        select(Meeting)
+        .where(
+            Meeting.cell_id == cell_id,
+            Meeting.started_at.is_not(None),
+            Meeting.ended_at.is_(None),
+            Meeting.cancelled_at.is_(None),
+        )
+        .order_by(Meeting.started_at.desc())
+        .limit(1)
+    )
+
+
+async def upcoming_meetings(session: AsyncSession, cell_id: int, now: datetime, limit: int = 10) -> list[Meeting]:
+    """Meetings not started, not cancelled, scheduled from ``now`` on."""
+    rows = await session.scalars(
+        select(Meeting)
+        .where(
+            Meeting.cell_id == cell_id,
+            Meeting.cancelled_at.is_(None),
+            Meeting.started_at.is_(None),
+            Meeting.scheduled_at >= now,
+        )
+        .order_by(Meeting.scheduled_at)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def latest_ended_meeting(session: AsyncSession, cell_id: int) -> Meeting | None:
+    return await session.scalar(
+        select(Meeting)
+        .where(Meeting.cell_id == cell_id, Meeting.ended_at.is_not(None), Meeting.cancelled_at.is_(None))
+        .order_by(Meeting.ended_at.desc())
+        .limit(1)
+    )
+
+
+async def attendance_row(session: AsyncSession, meeting_id: int, member_id: int, now: datetime) -> Attendance:
+    """The member's attendance row for the meeting, created empty if missing."""
+    row = await session.scalar(
+        select(Attendance).where(Attendance.meeting_id == meeting_id, Attendance.member_id == member_id)
+    )
+    if row is None:
+        row = Attendance(meeting_id=meeting_id, member_id=member_id, updated_at=now)
+        session.add(row)
+    return row
+
+
+async def next_meeting(session: AsyncSession, cell_id: int, now: datetime) -> Meeting | None:
+    """The meeting in progress, or else the first one to come."""
+    current = await open_meeting(session, cell_id)
+    if current is not None:
+        return current
+    upcoming = await upcoming_meetings(session, cell_id, now, limit=1)
+    return upcoming[0] if upcoming else None
