@@ -1,0 +1,164 @@
+"""Playing chibo as its users do: the real Runtime against the fake Bot API, with a fake clock.
+
+Used by the end-to-end tests, and by the demo and the benchmarks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from bot.clock import FakeClock
+from bot.config import Settings
+from bot.runner import Runtime
+from fakeapi.telegram import FakeTelegramServer
+from storage import invites
+from storage.db import create_engine, session_factory
+from storage.models import Cell, Committee, CommitteeMember, InviteKind, Member, MemberStatus, Role
+
+
+@dataclass
+class Person:
+    name: str
+    user_id: int
+    member_id: int | None = None
+    committee_member_id: int | None = None
+    code: str | None = None
+
+    @property
+    def chat_id(self) -> int:
+        return self.user_id
+
+
+@dataclass
+class Scene:
+    server: FakeTelegramServer
+    settings: Settings
+    clock: FakeClock
+    runtime: Runtime | None = None
+    people: dict[str, Person] = field(default_factory=dict)
+    _next_user: int = 1000
+    _engine: object = None
+
+    # --- lifecycle ---
+    async def start_bot(self) -> Runtime:
+        self.runtime = Runtime(settings=self.settings, clock=self.clock)
+        await self.runtime.start()
+        return self.runtime
+
+    async def stop_bot(self) -> None:
+        if self.runtime is not None:
+            await self.runtime.stop()
+            self.runtime = None
+
+    def sessions(self):
+        """Sessions on the scene's own engine (the bot has its own, as another process would)."""
+        if self._engine is None:
+            self._engine = create_engine(self.settings.database_url)
+        return session_factory(self._engine)
+
+    async def close(self) -> None:
+        await self.stop_bot()
+        if self._engine is not None:
+            await self._engine.dispose()
+
+    # --- setting up the organisation (what an operator does with the CLI) ---
+    async def add_committee(self, name: str) -> int:
+        async with self.sessions()() as s, s.begin():
+            c = Committee(name=name, created_at=self.clock.now())
+            s.add(c)
+            await s.flush()
+            return c.id
+
+    async def add_cell(self, committee_id: int, name: str, members: list[tuple[str, Role]], *,
+                       exempt: set[str] = frozenset(), active_from: date | None = None) -> int:
+        active_from = active_from or date(2026, 1, 1)
+        async with self.sessions()() as s, s.begin():
+            cell = Cell(committee_id=committee_id, name=name, created_at=self.clock.now())
+            s.add(cell)
+            await s.flush()
+            for full_name, role in members:
+                m = Member(cell_id=cell.id, full_name=full_name, role=role, status=MemberStatus.CHINH_THUC,
+                           exempt=full_name in exempt, exempt_reason="sức khỏe" if full_name in exempt else None,
+                           exempt_since=active_from if full_name in exempt else None, active_from=active_from,
+                           created_at=self.clock.now())
+                s.add(m)
+                await s.flush()
+                invite = await invites.issue(s, InviteKind.MEMBER, self.clock.now(), member_id=m.id)
+                self._next_user += 1
+                self.people[full_name] = Person(full_name, self._next_user, member_id=m.id, code=invite.code)
+            return cell.id
+
+    async def add_committee_member(self, committee_id: int, name: str) -> Person:
+        async with self.sessions()() as s, s.begin():
+            p = CommitteeMember(committee_id=committee_id, full_name=name, created_at=self.clock.now())
+            s.add(p)
+            await s.flush()
+            invite = await invites.issue(s, InviteKind.COMMITTEE, self.clock.now(), committee_member_id=p.id)
+            self._next_user += 1
+            person = Person(name, self._next_user, committee_member_id=p.id, code=invite.code)
+            self.people[name] = person
+            return person
+
+    # --- chatting ---
+    def who(self, name: str) -> Person:
+        return self.people[name]
+
+    async def say(self, name: str, text: str, *, chat_id: int | None = None, chat_type: str = "private",
+                  expect: int = 1, timeout: float = 5.0) -> list[str]:
+        """``name`` writes ``text``; waits for ``expect`` new messages in that chat and returns their texts."""
+        person = self.who(name)
+        chat = chat_id if chat_id is not None else person.chat_id
+        before = self.server.sent_count(chat)
+        self.server.send_text(person.user_id, text, chat_id=chat, chat_type=chat_type,
+                              first_name=name.split()[-1], chat_title="Nhóm chi bộ" if chat_type != "private" else None)
+        if expect:
+            await self.server.wait_for(lambda: self.server.sent_count(chat) >= before + expect, timeout=timeout)
+        await self.settle()
+        return [m.get("text") or m.get("caption") or "" for m in self.server.sent_messages(chat)[before:]]
+
+    async def press(self, name: str, message: dict, data: str, *, expect_reply: bool = True) -> dict:
+        """``name`` presses the button ``data`` under ``message``; returns the callback answer."""
+        person = self.who(name)
+        answered = len(self.server.answered_callbacks())
+        self.server.press_button(person.user_id, message, data, first_name=name.split()[-1])
+        await self.server.wait_for(lambda: len(self.server.answered_callbacks()) > answered)
+        await self.settle()
+        return self.server.answered_callbacks()[answered]
+
+    async def link(self, *names: str) -> None:
+        for name in names:
+            await self.say(name, f"/start {self.who(name).code}")
+
+    async def settle(self) -> None:
+        """Deliver everything that is due now (what the dispatcher would do within a second)."""
+        if self.runtime is None:
+            return
+        while await self.runtime.dispatcher.run_once():
+            pass
+
+    def inbox(self, name: str) -> list[dict]:
+        return self.server.sent_messages(self.who(name).chat_id)
+
+    def last(self, name: str) -> dict:
+        return self.inbox(name)[-1]
+
+    def last_text(self, name: str) -> str:
+        return self.last(name).get("text", "")
+
+    def last_with_button(self, name: str, prefix: str) -> dict:
+        for message in reversed(self.inbox(name)):
+            for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
+                if any(b.get("callback_data", "").startswith(prefix) for b in row):
+                    return message
+        raise AssertionError(f"{name} has no message with a '{prefix}' button")
+
+    def at(self, when: datetime) -> None:
+        self.clock.set(when)
+
+
+async def members_by_name(sessions, cell_id: int) -> dict[str, Member]:
+    async with sessions() as s:
+        return {m.full_name: m for m in await s.scalars(select(Member).where(Member.cell_id == cell_id))}

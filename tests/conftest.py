@@ -1,0 +1,51 @@
+"""Shared fixtures: databases (SQLite always, PostgreSQL when CHIBO_TEST_POSTGRES_URL is set)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Settings
+from storage.db import create_engine, upgrade
+
+PG_URL = os.environ.get("CHIBO_TEST_POSTGRES_URL")
+needs_postgres = pytest.mark.skipif(not PG_URL, reason="CHIBO_TEST_POSTGRES_URL is not set")
+
+DB_KINDS = ["sqlite", pytest.param("postgresql", marks=needs_postgres)]
+
+
+async def reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@pytest.fixture
+async def db_url(request, tmp_path) -> str:
+    """An empty database URL; parametrize with ``DB_KINDS`` to run on both."""
+    kind = getattr(request, "param", "sqlite")
+    if kind == "postgresql":
+        await reset_postgres(PG_URL)
+        return PG_URL
+    return f"sqlite+aiosqlite:///{tmp_path / 'chibo.db'}"
+
+
+@pytest.fixture
+async def engine(db_url) -> AsyncIterator[AsyncEngine]:
+    """A migrated database."""
+    eng = create_engine(db_url)
+    await upgrade(eng)
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture
+def settings(db_url) -> Settings:
+    return Settings(_env_file=None, database_url=db_url, telegram_token="123456:TEST-TOKEN",
+                    telegram_bot_username="chibo_test_bot", quiet_hours="off")
