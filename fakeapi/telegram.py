@@ -1,0 +1,1847 @@
+"""A fake Telegram Bot API server for tests, demos and benchmarks.
+
+:class:`FakeTelegramServer` speaks enough of the real Bot API over HTTP that an
+unmodified python-telegram-bot ``Application`` can run against it::
+
+    async with FakeTelegramServer() as server:
+        app = (
+            ApplicationBuilder()
+            .token(server.token)
+            .base_url(server.base_url)
+            .base_file_url(server.base_file_url)
+            .build()
+        )
+        ...  # add handlers, initialize, start, start polling
+        server.send_text(42, "/start")                 # a user writes to the bot
+        [reply] = await server.wait_for_messages(42, 1)
+        server.press_button(42, reply, "some-callback-data")
+
+The server runs inside the *current* asyncio event loop (it is a tornado
+``HTTPServer``), listens on 127.0.0.1 only, on an ephemeral port, and keeps all
+state in memory.  Everything it is asked to do is recorded in
+:attr:`FakeTelegramServer.requests`, and the messages the bot sent are
+available, with later edits applied, from :meth:`FakeTelegramServer.sent_messages`.
+
+What is modelled (the rest answers 404 "Not Found", like an unknown method):
+
+* ``getMe``, ``getUpdates`` (long polling with ``offset``/``limit``/``timeout``,
+  409 while a webhook is set or when superseded by a newer ``getUpdates``),
+  ``setWebhook``/``deleteWebhook``/``getWebhookInfo`` (updates are then POSTed
+  to the webhook, with the secret token header), ``close``, ``logOut``;
+* ``sendMessage``, ``editMessageText``, ``editMessageReplyMarkup``,
+  ``deleteMessage``, ``sendDocument``, ``sendPhoto`` (multipart uploads),
+  ``getFile`` (+ file download), ``sendChatAction``, ``getChat``,
+  ``answerCallbackQuery``, ``setMyCommands``/``getMyCommands``/``deleteMyCommands``.
+
+Like Telegram, HTML (``parse_mode="HTML"``) is parsed into plain text plus
+entities and rejected with ``400 Bad Request: can't parse entities: ...`` when
+it is malformed; limits are checked after parsing.  One deliberate deviation:
+Telegram silently keeps a ``&`` that does not start a valid entity, the fake
+rejects it (unless ``strict_html=False``), because such text almost always
+means user input was not escaped - and escaping is what keeps ``&lt;b&gt;``
+from turning into markup.  ``Markdown``/``MarkdownV2`` texts are accepted
+verbatim without being parsed.
+
+Failures can be injected with :meth:`FakeTelegramServer.fail_next` and
+:meth:`FakeTelegramServer.block`; with ``enforce_limits=True`` the server
+answers 429 like Telegram's flood control does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import inspect
+import itertools
+import json
+import logging
+import math
+import re
+import socket
+import struct
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import tornado.httpserver
+import tornado.netutil
+import tornado.web
+
+__all__ = [
+    "ApiError",
+    "FakeTelegramServer",
+    "HtmlParseError",
+    "UploadedFile",
+    "parse_html",
+]
+
+_LOGGER = logging.getLogger(__name__)
+
+#: What Telegram accepts for ``sendMessage``/``editMessageText`` and captions,
+#: counted in Unicode code points after entity parsing and trimming.
+MAX_TEXT_LENGTH = 4096
+MAX_CAPTION_LENGTH = 1024
+MAX_CALLBACK_DATA_BYTES = 64
+
+#: Flood limits applied with ``enforce_limits=True`` (see Telegram's bot FAQ).
+GLOBAL_MESSAGES_PER_SECOND = 30
+PRIVATE_CHAT_MESSAGES_PER_SECOND = 1.0
+PRIVATE_CHAT_BURST = 3
+GROUP_MESSAGES_PER_MINUTE = 20
+
+_UNAUTHORIZED = "Unauthorized"
+_NOT_FOUND = "Not Found"
+_BLOCKED = "Forbidden: bot was blocked by the user"
+_KICKED = "Forbidden: bot was kicked from the group chat"
+_NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply markup "
+    "are exactly the same as a current content and reply markup of the message"
+)
+_DEFAULT_ERROR_DESCRIPTIONS = {
+    400: "Bad Request",
+    401: _UNAUTHORIZED,
+    403: _BLOCKED,
+    404: _NOT_FOUND,
+    409: "Conflict",
+}
+
+_CHAT_ACTIONS = frozenset(
+    {
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
+    }
+)
+
+# Parameters whose form value is always a plain string.  python-telegram-bot sends
+# strings as they are and JSON-encodes everything else, so without this list the
+# text "42" could not be told apart from the number 42.
+_STRING_PARAMS = frozenset(
+    {
+        "action",
+        "business_connection_id",
+        "callback_query_id",
+        "caption",
+        "data",
+        "description",
+        "document",
+        "emoji",
+        "file_id",
+        "inline_message_id",
+        "ip_address",
+        "language_code",
+        "message_effect_id",
+        "name",
+        "parse_mode",
+        "photo",
+        "secret_token",
+        "short_description",
+        "text",
+        "title",
+        "url",
+    }
+)
+
+_INLINE_BUTTON_ACTIONS = (
+    "url",
+    "callback_data",
+    "switch_inline_query",
+    "switch_inline_query_current_chat",
+    "switch_inline_query_chosen_chat",
+    "login_url",
+    "web_app",
+    "callback_game",
+    "pay",
+    "copy_text",
+)
+
+_COMMAND_RE = re.compile(r"(?<![\w/@])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![\w@])")
+_BOT_COMMAND_NAME_RE = re.compile(r"^[a-z0-9_]{1,32}$")
+
+
+# --------------------------------------------------------------------------------------
+# Small data types
+# --------------------------------------------------------------------------------------
+
+
+class ApiError(Exception):
+    """An error answer of the Bot API.
+
+    Raise it from a method registered with :meth:`FakeTelegramServer.register_method`
+    to answer ``{"ok": false, "error_code": status, "description": ...}``.
+    """
+
+    def __init__(self, status: int, description: str, *, retry_after: int | None = None):
+        super().__init__(description)
+        self.status = status
+        self.description = description
+        self.retry_after = retry_after
+
+    def envelope(self) -> dict[str, Any]:
+        """The JSON body Telegram would answer with."""
+        body: dict[str, Any] = {
+            "ok": False,
+            "error_code": self.status,
+            "description": self.description,
+        }
+        if self.retry_after is not None:
+            body["parameters"] = {"retry_after": self.retry_after}
+        return body
+
+
+def _bad_request(what: str) -> ApiError:
+    return ApiError(400, f"Bad Request: {what}")
+
+
+@dataclass
+class UploadedFile:
+    """A file the bot uploaded (multipart), as recorded in :attr:`FakeTelegramServer.requests`."""
+
+    filename: str
+    content: bytes
+    mime_type: str
+    file_id: str = ""
+    file_unique_id: str = ""
+    file_path: str = ""
+
+    @property
+    def size(self) -> int:
+        return len(self.content)
+
+
+@dataclass
+class _FailureRule:
+    """One :meth:`FakeTelegramServer.fail_next` instruction."""
+
+    method: str  # lower case
+    status: int
+    remaining: int
+    retry_after: int | None
+    chat_id: int | str | None
+    description: str
+
+
+@dataclass
+class _Webhook:
+    url: str
+    secret_token: str | None
+    max_connections: int
+    allowed_updates: list[str] | None
+    ip_address: str | None
+
+
+@dataclass
+class _StoredMessage:
+    """A message in the fake's memory: the JSON Message object plus bookkeeping."""
+
+    message: dict[str, Any]
+    from_bot: bool
+    deleted: bool = False
+
+
+@dataclass
+class _RequestContext:
+    """Per-HTTP-request state the long poll needs (client gone? who to wake?)."""
+
+    disconnected: bool = False
+    waiter: asyncio.Future[None] | None = None
+
+    def wake(self) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
+
+
+# --------------------------------------------------------------------------------------
+# Telegram HTML
+# --------------------------------------------------------------------------------------
+
+
+class HtmlParseError(ValueError):
+    """Raised by :func:`parse_html`; the message is what Telegram puts after
+    ``Bad Request: can't parse entities: ``."""
+
+
+_HTML_TAGS = frozenset(
+    {
+        "a",
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "code",
+        "pre",
+        "tg-spoiler",
+        "span",
+        "blockquote",
+    }
+)
+_SIMPLE_ENTITY_TYPES = {
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
+}
+_NAMED_HTML_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+_HTML_SPACES = frozenset(" \t\r\n\v\f")
+
+
+def _utf16_len(text: str) -> int:
+    """Length in UTF-16 code units, the unit of Telegram's entity offsets."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def _decode_html_entity(text: str, pos: int) -> tuple[str, int] | None:
+    """Decode the character reference starting at ``text[pos] == "&"``.
+
+    Follows Telegram (tdlib ``decode_html_entity``): numeric references
+    (``&#60;``, ``&#x3C;``) and the named ones ``&lt; &gt; &amp; &quot;``, the
+    trailing ``;`` being optional.  Returns ``(character, end position)`` or
+    ``None`` when there is no valid reference at ``pos``.
+    """
+    size = len(text)
+    end = pos + 1
+    if end < size and text[end] == "#":
+        end += 1
+        code = 0
+        if end < size and text[end] == "x":
+            end += 1
+            while end < size and text[end] in "0123456789abcdefABCDEF":
+                code = code * 16 + int(text[end], 16)
+                end += 1
+        else:
+            while end < size and text[end] in "0123456789":
+                code = code * 10 + int(text[end])
+                end += 1
+        if code == 0 or code >= 0x10FFFF or 0xD800 <= code <= 0xDFFF or end - pos >= 10:
+            return None
+        char = chr(code)
+    else:
+        while end < size and text[end].isascii() and text[end].isalpha():
+            end += 1
+        named = _NAMED_HTML_ENTITIES.get(text[pos + 1 : end])
+        if named is None:
+            return None
+        char = named
+    if end < size and text[end] == ";":
+        end += 1
+    return char, end
+
+
+@dataclass
+class _OpenTag:
+    name: str
+    argument: str
+    utf16_offset: int
+    text_index: int  # index into the output pieces, for <a> without href
+
+
+def parse_html(text: str, *, strict: bool = True) -> tuple[str, list[dict[str, Any]]]:
+    """Parse Telegram-flavoured HTML into ``(plain text, entities)``.
+
+    This mirrors Telegram's own parser (tdlib ``parse_html``), including its
+    error messages and UTF-16 based entity offsets.  With ``strict=True`` a
+    ``&`` that does not start a character reference is an error (Telegram keeps
+    it literally).
+
+    Raises:
+        HtmlParseError: when Telegram would answer "can't parse entities".
+    """
+    size = len(text)
+    pieces: list[str] = []
+    utf16 = 0
+    stack: list[_OpenTag] = []
+    entities: list[dict[str, Any]] = []
+
+    def byte_offset(pos: int) -> int:
+        return len(text[:pos].encode("utf-8", "surrogatepass"))
+
+    def fail(message: str) -> HtmlParseError:
+        return HtmlParseError(message)
+
+    def decode_ampersand(pos: int) -> tuple[str, int]:
+        decoded = _decode_html_entity(text, pos)
+        if decoded is not None:
+            return decoded
+        if strict:
+            raise fail(
+                f'Character "&" must be escaped as "&amp;" at byte offset {byte_offset(pos)}'
+            )
+        return "&", pos + 1
+
+    i = 0
+    while i < size:
+        char = text[i]
+        if char == "&":
+            decoded, i = decode_ampersand(i)
+            pieces.append(decoded)
+            utf16 += _utf16_len(decoded)
+            continue
+        if char != "<":
+            pieces.append(char)
+            utf16 += _utf16_len(char)
+            i += 1
+            continue
+
+        begin = i
+        if i + 1 < size and text[i + 1] == "/":
+            # ---- end tag ----
+            if not stack:
+                raise fail(f"Unexpected end tag at byte offset {byte_offset(begin)}")
+            j = i + 2
+            while j < size and text[j] not in _HTML_SPACES and text[j] != ">":
+                j += 1
+            end_name = text[i + 2 : j].lower()
+            while j < size and text[j] in _HTML_SPACES:
+                j += 1
+            if j >= size or text[j] != ">":
+                raise fail(f"Unclosed end tag at byte offset {byte_offset(begin)}")
+            opened = stack.pop()
+            if end_name and end_name != opened.name:
+                raise fail(
+                    f"Unmatched end tag at byte offset {byte_offset(begin)}, "
+                    f'expected "</{opened.name}>", found "</{end_name}>"'
+                )
+            if utf16 > opened.utf16_offset:
+                _close_entity(opened, utf16, pieces, entities)
+            i = j + 1
+            continue
+
+        # ---- start tag ----
+        j = i + 1
+        while j < size and text[j] not in _HTML_SPACES and text[j] != ">":
+            j += 1
+        if j >= size:
+            raise fail(f"Unclosed start tag at byte offset {byte_offset(begin)}")
+        name = text[i + 1 : j].lower()
+        if name not in _HTML_TAGS:
+            raise fail(f'Unsupported start tag "{name}" at byte offset {byte_offset(begin)}')
+        argument = ""
+        while True:
+            while j < size and text[j] in _HTML_SPACES:
+                j += 1
+            if j >= size:
+                raise fail(f"Unclosed start tag at byte offset {byte_offset(begin)}")
+            if text[j] == ">":
+                break
+            attribute_begin = j
+            while j < size and text[j] not in _HTML_SPACES and text[j] not in "=>":
+                j += 1
+            attribute = text[attribute_begin:j].lower()
+            if not attribute:
+                raise fail(
+                    f'Empty attribute name in the tag "{name}" at byte offset {byte_offset(begin)}'
+                )
+            while j < size and text[j] in _HTML_SPACES:
+                j += 1
+            if j >= size:
+                raise fail(f'Unclosed start tag "{name}" at byte offset {byte_offset(begin)}')
+            if text[j] != "=":
+                if name == "blockquote" and attribute == "expandable":
+                    argument = "expandable"
+                    continue
+                raise fail(
+                    "Expected equal sign in declaration of an attribute of the tag "
+                    f'"{name}" at byte offset {byte_offset(begin)}'
+                )
+            j += 1
+            while j < size and text[j] in _HTML_SPACES:
+                j += 1
+            if j >= size:
+                raise fail(f'Unclosed start tag "{name}" at byte offset {byte_offset(begin)}')
+            if text[j] in "'\"":
+                quote = text[j]
+                j += 1
+                value_pieces: list[str] = []
+                while j < size and text[j] != quote:
+                    if text[j] == "&":
+                        decoded, j = decode_ampersand(j)
+                        value_pieces.append(decoded)
+                    else:
+                        value_pieces.append(text[j])
+                        j += 1
+                if j >= size:
+                    raise fail(f"Unclosed start tag at byte offset {byte_offset(begin)}")
+                j += 1
+                value = "".join(value_pieces)
+            else:
+                token_begin = j
+                while j < size and (text[j].isascii() and text[j].isalnum() or text[j] in ".-"):
+                    j += 1
+                value = text[token_begin:j].lower()
+                if j >= size:
+                    raise fail(f"Unclosed start tag at byte offset {byte_offset(begin)}")
+                if text[j] not in _HTML_SPACES and text[j] != ">":
+                    raise fail(
+                        f"Unexpected end of name token at byte offset {byte_offset(token_begin)}"
+                    )
+            if name == "a" and attribute == "href":
+                argument = value
+            elif name == "code" and attribute == "class" and value.startswith("language-"):
+                argument = value[len("language-") :]
+            elif name == "span" and attribute == "class" and value.startswith("tg-"):
+                argument = value[len("tg-") :]
+            elif name == "blockquote" and attribute == "expandable":
+                argument = "expandable"
+        if name == "span" and argument != "spoiler":
+            raise fail(
+                f'Tag "span" must have class "tg-spoiler" at byte offset {byte_offset(begin)}'
+            )
+        stack.append(_OpenTag(name, argument, utf16, len(pieces)))
+        i = j + 1
+
+    if stack:
+        raise fail(f'Can\'t find end tag corresponding to start tag "{stack[-1].name}"')
+    for entity in entities:
+        if entity["type"] == "code":
+            entity.pop("language", None)  # only <pre><code class=...> keeps a language
+    entities.sort(key=lambda entity: (entity["offset"], -entity["length"]))
+    return "".join(pieces), entities
+
+
+def _close_entity(
+    opened: _OpenTag, utf16_end: int, pieces: list[str], entities: list[dict[str, Any]]
+) -> None:
+    """Turn a just-closed, non-empty tag into a MessageEntity dict."""
+    offset = opened.utf16_offset
+    length = utf16_end - offset
+    name = opened.name
+    if name in _SIMPLE_ENTITY_TYPES:
+        entities.append({"type": _SIMPLE_ENTITY_TYPES[name], "offset": offset, "length": length})
+    elif name == "blockquote":
+        kind = "expandable_blockquote" if opened.argument else "blockquote"
+        entities.append({"type": kind, "offset": offset, "length": length})
+    elif name == "a":
+        url = opened.argument or "".join(pieces[opened.text_index :])
+        if url:
+            entities.append({"type": "text_link", "offset": offset, "length": length, "url": url})
+    elif name == "pre":
+        last = entities[-1] if entities else None
+        if (
+            last is not None
+            and last["type"] == "code"
+            and (last["offset"], last["length"]) == (offset, length)
+            and last.get("language")
+        ):
+            last["type"] = "pre"
+        else:
+            entities.append({"type": "pre", "offset": offset, "length": length})
+    elif name == "code":
+        last = entities[-1] if entities else None
+        if (
+            last is not None
+            and last["type"] == "pre"
+            and (last["offset"], last["length"]) == (offset, length)
+            and opened.argument
+        ):
+            last["language"] = opened.argument
+        else:
+            entity = {"type": "code", "offset": offset, "length": length}
+            if opened.argument:
+                entity["language"] = opened.argument
+            entities.append(entity)
+
+
+def _trim(text: str, entities: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    """Strip surrounding whitespace like Telegram does, keeping entities in place."""
+    stripped = text.strip()
+    if stripped == text:
+        return text, entities
+    shift = _utf16_len(text[: len(text) - len(text.lstrip())])
+    total = _utf16_len(stripped)
+    trimmed = []
+    for entity in entities:
+        start = max(0, entity["offset"] - shift)
+        end = min(total, entity["offset"] + entity["length"] - shift)
+        if end > start:
+            trimmed.append({**entity, "offset": start, "length": end - start})
+    return stripped, trimmed
+
+
+def _command_entities(text: str) -> list[dict[str, Any]]:
+    """The ``bot_command`` entities Telegram attaches to a user's text."""
+    return [
+        {
+            "type": "bot_command",
+            "offset": _utf16_len(text[: match.start()]),
+            "length": _utf16_len(match.group()),
+        }
+        for match in _COMMAND_RE.finditer(text)
+    ]
+
+
+# --------------------------------------------------------------------------------------
+# Flood control
+# --------------------------------------------------------------------------------------
+
+
+class _FloodControl:
+    """Telegram-like limits: 30 messages/s overall, about 1/s per private chat
+    (with a small burst), 20/min per group.  Rejected attempts do not count."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic):
+        self._clock = clock
+        self._global: deque[float] = deque()
+        self._groups: dict[int | str, deque[float]] = {}
+        self._private: dict[int | str, tuple[float, float]] = {}  # chat -> (tokens, at)
+
+    def admit(self, chat_id: int | str, is_group: bool) -> int | None:
+        """Record one message; return ``retry_after`` seconds instead if over a limit."""
+        now = self._clock()
+        while self._global and self._global[0] <= now - 1.0:
+            self._global.popleft()
+        if len(self._global) >= GLOBAL_MESSAGES_PER_SECOND:
+            return _seconds(self._global[0] + 1.0 - now)
+
+        if is_group:
+            window = self._groups.setdefault(chat_id, deque())
+            while window and window[0] <= now - 60.0:
+                window.popleft()
+            if len(window) >= GROUP_MESSAGES_PER_MINUTE:
+                return _seconds(window[0] + 60.0 - now)
+            window.append(now)
+        else:
+            tokens, at = self._private.get(chat_id, (float(PRIVATE_CHAT_BURST), now))
+            tokens = min(
+                float(PRIVATE_CHAT_BURST), tokens + (now - at) * PRIVATE_CHAT_MESSAGES_PER_SECOND
+            )
+            if tokens < 1.0:
+                return _seconds((1.0 - tokens) / PRIVATE_CHAT_MESSAGES_PER_SECOND)
+            self._private[chat_id] = (tokens - 1.0, now)
+        self._global.append(now)
+        return None
+
+
+def _seconds(delay: float) -> int:
+    return max(1, math.ceil(delay))
+
+
+# --------------------------------------------------------------------------------------
+# HTTP plumbing
+# --------------------------------------------------------------------------------------
+
+
+def _decode_form_value(name: str, raw: str) -> Any:
+    """python-telegram-bot sends strings verbatim and everything else as JSON."""
+    if name in _STRING_PARAMS:
+        return raw
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def _decode_params(request: Any) -> dict[str, Any]:
+    """Decode query string, urlencoded/multipart form or JSON body into one dict."""
+    params: dict[str, Any] = {}
+    for source in (request.query_arguments, request.body_arguments):
+        for name, values in source.items():
+            params[name] = _decode_form_value(name, values[-1].decode("utf-8", "replace"))
+    for name, files in request.files.items():
+        upload = files[-1]
+        params[name] = UploadedFile(
+            filename=upload.filename or name,
+            content=bytes(upload.body),
+            mime_type=upload.content_type or "application/octet-stream",
+        )
+    content_type = request.headers.get("Content-Type", "")
+    if content_type.split(";")[0].strip().lower() == "application/json" and request.body.strip():
+        body = json.loads(request.body)
+        if not isinstance(body, dict):
+            raise ValueError("the JSON body must be an object")
+        params.update(body)
+    # InputFiles sent as "attach://<name>" (e.g. thumbnails) refer to another form part.
+    for name, value in list(params.items()):
+        if isinstance(value, str) and value.startswith("attach://"):
+            attached = params.get(value[len("attach://") :])
+            if isinstance(attached, UploadedFile):
+                params[name] = attached
+    return params
+
+
+class _JsonHandler(tornado.web.RequestHandler):
+    """Shared bits: JSON answers, no ETag/304 magic, JSON errors."""
+
+    def compute_etag(self) -> None:
+        return None
+
+    def send_json(self, status: int, body: Any) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(body, ensure_ascii=False))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        description = self._reason or "Internal Server Error"
+        self.send_json(
+            status_code, {"ok": False, "error_code": status_code, "description": description}
+        )
+
+
+class _NotFoundHandler(_JsonHandler):
+    def prepare(self) -> None:
+        self.send_json(404, {"ok": False, "error_code": 404, "description": _NOT_FOUND})
+
+
+class _ApiHandler(_JsonHandler):
+    """``/bot<token>/<method>``: decodes the parameters and hands over to the server."""
+
+    def initialize(self, server: FakeTelegramServer) -> None:
+        self._server = server
+        self._context = _RequestContext()
+
+    async def get(self, token: str, method: str) -> None:
+        try:
+            params = _decode_params(self.request)
+        except ValueError as exc:
+            error = _bad_request(f"can't parse request: {exc}")
+            self.send_json(error.status, error.envelope())
+            return
+        status, body = await self._server._dispatch(token, method, params, self._context)
+        if not self._context.disconnected:
+            self.send_json(status, body)
+
+    post = get
+
+    def on_connection_close(self) -> None:
+        self._context.disconnected = True
+        self._context.wake()
+
+
+class _FileHandler(_JsonHandler):
+    """``/file/bot<token>/<file_path>``: downloads of uploaded files (``getFile``)."""
+
+    def initialize(self, server: FakeTelegramServer) -> None:
+        self._server = server
+
+    def get(self, token: str, path: str) -> None:
+        upload = self._server._files_by_path.get(path) if token == self._server.token else None
+        if upload is None:
+            self.send_json(404, {"ok": False, "error_code": 404, "description": _NOT_FOUND})
+            return
+        self.set_header("Content-Type", upload.mime_type)
+        self.finish(upload.content)
+
+
+def _quiet_access_log(handler: tornado.web.RequestHandler) -> None:
+    request = handler.request
+    _LOGGER.debug("%d %s %s", handler.get_status(), request.method, request.path)
+
+
+# --------------------------------------------------------------------------------------
+# The server
+# --------------------------------------------------------------------------------------
+
+
+MethodHandler = Callable[[dict[str, Any]], Any]
+
+
+class FakeTelegramServer:
+    """An in-process fake of the Telegram Bot API (see the module docstring).
+
+    All methods must be called from the event loop the server was started in;
+    nothing here is thread-safe.  Unknown chat ids are accepted and made up on
+    the fly (positive: private chat, negative: group), so broadcasts work
+    without injecting a message from every user first.
+
+    Args:
+        token: The bot token the server accepts; other tokens get 401.
+        bot_username: ``username`` of the bot user returned by ``getMe``.
+        bot_id: ``id`` of the bot user.
+        enforce_limits: Answer 429 with ``retry_after`` when the bot sends more
+            than 30 messages per rolling second, more than ~1 per second to one
+            private chat (after a burst of 3) or more than 20 per minute to one
+            group.  Every 429 answered is counted in :attr:`http_429`.
+        bot_name: ``first_name`` of the bot user.
+        strict_html: Reject a ``&`` that is not part of a character reference
+            in HTML texts (Telegram itself lets it through).
+    """
+
+    def __init__(
+        self,
+        token: str = "123456:TEST-TOKEN",
+        bot_username: str = "chibo_test_bot",
+        bot_id: int = 123456,
+        *,
+        enforce_limits: bool = False,
+        bot_name: str = "Chibo",
+        strict_html: bool = True,
+    ) -> None:
+        self.token = token
+        self.bot_username = bot_username
+        self.bot_id = bot_id
+        self.bot_name = bot_name
+        self.enforce_limits = enforce_limits
+        self.strict_html = strict_html
+
+        self.port: int = 0
+        self.root: str = ""
+        self.base_url: str = ""
+        self.base_file_url: str = ""
+
+        #: Every authorised call, in order: ``(method, decoded params)``.  Uploaded
+        #: files appear as :class:`UploadedFile` values.
+        self.requests: list[tuple[str, dict[str, Any]]] = []
+        #: Number of 429 answers sent (flood control and injected ones).
+        self.http_429 = 0
+        #: Updates successfully POSTed to the webhook, in order.
+        self.webhook_deliveries: list[dict[str, Any]] = []
+
+        self._methods: dict[str, tuple[str, MethodHandler]] = {}
+        for name, handler in {
+            "getMe": self._get_me,
+            "getUpdates": self._get_updates,
+            "setWebhook": self._set_webhook,
+            "deleteWebhook": self._delete_webhook,
+            "getWebhookInfo": self._get_webhook_info,
+            "setMyCommands": self._set_my_commands,
+            "getMyCommands": self._get_my_commands,
+            "deleteMyCommands": self._delete_my_commands,
+            "sendMessage": self._send_message,
+            "editMessageText": self._edit_message_text,
+            "editMessageReplyMarkup": self._edit_message_reply_markup,
+            "deleteMessage": self._delete_message,
+            "answerCallbackQuery": self._answer_callback_query,
+            "sendDocument": self._send_document,
+            "sendPhoto": self._send_photo,
+            "getFile": self._get_file,
+            "sendChatAction": self._send_chat_action,
+            "getChat": self._get_chat,
+            "close": self._close,
+            "logOut": self._log_out,
+        }.items():
+            self.register_method(name, handler)
+
+        # Updates not yet confirmed by getUpdates (or not yet delivered to the webhook).
+        self._pending: list[dict[str, Any]] = []
+        self._next_update_id = 1
+        self._poll_generation = 0
+        self._webhook: _Webhook | None = None
+        self._webhook_last_error: tuple[int, str] | None = None
+
+        self._users: dict[int, dict[str, Any]] = {}
+        self._chats: dict[int, dict[str, Any]] = {}
+        self._next_message_id: dict[int, int] = {}
+        self._messages: dict[tuple[int, int], _StoredMessage] = {}
+        self._sent: list[tuple[int, int]] = []  # (chat_id, message_id) of bot messages
+        self._sent_per_chat: dict[int, int] = {}
+        self._callback_queries: dict[str, bool] = {}  # id -> answered
+        self._answered_callbacks: list[dict[str, Any]] = []
+        self._callback_ids = itertools.count(1)
+        self._files: dict[str, UploadedFile] = {}
+        self._files_by_path: dict[str, UploadedFile] = {}
+        self._file_ids = itertools.count(1)
+        self._commands: dict[tuple[str, str], list[dict[str, str]]] = {}
+
+        self._failures: list[_FailureRule] = []
+        self._blocked: set[int | str] = set()
+        self._flood = _FloodControl()
+
+        self._waiters: set[asyncio.Future[None]] = set()
+        self._active_requests = 0
+        self._http_server: tornado.httpserver.HTTPServer | None = None
+        self._http_client: httpx.AsyncClient | None = None
+        self._webhook_task: asyncio.Task[None] | None = None
+        self._closing = False
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        """Listen on 127.0.0.1 on an ephemeral port, in the running event loop."""
+        if self._http_server is not None:
+            raise RuntimeError("FakeTelegramServer is already started")
+        app = tornado.web.Application(
+            [
+                (r"/bot([^/]*)/([^/]*)", _ApiHandler, {"server": self}),
+                (r"/file/bot([^/]*)/(.+)", _FileHandler, {"server": self}),
+            ],
+            default_handler_class=_NotFoundHandler,
+            log_function=_quiet_access_log,
+        )
+        sockets = tornado.netutil.bind_sockets(0, "127.0.0.1", family=socket.AF_INET)
+        self._http_server = tornado.httpserver.HTTPServer(app)
+        self._http_server.add_sockets(sockets)
+        self.port = sockets[0].getsockname()[1]
+        self.root = f"http://127.0.0.1:{self.port}"
+        self.base_url = f"{self.root}/bot"
+        self.base_file_url = f"{self.root}/file/bot"
+        self._closing = False
+        self._http_client = httpx.AsyncClient(trust_env=False, timeout=10.0)
+        self._webhook_task = asyncio.create_task(
+            self._deliver_webhooks(), name="FakeTelegramServer:webhook"
+        )
+        _LOGGER.debug("Fake Telegram Bot API listening on %s", self.root)
+
+    async def stop(self) -> None:
+        """Answer held long polls, close all connections and stop listening."""
+        if self._http_server is None:
+            return
+        self._closing = True
+        self._notify()  # held getUpdates calls return [] right away
+        if self._webhook_task is not None:
+            self._webhook_task.cancel()
+            try:
+                await self._webhook_task
+            except asyncio.CancelledError:
+                pass
+            self._webhook_task = None
+        self._http_server.stop()
+        deadline = asyncio.get_running_loop().time() + 1.0
+        while self._active_requests and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.005)
+        try:
+            await asyncio.wait_for(self._http_server.close_all_connections(), timeout=2.0)
+        except asyncio.TimeoutError:
+            _LOGGER.warning("Fake Telegram server: some connections did not close in time")
+        self._http_server = None
+        if self._http_client is not None:
+            await self._http_client.aclose()
+            self._http_client = None
+
+    async def __aenter__(self) -> FakeTelegramServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    def register_method(self, name: str, handler: MethodHandler) -> None:
+        """Serve (or override) a Bot API method.
+
+        ``handler(params)`` returns the ``result`` (or an awaitable of it) or
+        raises :class:`ApiError`.  Method names are case-insensitive, as in the
+        real API.
+        """
+        self._methods[name.lower()] = (name, handler)
+
+    # ------------------------------------------------------------------ user actions
+
+    @property
+    def bot_user(self) -> dict[str, Any]:
+        """The bot's User object (as in ``Message.from``)."""
+        return {
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": self.bot_name,
+            "username": self.bot_username,
+        }
+
+    def send_text(
+        self,
+        user_id: int,
+        text: str,
+        *,
+        chat_id: int | None = None,
+        chat_type: str = "private",
+        first_name: str = "User",
+        last_name: str | None = None,
+        username: str | None = None,
+        chat_title: str | None = None,
+    ) -> dict[str, Any]:
+        """A user writes ``text``; returns the queued Update.
+
+        ``chat_id`` defaults to ``user_id`` (the private chat with the bot);
+        group chats have negative ids and ``chat_type`` ``"group"`` or
+        ``"supergroup"``.  Commands get ``bot_command`` entities.
+        """
+        user = self._remember_user(user_id, first_name, last_name, username)
+        chat_id = user_id if chat_id is None else chat_id
+        if chat_type == "private":
+            chat = {"id": chat_id, "type": "private", "first_name": first_name}
+            if last_name:
+                chat["last_name"] = last_name
+            if username:
+                chat["username"] = username
+        else:
+            chat = {"id": chat_id, "type": chat_type, "title": chat_title or f"Chat {chat_id}"}
+        self._chats[chat_id] = chat
+        message: dict[str, Any] = {
+            "message_id": self._new_message_id(chat_id),
+            "from": user,
+            "chat": dict(chat),
+            "date": int(time.time()),
+            "text": text,
+        }
+        entities = _command_entities(text)
+        if entities:
+            message["entities"] = entities
+        self._messages[(chat_id, message["message_id"])] = _StoredMessage(message, from_bot=False)
+        return self.inject_update({"message": message})
+
+    def press_button(
+        self, user_id: int, message: dict[str, Any], data: str, *, first_name: str = "User"
+    ) -> dict[str, Any]:
+        """A user presses the inline button with ``callback_data == data`` under
+        ``message`` (a message the bot sent); returns the queued Update.
+
+        Raises:
+            ValueError: if the message (in its current state) has no such button,
+                or was deleted.
+        """
+        chat_id = message["chat"]["id"]
+        stored = self._messages.get((chat_id, message["message_id"]))
+        if stored is not None and stored.deleted:
+            raise ValueError(f"message {message['message_id']} in chat {chat_id} was deleted")
+        current = stored.message if stored is not None else message
+        buttons = [
+            button
+            for row in current.get("reply_markup", {}).get("inline_keyboard", [])
+            for button in row
+        ]
+        if not any(button.get("callback_data") == data for button in buttons):
+            offered = [button.get("callback_data") for button in buttons]
+            raise ValueError(
+                f"message {message['message_id']} in chat {chat_id} has no button with "
+                f"callback_data {data!r}; it has {offered}"
+            )
+        user = self._users.get(user_id) or self._remember_user(user_id, first_name, None, None)
+        query_id = f"{self.bot_id}{next(self._callback_ids):08d}"
+        self._callback_queries[query_id] = False
+        callback_query = {
+            "id": query_id,
+            "from": user,
+            "message": copy.deepcopy(current),
+            "chat_instance": str(abs(hash((self.bot_id, chat_id))) % 10**18),
+            "data": data,
+        }
+        return self.inject_update({"callback_query": callback_query})
+
+    def inject_update(self, update: dict[str, Any]) -> dict[str, Any]:
+        """Queue a raw Update (``update_id`` is assigned if missing) and return it."""
+        if "update_id" not in update:
+            update["update_id"] = self._next_update_id
+        self._next_update_id = max(self._next_update_id, int(update["update_id"]) + 1)
+        self._pending.append(update)
+        self._notify()
+        return update
+
+    # ------------------------------------------------------------------ what the bot did
+
+    def calls(self, method: str) -> list[dict[str, Any]]:
+        """The params of every call of ``method`` (case-insensitive), in order."""
+        wanted = method.lower()
+        return [params for name, params in self.requests if name.lower() == wanted]
+
+    def sent_messages(self, chat_id: int | None = None) -> list[dict[str, Any]]:
+        """Copies of the messages the bot sent (and did not delete), edits applied."""
+        return [
+            copy.deepcopy(self._messages[key].message)
+            for key in self._sent
+            if (chat_id is None or key[0] == chat_id) and not self._messages[key].deleted
+        ]
+
+    def sent_count(self, chat_id: int | None = None) -> int:
+        """How many messages the bot has sent (to ``chat_id``), deleted ones included."""
+        if chat_id is None:
+            return len(self._sent)
+        return self._sent_per_chat.get(chat_id, 0)
+
+    def texts(self, chat_id: int | None = None) -> list[str]:
+        """Text (or caption) of :meth:`sent_messages`, ``""`` when there is none."""
+        return [
+            message.get("text", message.get("caption", ""))
+            for message in self.sent_messages(chat_id)
+        ]
+
+    def answered_callbacks(self) -> list[dict[str, Any]]:
+        """The params of every successful ``answerCallbackQuery``."""
+        return list(self._answered_callbacks)
+
+    def my_commands(
+        self, scope: dict[str, Any] | None = None, language_code: str = ""
+    ) -> list[dict[str, str]]:
+        """The commands stored by ``setMyCommands`` for that scope and language."""
+        return copy.deepcopy(self._commands.get(self._commands_key(scope, language_code), []))
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+        """Poll ``predicate`` every 10 ms until it is true.
+
+        Raises:
+            AssertionError: after ``timeout`` seconds, describing what the bot did.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not predicate():
+            if loop.time() >= deadline:
+                raise AssertionError(
+                    f"timed out after {timeout:g}s waiting for {_describe(predicate)}\n"
+                    f"{self.describe_activity()}"
+                )
+            await asyncio.sleep(0.01)
+
+    async def wait_for_messages(
+        self, chat_id: int, count: int, timeout: float = 5.0
+    ) -> list[dict[str, Any]]:
+        """Wait until the bot has sent at least ``count`` messages to ``chat_id``;
+        return :meth:`sent_messages` for that chat."""
+        try:
+            await self.wait_for(lambda: self.sent_count(chat_id) >= count, timeout)
+        except AssertionError:
+            raise AssertionError(
+                f"expected at least {count} message(s) to chat {chat_id} within {timeout:g}s, "
+                f"got {self.sent_count(chat_id)}: {self.texts(chat_id)!r}\n"
+                f"{self.describe_activity()}"
+            ) from None
+        return self.sent_messages(chat_id)
+
+    def describe_activity(self, last: int = 15) -> str:
+        """A short human-readable summary of the latest calls, for error messages."""
+        interesting = [(name, params) for name, params in self.requests if name != "getUpdates"]
+        polls = len(self.requests) - len(interesting)
+        lines = [f"bot API calls: {len(self.requests)} ({polls} getUpdates); latest:"]
+        for name, params in interesting[-last:]:
+            shown = {
+                key: (f"<file {value.filename}>" if isinstance(value, UploadedFile) else value)
+                for key, value in params.items()
+            }
+            lines.append(f"  {name} {_shorten(repr(shown), 200)}")
+        if not interesting:
+            lines.append("  (none)")
+        lines.append(f"pending updates: {len(self._pending)}")
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------ failure injection
+
+    def fail_next(
+        self,
+        method: str,
+        *,
+        status: int,
+        times: int = 1,
+        retry_after: int | None = None,
+        chat_id: int | None = None,
+        description: str | None = None,
+    ) -> None:
+        """Make the next ``times`` calls of ``method`` (to ``chat_id`` only, if
+        given) fail with HTTP ``status``.
+
+        429 answers carry ``parameters.retry_after`` (default 1 s), 403 says
+        "Forbidden: bot was blocked by the user", 5xx "Internal Server Error".
+        """
+        if status == 429 and retry_after is None:
+            retry_after = 1
+        if description is None:
+            if status == 429:
+                description = f"Too Many Requests: retry after {retry_after}"
+            elif status >= 500:
+                description = "Internal Server Error"
+            else:
+                description = _DEFAULT_ERROR_DESCRIPTIONS.get(status, "Error")
+        self._failures.append(
+            _FailureRule(method.lower(), status, times, retry_after, chat_id, description)
+        )
+
+    def block(self, chat_id: int) -> None:
+        """From now on, sending to or editing in ``chat_id`` answers 403
+        "Forbidden: bot was blocked by the user" ("...kicked from the group chat"
+        for groups)."""
+        self._blocked.add(chat_id)
+
+    def unblock(self, chat_id: int) -> None:
+        """Undo :meth:`block`."""
+        self._blocked.discard(chat_id)
+
+    # ------------------------------------------------------------------ dispatching
+
+    async def _dispatch(
+        self, token: str, method: str, params: dict[str, Any], context: _RequestContext
+    ) -> tuple[int, dict[str, Any]]:
+        """Run one API call; never raises.  Returns (HTTP status, JSON body)."""
+        if token != self.token:
+            return 401, ApiError(401, _UNAUTHORIZED).envelope()
+        name, handler = self._methods.get(method.lower(), (method, None))
+        self.requests.append((name, params))
+        self._active_requests += 1
+        try:
+            if handler is None:
+                raise ApiError(404, _NOT_FOUND)
+            self._raise_injected_failure(name, params)
+            if handler == self._get_updates:  # the long poll must notice disconnects
+                result = await self._get_updates(params, context)
+            else:
+                result = handler(params)
+                if inspect.isawaitable(result):
+                    result = await result
+        except ApiError as error:
+            if error.status == 429:
+                self.http_429 += 1
+            return error.status, error.envelope()
+        except Exception as exc:  # a bug in the fake: answer 500, don't kill the server
+            _LOGGER.exception("Fake Telegram server failed to handle %s", name)
+            return 500, ApiError(500, f"Internal Server Error: {exc!r}").envelope()
+        finally:
+            self._active_requests -= 1
+        if isinstance(result, _Described):
+            return 200, {"ok": True, "result": result.result, "description": result.description}
+        return 200, {"ok": True, "result": result}
+
+    def _raise_injected_failure(self, method: str, params: dict[str, Any]) -> None:
+        wanted = method.lower()
+        for rule in self._failures:
+            if rule.method != wanted or rule.remaining <= 0:
+                continue
+            if rule.chat_id is not None and _coerce_chat_id(params.get("chat_id")) != rule.chat_id:
+                continue
+            rule.remaining -= 1
+            self._failures = [r for r in self._failures if r.remaining > 0]
+            raise ApiError(rule.status, rule.description, retry_after=rule.retry_after)
+
+    def _notify(self) -> None:
+        """Wake everything waiting for a change (long polls, the webhook sender)."""
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        self._waiters.clear()
+
+    async def _wait_for_change(
+        self, timeout: float, context: _RequestContext | None = None
+    ) -> None:
+        """Sleep until :meth:`_notify` (or ``context.wake()``) is called, or ``timeout``."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.add(waiter)
+        if context is not None:
+            context.waiter = waiter
+        try:
+            await asyncio.wait({waiter}, timeout=timeout)
+        finally:
+            self._waiters.discard(waiter)
+            if context is not None:
+                context.waiter = None
+
+    # ------------------------------------------------------------------ updates & webhook
+
+    def _get_me(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            **self.bot_user,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+            "can_connect_to_business": False,
+            "has_main_web_app": False,
+        }
+
+    async def _get_updates(
+        self, params: dict[str, Any], context: _RequestContext
+    ) -> list[dict[str, Any]]:
+        self._check_no_webhook()
+        offset = _int_param(params, "offset", 0)
+        limit = min(max(_int_param(params, "limit", 100), 1), 100)
+        timeout = max(0.0, _float_param(params, "timeout", 0.0))
+        if offset > 0:
+            self._pending = [u for u in self._pending if u["update_id"] >= offset]
+        elif offset < 0:
+            self._pending = self._pending[offset:]
+
+        # A newer getUpdates terminates an older one still waiting, like Telegram.
+        self._poll_generation += 1
+        generation = self._poll_generation
+        self._notify()
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            if self._pending:
+                return self._pending[:limit]
+            remaining = deadline - loop.time()
+            if remaining <= 0 or self._closing or context.disconnected:
+                return []
+            await self._wait_for_change(remaining, context)
+            self._check_no_webhook()
+            if generation != self._poll_generation and not self._closing:
+                raise ApiError(
+                    409,
+                    "Conflict: terminated by other getUpdates request; make sure that only "
+                    "one bot instance is running",
+                )
+
+    def _check_no_webhook(self) -> None:
+        if self._webhook is not None:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
+
+    def _set_webhook(self, params: dict[str, Any]) -> _Described:
+        url = params.get("url")
+        if not url:  # an empty URL removes the webhook, as in the real API
+            return self._delete_webhook(params)
+        if not re.match(r"^https?://", str(url)):
+            raise _bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        if _truthy(params.get("drop_pending_updates")):
+            self._pending.clear()
+        self._webhook = _Webhook(
+            url=str(url),
+            secret_token=params.get("secret_token"),
+            max_connections=_int_param(params, "max_connections", 40),
+            allowed_updates=params.get("allowed_updates"),
+            ip_address=params.get("ip_address"),
+        )
+        self._webhook_last_error = None
+        self._notify()
+        return _Described(True, "Webhook was set")
+
+    def _delete_webhook(self, params: dict[str, Any]) -> _Described:
+        had_webhook = self._webhook is not None
+        self._webhook = None
+        if _truthy(params.get("drop_pending_updates")):
+            self._pending.clear()
+        self._notify()
+        return _Described(
+            True, "Webhook was deleted" if had_webhook else "Webhook is already deleted"
+        )
+
+    def _get_webhook_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        info: dict[str, Any] = {
+            "url": "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._pending),
+        }
+        if self._webhook is not None:
+            info["url"] = self._webhook.url
+            info["max_connections"] = self._webhook.max_connections
+            if self._webhook.allowed_updates is not None:
+                info["allowed_updates"] = self._webhook.allowed_updates
+            if self._webhook.ip_address:
+                info["ip_address"] = self._webhook.ip_address
+        if self._webhook_last_error is not None:
+            info["last_error_date"], info["last_error_message"] = self._webhook_last_error
+        return info
+
+    async def _deliver_webhooks(self) -> None:
+        """Background task: POST pending updates, in order, to the webhook if one is set."""
+        failures = 0
+        while not self._closing:
+            webhook = self._webhook
+            if webhook is None or not self._pending or self._http_client is None:
+                await self._wait_for_change(1.0)
+                continue
+            update = self._pending[0]
+            headers = {}
+            if webhook.secret_token:
+                headers["X-Telegram-Bot-Api-Secret-Token"] = webhook.secret_token
+            try:
+                response = await self._http_client.post(webhook.url, json=update, headers=headers)
+                error = (
+                    None
+                    if 200 <= response.status_code < 300
+                    else f"Wrong response from the webhook: {response.status_code} "
+                    f"{response.reason_phrase}"
+                )
+            except httpx.HTTPError as exc:
+                error = f"Connection failed: {exc.__class__.__name__}"
+            if error is None:
+                failures = 0
+                if self._pending and self._pending[0] is update:
+                    self._pending.pop(0)
+                self.webhook_deliveries.append(update)
+            else:
+                failures += 1
+                self._webhook_last_error = (int(time.time()), error)
+                _LOGGER.debug("Webhook delivery to %s failed: %s", webhook.url, error)
+                await asyncio.sleep(min(0.05 * 2**failures, 1.0))
+
+    # ------------------------------------------------------------------ commands
+
+    @staticmethod
+    def _commands_key(scope: Any, language_code: Any) -> tuple[str, str]:
+        scope = scope if isinstance(scope, dict) else {"type": "default"}
+        return json.dumps(scope, sort_keys=True), str(language_code or "")
+
+    def _set_my_commands(self, params: dict[str, Any]) -> bool:
+        commands = params.get("commands")
+        if not isinstance(commands, list):
+            raise _bad_request("can't parse commands JSON object")
+        if len(commands) > 100:
+            raise _bad_request("too many commands specified")
+        for command in commands:
+            if not isinstance(command, dict):
+                raise _bad_request("can't parse BotCommand JSON object")
+            if not _BOT_COMMAND_NAME_RE.match(str(command.get("command", ""))):
+                raise _bad_request("BOT_COMMAND_INVALID")
+            if not 1 <= len(str(command.get("description", "")).strip()) <= 256:
+                raise _bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
+        key = self._commands_key(params.get("scope"), params.get("language_code"))
+        self._commands[key] = [
+            {"command": c["command"], "description": c["description"]} for c in commands
+        ]
+        return True
+
+    def _get_my_commands(self, params: dict[str, Any]) -> list[dict[str, str]]:
+        key = self._commands_key(params.get("scope"), params.get("language_code"))
+        return copy.deepcopy(self._commands.get(key, []))
+
+    def _delete_my_commands(self, params: dict[str, Any]) -> bool:
+        key = self._commands_key(params.get("scope"), params.get("language_code"))
+        self._commands.pop(key, None)
+        return True
+
+    # ------------------------------------------------------------------ messages
+
+    def _send_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._target_chat(params)
+        text, entities = self._formatted_text(
+            params,
+            "text",
+            "entities",
+            limit=MAX_TEXT_LENGTH,
+            empty_error="message text is empty",
+            too_long_error="message is too long",
+        )
+        content: dict[str, Any] = {"text": text}
+        if entities:
+            content["entities"] = entities
+        return self._deliver_bot_message(chat, content, params)
+
+    def _send_document(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._target_chat(params)
+        upload = self._input_file(params, "document")
+        content: dict[str, Any] = {
+            "document": {
+                "file_id": upload.file_id,
+                "file_unique_id": upload.file_unique_id,
+                "file_name": upload.filename,
+                "mime_type": upload.mime_type,
+                "file_size": upload.size,
+            }
+        }
+        content.update(self._caption(params))
+        return self._deliver_bot_message(chat, content, params)
+
+    def _send_photo(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._target_chat(params)
+        upload = self._input_file(params, "photo")
+        width, height = _image_size(upload.content)
+        content: dict[str, Any] = {
+            "photo": [
+                {
+                    "file_id": upload.file_id,
+                    "file_unique_id": upload.file_unique_id,
+                    "width": width,
+                    "height": height,
+                    "file_size": upload.size,
+                }
+            ]
+        }
+        content.update(self._caption(params))
+        return self._deliver_bot_message(chat, content, params)
+
+    def _edit_message_text(self, params: dict[str, Any]) -> dict[str, Any]:
+        stored = self._editable_message(params)
+        if "text" not in stored.message:
+            raise _bad_request("there is no text in the message to edit")
+        text, entities = self._formatted_text(
+            params,
+            "text",
+            "entities",
+            limit=MAX_TEXT_LENGTH,
+            empty_error="message text is empty",
+            too_long_error="message is too long",
+        )
+        # As in Telegram, an edit without reply_markup removes the inline keyboard.
+        markup = self._inline_markup(params)
+        message = stored.message
+        if (
+            text == message["text"]
+            and entities == message.get("entities", [])
+            and markup == message.get("reply_markup")
+        ):
+            raise _bad_request(_NOT_MODIFIED.removeprefix("Bad Request: "))
+        message["text"] = text
+        _set_or_drop(message, "entities", entities or None)
+        _set_or_drop(message, "reply_markup", markup)
+        message["edit_date"] = int(time.time())
+        return copy.deepcopy(message)
+
+    def _edit_message_reply_markup(self, params: dict[str, Any]) -> dict[str, Any]:
+        stored = self._editable_message(params)
+        markup = self._inline_markup(params)
+        if markup == stored.message.get("reply_markup"):
+            raise _bad_request(_NOT_MODIFIED.removeprefix("Bad Request: "))
+        _set_or_drop(stored.message, "reply_markup", markup)
+        stored.message["edit_date"] = int(time.time())
+        return copy.deepcopy(stored.message)
+
+    def _delete_message(self, params: dict[str, Any]) -> bool:
+        chat = self._known_chat(params)
+        stored = self._messages.get((chat["id"], _int_param(params, "message_id", 0)))
+        if stored is None or stored.deleted:
+            raise _bad_request("message to delete not found")
+        stored.deleted = True
+        return True
+
+    def _answer_callback_query(self, params: dict[str, Any]) -> bool:
+        query_id = str(params.get("callback_query_id", ""))
+        if self._callback_queries.get(query_id) is not False:
+            raise _bad_request(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
+        if len(str(params.get("text", ""))) > 200:
+            raise _bad_request("MESSAGE_TOO_LONG")
+        self._callback_queries[query_id] = True
+        self._answered_callbacks.append(params)
+        return True
+
+    def _send_chat_action(self, params: dict[str, Any]) -> bool:
+        self._target_chat(params)
+        if params.get("action") not in _CHAT_ACTIONS:
+            raise _bad_request("wrong parameter action in request")
+        return True
+
+    def _get_chat(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._known_chat(params)
+        return {
+            **chat,
+            "accent_color_id": 0,
+            "max_reaction_count": 11,
+            "accepted_gift_types": {
+                "unlimited_gifts": False,
+                "limited_gifts": False,
+                "unique_gifts": False,
+                "premium_subscription": False,
+                "gifts_from_channels": False,
+            },
+        }
+
+    def _get_file(self, params: dict[str, Any]) -> dict[str, Any]:
+        upload = self._files.get(str(params.get("file_id", "")))
+        if upload is None:
+            raise _bad_request("invalid file_id")
+        return {
+            "file_id": upload.file_id,
+            "file_unique_id": upload.file_unique_id,
+            "file_size": upload.size,
+            "file_path": upload.file_path,
+        }
+
+    def _close(self, params: dict[str, Any]) -> bool:
+        return True
+
+    def _log_out(self, params: dict[str, Any]) -> bool:
+        return True
+
+    # ------------------------------------------------------------------ message helpers
+
+    def _known_chat(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Resolve ``chat_id`` (number or ``@username``) or raise 400."""
+        raw = params.get("chat_id")
+        if raw is None or raw == "":
+            raise _bad_request("chat_id is empty")
+        chat_id = _coerce_chat_id(raw)
+        if isinstance(chat_id, str):
+            for chat in self._chats.values():
+                if chat_id.startswith("@") and chat.get("username") == chat_id[1:]:
+                    return chat
+            raise _bad_request("chat not found")
+        if chat_id not in self._chats:
+            if chat_id == 0:
+                raise _bad_request("chat not found")
+            # Unknown chats are made up on the fly so that broadcasts/benchmarks work.
+            if chat_id > 0:
+                self._chats[chat_id] = {
+                    "id": chat_id,
+                    "type": "private",
+                    "first_name": f"User {chat_id}",
+                }
+            else:
+                kind = "supergroup" if chat_id <= -1_000_000_000_000 else "group"
+                self._chats[chat_id] = {"id": chat_id, "type": kind, "title": f"Chat {chat_id}"}
+        return self._chats[chat_id]
+
+    def _target_chat(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A chat the bot wants to post to: resolved and checked for blocking."""
+        chat = self._known_chat(params)
+        if chat["id"] in self._blocked:
+            raise ApiError(403, _BLOCKED if chat["type"] == "private" else _KICKED)
+        return chat
+
+    def _editable_message(self, params: dict[str, Any]) -> _StoredMessage:
+        if params.get("inline_message_id"):
+            raise _bad_request("message to edit not found")  # inline messages aren't modelled
+        chat = self._target_chat(params)
+        stored = self._messages.get((chat["id"], _int_param(params, "message_id", 0)))
+        if stored is None or stored.deleted:
+            raise _bad_request("message to edit not found")
+        if not stored.from_bot:
+            raise _bad_request("message can't be edited")
+        return stored
+
+    def _formatted_text(
+        self,
+        params: dict[str, Any],
+        text_key: str,
+        entities_key: str,
+        *,
+        limit: int,
+        empty_error: str | None,
+        too_long_error: str,
+    ) -> tuple[str, list[dict[str, Any]]]:
+        """Apply parse_mode, trim, and check emptiness and length, like Telegram."""
+        raw = params.get(text_key)
+        text = "" if raw is None else str(raw)
+        parse_mode = str(params.get("parse_mode") or "")
+        entities: list[dict[str, Any]] = []
+        if parse_mode.lower() == "html":
+            try:
+                text, entities = parse_html(text, strict=self.strict_html)
+            except HtmlParseError as exc:
+                raise _bad_request(f"can't parse entities: {exc}") from None
+        elif parse_mode.lower() in ("", "markdown", "markdownv2"):
+            given = params.get(entities_key)
+            if isinstance(given, list) and not parse_mode:
+                entities = [e for e in given if isinstance(e, dict)]
+        else:
+            raise _bad_request("unsupported parse_mode")
+        text, entities = _trim(text, entities)
+        if not text and empty_error is not None:
+            raise _bad_request(empty_error)
+        if len(text) > limit:
+            raise _bad_request(too_long_error)
+        return text, entities
+
+    def _caption(self, params: dict[str, Any]) -> dict[str, Any]:
+        caption, entities = self._formatted_text(
+            params,
+            "caption",
+            "caption_entities",
+            limit=MAX_CAPTION_LENGTH,
+            empty_error=None,
+            too_long_error="message caption is too long",
+        )
+        content: dict[str, Any] = {}
+        if caption:
+            content["caption"] = caption
+        if entities:
+            content["caption_entities"] = entities
+        return content
+
+    def _inline_markup(self, params: dict[str, Any]) -> dict[str, Any] | None:
+        """Validate ``reply_markup``; return it if it is an inline keyboard.
+
+        Telegram only echoes inline keyboards in the sent Message (reply keyboards
+        are not part of the Message object); they are still in :attr:`requests`.
+        """
+        markup = params.get("reply_markup")
+        if markup is None:
+            return None
+        if not isinstance(markup, dict):
+            raise _bad_request("can't parse reply keyboard markup JSON object")
+        keyboard = markup.get("inline_keyboard")
+        if keyboard is None:
+            return None
+        if not isinstance(keyboard, list) or not all(isinstance(row, list) for row in keyboard):
+            raise _bad_request(
+                "can't parse inline keyboard button: InlineKeyboardButton must be an Object"
+            )
+        for row in keyboard:
+            for button in row:
+                if not isinstance(button, dict) or not isinstance(button.get("text"), str):
+                    raise _bad_request("can't parse inline keyboard button: Text must be a String")
+                if not any(key in button for key in _INLINE_BUTTON_ACTIONS):
+                    raise _bad_request("text buttons are unallowed in the inline keyboard")
+                data = button.get("callback_data")
+                if data is not None and not (
+                    1 <= len(str(data).encode("utf-8")) <= MAX_CALLBACK_DATA_BYTES
+                ):
+                    raise _bad_request("BUTTON_DATA_INVALID")
+        return copy.deepcopy(markup)
+
+    def _input_file(self, params: dict[str, Any], key: str) -> UploadedFile:
+        """The uploaded file, or a known file_id / a URL given instead."""
+        value = params.get(key)
+        if isinstance(value, UploadedFile):
+            if not value.content:
+                raise _bad_request("file must be non-empty")
+            return self._register_file(value, key)
+        if isinstance(value, str) and value:
+            if value in self._files:
+                return self._files[value]
+            if re.match(r"^https?://", value):
+                name = value.rstrip("/").rsplit("/", 1)[-1] or key
+                return self._register_file(UploadedFile(name, b"", "application/octet-stream"), key)
+            raise _bad_request("wrong file identifier/HTTP URL specified")
+        raise _bad_request(f"there is no {key} in the request")
+
+    def _register_file(self, upload: UploadedFile, kind: str) -> UploadedFile:
+        number = next(self._file_ids)
+        upload.file_id = f"FAKE{kind.upper()}{number:06d}{self.bot_id}"
+        upload.file_unique_id = f"U{number:06d}"
+        extension = upload.filename.rsplit(".", 1)[-1] if "." in upload.filename else "bin"
+        upload.file_path = f"{kind}s/file_{number}.{extension}"
+        self._files[upload.file_id] = upload
+        self._files_by_path[upload.file_path] = upload
+        return upload
+
+    def _deliver_bot_message(
+        self, chat: dict[str, Any], content: dict[str, Any], params: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Check the remaining sendXxx parameters and flood limits, then store the message."""
+        markup = self._inline_markup(params)
+        reply_to = self._replied_message(chat, params)
+        if self.enforce_limits:
+            retry_after = self._flood.admit(chat["id"], chat["type"] != "private")
+            if retry_after is not None:
+                raise ApiError(
+                    429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after
+                )
+        message: dict[str, Any] = {
+            "message_id": self._new_message_id(chat["id"]),
+            "from": self.bot_user,
+            "chat": dict(chat),
+            "date": int(time.time()),
+            **content,
+        }
+        if reply_to is not None:
+            message["reply_to_message"] = reply_to
+        if markup is not None:
+            message["reply_markup"] = markup
+        key = (chat["id"], message["message_id"])
+        self._messages[key] = _StoredMessage(message, from_bot=True)
+        self._sent.append(key)
+        self._sent_per_chat[chat["id"]] = self._sent_per_chat.get(chat["id"], 0) + 1
+        return copy.deepcopy(message)
+
+    def _replied_message(
+        self, chat: dict[str, Any], params: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """The message named by ``reply_parameters`` (or ``reply_to_message_id``), if any."""
+        reply = params.get("reply_parameters")
+        if isinstance(reply, dict):
+            message_id = reply.get("message_id")
+            allow_missing = bool(reply.get("allow_sending_without_reply"))
+        elif params.get("reply_to_message_id") is not None:
+            message_id = params.get("reply_to_message_id")
+            allow_missing = bool(params.get("allow_sending_without_reply"))
+        else:
+            return None
+        stored = self._messages.get((chat["id"], _int_or_zero(message_id)))
+        if stored is None or stored.deleted:
+            if allow_missing:
+                return None
+            raise _bad_request("message to be replied not found")
+        replied = copy.deepcopy(stored.message)
+        replied.pop("reply_to_message", None)
+        return replied
+
+    def _new_message_id(self, chat_id: int) -> int:
+        message_id = self._next_message_id.get(chat_id, 1)
+        self._next_message_id[chat_id] = message_id + 1
+        return message_id
+
+    def _remember_user(
+        self, user_id: int, first_name: str, last_name: str | None, username: str | None
+    ) -> dict[str, Any]:
+        user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
+        if last_name:
+            user["last_name"] = last_name
+        if username:
+            user["username"] = username
+        self._users[user_id] = user
+        return dict(user)
+
+
+@dataclass
+class _Described:
+    """A successful result that also carries a ``description`` (as setWebhook's does)."""
+
+    result: Any
+    description: str
+
+
+# --------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------
+
+
+def _coerce_chat_id(value: Any) -> int | str | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            return value
+    return None
+
+
+def _int_or_zero(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _int_param(params: dict[str, Any], name: str, default: int) -> int:
+    value = params.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise _bad_request(f"wrong parameter {name} in request") from None
+
+
+def _float_param(params: dict[str, Any], name: str, default: float) -> float:
+    value = params.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise _bad_request(f"wrong parameter {name} in request") from None
+
+
+def _truthy(value: Any) -> bool:
+    """A boolean parameter, however it was spelled (JSON true, "true", 1, ...)."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1")
+    return bool(value)
+
+
+def _set_or_drop(target: dict[str, Any], key: str, value: Any) -> None:
+    if value is None:
+        target.pop(key, None)
+    else:
+        target[key] = value
+
+
+def _image_size(content: bytes) -> tuple[int, int]:
+    """Width and height of a PNG (read from its header); (0, 0) for anything else."""
+    if content[:8] == b"\x89PNG\r\n\x1a\n" and len(content) >= 24:
+        width, height = struct.unpack(">II", content[16:24])
+        return width, height
+    return 0, 0
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _describe(predicate: Callable[[], bool]) -> str:
+    try:
+        return inspect.getsource(predicate).strip()
+    except (OSError, TypeError):
+        return repr(predicate)
