@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import time as dtime
@@ -306,6 +307,42 @@ def committee_invite(
 
     r = with_db(work)
     emit(as_json, r, f"{r['full_name']}: {r['code']}" + (f"  {r['link']}" if r["link"] else ""))
+
+
+# --- reports ---
+report_app = typer.Typer(help="Báo cáo / reports", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("weekly")
+def report_weekly(
+    committee: Annotated[int, typer.Option(help="ID đảng ủy / committee id")],
+    out: Annotated[Path | None, typer.Option(help="Tệp Excel / the workbook to write (.xlsx)")] = None,
+    send: Annotated[bool, typer.Option("--send", help="Gửi ngay cho cấp ủy viên / queue it now")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Gửi lại dù tuần này đã gửi / send again")] = False,
+) -> None:
+    """Tóm tắt tuần của đảng ủy (văn bản, Excel, biểu đồ) / the committee's weekly summary."""
+    from reports.weekly import render_text
+    from scheduler.weekly import build_and_queue
+
+    if out is not None and out.suffix.lower() != ".xlsx":
+        fail(f"--out phải là tệp .xlsx, không phải '{out.name}' / --out must end in .xlsx")
+
+    async def work(session: AsyncSession, settings: Settings):
+        if await session.get(Committee, committee) is None:
+            fail(f"Không có đảng ủy #{committee} / no such committee.")
+        result = await build_and_queue(session, settings, committee, now(), send=send, force=force,
+                                       workbook_path=out)
+        return result, render_text(result.report, settings.language, settings.tz)
+
+    result, text = with_db(work)
+    typer.echo(re.sub(r"<[^>]+>", "", text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
+    typer.echo(f"\nExcel: {result.workbook}\nBiểu đồ / chart: {result.chart}")
+    if send:
+        if result.skipped:
+            typer.echo("Tuần này đã gửi rồi; dùng --force để gửi lại / already sent this week, use --force.")
+        else:
+            typer.echo(f"Đã xếp {result.queued} tin để gửi; bot đang chạy sẽ gửi đi / queued {result.queued} messages.")
 
 
 # --- running ---

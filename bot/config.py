@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     weekly_summary_cron: str = "0 8 * * mon"
     quiet_hours: str = "22:00-06:00"
     dispatch_interval_seconds: float = 2.0
+    reports_dir: str = "./chibo-reports"
+    daily_planner_time: str = "07:00"
 
     @field_validator("timezone")
     @classmethod

@@ -93,8 +93,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "<b>{name}</b> – {cell}\n/checkin – check in to the meeting in progress\n/absent REASON – excuse yourself from the next meeting\n/schedule – upcoming meetings\n/help – this help",
     },
     "help.leader": {
-        "vi": "\n\n<b>Bí thư, phó bí thư:</b>\n/lichhop YYYY-MM-DD HH:MM [chuyende] [địa điểm] – đặt lịch họp\n/huyhop – hủy cuộc họp sắp tới\n/batdau [HH:MM] – bắt đầu cuộc họp hôm nay, mở điểm danh\n/diemdanh_ho HỌ TÊN – điểm danh hộ đảng viên\n/ketthuc [HH:MM] – kết thúc cuộc họp, nhận tóm tắt\n/baocao – tóm tắt cuộc họp gần nhất\n/lienket – liên kết nhóm chat với chi bộ",
-        "en": "\n\n<b>Secretary, deputy:</b>\n/schedule YYYY-MM-DD HH:MM [chuyende] [place] – schedule a meeting\n/cancel_meeting – cancel the next meeting\n/start_meeting [HH:MM] – start today's meeting, open check-in\n/checkin_for FULL NAME – check a member in\n/end_meeting [HH:MM] – end the meeting, get the summary\n/report – latest meeting summary\n/link_group – link a group chat to the cell",
+        "vi": "\n\n<b>Bí thư, phó bí thư:</b>\n/lichhop YYYY-MM-DD HH:MM [chuyende] [địa điểm] – đặt lịch họp\n/doilich YYYY-MM-DD HH:MM – đổi giờ cuộc họp sắp tới\n/huyhop – hủy cuộc họp sắp tới\n/batdau [HH:MM] – bắt đầu cuộc họp hôm nay, mở điểm danh\n/diemdanh_ho HỌ TÊN – điểm danh hộ đảng viên\n/ketthuc [HH:MM] – kết thúc cuộc họp, nhận tóm tắt\n/baocao – tóm tắt cuộc họp gần nhất\n/lienket – liên kết nhóm chat với chi bộ",
+        "en": "\n\n<b>Secretary, deputy:</b>\n/schedule YYYY-MM-DD HH:MM [chuyende] [place] – schedule a meeting\n/reschedule YYYY-MM-DD HH:MM – move the next meeting\n/cancel_meeting – cancel the next meeting\n/start_meeting [HH:MM] – start today's meeting, open check-in\n/checkin_for FULL NAME – check a member in\n/end_meeting [HH:MM] – end the meeting, get the summary\n/report – latest meeting summary\n/link_group – link a group chat to the cell",
     },
     "help.committee": {
         "vi": "Đồng chí <b>{name}</b> – {committee}\n/baocao – tóm tắt cuộc họp gần nhất của từng chi bộ\nTóm tắt hằng tuần được gửi tự động.\n/huongdan – hướng dẫn",
@@ -392,5 +392,70 @@ TEXTS.update({
     "prep_nudge": {
         "vi": "🗂 Còn 7 ngày đến cuộc họp {kind} ngày {when}. Đồng chí chuẩn bị: nội dung, dự thảo nghị quyết, phân công nhiệm vụ cụ thể cho từng đảng viên; gửi thời gian, địa điểm, nội dung cho đảng viên và cấp ủy viên phụ trách.",
         "en": "🗂 7 days to the {kind} on {when}. Please prepare: the content, a draft resolution, concrete tasks for every member; send the time, place and content to members and the committee member who follows the cell.",
+    },
+})
+
+TEXTS.update({
+    "weekly.title": {
+        "vi": "📊 <b>Tóm tắt tuần {week} – {committee}</b>\nSinh hoạt thường kỳ tháng {month}",
+        "en": "📊 <b>Weekly summary {week} – {committee}</b>\nRegular meetings of {month}",
+    },
+    "weekly.totals": {
+        "vi": "Đã họp: <b>{held}/{cells}</b> chi bộ · Tỷ lệ dự họp chung: <b>{rate}</b> (mục tiêu {target})",
+        "en": "Held: <b>{held}/{cells}</b> cells · Overall attendance: <b>{rate}</b> (target {target})",
+    },
+    "weekly.attention_header": {"vi": "<b>Cần quan tâm trước ({count}):</b>", "en": "<b>Needs attention first ({count}):</b>"},
+    "weekly.attention_line": {"vi": "⚠️ {cell}: {why}", "en": "⚠️ {cell}: {why}"},
+    "weekly.flagged_line": {"vi": "   – {name}: {why}", "en": "   – {name}: {why}"},
+    "weekly.cells_header": {"vi": "<b>Từng chi bộ:</b>", "en": "<b>Every cell:</b>"},
+    "weekly.cell_held": {
+        "vi": "họp {date}, {minutes}/{minimum} phút, dự {present}/{expected} ({rate})",
+        "en": "met {date}, {minutes}/{minimum} min, present {present}/{expected} ({rate})",
+    },
+    "weekly.cell_line": {"vi": "{mark} {cell}: {detail}; {thematic}", "en": "{mark} {cell}: {detail}; {thematic}"},
+    "weekly.thematic_yes": {"vi": "đã có chuyên đề quý", "en": "thematic held this quarter"},
+    "weekly.thematic_no": {"vi": "chưa có chuyên đề quý", "en": "no thematic this quarter"},
+    "weekly.unreachable": {"vi": "; {count} đảng viên chưa liên lạc được", "en": "; {count} members unreachable"},
+    "weekly.more_cells": {
+        "vi": "… và {count} chi bộ khác: xem tệp Excel.",
+        "en": "… and {count} more cells: see the Excel file.",
+    },
+    "weekly.files_attached": {
+        "vi": "Kèm theo: tệp Excel (chi bộ, cuộc họp, điểm danh) và biểu đồ tỷ lệ dự họp.",
+        "en": "Attached: the Excel workbook (cells, meetings, attendance) and the attendance chart.",
+    },
+    "nudge.schedule_regular": {
+        "vi": "📌 {cell} chưa có lịch sinh hoạt thường kỳ tháng {month}. Đồng chí đặt lịch: <code>/lichhop YYYY-MM-DD HH:MM địa điểm</code>",
+        "en": "📌 {cell} has no regular meeting scheduled for {month}. Schedule it: <code>/schedule YYYY-MM-DD HH:MM place</code>",
+    },
+    "nudge.schedule_thematic": {
+        "vi": "📌 {cell} chưa có buổi sinh hoạt chuyên đề trong quý {quarter}. Đồng chí đặt lịch: <code>/lichhop YYYY-MM-DD HH:MM chuyende địa điểm</code>",
+        "en": "📌 {cell} has no thematic meeting this quarter ({quarter}). Schedule one: <code>/schedule YYYY-MM-DD HH:MM chuyende place</code>",
+    },
+    "nudge.auto_created": {
+        "vi": "📅 chibo đã tự đặt lịch sinh hoạt thường kỳ của {cell}: <b>{when}</b>{place} (theo lịch cố định). Các đảng viên đã được báo; đồng chí gõ /huyhop nếu cần đổi.",
+        "en": "📅 chibo scheduled {cell}'s regular meeting: <b>{when}</b>{place} (standing schedule). Members were told; type /cancel_meeting to change it.",
+    },
+    "absence.warning": {
+        "vi": "⚠️ <b>Cần nhắc nhở</b> (Điều lệ Đảng, Điều 8.1: 3 lần vắng không lý do trong năm thì đề nghị xóa tên):\n{lines}",
+        "en": "⚠️ <b>Members to talk to</b> (Party Statute, art. 8.1: three unexcused absences in a year lead to striking off):\n{lines}",
+    },
+    "absence.unexcused": {"vi": "• {name}: vắng không lý do {count} lần trong năm", "en": "• {name}: {count} unexcused absences this year"},
+    "absence.excused_streak": {"vi": "• {name}: vắng có lý do {count} lần liên tiếp", "en": "• {name}: excused {count} times in a row"},
+    "reschedule.usage": {
+        "vi": "Cách đổi lịch: <code>/doilich 2026-12-06 19:30</code> (đổi cuộc họp sắp tới sang thời điểm mới).",
+        "en": "To reschedule: <code>/reschedule 2026-12-06 19:30</code> (moves the next meeting).",
+    },
+    "reschedule.done": {
+        "vi": "Đã đổi cuộc họp sang {when}. Lời nhắc đã được dời theo và đảng viên đã được báo.",
+        "en": "Moved the meeting to {when}. Reminders moved too and members were told.",
+    },
+    "reschedule.notice": {
+        "vi": "🔁 {cell}: cuộc họp {kind} đổi sang <b>{when}</b>{place}.",
+        "en": "🔁 {cell}: the {kind} is moved to <b>{when}</b>{place}.",
+    },
+    "reschedule.other_month": {
+        "vi": "Cuộc họp thường kỳ tháng {month} chỉ đổi được trong tháng đó. Đồng chí hủy (/huyhop) rồi đặt lịch mới.",
+        "en": "The regular meeting of {month} can only move within that month. Cancel it (/cancel_meeting) and schedule a new one.",
     },
 })

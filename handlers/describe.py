@@ -17,7 +17,3 @@ def when(ctx: Ctx, meeting: Meeting) -> str:
 
 def place_suffix(ctx: Ctx, meeting: Meeting) -> Html:
     return Html(ctx.t("place", place=meeting.place) if meeting.place else "")
-
-
-def topic_suffix(ctx: Ctx, meeting: Meeting) -> Html:
-    return Html(ctx.t("topic", topic=meeting.topic) if meeting.topic else "")

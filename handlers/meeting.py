@@ -91,7 +91,14 @@ async def end_meeting(ctx: Ctx, req: Request) -> Response:
     text = meeting_summary.render(summary, ctx.lang, ctx.tz)
     await notify.to_leaders(ctx, meeting.cell_id, Reply(text), kind="summary", key=f"summary:{meeting.id}:{{member_id}}",
                             exclude=ctx.actor.member.id, meeting_id=meeting.id)
-    return Response.say(text)
+    response = Response.say(text)
+    warning = meeting_summary.render_warnings(await meeting_summary.absence_warnings(ctx.session, meeting, ctx.tz), ctx.lang)
+    if warning:
+        await notify.to_leaders(ctx, meeting.cell_id, Reply(warning), kind="absence_warning",
+                                key=f"absence_warning:{meeting.id}:{{member_id}}", exclude=ctx.actor.member.id,
+                                meeting_id=meeting.id)
+        response.replies.append(Reply(warning))
+    return response
 
 
 async def _close_attendance(ctx: Ctx, meeting: Meeting) -> None:

@@ -11,13 +11,6 @@ from storage.outbox import enqueue, enqueue_raw
 from storage.queries import active_members, group_links, leaders, links_for_members
 
 
-def rsvp_buttons(ctx: Ctx, meeting_id: int) -> list[list[Button]]:
-    return [[
-        Button(ctx.t("button.attend"), f"rsvp:yes:{meeting_id}"),
-        Button(ctx.t("button.absent"), f"rsvp:no:{meeting_id}"),
-    ]]
-
-
 def checkin_buttons(ctx: Ctx, meeting_id: int) -> list[list[Button]]:
     return [[Button(ctx.t("button.checkin"), f"checkin:{meeting_id}")]]
 

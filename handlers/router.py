@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from bot.texts import t
 from handlers import absence, checkin, meeting, onboarding, reports, scheduling
 from handlers.context import Ctx, Services, resolve_actor
 from handlers.types import Request, Response
@@ -24,6 +25,7 @@ FLOWS: dict[str, Flow] = {
     "link_group": onboarding.link_group,
     "schedule": scheduling.schedule,
     "cancel_meeting": scheduling.cancel,
+    "reschedule": scheduling.reschedule,
     "absent": absence.absent,
     "start_meeting": meeting.start_meeting,
     "checkin": checkin.checkin,
@@ -52,8 +54,6 @@ async def handle(services: Services, req: Request) -> Response:
             response.queued = ctx.queued
     except (IntegrityError, OperationalError):
         log.exception("request %s failed in storage", req.update_key)
-        from bot.texts import t
-
         return Response.say(t(services.settings.language, "busy_retry"))
     if response.queued:
         services.wake_dispatcher()

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.texts import fmt_datetime
 from handlers import notify
 from handlers.context import Ctx
-from handlers.describe import kind_label, place_suffix, topic_suffix, when
+from handlers.describe import kind_label, place_suffix, when
 from handlers.parsing import local_datetime, parse_date, parse_time
 from handlers.types import Reply, Request, Response
 from rules import month_key
@@ -68,14 +68,11 @@ async def schedule(ctx: Ctx, req: Request) -> Response:
     ))
 
 
-async def announce(ctx: Ctx, meeting: Meeting, exclude: int | None = None) -> int:
-    """Tell the cell's members about a (new) meeting, with the RSVP buttons."""
-    reply = Reply(
-        ctx.t("schedule.notice", cell=ctx.actor.cell.name if ctx.actor.cell else "", kind=kind_label(ctx, meeting),
-              when=when(ctx, meeting), place=place_suffix(ctx, meeting), topic=topic_suffix(ctx, meeting)),
-        notify.rsvp_buttons(ctx, meeting.id),
-    )
-    return await notify.to_cell(ctx, meeting, reply, kind="notice", key=f"notice:{meeting.id}:{{member_id}}",
+async def announce(ctx: Ctx, meeting: Meeting, exclude: int | None = None, text_key: str = "schedule.notice") -> int:
+    """Tell the cell's members about a (new or moved) meeting, with the RSVP buttons."""
+    reply = planner.meeting_reply(ctx.settings, ctx.actor.cell, meeting, text_key)
+    stamp = int(meeting.scheduled_at.timestamp())
+    return await notify.to_cell(ctx, meeting, reply, kind="notice", key=f"notice:{meeting.id}:{stamp}:{{member_id}}",
                                 exclude=exclude, priority=3)
 
 
@@ -119,3 +116,30 @@ async def cancel(ctx: Ctx, req: Request) -> Response:
     return Response.say(ctx.t("cancel.done", when=when(ctx, meeting)))
 
 
+
+
+async def reschedule(ctx: Ctx, req: Request) -> Response:
+    """/doilich DATE TIME: the next meeting moves; its pending reminders move with it."""
+    if not ctx.actor.is_leader:
+        return Response.say(ctx.t("not_leader"))
+    words = req.args.split()
+    day = parse_date(words[0]) if words else None
+    at = parse_time(words[1]) if len(words) > 1 else None
+    if day is None or at is None:
+        return Response.say(ctx.t("schedule.bad_date", value=req.args or "–") + "\n\n" + ctx.t("reschedule.usage"))
+    meetings = await upcoming_meetings(ctx.session, ctx.actor.cell.id, ctx.now, limit=1)
+    if not meetings:
+        return Response.say(ctx.t("cancel.none"))
+    meeting = meetings[0]
+    start = local_datetime(day, at, ctx.tz)
+    if start <= ctx.now:
+        return Response.say(ctx.t("schedule.past", when=fmt_datetime(start, ctx.tz), now=fmt_datetime(ctx.now, ctx.tz)))
+    if meeting.kind is MeetingKind.THUONG_KY and month_key(day) != meeting.period:
+        return Response.say(ctx.t("reschedule.other_month", month=f"{meeting.period[5:]}/{meeting.period[:4]}"))
+    before = {"scheduled_at": meeting.scheduled_at.isoformat()}
+    await planner.unplan_meeting(ctx.session, meeting, ctx.now)
+    meeting.scheduled_at, meeting.period = start, month_key(day)
+    ctx.audit("reschedule", "meeting", meeting.id, before, {"scheduled_at": start.isoformat()})
+    await announce(ctx, meeting, exclude=ctx.actor.member.id, text_key="reschedule.notice")
+    await planner.plan_meeting(ctx.session, ctx.settings, meeting, ctx.now)
+    return Response.say(ctx.t("reschedule.done", when=when(ctx, meeting)))

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from zoneinfo import ZoneInfo
 
 from bot.texts import Html, fmt_date, fmt_rate, fmt_time, t
-from rules import AttendanceVerdict, DurationVerdict, RuleSet, attendance_verdict, duration_verdict, expected_members
+from rules import AbsenceFlags, AttendanceVerdict, absence_flags, DurationVerdict, RuleSet, attendance_verdict, duration_verdict, expected_members
 from storage.models import Attendance, AttendanceStatus, Cell, Committee, Meeting
 from storage.queries import active_members, links_for_members, member_span
 
@@ -133,3 +133,40 @@ def render(s: MeetingSummary, lang: str, tz: ZoneInfo) -> str:
     if s.ended_at is not None:
         lines.append(tr("summary.verdict_ok" if s.ok else "summary.verdict_fail"))
     return "\n".join(lines)
+
+
+async def absence_warnings(session: AsyncSession, meeting: Meeting, tz: ZoneInfo) -> list[tuple[str, AbsenceFlags]]:
+    """Members of the meeting's cell whose absences this calendar year call for a word."""
+    cell = await session.get(Cell, meeting.cell_id)
+    rules = RuleSet.from_overrides(await session.get(Committee, cell.committee_id))
+    day = meeting.scheduled_at.astimezone(tz).date()
+    year_start = datetime(day.year, 1, 1, tzinfo=tz)
+    ended = list(await session.scalars(
+        select(Meeting.id).where(Meeting.cell_id == cell.id, Meeting.ended_at.is_not(None), Meeting.cancelled_at.is_(None),
+                                 Meeting.scheduled_at >= year_start, Meeting.scheduled_at < year_start.replace(year=day.year + 1))
+        .order_by(Meeting.scheduled_at)
+    ))
+    statuses: dict[int, dict[int, str]] = {}
+    for a in await session.scalars(select(Attendance).where(Attendance.meeting_id.in_(ended))):
+        statuses.setdefault(a.member_id, {})[a.meeting_id] = a.status.value if a.status else None
+    members = await active_members(session, cell.id, day)
+    out = []
+    for m in members:
+        if member_span(m).exempt_on(day):
+            continue
+        flags = absence_flags([statuses.get(m.id, {}).get(mid) for mid in ended], rules)
+        if flags.any:
+            out.append((m.full_name, flags))
+    return out
+
+
+def render_warnings(warnings: list[tuple[str, AbsenceFlags]], lang: str) -> str | None:
+    if not warnings:
+        return None
+    lines = []
+    for name, f in warnings:
+        if f.warn_unexcused:
+            lines.append(t(lang, "absence.unexcused", name=name, count=f.unexcused))
+        if f.warn_excused_streak:
+            lines.append(t(lang, "absence.excused_streak", name=name, count=f.excused_streak))
+    return t(lang, "absence.warning", lines=Html("\n".join(lines)))

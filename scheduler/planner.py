@@ -19,11 +19,12 @@ REMINDER_KINDS = ("reminder", "prep_nudge")
 PREP_NUDGE_BEFORE = timedelta(days=7)
 
 
-def reminder_reply(settings: Settings, cell: Cell, meeting: Meeting) -> Reply:
+def meeting_reply(settings: Settings, cell: Cell, meeting: Meeting, text_key: str = "reminder") -> Reply:
+    """A message about a meeting (notice, reminder) with the Tham dự / Xin vắng buttons."""
     lang, tz = settings.language, settings.tz
     place = Html(t(lang, "place", place=meeting.place) if meeting.place else "")
     topic = Html(t(lang, "topic", topic=meeting.topic) if meeting.topic else "")
-    text = t(lang, "reminder", cell=cell.name, kind=t(lang, f"kind.{meeting.kind.value}"),
+    text = t(lang, text_key, cell=cell.name, kind=t(lang, f"kind.{meeting.kind.value}"),
              when=fmt_datetime(meeting.scheduled_at, tz), place=place, topic=topic)
     return Reply(text, [[Button(t(lang, "button.attend"), f"rsvp:yes:{meeting.id}"),
                          Button(t(lang, "button.absent"), f"rsvp:no:{meeting.id}")]])
@@ -45,7 +46,7 @@ async def plan_meeting(session: AsyncSession, settings: Settings, meeting: Meeti
         Attendance.meeting_id == meeting.id, Attendance.status == AttendanceStatus.EXCUSED)))
     links = await links_for_members(session, [m.id for m in members])
     stamp = int(meeting.scheduled_at.timestamp())
-    payload = reminder_reply(settings, cell, meeting).to_payload()
+    payload = meeting_reply(settings, cell, meeting).to_payload()
     queued = 0
     for offset in settings.offsets:
         if meeting.scheduled_at - offset <= now:

@@ -312,3 +312,15 @@ class AuditLog(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     at: Mapped[datetime]
+
+
+class JobRun(Base):
+    """A periodic job done once for a key (e.g. a committee's week), whatever restarts or processes."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (UniqueConstraint("job", "key", name="uq_job_run"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(120))
+    at: Mapped[datetime]

@@ -9,7 +9,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ChatLink, OutboxMessage
+from storage.models import ChatLink, JobRun, OutboxMessage
 
 
 async def enqueue(
@@ -68,3 +68,13 @@ async def drop_pending(session: AsyncSession, *, meeting_id: int, kinds: tuple[s
 async def purge_sent_before(session: AsyncSession, before: datetime) -> int:
     result = await session.execute(delete(OutboxMessage).where(OutboxMessage.sent_at < before))
     return result.rowcount or 0
+
+
+async def claim_job(session: AsyncSession, job: str, key: str, now: datetime) -> bool:
+    """Record that ``job`` ran for ``key``; False if it already had (in any process)."""
+    dialect = session.bind.dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    result = await session.execute(
+        insert(JobRun).values(job=job, key=key, at=now).on_conflict_do_nothing(index_elements=["job", "key"])
+    )
+    return bool(result.rowcount)

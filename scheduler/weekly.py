@@ -1,0 +1,89 @@
+"""The weekly committee summary: built once per committee per week, delivered through the outbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.texts import t
+from reports import weekly
+from reports.weekly_model import WeeklyReport
+from storage.models import ChatLink, Committee, CommitteeMember
+from storage.outbox import claim_job, enqueue
+
+
+@dataclass
+class WeeklyResult:
+    committee_id: int
+    week: str
+    report: WeeklyReport
+    workbook: Path
+    chart: Path
+    queued: int
+    skipped: bool  # already sent this week
+
+
+def write_files(settings: Settings, report: WeeklyReport, out_dir: Path | None = None,
+                workbook_path: Path | None = None) -> tuple[Path, Path]:
+    from reports.weekly_chart import write_chart
+    from reports.weekly_xlsx import write_workbook
+
+    folder = Path(out_dir or settings.reports_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"chibo-{report.committee_id}-{report.week}"
+    workbook = write_workbook(report, Path(workbook_path or folder / f"{stem}.xlsx"), settings.tz, settings.language)
+    chart = write_chart(report, folder / f"{stem}.png", settings.language)
+    return workbook, chart
+
+
+async def build_and_queue(session: AsyncSession, settings: Settings, committee_id: int, now: datetime, *,
+                          send: bool = True, force: bool = False, out_dir: Path | None = None,
+                          workbook_path: Path | None = None) -> WeeklyResult:
+    """Compute the committee's summary, write its workbook and chart, and (with ``send``) queue it
+    for every linked committee member, once per week: a second run in the same week queues nothing
+    unless ``force``."""
+    report = await weekly.compute(session, committee_id, now, settings.tz)
+    workbook, chart = write_files(settings, report, out_dir, workbook_path)
+    if not send:
+        return WeeklyResult(committee_id, report.week, report, workbook, chart, 0, skipped=False)
+    first = await claim_job(session, "weekly_summary", f"{committee_id}:{report.week}", now)
+    if not first and not force:
+        return WeeklyResult(committee_id, report.week, report, workbook, chart, 0, skipped=True)
+    lang = settings.language
+    text = weekly.render_text(report, lang, settings.tz, files_note=t(lang, "weekly.files_attached"))
+    payload = {
+        "text": text,
+        "buttons": [],
+        "files": [
+            {"kind": "photo", "path": str(chart.resolve()), "name": chart.name},
+            {"kind": "document", "path": str(workbook.resolve()), "name": workbook.name},
+        ],
+    }
+    links = await session.scalars(
+        select(ChatLink).join(CommitteeMember, ChatLink.committee_member_id == CommitteeMember.id)
+        .where(CommitteeMember.committee_id == committee_id, ChatLink.blocked_at.is_(None))
+    )
+    queued = 0
+    suffix = f":forced:{int(now.timestamp())}" if force and not first else ""
+    for link in links:
+        queued += await enqueue(session, key=f"weekly:{committee_id}:{report.week}:{link.id}{suffix}", kind="weekly",
+                                link=link, payload=payload, due_at=now, now=now, priority=4)
+    return WeeklyResult(committee_id, report.week, report, workbook, chart, queued, skipped=False)
+
+
+async def run_weekly(services) -> list[WeeklyResult]:
+    """The scheduled job: every committee, each in its own transaction."""
+    now = services.clock.now()
+    async with services.sessions() as session:
+        committee_ids = list(await session.scalars(select(Committee.id).order_by(Committee.id)))
+    results = []
+    for committee_id in committee_ids:
+        async with services.sessions() as session, session.begin():
+            results.append(await build_and_queue(session, services.settings, committee_id, now))
+    services.wake_dispatcher()
+    return results
