@@ -1,0 +1,176 @@
+"""Reminders, nudges and the dispatcher, with time moved by a test clock."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.clock import FakeClock
+from fakeapi.scene import Scene
+from fakeapi.telegram import FakeTelegramServer
+from scheduler.nudges import run_daily
+from storage.models import Cell, Meeting, OutboxMessage, Role
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+NAMES = ["Bí Thư", "Đảng Viên Một", "Đảng Viên Hai", "Cụ Miễn"]
+
+
+def vn(*args) -> datetime:
+    return datetime(*args, tzinfo=VN)
+
+
+@pytest.fixture
+async def scene(engine, settings):
+    server = FakeTelegramServer()
+    await server.start()
+    settings.telegram_api_url = server.root
+    sc = Scene(server=server, settings=settings, clock=FakeClock(vn(2026, 12, 1, 8, 0)))
+    yield sc
+    await sc.close()
+    await server.stop()
+
+
+async def cell_with_members(scene: Scene) -> int:
+    committee = await scene.add_committee("Đảng ủy")
+    cell = await scene.add_cell(committee, "Chi bộ 1", [(NAMES[0], Role.BI_THU)] + [(n, Role.DANG_VIEN) for n in NAMES[1:]],
+                                exempt={"Cụ Miễn"})
+    await scene.start_bot()
+    await scene.link(*NAMES)
+    return cell
+
+
+def reminders(scene: Scene, name: str) -> list[str]:
+    return [t for t in scene.server.texts(scene.who(name).chat_id) if t.startswith("🔔")]
+
+
+async def tick(scene: Scene, when: datetime) -> None:
+    scene.at(when)
+    await scene.settle()
+
+
+async def test_reminders_go_out_at_each_offset_once_and_not_to_the_exempt(scene: Scene):
+    await cell_with_members(scene)
+    await scene.say(NAMES[0], "/lichhop 2026-12-05 19:30 Nhà văn hóa")
+    await tick(scene, vn(2026, 12, 2, 19, 29))
+    assert reminders(scene, NAMES[1]) == []
+    await tick(scene, vn(2026, 12, 2, 19, 30))  # 3 days before
+    assert len(reminders(scene, NAMES[1])) == 1 and "19:30 05/12/2026" in reminders(scene, NAMES[1])[0]
+    await tick(scene, vn(2026, 12, 4, 19, 30))  # 1 day before
+    await tick(scene, vn(2026, 12, 5, 17, 30))  # 2 hours before
+    await tick(scene, vn(2026, 12, 5, 17, 31))
+    for name in NAMES[:3]:
+        assert len(reminders(scene, name)) == 3, name
+    assert reminders(scene, "Cụ Miễn") == []
+    message = [m for m in scene.inbox(NAMES[1]) if m["text"].startswith("🔔")][-1]
+    assert [b["text"] for b in message["reply_markup"]["inline_keyboard"][0]] == ["Tham dự", "Xin vắng"]
+
+
+async def test_an_excused_member_gets_no_more_reminders(scene: Scene):
+    await cell_with_members(scene)
+    await scene.say(NAMES[0], "/lichhop 2026-12-05 19:30")
+    await scene.say(NAMES[2], "/vang Đi viện")
+    for when in (vn(2026, 12, 2, 19, 30), vn(2026, 12, 4, 19, 30), vn(2026, 12, 5, 17, 30)):
+        await tick(scene, when)
+    assert reminders(scene, NAMES[2]) == [] and len(reminders(scene, NAMES[1])) == 3
+
+
+async def test_quiet_hours_move_a_reminder_to_the_morning(scene: Scene):
+    scene.settings.quiet_hours = "22:00-06:00"
+    scene.settings.__dict__.pop("quiet", None)
+    await cell_with_members(scene)
+    await scene.say(NAMES[0], "/lichhop 2026-12-05 07:00")  # the 2h reminder would be at 05:00
+    async with scene.sessions()() as s:
+        dues = sorted(r.due_at.astimezone(VN) for r in await s.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind == "reminder", OutboxMessage.member_id == scene.who(NAMES[1]).member_id)))
+    assert [d.strftime("%d %H:%M") for d in dues] == ["02 07:00", "04 07:00", "05 06:00"]
+    await tick(scene, vn(2026, 12, 5, 5, 0))
+    assert len(reminders(scene, NAMES[1])) == 2
+    await tick(scene, vn(2026, 12, 5, 6, 0))
+    assert len(reminders(scene, NAMES[1])) == 3
+
+
+async def test_rescheduling_moves_the_reminders_and_cancelling_removes_them(scene: Scene):
+    await cell_with_members(scene)
+    await scene.say(NAMES[0], "/lichhop 2026-12-05 19:30")
+    reply = await scene.say(NAMES[0], "/doilich 2026-12-06 19:30")
+    assert "Đã đổi cuộc họp sang 19:30 06/12/2026" in reply[0]
+    assert any("đổi sang" in t for t in scene.server.texts(scene.who(NAMES[1]).chat_id))
+    await tick(scene, vn(2026, 12, 2, 19, 30))
+    assert reminders(scene, NAMES[1]) == []  # the old 3-day reminder went with the old time
+    await tick(scene, vn(2026, 12, 3, 19, 30))
+    assert len(reminders(scene, NAMES[1])) == 1 and "06/12/2026" in reminders(scene, NAMES[1])[0]
+    assert "chỉ đổi được trong tháng đó" in (await scene.say(NAMES[0], "/doilich 2027-01-03 19:30"))[0]
+    reply = await scene.say(NAMES[0], "/huyhop")
+    assert "Đã hủy" in reply[0]
+    assert any("đã được hủy" in t for t in scene.server.texts(scene.who(NAMES[1]).chat_id))
+    for when in (vn(2026, 12, 5, 19, 30), vn(2026, 12, 6, 17, 30)):
+        await tick(scene, when)
+    assert len(reminders(scene, NAMES[1])) == 1
+
+
+async def test_a_restart_between_two_reminders_loses_none_and_repeats_none(scene: Scene):
+    await cell_with_members(scene)
+    await scene.say(NAMES[0], "/lichhop 2026-12-05 19:30")
+    await tick(scene, vn(2026, 12, 2, 19, 30))
+    await scene.stop_bot()
+    scene.at(vn(2026, 12, 4, 20, 0))  # the 1-day reminder fell due while chibo was down
+    await scene.start_bot()
+    await scene.settle()
+    assert len(reminders(scene, NAMES[1])) == 2
+    await tick(scene, vn(2026, 12, 5, 17, 30))
+    assert len(reminders(scene, NAMES[1])) == 3
+
+
+async def test_a_reminder_that_fell_due_after_the_start_during_downtime_is_dropped_and_counted(scene: Scene):
+    await cell_with_members(scene)
+    await scene.say(NAMES[0], "/lichhop 2026-12-05 19:30")
+    await scene.stop_bot()
+    scene.at(vn(2026, 12, 5, 20, 0))
+    await scene.start_bot()
+    await scene.settle()
+    assert reminders(scene, NAMES[1]) == []
+    assert scene.runtime.dispatcher.stats.dropped_late == 3 * 3  # three offsets, three reachable members
+    async with scene.sessions()() as s:
+        dropped = await s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.dropped_at.is_not(None)))
+    assert dropped == 9
+
+
+async def test_secretaries_are_nudged_and_standing_meetings_are_created(scene: Scene):
+    cell = await cell_with_members(scene)
+    committee = await scene.add_committee("Đảng ủy 2")
+    standing = await scene.add_cell(committee, "Chi bộ cố định", [("Bí Thư Cố Định", Role.BI_THU), ("Viên", Role.DANG_VIEN)])
+    async with scene.sessions()() as s, s.begin():
+        c = await s.get(Cell, standing)
+        c.standing_day, c.standing_time, c.standing_place = 5, time(19, 30), "Hội trường"
+    await scene.link("Bí Thư Cố Định", "Viên")
+    services = scene.runtime.services
+    assert await run_daily(services) > 0
+    await scene.settle()
+    assert any("chưa có lịch sinh hoạt thường kỳ tháng 12/2026" in t for t in scene.server.texts(scene.who(NAMES[0]).chat_id))
+    assert any("tự đặt lịch" in t and "19:30 05/12/2026" in t for t in scene.server.texts(scene.who("Bí Thư Cố Định").chat_id))
+    assert any("Thông báo" in t for t in scene.server.texts(scene.who("Viên").chat_id))
+    assert await run_daily(services) == 0  # idempotent: nothing twice
+    async with scene.sessions()() as s:
+        assert await s.scalar(select(func.count()).select_from(Meeting).where(Meeting.cell_id == standing)) == 1
+    # February is the second month of Q1: a cell with no thematic meeting this quarter is nudged.
+    scene.at(vn(2027, 2, 1, 8, 0))
+    await run_daily(services)
+    await scene.settle()
+    assert any("sinh hoạt chuyên đề trong quý 1/2027" in t for t in scene.server.texts(scene.who(NAMES[0]).chat_id))
+    assert cell
+
+
+async def test_absence_warnings_reach_the_secretary_after_the_meeting(scene: Scene):
+    await cell_with_members(scene)
+    for day in (2, 3):  # two meetings in a row missed without reason (regular, then thematic)
+        kind = "" if day == 2 else "chuyende"
+        await scene.say(NAMES[0], f"/lichhop 2026-12-0{day + 1} 19:30 {kind}".strip())
+        scene.at(vn(2026, 12, day + 1, 19, 30))
+        await scene.say(NAMES[0], "/batdau")
+        await scene.say(NAMES[1], "/diemdanh")
+        scene.at(vn(2026, 12, day + 1, 21, 30))
+        replies = await scene.say(NAMES[0], "/ketthuc", expect=1)
+    assert any("Đảng Viên Hai: vắng không lý do 2 lần trong năm" in t for t in replies + scene.server.texts(scene.who(NAMES[0]).chat_id))
