@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -48,7 +49,8 @@ async def build_and_queue(session: AsyncSession, settings: Settings, committee_i
     for every linked committee member, once per week: a second run in the same week queues nothing
     unless ``force``."""
     report = await weekly.compute(session, committee_id, now, settings.tz)
-    workbook, chart = write_files(settings, report, out_dir, workbook_path)
+    # Rendering is CPU-bound (openpyxl, matplotlib): off the event loop so the bot keeps answering.
+    workbook, chart = await asyncio.to_thread(write_files, settings, report, out_dir, workbook_path)
     if not send:
         return WeeklyResult(committee_id, report.week, report, workbook, chart, 0, skipped=False)
     first = await claim_job(session, "weekly_summary", f"{committee_id}:{report.week}", now)

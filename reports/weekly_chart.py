@@ -1,0 +1,135 @@
+"""The weekly summary as a PNG: attendance rate of each cell's regular meeting this month.
+
+Drawn with the object-oriented API (``Figure`` + ``FigureCanvasAgg``): no display, no pyplot
+state, safe to call from a worker thread. Text is never parsed as mathtext, so a name with "$"
+is drawn as written.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import textwrap
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.transforms import blended_transform_factory
+
+from reports.weekly_model import CellWeek, WeeklyReport
+
+FONT = "DejaVu Sans"  # ships with matplotlib and has the Vietnamese letters
+MAX_BARS = 60
+WIDTH_IN, BAR_IN, DPI = 9.0, 0.28, 100
+COLOR_OK, COLOR_LOW, COLOR_TEXT = "#2e7d32", "#c62828", "#222222"
+
+LABELS = {
+    "vi": {"title": "Tỷ lệ dự sinh hoạt thường kỳ – {committee} – {month}",
+           "lowest": "{shown} chi bộ thấp nhất / tổng số {total} chi bộ",
+           "target": "Mục tiêu {pct}", "ok": "Đạt mục tiêu", "low": "Dưới mục tiêu",
+           "not_held": "chưa họp", "in_progress": "đang họp", "no_rate": "không có người phải dự",
+           "no_data": "Chưa có dữ liệu chi bộ"},
+    "en": {"title": "Regular meeting attendance – {committee} – {month}",
+           "lowest": "{shown} lowest of {total} cells",
+           "target": "Target {pct}", "ok": "Meets target", "low": "Below target",
+           "not_held": "not held", "in_progress": "in progress", "no_rate": "nobody expected",
+           "no_data": "No cell data yet"},
+}
+
+
+def write_chart(report: WeeklyReport, path: pathlib.Path, lang: str = "vi") -> pathlib.Path:
+    """Write the attendance bar chart of ``report`` to ``path`` as PNG (labels in ``lang``); return ``path``."""
+    fig = chart_figure(report, lang)
+    fig.canvas.print_png(path)
+    fig.clear()  # nothing global to close: the figure was never registered with pyplot
+    return path
+
+
+def chart_figure(report: WeeklyReport, lang: str = "vi") -> Figure:
+    """The chart as a ``Figure`` (with an Agg canvas): one horizontal bar per cell, weakest at the top.
+
+    At most ``MAX_BARS`` cells are drawn (the lowest ones, said so in the title); with no cells,
+    a small figure saying there is no data. Margins are computed here, not by a layout engine,
+    which would measure every text twice more.
+    """
+    lab = LABELS.get(lang, LABELS["vi"])
+    font = FontProperties(family=FONT, size=9)
+    title = lab["title"].format(committee=report.committee_name, month=_month(report.month))
+    cells = sorted(report.cells, key=_weakness)
+    if len(cells) > MAX_BARS:
+        title += "\n(" + lab["lowest"].format(shown=MAX_BARS, total=len(cells)) + ")"
+        cells = cells[:MAX_BARS]
+    title = "\n".join(textwrap.fill(line, 80) for line in title.splitlines())
+    top_in = 0.3 + 0.22 * (title.count("\n") + 1)  # title lines, then the target label above the axes
+
+    if not cells:
+        fig = Figure(figsize=(WIDTH_IN, top_in + 1.2), dpi=DPI)
+        FigureCanvasAgg(fig)
+        fig.suptitle(title, y=1 - 0.15 / (top_in + 1.2), va="top", fontproperties=font, fontsize=12,
+                     parse_math=False)
+        fig.text(0.5, 0.4, lab["no_data"], ha="center", va="center", fontproperties=font, fontsize=14)
+        return fig
+
+    bottom_in, height = 0.9, top_in + 0.9 + BAR_IN * len(cells)
+    fig = Figure(figsize=(WIDTH_IN, height), dpi=DPI)
+    ax = fig.add_subplot()
+    rows = range(len(cells))
+    rates = [min(c.rate or 0.0, 1.0) if c.regular_status == "held" else 0.0 for c in cells]
+    colors = [COLOR_OK if c.regular_status == "held" and c.rate is not None and c.rate >= report.target
+              else COLOR_LOW for c in cells]
+    ax.barh(rows, rates, color=colors, height=0.7)
+    ax.set_yticks(rows, [_short(c.cell_name) for c in cells], fontproperties=font, parse_math=False)
+    renderer = FigureCanvasAgg(fig).get_renderer()  # measured once here, the sizes are cached for drawing
+    names_in = max(t.get_window_extent(renderer).width for t in ax.get_yticklabels()) / DPI
+    fig.subplots_adjust(left=(names_in + 0.2) / WIDTH_IN, right=1 - 0.35 / WIDTH_IN,
+                        top=1 - top_in / height, bottom=bottom_in / height)
+    ax.set_ylim(len(cells) - 0.5, -0.5)  # first (weakest) cell at the top
+    ticks = [0, 0.25, 0.5, 0.75, 1]
+    ax.set_xticks(ticks, [f"{t:.0%}" for t in ticks], fontproperties=font)
+    ax.set_xlim(0, 1)
+    ax.grid(axis="x", alpha=0.3)
+    ax.spines[["top", "right"]].set_visible(False)
+
+    for row, cell, width in zip(rows, cells, rates):
+        inside = width >= 0.8
+        ax.text(width - 0.01 if inside else width + 0.01, row, _bar_label(cell, lab), va="center",
+                ha="right" if inside else "left", color="white" if inside else COLOR_TEXT,
+                fontproperties=font, fontsize=8, parse_math=False)
+
+    target_label = lab["target"].format(pct=f"{report.target:.0%}")
+    ax.axvline(report.target, color=COLOR_TEXT, linestyle="--", linewidth=1.2)
+    ax.text(report.target, 1.0, target_label, transform=blended_transform_factory(ax.transData, ax.transAxes),
+            ha="center", va="bottom", fontproperties=font, parse_math=False)
+    fig.suptitle(title, y=1 - 0.1 / height, va="top", fontproperties=font, fontsize=12, parse_math=False)
+    fig.legend(handles=[Patch(color=COLOR_OK, label=lab["ok"]), Patch(color=COLOR_LOW, label=lab["low"]),
+                        Line2D([], [], color=COLOR_TEXT, linestyle="--", label=target_label)],
+               loc="lower center", bbox_to_anchor=(0.5, 0.0), ncols=3, prop=font, frameon=False)
+    return fig
+
+
+def _weakness(cell: CellWeek) -> tuple[float, str]:
+    """Sort key: cells that did not hold the meeting first, then by rate, lowest first."""
+    if cell.regular_status != "held":
+        return (-2.0, cell.cell_name)
+    return (-1.0 if cell.rate is None else cell.rate, cell.cell_name)
+
+
+def _bar_label(cell: CellWeek, lab: dict[str, str]) -> str:
+    if cell.regular_status == "in_progress":
+        return lab["in_progress"]
+    if cell.regular_status != "held":
+        return lab["not_held"]
+    if cell.rate is None:
+        return lab["no_rate"]
+    return f"{cell.rate:.0%}" + (f" ({cell.present}/{cell.expected})" if cell.expected else "")
+
+
+def _short(name: str, limit: int = 32) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+def _month(month: str) -> str:
+    """"2026-12" → "12/2026"."""
+    year, _, mm = month.partition("-")
+    return f"{mm}/{year}" if mm else month

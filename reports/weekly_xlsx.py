@@ -1,0 +1,178 @@
+"""The weekly summary as an XLSX workbook: sheets of cells, meetings and attendance.
+
+Row 1 of every sheet is the header (bold, frozen, with an autofilter), so the sheets sort and
+filter cleanly; the committee, week and generation time are in the workbook properties. Times
+are local wall-clock times without a zone (Excel cannot store one). Text that Excel would take
+for a formula ("=", "+", "-", "@") is stored as a string cell with the quote-prefix style.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from reports.weekly_model import WeeklyReport
+
+DATETIME_FMT = "dd/mm/yyyy hh:mm"
+DATE_FMT = "dd/mm/yyyy"
+PERCENT_FMT = "0.0%"
+FORMULA_PREFIXES = ("=", "+", "-", "@")
+MAX_CELL_TEXT = 32_767  # Excel's limit for one cell
+BOLD = Font(bold=True)
+
+LABELS: dict[str, dict[str, object]] = {
+    "vi": {
+        "sheets": ("Chi bộ", "Cuộc họp", "Điểm danh"),
+        "cells": ("Chi bộ", "Số đảng viên", "Miễn sinh hoạt", "Sinh hoạt thường kỳ", "Ngày họp",
+                  "Thời gian (phút)", "Tối thiểu (phút)", "Thời gian đạt", "Có mặt", "Phải dự",
+                  "Tỷ lệ dự", "Tỷ lệ đạt", "Chuyên đề trong quý", "Không liên lạc được",
+                  "Đảng viên cần lưu ý", "Cần chú ý"),
+        "meetings": ("Chi bộ", "Loại", "Lịch họp", "Bắt đầu", "Kết thúc", "Thời gian (phút)",
+                     "Tối thiểu (phút)", "Thời gian đạt", "Có mặt", "Phải dự", "Tỷ lệ dự"),
+        "attendance": ("Chi bộ", "Ngày họp", "Loại", "Đảng viên", "Tình trạng", "Lý do",
+                       "Giờ điểm danh", "Bí thư điểm danh"),
+        "totals": ("Số chi bộ", "Đã họp", "Tỷ lệ dự chung"),
+        "regular": {"held": "đã họp", "in_progress": "đang họp", "scheduled": "đã lên lịch", "missing": "chưa có"},
+        "kind": {"thuong_ky": "thường kỳ", "chuyen_de": "chuyên đề"},
+        "status": {"present": "có mặt", "late": "đến muộn", "excused": "vắng có lý do",
+                   "absent": "vắng không lý do", "exempt": "miễn sinh hoạt", "": "chưa trả lời"},
+        "ok": ("Đạt", "Không đạt"),
+        "yes_no": ("Có", "Không"),
+        "title": "Báo cáo tuần {week} – {committee}",
+        "subject": "Tháng {month}, quý {quarter}; tạo lúc {generated}",
+    },
+    "en": {
+        "sheets": ("Cells", "Meetings", "Attendance"),
+        "cells": ("Cell", "Active members", "Exempt", "Regular meeting", "Date", "Minutes", "Minimum (min)",
+                  "Duration OK", "Present", "Expected", "Attendance rate", "Attendance OK",
+                  "Thematic this quarter", "Unreachable", "Flagged members", "Needs attention"),
+        "meetings": ("Cell", "Kind", "Scheduled", "Started", "Ended", "Minutes", "Minimum (min)",
+                     "Duration OK", "Present", "Expected", "Attendance rate"),
+        "attendance": ("Cell", "Meeting date", "Kind", "Member", "Status", "Reason", "Checked in",
+                       "By secretary"),
+        "totals": ("Cells", "Held", "Overall rate"),
+        "regular": {"held": "held", "in_progress": "in progress", "scheduled": "scheduled", "missing": "none"},
+        "kind": {"thuong_ky": "regular", "chuyen_de": "thematic"},
+        "status": {"present": "present", "late": "late", "excused": "excused", "absent": "absent",
+                   "exempt": "exempt", "": "no answer"},
+        "ok": ("OK", "Not OK"),
+        "yes_no": ("Yes", "No"),
+        "title": "Weekly report {week} – {committee}",
+        "subject": "Month {month}, quarter {quarter}; generated {generated}",
+    },
+}
+
+
+def write_workbook(report: WeeklyReport, path: pathlib.Path, tz: ZoneInfo, lang: str = "vi") -> pathlib.Path:
+    """Write ``report`` to ``path`` as XLSX (labels in ``lang``, times in ``tz``) and return ``path``."""
+    lab = LABELS.get(lang, LABELS["vi"])
+
+    def ok(value: bool | None) -> str | None:
+        return None if value is None else lab["ok"][0 if value else 1]
+
+    def local(when: datetime | None) -> datetime | None:
+        return _local(when, tz)
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    generated = local(report.generated_at)
+    wb.properties.creator = "chibo"
+    wb.properties.created = report.generated_at.astimezone(UTC).replace(tzinfo=None)
+    wb.properties.title = lab["title"].format(week=report.week, committee=report.committee_name)
+    wb.properties.subject = lab["subject"].format(
+        month=_month(report.month), quarter=report.quarter, generated=generated.strftime("%H:%M %d/%m/%Y"))
+
+    cells_ws = _sheet(wb, lab["sheets"][0], lab["cells"], {4: DATE_FMT, 10: PERCENT_FMT}, (
+        [c.cell_name, c.members_active, c.members_exempt, lab["regular"].get(c.regular_status, c.regular_status),
+         c.regular_date, c.regular_minutes, c.regular_minimum, ok(c.duration_ok), c.present, c.expected,
+         c.rate, ok(c.attendance_ok), lab["yes_no"][0 if c.thematic_this_quarter else 1],
+         ", ".join(c.unreachable) or None, "; ".join(f"{name}: {why}" for name, why in c.flagged) or None,
+         "; ".join(c.attention) or None]
+        for c in report.cells))
+    totals = [v for pair in zip(lab["totals"], (len(report.cells), report.cells_held, report.overall_rate))
+              for v in pair]
+    cells_ws.append([])  # a blank row keeps the totals out of the sorted/filtered block
+    cells_ws.append(_cells(cells_ws, totals, {5: PERCENT_FMT}, font=BOLD))
+
+    _sheet(wb, lab["sheets"][1], lab["meetings"], {2: DATETIME_FMT, 3: DATETIME_FMT, 4: DATETIME_FMT,
+                                                   10: PERCENT_FMT}, (
+        [m.cell_name, lab["kind"].get(m.kind, m.kind), local(m.scheduled_at), local(m.started_at),
+         local(m.ended_at), m.minutes, m.minimum, ok(m.duration_ok), m.present, m.expected, m.rate]
+        for m in report.meetings))
+
+    _sheet(wb, lab["sheets"][2], lab["attendance"], {1: DATE_FMT, 6: DATETIME_FMT}, (
+        [a.cell_name, a.meeting_date, lab["kind"].get(a.meeting_kind, a.meeting_kind), a.member_name,
+         lab["status"].get(a.status, a.status), a.reason, local(a.checked_in_at),
+         lab["yes_no"][0] if a.by_secretary else None]
+        for a in report.attendance))
+
+    wb.save(path)
+    return path
+
+
+def _sheet(wb: Workbook, title: str, headers: Sequence[str], formats: dict[int, str],
+           rows: Iterable[list[object]]) -> Worksheet:
+    """A sheet with a bold, frozen, filtered header row, then ``rows`` (``formats``: column index → format)."""
+    ws = wb.create_sheet(title)
+    ws.append(_cells(ws, headers, {}, font=BOLD))
+    widths = [len(h) for h in headers]
+    for row in rows:
+        ws.append(_cells(ws, row, formats))
+        for i, value in enumerate(row):
+            widths[i] = max(widths[i], _width(value))
+    for i, width in enumerate(widths, 1):
+        ws.column_dimensions[get_column_letter(i)].width = min(max(width + 2, 8), 50)
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{ws.max_row}"
+    return ws
+
+
+def _cells(ws: Worksheet, values: Sequence[object], formats: dict[int, str], font: Font | None = None) -> list[Cell]:
+    """Cells for one row; text is cleaned and never becomes a formula."""
+    out = []
+    for i, value in enumerate(values):
+        if isinstance(value, str):
+            value = ILLEGAL_CHARACTERS_RE.sub("", value)[:MAX_CELL_TEXT]
+        cell = Cell(ws, value=value)
+        if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+            cell.data_type = "s"  # openpyxl would otherwise store "=..." as a formula
+            cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
+        if i in formats and value is not None:
+            cell.number_format = formats[i]
+        if font is not None:
+            cell.font = font
+        out.append(cell)
+    return out
+
+
+def _width(value: object) -> int:
+    if isinstance(value, datetime):
+        return 16
+    if isinstance(value, date):
+        return 10
+    if isinstance(value, float):
+        return 6
+    return len(str(value)) if value is not None else 0
+
+
+def _local(when: datetime | None, tz: ZoneInfo) -> datetime | None:
+    """``when`` as a naive local datetime for Excel."""
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        raise ValueError(f"naive datetime in a weekly report: {when!r}")
+    return when.astimezone(tz).replace(tzinfo=None, microsecond=0)
+
+
+def _month(month: str) -> str:
+    """"2026-12" → "12/2026"."""
+    year, _, mm = month.partition("-")
+    return f"{mm}/{year}" if mm else month
