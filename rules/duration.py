@@ -18,13 +18,13 @@ class MinimumReason(enum.StrEnum):
 def minimum_duration(kind: str, cell_size: int, rules: RuleSet = RuleSet()) -> tuple[int, MinimumReason]:
     """Minimum minutes for a meeting of ``kind`` ('thuong_ky' or 'chuyen_de') in a cell of
     ``cell_size`` members, and why. A small cell's minimum applies to any kind of meeting."""
+    if kind not in ("thuong_ky", "chuyen_de"):
+        raise ValueError(f"unknown meeting kind {kind!r}")  # whatever the cell's size
     if cell_size < rules.small_cell_size:
         return rules.min_small_cell_minutes, MinimumReason.SMALL_CELL
     if kind == "chuyen_de":
         return rules.min_thematic_minutes, MinimumReason.THEMATIC
-    if kind == "thuong_ky":
-        return rules.min_regular_minutes, MinimumReason.REGULAR
-    raise ValueError(f"unknown meeting kind {kind!r}")
+    return rules.min_regular_minutes, MinimumReason.REGULAR
 
 
 @dataclass(frozen=True)

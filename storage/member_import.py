@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ HEADER_ALIASES = {
     "status": "status", "tinh trang": "status",
     "exempt": "exempt", "mien sinh hoat": "exempt",
     "phone": "phone", "dien thoai": "phone", "so dien thoai": "phone",
+    "sdt": "phone", "so dt": "phone",  # "SĐT", the usual short form in Vietnamese lists
 }
 ROLE_WORDS = {
     "bi_thu": Role.BI_THU, "bi thu": Role.BI_THU,
@@ -36,6 +38,12 @@ STATUS_WORDS = {
 YES = {"1", "yes", "y", "co", "true", "x"}
 NO = {"0", "no", "n", "khong", "false", ""}
 MAX_NAME = 200
+
+
+def same_person_name(name: str) -> str:
+    """A name as compared for duplicates: case and spacing do not matter, diacritics do
+    ('Hùng' and 'Hưng', 'Tú' and 'Tư' are different people)."""
+    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
 
 
 class ImportFileError(ValueError):
@@ -164,14 +172,14 @@ async def import_members(session: AsyncSession, path: Path, today: date, now: da
     errors += cell_errors
     seen: dict[tuple[int, str, str | None], int] = {}
     existing = {
-        (m.cell_id, fold(m.full_name), m.phone)
+        (m.cell_id, same_person_name(m.full_name), m.phone)
         for m in await session.scalars(select(Member).where(Member.active_to.is_(None)))
     }
     for r in rows:
         cell = cells.get(r.cell)
         if cell is None:
             continue
-        key = (cell.id, fold(r.full_name), r.phone)
+        key = (cell.id, same_person_name(r.full_name), r.phone)
         if key in seen:
             errors.append(RowError(r.line, f"duplicate of line {seen[key]}: {r.full_name}"))
         elif key in existing:

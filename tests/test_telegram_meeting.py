@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.clock import FakeClock
+from conftest import DB_KINDS
 from fakeapi.scene import Scene, members_by_name
 from fakeapi.telegram import FakeTelegramServer
 from storage.models import Attendance, AttendanceStatus, AuditLog, ChatLink, Meeting, MeetingKind, Role
@@ -49,7 +50,7 @@ async def setup_cells(scene: Scene) -> tuple[int, int]:
     return cell_a, cell_b
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
 async def test_a_whole_regular_meeting_of_a_12_member_cell(scene: Scene):
     cell_a, cell_b = await setup_cells(scene)
     assert "Chào đồng chí" in scene.inbox(SECRETARY)[0]["text"] and "Chi bộ khu dân cư số 1" in scene.inbox(SECRETARY)[0]["text"]
@@ -167,7 +168,7 @@ async def test_a_small_cell_needs_60_minutes_and_hand_entered_times_are_marked(s
     assert "Nhập tay: giờ bắt đầu; giờ kết thúc" in summary
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
 async def test_check_ins_before_and_after_a_restart_all_count(scene: Scene):
     committee = await scene.add_committee("Đảng ủy")
     names = ["Bí Thư", "A Một", "B Hai", "C Ba", "D Bốn"]
