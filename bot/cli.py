@@ -226,8 +226,9 @@ def member_exempt(
     clear: Annotated[bool, typer.Option("--clear", help="Bỏ miễn / end the exemption")] = False,
 ) -> None:
     """Miễn (hoặc bỏ miễn) sinh hoạt cho đảng viên / exempt a member from activities."""
+    reason = " ".join((reason or "").split()) or None
     if clear == bool(reason):
-        fail("Dùng đúng một trong --reason '…' hoặc --clear / give either --reason or --clear.")
+        fail("Dùng đúng một trong --reason '…' (không để trống) hoặc --clear / give either a non-empty --reason or --clear.")
 
     async def work(session: AsyncSession, settings: Settings) -> Member:
         m = await session.get(Member, member_id)
@@ -236,7 +237,7 @@ def member_exempt(
         before = {"exempt": m.exempt, "reason": m.exempt_reason}
         stamp = now()
         m.exempt = not clear
-        m.exempt_reason = None if clear else reason.strip()
+        m.exempt_reason = None if clear else reason
         m.exempt_since = None if clear else stamp.astimezone(settings.tz).date()
         session.add(AuditLog(actor="operator", action="exempt", entity="member", entity_id=m.id, before=before,
                              after={"exempt": m.exempt, "reason": m.exempt_reason}, at=stamp))
@@ -260,7 +261,8 @@ def invites(cell: str, as_json: JsonOpt = False) -> None:
     async def work(session: AsyncSession, settings: Settings):
         c = await find_cell(session, cell)
         stamp = now()
-        linked = set(await session.scalars(select(ChatLink.member_id).where(ChatLink.member_id.is_not(None))))
+        linked = set(await session.scalars(select(ChatLink.member_id).where(
+            ChatLink.member_id.is_not(None), ChatLink.blocked_at.is_(None))))
         members = await session.scalars(
             select(Member).where(Member.cell_id == c.id, Member.active_to.is_(None)).order_by(Member.id))
         out = []
@@ -301,7 +303,10 @@ def committee_invite(
             person = CommitteeMember(committee_id=committee_id, full_name=name, created_at=stamp)
             session.add(person)
             await session.flush()
-        invite = await invite_codes.issue(session, InviteKind.COMMITTEE, stamp, committee_member_id=person.id)
+        invite = await session.scalar(select(InviteCode).where(
+            InviteCode.committee_member_id == person.id, InviteCode.used_at.is_(None), InviteCode.expires_at > stamp))
+        if invite is None:
+            invite = await invite_codes.issue(session, InviteKind.COMMITTEE, stamp, committee_member_id=person.id)
         return {"committee_member_id": person.id, "full_name": person.full_name, "code": invite.code,
                 "link": deep_link(settings, invite.code)}
 

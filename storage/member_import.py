@@ -84,11 +84,29 @@ def read_table(path: Path) -> list[tuple[int, dict[str, str]]]:
         )
     out = []
     for number, values in enumerate(rows[1:], start=2):
-        cells = ["" if v is None else str(v).strip() for v in values]
+        cells = [_cell_text(v) for v in values]
         if not any(cells):
             continue
         out.append((number, {key: cells[i] if i < len(cells) else "" for i, key in enumerate(header) if key}))
     return out
+
+
+def _cell_text(value: object) -> str:
+    """A spreadsheet value as text: 912345678.0 (a phone typed as a number) reads as 912345678."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def normalize_phone(raw: str) -> str | None:
+    """Digits (and a leading +) only; a Vietnamese number that lost its leading 0 in a spreadsheet
+    (9 digits, as Excel stores 0912345678) gets it back."""
+    phone = "".join(ch for ch in raw if ch.isdigit() or ch == "+")
+    if phone.isdigit() and len(phone) == 9 and not phone.startswith("0"):
+        phone = "0" + phone
+    return phone or None
 
 
 def _read_csv(path: Path) -> list[list[str]]:
@@ -137,7 +155,7 @@ def validate(rows: list[tuple[int, dict[str, str]]]) -> tuple[list[MemberRow], l
         exempt_word = fold(row.get("exempt", "")).strip()
         if exempt_word not in YES | NO:
             problems.append(f"exempt must be 1/0, yes/no or có/không, not '{row.get('exempt')}'")
-        phone = "".join(ch for ch in row.get("phone", "") if ch.isdigit() or ch == "+") or None
+        phone = normalize_phone(row.get("phone", ""))
         if problems:
             errors.append(RowError(line, "; ".join(problems)))
         else:

@@ -559,9 +559,9 @@ def test_committee_invite(ready: Cli, cell, monkeypatch):
     person = ready.db(lambda s: s.get(CommitteeMember, first["committee_member_id"]))
     assert (person.committee_id, person.full_name) == (1, "Lê Văn Cấp")
 
-    # the same person again: no second person, a fresh code
+    # the same person again: no second person, and the code still valid is handed out again
     second = ready.json("committee", "invite", "1", "--name", "Lê Văn Cấp")
-    assert second["committee_member_id"] == first["committee_member_id"] and second["code"] != first["code"]
+    assert second["committee_member_id"] == first["committee_member_id"] and second["code"] == first["code"]
     assert count(ready, CommitteeMember) == 1
 
     assert "no such committee" in ready("committee", "invite", "9", "--name", "Ai Đó", ok=False).stderr
@@ -575,3 +575,12 @@ def test_run_without_a_token_explains_how_to_get_one(ready: Cli):
     assert result.exit_code == 2
     assert "@BotFather" in result.stderr and "CHIBO_TELEGRAM_TOKEN" in result.stderr
     assert "create a bot with @BotFather and set CHIBO_TELEGRAM_TOKEN" in result.stderr
+
+
+def test_phone_numbers_typed_as_numbers_in_excel_keep_their_leading_zero():
+    from storage.member_import import _cell_text, normalize_phone
+
+    assert normalize_phone(_cell_text(912345678.0)) == "0912345678"
+    assert normalize_phone("0912 345 678") == "0912345678"
+    assert normalize_phone("+84 912 345 678") == "+84912345678"
+    assert normalize_phone("") is None
