@@ -58,6 +58,7 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task | None = None
+        self._stopping = False
 
     # --- running ---
     def wake(self) -> None:
@@ -65,26 +66,34 @@ class Dispatcher:
 
     def start(self) -> None:
         if self._task is None:
+            self._stopping = False
             self._task = asyncio.create_task(self._loop(), name="chibo-dispatcher")
 
-    async def stop(self) -> None:
-        if self._task is not None:
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Finish the row in hand, hand back the rest of the batch, and stop.
+
+        A flag, not a cancellation, ends the loop: on Python 3.11 ``wait_for`` can swallow a
+        cancel that arrives together with a wake-up, and the task would never end."""
+        if self._task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout=timeout)
+        except TimeoutError:
             self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+            await asyncio.gather(self._task, return_exceptions=True)
+        self._task = None
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:
             try:
-                while await self.run_once():
+                while not self._stopping and await self.run_once():
                     pass
-            except asyncio.CancelledError:
-                raise
             except Exception:  # a broken database connection must not kill the loop
                 log.exception("dispatcher pass failed")
+            if self._stopping:
+                break
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.settings.dispatch_interval_seconds)
             except TimeoutError:
@@ -103,6 +112,11 @@ class Dispatcher:
                 queue.put_nowait(row)
             workers = [asyncio.create_task(self._worker(queue)) for _ in range(min(self.concurrency, len(rows)))]
             await asyncio.gather(*workers)
+            if not queue.empty():  # stopping: the rest goes back at once, not after the lease
+                left = [queue.get_nowait().id for _ in range(queue.qsize())]
+                async with self.sessions() as session, session.begin():
+                    await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(left))
+                                          .values(claimed_until=None))
             return len(rows)
 
     async def _claim(self) -> list[OutboxMessage]:
@@ -130,7 +144,7 @@ class Dispatcher:
             return rows
 
     async def _worker(self, queue: asyncio.Queue[OutboxMessage]) -> None:
-        while not queue.empty():
+        while not queue.empty() and not self._stopping:
             row = queue.get_nowait()
             try:
                 await self._deliver(row)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -174,3 +175,14 @@ async def test_absence_warnings_reach_the_secretary_after_the_meeting(scene: Sce
         scene.at(vn(2026, 12, day + 1, 21, 30))
         replies = await scene.say(NAMES[0], "/ketthuc", expect=1)
     assert any("Đảng Viên Hai: vắng không lý do 2 lần trong năm" in t for t in replies + scene.server.texts(scene.who(NAMES[0]).chat_id))
+
+
+async def test_the_dispatcher_stops_even_when_woken_at_the_same_moment(scene: Scene):
+    await cell_with_members(scene)
+    dispatcher = scene.runtime.dispatcher
+    for _ in range(20):
+        dispatcher.start()
+        await asyncio.sleep(0)
+        dispatcher.wake()
+        await asyncio.wait_for(dispatcher.stop(), timeout=5)
+        assert dispatcher._task is None
