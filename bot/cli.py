@@ -8,7 +8,6 @@ import logging
 import re
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import time as dtime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from storage.db import (
@@ -354,15 +354,6 @@ async def test_a_cell_name_is_unique_within_its_committee(engine):
             await s.commit()
 
 
-async def test_sqlite_connections_enforce_foreign_keys_and_use_wal(engine):
-    if engine.dialect.name != "sqlite":
-        pytest.skip("SQLite pragmas")
-    async with engine.connect() as conn:
-        assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
-        assert (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
-        assert (await conn.exec_driver_sql("PRAGMA synchronous")).scalar() == 1  # NORMAL
-
-
 # --- the outbox -------------------------------------------------------------------------------
 
 async def test_the_same_outbox_key_is_stored_once(engine):
@@ -379,13 +370,3 @@ async def test_the_same_outbox_key_is_stored_once(engine):
     assert [(r.key, r.payload["text"]) for r in rows] == [
         ("reminder:7:2h:1001", "Nhắc lịch họp"), ("reminder:7:1d:1001", "Nhắc lịch họp")]
     assert rows[0].due_at == EVENING
-
-
-async def test_postgres_stores_datetimes_as_timestamptz(engine):
-    if engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL column types")
-    async with engine.connect() as conn:
-        kind = (await conn.execute(text(
-            "SELECT data_type FROM information_schema.columns WHERE table_name = 'meetings' AND column_name = 'scheduled_at'"
-        ))).scalar()
-    assert kind == "timestamp with time zone"
