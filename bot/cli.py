@@ -386,6 +386,18 @@ def worker() -> None:
         fail("Cơ sở dữ liệu chưa được tạo hoặc cần nâng cấp. Chạy: chibo db upgrade", 2)
 
 
+@app.command("demo")
+def demo(
+    out: Annotated[Path, typer.Option(help="Thư mục ghi Excel, biểu đồ, hội thoại / output folder")] = Path("chibo-demo"),
+) -> None:
+    """Xem chibo làm việc trong một phút, không cần token, không cần mạng / see chibo work offline."""
+    from bot.demo import run_demo
+
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    raise typer.Exit(run_demo(out))
+
+
 def _setup_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs every request URL, and a Bot API URL contains the token: keep it quiet.

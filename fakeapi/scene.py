@@ -33,6 +33,18 @@ class Person:
 
 
 @dataclass
+class Line:
+    """One line of a person's chat as they see it."""
+
+    at: datetime
+    person: str
+    sender: str  # "bot" or the person's name
+    text: str
+    buttons: list[str] = field(default_factory=list)
+    kind: str = "text"  # "text", "photo", "document", "button" (a button the person pressed)
+
+
+@dataclass
 class Scene:
     server: FakeTelegramServer
     settings: Settings
@@ -41,6 +53,8 @@ class Scene:
     people: dict[str, Person] = field(default_factory=dict)
     _next_user: int = 1000
     _engine: object = None
+    transcript: list[Line] = field(default_factory=list)
+    _seen: dict[int, int] = field(default_factory=dict)
 
     # --- lifecycle ---
     async def start_bot(self) -> Runtime:
@@ -111,6 +125,8 @@ class Scene:
         """``name`` writes ``text``; waits for ``expect`` new messages in that chat and returns their texts."""
         person = self.who(name)
         chat = chat_id if chat_id is not None else person.chat_id
+        self.collect()
+        self.transcript.append(Line(self.clock.now(), name, name, text))
         before = self.server.sent_count(chat)
         self.server.send_text(person.user_id, text, chat_id=chat, chat_type=chat_type,
                               first_name=name.split()[-1], chat_title="Nhóm chi bộ" if chat_type != "private" else None)
@@ -122,11 +138,19 @@ class Scene:
     async def press(self, name: str, message: dict, data: str, *, expect_reply: bool = True) -> dict:
         """``name`` presses the button ``data`` under ``message``; returns the callback answer."""
         person = self.who(name)
+        self.collect()
+        label = next((b["text"] for row in (message.get("reply_markup") or {}).get("inline_keyboard", [])
+                      for b in row if b.get("callback_data") == data), data)
+        self.transcript.append(Line(self.clock.now(), name, name, label, kind="button"))
         answered = len(self.server.answered_callbacks())
         self.server.press_button(person.user_id, message, data, first_name=name.split()[-1])
         await self.server.wait_for(lambda: len(self.server.answered_callbacks()) > answered)
         await self.settle()
-        return self.server.answered_callbacks()[answered]
+        answer = self.server.answered_callbacks()[answered]
+        said = [line.text for line in self.transcript if line.person == name and line.sender == "bot"]
+        if answer.get("text") and not (said and said[-1].startswith(answer["text"])):  # not a repeat of the reply
+            self.transcript.append(Line(self.clock.now(), name, "bot", answer["text"], kind="toast"))
+        return answer
 
     async def link(self, *names: str) -> None:
         for name in names:
@@ -134,10 +158,21 @@ class Scene:
 
     async def settle(self) -> None:
         """Deliver everything that is due now (what the dispatcher would do within a second)."""
-        if self.runtime is None:
-            return
-        while await self.runtime.dispatcher.run_once():
-            pass
+        if self.runtime is not None:
+            while await self.runtime.dispatcher.run_once():
+                pass
+        self.collect()
+
+    def collect(self) -> None:
+        """Add the bot's new messages to each person's transcript, stamped with the clock's time."""
+        for person in self.people.values():
+            messages = self.server.sent_messages(person.chat_id)
+            for m in messages[self._seen.get(person.chat_id, 0):]:
+                buttons = [b["text"] for row in (m.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
+                kind = "photo" if m.get("photo") else "document" if m.get("document") else "text"
+                text = m.get("text") or m.get("caption") or (m.get("document") or {}).get("file_name", "")
+                self.transcript.append(Line(self.clock.now(), person.name, "bot", text, buttons, kind))
+            self._seen[person.chat_id] = len(messages)
 
     def inbox(self, name: str) -> list[dict]:
         return self.server.sent_messages(self.who(name).chat_id)

@@ -54,7 +54,7 @@ async def plan_meeting(session: AsyncSession, settings: Settings, meeting: Meeti
         due = reminder_due(settings, meeting, offset)
         for m in members:
             link = links.get(m.id)
-            if link is None or m.id in excused:
+            if link is None or m.id in excused or m.id == meeting.created_by_member_id:  # not who scheduled it
                 continue
             key = f"reminder:{meeting.id}:{stamp}:{int(offset.total_seconds())}:{m.id}"
             queued += await enqueue(session, key=key, kind="reminder", link=link, payload=payload, due_at=due,

@@ -1,0 +1,272 @@
+"""``chibo demo``: a simulated month of three cells, played on the real bot in under a minute.
+
+No token and no network: the bot, its dispatcher and its jobs run for real against the fake Bot
+API server shipped in ``fakeapi`` on 127.0.0.1, with a clock that runs fast. Every step is
+checked; the demo exits non-zero if one did not happen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import sys
+import tempfile
+import textwrap
+import time as wallclock
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.clock import FakeClock
+from bot.config import Settings
+from fakeapi.scene import Line, Scene
+from fakeapi.telegram import FakeTelegramServer
+from scheduler.nudges import run_daily
+from scheduler.weekly import run_weekly
+from storage.db import create_engine, upgrade
+from storage.models import Role
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+START = datetime(2026, 12, 1, 6, 30, tzinfo=TZ)
+END = datetime(2026, 12, 14, 9, 0, tzinfo=TZ)
+
+SECRETARY, MEMBER_1, MEMBER_2, COMMITTEE = "Nguyễn Văn An", "Lê Văn Cường", "Phạm Thị Dung", "Trần Văn Cấp"
+CELL_1 = [(SECRETARY, Role.BI_THU), ("Trần Thị Bình", Role.PHO_BI_THU), (MEMBER_1, Role.DANG_VIEN),
+          (MEMBER_2, Role.DANG_VIEN), ("Hoàng Văn Em", Role.DANG_VIEN), ("Vũ Thị Giang", Role.DANG_VIEN),
+          ("Đỗ Văn Hải", Role.DANG_VIEN), ("Bùi Thị Hoa", Role.DANG_VIEN), ("Ngô Văn Khánh", Role.DANG_VIEN),
+          ("Đặng Thị Lan", Role.DANG_VIEN), ("Mai Văn Minh", Role.CHI_UY), ("Tạ Thị Ngọc", Role.DANG_VIEN)]
+CELL_2 = [("Phan Văn Phúc", Role.BI_THU), ("Quách Thị Quỳnh", Role.DANG_VIEN), ("Lý Văn Sơn", Role.DANG_VIEN),
+          ("Kiều Thị Tâm", Role.DANG_VIEN), ("Lương Văn Thắng", Role.DANG_VIEN), ("Hà Thị Uyên", Role.DANG_VIEN),
+          ("Trịnh Văn Vinh", Role.DANG_VIEN)]
+CELL_3 = [("Đinh Văn Xuân", Role.BI_THU), ("Cao Thị Yến", Role.PHO_BI_THU)] + [
+    (f"Đảng viên {name}", Role.DANG_VIEN) for name in
+    ("Ánh", "Bảo", "Chi", "Duy", "Giao", "Hiếu", "Khoa", "Linh", "Nam", "Oanh", "Phong", "Quân", "Sang", "Thảo")]
+EXEMPT = "Hoàng Văn Em"  # exempt for health: not counted, gets no reminders
+NO_PHONE = "Vũ Thị Giang"  # checked in by the secretary
+VIEWERS = [(SECRETARY, "bí thư, Chi bộ khu dân cư số 1"), (MEMBER_1, "đảng viên"), (MEMBER_2, "đảng viên"),
+           (COMMITTEE, "cấp ủy viên phụ trách")]
+
+
+@dataclass
+class Demo:
+    scene: Scene
+    out: Path
+    checks: list[tuple[str, bool]] = field(default_factory=list)
+
+    def check(self, what: str, ok: bool) -> None:
+        self.checks.append((what, bool(ok)))
+
+    def saw(self, name: str, fragment: str) -> bool:
+        return any(fragment in line.text for line in self.scene.transcript if line.person == name and line.sender == "bot")
+
+
+async def _setup(demo: Demo) -> None:
+    sc = demo.scene
+    committee = await sc.add_committee("Đảng ủy phường Hàng Bạc (mô phỏng)")
+    await sc.add_cell(committee, "Chi bộ khu dân cư số 1", CELL_1, exempt={EXEMPT})
+    await sc.add_cell(committee, "Chi bộ khu dân cư số 2", CELL_2)
+    await sc.add_cell(committee, "Chi bộ khu dân cư số 3", CELL_3)
+    await sc.add_committee_member(committee, COMMITTEE)
+    await sc.start_bot()
+    everyone = [n for n, _ in CELL_1 + CELL_2 + CELL_3 if n != NO_PHONE] + [COMMITTEE]
+    await sc.link(*everyone)
+    demo.check("mọi đảng viên có điện thoại đã liên kết tài khoản", demo.saw(MEMBER_1, "Chào đồng chí"))
+
+
+async def _schedule(demo: Demo) -> None:
+    sc = demo.scene
+    await sc.say(SECRETARY, "/lichhop 2026-12-05 19:30 Nhà văn hóa tổ dân phố số 1")
+    await sc.say("Phan Văn Phúc", "/lichhop 2026-12-06 19:30 Nhà ông Phúc")
+    await sc.say("Đinh Văn Xuân", "/lichhop 2026-12-04 19:30 Hội trường khu 3")
+    await sc.say("Đinh Văn Xuân", "/lichhop 2026-12-11 19:00 chuyende Hội trường khu 3 | Học tập và làm theo tư tưởng, đạo đức, phong cách Hồ Chí Minh")
+    demo.check("đảng viên nhận thông báo lịch họp có nút Tham dự / Xin vắng", demo.saw(MEMBER_1, "Thông báo"))
+
+
+async def _answers(demo: Demo) -> None:
+    sc = demo.scene
+    notice = sc.last_with_button(MEMBER_1, "rsvp:")
+    yes = notice["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    await sc.press(MEMBER_1, notice, yes)
+    notice = sc.last_with_button(MEMBER_2, "rsvp:")
+    no = notice["reply_markup"]["inline_keyboard"][0][1]["callback_data"]
+    await sc.press(MEMBER_2, notice, no)
+    await sc.say(MEMBER_2, "Đi công tác Đà Nẵng đến ngày 7/12")
+    demo.check("bí thư được báo đồng chí Dung xin vắng, kèm lý do", demo.saw(SECRETARY, "Phạm Thị Dung xin vắng"))
+
+
+async def _hold(demo: Demo, secretary: str, cell: list, *, start: datetime, end: datetime, present: list[str],
+                late: list[str] = (), helped: list[str] = ()) -> None:
+    sc = demo.scene
+    sc.at(start)
+    await sc.say(secretary, "/batdau")
+    sc.at(start + timedelta(minutes=4))
+    for name in present:
+        message = sc.last_with_button(name, "checkin:")
+        await sc.press(name, message, message["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+    for name in helped:
+        await sc.say(secretary, f"/diemdanh_ho {name}")
+    sc.at(start + timedelta(minutes=22))
+    for name in late:
+        await sc.say(name, "/diemdanh")
+    sc.at(end)
+    await sc.say(secretary, "/ketthuc")
+
+
+async def _meeting_cell_3(demo: Demo) -> None:
+    names = [n for n, _ in CELL_3[1:]]
+    await _hold(demo, "Đinh Văn Xuân", CELL_3, start=datetime(2026, 12, 4, 19, 30, tzinfo=TZ),
+                end=datetime(2026, 12, 4, 21, 5, tzinfo=TZ), present=names)
+    demo.check("chi bộ 3 họp đủ giờ, đủ người", demo.saw("Đinh Văn Xuân", "Cuộc họp ĐẠT yêu cầu"))
+
+
+async def _meeting_cell_1(demo: Demo) -> None:
+    present = [n for n, _ in CELL_1 if n not in (SECRETARY, MEMBER_2, EXEMPT, NO_PHONE, "Ngô Văn Khánh", "Đặng Thị Lan")]
+    await _hold(demo, SECRETARY, CELL_1, start=datetime(2026, 12, 5, 19, 30, tzinfo=TZ),
+                end=datetime(2026, 12, 5, 20, 45, tzinfo=TZ), present=present, late=["Ngô Văn Khánh"],
+                helped=[NO_PHONE])
+    demo.check("chi bộ 1 họp 75 phút: bí thư được báo không đạt 90 phút", demo.saw(SECRETARY, "thiếu 15 phút"))
+    demo.check("đến muộn và điểm danh hộ được ghi rõ", demo.saw(SECRETARY, "Đến muộn: Ngô Văn Khánh"))
+
+
+async def _meeting_cell_2(demo: Demo) -> None:
+    present = ["Quách Thị Quỳnh", "Lý Văn Sơn", "Kiều Thị Tâm"]
+    await _hold(demo, "Phan Văn Phúc", CELL_2, start=datetime(2026, 12, 6, 19, 30, tzinfo=TZ),
+                end=datetime(2026, 12, 6, 20, 40, tzinfo=TZ), present=present)
+    demo.check("chi bộ 2 (7 đảng viên): đủ 60 phút nhưng tỷ lệ dự họp thấp",
+               demo.saw("Phan Văn Phúc", "chi bộ dưới 9 đảng viên") and demo.saw("Phan Văn Phúc", "KHÔNG ĐẠT mục tiêu"))
+
+
+async def _thematic_cell_3(demo: Demo) -> None:
+    names = [n for n, _ in CELL_3[1:]]
+    await _hold(demo, "Đinh Văn Xuân", CELL_3, start=datetime(2026, 12, 11, 19, 0, tzinfo=TZ),
+                end=datetime(2026, 12, 11, 21, 10, tzinfo=TZ), present=names)
+    demo.check("sinh hoạt chuyên đề 130 phút đạt tối thiểu 120 phút", demo.saw("Đinh Văn Xuân", "tối thiểu 120 phút"))
+
+
+async def _report(demo: Demo) -> None:
+    await demo.scene.say(COMMITTEE, "/baocao", expect=3)
+
+
+def _events() -> list[tuple[datetime, Callable[[Demo], Awaitable[None]]]]:
+    return [
+        (datetime(2026, 12, 1, 6, 30, tzinfo=TZ), _setup),
+        (datetime(2026, 12, 1, 8, 15, tzinfo=TZ), _schedule),
+        (datetime(2026, 12, 1, 12, 0, tzinfo=TZ), _answers),
+        (datetime(2026, 12, 4, 19, 30, tzinfo=TZ), _meeting_cell_3),
+        (datetime(2026, 12, 5, 19, 30, tzinfo=TZ), _meeting_cell_1),
+        (datetime(2026, 12, 6, 19, 30, tzinfo=TZ), _meeting_cell_2),
+        (datetime(2026, 12, 11, 19, 0, tzinfo=TZ), _thematic_cell_3),
+        (datetime(2026, 12, 12, 9, 0, tzinfo=TZ), _report),
+    ]
+
+
+def _progress(done: float, now: datetime) -> None:
+    if not sys.stderr.isatty():  # a log file gets no animation
+        return
+    width = 30
+    filled = int(width * done)
+    sys.stderr.write(f"\r  [{'█' * filled}{'·' * (width - filled)}] {done * 100:3.0f}%  {now:%d/%m %H:%M}")
+    sys.stderr.flush()
+
+
+async def simulate(out: Path, *, show_progress: bool = True) -> Demo:
+    """Play the month; returns the demo with its transcript and checks."""
+    workdir = Path(tempfile.mkdtemp(prefix="chibo-demo-"))
+    url = f"sqlite+aiosqlite:///{workdir / 'demo.db'}"
+    engine = create_engine(url)
+    await upgrade(engine)
+    await engine.dispose()
+    server = FakeTelegramServer(bot_username="chibo_demo_bot")
+    await server.start()
+    out.mkdir(parents=True, exist_ok=True)
+    settings = Settings(_env_file=None, database_url=url, telegram_token=server.token, telegram_api_url=server.root,
+                        telegram_bot_username="chibo_demo_bot", reports_dir=str(workdir / "reports"))
+    scene = Scene(server=server, settings=settings, clock=FakeClock(START))
+    demo = Demo(scene=scene, out=out)
+    try:
+        events = _events()
+        now, step = START, timedelta(minutes=30)
+        total = (END - START).total_seconds()
+        while now <= END:
+            while events and events[0][0] <= now:
+                when, action = events.pop(0)
+                scene.at(when)
+                await action(demo)
+            scene.at(now)
+            if now.hour == 7 and now.minute == 0:
+                await run_daily(scene.runtime.services)
+            if now.weekday() == 0 and now.hour == 8 and now.minute == 0:
+                results = await run_weekly(scene.runtime.services)
+                for r in results:
+                    shutil.copy(r.workbook, out / "tom-tat-tuan.xlsx")
+                    shutil.copy(r.chart, out / "bieu-do-ty-le-du-hop.png")
+            await scene.settle()
+            if show_progress:
+                _progress((now - START).total_seconds() / total, now)
+            now += step
+        if show_progress and sys.stderr.isatty():
+            sys.stderr.write("\n")
+        _final_checks(demo)
+    finally:
+        await scene.close()
+        await server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    (out / "transcript.json").write_text(json.dumps(
+        [{"at": line.at.isoformat(), "person": line.person, "sender": line.sender, "text": line.text,
+          "buttons": line.buttons, "kind": line.kind} for line in demo.scene.transcript],
+        ensure_ascii=False, indent=1), encoding="utf-8")
+    return demo
+
+
+def _final_checks(demo: Demo) -> None:
+    reminders = [line for line in demo.scene.transcript if line.person == MEMBER_1 and line.text.startswith("🔔")]
+    demo.check("đồng chí Cường nhận 3 lời nhắc (3 ngày, 1 ngày, 2 giờ trước)", len(reminders) == 3)
+    demo.check("đồng chí Dung đã xin vắng nên không nhận nhắc thêm",
+               not any(line.text.startswith("🔔") for line in demo.scene.transcript if line.person == MEMBER_2))
+    demo.check("đồng chí miễn sinh hoạt không nhận lời nhắc",
+               not any(line.text.startswith("🔔") for line in demo.scene.transcript if line.person == EXEMPT))
+    demo.check("cấp ủy viên nhận tóm tắt tuần kèm Excel và biểu đồ",
+               demo.saw(COMMITTEE, "Tóm tắt tuần") and any(line.kind == "document" for line in demo.scene.transcript
+                                                             if line.person == COMMITTEE))
+    demo.check("tệp Excel và biểu đồ đã được ghi", (demo.out / "tom-tat-tuan.xlsx").exists()
+               and (demo.out / "bieu-do-ty-le-du-hop.png").exists())
+
+
+def render_transcript(lines: list[Line], person: str, role: str) -> str:
+    out = [f"\n══ Đồng chí {person} ({role}) " + "═" * max(0, 60 - len(person) - len(role))]
+    for line in lines:
+        if line.person != person:
+            continue
+        who = "chibo" if line.sender == "bot" else person.split()[-1]
+        stamp = f"{line.at.astimezone(TZ):%d/%m %H:%M}"
+        text = line.text if line.kind != "button" else f"[bấm nút: {line.text}]"
+        if line.kind == "toast":
+            text = f"(thông báo nhanh) {text}"
+        if line.kind in ("photo", "document"):
+            text = f"📎 {'ảnh biểu đồ' if line.kind == 'photo' else 'tệp'}{': ' + text if text else ''}"
+        body = "\n".join(textwrap.fill(part, 92) if part else "" for part in text.split("\n"))
+        first, *rest = body.split("\n") or [""]
+        out.append(f"{stamp}  {who:>6} › {first}")
+        out.extend(f"{'':>22}{r}" for r in rest)
+        if line.buttons:
+            out.append(f"{'':>22}" + "  ".join(f"[{b}]" for b in line.buttons))
+    return "\n".join(out)
+
+
+def run_demo(out: Path) -> int:
+    began = wallclock.monotonic()
+    print("chibo demo: một tháng sinh hoạt của 3 chi bộ, chạy trên bot thật với máy chủ Bot API giả lập (127.0.0.1).")
+    demo = asyncio.run(simulate(out))
+    for person, role in VIEWERS:
+        print(render_transcript(demo.scene.transcript, person, role))
+    print("\nKiểm tra / checks:")
+    for what, ok in demo.checks:
+        print(f"  {'✓' if ok else '✗'} {what}")
+    print(f"\nExcel:    {(out / 'tom-tat-tuan.xlsx').resolve()}")
+    print(f"Biểu đồ:  {(out / 'bieu-do-ty-le-du-hop.png').resolve()}")
+    print(f"Hội thoại: {(out / 'transcript.json').resolve()}")
+    print(f"Xong trong {wallclock.monotonic() - began:.1f} giây.")
+    return 0 if all(ok for _, ok in demo.checks) else 1
