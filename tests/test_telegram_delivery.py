@@ -138,3 +138,19 @@ async def test_english_texts_when_configured(scene: Scene):
     reply = await scene.say(names[0], f"/start {scene.who(names[0]).code}")
     assert reply[0].startswith("Welcome")
     assert "Scheduled the regular meeting" in (await scene.say(names[0], "/schedule 2026-12-05 19:30"))[0]
+
+
+async def test_help_shows_what_each_role_can_do(scene: Scene):
+    names = await small_cell(scene)
+    await scene.add_committee_member(1, "Cấp Ủy")
+    await scene.start_bot()
+    stranger_help = scene.who(names[0]).__class__("Khách", 4242)
+    scene.people["Khách"] = stranger_help
+    assert "/start MÃ" in (await scene.say("Khách", "/huongdan"))[0]
+    await scene.link(names[0], names[1], "Cấp Ủy")
+    leader = (await scene.say(names[0], "/huongdan"))[0]
+    member = (await scene.say(names[1], "/help"))[0]
+    committee = (await scene.say("Cấp Ủy", "/huongdan"))[0]
+    assert "/diemdanh" in member and "/batdau" not in member and "Chi bộ 1" in member
+    assert "/batdau" in leader and "/diemdanh_ho" in leader and "/doilich" in leader
+    assert "/baocao" in committee and "/diemdanh" not in committee
