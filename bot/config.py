@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org"
     telegram_bot_username: str | None = None
     webhook_secret: SecretStr | None = None
+    zalo_token: SecretStr | None = None
+    zalo_api_url: str = "https://bot-api.zaloplatforms.com"
+    zalo_monthly_quota: int = 3000
+    zalo_webhook_secret: SecretStr | None = None
+    public_url: str | None = None  # where chibo's own HTTP endpoint is reachable (signed file links)
+    files_secret: SecretStr | None = None
     reminder_offsets: str = "3d,1d,2h"
     weekly_summary_cron: str = "0 8 * * mon"
     quiet_hours: str = "22:00-06:00"
@@ -93,10 +99,15 @@ class Settings(BaseSettings):
             raise ValueError(f"'{value}' is not a crontab line like '0 8 * * mon': {exc}") from exc
         return value
 
-    @field_validator("telegram_api_url")
+    @field_validator("telegram_api_url", "zalo_api_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_public(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else None
 
     @cached_property
     def tz(self) -> ZoneInfo:
@@ -112,3 +123,6 @@ class Settings(BaseSettings):
 
     def token_value(self) -> str | None:
         return self.telegram_token.get_secret_value() if self.telegram_token else None
+
+    def zalo_token_value(self) -> str | None:
+        return self.zalo_token.get_secret_value() if self.zalo_token else None

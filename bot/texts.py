@@ -459,3 +459,29 @@ TEXTS.update({
         "en": "The regular meeting of {month} can only move within that month. Cancel it (/cancel_meeting) and schedule a new one.",
     },
 })
+
+TEXTS.update({
+    "channel.usage": {
+        "vi": "Chọn nơi nhận tin nhắn của chibo: <code>/kenh telegram</code> hoặc <code>/kenh zalo</code> (trên Zalo gõ: <code>kenh zalo</code>). Hiện tại: {current}.",
+        "en": "Choose where chibo writes to you: <code>/channel telegram</code> or <code>/channel zalo</code>. Now: {current}.",
+    },
+    "channel.last_used": {"vi": "ứng dụng đồng chí dùng gần nhất", "en": "the app you used last"},
+    "channel.not_linked": {
+        "vi": "Tài khoản {platform} của đồng chí chưa được liên kết. Đồng chí gửi mã mời cho chibo trên {platform} trước.",
+        "en": "Your {platform} account is not linked yet. Send your invite code to chibo on {platform} first.",
+    },
+    "channel.done": {
+        "vi": "Từ nay chibo gửi nhắc lịch và thông báo cho đồng chí qua {platform}.",
+        "en": "From now on chibo sends reminders and notices to you on {platform}.",
+    },
+    "choices.hint": {"vi": "Trả lời {choices}.", "en": "Reply {choices}."},
+    "choices.item": {"vi": "{number} để {label}", "en": "{number} to {label}"},
+    "files.link": {
+        "vi": "📎 {name}: {url} (liên kết hết hạn sau 7 ngày)",
+        "en": "📎 {name}: {url} (the link expires in 7 days)",
+    },
+    "files.no_public_url": {
+        "vi": "📎 Tệp Excel và biểu đồ không gửi được qua Zalo vì chưa đặt CHIBO_PUBLIC_URL. Người vận hành lấy tệp bằng lệnh: chibo report weekly --committee {committee} --out tuan.xlsx",
+        "en": "📎 The workbook and chart cannot be sent on Zalo because CHIBO_PUBLIC_URL is not set. The operator can get them with: chibo report weekly --committee {committee} --out week.xlsx",
+    },
+})

@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "end_meeting": ("ketthuc", "end_meeting"),
     "report": ("baocao", "report"),
     "link_group": ("lienket", "link_group"),
+    "channel": ("kenh", "channel"),
 }
 
 ALIASES: dict[str, str] = {alias: name for name, aliases in COMMANDS.items() for alias in aliases}
@@ -36,6 +37,7 @@ MENU: dict[str, list[tuple[str, str]]] = {
         ("doilich", "Đổi giờ cuộc họp sắp tới (bí thư)"),
         ("huyhop", "Hủy cuộc họp sắp tới (bí thư)"),
         ("lienket", "Liên kết nhóm chat với chi bộ"),
+        ("kenh", "Chọn kênh nhận tin: telegram hoặc zalo"),
         ("huongdan", "Hướng dẫn sử dụng"),
     ],
     "en": [
@@ -49,9 +51,29 @@ MENU: dict[str, list[tuple[str, str]]] = {
         ("reschedule", "Move the next meeting (secretary)"),
         ("cancel_meeting", "Cancel the next meeting (secretary)"),
         ("link_group", "Link a group chat to the cell"),
+        ("channel", "Choose where to get messages: telegram or zalo"),
         ("help", "Help"),
     ],
 }
+
+# Commands typed as words, without the slash and with or without diacritics (Zalo has no menu):
+# "diem danh", "điểm danh", "diemdanh". Longest phrases first so "diem danh ho" wins over "diem danh".
+PHRASES: dict[str, str] = {
+    "diem danh ho": "checkin_for", "diemdanh ho": "checkin_for", "diemdanh_ho": "checkin_for",
+    "diem danh": "checkin", "diemdanh": "checkin", "checkin": "checkin",
+    "xin vang": "absent", "xinvang": "absent",  # not "vang" alone: "Vâng" means "yes"
+    "lich hop": "schedule", "lichhop": "schedule", "dat lich": "schedule",
+    "doi lich": "reschedule", "doilich": "reschedule",
+    "huy hop": "cancel_meeting", "huyhop": "cancel_meeting",
+    "bat dau": "start_meeting", "batdau": "start_meeting",
+    "ket thuc": "end_meeting", "ketthuc": "end_meeting",
+    "bao cao": "report", "baocao": "report",
+    "huong dan": "help", "huongdan": "help", "tro giup": "help", "help": "help",
+    "lien ket": "link_group", "lienket": "link_group",
+    "kenh": "channel", "chon kenh": "channel",
+    "start": "start",
+}
+_PHRASE_ORDER = sorted(PHRASES, key=len, reverse=True)
 
 _COMMAND_RE = re.compile(r"^/([A-Za-z0-9_]+)(?:@([A-Za-z0-9_]+))?(?:\s+(.*))?$", re.DOTALL)
 
@@ -75,3 +97,17 @@ def fold(text: str) -> str:
     text = text.replace("đ", "d").replace("Đ", "D")
     decomposed = unicodedata.normalize("NFD", text)
     return "".join(c for c in decomposed if unicodedata.category(c) != "Mn").lower()
+
+
+def parse_plain_command(text: str) -> tuple[str, str, str] | None:
+    """A command typed as words: 'điểm danh', 'Diem danh', 'xin vắng ốm' -> (name, args, typed).
+
+    The arguments keep their case and diacritics (names, reasons). None if ``text`` is no command.
+    """
+    words = text.strip().split()
+    folded = [fold(w) for w in words]
+    for phrase in _PHRASE_ORDER:
+        size = len(phrase.split())
+        if folded[:size] == phrase.split():
+            return PHRASES[phrase], " ".join(words[size:]), " ".join(words[:size])
+    return None

@@ -8,7 +8,8 @@ from bot.texts import fmt_date, fmt_datetime
 from handlers.context import Ctx
 from handlers.types import Request, Response
 from storage import invites
-from storage.models import Cell, ChatLink, Committee, CommitteeMember, GroupLink, InviteCode, InviteKind, Member
+from handlers.commands import fold
+from storage.models import Cell, ChatLink, Committee, CommitteeMember, GroupLink, InviteCode, InviteKind, Member, Platform
 
 
 def _check_code(ctx: Ctx, invite: InviteCode | None, code: str, kinds: set[InviteKind]) -> str | None:
@@ -121,3 +122,23 @@ async def link_group(ctx: Ctx, req: Request) -> Response:
         ctx.session.add(GroupLink(platform=req.platform, chat_id=req.chat_id, cell_id=invite.cell_id, linked_at=ctx.now))
     ctx.audit("link_group", "cell", invite.cell_id, None, {"platform": req.platform.value})
     return Response.say(ctx.t("group.linked", cell=actor.cell.name))
+
+
+async def channel(ctx: Ctx, req: Request) -> Response:
+    """/kenh telegram|zalo: where proactive messages go (never to both)."""
+    member = ctx.actor.member
+    if member is None:
+        return Response.say(ctx.t("not_member"))
+    choice = fold(req.args.split()[0]) if req.args.split() else ""
+    platforms = {p.value: p for p in Platform}
+    if choice not in platforms:
+        current = member.preferred_platform.value if member.preferred_platform else ctx.t("channel.last_used")
+        return Response.say(ctx.t("channel.usage", current=current))
+    platform = platforms[choice]
+    linked = await ctx.session.scalar(
+        select(ChatLink.id).where(ChatLink.member_id == member.id, ChatLink.platform == platform))
+    if linked is None:
+        return Response.say(ctx.t("channel.not_linked", platform=platform.value.capitalize()))
+    member.preferred_platform = platform
+    ctx.audit("channel", "member", member.id, None, {"platform": platform.value})
+    return Response.say(ctx.t("channel.done", platform=platform.value.capitalize()))

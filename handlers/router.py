@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bot.texts import t
 from handlers import absence, checkin, meeting, onboarding, reports, scheduling
+from handlers.commands import parse_plain_command
 from handlers.context import Ctx, Services, resolve_actor
 from handlers.types import Request, Response
+from storage.invites import looks_like_code
 from storage.models import Meeting, ProcessedUpdate
 
 log = logging.getLogger(__name__)
@@ -32,6 +35,7 @@ FLOWS: dict[str, Flow] = {
     "checkin_for": checkin.checkin_for,
     "end_meeting": meeting.end_meeting,
     "report": reports.report,
+    "channel": onboarding.channel,
 }
 OPEN_TO_ANYONE = {"start", "help"}  # everything else needs a linked account
 IN_GROUPS = {"link_group", "checkin", "help"}  # commands that make sense in a group chat
@@ -78,10 +82,18 @@ async def _route(ctx: Ctx, req: Request) -> Response:
     if req.command is None:
         if req.raw_command is not None:
             return Response.say(ctx.t("unknown_command"))
-        if req.is_group:
+        if req.is_group and not req.addressed:
             return Response()  # chatter in a group is not for us
         pending = await absence.pending_reason(ctx, req) if actor.member else None
-        return pending or Response.say(ctx.t("plain_text") if actor.link else ctx.t("not_linked"))
+        if pending is not None:
+            return pending
+        words = parse_plain_command(req.text or "")
+        if words is not None:  # "điểm danh", "diem danh", "xin vắng ốm": the same commands in words
+            name, args, typed = words
+            return await _route(ctx, replace(req, command=name, args=args, raw_command=typed, text=None))
+        if actor.link is None and looks_like_code(req.text or ""):  # Zalo: the invite code is just sent
+            return await _route(ctx, replace(req, command="start", args=req.text.strip(), text=None))
+        return Response.say(ctx.t("plain_text") if actor.link else ctx.t("not_linked"))
     if req.is_group and req.command not in IN_GROUPS:
         return Response.say(ctx.t("private_only"))
     if actor.link is None and req.command not in OPEN_TO_ANYONE:

@@ -20,6 +20,7 @@ class Request:
     button: str | None = None  # callback data of a pressed button
     text: str | None = None  # a plain message (no command)
     raw_command: str | None = None  # the command as typed, for "unknown command"
+    addressed: bool = False  # in a group: the message mentions or replies to the bot
 
 
 @dataclass(frozen=True)

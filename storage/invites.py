@@ -50,3 +50,9 @@ async def issue(
 
 async def find(session: AsyncSession, code: str) -> InviteCode | None:
     return await session.scalar(select(InviteCode).where(InviteCode.code == normalize_code(code)))
+
+
+def looks_like_code(text: str) -> bool:
+    """A message that is just an invite code (as people send it on Zalo, without /start)."""
+    code = normalize_code(text)
+    return len(code) == CODE_LENGTH and all(c in ALPHABET for c in code)

@@ -136,6 +136,8 @@ class Member(Base):
     exempt_since: Mapped[date | None] = mapped_column(Date)
     active_from: Mapped[date] = mapped_column(Date)
     active_to: Mapped[date | None] = mapped_column(Date)
+    # The channel chosen with /kenh; None: the one the person used last.
+    preferred_platform: Mapped[Platform | None] = mapped_column(_enum(Platform, "ck_preferred_platform"))
     created_at: Mapped[datetime]
 
     cell: Mapped[Cell] = relationship(back_populates="members")
@@ -323,3 +325,28 @@ class JobRun(Base):
     job: Mapped[str] = mapped_column(String(40))
     key: Mapped[str] = mapped_column(String(120))
     at: Mapped[datetime]
+
+
+class ChatChoice(Base):
+    """The numbered choices last offered in a chat that has no buttons (Zalo): "1" means the first."""
+
+    __tablename__ = "chat_choices"
+    __table_args__ = (UniqueConstraint("platform", "chat_id", name="uq_chat_choice"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[Platform] = mapped_column(_enum(Platform, "platform"))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    choices: Mapped[list[str]] = mapped_column(JSON)  # button data, in the order offered
+    offered_at: Mapped[datetime]
+
+
+class PlatformUsage(Base):
+    """Messages sent per bot per month, for platforms with a monthly quota (Zalo)."""
+
+    __tablename__ = "platform_usage"
+    __table_args__ = (UniqueConstraint("bot_key", "month", name="uq_platform_usage"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bot_key: Mapped[str] = mapped_column(String(64))
+    month: Mapped[str] = mapped_column(String(7))
+    sent: Mapped[int] = mapped_column(Integer, default=0)

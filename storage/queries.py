@@ -41,19 +41,22 @@ async def links_for_members(session: AsyncSession, member_ids: Iterable[int]) ->
     ids = list(member_ids)
     if not ids:
         return {}
-    rows = await session.scalars(
-        select(ChatLink).where(ChatLink.member_id.in_(ids), ChatLink.blocked_at.is_(None))
+    rows = await session.execute(
+        select(ChatLink, Member.preferred_platform)
+        .join(Member, Member.id == ChatLink.member_id)
+        .where(ChatLink.member_id.in_(ids), ChatLink.blocked_at.is_(None))
     )
     best: dict[int, ChatLink] = {}
-    for link in rows:
+    for link, preferred in rows:
         current = best.get(link.member_id)
-        if current is None or _recency(link) > _recency(current):
+        if current is None or _rank(link, preferred) > _rank(current, preferred):
             best[link.member_id] = link
     return best
 
 
-def _recency(link: ChatLink) -> datetime:
-    return link.last_seen_at or link.linked_at
+def _rank(link: ChatLink, preferred) -> tuple[bool, datetime]:
+    """The chosen channel (/kenh) first, then the one used last: never both."""
+    return link.platform == preferred, link.last_seen_at or link.linked_at
 
 
 async def group_links(session: AsyncSession, cell_id: int) -> list[GroupLink]:
