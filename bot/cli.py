@@ -350,6 +350,10 @@ def report_weekly(
 
 
 # --- running ---
+NO_TOKEN = ("Chưa có token: tạo bot Telegram với @BotFather rồi đặt CHIBO_TELEGRAM_TOKEN=<token> (hoặc CHIBO_ZALO_TOKEN "
+            "cho bot Zalo) trong môi trường hoặc tệp .env / no token: create a bot with @BotFather and set "
+            "CHIBO_TELEGRAM_TOKEN (or CHIBO_ZALO_TOKEN).")
+
 @app.command("run")
 def run(
     webhook: Annotated[str | None, typer.Option(help="URL công khai cho webhook / public webhook URL")] = None,
@@ -360,9 +364,8 @@ def run(
     from bot.runner import Runtime, WebhookOptions, run_forever
 
     settings = load_settings()
-    if not settings.token_value():
-        fail("Chưa có token Telegram: tạo bot với @BotFather rồi đặt CHIBO_TELEGRAM_TOKEN=<token> trong môi trường "
-             "hoặc tệp .env / no Telegram token: create a bot with @BotFather and set CHIBO_TELEGRAM_TOKEN.", 2)
+    if not settings.token_value() and not settings.zalo_token_value():
+        fail(NO_TOKEN, 2)
     _setup_logging()
     options = WebhookOptions(url=webhook, listen=listen, port=port) if webhook else None
     try:
@@ -377,8 +380,8 @@ def worker() -> None:
     from bot.runner import Runtime, run_forever
 
     settings = load_settings()
-    if not settings.token_value():
-        fail("Chưa có token Telegram: đặt CHIBO_TELEGRAM_TOKEN / no Telegram token: set CHIBO_TELEGRAM_TOKEN.", 2)
+    if not settings.token_value() and not settings.zalo_token_value():
+        fail(NO_TOKEN, 2)
     _setup_logging()
     try:
         asyncio.run(run_forever(Runtime(settings=settings, take_updates=False)))

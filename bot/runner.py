@@ -1,4 +1,4 @@
-"""Running chibo: the Telegram application, the dispatcher and the scheduler in one process."""
+"""Running chibo: every platform that has a token, the dispatcher and the scheduler, in one process."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from dataclasses import dataclass, field
 
 from bot.clock import SystemClock
 from bot.config import Settings
+from bot.http_server import HttpServer
 from bot.telegram_adapter import TelegramSender, build_application, set_menu
+from bot.zalo_adapter import ZaloAdapter, ZaloSender
+from bot.zalo_client import ZaloClient
 from handlers.context import Services
 from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import build_scheduler
@@ -19,20 +22,35 @@ from storage.models import Platform
 
 log = logging.getLogger(__name__)
 
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+
+class NoPlatform(RuntimeError):
+    """Neither a Telegram nor a Zalo token is configured."""
+
 
 @dataclass
 class WebhookOptions:
     url: str
     listen: str = "127.0.0.1"
     port: int = 8443
-    secret: str | None = None
+
+
+def _derived_secret(label: bytes, token: str) -> str:
+    return hashlib.sha256(label + token.encode()).hexdigest()[:48]
 
 
 def webhook_secret(settings: Settings) -> str:
     """The secret Telegram sends with every webhook request: configured, or derived from the token."""
     if settings.webhook_secret:
         return settings.webhook_secret.get_secret_value()
-    return hashlib.sha256(b"chibo-webhook:" + settings.token_value().encode()).hexdigest()[:48]
+    return _derived_secret(b"chibo-webhook:", settings.token_value())
+
+
+def zalo_webhook_secret(settings: Settings) -> str:
+    if settings.zalo_webhook_secret:
+        return settings.zalo_webhook_secret.get_secret_value()
+    return _derived_secret(b"chibo-zalo-webhook:", settings.zalo_token_value())
 
 
 @dataclass
@@ -43,47 +61,77 @@ class Runtime:
     clock: object = field(default_factory=SystemClock)
     webhook: WebhookOptions | None = None
     take_updates: bool = True
+    http_port: int = 8443  # chibo's HTTP endpoint without a webhook (signed files, with CHIBO_PUBLIC_URL)
 
     async def start(self) -> None:
-        self.engine = create_engine(self.settings.database_url)
+        settings = self.settings
+        if not settings.token_value() and not settings.zalo_token_value():
+            raise NoPlatform
+        self.engine = create_engine(settings.database_url)
         await ensure_ready(self.engine)
         sessions = session_factory(self.engine)
-        self.services = Services(settings=self.settings, sessions=sessions, clock=self.clock)
-        token = self.settings.token_value()
-        self.app = build_application(self.services, token, self.settings.telegram_api_url,
-                                     updater=self.take_updates)
-        await self.app.initialize()
-        self.services.bot_usernames[Platform.TELEGRAM.value] = self.app.bot.username
-        self.dispatcher = Dispatcher(self.settings, sessions, self.clock, {Platform.TELEGRAM: TelegramSender(self.app.bot)})
+        self.services = Services(settings=settings, sessions=sessions, clock=self.clock)
+        senders = {}
+        self.app = self.zalo = self.http = None
+        if settings.token_value():
+            self.app = build_application(self.services, settings.token_value(), settings.telegram_api_url,
+                                         updater=self.take_updates and self.webhook is None)
+            await self.app.initialize()
+            self.services.bot_usernames[Platform.TELEGRAM.value] = self.app.bot.username
+            senders[Platform.TELEGRAM] = TelegramSender(self.app.bot)
+        if settings.zalo_token_value():
+            self.zalo_client = ZaloClient(settings.zalo_token_value(), settings.zalo_api_url)
+            sender = ZaloSender(self.zalo_client, self.services)
+            self.zalo = ZaloAdapter(self.services, self.zalo_client, sender)
+            senders[Platform.ZALO] = sender
+        self.dispatcher = Dispatcher(settings, sessions, self.clock, senders)
         self.services.wake_dispatcher = self.dispatcher.wake
         self.scheduler = build_scheduler(self.services, self.dispatcher)
         if self.take_updates:
-            await set_menu(self.app, self.settings.language)
-            await self.app.start()
-            if self.webhook:
-                await self.app.updater.start_webhook(
-                    listen=self.webhook.listen, port=self.webhook.port, url_path="telegram",
-                    webhook_url=self.webhook.url.rstrip("/") + "/telegram",
-                    secret_token=self.webhook.secret or webhook_secret(self.settings),
-                    allowed_updates=["message", "callback_query"],
-                )
-            else:
-                await self.app.updater.start_polling(
-                    poll_interval=0.0, timeout=30, allowed_updates=["message", "callback_query"]
-                )
+            await self._take_updates()
         self.dispatcher.start()
         self.scheduler.start()
-        log.info("chibo is running as @%s", self.app.bot.username)
+        log.info("chibo is running: %s", ", ".join(p.value for p in senders))
+
+    async def _take_updates(self) -> None:
+        settings, hook = self.settings, self.webhook
+        if hook is not None or settings.public_url:
+            self.http = HttpServer(
+                self.services, listen=hook.listen if hook else "127.0.0.1", port=hook.port if hook else self.http_port,
+                telegram_app=self.app if hook else None,
+                telegram_secret=webhook_secret(settings) if self.app and hook else None,
+                zalo_adapter=self.zalo if hook else None,
+                zalo_secret=zalo_webhook_secret(settings) if self.zalo and hook else None,
+            )
+            await self.http.start()
+        if self.app is not None:
+            await set_menu(self.app, settings.language)
+            await self.app.start()
+            if hook is not None:
+                await self.app.bot.set_webhook(url=hook.url.rstrip("/") + "/telegram", secret_token=webhook_secret(settings),
+                                               allowed_updates=ALLOWED_UPDATES)
+            else:
+                await self.app.updater.start_polling(poll_interval=0.0, timeout=30, allowed_updates=ALLOWED_UPDATES)
+        if self.zalo is not None:
+            if hook is not None:
+                await self.zalo_client.set_webhook(hook.url.rstrip("/") + "/zalo", zalo_webhook_secret(settings))
+            else:
+                self.zalo.start_polling()
 
     async def stop(self) -> None:
         self.scheduler.shutdown(wait=False)
         await self.dispatcher.stop()
-        if self.take_updates:
+        if self.http is not None:
+            await self.http.stop()
+        if self.zalo is not None:
+            await self.zalo.stop()
+            await self.zalo_client.close()
+        if self.app is not None:
             if self.app.updater and self.app.updater.running:
                 await self.app.updater.stop()
             if self.app.running:
                 await self.app.stop()
-        await self.app.shutdown()
+            await self.app.shutdown()
         await self.engine.dispose()
 
 

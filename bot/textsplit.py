@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 _TAG_OR_ENTITY = re.compile(r"<[^>]*>|&[#a-zA-Z0-9]+;")
@@ -10,6 +11,35 @@ _TAG_OR_ENTITY = re.compile(r"<[^>]*>|&[#a-zA-Z0-9]+;")
 def _visible_length(text: str) -> int:
     """Length as the platform counts it: tags removed, entities as one character."""
     return len(_TAG_OR_ENTITY.sub(lambda m: "" if m.group().startswith("<") else "x", text))
+
+
+def html_to_plain(text: str) -> str:
+    """Our Telegram-style HTML as plain text, for platforms without formatting (Zalo)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+def split_plain(text: str, limit: int) -> list[str]:
+    """Split plain text (no tags, no entities) at line breaks, then spaces, then anywhere."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            cut = line.rfind(" ", 0, limit + 1)
+            cut = cut if cut > 0 else limit
+            head, line = line[:cut].rstrip(), line[cut:].lstrip()
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(head)
+        candidate = line if not current else current + "\n" + line
+        if len(candidate) <= limit:
+            current = candidate
+        else:
+            parts.append(current)
+            current = line
+    if current.strip() or not parts:
+        parts.append(current)
+    return [p for p in parts if p.strip()] or [""]
 
 
 def split_text(text: str, limit: int) -> list[str]:

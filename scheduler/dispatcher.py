@@ -42,6 +42,7 @@ class DispatchStats:
     failed: int = 0
     blocked: int = 0
     dropped_late: int = 0
+    dropped_budget: int = 0
     http_429: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
 
@@ -155,6 +156,11 @@ class Dispatcher:
         if row.kind == "reminder" and await self._reminder_too_late(row):
             return
         sender, pacer = self.senders[row.platform], self.pacers[row.platform]
+        admit = getattr(sender, "admit", None)  # a platform with a budget (Zalo) may cut a row
+        reason = await admit(row) if admit else None
+        if reason:
+            await self._drop(row, reason)
+            return
         await pacer.acquire(row.chat_id, sender.is_group(row.chat_id))
         try:
             await sender.send(row.chat_id, row.payload)
@@ -194,6 +200,12 @@ class Dispatcher:
                                   .values(dropped_at=now, last_error="meeting already begun", claimed_until=None))
         self.stats.dropped_late += 1
         return True
+
+    async def _drop(self, row: OutboxMessage, reason: str) -> None:
+        async with self.sessions() as session, session.begin():
+            await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id)
+                                  .values(dropped_at=self.clock.now(), last_error=reason[:500], claimed_until=None))
+        self.stats.dropped_budget += 1
 
     async def _retry(self, row: OutboxMessage, due: datetime, error: str, *, count: bool) -> None:
         async with self.sessions() as session, session.begin():

@@ -1,0 +1,236 @@
+"""The Zalo adapter: Zalo events become neutral requests; replies become plain texts.
+
+Zalo has no buttons: a reply's choices are offered as "Trả lời 1 để tham dự, 2 để xin vắng" and the
+numbers are remembered per chat (``chat_choices``), so "1" is the same action as the button.
+Texts are plain (no HTML) and split at 2,000 characters. Every message sent is counted against the
+bot's monthly quota; when it runs short, repeat reminders are cut first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.files import signed_url
+from bot.texts import t
+from bot.textsplit import html_to_plain, split_plain
+from bot.zalo_client import (
+    ZaloApiError,
+    ZaloBadRequest,
+    ZaloClient,
+    ZaloEvent,
+    ZaloForbidden,
+    ZaloRateLimited,
+    ZaloServerError,
+    ZaloUnauthorized,
+)
+from handlers import router
+from handlers.commands import parse_command
+from handlers.context import Services
+from handlers.types import Request
+from rules import month_key
+from scheduler.delivery import Blocked, Permanent, RateLimited, Transient
+from storage.models import ChatChoice, OutboxMessage, Platform
+from storage.usage import add_sent, sent_in
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 2000
+WARN_AT = 0.8  # of the monthly quota: warn the operator, cut repeat reminders
+
+
+def render(lang: str, payload: dict) -> tuple[list[str], list[str]]:
+    """(plain texts to send, button data offered as numbers)."""
+    text = html_to_plain(payload.get("text", ""))
+    buttons = [b for row in payload.get("buttons", []) for b in row]
+    if buttons:
+        items = ", ".join(t(lang, "choices.item", number=i + 1, label=b["label"].lower()) for i, b in enumerate(buttons))
+        text += "\n" + html_to_plain(t(lang, "choices.hint", choices=items))
+    return split_plain(text, MAX_TEXT), [b["data"] for b in buttons]
+
+
+class ZaloSender:
+    """Sends neutral payloads on Zalo; used by the dispatcher and for direct answers."""
+
+    def __init__(self, client: ZaloClient, services: Services, bot_key: str = "zalo"):
+        self.client, self.services, self.bot_key = client, services, bot_key
+        self._warned_month: str | None = None
+
+    def is_group(self, chat_id: str) -> bool:
+        return False  # Zalo chat ids do not say; groups are paced like private chats (stricter)
+
+    async def send(self, chat_id: str, payload: dict) -> None:
+        settings = self.services.settings
+        texts, choices = render(settings.language, payload)
+        sent = 0
+        try:
+            for text in texts:
+                if text.strip():
+                    await self.client.send_message(chat_id, text)
+                    sent += 1
+            sent += await self._send_files(chat_id, payload.get("files", []), payload)
+        except ZaloRateLimited as exc:
+            raise RateLimited(exc.retry_after or 60.0) from exc
+        except ZaloForbidden as exc:
+            raise Blocked(exc.description) from exc
+        except ZaloUnauthorized as exc:
+            log.error("the Zalo bot token was refused (401): check CHIBO_ZALO_TOKEN")
+            raise Permanent("unauthorized") from exc
+        except ZaloBadRequest as exc:
+            raise Permanent(exc.description) from exc
+        except (ZaloServerError, ZaloApiError) as exc:
+            raise Transient(exc.description) from exc
+        finally:
+            if sent:
+                await self._count(sent)
+        if choices:
+            await self._remember(chat_id, choices)
+
+    async def _send_files(self, chat_id: str, files: list[dict], payload: dict) -> int:
+        if not files:
+            return 0
+        settings, now, lang = self.services.settings, self.services.clock.now(), self.services.settings.language
+        if not settings.public_url:
+            committee = payload.get("committee_id", "ID")
+            await self.client.send_message(chat_id, html_to_plain(t(lang, "files.no_public_url", committee=committee)))
+            return 1
+        count = 0
+        for f in files:
+            url = signed_url(settings, Path(f["path"]), now)
+            if url is None:
+                continue
+            if f.get("kind") == "photo":
+                await self.client.send_photo(chat_id, url, caption=f.get("caption"))
+            else:
+                await self.client.send_message(chat_id, html_to_plain(t(lang, "files.link", name=f.get("name", ""), url=url)))
+            count += 1
+        return count
+
+    async def _remember(self, chat_id: str, choices: list[str]) -> None:
+        now = self.services.clock.now()
+        async with self.services.sessions() as session, session.begin():
+            row = await session.scalar(select(ChatChoice).where(
+                ChatChoice.platform == Platform.ZALO, ChatChoice.chat_id == chat_id))
+            if row is None:
+                session.add(ChatChoice(platform=Platform.ZALO, chat_id=chat_id, choices=choices, offered_at=now))
+            else:
+                row.choices, row.offered_at = choices, now
+
+    async def _count(self, sent: int) -> None:
+        settings = self.services.settings
+        month = month_key(self.services.clock.now().astimezone(settings.tz).date())
+        async with self.services.sessions() as session, session.begin():
+            await add_sent(session, self.bot_key, month, sent)
+            used = await sent_in(session, self.bot_key, month)
+        if used >= WARN_AT * settings.zalo_monthly_quota and self._warned_month != month:
+            self._warned_month = month
+            log.warning("Zalo bot %s has used %d of its %d messages this month", self.bot_key, used,
+                        settings.zalo_monthly_quota)
+
+    async def admit(self, row: OutboxMessage) -> str | None:
+        """None to send the row, or why it is cut: short of quota, repeat reminders go first, then
+        everything but answers, check-in prompts and summaries."""
+        settings = self.services.settings
+        month = month_key(self.services.clock.now().astimezone(settings.tz).date())
+        async with self.services.sessions() as session:
+            used = await sent_in(session, self.bot_key, month)
+        quota = settings.zalo_monthly_quota
+        if used >= quota:
+            return "zalo monthly quota used up"
+        if used >= WARN_AT * quota:
+            if row.kind == "reminder" and not _is_last_reminder(row.key, settings):
+                return "zalo quota short: repeat reminder cut"
+            if used >= 0.95 * quota and row.priority > 3:
+                return "zalo quota short: low priority cut"
+        return None
+
+
+def _is_last_reminder(key: str, settings) -> bool:
+    """Reminder keys are reminder:<meeting>:<time>:<offset seconds>:<member>; the last is the smallest offset."""
+    parts = key.split(":")
+    try:
+        return int(parts[3]) == int(min(settings.offsets).total_seconds())
+    except (IndexError, ValueError):
+        return True
+
+
+class ZaloAdapter:
+    def __init__(self, services: Services, client: ZaloClient, sender: ZaloSender):
+        self.services, self.client, self.sender = services, client, sender
+        self._task: asyncio.Task | None = None
+        self._stopping = False
+
+    async def to_request(self, event: ZaloEvent) -> Request | None:
+        common = dict(platform=Platform.ZALO, user_id=event.user_id, chat_id=event.chat_id,
+                      update_key=f"zalo:{event.dedup_key}", display_name=event.display_name or "",
+                      is_group=event.is_group, addressed=event.is_group)
+        if event.text is None:
+            return None if event.is_group else Request(**common, text="")
+        text = event.text.strip()
+        if text.isdigit() and len(text) <= 2:
+            async with self.services.sessions() as session:
+                row = await session.scalar(select(ChatChoice).where(
+                    ChatChoice.platform == Platform.ZALO, ChatChoice.chat_id == event.chat_id))
+            if row is not None and 1 <= int(text) <= len(row.choices):
+                return Request(**common, button=row.choices[int(text) - 1])
+        parsed = parse_command(text) if text.startswith("/") else None
+        if parsed is not None:
+            name, args, typed = parsed
+            return Request(**common, command=name, args=args, raw_command=typed)
+        return Request(**common, text=text)
+
+    async def handle_event(self, event: ZaloEvent) -> None:
+        req = await self.to_request(event)
+        if req is None:
+            return
+        response = await router.handle(self.services, req)
+        texts = [r.to_payload() for r in response.replies]
+        if response.toast and not texts:  # no toasts on Zalo: the answer is a message
+            texts = [{"text": response.toast, "buttons": []}]
+        for payload in texts:
+            try:
+                await self.sender.send(event.chat_id, payload)
+            except (Blocked, Permanent) as exc:
+                log.info("answer on Zalo not delivered: %s", type(exc).__name__)
+                return
+            except (RateLimited, Transient):
+                await asyncio.sleep(1)
+                try:
+                    await self.sender.send(event.chat_id, payload)
+                except Exception as exc:  # the person can ask again; nothing was written half-way
+                    log.warning("answer on Zalo failed twice: %s", type(exc).__name__)
+
+    # --- long polling (the webhook is in bot.http_server) ---
+    def start_polling(self) -> None:
+        self._stopping = False
+        self._task = asyncio.create_task(self._poll(), name="chibo-zalo-polling")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _poll(self) -> None:
+        delay = 1.0
+        while not self._stopping:
+            try:
+                event = await self.client.get_update(timeout=30)
+                delay = 1.0
+            except ZaloUnauthorized:
+                log.error("the Zalo bot token was refused (401): Zalo polling stops; check CHIBO_ZALO_TOKEN")
+                return
+            except ZaloApiError as exc:
+                log.warning("Zalo polling failed (%s); retrying in %.0fs", type(exc).__name__, delay)
+                await asyncio.sleep(delay)
+                delay = min(60.0, delay * 2)
+                continue
+            if event is not None:
+                try:
+                    await self.handle_event(event)
+                except Exception:
+                    log.exception("a Zalo event could not be handled")
