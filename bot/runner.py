@@ -65,6 +65,7 @@ class Runtime:
 
     async def start(self) -> None:
         settings = self.settings
+        self.scheduler = None
         if not settings.token_value() and not settings.zalo_token_value():
             raise NoPlatform
         self.engine = create_engine(settings.database_url)
@@ -72,7 +73,7 @@ class Runtime:
         sessions = session_factory(self.engine)
         self.services = Services(settings=settings, sessions=sessions, clock=self.clock)
         senders = {}
-        self.app = self.zalo = self.http = None
+        self.app = self.zalo = self.http = self.scheduler = None
         if settings.token_value():
             self.app = build_application(self.services, settings.token_value(), settings.telegram_api_url,
                                          updater=self.take_updates and self.webhook is None)
@@ -116,9 +117,17 @@ class Runtime:
             if hook is not None:
                 await self.zalo_client.set_webhook(hook.url.rstrip("/") + "/zalo", zalo_webhook_secret(settings))
             else:
+                try:  # a webhook left from an earlier run would make every poll fail
+                    await self.zalo_client.delete_webhook()
+                except Exception as exc:  # polling reports its own errors; this is only a clean-up
+                    log.warning("could not clear the Zalo webhook before polling: %s", type(exc).__name__)
                 self.zalo.start_polling()
 
     async def stop(self) -> None:
+        if getattr(self, "scheduler", None) is None:  # start() failed before anything ran
+            if getattr(self, "engine", None) is not None:
+                await self.engine.dispose()
+            return
         self.scheduler.shutdown(wait=False)
         await self.dispatcher.stop()
         if self.http is not None:

@@ -58,6 +58,8 @@ class ZaloSender:
     def __init__(self, client: ZaloClient, services: Services, bot_key: str = "zalo"):
         self.client, self.services, self.bot_key = client, services, bot_key
         self._warned_month: str | None = None
+        self._admitted = 0  # rows let through by admit() and not yet counted: the quota holds under concurrency
+        self._admission = asyncio.Lock()
 
     def is_group(self, chat_id: str) -> bool:
         return False  # Zalo chat ids do not say; groups are paced like private chats (stricter)
@@ -86,6 +88,8 @@ class ZaloSender:
         finally:
             if sent:
                 await self._count(sent)
+            if payload.get("_admitted"):  # counted now: release the reservation admit() made
+                self._admitted = max(0, self._admitted - 1)
         if choices:
             await self._remember(chat_id, choices)
 
@@ -135,16 +139,20 @@ class ZaloSender:
         everything but answers, check-in prompts and summaries."""
         settings = self.services.settings
         month = month_key(self.services.clock.now().astimezone(settings.tz).date())
-        async with self.services.sessions() as session:
-            used = await sent_in(session, self.bot_key, month)
-        quota = settings.zalo_monthly_quota
-        if used >= quota:
-            return "zalo monthly quota used up"
-        if used >= WARN_AT * quota:
-            if row.kind == "reminder" and not _is_last_reminder(row.key, settings):
-                return "zalo quota short: repeat reminder cut"
-            if used >= 0.95 * quota and row.priority > 3:
-                return "zalo quota short: low priority cut"
+        async with self._admission:
+            async with self.services.sessions() as session:
+                counted = await sent_in(session, self.bot_key, month)
+            used = counted + self._admitted
+            quota = settings.zalo_monthly_quota
+            if used >= quota:
+                return "zalo monthly quota used up"
+            if used >= WARN_AT * quota:
+                if row.kind == "reminder" and not _is_last_reminder(row.key, settings):
+                    return "zalo quota short: repeat reminder cut"
+                if used >= 0.95 * quota and row.priority > 3:
+                    return "zalo quota short: low priority cut"
+            self._admitted += 1
+        row.payload = dict(row.payload, _admitted=True)
         return None
 
 

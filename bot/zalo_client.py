@@ -560,12 +560,13 @@ class ZaloClient:
     async def send_photo(
         self, chat_id: str, photo_url: str, caption: str | None = None
     ) -> dict[str, Any]:
-        """Send the image at ``photo_url`` (a public URL Zalo fetches), with an optional caption."""
+        """Send the image at ``photo_url`` (a public URL Zalo fetches), with an optional caption
+        (at most 2,000 characters; ``None`` or a blank caption sends none)."""
         chat_id = _check_chat_id(chat_id)
         if not isinstance(photo_url, str) or not re.match(r"^https?://", photo_url.strip()):
             raise ZaloBadRequest(400, "photo must be an http(s) URL", method="sendPhoto")
         payload: dict[str, Any] = {"chat_id": chat_id, "photo": photo_url.strip()}
-        if caption is not None:
+        if caption is not None and not (isinstance(caption, str) and not caption.strip()):
             payload["caption"] = _check_text(caption, "caption", "sendPhoto")
         return self._result(await self._call("sendPhoto", payload))
 

@@ -26,6 +26,8 @@ class Person:
     member_id: int | None = None
     committee_member_id: int | None = None
     code: str | None = None
+    zalo_id: str | None = None  # the person's Zalo user id (and 1:1 chat id), once they use Zalo
+    code_used: bool = False
 
     @property
     def chat_id(self) -> int:
@@ -54,7 +56,9 @@ class Scene:
     _next_user: int = 1000
     _engine: object = None
     transcript: list[Line] = field(default_factory=list)
+    zalo: object = None  # a fakeapi.zalo.FakeZaloServer when the scene also plays Zalo
     _seen: dict[int, int] = field(default_factory=dict)
+    _seen_zalo: dict[str, int] = field(default_factory=dict)
 
     # --- lifecycle ---
     async def start_bot(self) -> Runtime:
@@ -154,7 +158,50 @@ class Scene:
 
     async def link(self, *names: str) -> None:
         for name in names:
-            await self.say(name, f"/start {self.who(name).code}")
+            person = self.who(name)
+            code = await self.new_invite(name) if person.code_used else person.code
+            person.code_used = True
+            await self.say(name, f"/start {code}")
+
+    # --- Zalo ---
+    async def say_zalo(self, name: str, text: str, *, chat_id: str | None = None, chat_type: str = "PRIVATE",
+                       expect: int = 1, timeout: float = 5.0) -> list[str]:
+        """``name`` writes ``text`` on Zalo; waits for ``expect`` new messages there and returns them."""
+        person = self.who(name)
+        if person.zalo_id is None:
+            person.zalo_id = f"zl{person.user_id}"
+        chat = chat_id or person.zalo_id
+        self.collect()
+        self.transcript.append(Line(self.clock.now(), name, name, text, kind="zalo_text"))
+        before = self.zalo.sent_count(chat)
+        self.zalo.send_text(person.zalo_id, text, chat_id=chat, chat_type=chat_type, display_name=name)
+        if expect:
+            await self.zalo.wait_for(lambda: self.zalo.sent_count(chat) >= before + expect, timeout=timeout)
+        await self.settle()
+        return [m.get("text") or m.get("caption") or "" for m in self.zalo.sent_messages(chat)[before:]]
+
+    def zalo_texts(self, name: str) -> list[str]:
+        person = self.who(name)
+        return self.zalo.texts(person.zalo_id) if person.zalo_id else []
+
+    async def new_invite(self, name: str) -> str:
+        """Another single-use code for the same person (to link a second app)."""
+        person = self.who(name)
+        async with self.sessions()() as s, s.begin():
+            if person.member_id is not None:
+                invite = await invites.issue(s, InviteKind.MEMBER, self.clock.now(), member_id=person.member_id)
+            else:
+                invite = await invites.issue(s, InviteKind.COMMITTEE, self.clock.now(),
+                                             committee_member_id=person.committee_member_id)
+            return invite.code
+
+    async def link_zalo(self, *names: str) -> None:
+        """On Zalo the invite code is just sent as a message."""
+        for name in names:
+            person = self.who(name)
+            code = await self.new_invite(name) if person.code_used else person.code
+            person.code_used = True
+            await self.say_zalo(name, code)
 
     async def settle(self) -> None:
         """Deliver everything that is due now (what the dispatcher would do within a second)."""
@@ -165,6 +212,15 @@ class Scene:
 
     def collect(self) -> None:
         """Add the bot's new messages to each person's transcript, stamped with the clock's time."""
+        if self.zalo is not None:
+            for person in self.people.values():
+                if person.zalo_id is None:
+                    continue
+                messages = self.zalo.sent_messages(person.zalo_id)
+                for m in messages[self._seen_zalo.get(person.zalo_id, 0):]:
+                    self.transcript.append(Line(self.clock.now(), person.name, "bot", m.get("text") or m.get("caption")
+                                                or m.get("photo", ""), kind="zalo_" + m.get("kind", "text")))
+                self._seen_zalo[person.zalo_id] = len(messages)
         for person in self.people.values():
             messages = self.server.sent_messages(person.chat_id)
             for m in messages[self._seen.get(person.chat_id, 0):]:

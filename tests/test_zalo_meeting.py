@@ -1,0 +1,183 @@
+"""The same meeting flows on Zalo, a mixed cell, the monthly quota, the webhook: against a fake Zalo Bot API."""
+
+from __future__ import annotations
+
+import socket
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import httpx
+from pydantic import SecretStr
+import pytest
+from sqlalchemy import func, select
+
+from bot.clock import FakeClock
+from bot.runner import Runtime, WebhookOptions, zalo_webhook_secret
+from fakeapi.scene import Scene
+from fakeapi.telegram import FakeTelegramServer
+from fakeapi.zalo import FakeZaloServer
+from handlers.commands import COMMANDS, PHRASES
+from storage.models import Attendance, AttendanceStatus, ChatLink, OutboxMessage, Platform, Role
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+SEC, DEP = "Nguyễn Văn An", "Trần Thị Bình"
+MEMBERS = ["Lê Văn Cường", "Phạm Thị Dung", "Hoàng Văn Em", "Vũ Thị Giang", "Đỗ Văn Hải", "Bùi Thị Hoa",
+           "Ngô Văn Khánh", "Lê <Hồng> & Cúc"]
+
+
+def vn(*args) -> datetime:
+    return datetime(*args, tzinfo=VN)
+
+
+@pytest.fixture
+async def scene(engine, settings):
+    telegram, zalo = FakeTelegramServer(), FakeZaloServer()
+    await telegram.start()
+    await zalo.start()
+    settings.telegram_api_url = telegram.root
+    settings.zalo_token = SecretStr("zalo-test-token")
+    settings.zalo_api_url = zalo.root
+    sc = Scene(server=telegram, settings=settings, clock=FakeClock(vn(2026, 12, 1, 8, 0)), zalo=zalo)
+    yield sc
+    await sc.close()
+    await zalo.stop()
+    await telegram.stop()
+
+
+async def cell(scene: Scene) -> int:
+    committee = await scene.add_committee("Đảng ủy")
+    return await scene.add_cell(committee, "Chi bộ Zalo", [(SEC, Role.BI_THU), (DEP, Role.PHO_BI_THU)]
+                                + [(n, Role.DANG_VIEN) for n in MEMBERS])
+
+
+async def test_a_whole_meeting_on_zalo_with_words_and_numbers(scene: Scene):
+    await cell(scene)
+    await scene.start_bot()
+    await scene.link_zalo(SEC, DEP, *MEMBERS[:-1])
+    assert "Chào đồng chí Nguyễn Văn An" in scene.zalo_texts(SEC)[0]
+    assert "<b>" not in scene.zalo_texts(SEC)[0]
+
+    reply = await scene.say_zalo(SEC, "lịch họp 2026-12-05 19:30 Nhà văn hóa")
+    assert "Đã đặt lịch" in reply[0]
+    notice = scene.zalo_texts(MEMBERS[0])[-1]
+    assert "Thông báo" in notice and "Trả lời 1 để tham dự, 2 để xin vắng" in notice
+
+    assert "vui lòng gửi lý do" in (await scene.say_zalo(MEMBERS[1], "2"))[0]
+    assert "lý do: Ốm" in (await scene.say_zalo(MEMBERS[1], "Ốm"))[0]
+    assert "sẽ tham dự" in (await scene.say_zalo(MEMBERS[0], "1"))[0]
+    assert any("xin vắng" in t for t in scene.zalo_texts(SEC))
+    assert "chỉ hiểu các lệnh" in (await scene.say_zalo(MEMBERS[2], "Vâng ạ"))[0]  # "yes", not an absence
+
+    scene.at(vn(2026, 12, 5, 19, 30))
+    assert "dành cho bí thư" in (await scene.say_zalo(MEMBERS[0], "bat dau"))[0]
+    assert "bắt đầu lúc 19:30" in (await scene.say_zalo(SEC, "Bắt đầu"))[0]
+    prompt = scene.zalo_texts(MEMBERS[0])[-1]
+    assert "Trả lời 1 để điểm danh" in prompt
+    scene.at(vn(2026, 12, 5, 19, 35))
+    assert "Đã điểm danh" in (await scene.say_zalo(MEMBERS[0], "1"))[0]
+    assert "Đã điểm danh" in (await scene.say_zalo(MEMBERS[2], "điểm danh"))[0]
+    assert "Đã điểm danh" in (await scene.say_zalo(MEMBERS[3], "diem danh"))[0]
+    assert "Đã điểm danh" in (await scene.say_zalo(MEMBERS[4], "/diemdanh"))[0]
+    assert "đã điểm danh lúc 19:35" in (await scene.say_zalo(MEMBERS[4], "Điểm danh"))[0]
+    assert "Đã điểm danh" in (await scene.say_zalo(DEP, "diemdanh"))[0]
+    scene.at(vn(2026, 12, 5, 19, 50))
+    assert "muộn 20 phút" in (await scene.say_zalo(MEMBERS[5], "điểm danh"))[0]
+    assert "Đã điểm danh hộ" in (await scene.say_zalo(SEC, f"điểm danh hộ {MEMBERS[-1]}"))[0]
+    scene.at(vn(2026, 12, 5, 21, 5))
+    summary = "\n".join(await scene.say_zalo(SEC, "kết thúc"))
+    assert "95 phút" in summary and "Đạt thời lượng tối thiểu 90 phút" in summary
+    assert "8/10" in summary and "80%" in summary
+    assert "Vắng có lý do: Phạm Thị Dung – Ốm" in summary and "Vắng không lý do: Ngô Văn Khánh" in summary
+    assert "<b>" not in summary and "&amp;" not in summary
+    assert any("Tóm tắt" in t for t in scene.zalo_texts(DEP))
+    async with scene.sessions()() as s:
+        statuses = [a.status for a in await s.scalars(select(Attendance))]
+    assert statuses.count(AttendanceStatus.LATE) == 2 and statuses.count(AttendanceStatus.EXCUSED) == 1
+
+
+async def test_a_mixed_cell_counts_everyone_once_and_writes_each_on_one_app(scene: Scene):
+    await cell(scene)
+    await scene.start_bot()
+    on_telegram, on_zalo = [SEC] + MEMBERS[:4], [DEP] + MEMBERS[4:7]
+    await scene.link(*on_telegram)
+    await scene.link_zalo(*on_zalo)
+    scene.clock.advance(minutes=5)
+    await scene.link_zalo(MEMBERS[0])  # Cường links both apps; Zalo is now the one he used last
+    await scene.say(SEC, "/lichhop 2026-12-05 19:30")
+    assert any("Thông báo" in t for t in scene.zalo_texts(MEMBERS[0]))
+    assert not any("Thông báo" in t for t in scene.server.texts(scene.who(MEMBERS[0]).chat_id))
+    assert "qua Telegram" in (await scene.say_zalo(MEMBERS[0], "kenh telegram"))[0]
+    scene.at(vn(2026, 12, 5, 19, 30))
+    await scene.say(SEC, "/batdau")
+    assert any("bắt đầu" in t for t in scene.server.texts(scene.who(MEMBERS[0]).chat_id))
+    assert not any("bắt đầu" in t for t in scene.zalo_texts(MEMBERS[0]))
+    scene.at(vn(2026, 12, 5, 19, 33))
+    for name in MEMBERS[:4]:
+        await scene.say(name, "/diemdanh")
+    for name in [DEP] + MEMBERS[4:6]:
+        await scene.say_zalo(name, "điểm danh")
+    await scene.say_zalo(MEMBERS[0], "điểm danh")  # the same person again, from the other app
+    scene.at(vn(2026, 12, 5, 21, 0))
+    summary = (await scene.say(SEC, "/ketthuc"))[0]
+    assert "8/10" in summary  # 10 expected, 8 present: each person counted once
+    assert "Vắng không lý do: Lê <Hồng> & Cúc, Ngô Văn Khánh" in summary
+    assert "Chưa liên lạc được qua chibo: Lê <Hồng> & Cúc" in summary
+
+
+async def test_when_the_zalo_quota_runs_short_repeat_reminders_are_cut_first(scene: Scene):
+    scene.settings.zalo_monthly_quota = 20
+    await cell(scene)
+    await scene.start_bot()
+    await scene.link_zalo(SEC, *MEMBERS[:5])  # 6 answers
+    await scene.say_zalo(SEC, "lich hop 2026-12-05 19:30")  # 1 answer + 5 notices = 12 of 20
+    for when in (vn(2026, 12, 2, 19, 30), vn(2026, 12, 4, 19, 30)):  # the 3-day ones take 17; the 1-day ones are cut
+        scene.at(when)
+        await scene.settle()
+    async with scene.sessions()() as s:
+        cut = await s.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.last_error.like("zalo quota short%")))
+    assert cut >= 4
+    scene.at(vn(2026, 12, 5, 17, 30))  # the last reminder (2h) still goes while there is quota
+    await scene.settle()
+    last = [t for t in scene.zalo_texts(MEMBERS[0]) if t.startswith("🔔")]
+    assert 1 <= len(last) <= 2
+    sent = scene.zalo.sent_messages()
+    assert len(sent) <= 20, "\n".join(m["text"][:40] for m in sent)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("wrapped", [False, True], ids=["plain body", "wrapped body"])
+async def test_zalo_webhook_checks_the_secret_and_handles_a_repeat_once(scene: Scene, wrapped: bool):
+    await cell(scene)
+    scene.zalo.wrap_webhook = wrapped
+    port = free_port()
+    scene.runtime = Runtime(settings=scene.settings, clock=scene.clock,
+                            webhook=WebhookOptions(url=f"http://127.0.0.1:{port}", port=port))
+    await scene.runtime.start()
+    hook = scene.zalo.calls("setWebhook")[-1]
+    assert hook["url"] == f"http://127.0.0.1:{port}/zalo" and hook["secret_token"] == zalo_webhook_secret(scene.settings)
+    reply = await scene.say_zalo(SEC, scene.who(SEC).code)
+    assert "Chào đồng chí" in reply[0]
+    delivered = scene.zalo.webhook_deliveries[-1]
+    async with httpx.AsyncClient() as client:
+        again = await client.post(f"http://127.0.0.1:{port}/zalo", json=delivered,
+                                  headers={"X-Bot-Api-Secret-Token": zalo_webhook_secret(scene.settings)})
+        bad = await client.post(f"http://127.0.0.1:{port}/zalo", json=delivered,
+                                headers={"X-Bot-Api-Secret-Token": "wrong-secret"})
+    assert again.status_code == 200 and bad.status_code == 403
+    await scene.settle()
+    assert len(scene.zalo_texts(SEC)) == 1  # the repeat was handled once
+    async with scene.sessions()() as s:
+        assert await s.scalar(select(func.count()).select_from(ChatLink).where(ChatLink.platform == Platform.ZALO)) == 1
+
+
+def test_every_command_exists_on_both_platforms():
+    """A command is typed with a slash on Telegram and in words on Zalo: none may exist on one only."""
+    in_words = set(PHRASES.values())
+    missing = [name for name in COMMANDS if name not in in_words]
+    assert not missing, f"commands without a word form for Zalo: {missing}"
