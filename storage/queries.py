@@ -54,9 +54,9 @@ async def links_for_members(session: AsyncSession, member_ids: Iterable[int]) ->
     return best
 
 
-def _rank(link: ChatLink, preferred) -> tuple[bool, datetime]:
-    """The chosen channel (/kenh) first, then the one used last: never both."""
-    return link.platform == preferred, link.last_seen_at or link.linked_at
+def _rank(link: ChatLink, preferred) -> tuple[bool, datetime, int]:
+    """The chosen channel (/kenh) first, then the one used last (the newer link on a tie): never both."""
+    return link.platform == preferred, link.last_seen_at or link.linked_at, link.id
 
 
 async def group_links(session: AsyncSession, cell_id: int) -> list[GroupLink]:
