@@ -61,6 +61,7 @@ async def build_and_queue(session: AsyncSession, settings: Settings, committee_i
     payload = {
         "text": text,
         "buttons": [],
+        "committee_id": committee_id,  # for platforms that cannot take the files (the operator's command)
         "files": [
             {"kind": "photo", "path": str(chart.resolve()), "name": chart.name},
             {"kind": "document", "path": str(workbook.resolve()), "name": workbook.name},

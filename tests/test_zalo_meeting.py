@@ -181,3 +181,44 @@ def test_every_command_exists_on_both_platforms():
     in_words = set(PHRASES.values())
     missing = [name for name in COMMANDS if name not in in_words]
     assert not missing, f"commands without a word form for Zalo: {missing}"
+
+
+async def test_the_weekly_chart_goes_to_zalo_as_a_signed_link_that_chibo_serves(scene: Scene, tmp_path):
+    from scheduler.weekly import run_weekly
+
+    port = free_port()
+    scene.settings.public_url = f"http://127.0.0.1:{port}"
+    scene.settings.reports_dir = str(tmp_path / "reports")
+    await cell(scene)
+    boss = await scene.add_committee_member(1, "Cấp Ủy Viên")
+    scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, http_port=port)
+    await scene.runtime.start()
+    await scene.link_zalo("Cấp Ủy Viên")
+    await run_weekly(scene.runtime.services)
+    await scene.settle()
+    photo = scene.zalo.calls("sendPhoto")[-1]["photo"]
+    assert photo.startswith(f"http://127.0.0.1:{port}/files/") and "sig=" in photo
+    link = next(t for t in scene.zalo_texts("Cấp Ủy Viên") if ".xlsx" in t).split(": ", 1)[1].split(" ")[0]
+    async with httpx.AsyncClient() as client:
+        image, workbook = await client.get(photo), await client.get(link)
+        forged = await client.get(photo.replace("sig=", "sig=0"))
+    assert image.status_code == 200 and image.content[:8] == b"\x89PNG\r\n\x1a\n"
+    assert workbook.status_code == 200 and workbook.content[:2] == b"PK"
+    assert forged.status_code == 404
+    assert boss.committee_member_id
+
+
+async def test_without_a_public_url_zalo_gets_the_text_and_how_to_get_the_workbook(scene: Scene, tmp_path):
+    from scheduler.weekly import run_weekly
+
+    scene.settings.reports_dir = str(tmp_path / "reports")
+    await cell(scene)
+    await scene.add_committee_member(1, "Cấp Ủy Viên")
+    await scene.start_bot()
+    await scene.link_zalo("Cấp Ủy Viên")
+    await run_weekly(scene.runtime.services)
+    await scene.settle()
+    texts = scene.zalo_texts("Cấp Ủy Viên")
+    assert any("Tóm tắt tuần" in t for t in texts)
+    assert any("chibo report weekly --committee 1" in t for t in texts)
+    assert scene.zalo.calls("sendPhoto") == []
