@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import SystemClock
-from bot.config import Settings
+from bot.config import DEFAULT_ZALO_BOT, Settings
 from storage import invites as invite_codes
 from storage.db import SchemaNotReady, create_engine, ensure_ready, session_factory, upgrade
 from storage.member_import import ImportFileError, import_members
@@ -161,6 +161,25 @@ def cell_add(
     emit(as_json, {"id": c.id, "name": c.name}, f"Đã thêm chi bộ #{c.id}: {c.name}")
 
 
+@cell_app.command("zalo-bot")
+def cell_zalo_bot(cell: str, bot: Annotated[str, typer.Argument(help="khóa bot trong CHIBO_ZALO_BOTS / bot key")]) -> None:
+    """Giao chi bộ cho một bot Zalo (mỗi bot phục vụ các chi bộ được giao) / assign a cell to a Zalo bot."""
+
+    async def work(session: AsyncSession, settings: Settings) -> Cell:
+        known = settings.zalo_tokens()
+        if known and bot not in known:
+            fail(f"Không có bot Zalo '{bot}'. Các bot đã cấu hình: {', '.join(known)} / unknown bot key.")
+        c = await find_cell(session, cell)
+        before = {"zalo_bot": c.zalo_bot}
+        c.zalo_bot = bot
+        session.add(AuditLog(actor="operator", action="assign_zalo_bot", entity="cell", entity_id=c.id,
+                             before=before, after={"zalo_bot": bot}, at=now()))
+        return c
+
+    c = with_db(work)
+    typer.echo(f"Chi bộ #{c.id} {c.name}: bot Zalo '{c.zalo_bot}'")
+
+
 async def find_cell(session: AsyncSession, ref: str) -> Cell:
     cell = await session.get(Cell, int(ref)) if ref.isdigit() else None
     if cell is None:
@@ -273,7 +292,7 @@ def invites(cell: str, as_json: JsonOpt = False) -> None:
             if invite is None:
                 invite = await invite_codes.issue(session, InviteKind.MEMBER, stamp, member_id=m.id)
             out.append({"member_id": m.id, "full_name": m.full_name, "code": invite.code,
-                        "link": deep_link(settings, invite.code)})
+                        "link": deep_link(settings, invite.code), "zalo_bot": c.zalo_bot or DEFAULT_ZALO_BOT})
         return out
 
     rows = with_db(work)

@@ -42,6 +42,21 @@ def parse_quiet_hours(text: str) -> tuple[time, time] | None:
     return time(h1, m1), time(h2, m2)
 
 
+DEFAULT_ZALO_BOT = "zalo"
+_BOT_KEY = re.compile(r"^[a-z0-9_-]{1,40}$")
+
+
+def parse_bots(text: str) -> dict[str, str]:
+    """"hangbac=123:abc,hangdao=456:def" -> {key: token}. The error never shows a token."""
+    bots = {}
+    for number, part in enumerate(p for p in text.split(",") if p.strip()):
+        key, sep, token = part.strip().partition("=")
+        if not sep or not _BOT_KEY.match(key.strip()) or not token.strip():
+            raise ValueError(f"bot #{number + 1} is not written as key=token (key: a-z, 0-9, - or _)")
+        bots[key.strip()] = token.strip()
+    return bots
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CHIBO_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
@@ -55,6 +70,8 @@ class Settings(BaseSettings):
     telegram_bot_username: str | None = None
     webhook_secret: SecretStr | None = None
     zalo_token: SecretStr | None = None
+    # Several Zalo bots: "key=token,key2=token2" (each serves the cells assigned with `chibo cell zalo-bot`).
+    zalo_bots: SecretStr | None = None
     zalo_api_url: str = "https://bot-api.zaloplatforms.com"
     zalo_monthly_quota: int = 3000
     zalo_webhook_secret: SecretStr | None = None
@@ -126,3 +143,19 @@ class Settings(BaseSettings):
 
     def zalo_token_value(self) -> str | None:
         return self.zalo_token.get_secret_value() if self.zalo_token else None
+
+    def zalo_tokens(self) -> dict[str, str]:
+        """Every Zalo bot by key; the single CHIBO_ZALO_TOKEN is the bot "zalo" (the default)."""
+        bots = {}
+        if self.zalo_token:
+            bots[DEFAULT_ZALO_BOT] = self.zalo_token.get_secret_value()
+        if self.zalo_bots:
+            bots.update(parse_bots(self.zalo_bots.get_secret_value()))
+        return bots
+
+    @field_validator("zalo_bots")
+    @classmethod
+    def _check_bots(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_bots(value.get_secret_value())
+        return value

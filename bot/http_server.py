@@ -82,13 +82,14 @@ class _Files(tornado.web.RequestHandler):
 
 class HttpServer:
     def __init__(self, services, *, listen: str, port: int, telegram_app=None, telegram_secret: str | None = None,
-                 zalo_adapter=None, zalo_secret: str | None = None):
+                 zalo_webhooks: dict | None = None):
+        """``zalo_webhooks``: path -> (adapter, secret), one per Zalo bot."""
         self._tasks: set = set()
         routes = [(r"/files/([A-Za-z0-9._-]+)", _Files, {"services": services})]
         if telegram_app is not None:
             routes.append((r"/telegram", _TelegramWebhook, {"app": telegram_app, "secret": telegram_secret}))
-        if zalo_adapter is not None:
-            routes.append((r"/zalo", _ZaloWebhook, {"adapter": zalo_adapter, "secret": zalo_secret, "tasks": self._tasks}))
+        for path, (adapter, secret) in (zalo_webhooks or {}).items():
+            routes.append((path, _ZaloWebhook, {"adapter": adapter, "secret": secret, "tasks": self._tasks}))
         self.app = tornado.web.Application(routes, log_function=lambda handler: None)
         self.listen, self.port = listen, port
         self._server: tornado.httpserver.HTTPServer | None = None

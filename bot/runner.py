@@ -9,10 +9,10 @@ import signal
 from dataclasses import dataclass, field
 
 from bot.clock import SystemClock
-from bot.config import Settings
+from bot.config import DEFAULT_ZALO_BOT, Settings
 from bot.http_server import HttpServer
 from bot.telegram_adapter import TelegramSender, build_application, set_menu
-from bot.zalo_adapter import ZaloAdapter, ZaloSender
+from bot.zalo_adapter import ZaloAdapter, ZaloSender, ZaloSenders
 from bot.zalo_client import ZaloClient
 from handlers.context import Services
 from scheduler.dispatcher import Dispatcher
@@ -47,10 +47,15 @@ def webhook_secret(settings: Settings) -> str:
     return _derived_secret(b"chibo-webhook:", settings.token_value())
 
 
-def zalo_webhook_secret(settings: Settings) -> str:
+def zalo_webhook_secret(settings: Settings, bot_key: str = DEFAULT_ZALO_BOT) -> str:
     if settings.zalo_webhook_secret:
         return settings.zalo_webhook_secret.get_secret_value()
-    return _derived_secret(b"chibo-zalo-webhook:", settings.zalo_token_value())
+    return _derived_secret(b"chibo-zalo-webhook:", settings.zalo_tokens()[bot_key])
+
+
+def zalo_path(bot_key: str) -> str:
+    """Where a Zalo bot's webhook is served: /zalo for the default bot, /zalo/<key> for the others."""
+    return "/zalo" if bot_key == DEFAULT_ZALO_BOT else f"/zalo/{bot_key}"
 
 
 @dataclass
@@ -66,25 +71,26 @@ class Runtime:
     async def start(self) -> None:
         settings = self.settings
         self.scheduler = None
-        if not settings.token_value() and not settings.zalo_token_value():
+        if not settings.token_value() and not settings.zalo_tokens():
             raise NoPlatform
         self.engine = create_engine(settings.database_url)
         await ensure_ready(self.engine)
         sessions = session_factory(self.engine)
         self.services = Services(settings=settings, sessions=sessions, clock=self.clock)
         senders = {}
-        self.app = self.zalo = self.http = self.scheduler = None
+        self.app = self.http = self.scheduler = None
+        self.zalos: dict[str, ZaloAdapter] = {}
         if settings.token_value():
             self.app = build_application(self.services, settings.token_value(), settings.telegram_api_url,
                                          updater=self.take_updates and self.webhook is None)
             await self.app.initialize()
             self.services.bot_usernames[Platform.TELEGRAM.value] = self.app.bot.username
             senders[Platform.TELEGRAM] = TelegramSender(self.app.bot)
-        if settings.zalo_token_value():
-            self.zalo_client = ZaloClient(settings.zalo_token_value(), settings.zalo_api_url)
-            sender = ZaloSender(self.zalo_client, self.services)
-            self.zalo = ZaloAdapter(self.services, self.zalo_client, sender)
-            senders[Platform.ZALO] = sender
+        for key, token in settings.zalo_tokens().items():  # one adapter per Zalo bot, each with its quota
+            client = ZaloClient(token, settings.zalo_api_url)
+            self.zalos[key] = ZaloAdapter(self.services, client, ZaloSender(client, self.services, key), key)
+        if self.zalos:
+            senders[Platform.ZALO] = ZaloSenders({k: a.sender for k, a in self.zalos.items()})
         self.dispatcher = Dispatcher(settings, sessions, self.clock, senders)
         self.services.wake_dispatcher = self.dispatcher.wake
         self.scheduler = build_scheduler(self.services, self.dispatcher)
@@ -101,8 +107,8 @@ class Runtime:
                 self.services, listen=hook.listen if hook else "127.0.0.1", port=hook.port if hook else self.http_port,
                 telegram_app=self.app if hook else None,
                 telegram_secret=webhook_secret(settings) if self.app and hook else None,
-                zalo_adapter=self.zalo if hook else None,
-                zalo_secret=zalo_webhook_secret(settings) if self.zalo and hook else None,
+                zalo_webhooks={zalo_path(k): (a, zalo_webhook_secret(settings, k)) for k, a in self.zalos.items()}
+                if hook else {},
             )
             await self.http.start()
         if self.app is not None:
@@ -113,15 +119,16 @@ class Runtime:
                                                allowed_updates=ALLOWED_UPDATES)
             else:
                 await self.app.updater.start_polling(poll_interval=0.0, timeout=30, allowed_updates=ALLOWED_UPDATES)
-        if self.zalo is not None:
+        for key, adapter in self.zalos.items():
             if hook is not None:
-                await self.zalo_client.set_webhook(hook.url.rstrip("/") + "/zalo", zalo_webhook_secret(settings))
+                await adapter.client.set_webhook(hook.url.rstrip("/") + zalo_path(key), zalo_webhook_secret(settings, key))
             else:
                 try:  # a webhook left from an earlier run would make every poll fail
-                    await self.zalo_client.delete_webhook()
+                    await adapter.client.delete_webhook()
                 except Exception as exc:  # polling reports its own errors; this is only a clean-up
-                    log.warning("could not clear the Zalo webhook before polling: %s", type(exc).__name__)
-                self.zalo.start_polling()
+                    log.warning("could not clear the Zalo webhook of bot %s before polling: %s", key,
+                                type(exc).__name__)
+                adapter.start_polling()
 
     async def stop(self) -> None:
         if getattr(self, "scheduler", None) is None:  # start() failed before anything ran
@@ -132,9 +139,9 @@ class Runtime:
         await self.dispatcher.stop()
         if self.http is not None:
             await self.http.stop()
-        if self.zalo is not None:
-            await self.zalo.stop()
-            await self.zalo_client.close()
+        for adapter in self.zalos.values():
+            await adapter.stop()
+            await adapter.client.close()
         if self.app is not None:
             if self.app.updater and self.app.updater.running:
                 await self.app.updater.stop()

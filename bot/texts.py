@@ -485,3 +485,10 @@ TEXTS.update({
         "en": "📎 The workbook and chart cannot be sent on Zalo because CHIBO_PUBLIC_URL is not set. The operator can get them with: chibo report weekly --committee {committee} --out week.xlsx",
     },
 })
+
+TEXTS.update({
+    "start.wrong_bot": {
+        "vi": "Chi bộ của đồng chí dùng một bot Zalo khác của chibo (mã “{bot}”). Đồng chí hỏi bí thư chi bộ tên bot đúng rồi gửi mã mời cho bot đó.",
+        "en": "Your cell uses another chibo Zalo bot (“{bot}”). Ask your secretary which bot, and send your invite code there.",
+    },
+})

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from bot.config import DEFAULT_ZALO_BOT
 from bot.files import signed_url
 from bot.texts import t
 from bot.textsplit import html_to_plain, split_plain
@@ -55,7 +56,7 @@ def render(lang: str, payload: dict) -> tuple[list[str], list[str]]:
 class ZaloSender:
     """Sends neutral payloads on Zalo; used by the dispatcher and for direct answers."""
 
-    def __init__(self, client: ZaloClient, services: Services, bot_key: str = "zalo"):
+    def __init__(self, client: ZaloClient, services: Services, bot_key: str = DEFAULT_ZALO_BOT):
         self.client, self.services, self.bot_key = client, services, bot_key
         self._warned_month: str | None = None
         self._admitted = 0  # rows let through by admit() and not yet counted: the quota holds under concurrency
@@ -165,16 +166,37 @@ def _is_last_reminder(key: str, settings) -> bool:
         return True
 
 
+class ZaloSenders:
+    """The dispatcher's Zalo sender when several bots serve one deployment: each payload goes out
+    through the bot its recipient talks to (``bot_key`` in the payload), and each bot keeps its quota."""
+
+    def __init__(self, senders: dict[str, ZaloSender]):
+        self.senders = senders
+        self.default = senders.get(DEFAULT_ZALO_BOT) or next(iter(senders.values()))
+
+    def pick(self, payload: dict) -> ZaloSender:
+        return self.senders.get(payload.get("bot_key") or DEFAULT_ZALO_BOT, self.default)
+
+    def is_group(self, chat_id: str) -> bool:
+        return False
+
+    async def send(self, chat_id: str, payload: dict) -> None:
+        await self.pick(payload).send(chat_id, payload)
+
+    async def admit(self, row: OutboxMessage) -> str | None:
+        return await self.pick(row.payload).admit(row)
+
+
 class ZaloAdapter:
-    def __init__(self, services: Services, client: ZaloClient, sender: ZaloSender):
-        self.services, self.client, self.sender = services, client, sender
+    def __init__(self, services: Services, client: ZaloClient, sender: ZaloSender, bot_key: str = DEFAULT_ZALO_BOT):
+        self.services, self.client, self.sender, self.bot_key = services, client, sender, bot_key
         self._task: asyncio.Task | None = None
         self._stopping = False
 
     async def to_request(self, event: ZaloEvent) -> Request | None:
         common = dict(platform=Platform.ZALO, user_id=event.user_id, chat_id=event.chat_id,
-                      update_key=f"zalo:{event.dedup_key}", display_name=event.display_name or "",
-                      is_group=event.is_group, addressed=event.is_group)
+                      update_key=f"zalo:{self.bot_key}:{event.dedup_key}", display_name=event.display_name or "",
+                      is_group=event.is_group, addressed=event.is_group, bot_key=self.bot_key)
         if event.text is None:
             return None if event.is_group else Request(**common, text="")
         text = event.text.strip()
@@ -214,7 +236,7 @@ class ZaloAdapter:
     # --- long polling (the webhook is in bot.http_server) ---
     def start_polling(self) -> None:
         self._stopping = False
-        self._task = asyncio.create_task(self._poll(), name="chibo-zalo-polling")
+        self._task = asyncio.create_task(self._poll(), name=f"chibo-zalo-polling-{self.bot_key}")
 
     async def stop(self) -> None:
         self._stopping = True

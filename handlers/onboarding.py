@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.config import DEFAULT_ZALO_BOT
 from bot.texts import fmt_date, fmt_datetime
 from handlers.context import Ctx
 from handlers.types import Request, Response
@@ -36,9 +37,13 @@ async def start(ctx: Ctx, req: Request) -> Response:
     if ctx.actor.link is not None:
         return Response.say(ctx.t("start.already", name=_actor_name(ctx)))
 
+    wrong_bot = await _served_by_another_bot(ctx, req, invite)
+    if wrong_bot:
+        return Response.say(ctx.t("start.wrong_bot", bot=wrong_bot))
     invite.used_at = ctx.now
     link = ChatLink(
         platform=req.platform,
+        bot_key=req.bot_key,
         platform_user_id=req.user_id,
         chat_id=req.chat_id,
         member_id=invite.member_id,
@@ -70,6 +75,16 @@ async def start(ctx: Ctx, req: Request) -> Response:
     ctx.actor.committee_member = person
     ctx.audit("link_account", "committee_member", person.id, None, {"platform": req.platform.value})
     return Response.say(ctx.t("start.linked_committee", name=person.full_name, committee=committee.name))
+
+
+async def _served_by_another_bot(ctx: Ctx, req: Request, invite: InviteCode) -> str | None:
+    """On Zalo each bot serves the cells assigned to it: the key of the right bot, if this is not it."""
+    if req.platform is not Platform.ZALO or invite.member_id is None:
+        return None
+    member = await ctx.session.get(Member, invite.member_id)
+    cell = await ctx.session.get(Cell, member.cell_id)
+    expected = cell.zalo_bot or DEFAULT_ZALO_BOT
+    return expected if (req.bot_key or DEFAULT_ZALO_BOT) != expected else None
 
 
 def _actor_name(ctx: Ctx) -> str:

@@ -52,6 +52,7 @@ async def handle(services: Services, req: Request) -> Response:
             if actor.link is not None and not req.is_group:
                 actor.link.last_seen_at = now
                 actor.link.chat_id = req.chat_id
+                actor.link.bot_key = req.bot_key or actor.link.bot_key
                 actor.link.blocked_at = None  # they wrote to us, so they can be reached again
             ctx = Ctx(services=services, session=session, now=now, actor=actor)
             response = await _route(ctx, req)

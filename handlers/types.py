@@ -21,6 +21,7 @@ class Request:
     text: str | None = None  # a plain message (no command)
     raw_command: str | None = None  # the command as typed, for "unknown command"
     addressed: bool = False  # in a group: the message mentions or replies to the bot
+    bot_key: str | None = None  # which bot of the platform received it (several Zalo bots)
 
 
 @dataclass(frozen=True)

@@ -114,6 +114,7 @@ class Cell(Base):
     standing_day: Mapped[int | None] = mapped_column(Integer)
     standing_time: Mapped[time | None] = mapped_column(Time)
     standing_place: Mapped[str | None] = mapped_column(String(300))
+    zalo_bot: Mapped[str | None] = mapped_column(String(40))  # the Zalo bot serving this cell (None: the default)
     created_at: Mapped[datetime]
 
     committee: Mapped[Committee] = relationship(back_populates="cells")
@@ -174,6 +175,7 @@ class ChatLink(Base):
         ForeignKey("committee_members.id", ondelete="CASCADE"), index=True
     )
     display_name: Mapped[str | None] = mapped_column(String(200))
+    bot_key: Mapped[str | None] = mapped_column(String(40))  # which bot of the platform the person talks to
     linked_at: Mapped[datetime]
     last_seen_at: Mapped[datetime | None]
     blocked_at: Mapped[datetime | None]

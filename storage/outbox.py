@@ -26,6 +26,8 @@ async def enqueue(
     priority: int = 5,
 ) -> bool:
     """Queue a message for ``link``'s chat. Returns False when ``key`` was already queued."""
+    if link.bot_key:  # several bots on one platform: the one this person talks to
+        payload = dict(payload, bot_key=link.bot_key)
     values = dict(
         key=key,
         kind=kind,

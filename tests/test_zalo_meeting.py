@@ -222,3 +222,54 @@ async def test_without_a_public_url_zalo_gets_the_text_and_how_to_get_the_workbo
     assert any("Tóm tắt tuần" in t for t in texts)
     assert any("chibo report weekly --committee 1" in t for t in texts)
     assert scene.zalo.calls("sendPhoto") == []
+
+
+async def test_several_zalo_bots_each_serve_their_own_cells(scene: Scene):
+    from storage.models import Cell
+
+    scene.settings.zalo_token = None
+    scene.settings.zalo_bots = SecretStr("hangbac=zalo-test-token,hangdao=zalo-test-token")
+    committee = await scene.add_committee("Đảng ủy")
+    first = await scene.add_cell(committee, "Chi bộ Hàng Bạc", [("Bí Thư Bạc", Role.BI_THU), ("Viên Bạc", Role.DANG_VIEN)])
+    second = await scene.add_cell(committee, "Chi bộ Hàng Đào", [("Bí Thư Đào", Role.BI_THU), ("Viên Đào", Role.DANG_VIEN)])
+    async with scene.sessions()() as s, s.begin():
+        (await s.get(Cell, first)).zalo_bot = "hangbac"
+        (await s.get(Cell, second)).zalo_bot = "hangdao"
+    await scene.start_bot()
+    adapters = scene.runtime.zalos
+    assert set(adapters) == {"hangbac", "hangdao"}
+    # The fake serves one bot; what tells the bots apart here is which adapter takes the event.
+    await adapters["hangbac"].stop()  # only the Hàng Đào bot is listening now
+    reply = await scene.say_zalo("Viên Bạc", scene.who("Viên Bạc").code)
+    assert "bot Zalo khác" in reply[0] and "hangbac" in reply[0]
+    reply = await scene.say_zalo("Viên Đào", scene.who("Viên Đào").code)
+    assert "Chào đồng chí Viên Đào" in reply[0]
+    async with scene.sessions()() as s:
+        link = await s.scalar(select(ChatLink).where(ChatLink.platform == Platform.ZALO))
+    assert link.bot_key == "hangdao"
+    await scene.link_zalo("Bí Thư Đào")
+    await scene.say_zalo("Bí Thư Đào", "lich hop 2026-12-05 19:30")
+    async with scene.sessions()() as s:
+        row = await s.scalar(select(OutboxMessage).where(OutboxMessage.kind == "notice"))
+    assert row.payload["bot_key"] == "hangdao" and row.sent_at is not None
+    from storage.usage import sent_in
+
+    async with scene.sessions()() as s:
+        assert await sent_in(s, "hangdao", "2026-12") >= 4 and await sent_in(s, "hangbac", "2026-12") == 0
+
+
+def test_the_operator_assigns_a_cell_to_a_zalo_bot(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from bot.cli import app as cli
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CHIBO_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'c.db'}")
+    monkeypatch.setenv("CHIBO_ZALO_BOTS", "hangbac=1:a,hangdao=2:b")
+    runner = CliRunner()
+    for args in (["db", "upgrade"], ["committee", "add", "Đảng ủy"], ["cell", "add", "Chi bộ 1", "--committee", "1"]):
+        assert runner.invoke(cli, args).exit_code == 0
+    assert "'hangdao'" in runner.invoke(cli, ["cell", "zalo-bot", "1", "hangdao"]).output
+    wrong = runner.invoke(cli, ["cell", "zalo-bot", "1", "khac"])
+    assert wrong.exit_code != 0 and "hangbac, hangdao" in wrong.output
+    assert "1:a" not in wrong.output and "2:b" not in wrong.output  # tokens are never printed
