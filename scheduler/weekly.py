@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -36,10 +37,19 @@ def write_files(settings: Settings, report: WeeklyReport, out_dir: Path | None =
 
     folder = Path(out_dir or settings.reports_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    stem = f"chibo-{report.committee_id}-{report.week}"
-    workbook = write_workbook(report, Path(workbook_path or folder / f"{stem}.xlsx"), settings.tz, settings.language)
-    chart = write_chart(report, folder / f"{stem}.png", settings.language)
+    workbook, chart = file_paths(settings, report, out_dir, workbook_path)
+    # Written beside, then renamed: a file being uploaded is never seen half-written.
+    os.replace(write_workbook(report, workbook.with_name(workbook.name + ".part.xlsx"), settings.tz, settings.language),
+               workbook)
+    os.replace(write_chart(report, chart.with_name(chart.name + ".part.png"), settings.language), chart)
     return workbook, chart
+
+
+def file_paths(settings: Settings, report: WeeklyReport, out_dir: Path | None = None,
+               workbook_path: Path | None = None) -> tuple[Path, Path]:
+    folder = Path(out_dir or settings.reports_dir)
+    stem = f"chibo-{report.committee_id}-{report.week}"
+    return Path(workbook_path or folder / f"{stem}.xlsx"), folder / f"{stem}.png"
 
 
 async def build_and_queue(session: AsyncSession, settings: Settings, committee_id: int, now: datetime, *,
@@ -49,13 +59,14 @@ async def build_and_queue(session: AsyncSession, settings: Settings, committee_i
     for every linked committee member, once per week: a second run in the same week queues nothing
     unless ``force``."""
     report = await weekly.compute(session, committee_id, now, settings.tz)
+    first = send and await claim_job(session, "weekly_summary", f"{committee_id}:{report.week}", now)
+    if send and not first and not force:  # already sent this week: its files may be on their way, leave them
+        workbook, chart = file_paths(settings, report, out_dir, workbook_path)
+        return WeeklyResult(committee_id, report.week, report, workbook, chart, 0, skipped=True)
     # Rendering is CPU-bound (openpyxl, matplotlib): off the event loop so the bot keeps answering.
     workbook, chart = await asyncio.to_thread(write_files, settings, report, out_dir, workbook_path)
     if not send:
         return WeeklyResult(committee_id, report.week, report, workbook, chart, 0, skipped=False)
-    first = await claim_job(session, "weekly_summary", f"{committee_id}:{report.week}", now)
-    if not first and not force:
-        return WeeklyResult(committee_id, report.week, report, workbook, chart, 0, skipped=True)
     lang = settings.language
     text = weekly.render_text(report, lang, settings.tz, files_note=t(lang, "weekly.files_attached"))
     payload = {
