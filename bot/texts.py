@@ -492,3 +492,13 @@ TEXTS.update({
         "en": "Your cell uses another chibo Zalo bot (“{bot}”). Ask your secretary which bot, and send your invite code there.",
     },
 })
+
+TEXTS.update({
+    "why.unexcused": {"vi": "vắng không lý do {count} lần trong năm", "en": "{count} unexcused absences this year"},
+    "why.excused_streak": {"vi": "vắng có lý do {count} lần liên tiếp", "en": "excused {count} times in a row"},
+    "attention.no_regular": {"vi": "chưa có lịch sinh hoạt thường kỳ tháng này", "en": "no regular meeting this month"},
+    "attention.short": {"vi": "họp {minutes}/{minimum} phút", "en": "met {minutes}/{minimum} min"},
+    "attention.low_rate": {"vi": "dự họp {rate}", "en": "attendance {rate}"},
+    "attention.no_thematic": {"vi": "chưa sinh hoạt chuyên đề quý này", "en": "no thematic meeting this quarter"},
+    "attention.flagged": {"vi": "{count} đảng viên cần nhắc nhở", "en": "{count} members to talk to"},
+})

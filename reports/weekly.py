@@ -21,7 +21,8 @@ def iso_week(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
-async def compute(session: AsyncSession, committee_id: int, now: datetime, tz: ZoneInfo) -> WeeklyReport:
+async def compute(session: AsyncSession, committee_id: int, now: datetime, tz: ZoneInfo,
+                  lang: str = "vi") -> WeeklyReport:
     """Everything the weekly summary says, with a fixed number of queries whatever the size."""
     committee = await session.get(Committee, committee_id)
     rules = RuleSet.from_overrides(committee)
@@ -107,20 +108,20 @@ async def compute(session: AsyncSession, committee_id: int, now: datetime, tz: Z
                         and rows_by_meeting[mt.id][member_id].status else None for mt in ended]
             flags = absence_flags(statuses, rules)
             if flags.warn_unexcused:
-                cw.flagged.append((names[member_id], f"vắng không lý do {flags.unexcused} lần trong năm"))
+                cw.flagged.append((names[member_id], t(lang, "why.unexcused", count=flags.unexcused)))
             if flags.warn_excused_streak:
-                cw.flagged.append((names[member_id], f"vắng có lý do {flags.excused_streak} lần liên tiếp"))
+                cw.flagged.append((names[member_id], t(lang, "why.excused_streak", count=flags.excused_streak)))
         # What needs attention, most serious first.
         if cw.regular_status == "missing":
-            cw.attention.append("chưa có lịch sinh hoạt thường kỳ tháng này")
+            cw.attention.append(t(lang, "attention.no_regular"))
         if cw.duration_ok is False:
-            cw.attention.append(f"họp {cw.regular_minutes}/{cw.regular_minimum} phút")
+            cw.attention.append(t(lang, "attention.short", minutes=cw.regular_minutes, minimum=cw.regular_minimum))
         if cw.attendance_ok is False:
-            cw.attention.append(f"dự họp {fmt_rate(cw.rate)}")
+            cw.attention.append(t(lang, "attention.low_rate", rate=fmt_rate(cw.rate)))
         if not cw.thematic_this_quarter and (today.month - 1) % 3 >= 1:
-            cw.attention.append("chưa sinh hoạt chuyên đề quý này")
+            cw.attention.append(t(lang, "attention.no_thematic"))
         if cw.flagged:
-            cw.attention.append(f"{len(cw.flagged)} đảng viên cần nhắc nhở")
+            cw.attention.append(t(lang, "attention.flagged", count=len(cw.flagged)))
         report.cells.append(cw)
 
     # Attendance sheet: this month's meetings, per member.

@@ -58,7 +58,7 @@ async def build_and_queue(session: AsyncSession, settings: Settings, committee_i
     """Compute the committee's summary, write its workbook and chart, and (with ``send``) queue it
     for every linked committee member, once per week: a second run in the same week queues nothing
     unless ``force``."""
-    report = await weekly.compute(session, committee_id, now, settings.tz)
+    report = await weekly.compute(session, committee_id, now, settings.tz, settings.language)
     first = send and await claim_job(session, "weekly_summary", f"{committee_id}:{report.week}", now)
     if send and not first and not force:  # already sent this week: its files may be on their way, leave them
         workbook, chart = file_paths(settings, report, out_dir, workbook_path)
