@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.clock import FakeClock
 from bot.config import Settings
+from fakeapi.scene import Scene
+from fakeapi.telegram import FakeTelegramServer
 from storage.db import create_engine, upgrade
 
 PG_URL = os.environ.get("CHIBO_TEST_POSTGRES_URL")
@@ -49,3 +54,23 @@ async def engine(db_url) -> AsyncIterator[AsyncEngine]:
 def settings(db_url) -> Settings:
     return Settings(_env_file=None, database_url=db_url, telegram_token="123456:TEST-TOKEN",
                     telegram_bot_username="chibo_test_bot", quiet_hours="off")
+
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def vn(*args) -> datetime:
+    """A time in Hà Nội: vn(2026, 12, 5, 19, 30)."""
+    return datetime(*args, tzinfo=VN)
+
+
+@pytest.fixture
+async def scene(engine, settings) -> AsyncIterator[Scene]:
+    """The real bot against a fake Telegram Bot API on loopback, the clock at 08:00 on 1 Dec 2026."""
+    server = FakeTelegramServer()
+    await server.start()
+    settings.telegram_api_url = server.root
+    sc = Scene(server=server, settings=settings, clock=FakeClock(vn(2026, 12, 1, 8, 0)))
+    yield sc
+    await sc.close()
+    await server.stop()

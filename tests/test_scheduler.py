@@ -4,34 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, time
-from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import func, select
 
-from bot.clock import FakeClock
+from conftest import VN, vn
 from fakeapi.scene import Scene
-from fakeapi.telegram import FakeTelegramServer
 from scheduler.nudges import run_daily
 from storage.models import Cell, Meeting, OutboxMessage, Role
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 NAMES = ["Bí Thư", "Đảng Viên Một", "Đảng Viên Hai", "Cụ Miễn"]
-
-
-def vn(*args) -> datetime:
-    return datetime(*args, tzinfo=VN)
-
-
-@pytest.fixture
-async def scene(engine, settings):
-    server = FakeTelegramServer()
-    await server.start()
-    settings.telegram_api_url = server.root
-    sc = Scene(server=server, settings=settings, clock=FakeClock(vn(2026, 12, 1, 8, 0)))
-    yield sc
-    await sc.close()
-    await server.stop()
 
 
 async def cell_with_members(scene: Scene) -> int:

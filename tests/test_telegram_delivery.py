@@ -4,41 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import httpx
-import pytest
 from sqlalchemy import select
 
-from bot.clock import FakeClock
 from bot.runner import WebhookOptions, webhook_secret
+from conftest import vn
 from fakeapi.scene import Scene
-from fakeapi.telegram import FakeTelegramServer
 from storage.models import OutboxMessage, Role
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def vn(*args) -> datetime:
-    return datetime(*args, tzinfo=VN)
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-@pytest.fixture
-async def scene(engine, settings):
-    server = FakeTelegramServer()
-    await server.start()
-    settings.telegram_api_url = server.root
-    sc = Scene(server=server, settings=settings, clock=FakeClock(vn(2026, 12, 1, 8, 0)))
-    yield sc
-    await sc.close()
-    await server.stop()
 
 
 async def small_cell(scene: Scene, n: int = 3) -> list[str]:

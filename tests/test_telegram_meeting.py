@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
-from bot.clock import FakeClock
-from conftest import DB_KINDS
+from conftest import DB_KINDS, vn
 from fakeapi.scene import Scene, members_by_name
-from fakeapi.telegram import FakeTelegramServer
 from storage.models import Attendance, AttendanceStatus, AuditLog, ChatLink, Meeting, MeetingKind, Role
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 SECRETARY, DEPUTY = "Nguyễn Văn An", "Trần Thị Bình"
 EXEMPT, EXCUSED, LATE, ABSENT, NO_PHONE = "Phạm Văn Cụ", "Lê Thị Vắng", "Hoàng Văn Muộn", "Đỗ Văn Vắng", "Vũ Thị Không"
 ODD = "Lê <Hồng> & Cúc"
@@ -22,21 +17,6 @@ ON_TIME = ["Bùi Văn Ba", "Đinh Thị Tư", "Mai Văn Năm", "Tạ Thị Sáu"
 CELL_A = [(SECRETARY, Role.BI_THU), (DEPUTY, Role.PHO_BI_THU), (EXEMPT, Role.DANG_VIEN), (EXCUSED, Role.DANG_VIEN),
           (LATE, Role.DANG_VIEN), (ABSENT, Role.DANG_VIEN), (NO_PHONE, Role.DANG_VIEN)] + [(n, Role.DANG_VIEN) for n in ON_TIME]
 OTHER_SECRETARY, OTHER_MEMBER = "Phan Văn Khác", "Quách Thị Lạ"
-
-
-def vn(*args) -> datetime:
-    return datetime(*args, tzinfo=VN)
-
-
-@pytest.fixture
-async def scene(engine, settings):
-    server = FakeTelegramServer()
-    await server.start()
-    settings.telegram_api_url = server.root
-    sc = Scene(server=server, settings=settings, clock=FakeClock(vn(2026, 12, 1, 8, 0)))
-    yield sc
-    await sc.close()
-    await server.stop()
 
 
 async def setup_cells(scene: Scene) -> tuple[int, int]:
