@@ -422,9 +422,9 @@ def demo(
 
 def _setup_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx logs every request URL, and a Bot API URL contains the token: keep it quiet.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    from bot.runner import quiet_third_party_logs  # a Bot API URL contains the token
+
+    quiet_third_party_logs()
 
 
 def main() -> None:

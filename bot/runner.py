@@ -25,6 +25,18 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query"]
 
 
+QUIET_LOGGERS = ("httpx", "httpcore", "telegram", "apscheduler", "tornado.access",
+                 "aiosqlite", "asyncpg", "sqlalchemy.engine")  # the last three log SQL parameters (names, reasons)
+
+
+def quiet_third_party_logs() -> None:
+    """Libraries that log request URLs (which hold the bot token) or update contents stay at WARNING."""
+    for name in QUIET_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < logging.WARNING:
+            logger.setLevel(logging.WARNING)
+
+
 class NoPlatform(RuntimeError):
     """Neither a Telegram nor a Zalo token is configured."""
 
@@ -71,6 +83,7 @@ class Runtime:
     async def start(self) -> None:
         settings = self.settings
         self.scheduler = None
+        quiet_third_party_logs()
         if not settings.token_value() and not settings.zalo_tokens():
             raise NoPlatform
         self.engine = create_engine(settings.database_url)
