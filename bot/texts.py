@@ -502,3 +502,10 @@ TEXTS.update({
     "attention.no_thematic": {"vi": "chưa sinh hoạt chuyên đề quý này", "en": "no thematic meeting this quarter"},
     "attention.flagged": {"vi": "{count} đảng viên cần nhắc nhở", "en": "{count} members to talk to"},
 })
+
+TEXTS.update({
+    "member.inactive": {
+        "vi": "Đồng chí không còn sinh hoạt tại {cell} nên không dùng được lệnh này. Nếu đã chuyển sinh hoạt, đồng chí xin mã mời của chi bộ mới.",
+        "en": "You are no longer a member of {cell}, so this command is not available. If you moved, ask your new cell for an invite code.",
+    },
+})

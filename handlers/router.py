@@ -17,6 +17,7 @@ from handlers.context import Ctx, Services, resolve_actor
 from handlers.types import Request, Response
 from storage.invites import looks_like_code
 from storage.models import Meeting, ProcessedUpdate
+from storage.queries import member_span
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,9 @@ async def _route(ctx: Ctx, req: Request) -> Response:
         return Response.say(ctx.t("private_only"))
     if actor.link is None and req.command not in OPEN_TO_ANYONE:
         return Response.say(ctx.t("not_linked"))
+    if actor.member is not None and not member_span(actor.member).active_on(ctx.today) \
+            and req.command not in OPEN_TO_ANYONE:
+        return Response.say(ctx.t("member.inactive", cell=actor.cell.name))
     if actor.link is not None and actor.link.pending_action and req.command != "absent":
         actor.link.pending_action = actor.link.pending_meeting_id = None  # a new command drops the question
     return await FLOWS[req.command](ctx, req)
@@ -108,6 +112,8 @@ async def _button(ctx: Ctx, req: Request) -> Response:
     actor = ctx.actor
     if actor.member is None:
         return Response(toast=ctx.t("not_linked") if actor.link is None else ctx.t("not_member"))
+    if not member_span(actor.member).active_on(ctx.today):
+        return Response(toast=ctx.t("member.inactive", cell=actor.cell.name))
     parts = req.button.split(":")
     try:
         meeting_id = int(parts[-1])

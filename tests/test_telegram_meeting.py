@@ -276,3 +276,23 @@ async def test_a_group_linked_to_the_cell_gets_the_check_in_button(scene: Scene)
     assert "không phải của chi bộ" in other["text"]
     async with scene.sessions()() as s:
         assert await s.scalar(select(func.count()).select_from(Attendance).where(Attendance.checked_in_at.is_not(None))) == 2
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_a_member_who_moved_away_can_no_longer_act_in_the_old_cell(scene: Scene):
+    from datetime import date
+
+    from storage.models import Member
+
+    committee = await scene.add_committee("Đảng ủy")
+    await scene.add_cell(committee, "Chi bộ cũ", [("Bí Thư", Role.BI_THU), ("Đã Chuyển Đi", Role.DANG_VIEN)])
+    await scene.start_bot()
+    await scene.link("Bí Thư", "Đã Chuyển Đi")
+    await scene.say("Bí Thư", "/lichhop 2026-12-02 19:30")
+    async with scene.sessions()() as s, s.begin():
+        (await s.get(Member, scene.who("Đã Chuyển Đi").member_id)).active_to = date(2026, 11, 30)
+    scene.at(vn(2026, 12, 2, 19, 30))
+    await scene.say("Bí Thư", "/batdau")
+    assert "không còn sinh hoạt tại Chi bộ cũ" in (await scene.say("Đã Chuyển Đi", "/diemdanh"))[0]
+    async with scene.sessions()() as s:
+        assert await s.scalar(select(func.count()).select_from(Attendance).where(Attendance.checked_in_at.is_not(None))) == 1
