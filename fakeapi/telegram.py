@@ -45,19 +45,21 @@ verbatim without being parsed.
 Failures can be injected with :meth:`FakeTelegramServer.fail_next` and
 :meth:`FakeTelegramServer.block`; with ``enforce_limits=True`` the server
 answers 429 like Telegram's flood control does.
+
+What does not depend on Telegram (lifecycle, dispatching, failure rules, the
+webhook sender, waiting helpers) lives in :class:`fakeapi._server.FakeBotApiServer`,
+shared with :class:`fakeapi.zalo.FakeZaloServer`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import copy
-import inspect
 import itertools
 import json
 import logging
 import math
 import re
-import socket
 import struct
 import time
 from collections import deque
@@ -65,10 +67,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-import tornado.httpserver
-import tornado.netutil
-import tornado.web
+import tornado.httputil
+
+from fakeapi._server import (
+    Answer,
+    ApiError,
+    FakeBotApiServer,
+    JsonHandler,
+    MethodHandler,
+    RequestContext,
+)
 
 __all__ = [
     "ApiError",
@@ -175,31 +183,6 @@ _BOT_COMMAND_NAME_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 # --------------------------------------------------------------------------------------
 
 
-class ApiError(Exception):
-    """An error answer of the Bot API.
-
-    Raise it from a method registered with :meth:`FakeTelegramServer.register_method`
-    to answer ``{"ok": false, "error_code": status, "description": ...}``.
-    """
-
-    def __init__(self, status: int, description: str, *, retry_after: int | None = None):
-        super().__init__(description)
-        self.status = status
-        self.description = description
-        self.retry_after = retry_after
-
-    def envelope(self) -> dict[str, Any]:
-        """The JSON body Telegram would answer with."""
-        body: dict[str, Any] = {
-            "ok": False,
-            "error_code": self.status,
-            "description": self.description,
-        }
-        if self.retry_after is not None:
-            body["parameters"] = {"retry_after": self.retry_after}
-        return body
-
-
 def _bad_request(what: str) -> ApiError:
     return ApiError(400, f"Bad Request: {what}")
 
@@ -221,18 +204,6 @@ class UploadedFile:
 
 
 @dataclass
-class _FailureRule:
-    """One :meth:`FakeTelegramServer.fail_next` instruction."""
-
-    method: str  # lower case
-    status: int
-    remaining: int
-    retry_after: int | None
-    chat_id: int | str | None
-    description: str
-
-
-@dataclass
 class _Webhook:
     url: str
     secret_token: str | None
@@ -248,18 +219,6 @@ class _StoredMessage:
     message: dict[str, Any]
     from_bot: bool
     deleted: bool = False
-
-
-@dataclass
-class _RequestContext:
-    """Per-HTTP-request state the long poll needs (client gone? who to wake?)."""
-
-    disconnected: bool = False
-    waiter: asyncio.Future[None] | None = None
-
-    def wake(self) -> None:
-        if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_result(None)
 
 
 # --------------------------------------------------------------------------------------
@@ -681,59 +640,8 @@ def _decode_params(request: Any) -> dict[str, Any]:
     return params
 
 
-class _JsonHandler(tornado.web.RequestHandler):
-    """Shared bits: JSON answers, no ETag/304 magic, JSON errors."""
-
-    def compute_etag(self) -> None:
-        return None
-
-    def send_json(self, status: int, body: Any) -> None:
-        self.set_status(status)
-        self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(body, ensure_ascii=False))
-
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        description = self._reason or "Internal Server Error"
-        self.send_json(
-            status_code, {"ok": False, "error_code": status_code, "description": description}
-        )
-
-
-class _NotFoundHandler(_JsonHandler):
-    def prepare(self) -> None:
-        self.send_json(404, {"ok": False, "error_code": 404, "description": _NOT_FOUND})
-
-
-class _ApiHandler(_JsonHandler):
-    """``/bot<token>/<method>``: decodes the parameters and hands over to the server."""
-
-    def initialize(self, server: FakeTelegramServer) -> None:
-        self._server = server
-        self._context = _RequestContext()
-
-    async def get(self, token: str, method: str) -> None:
-        try:
-            params = _decode_params(self.request)
-        except ValueError as exc:
-            error = _bad_request(f"can't parse request: {exc}")
-            self.send_json(error.status, error.envelope())
-            return
-        status, body = await self._server._dispatch(token, method, params, self._context)
-        if not self._context.disconnected:
-            self.send_json(status, body)
-
-    post = get
-
-    def on_connection_close(self) -> None:
-        self._context.disconnected = True
-        self._context.wake()
-
-
-class _FileHandler(_JsonHandler):
+class _FileHandler(JsonHandler):
     """``/file/bot<token>/<file_path>``: downloads of uploaded files (``getFile``)."""
-
-    def initialize(self, server: FakeTelegramServer) -> None:
-        self._server = server
 
     def get(self, token: str, path: str) -> None:
         upload = self._server._files_by_path.get(path) if token == self._server.token else None
@@ -744,26 +652,23 @@ class _FileHandler(_JsonHandler):
         self.finish(upload.content)
 
 
-def _quiet_access_log(handler: tornado.web.RequestHandler) -> None:
-    request = handler.request
-    _LOGGER.debug("%d %s %s", handler.get_status(), request.method, request.path)
-
-
 # --------------------------------------------------------------------------------------
 # The server
 # --------------------------------------------------------------------------------------
 
 
-MethodHandler = Callable[[dict[str, Any]], Any]
-
-
-class FakeTelegramServer:
+class FakeTelegramServer(FakeBotApiServer):
     """An in-process fake of the Telegram Bot API (see the module docstring).
 
     All methods must be called from the event loop the server was started in;
     nothing here is thread-safe.  Unknown chat ids are accepted and made up on
     the fly (positive: private chat, negative: group), so broadcasts work
-    without injecting a message from every user first.
+    without injecting a message from every user first.  Method names are
+    case-insensitive, as in the real API.  In :attr:`requests`, uploaded files
+    appear as :class:`UploadedFile` values; :attr:`http_429` counts flood control
+    and injected 429s alike.  After :meth:`block`, sending to or editing in the
+    chat answers 403 "Forbidden: bot was blocked by the user" ("...kicked from the
+    group chat" for groups).
 
     Args:
         token: The bot token the server accepts; other tokens get 401.
@@ -778,6 +683,14 @@ class FakeTelegramServer:
             in HTML texts (Telegram itself lets it through).
     """
 
+    _platform = "Telegram"
+    _logger = _LOGGER
+    _case_sensitive_methods = False
+    _unauthorized_description = _UNAUTHORIZED
+    _not_found_description = _NOT_FOUND
+    _internal_error_description = "Internal Server Error"
+    _activity_title = "bot API calls"
+
     def __init__(
         self,
         token: str = "123456:TEST-TOKEN",
@@ -788,33 +701,18 @@ class FakeTelegramServer:
         bot_name: str = "Chibo",
         strict_html: bool = True,
     ) -> None:
-        self.token = token
+        super().__init__(token)
         self.bot_username = bot_username
         self.bot_id = bot_id
         self.bot_name = bot_name
         self.enforce_limits = enforce_limits
         self.strict_html = strict_html
 
-        self.port: int = 0
-        self.root: str = ""
+        #: ``<root>/bot`` and ``<root>/file/bot`` once started, for python-telegram-bot.
         self.base_url: str = ""
         self.base_file_url: str = ""
 
-        #: Every authorised call, in order: ``(method, decoded params)``.  Uploaded
-        #: files appear as :class:`UploadedFile` values.
-        self.requests: list[tuple[str, dict[str, Any]]] = []
-        #: Number of 429 answers sent (flood control and injected ones).
-        self.http_429 = 0
-        #: Updates successfully POSTed to the webhook, in order.
-        self.webhook_deliveries: list[dict[str, Any]] = []
-
-        self._methods: dict[str, tuple[str, MethodHandler]] = {}
         for name, handler in {
-            "getMe": self._get_me,
-            "getUpdates": self._get_updates,
-            "setWebhook": self._set_webhook,
-            "deleteWebhook": self._delete_webhook,
-            "getWebhookInfo": self._get_webhook_info,
             "setMyCommands": self._set_my_commands,
             "getMyCommands": self._get_my_commands,
             "deleteMyCommands": self._delete_my_commands,
@@ -854,77 +752,25 @@ class FakeTelegramServer:
         self._file_ids = itertools.count(1)
         self._commands: dict[tuple[str, str], list[dict[str, str]]] = {}
 
-        self._failures: list[_FailureRule] = []
-        self._blocked: set[int | str] = set()
         self._flood = _FloodControl()
-
-        self._waiters: set[asyncio.Future[None]] = set()
-        self._active_requests = 0
-        self._http_server: tornado.httpserver.HTTPServer | None = None
-        self._http_client: httpx.AsyncClient | None = None
-        self._webhook_task: asyncio.Task[None] | None = None
-        self._closing = False
 
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
         """Listen on 127.0.0.1 on an ephemeral port, in the running event loop."""
-        if self._http_server is not None:
-            raise RuntimeError("FakeTelegramServer is already started")
-        app = tornado.web.Application(
-            [
-                (r"/bot([^/]*)/([^/]*)", _ApiHandler, {"server": self}),
-                (r"/file/bot([^/]*)/(.+)", _FileHandler, {"server": self}),
-            ],
-            default_handler_class=_NotFoundHandler,
-            log_function=_quiet_access_log,
-        )
-        sockets = tornado.netutil.bind_sockets(0, "127.0.0.1", family=socket.AF_INET)
-        self._http_server = tornado.httpserver.HTTPServer(app)
-        self._http_server.add_sockets(sockets)
-        self.port = sockets[0].getsockname()[1]
-        self.root = f"http://127.0.0.1:{self.port}"
+        await super().start()
         self.base_url = f"{self.root}/bot"
         self.base_file_url = f"{self.root}/file/bot"
-        self._closing = False
-        self._http_client = httpx.AsyncClient(trust_env=False, timeout=10.0)
-        self._webhook_task = asyncio.create_task(
-            self._deliver_webhooks(), name="FakeTelegramServer:webhook"
-        )
-        _LOGGER.debug("Fake Telegram Bot API listening on %s", self.root)
 
-    async def stop(self) -> None:
-        """Answer held long polls, close all connections and stop listening."""
-        if self._http_server is None:
-            return
-        self._closing = True
-        self._notify()  # held getUpdates calls return [] right away
-        if self._webhook_task is not None:
-            self._webhook_task.cancel()
-            try:
-                await self._webhook_task
-            except asyncio.CancelledError:
-                pass
-            self._webhook_task = None
-        self._http_server.stop()
-        deadline = asyncio.get_running_loop().time() + 1.0
-        while self._active_requests and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.005)
+    def _routes(self) -> list[Any]:
+        """The Bot API, plus downloads of uploaded files (``getFile``'s ``file_path``)."""
+        return [*super()._routes(), (r"/file/bot([^/]*)/(.+)", _FileHandler, {"server": self})]
+
+    def _decode_request(self, request: tornado.httputil.HTTPServerRequest) -> dict[str, Any]:
         try:
-            await asyncio.wait_for(self._http_server.close_all_connections(), timeout=2.0)
-        except asyncio.TimeoutError:
-            _LOGGER.warning("Fake Telegram server: some connections did not close in time")
-        self._http_server = None
-        if self._http_client is not None:
-            await self._http_client.aclose()
-            self._http_client = None
-
-    async def __aenter__(self) -> FakeTelegramServer:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
+            return _decode_params(request)
+        except ValueError as exc:
+            raise _bad_request(f"can't parse request: {exc}") from None
 
     def register_method(self, name: str, handler: MethodHandler) -> None:
         """Serve (or override) a Bot API method.
@@ -933,7 +779,7 @@ class FakeTelegramServer:
         raises :class:`ApiError`.  Method names are case-insensitive, as in the
         real API.
         """
-        self._methods[name.lower()] = (name, handler)
+        self._add_method(name, handler)
 
     # ------------------------------------------------------------------ user actions
 
@@ -1038,11 +884,6 @@ class FakeTelegramServer:
 
     # ------------------------------------------------------------------ what the bot did
 
-    def calls(self, method: str) -> list[dict[str, Any]]:
-        """The params of every call of ``method`` (case-insensitive), in order."""
-        wanted = method.lower()
-        return [params for name, params in self.requests if name.lower() == wanted]
-
     def sent_messages(self, chat_id: int | None = None) -> list[dict[str, Any]]:
         """Copies of the messages the bot sent (and did not delete), edits applied."""
         return [
@@ -1057,13 +898,6 @@ class FakeTelegramServer:
             return len(self._sent)
         return self._sent_per_chat.get(chat_id, 0)
 
-    def texts(self, chat_id: int | None = None) -> list[str]:
-        """Text (or caption) of :meth:`sent_messages`, ``""`` when there is none."""
-        return [
-            message.get("text", message.get("caption", ""))
-            for message in self.sent_messages(chat_id)
-        ]
-
     def answered_callbacks(self) -> list[dict[str, Any]]:
         """The params of every successful ``answerCallbackQuery``."""
         return list(self._answered_callbacks)
@@ -1073,22 +907,6 @@ class FakeTelegramServer:
     ) -> list[dict[str, str]]:
         """The commands stored by ``setMyCommands`` for that scope and language."""
         return copy.deepcopy(self._commands.get(self._commands_key(scope, language_code), []))
-
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-        """Poll ``predicate`` every 10 ms until it is true.
-
-        Raises:
-            AssertionError: after ``timeout`` seconds, describing what the bot did.
-        """
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while not predicate():
-            if loop.time() >= deadline:
-                raise AssertionError(
-                    f"timed out after {timeout:g}s waiting for {_describe(predicate)}\n"
-                    f"{self.describe_activity()}"
-                )
-            await asyncio.sleep(0.01)
 
     async def wait_for_messages(
         self, chat_id: int, count: int, timeout: float = 5.0
@@ -1105,21 +923,14 @@ class FakeTelegramServer:
             ) from None
         return self.sent_messages(chat_id)
 
-    def describe_activity(self, last: int = 15) -> str:
-        """A short human-readable summary of the latest calls, for error messages."""
-        interesting = [(name, params) for name, params in self.requests if name != "getUpdates"]
-        polls = len(self.requests) - len(interesting)
-        lines = [f"bot API calls: {len(self.requests)} ({polls} getUpdates); latest:"]
-        for name, params in interesting[-last:]:
-            shown = {
-                key: (f"<file {value.filename}>" if isinstance(value, UploadedFile) else value)
-                for key, value in params.items()
-            }
-            lines.append(f"  {name} {_shorten(repr(shown), 200)}")
-        if not interesting:
-            lines.append("  (none)")
-        lines.append(f"pending updates: {len(self._pending)}")
-        return "\n".join(lines)
+    def _printable_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            key: (f"<file {value.filename}>" if isinstance(value, UploadedFile) else value)
+            for key, value in params.items()
+        }
+
+    def _describe_state(self) -> str:
+        return f"pending updates: {len(self._pending)}"
 
     # ------------------------------------------------------------------ failure injection
 
@@ -1148,86 +959,10 @@ class FakeTelegramServer:
                 description = "Internal Server Error"
             else:
                 description = _DEFAULT_ERROR_DESCRIPTIONS.get(status, "Error")
-        self._failures.append(
-            _FailureRule(method.lower(), status, times, retry_after, chat_id, description)
-        )
+        self._add_failure(method, status, times, chat_id, description, retry_after)
 
-    def block(self, chat_id: int) -> None:
-        """From now on, sending to or editing in ``chat_id`` answers 403
-        "Forbidden: bot was blocked by the user" ("...kicked from the group chat"
-        for groups)."""
-        self._blocked.add(chat_id)
-
-    def unblock(self, chat_id: int) -> None:
-        """Undo :meth:`block`."""
-        self._blocked.discard(chat_id)
-
-    # ------------------------------------------------------------------ dispatching
-
-    async def _dispatch(
-        self, token: str, method: str, params: dict[str, Any], context: _RequestContext
-    ) -> tuple[int, dict[str, Any]]:
-        """Run one API call; never raises.  Returns (HTTP status, JSON body)."""
-        if token != self.token:
-            return 401, ApiError(401, _UNAUTHORIZED).envelope()
-        name, handler = self._methods.get(method.lower(), (method, None))
-        self.requests.append((name, params))
-        self._active_requests += 1
-        try:
-            if handler is None:
-                raise ApiError(404, _NOT_FOUND)
-            self._raise_injected_failure(name, params)
-            if handler == self._get_updates:  # the long poll must notice disconnects
-                result = await self._get_updates(params, context)
-            else:
-                result = handler(params)
-                if inspect.isawaitable(result):
-                    result = await result
-        except ApiError as error:
-            if error.status == 429:
-                self.http_429 += 1
-            return error.status, error.envelope()
-        except Exception as exc:  # a bug in the fake: answer 500, don't kill the server
-            _LOGGER.exception("Fake Telegram server failed to handle %s", name)
-            return 500, ApiError(500, f"Internal Server Error: {exc!r}").envelope()
-        finally:
-            self._active_requests -= 1
-        if isinstance(result, _Described):
-            return 200, {"ok": True, "result": result.result, "description": result.description}
-        return 200, {"ok": True, "result": result}
-
-    def _raise_injected_failure(self, method: str, params: dict[str, Any]) -> None:
-        wanted = method.lower()
-        for rule in self._failures:
-            if rule.method != wanted or rule.remaining <= 0:
-                continue
-            if rule.chat_id is not None and _coerce_chat_id(params.get("chat_id")) != rule.chat_id:
-                continue
-            rule.remaining -= 1
-            self._failures = [r for r in self._failures if r.remaining > 0]
-            raise ApiError(rule.status, rule.description, retry_after=rule.retry_after)
-
-    def _notify(self) -> None:
-        """Wake everything waiting for a change (long polls, the webhook sender)."""
-        for waiter in self._waiters:
-            if not waiter.done():
-                waiter.set_result(None)
-        self._waiters.clear()
-
-    async def _wait_for_change(
-        self, timeout: float, context: _RequestContext | None = None
-    ) -> None:
-        """Sleep until :meth:`_notify` (or ``context.wake()``) is called, or ``timeout``."""
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.add(waiter)
-        if context is not None:
-            context.waiter = waiter
-        try:
-            await asyncio.wait({waiter}, timeout=timeout)
-        finally:
-            self._waiters.discard(waiter)
-            if context is not None:
-                context.waiter = None
+    def _failure_chat_id(self, params: dict[str, Any]) -> int | str | None:
+        return _coerce_chat_id(params.get("chat_id"))
 
     # ------------------------------------------------------------------ updates & webhook
 
@@ -1242,7 +977,7 @@ class FakeTelegramServer:
         }
 
     async def _get_updates(
-        self, params: dict[str, Any], context: _RequestContext
+        self, params: dict[str, Any], context: RequestContext
     ) -> list[dict[str, Any]]:
         self._check_no_webhook()
         offset = _int_param(params, "offset", 0)
@@ -1283,7 +1018,7 @@ class FakeTelegramServer:
                 "use deleteWebhook to delete the webhook first",
             )
 
-    def _set_webhook(self, params: dict[str, Any]) -> _Described:
+    def _set_webhook(self, params: dict[str, Any]) -> Answer:
         url = params.get("url")
         if not url:  # an empty URL removes the webhook, as in the real API
             return self._delete_webhook(params)
@@ -1300,15 +1035,15 @@ class FakeTelegramServer:
         )
         self._webhook_last_error = None
         self._notify()
-        return _Described(True, "Webhook was set")
+        return _described(True, "Webhook was set")
 
-    def _delete_webhook(self, params: dict[str, Any]) -> _Described:
+    def _delete_webhook(self, params: dict[str, Any]) -> Answer:
         had_webhook = self._webhook is not None
         self._webhook = None
         if _truthy(params.get("drop_pending_updates")):
             self._pending.clear()
         self._notify()
-        return _Described(
+        return _described(
             True, "Webhook was deleted" if had_webhook else "Webhook is already deleted"
         )
 
@@ -1329,38 +1064,15 @@ class FakeTelegramServer:
             info["last_error_date"], info["last_error_message"] = self._webhook_last_error
         return info
 
-    async def _deliver_webhooks(self) -> None:
-        """Background task: POST pending updates, in order, to the webhook if one is set."""
-        failures = 0
-        while not self._closing:
-            webhook = self._webhook
-            if webhook is None or not self._pending or self._http_client is None:
-                await self._wait_for_change(1.0)
-                continue
-            update = self._pending[0]
-            headers = {}
-            if webhook.secret_token:
-                headers["X-Telegram-Bot-Api-Secret-Token"] = webhook.secret_token
-            try:
-                response = await self._http_client.post(webhook.url, json=update, headers=headers)
-                error = (
-                    None
-                    if 200 <= response.status_code < 300
-                    else f"Wrong response from the webhook: {response.status_code} "
-                    f"{response.reason_phrase}"
-                )
-            except httpx.HTTPError as exc:
-                error = f"Connection failed: {exc.__class__.__name__}"
-            if error is None:
-                failures = 0
-                if self._pending and self._pending[0] is update:
-                    self._pending.pop(0)
-                self.webhook_deliveries.append(update)
-            else:
-                failures += 1
-                self._webhook_last_error = (int(time.time()), error)
-                _LOGGER.debug("Webhook delivery to %s failed: %s", webhook.url, error)
-                await asyncio.sleep(min(0.05 * 2**failures, 1.0))
+    def _webhook_request(self, webhook: _Webhook, item: dict[str, Any]) -> tuple[Any, dict[str, str]]:
+        headers = {}
+        if webhook.secret_token:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = webhook.secret_token
+        return item, headers
+
+    def _webhook_failed(self, webhook: _Webhook, error: str) -> None:
+        self._webhook_last_error = (int(time.time()), error)
+        _LOGGER.debug("Webhook delivery to %s failed: %s", webhook.url, error)
 
     # ------------------------------------------------------------------ commands
 
@@ -1761,12 +1473,9 @@ class FakeTelegramServer:
         return dict(user)
 
 
-@dataclass
-class _Described:
-    """A successful result that also carries a ``description`` (as setWebhook's does)."""
-
-    result: Any
-    description: str
+def _described(result: Any, description: str) -> Answer:
+    """A successful answer that also carries a ``description`` (as setWebhook's does)."""
+    return Answer(200, {"ok": True, "result": result, "description": description})
 
 
 # --------------------------------------------------------------------------------------
@@ -1835,13 +1544,3 @@ def _image_size(content: bytes) -> tuple[int, int]:
         return width, height
     return 0, 0
 
-
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _describe(predicate: Callable[[], bool]) -> str:
-    try:
-        return inspect.getsource(predicate).strip()
-    except (OSError, TypeError):
-        return repr(predicate)

@@ -11,9 +11,10 @@ for what is confirmed and what is a guess::
             await client.send_message(event.chat_id, "Chào đồng chí")
             assert server.texts("u1") == ["Chào đồng chí"]
 
-Like :class:`fakeapi.telegram.FakeTelegramServer` it runs inside the current
-asyncio event loop (a tornado ``HTTPServer``), listens on 127.0.0.1 on an
-ephemeral port and keeps everything in memory.
+Like :class:`fakeapi.telegram.FakeTelegramServer` (both build on
+:class:`fakeapi._server.FakeBotApiServer`) it runs inside the current asyncio event
+loop (a tornado ``HTTPServer``), listens on 127.0.0.1 on an ephemeral port and keeps
+everything in memory.
 
 What is modelled (method names are case-sensitive, as Zalo documents; anything
 else answers 404 "Not found"):
@@ -48,23 +49,19 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import inspect
 import json
 import logging
 import re
 import secrets
-import socket
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-import httpx
-import tornado.httpserver
-import tornado.netutil
-import tornado.web
+import tornado.httputil
+
+from fakeapi._server import Answer, ApiError, FakeBotApiServer, RequestContext
 
 __all__ = ["ApiError", "FakeZaloServer", "MAX_TEXT_LENGTH", "SECRET_HEADER"]
 
@@ -90,46 +87,8 @@ _DEFAULT_DESCRIPTIONS = {
 }
 
 
-class ApiError(Exception):
-    """An error answer; raise it from a method handler."""
-
-    def __init__(self, status: int, description: str, *, retry_after: int | None = None):
-        super().__init__(description)
-        self.status = status
-        self.description = description
-        self.retry_after = retry_after
-
-    def envelope(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "ok": False,
-            "error_code": self.status,
-            "description": self.description,
-        }
-        if self.retry_after is not None:  # not known from Zalo: only when a test asks for it
-            body["parameters"] = {"retry_after": self.retry_after}
-        return body
-
-
 def _bad_request(what: str) -> ApiError:
     return ApiError(400, f"Bad request: {what}")
-
-
-@dataclass
-class _Answer:
-    """A complete answer (status + body), for the few that are not ``{ok, result}``."""
-
-    status: int
-    body: dict[str, Any]
-
-
-@dataclass
-class _FailureRule:
-    method: str
-    status: int
-    remaining: int
-    chat_id: str | None
-    description: str
-    retry_after: int | None
 
 
 @dataclass
@@ -144,16 +103,6 @@ class _Webhook:
     url: str
     secret_token: str
     updated_at: int
-
-
-@dataclass
-class _RequestContext:
-    disconnected: bool = False
-    waiter: asyncio.Future[None] | None = None
-
-    def wake(self) -> None:
-        if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_result(None)
 
 
 def _now_ms() -> int:
@@ -189,67 +138,17 @@ def _decode_params(request: Any) -> dict[str, Any]:
 _TOKEN_IN_PATH = re.compile(r"^/bot[^/]*/")
 
 
-def _quiet_access_log(handler: tornado.web.RequestHandler) -> None:
-    request = handler.request
-    path = _TOKEN_IN_PATH.sub("/bot***/", request.path)
-    _LOGGER.debug("%d %s %s", handler.get_status(), request.method, path)
-
-
-class _JsonHandler(tornado.web.RequestHandler):
-    def compute_etag(self) -> None:
-        return None
-
-    def send_json(self, status: int, body: Any) -> None:
-        self.set_status(status)
-        self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(body, ensure_ascii=False))
-
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        self.send_json(
-            status_code,
-            {"ok": False, "error_code": status_code, "description": "Internal server error"},
-        )
-
-
-class _NotFoundHandler(_JsonHandler):
-    def prepare(self) -> None:
-        self.send_json(404, {"ok": False, "error_code": 404, "description": "Not found"})
-
-
-class _ApiHandler(_JsonHandler):
-    """``/bot<token>/<method>``, GET or POST."""
-
-    def initialize(self, server: FakeZaloServer) -> None:
-        self._server = server
-        self._context = _RequestContext()
-
-    async def get(self, token: str, method: str) -> None:
-        try:
-            params = _decode_params(self.request)
-        except ValueError as exc:
-            error = _bad_request(str(exc))
-            self.send_json(error.status, error.envelope())
-            return
-        status, body = await self._server._dispatch(token, method, params, self._context)
-        if not self._context.disconnected:
-            self.send_json(status, body)
-
-    post = get
-
-    def on_connection_close(self) -> None:
-        self._context.disconnected = True
-        self._context.wake()
-
-
-MethodHandler = Callable[[dict[str, Any]], Any]
-
-
-class FakeZaloServer:
+class FakeZaloServer(FakeBotApiServer):
     """An in-process fake of the Zalo Bot API (see the module docstring).
 
     Call everything from the event loop the server was started in.  Any chat id is
     accepted for sending (Zalo's behaviour towards people who never wrote to the bot is
-    not known).
+    not known).  :attr:`root` is what to give :class:`bot.zalo_client.ZaloClient` as
+    ``api_url``.  Method names are case-sensitive.  :attr:`webhook_deliveries` holds the
+    bodies as POSTed (wrapped or not).  After :meth:`block`, sending to the chat answers
+    403 "Forbidden" (what Zalo really answers to a person who blocked the bot is not
+    known).  The lifecycle, dispatching, failure rules and waiting helpers come from
+    :class:`fakeapi._server.FakeBotApiServer`.
 
     Args:
         token: The bot token the server accepts; other tokens get 401.
@@ -267,6 +166,14 @@ class FakeZaloServer:
         max_poll_timeout: Upper bound, in seconds, of a getUpdates hold.
     """
 
+    _platform = "Zalo"
+    _logger = _LOGGER
+    _case_sensitive_methods = True
+    _unauthorized_description = _DEFAULT_DESCRIPTIONS[401]
+    _not_found_description = _DEFAULT_DESCRIPTIONS[404]
+    _internal_error_description = "Internal server error"
+    _activity_title = "Zalo API calls"
+
     def __init__(
         self,
         token: str = "zalo-test-token",
@@ -281,7 +188,7 @@ class FakeZaloServer:
     ) -> None:
         if idle_form not in _IDLE_FORMS:
             raise ValueError(f"idle_form must be one of {_IDLE_FORMS}")
-        self.token = token
+        super().__init__(token)
         self.bot_name = bot_name
         self.bot_id = bot_id
         self.idle_form = idle_form
@@ -290,105 +197,37 @@ class FakeZaloServer:
         self.http_200_errors = http_200_errors
         self.max_poll_timeout = max_poll_timeout
 
-        self.port: int = 0
-        #: What to give :class:`bot.zalo_client.ZaloClient` as ``api_url``.
-        self.root: str = ""
-
-        #: Every call with the right token, in order: ``(method, decoded params)``.
-        self.requests: list[tuple[str, dict[str, Any]]] = []
-        #: Bodies successfully POSTed to the webhook, in order (wrapped or not, as sent).
-        self.webhook_deliveries: list[dict[str, Any]] = []
         #: Headers sent with each of :attr:`webhook_deliveries`.
         self.webhook_headers: list[dict[str, str]] = []
         #: HTTP status of every idle getUpdates answer (200 or 408), in order.
         self.idle_answers: list[int] = []
-        #: Number of 429 answers sent.
-        self.http_429 = 0
 
-        self._methods: dict[str, MethodHandler] = {
-            "getMe": self._get_me,
-            "getUpdates": self._get_updates,
-            "setWebhook": self._set_webhook,
-            "deleteWebhook": self._delete_webhook,
-            "getWebhookInfo": self._get_webhook_info,
+        for name, handler in {
             "sendMessage": self._send_message,
             "sendPhoto": self._send_photo,
             "sendSticker": self._send_sticker,
             "sendChatAction": self._send_chat_action,
-        }
+        }.items():
+            self._add_method(name, handler)
         self._pending: deque[dict[str, Any]] = deque()
         self._webhook: _Webhook | None = None
         self._webhook_updated_at = 0
         self._webhook_errors = 0
         self._sent: list[dict[str, Any]] = []
-        self._failures: list[_FailureRule] = []
         self._stalls: list[_StallRule] = []
-        self._blocked: set[str] = set()
         self._idle_count = 0
 
-        self._waiters: set[asyncio.Future[None]] = set()
-        self._active_requests = 0
-        self._http_server: tornado.httpserver.HTTPServer | None = None
-        self._http_client: httpx.AsyncClient | None = None
-        self._webhook_task: asyncio.Task[None] | None = None
-        self._closing = False
+    # ------------------------------------------------------------------ HTTP
 
-    # ------------------------------------------------------------------ lifecycle
+    def _loggable_path(self, path: str) -> str:
+        """Never the token, even at DEBUG."""
+        return _TOKEN_IN_PATH.sub("/bot***/", path)
 
-    async def start(self) -> None:
-        """Listen on 127.0.0.1 on an ephemeral port, in the running event loop."""
-        if self._http_server is not None:
-            raise RuntimeError("FakeZaloServer is already started")
-        app = tornado.web.Application(
-            [(r"/bot([^/]*)/([^/]*)", _ApiHandler, {"server": self})],
-            default_handler_class=_NotFoundHandler,
-            log_function=_quiet_access_log,
-        )
-        sockets = tornado.netutil.bind_sockets(0, "127.0.0.1", family=socket.AF_INET)
-        self._http_server = tornado.httpserver.HTTPServer(app)
-        self._http_server.add_sockets(sockets)
-        self.port = sockets[0].getsockname()[1]
-        self.root = f"http://127.0.0.1:{self.port}"
-        self._closing = False
-        self._http_client = httpx.AsyncClient(trust_env=False, timeout=10.0)
-        self._webhook_task = asyncio.create_task(
-            self._deliver_webhooks(), name="FakeZaloServer:webhook"
-        )
-        _LOGGER.debug("Fake Zalo Bot API listening on %s", self.root)
-
-    async def stop(self) -> None:
-        """Answer held polls, close all connections and stop listening."""
-        if self._http_server is None:
-            return
-        self._closing = True
-        self._notify()
-        if self._webhook_task is not None:
-            self._webhook_task.cancel()
-            try:
-                await self._webhook_task
-            except asyncio.CancelledError:
-                pass
-            self._webhook_task = None
-        self._http_server.stop()
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 1.0
-        while self._active_requests and loop.time() < deadline:
-            await asyncio.sleep(0.005)
+    def _decode_request(self, request: tornado.httputil.HTTPServerRequest) -> dict[str, Any]:
         try:
-            await asyncio.wait_for(self._http_server.close_all_connections(), timeout=2.0)
-        except asyncio.TimeoutError:
-            _LOGGER.warning("Fake Zalo server: some connections did not close in time")
-        self._http_server = None
-        if self._http_client is not None:
-            await self._http_client.aclose()
-            self._http_client = None
-
-    async def __aenter__(self) -> FakeZaloServer:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
+            return _decode_params(request)
+        except ValueError as exc:
+            raise _bad_request(str(exc)) from None
 
     # ------------------------------------------------------------------ user actions
 
@@ -483,10 +322,6 @@ class FakeZaloServer:
 
     # ------------------------------------------------------------------ what the bot did
 
-    def calls(self, method: str) -> list[dict[str, Any]]:
-        """The params of every call of ``method`` (exact name), in order."""
-        return [params for name, params in self.requests if name == method]
-
     def sent_messages(self, chat_id: str | None = None) -> list[dict[str, Any]]:
         """Copies of what the bot sent successfully: ``{"kind": "text"|"photo"|"sticker",
         "chat_id", "message_id", "date", "text"|"photo"(+"caption")|"sticker"}``."""
@@ -495,10 +330,6 @@ class FakeZaloServer:
             for message in self._sent
             if chat_id is None or message["chat_id"] == chat_id
         ]
-
-    def texts(self, chat_id: str | None = None) -> list[str]:
-        """Text (or photo caption) of :meth:`sent_messages`, ``""`` when there is none."""
-        return [m.get("text", m.get("caption", "")) for m in self.sent_messages(chat_id)]
 
     def sent_count(self, chat_id: str | None = None) -> int:
         return len(self.sent_messages(chat_id))
@@ -512,34 +343,8 @@ class FakeZaloServer:
     def webhook_url(self) -> str:
         return self._webhook.url if self._webhook is not None else ""
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-        """Poll ``predicate`` every 10 ms until it is true.
-
-        Raises:
-            AssertionError: after ``timeout`` seconds, describing what the bot did.
-        """
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while not predicate():
-            if loop.time() >= deadline:
-                raise AssertionError(
-                    f"timed out after {timeout:g}s waiting for {_describe(predicate)}\n"
-                    f"{self.describe_activity()}"
-                )
-            await asyncio.sleep(0.01)
-
-    def describe_activity(self, last: int = 15) -> str:
-        """A short summary of the latest calls, for error messages."""
-        interesting = [(n, p) for n, p in self.requests if n != "getUpdates"]
-        polls = len(self.requests) - len(interesting)
-        lines = [f"Zalo API calls: {len(self.requests)} ({polls} getUpdates); latest:"]
-        for name, params in interesting[-last:]:
-            shown = repr(params)
-            lines.append(f"  {name} {shown if len(shown) <= 200 else shown[:199] + '…'}")
-        if not interesting:
-            lines.append("  (none)")
-        lines.append(f"pending events: {len(self._pending)}; webhook: {self.webhook_url or '-'}")
-        return "\n".join(lines)
+    def _describe_state(self) -> str:
+        return f"pending events: {len(self._pending)}; webhook: {self.webhook_url or '-'}"
 
     # ------------------------------------------------------------------ failure injection
 
@@ -561,62 +366,27 @@ class FakeZaloServer:
             description = _DEFAULT_DESCRIPTIONS.get(
                 status, "Internal server error" if status >= 500 else "Error"
             )
-        self._failures.append(
-            _FailureRule(method, status, times, chat_id, description, retry_after)
-        )
+        self._add_failure(method, status, times, chat_id, description, retry_after)
 
     def stall_next(self, method: str, seconds: float, times: int = 1) -> None:
         """Hold the next ``times`` calls of ``method`` for ``seconds`` before answering
         (to exercise client time-outs)."""
         self._stalls.append(_StallRule(method, seconds, times))
 
-    def block(self, chat_id: str) -> None:
-        """From now on, sending to ``chat_id`` answers 403 (what Zalo really answers to a
-        person who blocked the bot is not known)."""
-        self._blocked.add(chat_id)
-
-    def unblock(self, chat_id: str) -> None:
-        self._blocked.discard(chat_id)
+    def _failure_chat_id(self, params: dict[str, Any]) -> str:
+        return str(params.get("chat_id"))
 
     # ------------------------------------------------------------------ dispatching
 
-    async def _dispatch(
-        self, token: str, method: str, params: dict[str, Any], context: _RequestContext
-    ) -> tuple[int, dict[str, Any]]:
-        """Run one API call; never raises.  Returns (HTTP status, JSON body)."""
-        if token != self.token:
-            return self._error_answer(ApiError(401, _DEFAULT_DESCRIPTIONS[401]))
-        self.requests.append((method, params))
-        handler = self._methods.get(method)
-        self._active_requests += 1
-        try:
-            if handler is None:
-                raise ApiError(404, _DEFAULT_DESCRIPTIONS[404])
-            await self._apply_stall(method, context)
-            self._raise_injected_failure(method, params)
-            if method == "getUpdates":
-                result = await self._get_updates(params, context)
-            else:
-                result = handler(params)
-                if inspect.isawaitable(result):
-                    result = await result
-        except ApiError as error:
-            return self._error_answer(error)
-        except Exception as exc:  # a bug in the fake: answer 500, don't kill the server
-            _LOGGER.exception("Fake Zalo server failed to handle %s", method)
-            return self._error_answer(ApiError(500, f"Internal server error: {exc!r}"))
-        finally:
-            self._active_requests -= 1
-        if isinstance(result, _Answer):
-            return result.status, result.body
-        return 200, {"ok": True, "result": result}
-
     def _error_answer(self, error: ApiError) -> tuple[int, dict[str, Any]]:
-        if error.status == 429:
-            self.http_429 += 1
-        return (200 if self.http_200_errors else error.status), error.envelope()
+        status, body = super()._error_answer(error)
+        return (200 if self.http_200_errors else status), body
 
-    async def _apply_stall(self, method: str, context: _RequestContext) -> None:
+    def _unhandled_error_description(self, reason: str) -> str:
+        return self._internal_error_description
+
+    async def _before_handling(self, method: str, context: RequestContext) -> None:
+        """Apply :meth:`stall_next`: hold the call, until the client leaves at the latest."""
         for rule in self._stalls:
             if rule.method == method and rule.remaining > 0:
                 rule.remaining -= 1
@@ -629,36 +399,6 @@ class FakeZaloServer:
                         break
                     await self._wait_for_change(remaining, context)
                 return
-
-    def _raise_injected_failure(self, method: str, params: dict[str, Any]) -> None:
-        for rule in self._failures:
-            if rule.method != method or rule.remaining <= 0:
-                continue
-            if rule.chat_id is not None and str(params.get("chat_id")) != rule.chat_id:
-                continue
-            rule.remaining -= 1
-            self._failures = [r for r in self._failures if r.remaining > 0]
-            raise ApiError(rule.status, rule.description, retry_after=rule.retry_after)
-
-    def _notify(self) -> None:
-        for waiter in self._waiters:
-            if not waiter.done():
-                waiter.set_result(None)
-        self._waiters.clear()
-
-    async def _wait_for_change(
-        self, timeout: float, context: _RequestContext | None = None
-    ) -> None:
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.add(waiter)
-        if context is not None:
-            context.waiter = waiter
-        try:
-            await asyncio.wait({waiter}, timeout=timeout)
-        finally:
-            self._waiters.discard(waiter)
-            if context is not None:
-                context.waiter = None
 
     # ------------------------------------------------------------------ bot & updates
 
@@ -674,7 +414,7 @@ class FakeZaloServer:
         if self._webhook is not None:
             raise _bad_request("getUpdates does not work while a webhook is set; call deleteWebhook")
 
-    async def _get_updates(self, params: dict[str, Any], context: _RequestContext) -> Any:
+    async def _get_updates(self, params: dict[str, Any], context: RequestContext) -> Any:
         self._check_no_webhook()
         raw = params.get("timeout", 30)
         try:
@@ -695,7 +435,7 @@ class FakeZaloServer:
             await self._wait_for_change(remaining, context)
             self._check_no_webhook()
 
-    def _idle_answer(self) -> _Answer:
+    def _idle_answer(self) -> Answer:
         if self.idle_form == "ok_false":
             status = 200
         elif self.idle_form == "http_408":
@@ -704,7 +444,7 @@ class FakeZaloServer:
             status = 200 if self._idle_count % 2 == 0 else 408
         self._idle_count += 1
         self.idle_answers.append(status)
-        return _Answer(
+        return Answer(
             status,
             {"ok": False, "error_code": 408, "description": _DEFAULT_DESCRIPTIONS[408]},
         )
@@ -734,32 +474,16 @@ class FakeZaloServer:
     def _get_webhook_info(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"url": self.webhook_url, "updated_at": self._webhook_updated_at}
 
-    async def _deliver_webhooks(self) -> None:
-        """Background task: POST queued events, in order, to the webhook if one is set."""
-        failures = 0
-        while not self._closing:
-            webhook = self._webhook
-            if webhook is None or not self._pending or self._http_client is None:
-                await self._wait_for_change(1.0)
-                continue
-            event = self._pending[0]
-            body = {"ok": True, "result": event} if self.wrap_webhook else event
-            headers = {SECRET_HEADER: webhook.secret_token}
-            try:
-                response = await self._http_client.post(webhook.url, json=body, headers=headers)
-                ok = 200 <= response.status_code < 300
-            except httpx.HTTPError:
-                ok = False
-            if ok:
-                failures = 0
-                if self._pending and self._pending[0] is event:
-                    self._pending.popleft()
-                self.webhook_deliveries.append(copy.deepcopy(body))
-                self.webhook_headers.append(dict(headers))
-            else:
-                failures += 1
-                self._webhook_errors += 1
-                await asyncio.sleep(min(0.05 * 2**failures, 1.0))
+    def _webhook_request(self, webhook: _Webhook, item: dict[str, Any]) -> tuple[Any, dict[str, str]]:
+        body = {"ok": True, "result": item} if self.wrap_webhook else item
+        return body, {SECRET_HEADER: webhook.secret_token}
+
+    def _webhook_delivered(self, body: Any, headers: dict[str, str]) -> None:
+        self.webhook_deliveries.append(copy.deepcopy(body))
+        self.webhook_headers.append(dict(headers))
+
+    def _webhook_failed(self, webhook: _Webhook, error: str) -> None:
+        self._webhook_errors += 1
 
     # ------------------------------------------------------------------ sending
 
@@ -814,15 +538,9 @@ class FakeZaloServer:
         chat_id = self._target(params, "sendSticker")
         return self._record(chat_id, "sticker", {"sticker": sticker})
 
-    def _send_chat_action(self, params: dict[str, Any]) -> _Answer:
+    def _send_chat_action(self, params: dict[str, Any]) -> Answer:
         if params.get("action") not in _CHAT_ACTIONS:
             raise _bad_request("action must be typing")
         self._target(params, "sendChatAction")
-        return _Answer(200, {"ok": True})
+        return Answer(200, {"ok": True})
 
-
-def _describe(predicate: Callable[[], bool]) -> str:
-    try:
-        return inspect.getsource(predicate).strip()
-    except (OSError, TypeError):
-        return repr(predicate)
