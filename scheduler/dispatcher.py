@@ -161,9 +161,9 @@ class Dispatcher:
         if reason:
             await self._drop(row, reason)
             return
-        await pacer.acquire(row.chat_id, sender.is_group(row.chat_id))
         try:
-            await sender.send(row.chat_id, row.payload)
+            async with pacer.slot(row.chat_id, sender.is_group(row.chat_id)):  # held until the platform answered
+                await sender.send(row.chat_id, row.payload)
         except RateLimited as exc:
             self.stats.http_429 += 1
             pacer.pause(exc.retry_after)

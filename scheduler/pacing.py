@@ -1,19 +1,30 @@
-"""Pacing sends to a platform's limits with token buckets, so a fan-out causes no 429."""
+"""Pacing sends to a platform's limits, so a fan-out causes no 429.
+
+Token buckets pace each chat. The overall limit and each group's are sliding windows (at most N
+messages in any span), the way Telegram counts them: a message taken with :meth:`Pacer.slot`
+holds its place in the window from the moment it is let go until ``span`` seconds after its answer
+came back. The platform counted it at some moment in between, so however long the request took,
+the platform never sees more than N in one span; and the window can be filled to the limit, which
+a token bucket with a safety margin cannot.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
+from collections import deque
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
 class Limits:
-    per_second: float = 28.0  # Telegram: about 30 messages a second overall
-    burst: float = 28.0
+    per_second: float = 30.0  # Telegram: 30 messages in any second overall
+    burst: float = 30.0
     per_chat_per_second: float = 1.0  # one a second in one private chat
     per_chat_burst: float = 3.0
-    per_group_per_minute: float = 20.0  # 20 a minute in one group
+    per_group_per_minute: float = 20.0  # 20 in any minute in one group
     per_group_burst: float = 3.0
 
 
@@ -21,10 +32,11 @@ TELEGRAM_LIMITS = Limits()
 
 
 class _Bucket:
-    __slots__ = ("rate", "capacity", "tokens", "stamp")
+    __slots__ = ("rate", "capacity", "tokens", "stamp", "window")
 
-    def __init__(self, rate: float, capacity: float, now: float):
+    def __init__(self, rate: float, capacity: float, now: float, window: _Window | None = None):
         self.rate, self.capacity, self.tokens, self.stamp = rate, capacity, capacity, now
+        self.window = window
 
     def wait_time(self, now: float) -> float:
         self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
@@ -34,14 +46,67 @@ class _Bucket:
     def take(self) -> None:
         self.tokens -= 1
 
+    def idle_at(self, now: float) -> bool:
+        """Full again and nothing counted in its window: forgetting it changes nothing."""
+        self.wait_time(now)
+        if self.window is not None:
+            self.window.wait_time(now)
+        return self.tokens >= self.capacity and (self.window is None or self.window.empty)
+
+
+class _Window:
+    """At most ``limit`` messages in any ``span`` seconds. A message counts from when it is taken
+    until ``span`` seconds after it is finished (its answer came back)."""
+
+    __slots__ = ("limit", "span", "in_flight", "finished")
+
+    def __init__(self, limit: float, span: float):
+        self.limit = max(1, math.ceil(limit))
+        self.span = span
+        self.in_flight = 0
+        self.finished: deque[float] = deque()  # when each counted message finished, oldest first
+
+    def wait_time(self, now: float) -> float | None:
+        """0 when one more fits now; else how long until one does, or None until a message finishes."""
+        while self.finished and self.finished[0] <= now - self.span:
+            self.finished.popleft()
+        excess = self.in_flight + len(self.finished) - self.limit + 1  # how many must leave first
+        if excess <= 0:
+            return 0.0
+        if excess > len(self.finished):
+            return None
+        return self.finished[excess - 1] + self.span - now
+
+    def take(self) -> None:
+        self.in_flight += 1
+
+    def finish(self, now: float) -> None:
+        self.in_flight -= 1
+        self.finished.append(now)
+
+    @property
+    def empty(self) -> bool:
+        return not self.in_flight and not self.finished
+
+
+class _Ticket:
+    __slots__ = ("windows", "open")
+
+    def __init__(self, windows: tuple[_Window, ...]):
+        self.windows, self.open = windows, True
+
 
 class Pacer:
     """Waits until one more message to ``chat_id`` fits every limit, then counts it."""
+
+    #: How often to look again while the window is full of messages still in flight.
+    POLL = 0.005
 
     def __init__(self, limits: Limits = TELEGRAM_LIMITS, monotonic=time.monotonic, sleep=asyncio.sleep):
         self.limits = limits
         self._monotonic, self._sleep = monotonic, sleep
         self._global = _Bucket(limits.per_second, limits.burst, monotonic())
+        self._window = _Window(limits.per_second, 1.0)
         self._chats: dict[str, _Bucket] = {}
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
@@ -50,9 +115,10 @@ class Pacer:
         bucket = self._chats.get(chat_id)
         if bucket is None:
             if len(self._chats) > 50_000:  # forget idle chats so memory stays flat
-                self._chats = {k: b for k, b in self._chats.items() if b.tokens < b.capacity}
+                self._chats = {k: b for k, b in self._chats.items() if not b.idle_at(now)}
             if is_group:
-                bucket = _Bucket(self.limits.per_group_per_minute / 60, self.limits.per_group_burst, now)
+                bucket = _Bucket(self.limits.per_group_per_minute / 60, self.limits.per_group_burst, now,
+                                 _Window(self.limits.per_group_per_minute, 60.0))
             else:
                 bucket = _Bucket(self.limits.per_chat_per_second, self.limits.per_chat_burst, now)
             self._chats[chat_id] = bucket
@@ -66,14 +132,45 @@ class Pacer:
         """How long the chat itself must wait (so a caller can skip it and send to others first)."""
         return self._chat_bucket(chat_id, is_group, self._monotonic()).wait_time(self._monotonic())
 
-    async def acquire(self, chat_id: str, is_group: bool = False) -> None:
+    async def _take(self, chat_id: str, is_group: bool) -> _Ticket:
         async with self._lock:
             while True:
                 now = self._monotonic()
                 chat = self._chat_bucket(chat_id, is_group, now)
-                wait = max(self._paused_until - now, self._global.wait_time(now), chat.wait_time(now))
-                if wait <= 0:
+                windows = (self._window,) if chat.window is None else (self._window, chat.window)
+                waits = [w.wait_time(now) for w in windows]
+                wait = max(self._paused_until - now, self._global.wait_time(now), chat.wait_time(now),
+                           *(w for w in waits if w is not None))
+                if wait <= 0 and None not in waits:
                     self._global.take()
                     chat.take()
-                    return
-                await self._sleep(wait)
+                    for w in windows:
+                        w.take()
+                    return _Ticket(windows)
+                await self._sleep(wait if wait > 0 else self.POLL)
+
+    def _finish(self, ticket: _Ticket) -> None:
+        if ticket.open:
+            ticket.open = False
+            now = self._monotonic()
+            for w in ticket.windows:
+                w.finish(now)
+
+    @asynccontextmanager
+    async def slot(self, chat_id: str, is_group: bool = False):
+        """Wait for room, then hold it while the message is sent::
+
+            async with pacer.slot(chat_id):
+                await send(...)
+
+        The message counts against the windows until a span after the block ends."""
+        ticket = await self._take(chat_id, is_group)
+        try:
+            yield
+        finally:
+            self._finish(ticket)
+
+    async def acquire(self, chat_id: str, is_group: bool = False) -> None:
+        """Wait for room and count one message from now (prefer :meth:`slot`, which also covers
+        the time the request takes to reach the platform)."""
+        self._finish(await self._take(chat_id, is_group))

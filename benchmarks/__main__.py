@@ -1,0 +1,154 @@
+"""``python -m benchmarks [--quick] [--json FILE]``: run every measure, print a table, save figures."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+import traceback
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from benchmarks import checkin, fanout, idle, summary
+from benchmarks.common import DEFAULT_POSTGRES_URL, machine_info, postgres_ready, python_speed, rounded, sqlite_url
+from benchmarks.report import render_table
+
+FULL = {"checkins": 2000, "fanout": 5000, "cells": 10_000, "settle": 300.0}
+QUICK = {"checkins": 300, "fanout": 500, "cells": 600, "settle": 30.0}
+TARGETS = {
+    "checkin_ratio": 0.8,
+    "fanout_ratio": 0.95,
+    "one_committee_s": 0.5,
+    "all_committees_s": 30.0,
+    "peak_rss_mb": 300.0,
+}
+CHECKIN_NOW = datetime(2026, 12, 5, 19, 35, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))  # 5 minutes into the meetings
+PARTS = ("checkin", "fanout", "summary", "idle")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, same measures (under two minutes)")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
+    parser.add_argument("--postgres-url", default=os.environ.get("CHIBO_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL),
+                        help="PostgreSQL database for the check-in measure (created if missing, emptied)")
+    parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL check-in measure")
+    parser.add_argument("--only", help="comma-separated subset of: " + ", ".join(PARTS))
+    parser.add_argument("--profile", type=Path, metavar="DIR",
+                        help="profile chibo's check-ins with pyinstrument into DIR (slows them down)")
+    parser.add_argument("--keep", type=Path, metavar="DIR", help="keep the generated databases in DIR")
+    # Hidden: sizes, for the smoke test and for trying things out.
+    parser.add_argument("--checkins", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--fanout", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--cells", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--settle-timeout", type=float, help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def _part(name: str, errors: list[str], fn):
+    """Run one measure; a failure is reported (and the run goes on) rather than hiding the others."""
+    try:
+        return fn()
+    except Exception as exc:  # reported in the table and the JSON
+        traceback.print_exc()
+        errors.append(f"{name}: {type(exc).__name__}: {exc}"[:500])
+        return {"error": f"{type(exc).__name__}: {exc}"[:500]}
+
+
+def run(args: argparse.Namespace) -> dict:
+    sizes = dict(QUICK if args.quick else FULL)
+    for key in ("checkins", "fanout", "cells"):
+        if getattr(args, key):
+            sizes[key] = getattr(args, key)
+    if args.settle_timeout is not None:
+        sizes["settle"] = args.settle_timeout
+    parts = set(args.only.split(",")) if args.only else set(PARTS)
+    unknown = parts - set(PARTS)
+    if unknown:
+        raise SystemExit(f"unknown part(s): {', '.join(sorted(unknown))}")
+    results: dict = {"machine": machine_info()}
+    speed_before = python_speed()
+    errors: list[str] = []
+    began = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="chibo-bench-") as tmp:
+        work = Path(tmp)
+        data = args.keep or work
+        data.mkdir(parents=True, exist_ok=True)
+
+        if "checkin" in parts:
+            print(f"check-in: {sizes['checkins']} check-ins, SQLite", flush=True)
+            results["checkin"] = {}
+            profile = args.profile / "checkin-sqlite" if args.profile else None
+            results["checkin"]["sqlite"] = _part("checkin sqlite", errors, lambda: asyncio.run(checkin.measure(
+                "sqlite", sqlite_url(data / "checkin.db"), sizes["checkins"], CHECKIN_NOW, work, profile)))
+            if args.no_postgres:
+                results["checkin"]["postgresql"] = {"skipped": "--no-postgres"}
+            else:
+                note = asyncio.run(postgres_ready(args.postgres_url))
+                if note:
+                    print(f"check-in: PostgreSQL skipped: {note}", flush=True)
+                    results["checkin"]["postgresql"] = {"skipped": note}
+                else:
+                    print(f"check-in: {sizes['checkins']} check-ins, PostgreSQL", flush=True)
+                    profile = args.profile / "checkin-postgresql" if args.profile else None
+                    results["checkin"]["postgresql"] = _part(
+                        "checkin postgresql", errors, lambda: asyncio.run(checkin.measure(
+                            "postgresql", args.postgres_url, sizes["checkins"], CHECKIN_NOW, work, profile)))
+
+        if "fanout" in parts:
+            print(f"fan-out: {sizes['fanout']} reminders", flush=True)
+            results["fanout"] = _part("fanout", errors, lambda: asyncio.run(
+                fanout.measure(sqlite_url(data / "fanout.db"), sizes["fanout"], work)))
+
+        db = data / "summary.db"
+        if "summary" in parts or "idle" in parts:
+            print(f"summary: generating {sizes['cells']} cells", flush=True)
+            generated = _part("summary generation", errors, lambda: summary.generate(db, sizes["cells"]))
+        if "summary" in parts:
+            if "error" in generated:
+                results["summary"] = generated
+            else:
+                print("summary: timing reports.weekly.compute", flush=True)
+                timed = _part("summary", errors, lambda: summary.time_in_subprocess(db))
+                results["summary"] = {"cells": sizes["cells"], **timed, "database": generated} if "error" not in timed \
+                    else timed
+
+        if "idle" in parts:
+            print("idle: chibo run", flush=True)
+            measured = _part("idle", errors, lambda: asyncio.run(
+                idle.measure(sqlite_url(db), work / "idle", settle_timeout=sizes["settle"])))
+            results["idle_rss_mb"] = measured.get("idle_rss_mb")
+            results["idle"] = measured
+            results["idle"]["cells"] = sizes["cells"]
+
+    seconds = time.perf_counter() - began
+    results["machine"]["python_loop_10M_s"] = [speed_before, python_speed()]  # at the start and at the end
+    results["run"] = {
+        "quick": args.quick,
+        "seconds": rounded(seconds, 1),
+        "sizes": sizes,
+        "targets": TARGETS,
+        "errors": errors,
+        "at": datetime.now().astimezone().isoformat(timespec="seconds"),
+    }
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    results = run(args)
+    print()
+    print(render_table(results, TARGETS))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    return 1 if results["run"]["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

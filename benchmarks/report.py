@@ -1,0 +1,108 @@
+"""The table ``python -m benchmarks`` prints: figure, value, target, ✓/✗."""
+
+from __future__ import annotations
+
+OK, MISSED = "✓", "✗"
+
+
+def _num(value, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return f"{value:,}"
+
+
+def _check(ok: bool | None) -> str:
+    return "" if ok is None else (OK if ok else MISSED)
+
+
+def _rows(results: dict, targets: dict) -> list[tuple[str, str, str, str]]:
+    rows: list[tuple[str, str, str, str]] = []
+    checkin = results.get("checkin")
+    if checkin is not None:
+        for kind, label in (("sqlite", "SQLite"), ("postgresql", "PostgreSQL")):
+            r = checkin.get(kind)
+            if r is None:
+                continue
+            if "skipped" in r or "error" in r:
+                rows.append((f"check-in {label}", "skipped: " + r.get("skipped", "") if "skipped" in r
+                             else "error: " + r["error"], "", ""))
+                continue
+            n = r.get("updates")
+            rows.append((f"check-in {label}: chibo ({n} members)", f"{_num(r['chibo_per_s'])} updates/s", "", ""))
+            rows.append((f"check-in {label}: bare PTB, same server", f"{_num(r['bare_per_s'])} updates/s", "", ""))
+            if r.get("bare_one_insert_per_s") is not None:
+                rows.append((f"check-in {label}: bare PTB + one INSERT per update",
+                             f"{_num(r['bare_one_insert_per_s'])} updates/s ({_num(r['bare_one_insert_ratio'], 2)}"
+                             " of bare)", "", ""))
+            rows.append((f"check-in {label}: chibo / bare", _num(r["ratio"], 2), f"≥ {targets['checkin_ratio']}",
+                         _check(r["ratio"] >= targets["checkin_ratio"])))
+            rows.append((f"check-in {label}: latency p50 / p99", f"{_num(r['p50_ms'], 0)} / {_num(r['p99_ms'], 0)} ms"
+                         f" (bare {_num(r['bare_p50_ms'], 0)} / {_num(r['bare_p99_ms'], 0)})", "", ""))
+            chibo = r.get("chibo", {})
+            if chibo.get("written") is not None:
+                good = chibo["written"] == n and chibo.get("answered") == n and not chibo.get("wrong_answers")
+                rows.append((f"check-in {label}: written and answered", f"{chibo['written']} / {chibo.get('answered')}",
+                             f"{n} / {n}", _check(good)))
+    f = results.get("fanout")
+    if f is not None:
+        if "error" in f:
+            rows.append(("fan-out", "error: " + f["error"], "", ""))
+        else:
+            rows.append((f"fan-out: {f['messages']} reminders delivered in",
+                         f"{_num(f['seconds'])} s (ideal {_num(f['ideal_seconds'])} s)", "", ""))
+            rows.append(("fan-out: ideal / actual", _num(f["ratio"], 3), f"≥ {targets['fanout_ratio']}",
+                         _check(f["ratio"] >= targets["fanout_ratio"])))
+            for key, label in (("http_429", "HTTP 429 answers"), ("duplicates", "duplicates"), ("lost", "lost")):
+                rows.append((f"fan-out: {label}", _num(f[key]), "0", _check(f[key] == 0)))
+    s = results.get("summary")
+    if s is not None:
+        if "error" in s:
+            rows.append(("weekly summary", "error: " + s["error"], "", ""))
+        else:
+            per = s.get("one_committee_cells")
+            runs = s.get("one_committee_runs_s") or []
+            spread = f" (runs {min(runs):.2f}–{max(runs):.2f})" if runs else ""
+            rows.append((f"summary: one committee ({per} cells), median", f"{_num(s['one_committee_s'], 3)} s{spread}",
+                         f"< {targets['one_committee_s']} s", _check(s["one_committee_s"] < targets["one_committee_s"])))
+            rows.append((f"summary: all {s.get('committees')} committees ({_num(s['cells'])} cells)",
+                         f"{_num(s['all_committees_s'], 2)} s", f"< {targets['all_committees_s']:.0f} s",
+                         _check(s["all_committees_s"] < targets["all_committees_s"])))
+            rows.append(("summary: peak RSS (VmHWM, own process)", f"{_num(s['peak_rss_mb'])} MB",
+                         f"< {targets['peak_rss_mb']:.0f} MB", _check(s["peak_rss_mb"] < targets["peak_rss_mb"])))
+    i = results.get("idle")
+    if i is not None:
+        if "error" in i:
+            rows.append(("idle `chibo run`", "error: " + i["error"], "", ""))
+        else:
+            rows.append((f"idle `chibo run` RSS ({_num(i.get('cells'))} cells), at start-up",
+                         f"{_num(i['idle_rss_mb'])} MB", "", ""))
+            settled = "still busy" if i.get("settled_s") is None else f"after {_num(i['settled_s'])} s"
+            rows.append((f"idle `chibo run` RSS, start-up planner done ({settled})",
+                         f"{_num(i['settled_rss_mb'])} MB (peak {_num(i['peak_rss_mb'])})", "", ""))
+    return rows
+
+
+def render_table(results: dict, targets: dict) -> str:
+    rows = [("figure", "value", "target", "")] + _rows(results, targets)
+    widths = [max(len(r[c]) for r in rows) for c in range(3)]
+    lines = []
+    for n, r in enumerate(rows):
+        lines.append(f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}".rstrip())
+        if n == 0:
+            lines.append("-" * (sum(widths) + 7))
+    m = results.get("machine", {})
+    lines.append("")
+    lines.append(f"machine: {m.get('cpu')}, {m.get('cores')} cores, {_num(m.get('memory_mb'))} MB, "
+                 f"Python {m.get('python')}, {m.get('os')}")
+    speed = m.get("python_loop_10M_s")
+    if speed:
+        lines.append("Python speed (10M-addition loop, start / end of the run): "
+                     + " / ".join(f"{s:.2f} s" for s in speed) + " (how fast Python ran: compare runs with it)")
+    run = results.get("run", {})
+    mode = "quick" if run.get("quick") else "full"
+    lines.append(f"{mode} run took {_num(run.get('seconds'))} s")
+    for error in run.get("errors", []):
+        lines.append(f"error: {error}")
+    return "\n".join(lines)
