@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ChatLink, JobRun, OutboxMessage
+from storage.upsert import insert_for
 
 
 async def enqueue(
@@ -45,8 +45,7 @@ async def enqueue(
 
 
 async def enqueue_raw(session: AsyncSession, values: dict[str, Any]) -> bool:
-    dialect = session.bind.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = insert_for(session)
     stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
     result = await session.execute(stmt)
     return bool(result.rowcount)
@@ -74,8 +73,7 @@ async def purge_sent_before(session: AsyncSession, before: datetime) -> int:
 
 async def claim_job(session: AsyncSession, job: str, key: str, now: datetime) -> bool:
     """Record that ``job`` ran for ``key``; False if it already had (in any process)."""
-    dialect = session.bind.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = insert_for(session)
     result = await session.execute(
         insert(JobRun).values(job=job, key=key, at=now).on_conflict_do_nothing(index_elements=["job", "key"])
     )

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import PlatformUsage
+from storage.upsert import insert_for
 
 
 async def add_sent(session: AsyncSession, bot_key: str, month: str, count: int = 1) -> None:
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    insert = insert_for(session)
     stmt = insert(PlatformUsage).values(bot_key=bot_key, month=month, sent=count)
     stmt = stmt.on_conflict_do_update(index_elements=["bot_key", "month"],
                                       set_={"sent": PlatformUsage.sent + stmt.excluded.sent})
