@@ -7,7 +7,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bot.texts import t
@@ -18,6 +17,7 @@ from handlers.types import Request, Response
 from storage.invites import looks_like_code
 from storage.models import Meeting, ProcessedUpdate
 from storage.queries import member_span
+from storage.upsert import insert_for
 
 log = logging.getLogger(__name__)
 
@@ -67,14 +67,13 @@ async def handle(services: Services, req: Request) -> Response:
 
 
 async def _seen_before(session, req: Request, services: Services) -> bool:
-    seen = await session.scalar(
-        select(ProcessedUpdate.id).where(ProcessedUpdate.platform == req.platform, ProcessedUpdate.update_key == req.update_key)
+    """Record the update as handled; True if it already was (in this process or another)."""
+    result = await session.execute(
+        insert_for(session)(ProcessedUpdate)
+        .values(platform=req.platform, update_key=req.update_key, processed_at=services.clock.now())
+        .on_conflict_do_nothing(index_elements=["platform", "update_key"])
     )
-    if seen is not None:
-        return True
-    session.add(ProcessedUpdate(platform=req.platform, update_key=req.update_key, processed_at=services.clock.now()))
-    await session.flush()
-    return False
+    return not result.rowcount
 
 
 async def _route(ctx: Ctx, req: Request) -> Response:
