@@ -35,13 +35,12 @@ MAX_TEXT = 4096
 GROUP_TYPES = {"group", "supergroup"}
 
 
-def keyboard(buttons) -> InlineKeyboardMarkup | None:
+def keyboard(buttons: list[list[dict]]) -> InlineKeyboardMarkup | None:
+    """A payload's button rows ({"label", "data"}) as an inline keyboard."""
     if not buttons:
         return None
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b["label"] if isinstance(b, dict) else b.label,
-                               callback_data=b["data"] if isinstance(b, dict) else b.data) for b in row]
-         for row in buttons]
+        [[InlineKeyboardButton(b["label"], callback_data=b["data"]) for b in row] for row in buttons]
     )
 
 
