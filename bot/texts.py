@@ -509,3 +509,10 @@ TEXTS.update({
         "en": "You are no longer a member of {cell}, so this command is not available. If you moved, ask your new cell for an invite code.",
     },
 })
+
+TEXTS.update({
+    "end_meeting.bad_time": {
+        "vi": "Giờ <code>{value}</code> không hợp lệ. Đồng chí gõ giờ:phút, ví dụ <code>/ketthuc 21:00</code>, hoặc chỉ <code>/ketthuc</code> để lấy giờ hiện tại.",
+        "en": "<code>{value}</code> is not a valid time. Use hour:minute, e.g. <code>/end_meeting 21:00</code>, or just <code>/end_meeting</code> for now.",
+    },
+})

@@ -78,7 +78,7 @@ async def end_meeting(ctx: Ctx, req: Request) -> Response:
     meeting = await open_meeting(ctx.session, ctx.actor.cell.id)
     if meeting is None:
         return Response.say(ctx.t("end_meeting.none_open"))
-    ended, manual, error = _given_time(ctx, req.args, "start_meeting.bad_time")
+    ended, manual, error = _given_time(ctx, req.args, "end_meeting.bad_time")
     if error:
         return error
     if ended < meeting.started_at:

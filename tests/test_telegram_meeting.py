@@ -216,6 +216,9 @@ async def test_bad_input_gets_a_clear_answer_and_writes_nothing(scene: Scene):
     await scene.say("Bí Thư", "/batdau 19:30")
     scene.at(vn(2026, 12, 2, 19, 50))
     assert "sớm hơn giờ bắt đầu" in (await scene.say("Bí Thư", "/ketthuc 19:00"))[0]
+    assert "/ketthuc 21:00" in (await scene.say("Bí Thư", "/ketthuc 25:99"))[0]
+    async with scene.sessions()() as s:
+        assert (await s.scalar(select(Meeting))).ended_at is None  # nothing written by the bad times
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
