@@ -97,7 +97,7 @@ async def _answers(demo: Demo) -> None:
     demo.check("bí thư được báo đồng chí Dung xin vắng, kèm lý do", demo.saw(SECRETARY, "Phạm Thị Dung xin vắng"))
 
 
-async def _hold(demo: Demo, secretary: str, cell: list, *, start: datetime, end: datetime, present: list[str],
+async def _hold(demo: Demo, secretary: str, *, start: datetime, end: datetime, present: list[str],
                 late: list[str] = (), helped: list[str] = ()) -> None:
     sc = demo.scene
     sc.at(start)
@@ -117,14 +117,14 @@ async def _hold(demo: Demo, secretary: str, cell: list, *, start: datetime, end:
 
 async def _meeting_cell_3(demo: Demo) -> None:
     names = [n for n, _ in CELL_3[1:]]
-    await _hold(demo, "Đinh Văn Xuân", CELL_3, start=datetime(2026, 12, 4, 19, 30, tzinfo=TZ),
+    await _hold(demo, "Đinh Văn Xuân", start=datetime(2026, 12, 4, 19, 30, tzinfo=TZ),
                 end=datetime(2026, 12, 4, 21, 5, tzinfo=TZ), present=names)
     demo.check("chi bộ 3 họp đủ giờ, đủ người", demo.saw("Đinh Văn Xuân", "Cuộc họp ĐẠT yêu cầu"))
 
 
 async def _meeting_cell_1(demo: Demo) -> None:
     present = [n for n, _ in CELL_1 if n not in (SECRETARY, MEMBER_2, EXEMPT, NO_PHONE, "Ngô Văn Khánh", "Đặng Thị Lan")]
-    await _hold(demo, SECRETARY, CELL_1, start=datetime(2026, 12, 5, 19, 30, tzinfo=TZ),
+    await _hold(demo, SECRETARY, start=datetime(2026, 12, 5, 19, 30, tzinfo=TZ),
                 end=datetime(2026, 12, 5, 20, 45, tzinfo=TZ), present=present, late=["Ngô Văn Khánh"],
                 helped=[NO_PHONE])
     demo.check("chi bộ 1 họp 75 phút: bí thư được báo không đạt 90 phút", demo.saw(SECRETARY, "thiếu 15 phút"))
@@ -133,7 +133,7 @@ async def _meeting_cell_1(demo: Demo) -> None:
 
 async def _meeting_cell_2(demo: Demo) -> None:
     present = ["Quách Thị Quỳnh", "Lý Văn Sơn", "Kiều Thị Tâm"]
-    await _hold(demo, "Phan Văn Phúc", CELL_2, start=datetime(2026, 12, 6, 19, 30, tzinfo=TZ),
+    await _hold(demo, "Phan Văn Phúc", start=datetime(2026, 12, 6, 19, 30, tzinfo=TZ),
                 end=datetime(2026, 12, 6, 20, 40, tzinfo=TZ), present=present)
     demo.check("chi bộ 2 (7 đảng viên): đủ 60 phút nhưng tỷ lệ dự họp thấp",
                demo.saw("Phan Văn Phúc", "chi bộ dưới 9 đảng viên") and demo.saw("Phan Văn Phúc", "KHÔNG ĐẠT mục tiêu"))
@@ -141,7 +141,7 @@ async def _meeting_cell_2(demo: Demo) -> None:
 
 async def _thematic_cell_3(demo: Demo) -> None:
     names = [n for n, _ in CELL_3[1:]]
-    await _hold(demo, "Đinh Văn Xuân", CELL_3, start=datetime(2026, 12, 11, 19, 0, tzinfo=TZ),
+    await _hold(demo, "Đinh Văn Xuân", start=datetime(2026, 12, 11, 19, 0, tzinfo=TZ),
                 end=datetime(2026, 12, 11, 21, 10, tzinfo=TZ), present=names)
     demo.check("sinh hoạt chuyên đề 130 phút đạt tối thiểu 120 phút", demo.saw("Đinh Văn Xuân", "tối thiểu 120 phút"))
 
