@@ -20,8 +20,8 @@ from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, Defaults, MessageHandler, filters
 
 from benchmarks.common import TOKEN, TimedServer, bench_settings, fix_sequences, migrate, percentile, rounded
-from bot.clock import FakeClock
 from bot.runner import Runtime
+from core.clock import FakeClock
 from scheduler.nudges import run_daily
 from storage.db import create_engine, session_factory
 from storage.models import (

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bot.config import Settings
+from core.settings import Settings
 from fakeapi.telegram import GLOBAL_MESSAGES_PER_SECOND, FakeTelegramServer
 from storage.db import create_engine, upgrade
 

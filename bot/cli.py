@@ -16,8 +16,8 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import SystemClock
-from bot.config import DEFAULT_ZALO_BOT, Settings
+from core.clock import SystemClock
+from core.settings import DEFAULT_ZALO_BOT, Settings
 from storage import invites as invite_codes
 from storage.db import SchemaNotReady, create_engine, ensure_ready, session_factory, upgrade
 from storage.member_import import ImportFileError, import_members
@@ -140,7 +140,7 @@ def cell_add(
         fail("--day phải từ 1 đến 28 (có trong mọi tháng) / --day must be 1 to 28.")
     standing_time = None
     if at is not None:
-        from handlers.parsing import parse_time
+        from core.parsing import parse_time
 
         standing_time = parse_time(at)
         if standing_time is None:

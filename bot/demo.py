@@ -20,9 +20,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.clock import FakeClock
-from bot.config import Settings
-from fakeapi.scene import Line, Scene
+from bot.scene import Line, Scene
+from core.clock import FakeClock
+from core.settings import Settings
 from fakeapi.telegram import FakeTelegramServer
 from scheduler.nudges import run_daily
 from scheduler.weekly import run_weekly

@@ -20,8 +20,8 @@ import tornado.netutil
 import tornado.web
 from telegram import Update
 
-from bot.files import resolve
 from bot.zalo_client import check_secret, parse_event
+from core.files import resolve
 
 log = logging.getLogger(__name__)
 

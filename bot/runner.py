@@ -8,13 +8,13 @@ import logging
 import signal
 from dataclasses import dataclass, field
 
-from bot.clock import SystemClock
-from bot.config import DEFAULT_ZALO_BOT, Settings
 from bot.http_server import HttpServer
 from bot.telegram_adapter import TelegramSender, build_application, set_menu
 from bot.zalo_adapter import ZaloAdapter, ZaloSender, ZaloSenders
 from bot.zalo_client import ZaloClient
-from handlers.context import Services
+from core.clock import SystemClock
+from core.services import Services
+from core.settings import DEFAULT_ZALO_BOT, Settings
 from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import build_scheduler
 from storage.db import create_engine, ensure_ready, session_factory

@@ -19,13 +19,21 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, Defaults, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
 
-from bot.textsplit import split_text
+from core.messages import Reply, Request, Response
+from core.services import Services
+from core.textsplit import split_text
 from handlers import router
 from handlers.commands import MENU, parse_command
-from handlers.context import Services
-from handlers.types import Reply, Request, Response
 from scheduler.delivery import Blocked, Permanent, RateLimited, Transient
 from storage.models import Platform
 

@@ -14,10 +14,6 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.config import DEFAULT_ZALO_BOT
-from bot.files import signed_url
-from bot.texts import t
-from bot.textsplit import html_to_plain, split_plain
 from bot.zalo_client import (
     ZaloApiError,
     ZaloBadRequest,
@@ -28,10 +24,14 @@ from bot.zalo_client import (
     ZaloServerError,
     ZaloUnauthorized,
 )
+from core.files import signed_url
+from core.messages import Request
+from core.services import Services
+from core.settings import DEFAULT_ZALO_BOT
+from core.texts import t
+from core.textsplit import html_to_plain, split_plain
 from handlers import router
 from handlers.commands import parse_command
-from handlers.context import Services
-from handlers.types import Request
 from rules import month_key
 from scheduler.delivery import Blocked, Permanent, RateLimited, Transient
 from storage.models import ChatChoice, OutboxMessage, Platform

@@ -289,7 +289,7 @@ class FakeBotApiServer(abc.ABC):
             await asyncio.sleep(0.005)
         try:
             await asyncio.wait_for(self._http_server.close_all_connections(), timeout=2.0)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self._logger.warning(
                 "Fake %s server: some connections did not close in time", self._platform
             )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot.texts import fmt_time
+from core.messages import Reply, Request, Response
+from core.texts import fmt_time
 from handlers import notify
 from handlers.context import Ctx
 from handlers.describe import when
-from handlers.types import Reply, Request, Response
 from scheduler import planner
 from storage.models import AttendanceStatus, Meeting
 from storage.queries import attendance_row, next_meeting

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bot.texts import Html, fmt_time
-from handlers.commands import fold
+from core.messages import Reply, Request, Response
+from core.texts import Html, fmt_time
 from handlers.context import Ctx
 from handlers.describe import when
-from handlers.types import Reply, Request, Response
 from rules import is_late
+from rules.names import fold
 from storage.models import AttendanceStatus, Meeting, Member
 from storage.queries import active_members, attendance_row, member_span, open_meeting, upcoming_meetings
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from rules.names import fold
 
 # canonical name -> names accepted (the first is the one shown in the menu)
 COMMANDS: dict[str, tuple[str, ...]] = {
@@ -90,13 +91,6 @@ def parse_command(text: str, bot_username: str | None = None) -> tuple[str | Non
     if target and bot_username and target.lower() != bot_username.lower():
         return None
     return ALIASES.get(typed.lower()), args.strip(), typed
-
-
-def fold(text: str) -> str:
-    """Lower case without Vietnamese diacritics: 'Điểm danh' -> 'diem danh'."""
-    text = text.replace("đ", "d").replace("Đ", "D")
-    decomposed = unicodedata.normalize("NFD", text)
-    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn").lower()
 
 
 def parse_plain_command(text: str) -> tuple[str, str, str] | None:

@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
-
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from zoneinfo import ZoneInfo
 
-from bot.config import Settings
-from bot.texts import t
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.services import Services
+from core.settings import Settings
+from core.texts import t
 from rules import RuleSet
 from storage.models import LEADER_ROLES, AuditLog, Cell, ChatLink, Committee, CommitteeMember, Member
-
-
-@dataclass
-class Services:
-    """Long-lived things every request and job shares."""
-
-    settings: Settings
-    sessions: async_sessionmaker[AsyncSession]
-    clock: object  # has .now() -> aware datetime
-    wake_dispatcher: Callable[[], None] = lambda: None
-    bot_usernames: dict[str, str] = field(default_factory=dict)  # platform -> bot username
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.texts import Html, fmt_datetime
+from core.texts import Html, fmt_datetime
 from handlers.context import Ctx
 from storage.models import Meeting
 

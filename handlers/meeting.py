@@ -6,16 +6,17 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from bot.texts import Html, fmt_datetime, fmt_time
+from core.messages import Reply, Request, Response
+from core.parsing import local_datetime, parse_time
+from core.texts import Html, fmt_datetime, fmt_time
 from handlers import notify
 from handlers.context import Ctx
 from handlers.describe import kind_label
-from handlers.parsing import local_datetime, parse_time
-from handlers.types import Reply, Request, Response
 from reports import meeting_summary
 from scheduler import planner
 from storage.models import AttendanceStatus, Meeting
 from storage.queries import active_members, attendance_row, member_span, open_meeting
+
 
 def _given_time(ctx: Ctx, args: str, usage_key: str) -> tuple[datetime | None, bool, Response | None]:
     """(when, entered by hand, error): now when no time is given, else today at HH:MM (not in the future)."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from core.messages import Button, Reply
 from handlers.context import Ctx
-from handlers.types import Button, Reply
 from storage.models import Meeting, Member
 from storage.outbox import enqueue, enqueue_raw
 from storage.queries import active_members, group_links, leaders, links_for_members

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.config import DEFAULT_ZALO_BOT
-from bot.texts import fmt_date, fmt_datetime
+from core.messages import Request, Response
+from core.settings import DEFAULT_ZALO_BOT
+from core.texts import fmt_date, fmt_datetime
 from handlers.context import Ctx
-from handlers.types import Request, Response
+from rules.names import fold
 from storage import invites
-from handlers.commands import fold
-from storage.models import Cell, ChatLink, Committee, CommitteeMember, GroupLink, InviteCode, InviteKind, Member, Platform
+from storage.models import (
+    Cell,
+    ChatLink,
+    Committee,
+    CommitteeMember,
+    GroupLink,
+    InviteCode,
+    InviteKind,
+    Member,
+    Platform,
+)
 
 
 def _check_code(ctx: Ctx, invite: InviteCode | None, code: str, kinds: set[InviteKind]) -> str | None:

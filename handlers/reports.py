@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from core.messages import Reply, Request, Response
 from handlers.context import Ctx
-from handlers.types import Reply, Request, Response
 from reports import meeting_summary
 from storage.models import Cell
 from storage.queries import latest_ended_meeting

@@ -9,11 +9,12 @@ from dataclasses import replace
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from bot.texts import t
+from core.messages import Request, Response
+from core.services import Services
+from core.texts import t
 from handlers import absence, checkin, meeting, onboarding, reports, scheduling
 from handlers.commands import parse_plain_command
-from handlers.context import Ctx, Services, resolve_actor
-from handlers.types import Request, Response
+from handlers.context import Ctx, resolve_actor
 from storage.invites import looks_like_code
 from storage.models import Meeting, ProcessedUpdate
 from storage.queries import member_span

@@ -5,12 +5,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bot.texts import fmt_datetime
+from core.messages import Reply, Request, Response
+from core.parsing import local_datetime, parse_date, parse_time
+from core.texts import fmt_datetime
 from handlers import notify
 from handlers.context import Ctx
 from handlers.describe import kind_label, place_suffix, when
-from handlers.parsing import local_datetime, parse_date, parse_time
-from handlers.types import Reply, Request, Response
 from rules import month_key
 from scheduler import planner
 from storage.models import Meeting, MeetingKind

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import Settings
-from bot.texts import t
+from core.settings import Settings
+from core.texts import t
 from scheduler.delivery import Blocked, DeliveryError, Permanent, RateLimited, Sender, Transient
 from scheduler.pacing import Pacer
 from storage.models import ChatLink, Meeting, Member, OutboxMessage, Platform

@@ -13,8 +13,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from handlers.context import Services
-from handlers.parsing import parse_time
+from core.parsing import parse_time
+from core.services import Services
 from scheduler.dispatcher import Dispatcher
 from scheduler.nudges import run_daily
 from scheduler.weekly import run_weekly

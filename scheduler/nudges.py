@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from bot.texts import Html, fmt_datetime, t
+from core.texts import Html, fmt_datetime, t
 from rules import MeetingOnCalendar, Obligation, missing_obligations, month_key, quarter_of
 from scheduler import planner
 from storage.models import Cell, Meeting, MeetingKind

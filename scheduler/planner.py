@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
-from bot.texts import Html, fmt_datetime, t
-from handlers.types import Button, Reply
+from core.messages import Button, Reply
+from core.settings import Settings
+from core.texts import Html, fmt_datetime, t
 from rules import shift_out_of_quiet
 from storage.models import LEADER_ROLES, Attendance, AttendanceStatus, Cell, Meeting, OutboxMessage
 from storage.outbox import drop_pending, enqueue

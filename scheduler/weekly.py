@@ -11,8 +11,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
-from bot.texts import t
+from core.settings import Settings
+from core.texts import t
 from reports import weekly
 from reports.weekly_model import WeeklyReport
 from storage.models import ChatLink, Committee, CommitteeMember

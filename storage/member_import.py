@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.commands import fold
+from rules.names import fold
 from storage.models import AuditLog, Cell, Member, MemberStatus, Role
 
 FIELDS = ("cell", "full_name", "role", "status", "exempt", "phone")

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.clock import FakeClock
-from bot.config import Settings
-from fakeapi.scene import Scene
+from bot.scene import Scene
+from core.clock import FakeClock
+from core.settings import Settings
 from fakeapi.telegram import FakeTelegramServer
 from storage.db import create_engine, upgrade
 

@@ -15,14 +15,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import DB_KINDS, PG_URL, reset_postgres
 from sqlalchemy import func, select, update
 from typer.testing import CliRunner
 
 from bot.cli import app
-from conftest import DB_KINDS, PG_URL, reset_postgres
 from storage.db import create_engine, current_revision, head_revision, session_factory
 from storage.invites import ALPHABET, CODE_LENGTH
-from storage.models import AuditLog, Cell, ChatLink, Committee, CommitteeMember, InviteCode, InviteKind, Member, Platform
+from storage.models import (
+    AuditLog,
+    Cell,
+    ChatLink,
+    Committee,
+    CommitteeMember,
+    InviteCode,
+    InviteKind,
+    Member,
+    Platform,
+)
 
 BOM = "\ufeff"
 VI_HEADER = "Chi bộ,Họ và tên,Chức vụ,Tình trạng,Miễn sinh hoạt,Điện thoại"

@@ -6,12 +6,12 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
+from conftest import needs_postgres
 from sqlalchemy import func, select
 from telegram import Bot
 
-from bot.clock import FakeClock
 from bot.telegram_adapter import TelegramSender
-from conftest import needs_postgres
+from core.clock import FakeClock
 from fakeapi.telegram import FakeTelegramServer
 from scheduler.dispatcher import Dispatcher
 from scheduler.pacing import Limits, Pacer

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 
 from conftest import vn
-from fakeapi.scene import Scene
+
+from bot.scene import Scene
 from storage.models import Role
 
 SECRET_REASON = "Khám bệnh ở viện K, phòng 305"

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from bot.config import Settings, parse_offsets
+from core.settings import Settings, parse_offsets
 from rules import (
     MeetingOnCalendar,
     MemberSpan,

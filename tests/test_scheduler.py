@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, time
 
+from conftest import VN, vn
 from sqlalchemy import func, select
 
-from conftest import VN, vn
-from fakeapi.scene import Scene
+from bot.scene import Scene
 from scheduler.nudges import run_daily
 from storage.models import Cell, Meeting, OutboxMessage, Role
 

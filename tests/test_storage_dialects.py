@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
-
 from conftest import needs_postgres
+from sqlalchemy import text
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

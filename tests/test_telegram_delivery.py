@@ -6,13 +6,12 @@ import asyncio
 import socket
 
 import httpx
+from conftest import vn
 from sqlalchemy import select
 
 from bot.runner import WebhookOptions, webhook_secret
-from conftest import vn
-from fakeapi.scene import Scene
+from bot.scene import Scene
 from storage.models import OutboxMessage, Role
-
 
 
 def free_port() -> int:

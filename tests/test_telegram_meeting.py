@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-
 import pytest
+from conftest import DB_KINDS, vn
 from sqlalchemy import func, select
 
-from conftest import DB_KINDS, vn
-from fakeapi.scene import Scene, members_by_name
+from bot.scene import Scene, members_by_name
 from storage.models import Attendance, AttendanceStatus, AuditLog, ChatLink, Meeting, MeetingKind, Role
 
 SECRETARY, DEPUTY = "Nguyễn Văn An", "Trần Thị Bình"

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.cli import app as cli
-from bot.clock import FakeClock
-from fakeapi.scene import Scene
+from bot.scene import Scene
+from core.clock import FakeClock
 from fakeapi.telegram import FakeTelegramServer
 from scheduler.weekly import run_weekly
 from storage.models import Attendance, AttendanceStatus, Meeting, MeetingKind, Member, Role

@@ -7,13 +7,13 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import httpx
-from pydantic import SecretStr
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import func, select
 
-from bot.clock import FakeClock
 from bot.runner import Runtime, WebhookOptions, zalo_webhook_secret
-from fakeapi.scene import Scene
+from bot.scene import Scene
+from core.clock import FakeClock
 from fakeapi.telegram import FakeTelegramServer
 from fakeapi.zalo import FakeZaloServer
 from handlers.commands import COMMANDS, PHRASES

@@ -10,9 +10,9 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from bot.clock import FakeClock
-from bot.config import Settings
 from bot.runner import Runtime
+from core.clock import FakeClock
+from core.settings import Settings
 from fakeapi.telegram import FakeTelegramServer
 from storage import invites
 from storage.db import create_engine, session_factory

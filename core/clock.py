@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """Anything with ``now()`` returning an aware datetime."""
+
+    def now(self) -> datetime: ...
 
 
 class SystemClock:

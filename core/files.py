@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
-from bot.config import Settings
+from core.settings import Settings
 
 LINK_VALIDITY = timedelta(days=7)
 SAFE_NAME = re.compile(r"^[A-Za-z0-9._-]+$")

@@ -1,0 +1,74 @@
+"""Every text chibo sends, Vietnamese first, English available.
+
+The texts live in a catalog, one folder per language (``core/catalog/<lang>/``) and one TOML file
+per area (onboarding, scheduling, meeting, summary, weekly, …). Why TOML and not gettext: chibo's
+texts are HTML templates with named placeholders addressed by a stable key, not source strings to
+translate in place; TOML needs no compile step (``tomllib`` is in the standard library), keeps the
+Vietnamese readable for whoever edits it, and a new area is a new file, so two changes rarely touch
+the same lines. ``tests/test_texts.py`` checks that every language has the same keys with the same
+placeholders, and that every key is used.
+
+Texts are Telegram-style HTML. ``t()`` escapes every argument, so a name with ``<`` or ``&``
+can never break a message; pass ``Html(...)`` for a fragment that is already safe HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import tomllib
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+CATALOG_DIR = Path(__file__).with_name("catalog")
+LANGUAGES = ("vi", "en")  # the first is the fallback
+
+
+class Html(str):
+    """A string that is already valid HTML and must not be escaped again."""
+
+
+def esc(value: object) -> str:
+    return value if isinstance(value, Html) else html.escape(str(value), quote=False)
+
+
+def load_catalog(root: Path = CATALOG_DIR) -> dict[str, dict[str, str]]:
+    """``{lang: {key: template}}`` from ``root/<lang>/*.toml``; a key defined twice is an error."""
+    catalog: dict[str, dict[str, str]] = {}
+    for lang in LANGUAGES:
+        texts: dict[str, str] = {}
+        for path in sorted((root / lang).glob("*.toml")):
+            with path.open("rb") as fh:
+                for key, value in tomllib.load(fh).items():
+                    if key in texts:
+                        raise ValueError(f"text key {key!r} is defined twice in {root / lang}")
+                    if not isinstance(value, str):
+                        raise ValueError(f"text key {key!r} in {path} is not a string (quote dotted keys)")
+                    texts[key] = value
+        catalog[lang] = texts
+    return catalog
+
+
+CATALOG = load_catalog()
+
+
+def t(lang: str, key: str, **kwargs: object) -> str:
+    """The text ``key`` in ``lang`` (falls back to Vietnamese), arguments HTML-escaped."""
+    template = CATALOG.get(lang, {}).get(key) or CATALOG[LANGUAGES[0]][key]
+    return template.format(**{k: esc(v) for k, v in kwargs.items()})
+
+
+def fmt_time(when: datetime, tz: ZoneInfo) -> str:
+    return when.astimezone(tz).strftime("%H:%M")
+
+
+def fmt_date(when: datetime, tz: ZoneInfo) -> str:
+    return when.astimezone(tz).strftime("%d/%m/%Y")
+
+
+def fmt_datetime(when: datetime, tz: ZoneInfo) -> str:
+    return when.astimezone(tz).strftime("%H:%M %d/%m/%Y")
+
+
+def fmt_rate(rate: float | None) -> str:
+    return "–" if rate is None else f"{rate * 100:.0f}%"

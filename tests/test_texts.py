@@ -1,0 +1,53 @@
+"""The text catalog: every language has every key with the same placeholders, and every key is used."""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from core.texts import CATALOG, LANGUAGES, load_catalog, t
+
+REPO = Path(__file__).resolve().parent.parent
+CODE_DIRS = ("bot", "core", "handlers", "reports", "scheduler", "storage")
+# Keys built at run time from a value: f"kind.{meeting.kind.value}", f"why.{reason.value}", …
+DYNAMIC_PREFIXES = ("kind.", "why.")
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def test_every_language_has_the_same_keys():
+    base = set(CATALOG[LANGUAGES[0]])
+    for lang in LANGUAGES[1:]:
+        assert set(CATALOG[lang]) == base, f"{lang}: missing {base - set(CATALOG[lang])}, extra {set(CATALOG[lang]) - base}"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES[1:])
+def test_every_translation_has_the_same_placeholders(lang):
+    for key, template in CATALOG[LANGUAGES[0]].items():
+        assert placeholders(CATALOG[lang][key]) == placeholders(template), key
+
+
+def test_every_key_is_used_somewhere():
+    code = "\n".join(p.read_text(encoding="utf-8") for d in CODE_DIRS for p in (REPO / d).rglob("*.py"))
+    unused = [k for k in CATALOG[LANGUAGES[0]] if not k.startswith(DYNAMIC_PREFIXES)
+              and not re.search(rf"[\"']{re.escape(k)}[\"']", code)]
+    assert unused == []
+
+
+def test_a_key_defined_twice_is_refused(tmp_path):
+    for lang in LANGUAGES:
+        (tmp_path / lang).mkdir()
+        (tmp_path / lang / "a.toml").write_text('"x.y" = "1"\n')
+        (tmp_path / lang / "b.toml").write_text('"x.y" = "2"\n')
+    with pytest.raises(ValueError, match="twice"):
+        load_catalog(tmp_path)
+
+
+def test_arguments_are_escaped_and_english_falls_back_to_vietnamese():
+    assert "&lt;b&gt;" in t("vi", "start.already", name="<b>")
+    assert t("fr", "start.already", name="A") == t("vi", "start.already", name="A")
