@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from zoneinfo import ZoneInfo
 
-from bot.texts import Html, fmt_date, fmt_rate, fmt_time, t
-from rules import AbsenceFlags, AttendanceVerdict, absence_flags, DurationVerdict, RuleSet, attendance_verdict, duration_verdict, expected_members
+from core.texts import Html, fmt_date, fmt_rate, fmt_time, t
+from rules import (
+    AbsenceFlags,
+    AttendanceVerdict,
+    DurationVerdict,
+    RuleSet,
+    absence_flags,
+    attendance_verdict,
+    duration_verdict,
+    expected_members,
+)
 from storage.models import Attendance, AttendanceStatus, Cell, Committee, Meeting
 from storage.queries import active_members, links_for_members, member_span
 
@@ -86,29 +96,43 @@ async def compute(session: AsyncSession, meeting: Meeting, tz: ZoneInfo) -> Meet
 
 
 def render(s: MeetingSummary, lang: str, tz: ZoneInfo) -> str:
-    """The summary as one chat message (HTML)."""
+    """The summary as one chat message (HTML): when and how long, who came, what was done by hand."""
 
     def tr(key: str, **kw: object) -> str:
         return t(lang, key, **kw)
 
-    manual = Html(tr("manual_mark"))
     lines = [tr("summary.title", kind=tr(f"kind.{s.kind}"), cell=s.cell_name, date=fmt_date(s.scheduled_at, tz))]
+    lines += _time_lines(s, tr, tz)
+    lines += _attendance_lines(s, tr)
+    lines += _manual_lines(s, tr)
+    if s.unreachable:
+        lines.append(tr("summary.unreachable", names=", ".join(s.unreachable)))
+    if s.ended_at is not None:
+        lines.append(tr("summary.verdict_ok" if s.ok else "summary.verdict_fail"))
+    return "\n".join(lines)
+
+
+def _time_lines(s: MeetingSummary, tr: Callable[..., str], tz: ZoneInfo) -> list[str]:
+    manual = Html(tr("manual_mark"))
     if s.started_at is None:
-        lines.append(tr("summary.not_started", when=fmt_time(s.scheduled_at, tz)))
-    elif s.ended_at is None:
-        lines.append(tr("summary.in_progress", start=fmt_time(s.started_at, tz), start_manual=manual if s.start_manual else ""))
+        return [tr("summary.not_started", when=fmt_time(s.scheduled_at, tz))]
+    if s.ended_at is None or s.duration is None:
+        return [tr("summary.in_progress", start=fmt_time(s.started_at, tz), start_manual=manual if s.start_manual else "")]
+    d = s.duration
+    lines = [tr("summary.time", start=fmt_time(s.started_at, tz), start_manual=manual if s.start_manual else "",
+                end=fmt_time(s.ended_at, tz), end_manual=manual if s.end_manual else "", minutes=d.minutes)]
+    why = tr(f"why.{d.reason.value}", minimum=d.minimum, size=s.rules.small_cell_size)
+    if d.ok:
+        lines.append(tr("summary.duration_ok", minimum=d.minimum, why=why))
     else:
-        d = s.duration
-        lines.append(tr("summary.time", start=fmt_time(s.started_at, tz), start_manual=manual if s.start_manual else "",
-                        end=fmt_time(s.ended_at, tz), end_manual=manual if s.end_manual else "", minutes=d.minutes))
-        why = tr(f"why.{d.reason.value}", minimum=d.minimum, size=s.rules.small_cell_size)
-        if d.ok:
-            lines.append(tr("summary.duration_ok", minimum=d.minimum, why=why))
-        else:
-            lines.append(tr("summary.duration_fail", minimum=d.minimum, why=why, short=d.short_by))
+        lines.append(tr("summary.duration_fail", minimum=d.minimum, why=why, short=d.short_by))
+    return lines
+
+
+def _attendance_lines(s: MeetingSummary, tr: Callable[..., str]) -> list[str]:
     a = s.attendance
     key = "summary.attendance_ok" if a.ok else "summary.attendance_fail"
-    lines.append(tr(key, present=a.present, expected=a.expected, rate=fmt_rate(a.rate), target=fmt_rate(a.target)))
+    lines = [tr(key, present=a.present, expected=a.expected, rate=fmt_rate(a.rate), target=fmt_rate(a.target))]
     if s.exempt:
         lines.append(tr("summary.expected_note", active=s.cell_size, exempt=len(s.exempt)))
     if s.late:
@@ -119,20 +143,19 @@ def render(s: MeetingSummary, lang: str, tz: ZoneInfo) -> str:
         lines.append(tr("summary.absent", names=", ".join(s.absent)))
     if s.exempt:
         lines.append(tr("summary.exempt", names=", ".join(s.exempt)))
-    manual_items = []
+    return lines
+
+
+def _manual_lines(s: MeetingSummary, tr: Callable[..., str]) -> list[str]:
+    """What the secretary recorded by hand (a typed start or end time, check-ins for others)."""
+    items = []
     if s.start_manual:
-        manual_items.append(tr("summary.manual_start"))
+        items.append(tr("summary.manual_start"))
     if s.end_manual:
-        manual_items.append(tr("summary.manual_end"))
+        items.append(tr("summary.manual_end"))
     if s.checked_in_by_secretary:
-        manual_items.append(tr("summary.manual_checkin", names=", ".join(s.checked_in_by_secretary)))
-    if manual_items:
-        lines.append(tr("summary.manual", items=Html("; ".join(manual_items))))
-    if s.unreachable:
-        lines.append(tr("summary.unreachable", names=", ".join(s.unreachable)))
-    if s.ended_at is not None:
-        lines.append(tr("summary.verdict_ok" if s.ok else "summary.verdict_fail"))
-    return "\n".join(lines)
+        items.append(tr("summary.manual_checkin", names=", ".join(s.checked_in_by_secretary)))
+    return [tr("summary.manual", items=Html("; ".join(items)))] if items else []
 
 
 async def absence_warnings(session: AsyncSession, meeting: Meeting, tz: ZoneInfo) -> list[tuple[str, AbsenceFlags]]:

@@ -3,31 +3,27 @@
 from __future__ import annotations
 
 import gc
-from bisect import bisect_right
-from collections import defaultdict
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
-from typing import NamedTuple
-
-from sqlalchemy import String, case, cast, func, select, type_coerce
-from sqlalchemy.ext.asyncio import AsyncSession
 from zoneinfo import ZoneInfo
 
-from bot.texts import fmt_rate, t
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.texts import fmt_rate, t
+from reports import weekly_data
+from reports.weekly_data import ATTENDED, NOBODY, CommitteeYear, _statuses
 from reports.weekly_model import AttendanceLine, CellWeek, MeetingRow, WeeklyReport
 from rules import (
     AbsenceFlags,
     AttendanceVerdict,
-    MemberSpan,
     RuleSet,
     absence_flags,
     attendance_verdict,
     duration_verdict,
-    expected_members,
     month_key,
     quarter_of,
 )
-from storage.models import Attendance, AttendanceStatus, Cell, ChatLink, Committee, Meeting, MeetingKind, Member
+from storage.models import Committee, MeetingKind
 
 
 def iso_week(day: date) -> str:
@@ -65,77 +61,30 @@ async def _compute(session: AsyncSession, committee_id: int, now: datetime, tz: 
     committee = await session.get(Committee, committee_id)
     rules = RuleSet.from_overrides(committee)
     today = now.astimezone(tz).date()
-    year_start = datetime(today.year, 1, 1, tzinfo=tz)
     q_year, q = quarter_of(today)
     report = WeeklyReport(
         committee_id=committee.id, committee_name=committee.name, week=iso_week(today), month=month_key(today),
         quarter=f"{q_year}-Q{q}", generated_at=now, target=rules.attendance_target,
     )
-    # Only the columns the summary needs, as plain rows, and attendance counted by the database: a
-    # committee of 300 cells has some 100,000 attendance rows in a year, and an ORM object for each
-    # would cost seconds and hundreds of MB.
-    in_committee = select(Cell.id).where(Cell.committee_id == committee_id)
-    cells = (await session.execute(
-        select(Cell.id, Cell.name).where(Cell.committee_id == committee_id).order_by(Cell.name)
-    )).all()
-    members = (await session.execute(
-        select(Member.id, Member.cell_id, Member.full_name, Member.active_from, Member.active_to, Member.exempt,
-               Member.exempt_since)
-        .where(Member.cell_id.in_(in_committee)).order_by(Member.cell_id, Member.id)
-    )).all()
-    names: dict[str, str] = {}
-    rosters: dict[int, _Roster] = defaultdict(_Roster)
-    for member_id, cell_id, full_name, active_from, active_to, exempt, exempt_since in members:
-        names[str(member_id)] = full_name
-        rosters[cell_id].add(MemberSpan(member_id=member_id, active_from=active_from, active_to=active_to,
-                                        exempt=exempt, exempt_since=exempt_since), full_name)
-    year_meetings = (Meeting.cell_id.in_(in_committee), Meeting.cancelled_at.is_(None),
-                     Meeting.scheduled_at >= year_start)
-    meetings = [_Meeting._make(row) for row in await session.execute(
-        select(Meeting.id, Meeting.cell_id, _text(Meeting.kind), Meeting.period, Meeting.scheduled_at,
-               Meeting.started_at, Meeting.ended_at)
-        .where(*year_meetings).order_by(Meeting.scheduled_at, Meeting.id)  # ties in a stable order
-    )]
-    # Each meeting's member ids by status, as the text "12,15,31" (one per status, None when nobody):
-    # a few thousand short strings rather than a hundred thousand rows.
-    member_text = (Attendance.member_id if session.bind.dialect.name == "sqlite"  # group_concat takes numbers,
-                   else cast(Attendance.member_id, String))  # string_agg only text (and SQLite's CAST is slow)
-    by_status: dict[int, tuple[str | None, ...]] = {
-        meeting_id: tuple(lists) for meeting_id, *lists in await session.execute(
-            select(Attendance.meeting_id,
-                   *(func.aggregate_strings(case((_text(Attendance.status) == status, member_text)), ",")
-                     for status in STATUSES))
-            .where(Attendance.meeting_id.in_(select(Meeting.id).where(*year_meetings)))
-            .group_by(Attendance.meeting_id)
-        )
-    }
-    # The whole rows only for this month's meetings (the attendance sheet).
-    month_ids = [mt.id for mt in meetings if mt.period == report.month]
-    rows_by_meeting: dict[int, dict[int, _Mark]] = defaultdict(dict)
-    if month_ids:
-        for meeting_id, member_id, *mark in await session.execute(
-            select(Attendance.meeting_id, Attendance.member_id, _text(Attendance.status),
-                   Attendance.reason, Attendance.checked_in_at, Attendance.recorded_by_member_id)
-            .where(Attendance.meeting_id.in_(month_ids))
-        ):
-            rows_by_meeting[meeting_id][member_id] = _Mark._make(mark)
-    reachable = {str(i) for i in await session.scalars(
-        select(ChatLink.member_id).where(ChatLink.member_id.in_(select(Member.id).where(Member.cell_id.in_(in_committee))),
-                                         ChatLink.blocked_at.is_(None))
-    )}
-    meetings_by_cell: dict[int, list[_Meeting]] = defaultdict(list)
-    for mt in meetings:
-        meetings_by_cell[mt.cell_id].append(mt)
-    cell_names = dict(cells)
-    local_day = {mt.id: mt.scheduled_at.astimezone(tz).date() for mt in meetings}
-    nobody = (None,) * len(STATUSES)
+    data = await weekly_data.load(session, committee_id, datetime(today.year, 1, 1, tzinfo=tz), report.month)
+    local_day = {mt.id: mt.scheduled_at.astimezone(tz).date() for mt in data.meetings}
+    numbers = _meetings_sheet(report, data, local_day, rules)
+    patterns: dict[tuple[str | None, ...], AbsenceFlags] = {}  # most members share a few absence histories
+    for cell_id, cell_name in data.cells:
+        report.cells.append(_cell_status(cell_id, cell_name, data, numbers, local_day, today, rules, lang, patterns))
+    _attendance_sheet(report, data, local_day)
+    return report
 
-    # Meetings sheet, and the numbers of each meeting.
+
+def _meetings_sheet(report: WeeklyReport, data: CommitteeYear, local_day: dict[int, date],
+                    rules: RuleSet) -> dict[int, tuple]:
+    """One row per meeting of the year; returns the numbers of this month's meetings by id."""
     numbers: dict[int, tuple] = {}
     verdicts: dict[tuple[int, int], AttendanceVerdict] = {}  # the same few counts come back again and again
-    for meeting_id, cell_id, kind, period, scheduled_at, started_at, ended_at in meetings:
-        active, expected, _exempt, expected_set = rosters[cell_id].on(local_day[meeting_id])
-        lists = by_status.get(meeting_id, nobody)
+    cell_names = data.cell_names
+    for meeting_id, cell_id, kind, period, scheduled_at, started_at, ended_at in data.meetings:
+        active, expected, _exempt, expected_set = data.rosters[cell_id].on(local_day[meeting_id])
+        lists = data.by_status.get(meeting_id, NOBODY)
         present = 0
         for n in ATTENDED:
             if lists[n]:
@@ -154,62 +103,76 @@ async def _compute(session: AsyncSession, committee_id: int, now: datetime, tz: 
             present=present, expected=count, rate=verdict.rate if ended_at else None,
             attendance_ok=verdict.ok if ended_at else None,
         ))
+    return numbers
 
-    patterns: dict[tuple[str | None, ...], AbsenceFlags] = {}
-    for cell_id, cell_name in cells:
-        active, expected_now, exempt_now, _expected_set = rosters[cell_id].on(today)
-        cw = CellWeek(cell_id=cell_id, cell_name=cell_name, members_active=active, members_exempt=len(exempt_now),
-                      regular_status="missing")
-        this_month = [mt for mt in meetings_by_cell[cell_id] if mt.period == report.month]
-        regular = next((mt for mt in this_month if mt.kind == MeetingKind.THUONG_KY.value), None)
-        if regular is not None:
-            cw.regular_date = local_day[regular.id]
-            present, expected, verdict, duration = numbers[regular.id]
-            if regular.ended_at is not None:
-                cw.regular_status = "held"
-                cw.present, cw.expected, cw.rate, cw.attendance_ok = present, expected, verdict.rate, verdict.ok
-                if duration:
-                    cw.regular_minutes, cw.regular_minimum, cw.duration_ok = duration.minutes, duration.minimum, duration.ok
-            else:
-                cw.regular_status = "in_progress" if regular.started_at else "scheduled"
-        cw.thematic_this_quarter = any(
-            mt.kind == MeetingKind.CHUYEN_DE.value and mt.ended_at is not None
-            and quarter_of(local_day[mt.id]) == (q_year, q)
-            for mt in meetings_by_cell[cell_id]
-        )
-        cw.unreachable = sorted(names[i] for i in expected_now if i not in reachable)
-        # Absence patterns over this year's ended meetings: each expected member's statuses, oldest first.
-        ended = [_statuses(by_status.get(mt.id, nobody)) for mt in meetings_by_cell[cell_id] if mt.ended_at is not None]
-        by_meeting = [[statuses.get(member_id) for member_id in expected_now] for statuses in ended]
-        histories = zip(*by_meeting) if ended else [()] * len(expected_now)
-        for member_id, history in zip(expected_now, histories):
-            flags = patterns.get(history)  # most members share a few patterns (present every time...)
-            if flags is None:
-                flags = patterns[history] = absence_flags(history, rules)
-            if flags.warn_unexcused:
-                cw.flagged.append((names[member_id], t(lang, "why.unexcused", count=flags.unexcused)))
-            if flags.warn_excused_streak:
-                cw.flagged.append((names[member_id], t(lang, "why.excused_streak", count=flags.excused_streak)))
-        # What needs attention, most serious first.
-        if cw.regular_status == "missing":
-            cw.attention.append(t(lang, "attention.no_regular"))
-        if cw.duration_ok is False:
-            cw.attention.append(t(lang, "attention.short", minutes=cw.regular_minutes, minimum=cw.regular_minimum))
-        if cw.attendance_ok is False:
-            cw.attention.append(t(lang, "attention.low_rate", rate=fmt_rate(cw.rate)))
-        if not cw.thematic_this_quarter and (today.month - 1) % 3 >= 1:
-            cw.attention.append(t(lang, "attention.no_thematic"))
-        if cw.flagged:
-            cw.attention.append(t(lang, "attention.flagged", count=len(cw.flagged)))
-        report.cells.append(cw)
 
-    # Attendance sheet: this month's meetings, per member.
-    for mt in meetings:
+def _cell_status(cell_id: int, cell_name: str, data: CommitteeYear, numbers: dict[int, tuple],
+                 local_day: dict[int, date], today: date, rules: RuleSet, lang: str,
+                 patterns: dict[tuple[str | None, ...], AbsenceFlags]) -> CellWeek:
+    """One cell's line: this month's regular meeting, the quarter's thematic one, who is flagged, and why
+    the cell needs attention."""
+    active, expected_now, exempt_now, _expected_set = data.rosters[cell_id].on(today)
+    cw = CellWeek(cell_id=cell_id, cell_name=cell_name, members_active=active, members_exempt=len(exempt_now),
+                  regular_status="missing")
+    month = month_key(today)
+    q_year, q = quarter_of(today)
+    cell_meetings = data.meetings_by_cell.get(cell_id, [])
+    regular = next((mt for mt in cell_meetings if mt.period == month and mt.kind == MeetingKind.THUONG_KY.value), None)
+    if regular is not None:
+        cw.regular_date = local_day[regular.id]
+        present, expected, verdict, duration = numbers[regular.id]
+        if regular.ended_at is not None:
+            cw.regular_status = "held"
+            cw.present, cw.expected, cw.rate, cw.attendance_ok = present, expected, verdict.rate, verdict.ok
+            if duration:
+                cw.regular_minutes, cw.regular_minimum, cw.duration_ok = duration.minutes, duration.minimum, duration.ok
+        else:
+            cw.regular_status = "in_progress" if regular.started_at else "scheduled"
+    cw.thematic_this_quarter = any(
+        mt.kind == MeetingKind.CHUYEN_DE.value and mt.ended_at is not None and quarter_of(local_day[mt.id]) == (q_year, q)
+        for mt in cell_meetings
+    )
+    cw.unreachable = sorted(data.names[i] for i in expected_now if i not in data.reachable)
+    _flag_absences(cw, data, cell_meetings, expected_now, rules, lang, patterns)
+    # What needs attention, most serious first.
+    if cw.regular_status == "missing":
+        cw.attention.append(t(lang, "attention.no_regular"))
+    if cw.duration_ok is False:
+        cw.attention.append(t(lang, "attention.short", minutes=cw.regular_minutes, minimum=cw.regular_minimum))
+    if cw.attendance_ok is False:
+        cw.attention.append(t(lang, "attention.low_rate", rate=fmt_rate(cw.rate)))
+    if not cw.thematic_this_quarter and (today.month - 1) % 3 >= 1:
+        cw.attention.append(t(lang, "attention.no_thematic"))
+    if cw.flagged:
+        cw.attention.append(t(lang, "attention.flagged", count=len(cw.flagged)))
+    return cw
+
+
+def _flag_absences(cw: CellWeek, data: CommitteeYear, cell_meetings: list, expected_now: list[str],
+                   rules: RuleSet, lang: str, patterns: dict[tuple[str | None, ...], AbsenceFlags]) -> None:
+    """Absence patterns over this year's ended meetings: each expected member's statuses, oldest first."""
+    ended = [_statuses(data.by_status.get(mt.id, NOBODY)) for mt in cell_meetings if mt.ended_at is not None]
+    by_meeting = [[statuses.get(member_id) for member_id in expected_now] for statuses in ended]
+    histories = zip(*by_meeting) if ended else [()] * len(expected_now)
+    for member_id, history in zip(expected_now, histories):
+        flags = patterns.get(history)
+        if flags is None:
+            flags = patterns[history] = absence_flags(history, rules)
+        if flags.warn_unexcused:
+            cw.flagged.append((data.names[member_id], t(lang, "why.unexcused", count=flags.unexcused)))
+        if flags.warn_excused_streak:
+            cw.flagged.append((data.names[member_id], t(lang, "why.excused_streak", count=flags.excused_streak)))
+
+
+def _attendance_sheet(report: WeeklyReport, data: CommitteeYear, local_day: dict[int, date]) -> None:
+    """This month's meetings, per member."""
+    cell_names = data.cell_names
+    for mt in data.meetings:
         if mt.period != report.month:
             continue
         day = local_day[mt.id]
-        rows = rows_by_meeting[mt.id]
-        for span, full_name in rosters[mt.cell_id].by_name():
+        rows = data.rows_by_meeting[mt.id]
+        for span, full_name in data.rosters[mt.cell_id].by_name():
             if not span.active_on(day):
                 continue
             row = rows.get(span.member_id)
@@ -219,91 +182,6 @@ async def _compute(session: AsyncSession, committee_id: int, now: datetime, tz: 
                 status=status, reason=row.reason if row else None, checked_in_at=row.checked_in_at if row else None,
                 by_secretary=bool(row and row.recorded_by_member_id and row.checked_in_at),
             ))
-    return report
-
-
-class _Roster:
-    """A cell's members, and who of them is active and expected on a day.
-
-    Whether a member is active or exempt changes only on a few dates (active_from, the day after
-    active_to, exempt_since), so every day between two such dates has the same answer: it is
-    worked out once, with the rules' own functions, for all the meetings in that stretch."""
-
-    __slots__ = ("spans", "names", "_changes", "_on", "_by_name")
-
-    def __init__(self) -> None:
-        self.spans: list[MemberSpan] = []
-        self.names: list[str] = []
-        self._changes: list[date] | None = None
-        self._on: dict[int, tuple[int, list[str], list[str], frozenset[str]]] = {}
-        self._by_name: list[tuple[MemberSpan, str]] | None = None
-
-    def add(self, span: MemberSpan, name: str) -> None:
-        self.spans.append(span)
-        self.names.append(name)
-
-    def on(self, day: date) -> tuple[int, list[str], list[str], frozenset[str]]:
-        """(members active, expected member ids, exempt member ids, expected ids as a set), ids as text."""
-        if self._changes is None:
-            changes = set()
-            for s in self.spans:
-                changes.add(s.active_from)
-                if s.active_to is not None and s.active_to < date.max:
-                    changes.add(s.active_to + timedelta(days=1))
-                if s.exempt and s.exempt_since is not None:
-                    changes.add(s.exempt_since)
-            self._changes = sorted(changes)
-        stretch = bisect_right(self._changes, day)
-        known = self._on.get(stretch)
-        if known is None:
-            active = [s for s in self.spans if s.active_on(day)]
-            expected, exempt = expected_members(active, day)
-            expected_ids = [str(i) for i in expected]
-            known = (len(active), expected_ids, [str(i) for i in exempt], frozenset(expected_ids))
-            self._on[stretch] = known
-        return known
-
-    def by_name(self) -> list[tuple[MemberSpan, str]]:
-        if self._by_name is None:
-            self._by_name = sorted(zip(self.spans, self.names), key=lambda member: member[1])
-        return self._by_name
-
-
-class _Meeting(NamedTuple):
-    id: int
-    cell_id: int
-    kind: str  # 'thuong_ky' | 'chuyen_de'
-    period: str
-    scheduled_at: datetime
-    started_at: datetime | None
-    ended_at: datetime | None
-
-
-class _Mark(NamedTuple):
-    """A member's attendance row, as the attendance sheet shows it."""
-
-    status: str | None
-    reason: str | None
-    checked_in_at: datetime | None
-    recorded_by_member_id: int | None
-
-
-STATUSES = tuple(status.value for status in AttendanceStatus)
-ATTENDED = tuple(STATUSES.index(status.value) for status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE))
-
-
-def _statuses(lists: tuple[str | None, ...]) -> dict[str, str]:
-    """{member id: status} of one meeting, from its lists of member ids by status."""
-    statuses: dict[str, str] = {}
-    for status, ids in zip(STATUSES, lists):
-        if ids:
-            statuses.update(dict.fromkeys(ids.split(","), status))
-    return statuses
-
-
-def _text(column):
-    """An enum column read as its stored text ('present', 'thuong_ky'...), without making enum members."""
-    return type_coerce(column, String)
 
 
 STATUS_WORDS = {
