@@ -28,8 +28,10 @@ def run_benchmarks(tmp_path: Path) -> tuple[subprocess.CompletedProcess, dict]:
     out = tmp_path / "figures.json"
     cmd = [sys.executable, "-m", "benchmarks", "--quick", "--cells", "20", "--checkins", "20", "--fanout", "50",
            "--json", str(out)]
-    if PG_URL:  # the benchmarks' own database beside the tests' one, never the tests' one
-        cmd += ["--postgres-url", make_url(PG_URL).set(database="chibo_bench").render_as_string(hide_password=False)]
+    if PG_URL:  # the benchmarks' own database beside the tests' one (named after it, so that two runs on
+        # one server, each with its own test database, never share it)
+        url = make_url(PG_URL)
+        cmd += ["--postgres-url", url.set(database=f"{url.database}_bench").render_as_string(hide_password=False)]
     else:
         cmd += ["--no-postgres"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHIBO_")}
@@ -58,7 +60,7 @@ def test_tiny_run_writes_every_figure(tmp_path):
     assert {"messages", "seconds", "ideal_seconds", "ratio", "http_429", "duplicates", "lost"} <= fanout.keys()
     assert fanout["messages"] == 50
     assert all(positive(fanout[key]) for key in ("seconds", "ideal_seconds", "ratio"))
-    assert isinstance(fanout["http_429"], int) and fanout["http_429"] >= 0
+    assert fanout["http_429"] == 0  # the pacer keeps under the fake Bot API's limits
     assert fanout["duplicates"] == 0 and fanout["lost"] == 0 and fanout["unsent_rows"] == 0
 
     summary = figures["summary"]
