@@ -267,6 +267,32 @@ class Attendance(Base):
     updated_at: Mapped[datetime]
 
 
+class Task(Base):
+    """A task from a meeting's resolution: one member, what to do, by when ("rõ người, rõ việc, rõ thời gian").
+
+    It belongs to the meeting at which it was given (the cell's last meeting). ``due_on`` is a calendar
+    date in the committee's zone; a task is done when ``done_at`` is set, on time when that falls on or
+    before ``due_on``."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        Index("ix_tasks_member_open", "member_id", "done_at"),
+        Index("ix_tasks_cell_due", "cell_id", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    cell_id: Mapped[int] = mapped_column(ForeignKey("cells.id", ondelete="RESTRICT"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    description: Mapped[str] = mapped_column(String(500))
+    due_on: Mapped[date] = mapped_column(Date)
+    assigned_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    assigned_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+    result: Mapped[str | None] = mapped_column(String(500))  # the member's short account of what was done
+    overdue_reported_at: Mapped[datetime | None]  # the secretary was told it is overdue (once)
+
+
 class OutboxMessage(Base):
     """A message to send; the dispatcher delivers due rows once each (``key`` is unique)."""
 
