@@ -19,7 +19,7 @@ async def absent(ctx: Ctx, req: Request) -> Response:
     """/vang REASON: excused from the cell's next meeting (the reason is asked for when missing)."""
     if ctx.actor.member is None:
         return Response.say(ctx.t("not_member"))
-    meeting = await next_meeting(ctx.session, ctx.actor.cell.id, ctx.now)
+    meeting = await next_meeting(ctx.session, ctx.cell.id, ctx.now)
     if meeting is None:
         return Response.say(ctx.t("no_upcoming"))
     return await _excuse_or_ask(ctx, meeting, req.args)
@@ -27,7 +27,7 @@ async def absent(ctx: Ctx, req: Request) -> Response:
 
 async def rsvp_button(ctx: Ctx, meeting: Meeting, answer: str) -> Response:
     if answer == "yes":
-        row = await attendance_row(ctx.session, meeting.id, ctx.actor.member.id, ctx.now)
+        row = await attendance_row(ctx.session, meeting.id, ctx.member.id, ctx.now)
         row.rsvp = True
         if row.status is AttendanceStatus.EXCUSED:
             row.status, row.reason = None, None
@@ -52,7 +52,7 @@ async def pending_reason(ctx: Ctx, req: Request) -> Response | None:
 
 
 async def _excuse_or_ask(ctx: Ctx, meeting: Meeting, reason: str) -> Response:
-    member, link = ctx.actor.member, ctx.actor.link
+    member, link = ctx.member, ctx.link
     row = await attendance_row(ctx.session, meeting.id, member.id, ctx.now)
     if row.checked_in_at is not None:
         return Response.say(ctx.t("absent.already_checked_in", time=fmt_time(row.checked_in_at, ctx.tz)))

@@ -15,17 +15,17 @@ from storage.queries import active_members, attendance_row, member_span, open_me
 async def checkin(ctx: Ctx, req: Request) -> Response:
     if ctx.actor.member is None:
         return Response.say(ctx.t("not_member"))
-    meeting = await open_meeting(ctx.session, ctx.actor.cell.id)
+    meeting = await open_meeting(ctx.session, ctx.cell.id)
     if meeting is None:
-        upcoming = await upcoming_meetings(ctx.session, ctx.actor.cell.id, ctx.now, limit=1)
+        upcoming = await upcoming_meetings(ctx.session, ctx.cell.id, ctx.now, limit=1)
         if upcoming:
             return Response.say(ctx.t("checkin.no_open", when=when(ctx, upcoming[0])))
         return Response.say(ctx.t("checkin.no_open_none"))
-    return await _check_in(ctx, meeting, ctx.actor.member, by=None)
+    return await _check_in(ctx, meeting, ctx.member, by=None)
 
 
 async def checkin_button(ctx: Ctx, meeting: Meeting) -> Response:
-    response = await _check_in(ctx, meeting, ctx.actor.member, by=None)
+    response = await _check_in(ctx, meeting, ctx.member, by=None)
     response.toast = response.replies[0].text.split("\n")[0][:190] if response.replies else None
     return response
 
@@ -36,16 +36,16 @@ async def checkin_for(ctx: Ctx, req: Request) -> Response:
     query = " ".join(req.args.split())
     if not query:
         return Response.say(ctx.t("checkin_for.usage"))
-    meeting = await open_meeting(ctx.session, ctx.actor.cell.id)
+    meeting = await open_meeting(ctx.session, ctx.cell.id)
     if meeting is None:
         return Response.say(ctx.t("end_meeting.none_open"))
-    members = await active_members(ctx.session, ctx.actor.cell.id, ctx.today)
+    members = await active_members(ctx.session, ctx.cell.id, ctx.today)
     matches = find_by_name(members, query)
     if not matches:
         return Response.say(ctx.t("checkin_for.not_found", query=query))
     if len(matches) > 1:
         return Response.say(ctx.t("checkin_for.ambiguous", query=query, names=", ".join(m.full_name for m in matches)))
-    return await _check_in(ctx, meeting, matches[0], by=ctx.actor.member)
+    return await _check_in(ctx, meeting, matches[0], by=ctx.member)
 
 
 def find_by_name(members: list[Member], query: str) -> list[Member]:
@@ -60,12 +60,14 @@ def find_by_name(members: list[Member], query: str) -> list[Member]:
 
 
 async def _check_in(ctx: Ctx, meeting: Meeting, member: Member, by: Member | None) -> Response:
+    started_at = meeting.started_at
+    assert started_at is not None, "check-in is only to a meeting that has started"
     row = await attendance_row(ctx.session, meeting.id, member.id, ctx.now)
     if row.checked_in_at is not None:
         if by is not None:
             return Response.say(ctx.t("checkin.done", name=member.full_name, time=fmt_time(row.checked_in_at, ctx.tz)))
         return Response.say(ctx.t("checkin.again", time=fmt_time(row.checked_in_at, ctx.tz)))
-    late = is_late(meeting.started_at, ctx.now, ctx.actor.rules)
+    late = is_late(started_at, ctx.now, ctx.actor.rules)
     before = {"status": row.status.value if row.status else None}
     row.status = AttendanceStatus.LATE if late else AttendanceStatus.PRESENT
     row.reason = None
@@ -75,13 +77,13 @@ async def _check_in(ctx: Ctx, meeting: Meeting, member: Member, by: Member | Non
     ctx.audit("checkin_for" if by else "checkin", "attendance", meeting.id, before,
               {"member_id": member.id, "status": row.status.value})
     now_text = fmt_time(ctx.now, ctx.tz)
-    minutes = int((ctx.now - meeting.started_at).total_seconds() // 60)
+    minutes = int((ctx.now - started_at).total_seconds() // 60)
     if by is not None:
         late_text = Html(ctx.t("late_mark", minutes=minutes) if late else "")
         return Response.say(ctx.t("checkin_for.done", name=member.full_name, time=now_text, late=late_text))
     if late:
         text = ctx.t("checkin.done_late", name=member.full_name, time=now_text, minutes=minutes,
-                     start=fmt_time(meeting.started_at, ctx.tz))
+                     start=fmt_time(started_at, ctx.tz))
     else:
         text = ctx.t("checkin.done", name=member.full_name, time=now_text)
     if member_span(member).exempt_on(ctx.today):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -14,6 +15,8 @@ from core.settings import Settings
 from core.texts import t
 from rules import RuleSet
 from storage.models import LEADER_ROLES, AuditLog, Cell, ChatLink, Committee, CommitteeMember, Member
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -49,6 +52,25 @@ class Ctx:
     actor: Actor
     queued: int = 0
 
+    # The actor's rows, for flows the router reaches only with them (a linked member has a cell and a
+    # committee; a committee member a committee). Reaching one without its row is a bug, not bad input.
+
+    @property
+    def link(self) -> ChatLink:
+        return _required(self.actor.link, "chat link")
+
+    @property
+    def member(self) -> Member:
+        return _required(self.actor.member, "member")
+
+    @property
+    def cell(self) -> Cell:
+        return _required(self.actor.cell, "cell")
+
+    @property
+    def committee(self) -> Committee:
+        return _required(self.actor.committee, "committee")
+
     @property
     def settings(self) -> Settings:
         return self.services.settings
@@ -77,6 +99,12 @@ class Ctx:
         )
 
 
+def _required(value: T | None, what: str) -> T:
+    if value is None:
+        raise RuntimeError(f"this flow needs the actor's {what}, and the request has none")
+    return value
+
+
 async def resolve_actor(session: AsyncSession, platform: str, user_id: str) -> Actor:
     link = await session.scalar(
         select(ChatLink).where(ChatLink.platform == platform, ChatLink.platform_user_id == user_id)
@@ -85,10 +113,10 @@ async def resolve_actor(session: AsyncSession, platform: str, user_id: str) -> A
         return Actor()
     actor = Actor(link=link)
     if link.member_id is not None:
-        actor.member = await session.get(Member, link.member_id)
-        actor.cell = await session.get(Cell, actor.member.cell_id)
-        actor.committee = await session.get(Committee, actor.cell.committee_id)
-    else:
-        actor.committee_member = await session.get(CommitteeMember, link.committee_member_id)
-        actor.committee = await session.get(Committee, actor.committee_member.committee_id)
+        actor.member = member = await session.get_one(Member, link.member_id)
+        actor.cell = cell = await session.get_one(Cell, member.cell_id)
+        actor.committee = await session.get(Committee, cell.committee_id)
+    else:  # a link belongs to a member or to a committee member (ck_chat_link_owner)
+        actor.committee_member = person = await session.get_one(CommitteeMember, link.committee_member_id)
+        actor.committee = await session.get(Committee, person.committee_id)
     return actor

@@ -34,9 +34,10 @@ def _given_time(ctx: Ctx, args: str, usage_key: str) -> tuple[datetime | None, b
 async def start_meeting(ctx: Ctx, req: Request) -> Response:
     if not ctx.actor.is_leader:
         return Response.say(ctx.t("not_leader"))
-    cell = ctx.actor.cell
+    cell = ctx.cell
     current = await open_meeting(ctx.session, cell.id)
     if current is not None:
+        assert current.started_at is not None, "an open meeting has started"
         return Response.say(ctx.t("start_meeting.already", time=fmt_time(current.started_at, ctx.tz)))
     meeting = await _todays_meeting(ctx, cell.id)
     if meeting is None:
@@ -44,17 +45,18 @@ async def start_meeting(ctx: Ctx, req: Request) -> Response:
     started, manual, error = _given_time(ctx, req.args, "start_meeting.bad_time")
     if error:
         return error
+    assert started is not None, "_given_time gives a time or an error"
     meeting.started_at, meeting.start_manual = started, manual
     ctx.audit("start", "meeting", meeting.id, None, {"started_at": started.isoformat(), "manual": manual})
     await planner.unplan_meeting(ctx.session, meeting, ctx.now)  # no reminder once it has begun
-    row = await attendance_row(ctx.session, meeting.id, ctx.actor.member.id, ctx.now)
+    row = await attendance_row(ctx.session, meeting.id, ctx.member.id, ctx.now)
     row.status, row.reason, row.checked_in_at, row.updated_at = AttendanceStatus.PRESENT, None, started, ctx.now
     prompt = Reply(
         ctx.t("checkin.prompt", cell=cell.name, kind=kind_label(ctx, meeting), time=fmt_time(started, ctx.tz)),
         notify.checkin_buttons(ctx, meeting.id),
     )
     count = await notify.to_cell(ctx, meeting, prompt, kind="checkin_prompt", key=f"checkin:{meeting.id}:{{member_id}}",
-                                 exclude=ctx.actor.member.id, priority=1)
+                                 exclude=ctx.member.id, priority=1)
     await notify.to_groups(ctx, cell.id, prompt, kind="checkin_prompt", key=f"checkin:{meeting.id}:group:{{chat_id}}",
                            meeting_id=meeting.id)
     return Response.say(ctx.t("start_meeting.done", time=fmt_time(started, ctx.tz),
@@ -76,12 +78,14 @@ async def _todays_meeting(ctx: Ctx, cell_id: int) -> Meeting | None:
 async def end_meeting(ctx: Ctx, req: Request) -> Response:
     if not ctx.actor.is_leader:
         return Response.say(ctx.t("not_leader"))
-    meeting = await open_meeting(ctx.session, ctx.actor.cell.id)
+    meeting = await open_meeting(ctx.session, ctx.cell.id)
     if meeting is None:
         return Response.say(ctx.t("end_meeting.none_open"))
     ended, manual, error = _given_time(ctx, req.args, "end_meeting.bad_time")
     if error:
         return error
+    assert ended is not None, "_given_time gives a time or an error"
+    assert meeting.started_at is not None, "an open meeting has started"
     if ended < meeting.started_at:
         return Response.say(ctx.t("end_meeting.before_start", time=fmt_time(ended, ctx.tz),
                                   start=fmt_datetime(meeting.started_at, ctx.tz)))
@@ -91,12 +95,12 @@ async def end_meeting(ctx: Ctx, req: Request) -> Response:
     summary = await meeting_summary.compute(ctx.session, meeting, ctx.tz)
     text = meeting_summary.render(summary, ctx.lang, ctx.tz)
     await notify.to_leaders(ctx, meeting.cell_id, Reply(text), kind="summary", key=f"summary:{meeting.id}:{{member_id}}",
-                            exclude=ctx.actor.member.id, meeting_id=meeting.id)
+                            exclude=ctx.member.id, meeting_id=meeting.id)
     response = Response.say(text)
     warning = meeting_summary.render_warnings(await meeting_summary.absence_warnings(ctx.session, meeting, ctx.tz), ctx.lang)
     if warning:
         await notify.to_leaders(ctx, meeting.cell_id, Reply(warning), kind="absence_warning",
-                                key=f"absence_warning:{meeting.id}:{{member_id}}", exclude=ctx.actor.member.id,
+                                key=f"absence_warning:{meeting.id}:{{member_id}}", exclude=ctx.member.id,
                                 meeting_id=meeting.id)
         response.replies.append(Reply(warning))
     return response

@@ -44,6 +44,7 @@ async def start(ctx: Ctx, req: Request) -> Response:
     error = _check_code(ctx, invite, code, {InviteKind.MEMBER, InviteKind.COMMITTEE})
     if error:
         return Response.say(error)
+    assert invite is not None, "_check_code gives an error for no invite"
     if ctx.actor.link is not None:
         return Response.say(ctx.t("start.already", name=_actor_name(ctx)))
 
@@ -75,13 +76,13 @@ async def start(ctx: Ctx, req: Request) -> Response:
     await ctx.session.flush()
     ctx.actor.link = link
     if invite.member_id is not None:
-        member = await ctx.session.get(Member, invite.member_id)
-        cell = await ctx.session.get(Cell, member.cell_id)
+        member = await ctx.session.get_one(Member, invite.member_id)
+        cell = await ctx.session.get_one(Cell, member.cell_id)
         ctx.actor.member, ctx.actor.cell = member, cell
         ctx.audit("link_account", "member", member.id, None, {"platform": req.platform.value})
         return Response.say(ctx.t("start.linked_member", name=member.full_name, cell=cell.name))
-    person = await ctx.session.get(CommitteeMember, invite.committee_member_id)
-    committee = await ctx.session.get(Committee, person.committee_id)
+    person = await ctx.session.get_one(CommitteeMember, invite.committee_member_id)
+    committee = await ctx.session.get_one(Committee, person.committee_id)
     ctx.actor.committee_member = person
     ctx.audit("link_account", "committee_member", person.id, None, {"platform": req.platform.value})
     return Response.say(ctx.t("start.linked_committee", name=person.full_name, committee=committee.name))
@@ -91,8 +92,8 @@ async def _served_by_another_bot(ctx: Ctx, req: Request, invite: InviteCode) -> 
     """On Zalo each bot serves the cells assigned to it: the key of the right bot, if this is not it."""
     if req.platform is not Platform.ZALO or invite.member_id is None:
         return None
-    member = await ctx.session.get(Member, invite.member_id)
-    cell = await ctx.session.get(Cell, member.cell_id)
+    member = await ctx.session.get_one(Member, invite.member_id)
+    cell = await ctx.session.get_one(Cell, member.cell_id)
     expected = cell.zalo_bot or DEFAULT_ZALO_BOT
     return expected if (req.bot_key or DEFAULT_ZALO_BOT) != expected else None
 
@@ -108,12 +109,12 @@ def _actor_name(ctx: Ctx) -> str:
 async def help_(ctx: Ctx, req: Request) -> Response:
     actor = ctx.actor
     if actor.member:
-        text = ctx.t("help.member", name=actor.member.full_name, cell=actor.cell.name)
+        text = ctx.t("help.member", name=actor.member.full_name, cell=ctx.cell.name)
         if actor.is_leader:
             text += ctx.t("help.leader")
         return Response.say(text)
     if actor.committee_member:
-        return Response.say(ctx.t("help.committee", name=actor.committee_member.full_name, committee=actor.committee.name))
+        return Response.say(ctx.t("help.committee", name=actor.committee_member.full_name, committee=ctx.committee.name))
     return Response.say(ctx.t("help.anyone"))
 
 
@@ -123,10 +124,10 @@ async def link_group(ctx: Ctx, req: Request) -> Response:
     if not req.is_group:
         if not actor.is_leader:
             return Response.say(ctx.t("not_leader"))
-        invite = await invites.issue(
-            ctx.session, InviteKind.GROUP, ctx.now, cell_id=actor.cell.id, validity=invites.GROUP_CODE_VALIDITY
+        issued = await invites.issue(
+            ctx.session, InviteKind.GROUP, ctx.now, cell_id=ctx.cell.id, validity=invites.GROUP_CODE_VALIDITY
         )
-        return Response.say(ctx.t("group.code", code=invite.code, expires=fmt_datetime(invite.expires_at, ctx.tz)))
+        return Response.say(ctx.t("group.code", code=issued.code, expires=fmt_datetime(issued.expires_at, ctx.tz)))
     code = req.args.split()[0] if req.args.split() else ""
     if not code:
         return Response.say(ctx.t("group.usage"))
@@ -134,7 +135,8 @@ async def link_group(ctx: Ctx, req: Request) -> Response:
     error = _check_code(ctx, invite, code, {InviteKind.GROUP})
     if error:
         return Response.say(error)
-    if not actor.is_leader or actor.cell.id != invite.cell_id:
+    assert invite is not None, "_check_code gives an error for no invite"
+    if not actor.is_leader or ctx.cell.id != invite.cell_id:
         return Response.say(ctx.t("group.wrong_cell"))
     invite.used_at = ctx.now
     existing = await ctx.session.scalar(
@@ -146,7 +148,7 @@ async def link_group(ctx: Ctx, req: Request) -> Response:
     else:
         ctx.session.add(GroupLink(platform=req.platform, chat_id=req.chat_id, cell_id=invite.cell_id, linked_at=ctx.now))
     ctx.audit("link_group", "cell", invite.cell_id, None, {"platform": req.platform.value})
-    return Response.say(ctx.t("group.linked", cell=actor.cell.name))
+    return Response.say(ctx.t("group.linked", cell=ctx.cell.name))
 
 
 async def channel(ctx: Ctx, req: Request) -> Response:

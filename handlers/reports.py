@@ -14,13 +14,13 @@ from storage.queries import latest_ended_meeting
 async def report(ctx: Ctx, req: Request) -> Response:
     actor = ctx.actor
     if actor.committee_member is not None:
-        cells = list(await ctx.session.scalars(select(Cell).where(Cell.committee_id == actor.committee.id).order_by(Cell.name)))
+        cells = list(await ctx.session.scalars(select(Cell).where(Cell.committee_id == ctx.committee.id).order_by(Cell.name)))
         if not cells:
-            return Response.say(ctx.t("report.no_cells", committee=actor.committee.name))
+            return Response.say(ctx.t("report.no_cells", committee=ctx.committee.name))
         return Response(replies=[Reply(await _cell_text(ctx, cell)) for cell in cells])
     if not actor.is_leader:
         return Response.say(ctx.t("not_leader"))
-    return Response.say(await _cell_text(ctx, actor.cell))
+    return Response.say(await _cell_text(ctx, ctx.cell))
 
 
 async def _cell_text(ctx: Ctx, cell: Cell) -> str:

@@ -94,7 +94,7 @@ async def _route(ctx: Ctx, req: Request) -> Response:
             name, args, typed = words
             return await _route(ctx, replace(req, command=name, args=args, raw_command=typed, text=None))
         if actor.link is None and looks_like_code(req.text or ""):  # Zalo: the invite code is just sent
-            return await _route(ctx, replace(req, command="start", args=req.text.strip(), text=None))
+            return await _route(ctx, replace(req, command="start", args=(req.text or "").strip(), text=None))
         return Response.say(ctx.t("plain_text") if actor.link else ctx.t("not_linked"))
     if req.is_group and req.command not in IN_GROUPS:
         return Response.say(ctx.t("private_only"))
@@ -102,7 +102,7 @@ async def _route(ctx: Ctx, req: Request) -> Response:
         return Response.say(ctx.t("not_linked"))
     if actor.member is not None and not member_span(actor.member).active_on(ctx.today) \
             and req.command not in OPEN_TO_ANYONE:
-        return Response.say(ctx.t("member.inactive", cell=actor.cell.name))
+        return Response.say(ctx.t("member.inactive", cell=ctx.cell.name))
     if actor.link is not None and actor.link.pending_action and req.command != "absent":
         actor.link.pending_action = actor.link.pending_meeting_id = None  # a new command drops the question
     return await FLOWS[req.command](ctx, req)
@@ -113,7 +113,8 @@ async def _button(ctx: Ctx, req: Request) -> Response:
     if actor.member is None:
         return Response(toast=ctx.t("not_linked") if actor.link is None else ctx.t("not_member"))
     if not member_span(actor.member).active_on(ctx.today):
-        return Response(toast=ctx.t("member.inactive", cell=actor.cell.name))
+        return Response(toast=ctx.t("member.inactive", cell=ctx.cell.name))
+    assert req.button is not None, "_route calls this for a button only"
     parts = req.button.split(":")
     try:
         meeting_id = int(parts[-1])
@@ -122,7 +123,7 @@ async def _button(ctx: Ctx, req: Request) -> Response:
     target = await ctx.session.get(Meeting, meeting_id)
     if target is None or target.cancelled_at is not None or target.ended_at is not None:
         return Response(toast=ctx.t("stale_button"))
-    if target.cell_id != actor.cell.id:
+    if target.cell_id != ctx.cell.id:
         return Response(toast=ctx.t("foreign_meeting"))
     if parts[0] == "checkin" and len(parts) == 2:
         if target.started_at is None:

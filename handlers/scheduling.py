@@ -36,31 +36,32 @@ async def schedule(ctx: Ctx, req: Request) -> Response:
     kind = MeetingKind.THUONG_KY
     if rest and rest[0].lower() in THEMATIC_WORDS:
         kind, rest = MeetingKind.CHUYEN_DE, rest[1:]
-    place, _, topic = " ".join(rest).partition("|")
-    place, topic = place.strip()[:MAX_PLACE] or None, topic.strip()[:500] or None
+    place_text, _, topic_text = " ".join(rest).partition("|")
+    place, topic = place_text.strip()[:MAX_PLACE] or None, topic_text.strip()[:500] or None
     if place is None and kind is MeetingKind.THUONG_KY:
-        place = actor.cell.standing_place
+        place = ctx.cell.standing_place
     start = local_datetime(day, at, ctx.tz)
     if start <= ctx.now:
         return Response.say(ctx.t("schedule.past", when=fmt_datetime(start, ctx.tz), now=fmt_datetime(ctx.now, ctx.tz)))
     period = month_key(day)
     if kind is MeetingKind.THUONG_KY:
-        clash = await _regular_in_month(ctx, actor.cell.id, period)
+        clash = await _regular_in_month(ctx, ctx.cell.id, period)
         if clash is not None:
             return Response.say(ctx.t("schedule.duplicate_regular", month=f"{day.month:02d}/{day.year}", when=when(ctx, clash)))
     meeting = Meeting(
-        cell_id=actor.cell.id, kind=kind, period=period, scheduled_at=start, place=place, topic=topic,
-        created_by_member_id=actor.member.id, created_at=ctx.now,
+        cell_id=ctx.cell.id, kind=kind, period=period, scheduled_at=start, place=place, topic=topic,
+        created_by_member_id=ctx.member.id, created_at=ctx.now,
     )
     ctx.session.add(meeting)
     try:
         async with ctx.session.begin_nested():
             await ctx.session.flush()
     except IntegrityError:  # a concurrent /lichhop won the race for this month
-        clash = await _regular_in_month(ctx, actor.cell.id, period)
+        clash = await _regular_in_month(ctx, ctx.cell.id, period)
+        assert clash is not None, "the unique index failed on this month's regular meeting"
         return Response.say(ctx.t("schedule.duplicate_regular", month=f"{day.month:02d}/{day.year}", when=when(ctx, clash)))
     ctx.audit("schedule", "meeting", meeting.id, None, {"scheduled_at": start.isoformat(), "kind": kind.value})
-    count = await announce(ctx, meeting, exclude=actor.member.id)
+    count = await announce(ctx, meeting, exclude=ctx.member.id)
     await planner.plan_meeting(ctx.session, ctx.settings, meeting, ctx.now)
     return Response.say(ctx.t(
         "schedule.done", kind=kind_label(ctx, meeting), when=when(ctx, meeting), place=place_suffix(ctx, meeting),
@@ -70,7 +71,7 @@ async def schedule(ctx: Ctx, req: Request) -> Response:
 
 async def announce(ctx: Ctx, meeting: Meeting, exclude: int | None = None, text_key: str = "schedule.notice") -> int:
     """Tell the cell's members about a (new or moved) meeting, with the RSVP buttons."""
-    reply = planner.meeting_reply(ctx.settings, ctx.actor.cell, meeting, text_key)
+    reply = planner.meeting_reply(ctx.settings, ctx.cell, meeting, text_key)
     stamp = int(meeting.scheduled_at.timestamp())
     return await notify.to_cell(ctx, meeting, reply, kind="notice", key=f"notice:{meeting.id}:{stamp}:{{member_id}}",
                                 exclude=exclude, priority=3)
@@ -86,7 +87,7 @@ async def _regular_in_month(ctx: Ctx, cell_id: int, period: str) -> Meeting | No
 
 
 async def _list(ctx: Ctx) -> Response:
-    cell = ctx.actor.cell
+    cell = ctx.cell
     meetings = await upcoming_meetings(ctx.session, cell.id, ctx.now)
     if not meetings:
         text = ctx.t("schedule.list_empty", cell=cell.name)
@@ -103,16 +104,16 @@ async def _list(ctx: Ctx) -> Response:
 async def cancel(ctx: Ctx, req: Request) -> Response:
     if not ctx.actor.is_leader:
         return Response.say(ctx.t("not_leader"))
-    meetings = await upcoming_meetings(ctx.session, ctx.actor.cell.id, ctx.now, limit=1)
+    meetings = await upcoming_meetings(ctx.session, ctx.cell.id, ctx.now, limit=1)
     if not meetings:
         return Response.say(ctx.t("cancel.none"))
     meeting = meetings[0]
     meeting.cancelled_at = ctx.now
     ctx.audit("cancel", "meeting", meeting.id, {"scheduled_at": meeting.scheduled_at.isoformat()}, {"cancelled": True})
     await planner.unplan_meeting(ctx.session, meeting, ctx.now)
-    reply = Reply(ctx.t("cancel.notice", kind=kind_label(ctx, meeting), cell=ctx.actor.cell.name, when=when(ctx, meeting)))
+    reply = Reply(ctx.t("cancel.notice", kind=kind_label(ctx, meeting), cell=ctx.cell.name, when=when(ctx, meeting)))
     await notify.to_cell(ctx, meeting, reply, kind="cancel_notice", key=f"cancel:{meeting.id}:{{member_id}}",
-                         exclude=ctx.actor.member.id, priority=2)
+                         exclude=ctx.member.id, priority=2)
     return Response.say(ctx.t("cancel.done", when=when(ctx, meeting)))
 
 
@@ -127,7 +128,7 @@ async def reschedule(ctx: Ctx, req: Request) -> Response:
     at = parse_time(words[1]) if len(words) > 1 else None
     if day is None or at is None:
         return Response.say(ctx.t("schedule.bad_date", value=req.args or "–") + "\n\n" + ctx.t("reschedule.usage"))
-    meetings = await upcoming_meetings(ctx.session, ctx.actor.cell.id, ctx.now, limit=1)
+    meetings = await upcoming_meetings(ctx.session, ctx.cell.id, ctx.now, limit=1)
     if not meetings:
         return Response.say(ctx.t("cancel.none"))
     meeting = meetings[0]
@@ -140,6 +141,6 @@ async def reschedule(ctx: Ctx, req: Request) -> Response:
     await planner.unplan_meeting(ctx.session, meeting, ctx.now)
     meeting.scheduled_at, meeting.period = start, month_key(day)
     ctx.audit("reschedule", "meeting", meeting.id, before, {"scheduled_at": start.isoformat()})
-    await announce(ctx, meeting, exclude=ctx.actor.member.id, text_key="reschedule.notice")
+    await announce(ctx, meeting, exclude=ctx.member.id, text_key="reschedule.notice")
     await planner.plan_meeting(ctx.session, ctx.settings, meeting, ctx.now)
     return Response.say(ctx.t("reschedule.done", when=when(ctx, meeting)))

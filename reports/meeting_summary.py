@@ -53,7 +53,7 @@ class MeetingSummary:
 
 
 async def compute(session: AsyncSession, meeting: Meeting, tz: ZoneInfo) -> MeetingSummary:
-    cell = await session.get(Cell, meeting.cell_id)
+    cell = await session.get_one(Cell, meeting.cell_id)
     committee = await session.get(Committee, cell.committee_id)
     rules = RuleSet.from_overrides(committee)
     day = meeting.scheduled_at.astimezone(tz).date()
@@ -80,9 +80,12 @@ async def compute(session: AsyncSession, meeting: Meeting, tz: ZoneInfo) -> Meet
             present += 1
             summary.present.append(name)
             if status is AttendanceStatus.LATE:
+                assert row is not None and row.checked_in_at is not None and meeting.started_at is not None, \
+                    "late is set on check-in to a started meeting"
                 minutes = int((row.checked_in_at - meeting.started_at) / timedelta(minutes=1))
                 summary.late.append((name, minutes))
         elif status is AttendanceStatus.EXCUSED:
+            assert row is not None, "the status is the row's"
             summary.excused.append((name, row.reason or ""))
         elif meeting.ended_at is not None:
             summary.absent.append(name)
@@ -160,7 +163,7 @@ def _manual_lines(s: MeetingSummary, tr: Callable[..., str]) -> list[str]:
 
 async def absence_warnings(session: AsyncSession, meeting: Meeting, tz: ZoneInfo) -> list[tuple[str, AbsenceFlags]]:
     """Members of the meeting's cell whose absences this calendar year call for a word."""
-    cell = await session.get(Cell, meeting.cell_id)
+    cell = await session.get_one(Cell, meeting.cell_id)
     rules = RuleSet.from_overrides(await session.get(Committee, cell.committee_id))
     day = meeting.scheduled_at.astimezone(tz).date()
     year_start = datetime(day.year, 1, 1, tzinfo=tz)
@@ -169,7 +172,7 @@ async def absence_warnings(session: AsyncSession, meeting: Meeting, tz: ZoneInfo
                                  Meeting.scheduled_at >= year_start, Meeting.scheduled_at < year_start.replace(year=day.year + 1))
         .order_by(Meeting.scheduled_at)
     ))
-    statuses: dict[int, dict[int, str]] = {}
+    statuses: dict[int, dict[int, str | None]] = {}
     for a in await session.scalars(select(Attendance).where(Attendance.meeting_id.in_(ended))):
         statuses.setdefault(a.member_id, {})[a.meeting_id] = a.status.value if a.status else None
     members = await active_members(session, cell.id, day)

@@ -28,7 +28,8 @@ class MemberSpan:
 
 def expected_members(members: Iterable[MemberSpan], day: date) -> tuple[list[int], list[int]]:
     """(expected, exempt) member ids: active members on ``day``, the exempt set apart."""
-    expected, exempt = [], []
+    expected: list[int] = []
+    exempt: list[int] = []
     for m in members:
         if not m.active_on(day):
             continue

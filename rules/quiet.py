@@ -18,7 +18,7 @@ def in_quiet_hours(local: datetime, quiet: tuple[time, time] | None) -> bool:
 def shift_out_of_quiet(due_local: datetime, quiet: tuple[time, time] | None, meeting_start: datetime) -> datetime:
     """When a reminder due at ``due_local`` (aware, local zone) should go out: at the end of the
     quiet hours if it falls inside them, unless that is after the meeting starts, then at once."""
-    if not in_quiet_hours(due_local, quiet):
+    if quiet is None or not in_quiet_hours(due_local, quiet):
         return due_local
     end = quiet[1]
     candidate = due_local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)

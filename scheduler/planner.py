@@ -39,7 +39,7 @@ async def plan_meeting(session: AsyncSession, settings: Settings, meeting: Meeti
     """Queue the reminders of every expected member who has not excused themselves, and the
     leaders' preparation nudge. Offsets already past when the meeting is scheduled are skipped.
     Idempotent: keys carry the meeting's time, so planning twice queues nothing new."""
-    cell = await session.get(Cell, meeting.cell_id)
+    cell = await session.get_one(Cell, meeting.cell_id)
     day = meeting.scheduled_at.astimezone(settings.tz).date()
     members = [m for m in await active_members(session, cell.id, day) if not member_span(m).exempt_on(day)]
     excused = set(await session.scalars(select(Attendance.member_id).where(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, update
+from sqlalchemy import CursorResult, Result, delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ChatLink, JobRun, OutboxMessage
@@ -48,7 +48,7 @@ async def enqueue_raw(session: AsyncSession, values: dict[str, Any]) -> bool:
     insert = insert_for(session)
     stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
     result = await session.execute(stmt)
-    return bool(result.rowcount)
+    return bool(_rowcount(result))
 
 
 async def drop_pending(session: AsyncSession, *, meeting_id: int, kinds: tuple[str, ...], now: datetime) -> int:
@@ -63,12 +63,12 @@ async def drop_pending(session: AsyncSession, *, meeting_id: int, kinds: tuple[s
         )
         .values(dropped_at=now, last_error="cancelled")
     )
-    return result.rowcount or 0
+    return _rowcount(result) or 0
 
 
 async def purge_sent_before(session: AsyncSession, before: datetime) -> int:
     result = await session.execute(delete(OutboxMessage).where(OutboxMessage.sent_at < before))
-    return result.rowcount or 0
+    return _rowcount(result) or 0
 
 
 async def claim_job(session: AsyncSession, job: str, key: str, now: datetime) -> bool:
@@ -77,4 +77,10 @@ async def claim_job(session: AsyncSession, job: str, key: str, now: datetime) ->
     result = await session.execute(
         insert(JobRun).values(job=job, key=key, at=now).on_conflict_do_nothing(index_elements=["job", "key"])
     )
-    return bool(result.rowcount)
+    return bool(_rowcount(result))
+
+
+def _rowcount(result: Result[Any]) -> int:
+    """The rows an INSERT, UPDATE or DELETE touched. ``AsyncSession.execute`` is typed as giving a
+    ``Result``; for these statements it is a ``CursorResult``, which has ``rowcount``."""
+    return cast("CursorResult[Any]", result).rowcount

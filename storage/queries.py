@@ -48,6 +48,7 @@ async def links_for_members(session: AsyncSession, member_ids: Iterable[int]) ->
     )
     best: dict[int, ChatLink] = {}
     for link, preferred in rows:
+        assert link.member_id is not None, "joined on the member"
         current = best.get(link.member_id)
         if current is None or _rank(link, preferred) > _rank(current, preferred):
             best[link.member_id] = link

@@ -8,4 +8,5 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 def insert_for(session: AsyncSession):
     """The dialect's ``insert`` construct, which has ``on_conflict_do_nothing`` / ``_do_update``."""
+    assert session.bind is not None, "our sessions are bound to the engine"
     return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
