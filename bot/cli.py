@@ -373,6 +373,14 @@ NO_TOKEN = ("Chưa có token: tạo bot Telegram với @BotFather rồi đặt C
             "cho bot Zalo) trong môi trường hoặc tệp .env / no token: create a bot with @BotFather and set "
             "CHIBO_TELEGRAM_TOKEN (or CHIBO_ZALO_TOKEN).")
 
+
+def require_a_platform(settings: Settings) -> None:
+    from bot import platforms
+
+    if not platforms.configured(settings):
+        fail(NO_TOKEN, 2)
+
+
 @app.command("run")
 def run(
     webhook: Annotated[str | None, typer.Option(help="URL công khai cho webhook / public webhook URL")] = None,
@@ -380,11 +388,11 @@ def run(
     port: Annotated[int, typer.Option(help="Cổng / port")] = 8443,
 ) -> None:
     """Chạy bot (long polling, hoặc webhook với --webhook) / run the bot."""
-    from bot.runner import Runtime, WebhookOptions, run_forever
+    from bot.platforms import WebhookOptions
+    from bot.runner import Runtime, run_forever
 
     settings = load_settings()
-    if not settings.token_value() and not settings.zalo_token_value():
-        fail(NO_TOKEN, 2)
+    require_a_platform(settings)
     _setup_logging()
     options = WebhookOptions(url=webhook, listen=listen, port=port) if webhook else None
     try:
@@ -399,8 +407,7 @@ def worker() -> None:
     from bot.runner import Runtime, run_forever
 
     settings = load_settings()
-    if not settings.token_value() and not settings.zalo_token_value():
-        fail(NO_TOKEN, 2)
+    require_a_platform(settings)
     _setup_logging()
     try:
         asyncio.run(run_forever(Runtime(settings=settings, take_updates=False)))

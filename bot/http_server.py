@@ -1,16 +1,14 @@
-"""chibo's own HTTP endpoint: the Telegram and Zalo webhooks and the signed report files, on one port.
+"""chibo's own HTTP endpoint: every registered platform's webhooks and the signed report files, on one port.
 
 python-telegram-bot's webhook server serves Telegram only; Zalo's webhook and the files Zalo fetches
 by URL need the same public address, so chibo runs one small tornado server (tornado is already
-there as python-telegram-bot's webhook dependency) and hands Telegram updates to the Application's
-update queue itself. Every webhook request must carry its platform's secret header.
+there as python-telegram-bot's webhook dependency). Each platform brings its webhook routes
+(``Running.webhook_routes`` in ``bot.platforms``); every webhook request must carry its platform's
+secret header.
 """
 
 from __future__ import annotations
 
-import asyncio
-import hmac
-import json
 import logging
 import mimetypes
 import socket
@@ -18,52 +16,11 @@ import socket
 import tornado.httpserver
 import tornado.netutil
 import tornado.web
-from telegram import Update
 
-from bot.zalo_client import check_secret, parse_event
+from bot.platforms import Route
 from core.files import resolve
 
 log = logging.getLogger(__name__)
-
-
-class _TelegramWebhook(tornado.web.RequestHandler):
-    def initialize(self, app, secret: str) -> None:
-        self.app, self.secret = app, secret
-
-    async def post(self) -> None:
-        given = self.request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-        if not hmac.compare_digest(given.encode(), self.secret.encode()):
-            self.set_status(403)
-            return
-        try:
-            update = Update.de_json(json.loads(self.request.body), self.app.bot)
-        except (ValueError, TypeError, KeyError):
-            self.set_status(400)
-            return
-        await self.app.update_queue.put(update)
-        self.set_status(200)
-
-
-class _ZaloWebhook(tornado.web.RequestHandler):
-    def initialize(self, adapter, secret: str, tasks: set) -> None:
-        self.adapter, self.secret, self.tasks = adapter, secret, tasks
-
-    async def post(self) -> None:
-        if not check_secret(self.request.headers.get("X-Bot-Api-Secret-Token"), self.secret):
-            self.set_status(403)
-            return
-        try:
-            body = json.loads(self.request.body)
-        except ValueError:
-            self.set_status(400)
-            return
-        event = parse_event(body)
-        if event is not None:  # answer at once; the event is handled (and de-duplicated) behind
-            task = asyncio.create_task(self.adapter.handle_event(event))
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
-        self.set_status(200)
-        self.finish({"ok": True})
 
 
 class _Files(tornado.web.RequestHandler):
@@ -81,15 +38,10 @@ class _Files(tornado.web.RequestHandler):
 
 
 class HttpServer:
-    def __init__(self, services, *, listen: str, port: int, telegram_app=None, telegram_secret: str | None = None,
-                 zalo_webhooks: dict | None = None):
-        """``zalo_webhooks``: path -> (adapter, secret), one per Zalo bot."""
-        self._tasks: set = set()
-        routes = [(r"/files/([A-Za-z0-9._-]+)", _Files, {"services": services})]
-        if telegram_app is not None:
-            routes.append((r"/telegram", _TelegramWebhook, {"app": telegram_app, "secret": telegram_secret}))
-        for path, (adapter, secret) in (zalo_webhooks or {}).items():
-            routes.append((path, _ZaloWebhook, {"adapter": adapter, "secret": secret, "tasks": self._tasks}))
+    def __init__(self, services, *, listen: str, port: int, webhooks: list[Route] | None = None):
+        """``webhooks``: the registered platforms' webhook routes (none without a webhook)."""
+        routes: list = [(r"/files/([A-Za-z0-9._-]+)", _Files, {"services": services})]
+        routes += webhooks or []
         self.app = tornado.web.Application(routes, log_function=lambda handler: None)
         self.listen, self.port = listen, port
         self._server: tornado.httpserver.HTTPServer | None = None
@@ -105,5 +57,3 @@ class HttpServer:
             self._server.stop()
             await self._server.close_all_connections()
             self._server = None
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -1,4 +1,4 @@
-"""The Telegram adapter: the only code that knows python-telegram-bot.
+"""The Telegram adapter: python-telegram-bot's updates in, Bot API calls out.
 
 Updates become neutral ``Request``s for ``handlers.router``; ``Response``s become Bot API calls.
 ``TelegramSender`` is what the dispatcher uses to deliver outbox rows.
@@ -35,7 +35,7 @@ from core.textsplit import split_text
 from handlers import router
 from handlers.commands import MENU, parse_command
 from scheduler.delivery import Blocked, Permanent, RateLimited, Transient
-from storage.models import Platform
+from storage.models import OutboxMessage, Platform
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,9 @@ class TelegramSender:
 
     def __init__(self, bot):
         self.bot = bot
+
+    async def admit(self, row: OutboxMessage) -> str | None:
+        return None  # no message budget on Telegram: the pacer keeps to its limits
 
     def is_group(self, chat_id: str) -> bool:
         return chat_id.startswith("-")

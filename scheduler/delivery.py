@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from storage.models import OutboxMessage
 
 
 class DeliveryError(Exception):
@@ -28,6 +31,16 @@ class Permanent(DeliveryError):
 
 
 class Sender(Protocol):
-    async def send(self, chat_id: str, payload: dict) -> None: ...
+    """What the dispatcher needs of a platform to deliver outbox rows (one per registered platform)."""
 
-    def is_group(self, chat_id: str) -> bool: ...
+    async def admit(self, row: OutboxMessage) -> str | None:
+        """None to send the row now, or why it is dropped (a platform with a message budget cuts rows)."""
+        ...
+
+    async def send(self, chat_id: str, payload: dict) -> None:
+        """Deliver one neutral payload; raise the errors above, never the platform's own."""
+        ...
+
+    def is_group(self, chat_id: str) -> bool:
+        """Whether the chat is a group (groups are paced more slowly)."""
+        ...

@@ -20,7 +20,7 @@ from core.settings import Settings
 from core.texts import t
 from scheduler.delivery import Blocked, DeliveryError, Permanent, RateLimited, Sender, Transient
 from scheduler.pacing import Pacer
-from storage.models import ChatLink, Meeting, Member, OutboxMessage, Platform
+from storage.models import ChatLink, Meeting, Member, OutboxMessage
 from storage.outbox import enqueue
 from storage.queries import leaders, links_for_members
 
@@ -49,7 +49,7 @@ class DispatchStats:
 
 class Dispatcher:
     def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession], clock,
-                 senders: dict[Platform, Sender], pacers: dict[Platform, Pacer] | None = None,
+                 senders: dict[str, Sender], pacers: dict[str, Pacer] | None = None,
                  batch_size: int = 200, concurrency: int = 8):
         self.settings, self.sessions, self.clock = settings, sessions, clock
         self.senders = senders
@@ -156,8 +156,7 @@ class Dispatcher:
         if row.kind == "reminder" and await self._reminder_too_late(row):
             return
         sender, pacer = self.senders[row.platform], self.pacers[row.platform]
-        admit = getattr(sender, "admit", None)  # a platform with a budget (Zalo) may cut a row
-        reason = await admit(row) if admit else None
+        reason = await sender.admit(row)  # a platform with a budget (Zalo) may cut a row
         if reason:
             await self._drop(row, reason)
             return

@@ -9,7 +9,8 @@ import httpx
 from conftest import vn
 from sqlalchemy import select
 
-from bot.runner import WebhookOptions, webhook_secret
+from bot.platforms import WebhookOptions
+from bot.platforms.telegram import webhook_secret
 from bot.scene import Scene
 from storage.models import OutboxMessage, Role
 

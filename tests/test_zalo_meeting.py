@@ -11,7 +11,9 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
-from bot.runner import Runtime, WebhookOptions, zalo_webhook_secret
+from bot.platforms import WebhookOptions
+from bot.platforms.zalo import webhook_secret as zalo_webhook_secret
+from bot.runner import Runtime
 from bot.scene import Scene
 from core.clock import FakeClock
 from fakeapi.telegram import FakeTelegramServer
@@ -236,7 +238,7 @@ async def test_several_zalo_bots_each_serve_their_own_cells(scene: Scene):
         (await s.get(Cell, first)).zalo_bot = "hangbac"
         (await s.get(Cell, second)).zalo_bot = "hangdao"
     await scene.start_bot()
-    adapters = scene.runtime.zalos
+    adapters = scene.runtime.platforms["zalo"].adapters
     assert set(adapters) == {"hangbac", "hangdao"}
     # The fake serves one bot; what tells the bots apart here is which adapter takes the event.
     await adapters["hangbac"].stop()  # only the Hàng Đào bot is listening now

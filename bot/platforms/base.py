@@ -1,0 +1,63 @@
+"""What a chat platform is to chibo, and the one table where each platform registers.
+
+A platform is: its client (the Bot API it talks to), its adapter (updates in as neutral
+``Request``s, ``Response``s out as its own payloads, within its own limits), its sender for the
+dispatcher (``scheduler.delivery.Sender``), its fake Bot API server for tests, and one call to
+``register``. The runner, the HTTP server and the CLI only loop over what is registered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from core.services import Services
+from core.settings import Settings
+from scheduler.delivery import Sender
+
+Route = tuple[str, type, dict[str, Any]]  # a tornado route: path, handler class, its initialize() arguments
+
+
+@dataclass
+class WebhookOptions:
+    url: str
+    listen: str = "127.0.0.1"
+    port: int = 8443
+
+
+class Running(Protocol):
+    """One platform brought up by the runner."""
+
+    name: str
+    sender: Sender  # what the dispatcher delivers outbox rows with
+
+    def webhook_routes(self, hook: WebhookOptions) -> list[Route]:
+        """The webhook endpoints chibo's HTTP server serves for this platform (webhook mode only)."""
+        ...
+
+    async def take_updates(self, hook: WebhookOptions | None) -> None:
+        """Start receiving: register the webhook at ``hook``, or poll when there is none."""
+        ...
+
+    async def stop(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One registration: everything the entry points need to know about a platform."""
+
+    name: str  # the value of the ``platform`` columns and of ``Request.platform``
+    configured: Callable[[Settings], bool]  # has a token: the runner starts it
+    start: Callable[[Services, bool, bool], Awaitable[Running]]  # (services, take_updates, webhook mode)
+    fake: Callable[[], type]  # its fake Bot API server class (fakeapi/), for tests and the demo
+
+
+REGISTRY: dict[str, Registration] = {}
+
+
+def register(platform: Registration) -> Registration:
+    if platform.name in REGISTRY:
+        raise ValueError(f"platform {platform.name!r} is registered twice")
+    REGISTRY[platform.name] = platform
+    return platform
