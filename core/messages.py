@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from storage.models import Platform
-
 
 @dataclass(frozen=True)
 class Request:
-    platform: Platform
+    platform: str  # a registered platform's name (bot.platforms)
     user_id: str
     chat_id: str
     update_key: str  # unique per update, for de-duplication

@@ -79,18 +79,18 @@ async def start(ctx: Ctx, req: Request) -> Response:
         member = await ctx.session.get_one(Member, invite.member_id)
         cell = await ctx.session.get_one(Cell, member.cell_id)
         ctx.actor.member, ctx.actor.cell = member, cell
-        ctx.audit("link_account", "member", member.id, None, {"platform": req.platform.value})
+        ctx.audit("link_account", "member", member.id, None, {"platform": str(req.platform)})
         return Response.say(ctx.t("start.linked_member", name=member.full_name, cell=cell.name))
     person = await ctx.session.get_one(CommitteeMember, invite.committee_member_id)
     committee = await ctx.session.get_one(Committee, person.committee_id)
     ctx.actor.committee_member = person
-    ctx.audit("link_account", "committee_member", person.id, None, {"platform": req.platform.value})
+    ctx.audit("link_account", "committee_member", person.id, None, {"platform": str(req.platform)})
     return Response.say(ctx.t("start.linked_committee", name=person.full_name, committee=committee.name))
 
 
 async def _served_by_another_bot(ctx: Ctx, req: Request, invite: InviteCode) -> str | None:
     """On Zalo each bot serves the cells assigned to it: the key of the right bot, if this is not it."""
-    if req.platform is not Platform.ZALO or invite.member_id is None:
+    if req.platform != Platform.ZALO or invite.member_id is None:
         return None
     member = await ctx.session.get_one(Member, invite.member_id)
     cell = await ctx.session.get_one(Cell, member.cell_id)
@@ -147,7 +147,7 @@ async def link_group(ctx: Ctx, req: Request) -> Response:
         existing.linked_at = ctx.now
     else:
         ctx.session.add(GroupLink(platform=req.platform, chat_id=req.chat_id, cell_id=invite.cell_id, linked_at=ctx.now))
-    ctx.audit("link_group", "cell", invite.cell_id, None, {"platform": req.platform.value})
+    ctx.audit("link_group", "cell", invite.cell_id, None, {"platform": str(req.platform)})
     return Response.say(ctx.t("group.linked", cell=ctx.cell.name))
 
 
@@ -157,15 +157,14 @@ async def channel(ctx: Ctx, req: Request) -> Response:
     if member is None:
         return Response.say(ctx.t("not_member"))
     choice = fold(req.args.split()[0]) if req.args.split() else ""
-    platforms = {p.value: p for p in Platform}
-    if choice not in platforms:
-        current = member.preferred_platform.value if member.preferred_platform else ctx.t("channel.last_used")
+    if choice not in {p.value for p in Platform}:
+        current = member.preferred_platform or ctx.t("channel.last_used")
         return Response.say(ctx.t("channel.usage", current=current))
-    platform = platforms[choice]
+    platform = str(choice)
     linked = await ctx.session.scalar(
         select(ChatLink.id).where(ChatLink.member_id == member.id, ChatLink.platform == platform))
     if linked is None:
-        return Response.say(ctx.t("channel.not_linked", platform=platform.value.capitalize()))
+        return Response.say(ctx.t("channel.not_linked", platform=platform.capitalize()))
     member.preferred_platform = platform
-    ctx.audit("channel", "member", member.id, None, {"platform": platform.value})
-    return Response.say(ctx.t("channel.done", platform=platform.value.capitalize()))
+    ctx.audit("channel", "member", member.id, None, {"platform": platform})
+    return Response.say(ctx.t("channel.done", platform=platform.capitalize()))

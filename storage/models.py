@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from storage.types import UTCDateTime
+from storage.types import PlatformName, UTCDateTime
 
 
 class Role(enum.StrEnum):
@@ -58,6 +58,9 @@ class AttendanceStatus(enum.StrEnum):
 
 
 class Platform(enum.StrEnum):
+    """The names of the built-in platforms. A ``platform`` column holds any registered platform's name
+    (see ``bot.platforms``): a plain string checked by ``PlatformName``, so a new platform needs no migration."""
+
     TELEGRAM = "telegram"
     ZALO = "zalo"
 
@@ -138,7 +141,7 @@ class Member(Base):
     active_from: Mapped[date] = mapped_column(Date)
     active_to: Mapped[date | None] = mapped_column(Date)
     # The channel chosen with /kenh; None: the one the person used last.
-    preferred_platform: Mapped[Platform | None] = mapped_column(_enum(Platform, "ck_preferred_platform"))
+    preferred_platform: Mapped[str | None] = mapped_column(PlatformName())
     created_at: Mapped[datetime]
 
     cell: Mapped[Cell] = relationship(back_populates="members")
@@ -167,7 +170,7 @@ class ChatLink(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    platform: Mapped[Platform] = mapped_column(_enum(Platform, "platform"))
+    platform: Mapped[str] = mapped_column(PlatformName())
     platform_user_id: Mapped[str] = mapped_column(String(64))
     chat_id: Mapped[str] = mapped_column(String(64))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
@@ -191,7 +194,7 @@ class GroupLink(Base):
     __table_args__ = (UniqueConstraint("platform", "chat_id", name="uq_group_link_chat"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    platform: Mapped[Platform] = mapped_column(_enum(Platform, "platform"))
+    platform: Mapped[str] = mapped_column(PlatformName())
     chat_id: Mapped[str] = mapped_column(String(64))
     cell_id: Mapped[int] = mapped_column(ForeignKey("cells.id", ondelete="CASCADE"), index=True)
     title: Mapped[str | None] = mapped_column(String(200))
@@ -302,7 +305,7 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(40))
-    platform: Mapped[Platform] = mapped_column(_enum(Platform, "platform"))
+    platform: Mapped[str] = mapped_column(PlatformName())
     chat_id: Mapped[str] = mapped_column(String(64))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
@@ -325,7 +328,7 @@ class ProcessedUpdate(Base):
     __table_args__ = (UniqueConstraint("platform", "update_key", name="uq_processed_update"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    platform: Mapped[Platform] = mapped_column(_enum(Platform, "platform"))
+    platform: Mapped[str] = mapped_column(PlatformName())
     update_key: Mapped[str] = mapped_column(String(128))
     processed_at: Mapped[datetime]
 
@@ -362,7 +365,7 @@ class ChatChoice(Base):
     __table_args__ = (UniqueConstraint("platform", "chat_id", name="uq_chat_choice"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    platform: Mapped[Platform] = mapped_column(_enum(Platform, "platform"))
+    platform: Mapped[str] = mapped_column(PlatformName())
     chat_id: Mapped[str] = mapped_column(String(64))
     choices: Mapped[list[str]] = mapped_column(JSON)  # button data, in the order offered
     offered_at: Mapped[datetime]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, String
 from sqlalchemy.types import TypeDecorator
 
 
@@ -35,3 +36,24 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+PLATFORM_NAME = re.compile(r"[a-z][a-z0-9_]{0,19}")
+
+
+class PlatformName(TypeDecorator[str]):
+    """A platform's name as a plain string (no CHECK constraint): validated here, loaded as ``str``."""
+
+    impl = String(20)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        name = str(value)
+        if not PLATFORM_NAME.fullmatch(name):
+            raise ValueError(f"not a platform name: {name!r}")
+        return name
+
+    def process_result_value(self, value, dialect):
+        return value

@@ -370,3 +370,17 @@ async def test_the_same_outbox_key_is_stored_once(engine):
     assert [(r.key, r.payload["text"]) for r in rows] == [
         ("reminder:7:2h:1001", "Nhắc lịch họp"), ("reminder:7:1d:1001", "Nhắc lịch họp")]
     assert rows[0].due_at == EVENING
+
+
+async def test_a_new_platform_needs_no_migration_but_a_bad_name_is_refused(engine):
+    """The ``platform`` columns are plain strings checked by code (``storage.types.PlatformName``)."""
+    sessions = session_factory(engine)
+    async with sessions() as s, s.begin():
+        s.add(ProcessedUpdate(platform="viber", update_key="v:1", processed_at=EVENING))
+    async with sessions() as s:
+        row = await s.scalar(select(ProcessedUpdate).where(ProcessedUpdate.platform == "viber"))
+    assert row.platform == "viber" and type(row.platform) is str
+    async with sessions() as s:
+        s.add(ProcessedUpdate(platform="Viber Bot", update_key="v:2", processed_at=EVENING))
+        with pytest.raises(StatementError, match="not a platform name"):
+            await s.commit()

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from core.services import Services
 from core.settings import Settings
 from scheduler.delivery import Sender
+from storage.types import PLATFORM_NAME
 
 Route = tuple[str, type, dict[str, Any]]  # a tornado route: path, handler class, its initialize() arguments
 
@@ -57,6 +58,8 @@ REGISTRY: dict[str, Registration] = {}
 
 
 def register(platform: Registration) -> Registration:
+    if not PLATFORM_NAME.fullmatch(platform.name):
+        raise ValueError(f"platform name {platform.name!r}: lowercase letters, digits and _, at most 20")
     if platform.name in REGISTRY:
         raise ValueError(f"platform {platform.name!r} is registered twice")
     REGISTRY[platform.name] = platform
