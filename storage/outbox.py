@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Result, delete, update
+from sqlalchemy import CursorResult, Result, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ChatLink, JobRun, OutboxMessage
@@ -63,11 +63,6 @@ async def drop_pending(session: AsyncSession, *, meeting_id: int, kinds: tuple[s
         )
         .values(dropped_at=now, last_error="cancelled")
     )
-    return _rowcount(result) or 0
-
-
-async def purge_sent_before(session: AsyncSession, before: datetime) -> int:
-    result = await session.execute(delete(OutboxMessage).where(OutboxMessage.sent_at < before))
     return _rowcount(result) or 0
 
 
