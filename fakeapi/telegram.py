@@ -48,7 +48,10 @@ answers 429 like Telegram's flood control does.
 
 What does not depend on Telegram (lifecycle, dispatching, failure rules, the
 webhook sender, waiting helpers) lives in :class:`fakeapi._server.FakeBotApiServer`,
-shared with :class:`fakeapi.zalo.FakeZaloServer`.
+shared with :class:`fakeapi.zalo.FakeZaloServer`.  This module holds the server and
+its methods; the HTML parsing is in :mod:`fakeapi.telegram_markup`, the limits and
+flood control in :mod:`fakeapi.telegram_limits`, request decoding and parameter
+checks in :mod:`fakeapi.telegram_params`.
 """
 
 from __future__ import annotations
@@ -58,13 +61,8 @@ import copy
 import itertools
 import json
 import logging
-import math
 import re
-import struct
 import time
-from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import tornado.httputil
@@ -77,8 +75,40 @@ from fakeapi._server import (
     MethodHandler,
     RequestContext,
 )
+from fakeapi.telegram_limits import (
+    GLOBAL_MESSAGES_PER_SECOND,
+    GROUP_MESSAGES_PER_MINUTE,
+    MAX_CALLBACK_DATA_BYTES,
+    MAX_CAPTION_LENGTH,
+    MAX_TEXT_LENGTH,
+    PRIVATE_CHAT_BURST,
+    PRIVATE_CHAT_MESSAGES_PER_SECOND,
+    _FloodControl,
+)
+from fakeapi.telegram_markup import HtmlParseError, _command_entities, _trim, parse_html
+from fakeapi.telegram_params import (
+    UploadedFile,
+    _bad_request,
+    _coerce_chat_id,
+    _decode_params,
+    _float_param,
+    _image_size,
+    _int_or_zero,
+    _int_param,
+    _set_or_drop,
+    _StoredMessage,
+    _truthy,
+    _Webhook,
+)
 
 __all__ = [
+    "GLOBAL_MESSAGES_PER_SECOND",
+    "GROUP_MESSAGES_PER_MINUTE",
+    "MAX_CALLBACK_DATA_BYTES",
+    "MAX_CAPTION_LENGTH",
+    "MAX_TEXT_LENGTH",
+    "PRIVATE_CHAT_BURST",
+    "PRIVATE_CHAT_MESSAGES_PER_SECOND",
     "ApiError",
     "FakeTelegramServer",
     "HtmlParseError",
@@ -88,17 +118,6 @@ __all__ = [
 
 _LOGGER = logging.getLogger(__name__)
 
-#: What Telegram accepts for ``sendMessage``/``editMessageText`` and captions,
-#: counted in Unicode code points after entity parsing and trimming.
-MAX_TEXT_LENGTH = 4096
-MAX_CAPTION_LENGTH = 1024
-MAX_CALLBACK_DATA_BYTES = 64
-
-#: Flood limits applied with ``enforce_limits=True`` (see Telegram's bot FAQ).
-GLOBAL_MESSAGES_PER_SECOND = 30
-PRIVATE_CHAT_MESSAGES_PER_SECOND = 1.0
-PRIVATE_CHAT_BURST = 3
-GROUP_MESSAGES_PER_MINUTE = 20
 
 _UNAUTHORIZED = "Unauthorized"
 _NOT_FOUND = "Not Found"
@@ -132,34 +151,6 @@ _CHAT_ACTIONS = frozenset(
     }
 )
 
-# Parameters whose form value is always a plain string.  python-telegram-bot sends
-# strings as they are and JSON-encodes everything else, so without this list the
-# text "42" could not be told apart from the number 42.
-_STRING_PARAMS = frozenset(
-    {
-        "action",
-        "business_connection_id",
-        "callback_query_id",
-        "caption",
-        "data",
-        "description",
-        "document",
-        "emoji",
-        "file_id",
-        "inline_message_id",
-        "ip_address",
-        "language_code",
-        "message_effect_id",
-        "name",
-        "parse_mode",
-        "photo",
-        "secret_token",
-        "short_description",
-        "text",
-        "title",
-        "url",
-    }
-)
 
 _INLINE_BUTTON_ACTIONS = (
     "url",
@@ -174,470 +165,7 @@ _INLINE_BUTTON_ACTIONS = (
     "copy_text",
 )
 
-_COMMAND_RE = re.compile(r"(?<![\w/@])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![\w@])")
 _BOT_COMMAND_NAME_RE = re.compile(r"^[a-z0-9_]{1,32}$")
-
-
-# --------------------------------------------------------------------------------------
-# Small data types
-# --------------------------------------------------------------------------------------
-
-
-def _bad_request(what: str) -> ApiError:
-    return ApiError(400, f"Bad Request: {what}")
-
-
-@dataclass
-class UploadedFile:
-    """A file the bot uploaded (multipart), as recorded in :attr:`FakeTelegramServer.requests`."""
-
-    filename: str
-    content: bytes
-    mime_type: str
-    file_id: str = ""
-    file_unique_id: str = ""
-    file_path: str = ""
-
-    @property
-    def size(self) -> int:
-        return len(self.content)
-
-
-@dataclass
-class _Webhook:
-    url: str
-    secret_token: str | None
-    max_connections: int
-    allowed_updates: list[str] | None
-    ip_address: str | None
-
-
-@dataclass
-class _StoredMessage:
-    """A message in the fake's memory: the JSON Message object plus bookkeeping."""
-
-    message: dict[str, Any]
-    from_bot: bool
-    deleted: bool = False
-
-
-# --------------------------------------------------------------------------------------
-# Telegram HTML
-# --------------------------------------------------------------------------------------
-
-
-class HtmlParseError(ValueError):
-    """Raised by :func:`parse_html`; the message is what Telegram puts after
-    ``Bad Request: can't parse entities: ``."""
-
-
-_HTML_TAGS = frozenset(
-    {
-        "a",
-        "b",
-        "strong",
-        "i",
-        "em",
-        "u",
-        "ins",
-        "s",
-        "strike",
-        "del",
-        "code",
-        "pre",
-        "tg-spoiler",
-        "span",
-        "blockquote",
-    }
-)
-_SIMPLE_ENTITY_TYPES = {
-    "b": "bold",
-    "strong": "bold",
-    "i": "italic",
-    "em": "italic",
-    "u": "underline",
-    "ins": "underline",
-    "s": "strikethrough",
-    "strike": "strikethrough",
-    "del": "strikethrough",
-    "tg-spoiler": "spoiler",
-    "span": "spoiler",
-}
-_NAMED_HTML_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
-_HTML_SPACES = frozenset(" \t\r\n\v\f")
-
-
-def _utf16_len(text: str) -> int:
-    """Length in UTF-16 code units, the unit of Telegram's entity offsets."""
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
-
-
-def _decode_html_entity(text: str, pos: int) -> tuple[str, int] | None:
-    """Decode the character reference starting at ``text[pos] == "&"``.
-
-    Follows Telegram (tdlib ``decode_html_entity``): numeric references
-    (``&#60;``, ``&#x3C;``) and the named ones ``&lt; &gt; &amp; &quot;``, the
-    trailing ``;`` being optional.  Returns ``(character, end position)`` or
-    ``None`` when there is no valid reference at ``pos``.
-    """
-    size = len(text)
-    end = pos + 1
-    if end < size and text[end] == "#":
-        end += 1
-        code = 0
-        if end < size and text[end] == "x":
-            end += 1
-            while end < size and text[end] in "0123456789abcdefABCDEF":
-                code = code * 16 + int(text[end], 16)
-                end += 1
-        else:
-            while end < size and text[end] in "0123456789":
-                code = code * 10 + int(text[end])
-                end += 1
-        if code == 0 or code >= 0x10FFFF or 0xD800 <= code <= 0xDFFF or end - pos >= 10:
-            return None
-        char = chr(code)
-    else:
-        while end < size and text[end].isascii() and text[end].isalpha():
-            end += 1
-        named = _NAMED_HTML_ENTITIES.get(text[pos + 1 : end])
-        if named is None:
-            return None
-        char = named
-    if end < size and text[end] == ";":
-        end += 1
-    return char, end
-
-
-@dataclass
-class _OpenTag:
-    name: str
-    argument: str
-    utf16_offset: int
-    text_index: int  # index into the output pieces, for <a> without href
-
-
-def parse_html(text: str, *, strict: bool = True) -> tuple[str, list[dict[str, Any]]]:
-    """Parse Telegram-flavoured HTML into ``(plain text, entities)``.
-
-    This mirrors Telegram's own parser (tdlib ``parse_html``), including its
-    error messages and UTF-16 based entity offsets.  With ``strict=True`` a
-    ``&`` that does not start a character reference is an error (Telegram keeps
-    it literally).
-
-    Raises:
-        HtmlParseError: when Telegram would answer "can't parse entities".
-    """
-    size = len(text)
-    pieces: list[str] = []
-    utf16 = 0
-    stack: list[_OpenTag] = []
-    entities: list[dict[str, Any]] = []
-
-    def byte_offset(pos: int) -> int:
-        return len(text[:pos].encode("utf-8", "surrogatepass"))
-
-    def fail(message: str) -> HtmlParseError:
-        return HtmlParseError(message)
-
-    def decode_ampersand(pos: int) -> tuple[str, int]:
-        decoded = _decode_html_entity(text, pos)
-        if decoded is not None:
-            return decoded
-        if strict:
-            raise fail(
-                f'Character "&" must be escaped as "&amp;" at byte offset {byte_offset(pos)}'
-            )
-        return "&", pos + 1
-
-    i = 0
-    while i < size:
-        char = text[i]
-        if char == "&":
-            decoded, i = decode_ampersand(i)
-            pieces.append(decoded)
-            utf16 += _utf16_len(decoded)
-            continue
-        if char != "<":
-            pieces.append(char)
-            utf16 += _utf16_len(char)
-            i += 1
-            continue
-
-        begin = i
-        if i + 1 < size and text[i + 1] == "/":
-            # ---- end tag ----
-            if not stack:
-                raise fail(f"Unexpected end tag at byte offset {byte_offset(begin)}")
-            j = i + 2
-            while j < size and text[j] not in _HTML_SPACES and text[j] != ">":
-                j += 1
-            end_name = text[i + 2 : j].lower()
-            while j < size and text[j] in _HTML_SPACES:
-                j += 1
-            if j >= size or text[j] != ">":
-                raise fail(f"Unclosed end tag at byte offset {byte_offset(begin)}")
-            opened = stack.pop()
-            if end_name and end_name != opened.name:
-                raise fail(
-                    f"Unmatched end tag at byte offset {byte_offset(begin)}, "
-                    f'expected "</{opened.name}>", found "</{end_name}>"'
-                )
-            if utf16 > opened.utf16_offset:
-                _close_entity(opened, utf16, pieces, entities)
-            i = j + 1
-            continue
-
-        # ---- start tag ----
-        j = i + 1
-        while j < size and text[j] not in _HTML_SPACES and text[j] != ">":
-            j += 1
-        if j >= size:
-            raise fail(f"Unclosed start tag at byte offset {byte_offset(begin)}")
-        name = text[i + 1 : j].lower()
-        if name not in _HTML_TAGS:
-            raise fail(f'Unsupported start tag "{name}" at byte offset {byte_offset(begin)}')
-        argument = ""
-        while True:
-            while j < size and text[j] in _HTML_SPACES:
-                j += 1
-            if j >= size:
-                raise fail(f"Unclosed start tag at byte offset {byte_offset(begin)}")
-            if text[j] == ">":
-                break
-            attribute_begin = j
-            while j < size and text[j] not in _HTML_SPACES and text[j] not in "=>":
-                j += 1
-            attribute = text[attribute_begin:j].lower()
-            if not attribute:
-                raise fail(
-                    f'Empty attribute name in the tag "{name}" at byte offset {byte_offset(begin)}'
-                )
-            while j < size and text[j] in _HTML_SPACES:
-                j += 1
-            if j >= size:
-                raise fail(f'Unclosed start tag "{name}" at byte offset {byte_offset(begin)}')
-            if text[j] != "=":
-                if name == "blockquote" and attribute == "expandable":
-                    argument = "expandable"
-                    continue
-                raise fail(
-                    "Expected equal sign in declaration of an attribute of the tag "
-                    f'"{name}" at byte offset {byte_offset(begin)}'
-                )
-            j += 1
-            while j < size and text[j] in _HTML_SPACES:
-                j += 1
-            if j >= size:
-                raise fail(f'Unclosed start tag "{name}" at byte offset {byte_offset(begin)}')
-            if text[j] in "'\"":
-                quote = text[j]
-                j += 1
-                value_pieces: list[str] = []
-                while j < size and text[j] != quote:
-                    if text[j] == "&":
-                        decoded, j = decode_ampersand(j)
-                        value_pieces.append(decoded)
-                    else:
-                        value_pieces.append(text[j])
-                        j += 1
-                if j >= size:
-                    raise fail(f"Unclosed start tag at byte offset {byte_offset(begin)}")
-                j += 1
-                value = "".join(value_pieces)
-            else:
-                token_begin = j
-                while j < size and (text[j].isascii() and text[j].isalnum() or text[j] in ".-"):
-                    j += 1
-                value = text[token_begin:j].lower()
-                if j >= size:
-                    raise fail(f"Unclosed start tag at byte offset {byte_offset(begin)}")
-                if text[j] not in _HTML_SPACES and text[j] != ">":
-                    raise fail(
-                        f"Unexpected end of name token at byte offset {byte_offset(token_begin)}"
-                    )
-            if name == "a" and attribute == "href":
-                argument = value
-            elif name == "code" and attribute == "class" and value.startswith("language-"):
-                argument = value[len("language-") :]
-            elif name == "span" and attribute == "class" and value.startswith("tg-"):
-                argument = value[len("tg-") :]
-            elif name == "blockquote" and attribute == "expandable":
-                argument = "expandable"
-        if name == "span" and argument != "spoiler":
-            raise fail(
-                f'Tag "span" must have class "tg-spoiler" at byte offset {byte_offset(begin)}'
-            )
-        stack.append(_OpenTag(name, argument, utf16, len(pieces)))
-        i = j + 1
-
-    if stack:
-        raise fail(f'Can\'t find end tag corresponding to start tag "{stack[-1].name}"')
-    for entity in entities:
-        if entity["type"] == "code":
-            entity.pop("language", None)  # only <pre><code class=...> keeps a language
-    entities.sort(key=lambda entity: (entity["offset"], -entity["length"]))
-    return "".join(pieces), entities
-
-
-def _close_entity(
-    opened: _OpenTag, utf16_end: int, pieces: list[str], entities: list[dict[str, Any]]
-) -> None:
-    """Turn a just-closed, non-empty tag into a MessageEntity dict."""
-    offset = opened.utf16_offset
-    length = utf16_end - offset
-    name = opened.name
-    if name in _SIMPLE_ENTITY_TYPES:
-        entities.append({"type": _SIMPLE_ENTITY_TYPES[name], "offset": offset, "length": length})
-    elif name == "blockquote":
-        kind = "expandable_blockquote" if opened.argument else "blockquote"
-        entities.append({"type": kind, "offset": offset, "length": length})
-    elif name == "a":
-        url = opened.argument or "".join(pieces[opened.text_index :])
-        if url:
-            entities.append({"type": "text_link", "offset": offset, "length": length, "url": url})
-    elif name == "pre":
-        last = entities[-1] if entities else None
-        if (
-            last is not None
-            and last["type"] == "code"
-            and (last["offset"], last["length"]) == (offset, length)
-            and last.get("language")
-        ):
-            last["type"] = "pre"
-        else:
-            entities.append({"type": "pre", "offset": offset, "length": length})
-    elif name == "code":
-        last = entities[-1] if entities else None
-        if (
-            last is not None
-            and last["type"] == "pre"
-            and (last["offset"], last["length"]) == (offset, length)
-            and opened.argument
-        ):
-            last["language"] = opened.argument
-        else:
-            entity = {"type": "code", "offset": offset, "length": length}
-            if opened.argument:
-                entity["language"] = opened.argument
-            entities.append(entity)
-
-
-def _trim(text: str, entities: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
-    """Strip surrounding whitespace like Telegram does, keeping entities in place."""
-    stripped = text.strip()
-    if stripped == text:
-        return text, entities
-    shift = _utf16_len(text[: len(text) - len(text.lstrip())])
-    total = _utf16_len(stripped)
-    trimmed = []
-    for entity in entities:
-        start = max(0, entity["offset"] - shift)
-        end = min(total, entity["offset"] + entity["length"] - shift)
-        if end > start:
-            trimmed.append({**entity, "offset": start, "length": end - start})
-    return stripped, trimmed
-
-
-def _command_entities(text: str) -> list[dict[str, Any]]:
-    """The ``bot_command`` entities Telegram attaches to a user's text."""
-    return [
-        {
-            "type": "bot_command",
-            "offset": _utf16_len(text[: match.start()]),
-            "length": _utf16_len(match.group()),
-        }
-        for match in _COMMAND_RE.finditer(text)
-    ]
-
-
-# --------------------------------------------------------------------------------------
-# Flood control
-# --------------------------------------------------------------------------------------
-
-
-class _FloodControl:
-    """Telegram-like limits: 30 messages/s overall, about 1/s per private chat
-    (with a small burst), 20/min per group.  Rejected attempts do not count."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic):
-        self._clock = clock
-        self._global: deque[float] = deque()
-        self._groups: dict[int | str, deque[float]] = {}
-        self._private: dict[int | str, tuple[float, float]] = {}  # chat -> (tokens, at)
-
-    def admit(self, chat_id: int | str, is_group: bool) -> int | None:
-        """Record one message; return ``retry_after`` seconds instead if over a limit."""
-        now = self._clock()
-        while self._global and self._global[0] <= now - 1.0:
-            self._global.popleft()
-        if len(self._global) >= GLOBAL_MESSAGES_PER_SECOND:
-            return _seconds(self._global[0] + 1.0 - now)
-
-        if is_group:
-            window = self._groups.setdefault(chat_id, deque())
-            while window and window[0] <= now - 60.0:
-                window.popleft()
-            if len(window) >= GROUP_MESSAGES_PER_MINUTE:
-                return _seconds(window[0] + 60.0 - now)
-            window.append(now)
-        else:
-            tokens, at = self._private.get(chat_id, (float(PRIVATE_CHAT_BURST), now))
-            tokens = min(
-                float(PRIVATE_CHAT_BURST), tokens + (now - at) * PRIVATE_CHAT_MESSAGES_PER_SECOND
-            )
-            if tokens < 1.0:
-                return _seconds((1.0 - tokens) / PRIVATE_CHAT_MESSAGES_PER_SECOND)
-            self._private[chat_id] = (tokens - 1.0, now)
-        self._global.append(now)
-        return None
-
-
-def _seconds(delay: float) -> int:
-    return max(1, math.ceil(delay))
-
-
-# --------------------------------------------------------------------------------------
-# HTTP plumbing
-# --------------------------------------------------------------------------------------
-
-
-def _decode_form_value(name: str, raw: str) -> Any:
-    """python-telegram-bot sends strings verbatim and everything else as JSON."""
-    if name in _STRING_PARAMS:
-        return raw
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw
-
-
-def _decode_params(request: Any) -> dict[str, Any]:
-    """Decode query string, urlencoded/multipart form or JSON body into one dict."""
-    params: dict[str, Any] = {}
-    for source in (request.query_arguments, request.body_arguments):
-        for name, values in source.items():
-            params[name] = _decode_form_value(name, values[-1].decode("utf-8", "replace"))
-    for name, files in request.files.items():
-        upload = files[-1]
-        params[name] = UploadedFile(
-            filename=upload.filename or name,
-            content=bytes(upload.body),
-            mime_type=upload.content_type or "application/octet-stream",
-        )
-    content_type = request.headers.get("Content-Type", "")
-    if content_type.split(";")[0].strip().lower() == "application/json" and request.body.strip():
-        body = json.loads(request.body)
-        if not isinstance(body, dict):
-            raise ValueError("the JSON body must be an object")
-        params.update(body)
-    # InputFiles sent as "attach://<name>" (e.g. thumbnails) refer to another form part.
-    for name, value in list(params.items()):
-        if isinstance(value, str) and value.startswith("attach://"):
-            attached = params.get(value[len("attach://") :])
-            if isinstance(attached, UploadedFile):
-                params[name] = attached
-    return params
 
 
 class _FileHandler(JsonHandler):
@@ -1476,71 +1004,3 @@ class FakeTelegramServer(FakeBotApiServer):
 def _described(result: Any, description: str) -> Answer:
     """A successful answer that also carries a ``description`` (as setWebhook's does)."""
     return Answer(200, {"ok": True, "result": result, "description": description})
-
-
-# --------------------------------------------------------------------------------------
-# Helpers
-# --------------------------------------------------------------------------------------
-
-
-def _coerce_chat_id(value: Any) -> int | str | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        try:
-            return int(value)
-        except ValueError:
-            return value
-    return None
-
-
-def _int_or_zero(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
-
-
-def _int_param(params: dict[str, Any], name: str, default: int) -> int:
-    value = params.get(name)
-    if value is None or value == "":
-        return default
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise _bad_request(f"wrong parameter {name} in request") from None
-
-
-def _float_param(params: dict[str, Any], name: str, default: float) -> float:
-    value = params.get(name)
-    if value is None or value == "":
-        return default
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise _bad_request(f"wrong parameter {name} in request") from None
-
-
-def _truthy(value: Any) -> bool:
-    """A boolean parameter, however it was spelled (JSON true, "true", 1, ...)."""
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "1")
-    return bool(value)
-
-
-def _set_or_drop(target: dict[str, Any], key: str, value: Any) -> None:
-    if value is None:
-        target.pop(key, None)
-    else:
-        target[key] = value
-
-
-def _image_size(content: bytes) -> tuple[int, int]:
-    """Width and height of a PNG (read from its header); (0, 0) for anything else."""
-    if content[:8] == b"\x89PNG\r\n\x1a\n" and len(content) >= 24:
-        width, height = struct.unpack(">II", content[16:24])
-        return width, height
-    return 0, 0
-
