@@ -119,156 +119,174 @@ def parse_html(text: str, *, strict: bool = True) -> tuple[str, list[dict[str, A
     Raises:
         HtmlParseError: when Telegram would answer "can't parse entities".
     """
-    size = len(text)
-    pieces: list[str] = []
-    utf16 = 0
-    stack: list[_OpenTag] = []
-    entities: list[dict[str, Any]] = []
+    return _HtmlParser(text, strict).parse()
 
-    def byte_offset(pos: int) -> int:
-        return len(text[:pos].encode("utf-8", "surrogatepass"))
 
-    def fail(message: str) -> HtmlParseError:
-        return HtmlParseError(message)
+class _HtmlParser:
+    """One pass over the text: characters and references go to the output, tags open and close
+    entities. Each method starts at ``self.i`` and leaves it after what it consumed."""
 
-    def decode_ampersand(pos: int) -> tuple[str, int]:
-        decoded = _decode_html_entity(text, pos)
+    def __init__(self, text: str, strict: bool):
+        self.text, self.size, self.strict = text, len(text), strict
+        self.pieces: list[str] = []
+        self.utf16 = 0
+        self.stack: list[_OpenTag] = []
+        self.entities: list[dict[str, Any]] = []
+        self.i = 0
+
+    def parse(self) -> tuple[str, list[dict[str, Any]]]:
+        while self.i < self.size:
+            char = self.text[self.i]
+            if char == "&":
+                decoded, self.i = self._ampersand(self.i)
+                self._emit(decoded)
+            elif char != "<":
+                self._emit(char)
+                self.i += 1
+            elif self.i + 1 < self.size and self.text[self.i + 1] == "/":
+                self._end_tag()
+            else:
+                self._start_tag()
+        if self.stack:
+            raise HtmlParseError(f'Can\'t find end tag corresponding to start tag "{self.stack[-1].name}"')
+        for entity in self.entities:
+            if entity["type"] == "code":
+                entity.pop("language", None)  # only <pre><code class=...> keeps a language
+        self.entities.sort(key=lambda entity: (entity["offset"], -entity["length"]))
+        return "".join(self.pieces), self.entities
+
+    # --- helpers ---
+    def _emit(self, piece: str) -> None:
+        self.pieces.append(piece)
+        self.utf16 += _utf16_len(piece)
+
+    def _at(self, pos: int) -> str:
+        return f"byte offset {len(self.text[:pos].encode('utf-8', 'surrogatepass'))}"
+
+    def _ampersand(self, pos: int) -> tuple[str, int]:
+        decoded = _decode_html_entity(self.text, pos)
         if decoded is not None:
             return decoded
-        if strict:
-            raise fail(
-                f'Character "&" must be escaped as "&amp;" at byte offset {byte_offset(pos)}'
-            )
+        if self.strict:
+            raise HtmlParseError(f'Character "&" must be escaped as "&amp;" at {self._at(pos)}')
         return "&", pos + 1
 
-    i = 0
-    while i < size:
-        char = text[i]
-        if char == "&":
-            decoded, i = decode_ampersand(i)
-            pieces.append(decoded)
-            utf16 += _utf16_len(decoded)
-            continue
-        if char != "<":
-            pieces.append(char)
-            utf16 += _utf16_len(char)
-            i += 1
-            continue
-
-        begin = i
-        if i + 1 < size and text[i + 1] == "/":
-            # ---- end tag ----
-            if not stack:
-                raise fail(f"Unexpected end tag at byte offset {byte_offset(begin)}")
-            j = i + 2
-            while j < size and text[j] not in _HTML_SPACES and text[j] != ">":
-                j += 1
-            end_name = text[i + 2 : j].lower()
-            while j < size and text[j] in _HTML_SPACES:
-                j += 1
-            if j >= size or text[j] != ">":
-                raise fail(f"Unclosed end tag at byte offset {byte_offset(begin)}")
-            opened = stack.pop()
-            if end_name and end_name != opened.name:
-                raise fail(
-                    f"Unmatched end tag at byte offset {byte_offset(begin)}, "
-                    f'expected "</{opened.name}>", found "</{end_name}>"'
-                )
-            if utf16 > opened.utf16_offset:
-                _close_entity(opened, utf16, pieces, entities)
-            i = j + 1
-            continue
-
-        # ---- start tag ----
-        j = i + 1
-        while j < size and text[j] not in _HTML_SPACES and text[j] != ">":
+    def _skip_spaces(self, j: int) -> int:
+        while j < self.size and self.text[j] in _HTML_SPACES:
             j += 1
-        if j >= size:
-            raise fail(f"Unclosed start tag at byte offset {byte_offset(begin)}")
-        name = text[i + 1 : j].lower()
+        return j
+
+    def _name_end(self, j: int) -> int:
+        while j < self.size and self.text[j] not in _HTML_SPACES and self.text[j] != ">":
+            j += 1
+        return j
+
+    # --- tags ---
+    def _end_tag(self) -> None:
+        begin = self.i
+        if not self.stack:
+            raise HtmlParseError(f"Unexpected end tag at {self._at(begin)}")
+        j = self._name_end(begin + 2)
+        end_name = self.text[begin + 2 : j].lower()
+        j = self._skip_spaces(j)
+        if j >= self.size or self.text[j] != ">":
+            raise HtmlParseError(f"Unclosed end tag at {self._at(begin)}")
+        opened = self.stack.pop()
+        if end_name and end_name != opened.name:
+            raise HtmlParseError(f'Unmatched end tag at {self._at(begin)}, '
+                                 f'expected "</{opened.name}>", found "</{end_name}>"')
+        if self.utf16 > opened.utf16_offset:
+            _close_entity(opened, self.utf16, self.pieces, self.entities)
+        self.i = j + 1
+
+    def _start_tag(self) -> None:
+        begin = self.i
+        j = self._name_end(begin + 1)
+        if j >= self.size:
+            raise HtmlParseError(f"Unclosed start tag at {self._at(begin)}")
+        name = self.text[begin + 1 : j].lower()
         if name not in _HTML_TAGS:
-            raise fail(f'Unsupported start tag "{name}" at byte offset {byte_offset(begin)}')
+            raise HtmlParseError(f'Unsupported start tag "{name}" at {self._at(begin)}')
         argument = ""
         while True:
-            while j < size and text[j] in _HTML_SPACES:
-                j += 1
-            if j >= size:
-                raise fail(f"Unclosed start tag at byte offset {byte_offset(begin)}")
-            if text[j] == ">":
+            j = self._skip_spaces(j)
+            if j >= self.size:
+                raise HtmlParseError(f"Unclosed start tag at {self._at(begin)}")
+            if self.text[j] == ">":
                 break
-            attribute_begin = j
-            while j < size and text[j] not in _HTML_SPACES and text[j] not in "=>":
-                j += 1
-            attribute = text[attribute_begin:j].lower()
-            if not attribute:
-                raise fail(
-                    f'Empty attribute name in the tag "{name}" at byte offset {byte_offset(begin)}'
-                )
-            while j < size and text[j] in _HTML_SPACES:
-                j += 1
-            if j >= size:
-                raise fail(f'Unclosed start tag "{name}" at byte offset {byte_offset(begin)}')
-            if text[j] != "=":
-                if name == "blockquote" and attribute == "expandable":
-                    argument = "expandable"
-                    continue
-                raise fail(
-                    "Expected equal sign in declaration of an attribute of the tag "
-                    f'"{name}" at byte offset {byte_offset(begin)}'
-                )
-            j += 1
-            while j < size and text[j] in _HTML_SPACES:
-                j += 1
-            if j >= size:
-                raise fail(f'Unclosed start tag "{name}" at byte offset {byte_offset(begin)}')
-            if text[j] in "'\"":
-                quote = text[j]
-                j += 1
-                value_pieces: list[str] = []
-                while j < size and text[j] != quote:
-                    if text[j] == "&":
-                        decoded, j = decode_ampersand(j)
-                        value_pieces.append(decoded)
-                    else:
-                        value_pieces.append(text[j])
-                        j += 1
-                if j >= size:
-                    raise fail(f"Unclosed start tag at byte offset {byte_offset(begin)}")
-                j += 1
-                value = "".join(value_pieces)
-            else:
-                token_begin = j
-                while j < size and (text[j].isascii() and text[j].isalnum() or text[j] in ".-"):
-                    j += 1
-                value = text[token_begin:j].lower()
-                if j >= size:
-                    raise fail(f"Unclosed start tag at byte offset {byte_offset(begin)}")
-                if text[j] not in _HTML_SPACES and text[j] != ">":
-                    raise fail(
-                        f"Unexpected end of name token at byte offset {byte_offset(token_begin)}"
-                    )
-            if name == "a" and attribute == "href":
-                argument = value
-            elif name == "code" and attribute == "class" and value.startswith("language-"):
-                argument = value[len("language-") :]
-            elif name == "span" and attribute == "class" and value.startswith("tg-"):
-                argument = value[len("tg-") :]
-            elif name == "blockquote" and attribute == "expandable":
-                argument = "expandable"
+            j, attribute, value = self._attribute(j, name, begin)
+            argument = _tag_argument(name, attribute, value, argument)
         if name == "span" and argument != "spoiler":
-            raise fail(
-                f'Tag "span" must have class "tg-spoiler" at byte offset {byte_offset(begin)}'
-            )
-        stack.append(_OpenTag(name, argument, utf16, len(pieces)))
-        i = j + 1
+            raise HtmlParseError(f'Tag "span" must have class "tg-spoiler" at {self._at(begin)}')
+        self.stack.append(_OpenTag(name, argument, self.utf16, len(self.pieces)))
+        self.i = j + 1
 
-    if stack:
-        raise fail(f'Can\'t find end tag corresponding to start tag "{stack[-1].name}"')
-    for entity in entities:
-        if entity["type"] == "code":
-            entity.pop("language", None)  # only <pre><code class=...> keeps a language
-    entities.sort(key=lambda entity: (entity["offset"], -entity["length"]))
-    return "".join(pieces), entities
+    def _attribute(self, j: int, name: str, begin: int) -> tuple[int, str, str | None]:
+        """One ``attribute=value`` of a start tag: (where it ends, attribute, value or None if bare)."""
+        text, size = self.text, self.size
+        attribute_begin = j
+        while j < size and text[j] not in _HTML_SPACES and text[j] not in "=>":
+            j += 1
+        attribute = text[attribute_begin:j].lower()
+        if not attribute:
+            raise HtmlParseError(f'Empty attribute name in the tag "{name}" at {self._at(begin)}')
+        j = self._skip_spaces(j)
+        if j >= size:
+            raise HtmlParseError(f'Unclosed start tag "{name}" at {self._at(begin)}')
+        if text[j] != "=":
+            if name == "blockquote" and attribute == "expandable":
+                return j, attribute, None
+            raise HtmlParseError("Expected equal sign in declaration of an attribute of the tag "
+                                 f'"{name}" at {self._at(begin)}')
+        j = self._skip_spaces(j + 1)
+        if j >= size:
+            raise HtmlParseError(f'Unclosed start tag "{name}" at {self._at(begin)}')
+        if text[j] in "'\"":
+            j, value = self._quoted_value(j, begin)
+        else:
+            j, value = self._token_value(j, begin)
+        return j, attribute, value
+
+    def _quoted_value(self, j: int, begin: int) -> tuple[int, str]:
+        quote = self.text[j]
+        j += 1
+        value_pieces: list[str] = []
+        while j < self.size and self.text[j] != quote:
+            if self.text[j] == "&":
+                decoded, j = self._ampersand(j)
+                value_pieces.append(decoded)
+            else:
+                value_pieces.append(self.text[j])
+                j += 1
+        if j >= self.size:
+            raise HtmlParseError(f"Unclosed start tag at {self._at(begin)}")
+        return j + 1, "".join(value_pieces)
+
+    def _token_value(self, j: int, begin: int) -> tuple[int, str]:
+        text, size = self.text, self.size
+        token_begin = j
+        while j < size and (text[j].isascii() and text[j].isalnum() or text[j] in ".-"):
+            j += 1
+        value = text[token_begin:j].lower()
+        if j >= size:
+            raise HtmlParseError(f"Unclosed start tag at {self._at(begin)}")
+        if text[j] not in _HTML_SPACES and text[j] != ">":
+            raise HtmlParseError(f"Unexpected end of name token at {self._at(token_begin)}")
+        return j, value
+
+
+def _tag_argument(name: str, attribute: str, value: str | None, argument: str) -> str:
+    """What a start tag keeps of one attribute: a link's URL, a code language, a span's class,
+    a blockquote's expandability; anything else leaves ``argument`` as it was."""
+    if value is None or (name == "blockquote" and attribute == "expandable"):
+        return "expandable" if name == "blockquote" and attribute == "expandable" else argument
+    if name == "a" and attribute == "href":
+        return value
+    if name == "code" and attribute == "class" and value.startswith("language-"):
+        return value[len("language-") :]
+    if name == "span" and attribute == "class" and value.startswith("tg-"):
+        return value[len("tg-") :]
+    return argument
 
 
 def _close_entity(

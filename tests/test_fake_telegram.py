@@ -31,7 +31,7 @@ from telegram.ext import (
     filters,
 )
 
-from fakeapi.telegram import FakeTelegramServer, UploadedFile
+from fakeapi.telegram import FakeTelegramServer, HtmlParseError, UploadedFile, parse_html
 
 USER = 1001
 GROUP = -1002003
@@ -554,3 +554,41 @@ async def test_group_commands_and_second_poller_conflict(
         assert await second_instance.get_updates(offset=update["update_id"] + 1) == ()
     with pytest.raises(Conflict, match="terminated by other getUpdates request"):
         await asyncio.wait_for(old, 2)
+
+
+@pytest.mark.parametrize(
+    ("html", "text", "entities"),
+    [
+        ("<b>đồng chí</b> 😀<i>x</i>", "đồng chí 😀x",
+         [{"type": "bold", "offset": 0, "length": 8}, {"type": "italic", "offset": 11, "length": 1}]),
+        ("<a href='https://x.vn/?a=1&amp;b=2'>link</a>", "link",
+         [{"type": "text_link", "offset": 0, "length": 4, "url": "https://x.vn/?a=1&b=2"}]),
+        ("<pre><code class=\"language-py\">p</code></pre>", "p",
+         [{"type": "pre", "offset": 0, "length": 1, "language": "py"}]),
+        ("<blockquote expandable>q</blockquote><span class=tg-spoiler>s</span>", "qs",
+         [{"type": "expandable_blockquote", "offset": 0, "length": 1}, {"type": "spoiler", "offset": 1, "length": 1}]),
+        ("&lt;b&gt; &#65;&#x1F600;", "<b> A😀", []),
+    ],
+)
+def test_parse_html_gives_text_and_utf16_entities(html: str, text: str, entities: list) -> None:
+    assert parse_html(html) == (text, entities)
+
+
+@pytest.mark.parametrize(
+    ("html", "error"),
+    [
+        ("</b>", "Unexpected end tag at byte offset 0"),
+        ("<b>x</b", "Unclosed end tag at byte offset 4"),
+        ("<b", "Unclosed start tag at byte offset 0"),
+        ("<i =y>", 'Empty attribute name in the tag "i" at byte offset 0'),
+        ("<i x>", 'Expected equal sign in declaration of an attribute of the tag "i" at byte offset 0'),
+        ("<a href=x$>", "Unexpected end of name token at byte offset 8"),
+        ("<span>x</span>", 'Tag "span" must have class "tg-spoiler" at byte offset 0'),
+        ("đ <a href='x>", "Unclosed start tag at byte offset 3"),
+    ],
+)
+def test_parse_html_refuses_what_telegram_refuses(html: str, error: str) -> None:
+    with pytest.raises(HtmlParseError) as info:
+        parse_html(html)
+    assert str(info.value) == error
+    assert parse_html("a & b", strict=False) == ("a & b", [])
