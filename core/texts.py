@@ -20,6 +20,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from rules.attendance import shown_percent
+
 CATALOG_DIR = Path(__file__).with_name("catalog")
 LANGUAGES = ("vi", "en")  # the first is the fallback
 
@@ -58,6 +60,11 @@ def t(lang: str, key: str, **kwargs: object) -> str:
     return template.format(**{k: esc(v) for k, v in kwargs.items()})
 
 
+def kind_text(lang: str, kind: str, combined: bool = False) -> str:
+    """'sinh hoạt thường kỳ', 'sinh hoạt chuyên đề', or both in one session."""
+    return t(lang, "kind.combined" if combined else f"kind.{kind}")
+
+
 def fmt_time(when: datetime, tz: ZoneInfo) -> str:
     return when.astimezone(tz).strftime("%H:%M")
 
@@ -70,5 +77,11 @@ def fmt_datetime(when: datetime, tz: ZoneInfo) -> str:
     return when.astimezone(tz).strftime("%H:%M %d/%m/%Y")
 
 
-def fmt_rate(rate: float | None) -> str:
-    return "–" if rate is None else f"{rate * 100:.0f}%"
+def fmt_rate(rate: float | None, target: float | None = None, lang: str = "vi") -> str:
+    """A rate as a percentage, never rounded onto the ``target`` it missed (rules.shown_percent);
+    Vietnamese writes the decimal with a comma: 89,7%."""
+    if rate is None:
+        return "–"
+    value, decimals = shown_percent(rate, target)
+    text = f"{value:.{decimals}f}"
+    return (text.replace(".", ",") if lang == "vi" else text) + "%"

@@ -17,6 +17,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "start_meeting": ("batdau", "start_meeting"),
     "checkin": ("diemdanh", "checkin"),
     "checkin_for": ("diemdanh_ho", "checkin_for"),
+    "excuse_for": ("vang_ho", "excuse", "xinvang_ho"),
+    "correct": ("suadiemdanh", "correct", "sua_diemdanh"),
     "end_meeting": ("ketthuc", "end_meeting"),
     "report": ("baocao", "report"),
     "link_group": ("lienket", "link_group"),
@@ -34,6 +36,8 @@ MENU: dict[str, list[tuple[str, str]]] = {
         ("batdau", "Bắt đầu cuộc họp (bí thư)"),
         ("ketthuc", "Kết thúc cuộc họp (bí thư)"),
         ("diemdanh_ho", "Điểm danh hộ đảng viên (bí thư)"),
+        ("vang_ho", "Ghi vắng có lý do cho đảng viên (bí thư)"),
+        ("suadiemdanh", "Sửa điểm danh cuộc họp vừa qua (bí thư)"),
         ("baocao", "Tóm tắt cuộc họp gần nhất"),
         ("doilich", "Đổi giờ cuộc họp sắp tới (bí thư)"),
         ("huyhop", "Hủy cuộc họp sắp tới (bí thư)"),
@@ -48,6 +52,8 @@ MENU: dict[str, list[tuple[str, str]]] = {
         ("start_meeting", "Start the meeting (secretary)"),
         ("end_meeting", "End the meeting (secretary)"),
         ("checkin_for", "Check a member in (secretary)"),
+        ("excuse", "Record a member's excused absence (secretary)"),
+        ("correct", "Correct the last meeting's attendance (secretary)"),
         ("report", "Latest meeting summary"),
         ("reschedule", "Move the next meeting (secretary)"),
         ("cancel_meeting", "Cancel the next meeting (secretary)"),
@@ -61,6 +67,8 @@ MENU: dict[str, list[tuple[str, str]]] = {
 # "diem danh", "điểm danh", "diemdanh". Longest phrases first so "diem danh ho" wins over "diem danh".
 PHRASES: dict[str, str] = {
     "diem danh ho": "checkin_for", "diemdanh ho": "checkin_for", "diemdanh_ho": "checkin_for",
+    "vang ho": "excuse_for", "xin vang ho": "excuse_for", "vang_ho": "excuse_for", "vangho": "excuse_for",
+    "sua diem danh": "correct", "suadiemdanh": "correct", "sua diemdanh": "correct",
     "diem danh": "checkin", "diemdanh": "checkin", "checkin": "checkin",
     "xin vang": "absent", "xinvang": "absent",  # not "vang" alone: "Vâng" means "yes"
     "lich hop": "schedule", "lichhop": "schedule", "dat lich": "schedule",

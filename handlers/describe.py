@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from core.texts import Html, fmt_datetime
+from core.texts import Html, fmt_datetime, kind_text
 from handlers.context import Ctx
 from storage.models import Meeting
 
 
 def kind_label(ctx: Ctx, meeting: Meeting) -> str:
-    return ctx.t(f"kind.{meeting.kind.value}")
+    return kind_text(ctx.lang, meeting.kind.value, meeting.combined)
 
 
 def when(ctx: Ctx, meeting: Meeting) -> str:

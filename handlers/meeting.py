@@ -9,10 +9,9 @@ from sqlalchemy import select
 from core.messages import Reply, Request, Response
 from core.parsing import local_datetime, parse_time
 from core.texts import Html, fmt_datetime, fmt_time
-from handlers import notify
+from handlers import corrections, notify
 from handlers.context import Ctx
 from handlers.describe import kind_label
-from reports import meeting_summary
 from scheduler import planner
 from storage.models import AttendanceStatus, Meeting
 from storage.queries import active_members, attendance_row, member_span, open_meeting
@@ -92,18 +91,8 @@ async def end_meeting(ctx: Ctx, req: Request) -> Response:
     meeting.ended_at, meeting.end_manual = ended, manual
     ctx.audit("end", "meeting", meeting.id, None, {"ended_at": ended.isoformat(), "manual": manual})
     await _close_attendance(ctx, meeting)
-    summary = await meeting_summary.compute(ctx.session, meeting, ctx.tz)
-    text = meeting_summary.render(summary, ctx.lang, ctx.tz)
-    await notify.to_leaders(ctx, meeting.cell_id, Reply(text), kind="summary", key=f"summary:{meeting.id}:{{member_id}}",
-                            exclude=ctx.member.id, meeting_id=meeting.id)
-    response = Response.say(text)
-    warning = meeting_summary.render_warnings(await meeting_summary.absence_warnings(ctx.session, meeting, ctx.tz), ctx.lang)
-    if warning:
-        await notify.to_leaders(ctx, meeting.cell_id, Reply(warning), kind="absence_warning",
-                                key=f"absence_warning:{meeting.id}:{{member_id}}", exclude=ctx.member.id,
-                                meeting_id=meeting.id)
-        response.replies.append(Reply(warning))
-    return response
+    await ctx.session.flush()
+    return Response(replies=await corrections.summary_and_warnings(ctx, meeting))
 
 
 async def _close_attendance(ctx: Ctx, meeting: Meeting) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from core.messages import Request, Response
 from core.services import Services
 from core.texts import t
-from handlers import absence, checkin, meeting, onboarding, reports, scheduling
+from handlers import absence, checkin, corrections, meeting, onboarding, reports, scheduling
 from handlers.commands import parse_plain_command
 from handlers.context import Ctx, resolve_actor
 from storage.invites import looks_like_code
@@ -35,6 +35,8 @@ FLOWS: dict[str, Flow] = {
     "start_meeting": meeting.start_meeting,
     "checkin": checkin.checkin,
     "checkin_for": checkin.checkin_for,
+    "excuse_for": corrections.excuse_for,
+    "correct": corrections.correct,
     "end_meeting": meeting.end_meeting,
     "report": reports.report,
     "channel": onboarding.channel,

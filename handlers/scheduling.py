@@ -12,11 +12,13 @@ from handlers import notify
 from handlers.context import Ctx
 from handlers.describe import kind_label, place_suffix, when
 from rules import month_key
+from rules.names import fold
 from scheduler import planner
 from storage.models import Meeting, MeetingKind
 from storage.queries import upcoming_meetings
 
-THEMATIC_WORDS = {"chuyende", "chuyên_đề", "chuyênđề", "thematic"}
+THEMATIC_WORDS = {"chuyende", "chuyen_de", "thematic"}  # compared folded: "chuyên_đề" too
+COMBINED_WORDS = {"kethop", "ket_hop", "combined"}  # a regular and a thematic meeting in one session (HD 42)
 MAX_PLACE = 300
 
 
@@ -33,9 +35,13 @@ async def schedule(ctx: Ctx, req: Request) -> Response:
     if day is None or at is None:
         return Response.say(ctx.t("schedule.bad_date", value=f"{words[0]} {words[1]}") + "\n\n" + ctx.t("schedule.usage"))
     rest = words[2:]
-    kind = MeetingKind.THUONG_KY
-    if rest and rest[0].lower() in THEMATIC_WORDS:
+    kind, combined = MeetingKind.THUONG_KY, False
+    if rest and fold(rest[0]) in THEMATIC_WORDS:
         kind, rest = MeetingKind.CHUYEN_DE, rest[1:]
+    elif rest and fold(rest[0]) in COMBINED_WORDS:
+        combined, rest = True, rest[1:]
+    elif len(rest) > 1 and fold(" ".join(rest[:2])) == "ket hop":
+        combined, rest = True, rest[2:]
     place_text, _, topic_text = " ".join(rest).partition("|")
     place, topic = place_text.strip()[:MAX_PLACE] or None, topic_text.strip()[:500] or None
     if place is None and kind is MeetingKind.THUONG_KY:
@@ -49,8 +55,8 @@ async def schedule(ctx: Ctx, req: Request) -> Response:
         if clash is not None:
             return Response.say(ctx.t("schedule.duplicate_regular", month=f"{day.month:02d}/{day.year}", when=when(ctx, clash)))
     meeting = Meeting(
-        cell_id=ctx.cell.id, kind=kind, period=period, scheduled_at=start, place=place, topic=topic,
-        created_by_member_id=ctx.member.id, created_at=ctx.now,
+        cell_id=ctx.cell.id, kind=kind, combined=combined, period=period, scheduled_at=start, place=place,
+        topic=topic, created_by_member_id=ctx.member.id, created_at=ctx.now,
     )
     ctx.session.add(meeting)
     try:
@@ -60,7 +66,8 @@ async def schedule(ctx: Ctx, req: Request) -> Response:
         clash = await _regular_in_month(ctx, ctx.cell.id, period)
         assert clash is not None, "the unique index failed on this month's regular meeting"
         return Response.say(ctx.t("schedule.duplicate_regular", month=f"{day.month:02d}/{day.year}", when=when(ctx, clash)))
-    ctx.audit("schedule", "meeting", meeting.id, None, {"scheduled_at": start.isoformat(), "kind": kind.value})
+    ctx.audit("schedule", "meeting", meeting.id, None, {"scheduled_at": start.isoformat(), "kind": kind.value,
+                                                             "combined": combined})
     count = await announce(ctx, meeting, exclude=ctx.member.id)
     await planner.plan_meeting(ctx.session, ctx.settings, meeting, ctx.now)
     return Response.say(ctx.t(

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.texts import Html, fmt_date, fmt_rate, fmt_time, t
+from core.texts import Html, fmt_date, fmt_rate, fmt_time, kind_text, t
 from rules import (
     AbsenceFlags,
     AttendanceVerdict,
@@ -30,6 +30,7 @@ class MeetingSummary:
     meeting_id: int
     cell_name: str
     kind: str
+    combined: bool
     scheduled_at: datetime
     started_at: datetime | None
     start_manual: bool
@@ -44,6 +45,7 @@ class MeetingSummary:
     excused: list[tuple[str, str]] = field(default_factory=list)  # (name, reason)
     absent: list[str] = field(default_factory=list)
     exempt: list[str] = field(default_factory=list)
+    exempt_attended: list[str] = field(default_factory=list)  # exempt, came anyway: not counted in the rate
     checked_in_by_secretary: list[str] = field(default_factory=list)
     unreachable: list[str] = field(default_factory=list)
 
@@ -64,13 +66,15 @@ async def compute(session: AsyncSession, meeting: Meeting, tz: ZoneInfo) -> Meet
     links = await links_for_members(session, expected_ids)
 
     summary = MeetingSummary(
-        meeting_id=meeting.id, cell_name=cell.name, kind=meeting.kind.value, scheduled_at=meeting.scheduled_at,
+        meeting_id=meeting.id, cell_name=cell.name, kind=meeting.kind.value, combined=meeting.combined,
+        scheduled_at=meeting.scheduled_at,
         started_at=meeting.started_at, start_manual=meeting.start_manual, ended_at=meeting.ended_at,
         end_manual=meeting.end_manual, cell_size=len(members), rules=rules, duration=None,
         attendance=attendance_verdict(0, 0, rules),
     )
     if meeting.started_at and meeting.ended_at:
-        summary.duration = duration_verdict(meeting.kind.value, len(members), meeting.started_at, meeting.ended_at, rules)
+        summary.duration = duration_verdict(meeting.kind.value, len(members), meeting.started_at, meeting.ended_at, rules,
+                                            meeting.combined)
     present = 0
     for member_id in expected_ids:
         name = by_id[member_id].full_name
@@ -93,7 +97,10 @@ async def compute(session: AsyncSession, meeting: Meeting, tz: ZoneInfo) -> Meet
             summary.checked_in_by_secretary.append(name)
         if member_id not in links:
             summary.unreachable.append(name)
-    summary.exempt = [by_id[i].full_name for i in exempt_ids]
+    for member_id in exempt_ids:
+        row = rows.get(member_id)
+        came = row is not None and row.status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
+        (summary.exempt_attended if came else summary.exempt).append(by_id[member_id].full_name)
     summary.attendance = attendance_verdict(present, len(expected_ids), rules)
     return summary
 
@@ -104,9 +111,9 @@ def render(s: MeetingSummary, lang: str, tz: ZoneInfo) -> str:
     def tr(key: str, **kw: object) -> str:
         return t(lang, key, **kw)
 
-    lines = [tr("summary.title", kind=tr(f"kind.{s.kind}"), cell=s.cell_name, date=fmt_date(s.scheduled_at, tz))]
+    lines = [tr("summary.title", kind=kind_text(lang, s.kind, s.combined), cell=s.cell_name, date=fmt_date(s.scheduled_at, tz))]
     lines += _time_lines(s, tr, tz)
-    lines += _attendance_lines(s, tr)
+    lines += _attendance_lines(s, tr, lang)
     lines += _manual_lines(s, tr)
     if s.unreachable:
         lines.append(tr("summary.unreachable", names=", ".join(s.unreachable)))
@@ -132,18 +139,22 @@ def _time_lines(s: MeetingSummary, tr: Callable[..., str], tz: ZoneInfo) -> list
     return lines
 
 
-def _attendance_lines(s: MeetingSummary, tr: Callable[..., str]) -> list[str]:
+def _attendance_lines(s: MeetingSummary, tr: Callable[..., str], lang: str) -> list[str]:
     a = s.attendance
     key = "summary.attendance_ok" if a.ok else "summary.attendance_fail"
-    lines = [tr(key, present=a.present, expected=a.expected, rate=fmt_rate(a.rate), target=fmt_rate(a.target))]
-    if s.exempt:
-        lines.append(tr("summary.expected_note", active=s.cell_size, exempt=len(s.exempt)))
+    lines = [tr(key, present=a.present, expected=a.expected, rate=fmt_rate(a.rate, a.target, lang),
+                target=fmt_rate(a.target, lang=lang))]
+    exempt = len(s.exempt) + len(s.exempt_attended)
+    if exempt:
+        lines.append(tr("summary.expected_note", active=s.cell_size, exempt=exempt))
     if s.late:
-        lines.append(tr("summary.late", names=", ".join(f"{n} ({m}′)" for n, m in s.late)))
+        lines.append(tr("summary.late", names=", ".join(f"{n} ({m}′)" if m > 0 else n for n, m in s.late)))
     if s.excused:
         lines.append(tr("summary.excused", names="; ".join(f"{n} – {r}" if r else n for n, r in s.excused)))
     if s.absent:
         lines.append(tr("summary.absent", names=", ".join(s.absent)))
+    if s.exempt_attended:
+        lines.append(tr("summary.exempt_attended", names=", ".join(s.exempt_attended)))
     if s.exempt:
         lines.append(tr("summary.exempt", names=", ".join(s.exempt)))
     return lines
@@ -161,38 +172,60 @@ def _manual_lines(s: MeetingSummary, tr: Callable[..., str]) -> list[str]:
     return [tr("summary.manual", items=Html("; ".join(items)))] if items else []
 
 
-async def absence_warnings(session: AsyncSession, meeting: Meeting, tz: ZoneInfo) -> list[tuple[str, AbsenceFlags]]:
-    """Members of the meeting's cell whose absences this calendar year call for a word."""
+@dataclass(frozen=True)
+class AbsenceWarning:
+    member_id: int
+    name: str
+    year: int
+    flags: AbsenceFlags
+
+    def level_keys(self) -> list[str]:
+        """One key per level reached (months with an unexcused absence, excused absences in a row):
+        the secretary is told once for each new level, whatever corrections or restarts follow."""
+        keys = []
+        if self.flags.warn_unexcused:
+            keys.append(f"unexcused:{self.member_id}:{self.year}:{self.flags.months}")
+        if self.flags.warn_excused_streak:
+            keys.append(f"excused:{self.member_id}:{self.year}:{self.flags.excused_streak}")
+        return keys
+
+
+async def absence_warnings(session: AsyncSession, meeting: Meeting, tz: ZoneInfo) -> list[AbsenceWarning]:
+    """Members of the meeting's cell whose absences this calendar year call for a word: months with an
+    unexcused absence (Điều lệ Đảng, Điều 8.1), excused absences in a row (HD 12)."""
     cell = await session.get_one(Cell, meeting.cell_id)
     rules = RuleSet.from_overrides(await session.get(Committee, cell.committee_id))
     day = meeting.scheduled_at.astimezone(tz).date()
     year_start = datetime(day.year, 1, 1, tzinfo=tz)
-    ended = list(await session.scalars(
-        select(Meeting.id).where(Meeting.cell_id == cell.id, Meeting.ended_at.is_not(None), Meeting.cancelled_at.is_(None),
-                                 Meeting.scheduled_at >= year_start, Meeting.scheduled_at < year_start.replace(year=day.year + 1))
+    ended = list(await session.execute(
+        select(Meeting.id, Meeting.period).where(
+            Meeting.cell_id == cell.id, Meeting.ended_at.is_not(None), Meeting.cancelled_at.is_(None),
+            Meeting.scheduled_at >= year_start, Meeting.scheduled_at < year_start.replace(year=day.year + 1))
         .order_by(Meeting.scheduled_at)
     ))
     statuses: dict[int, dict[int, str | None]] = {}
-    for a in await session.scalars(select(Attendance).where(Attendance.meeting_id.in_(ended))):
+    for a in await session.scalars(select(Attendance).where(Attendance.meeting_id.in_([mid for mid, _ in ended]))):
         statuses.setdefault(a.member_id, {})[a.meeting_id] = a.status.value if a.status else None
     members = await active_members(session, cell.id, day)
     out = []
     for m in members:
         if member_span(m).exempt_on(day):
             continue
-        flags = absence_flags([statuses.get(m.id, {}).get(mid) for mid in ended], rules)
+        flags = absence_flags([(period, statuses.get(m.id, {}).get(mid)) for mid, period in ended], rules)
         if flags.any:
-            out.append((m.full_name, flags))
+            out.append(AbsenceWarning(m.id, m.full_name, day.year, flags))
     return out
 
 
-def render_warnings(warnings: list[tuple[str, AbsenceFlags]], lang: str) -> str | None:
+def render_warnings(warnings: list[AbsenceWarning], lang: str) -> str | None:
     if not warnings:
         return None
     lines = []
-    for name, f in warnings:
+    for w in warnings:
+        f = w.flags
         if f.warn_unexcused:
-            lines.append(t(lang, "absence.unexcused", name=name, count=f.unexcused))
+            months = ", ".join(str(int(m[5:])) for m in f.unexcused_months)
+            lines.append(t(lang, "absence.unexcused", name=w.name, count=f.months, year=w.year, months=months))
         if f.warn_excused_streak:
-            lines.append(t(lang, "absence.excused_streak", name=name, count=f.excused_streak))
+            lines.append(t(lang, "absence.excused_streak", name=w.name, count=f.excused_streak))
     return t(lang, "absence.warning", lines=Html("\n".join(lines)))

@@ -5,7 +5,14 @@ HD 42-HD/BTCTW, Chỉ thị 50-CT/TW). A committee may override each figure (``R
 """
 
 from rules.absences import AbsenceFlags, absence_flags
-from rules.attendance import AttendanceVerdict, MemberSpan, attendance_verdict, expected_members, is_late
+from rules.attendance import (
+    AttendanceVerdict,
+    MemberSpan,
+    attendance_verdict,
+    expected_members,
+    is_late,
+    shown_percent,
+)
 from rules.calendar import MeetingOnCalendar, Obligation, missing_obligations, month_key, quarter_of
 from rules.duration import DurationVerdict, MinimumReason, duration_verdict, minimum_duration
 from rules.quiet import in_quiet_hours, shift_out_of_quiet
@@ -27,6 +34,7 @@ __all__ = [
     "in_quiet_hours",
     "is_late",
     "shift_out_of_quiet",
+    "shown_percent",
     "minimum_duration",
     "missing_obligations",
     "month_key",

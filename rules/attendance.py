@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -57,3 +58,20 @@ def attendance_verdict(present: int, expected: int, rules: RuleSet = RuleSet()) 
     rate = present / expected if expected else None
     ok = rate is None or rate + 1e-9 >= rules.attendance_target
     return AttendanceVerdict(present=present, expected=expected, rate=rate, target=rules.attendance_target, ok=ok)
+
+
+def shown_percent(rate: float, target: float | None = None) -> tuple[float, int]:
+    """The attendance rate as a percentage to show, and how many decimals: whole numbers, unless
+    rounding would land on a line the rate did not reach or pass (the target, 100%, 0%): then one
+    decimal (cut towards the real value if it would still land on the line). 26/29 is 89.7%, never "90%" beside "KHÔNG ĐẠT"; 199/200 is
+    99.5%, not "100%"."""
+    percent = rate * 100
+    lines = {0.0, 100.0} | ({round(target * 100, 6)} if target is not None else set())
+    whole = float(round(percent))
+    if whole in lines and abs(percent - whole) > 1e-9:
+        one = round(percent, 1)
+        if one == whole:  # 89.96% would round to 90.0%: cut towards the real value
+            tenths = percent * 10
+            one = (math.floor(tenths + 1e-9) if percent < whole else math.ceil(tenths - 1e-9)) / 10
+        return one, 1
+    return whole, 0

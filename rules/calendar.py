@@ -26,18 +26,19 @@ class MeetingOnCalendar:
     kind: str  # 'thuong_ky' | 'chuyen_de'
     day: date  # the local date it is (or was) scheduled for
     cancelled: bool = False
+    combined: bool = False  # a regular meeting held together with the quarter's thematic one (HD 42)
 
 
 def missing_obligations(meetings: Iterable[MeetingOnCalendar], today: date) -> list[Obligation]:
     """What is missing for the cell on ``today``: no regular meeting held or scheduled in this
-    month, no thematic meeting held or scheduled in this quarter."""
+    month, no thematic meeting (or combined session) held or scheduled in this quarter."""
     has_regular = has_thematic = False
     for m in meetings:
         if m.cancelled:
             continue
         if m.kind == "thuong_ky" and month_key(m.day) == month_key(today):
             has_regular = True
-        if m.kind == "chuyen_de" and quarter_of(m.day) == quarter_of(today):
+        if (m.kind == "chuyen_de" or m.combined) and quarter_of(m.day) == quarter_of(today):
             has_thematic = True
     missing = []
     if not has_regular:

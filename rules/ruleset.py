@@ -14,7 +14,7 @@ class RuleSet:
     small_cell_size: int = 9
     attendance_target: float = 0.90  # seed 003
     late_after_minutes: int = 15
-    unexcused_warn_at: int = 2  # Điều lệ Đảng, Điều 8.1: three lead to striking off
+    unexcused_warn_at: int = 2  # months with an unexcused absence; Điều lệ Đảng, Điều 8.1: three, and the cell considers striking off
     excused_streak_over: int = 3  # HD 12 (2018) quality criteria
 
     @classmethod

@@ -47,7 +47,8 @@ async def plan_cell(session, settings, cell_id: int, now: datetime) -> int:
                                        payload={"text": text, "buttons": []}, due_at=now, now=now, priority=4)
         return count
 
-    calendar = [MeetingOnCalendar(m.kind.value, m.scheduled_at.astimezone(tz).date()) for m in meetings]
+    calendar = [MeetingOnCalendar(m.kind.value, m.scheduled_at.astimezone(tz).date(), combined=m.combined)
+                for m in meetings]
     missing = missing_obligations(calendar, today)
     period = month_key(today)
     if Obligation.REGULAR_THIS_MONTH in missing and cell.standing_day and cell.standing_time:

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.messages import Button, Reply
 from core.settings import Settings
-from core.texts import Html, fmt_datetime, t
+from core.texts import Html, fmt_datetime, kind_text, t
 from rules import shift_out_of_quiet
 from storage.models import LEADER_ROLES, Attendance, AttendanceStatus, Cell, Meeting, OutboxMessage
 from storage.outbox import drop_pending, enqueue
@@ -24,7 +24,7 @@ def meeting_reply(settings: Settings, cell: Cell, meeting: Meeting, text_key: st
     lang, tz = settings.language, settings.tz
     place = Html(t(lang, "place", place=meeting.place) if meeting.place else "")
     topic = Html(t(lang, "topic", topic=meeting.topic) if meeting.topic else "")
-    text = t(lang, text_key, cell=cell.name, kind=t(lang, f"kind.{meeting.kind.value}"),
+    text = t(lang, text_key, cell=cell.name, kind=kind_text(lang, meeting.kind.value, meeting.combined),
              when=fmt_datetime(meeting.scheduled_at, tz), place=place, topic=topic)
     return Reply(text, [[Button(t(lang, "button.attend"), f"rsvp:yes:{meeting.id}"),
                          Button(t(lang, "button.absent"), f"rsvp:no:{meeting.id}")]])
@@ -62,7 +62,7 @@ async def plan_meeting(session: AsyncSession, settings: Settings, meeting: Meeti
     nudge_at = meeting.scheduled_at - PREP_NUDGE_BEFORE
     if nudge_at > now:
         lang = settings.language
-        text = t(lang, "prep_nudge", kind=t(lang, f"kind.{meeting.kind.value}"),
+        text = t(lang, "prep_nudge", kind=kind_text(lang, meeting.kind.value, meeting.combined),
                  when=fmt_datetime(meeting.scheduled_at, settings.tz))
         leaders = [m for m in members if m.role in LEADER_ROLES]
         for m in leaders:

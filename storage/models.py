@@ -21,6 +21,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    false,
     Time,
     UniqueConstraint,
     text,
@@ -237,6 +238,9 @@ class Meeting(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     cell_id: Mapped[int] = mapped_column(ForeignKey("cells.id", ondelete="RESTRICT"))
     kind: Mapped[MeetingKind] = mapped_column(_enum(MeetingKind, "meeting_kind"))
+    # A regular meeting held together with the quarter's thematic one (HD 42-HD/BTCTW, 2025): it counts
+    # as both, and needs the thematic minimum.
+    combined: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     period: Mapped[str] = mapped_column(String(7))  # "YYYY-MM" in the committee's zone
     scheduled_at: Mapped[datetime]
     place: Mapped[str | None] = mapped_column(String(300))

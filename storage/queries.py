@@ -9,6 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rules import MemberSpan
+from rules.names import name_key
 from storage.models import LEADER_ROLES, Attendance, ChatLink, GroupLink, Meeting, Member
 
 
@@ -19,7 +20,7 @@ def member_span(m: Member) -> MemberSpan:
 
 
 async def active_members(session: AsyncSession, cell_id: int, day: date) -> list[Member]:
-    """Members of the cell active on ``day``, by name."""
+    """Members of the cell active on ``day``, by name the Vietnamese way (given name, then family name)."""
     rows = await session.scalars(
         select(Member)
         .where(
@@ -27,9 +28,9 @@ async def active_members(session: AsyncSession, cell_id: int, day: date) -> list
             Member.active_from <= day,
             or_(Member.active_to.is_(None), Member.active_to >= day),
         )
-        .order_by(Member.full_name, Member.id)
+        .order_by(Member.id)
     )
-    return list(rows)
+    return sorted(rows, key=lambda m: name_key(m.full_name))
 
 
 async def leaders(session: AsyncSession, cell_id: int, day: date) -> list[Member]:

@@ -28,7 +28,9 @@ from rules import (
     minimum_duration,
     missing_obligations,
     shift_out_of_quiet,
+    shown_percent,
 )
+from rules.names import by_name
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -267,34 +269,132 @@ def test_the_first_quarter_does_not_take_last_years_fourth():
     assert missing_obligations(meetings, date(2027, 1, 10)) == [THEM]
 
 
-# --- absences ---------------------------------------------------------------------------------
+# --- absences (Điều lệ Đảng, Điều 8.1: months of the year with an unexcused absence) -------------
+
+def monthly(*statuses):
+    """One meeting a month from January: [(month, status), ...]."""
+    return [(f"2026-{n:02d}", status) for n, status in enumerate(statuses, start=1)]
+
 
 @pytest.mark.parametrize(
-    ("statuses", "unexcused", "streak", "warn_unexcused", "warn_streak"),
+    ("history", "unexcused", "months", "streak", "warn_unexcused", "warn_streak"),
     [
-        case([], 0, 0, False, False, id="no meetings, nothing to say"),
-        case(["present", "late", "present"], 0, 0, False, False, id="a member always there is not flagged"),
-        case(["present", "absent", "present"], 1, 0, False, False, id="one unexcused absence is counted but no warning"),
-        case(["absent", "present", "absent"], 2, 0, True, False, id="two unexcused absences in the year warn the secretary"),
-        case(["absent", "absent", "absent"], 3, 0, True, False, id="three unexcused absences still warn"),
-        case(["excused"] * 3, 0, 3, False, False, id="three excused absences in a row do not warn"),
-        case(["excused"] * 4, 0, 4, False, True, id="four excused absences in a row warn"),
-        case(["excused", "excused", "present", "excused", "excused"], 0, 2, False, False,
+        case([], 0, 0, 0, False, False, id="no meetings, nothing to say"),
+        case(monthly("present", "late", "present"), 0, 0, 0, False, False, id="a member always there is not flagged"),
+        case(monthly("present", "absent", "present"), 1, 1, 0, False, False,
+             id="one month with an unexcused absence is counted but no warning"),
+        case(monthly("absent", "present", "absent"), 2, 2, 0, True, False,
+             id="two months with an unexcused absence warn the secretary"),
+        case([("2026-03", "absent"), ("2026-03", "absent")], 2, 1, 0, False, False,
+             id="two meetings missed in one month are one month: no warning"),
+        case([("2026-03", "absent"), ("2026-03", "absent"), ("2026-05", "absent")], 3, 2, 0, True, False,
+             id="three meetings missed in two months are two months"),
+        case(monthly("absent", "absent", "absent"), 3, 3, 0, True, False, id="three months still warn"),
+        case(monthly(*["excused"] * 3), 0, 0, 3, False, False, id="three excused absences in a row do not warn"),
+        case(monthly(*["excused"] * 4), 0, 0, 4, False, True, id="four excused absences in a row warn"),
+        case(monthly("excused", "excused", "present", "excused", "excused"), 0, 0, 2, False, False,
              id="a present in between resets the excused streak"),
-        case(["excused", "excused", "excused", "late", "excused"], 0, 1, False, False,
+        case(monthly("excused", "excused", "excused", "late", "excused"), 0, 0, 1, False, False,
              id="a late check-in in between also resets the streak"),
-        case(["present", "excused", "excused", "excused", "excused"], 0, 4, False, True,
+        case(monthly("present", "excused", "excused", "excused", "excused"), 0, 0, 4, False, True,
              id="the streak counts up to the latest meeting"),
-        case(["excused"] * 4 + ["present"], 0, 0, False, False, id="an old streak ended by a present is not flagged"),
-        case(["absent", "excused", "excused", "excused", "excused"], 1, 4, False, True,
+        case(monthly(*["excused"] * 4, "present"), 0, 0, 0, False, False,
+             id="an old streak ended by a present is not flagged"),
+        case(monthly("absent", "excused", "excused", "excused", "excused"), 1, 1, 4, False, True,
              id="an unexcused absence breaks no excused streak after it"),
+        case(monthly(None, "absent"), 1, 1, 0, False, False, id="a meeting with no status (not expected) counts nothing"),
     ],
 )
-def test_absence_flags(statuses, unexcused, streak, warn_unexcused, warn_streak):
-    flags = absence_flags(statuses)
-    assert (flags.unexcused, flags.excused_streak) == (unexcused, streak)
+def test_absence_flags(history, unexcused, months, streak, warn_unexcused, warn_streak):
+    flags = absence_flags(history)
+    assert (flags.unexcused, flags.months, flags.excused_streak) == (unexcused, months, streak)
     assert (flags.warn_unexcused, flags.warn_excused_streak) == (warn_unexcused, warn_streak)
     assert flags.any is (warn_unexcused or warn_streak)
+
+
+def test_absence_months_are_listed_once_oldest_first():
+    flags = absence_flags([("2026-02", "absent"), ("2026-02", "absent"), ("2026-07", "present"), ("2026-11", "absent")])
+    assert flags.unexcused_months == ("2026-02", "2026-11")
+
+
+# --- a combined session (HD 42-HD/BTCTW, 2025) ---------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("size", "length", "minimum", "reason", "ok"),
+    [
+        case(15, 120, 120, MinimumReason.COMBINED, True, id="a combined session of a large cell needs 120 minutes"),
+        case(15, 100, 120, MinimumReason.COMBINED, False, id="100 minutes is enough for a regular one, not combined"),
+        case(7, 60, 60, MinimumReason.SMALL_CELL, True, id="a small cell's 60 minutes apply to any session"),
+    ],
+)
+def test_combined_session_minimum(size, length, minimum, reason, ok):
+    verdict = duration_verdict("thuong_ky", size, START, START + timedelta(minutes=length), combined=True)
+    assert (verdict.minimum, verdict.reason, verdict.ok) == (minimum, reason, ok)
+
+
+def test_a_combined_session_is_the_month_regular_and_the_quarter_thematic():
+    combined = [MeetingOnCalendar("thuong_ky", date(2026, 10, 5), combined=True)]
+    assert missing_obligations(combined, date(2026, 10, 20)) == []
+    assert missing_obligations(combined, date(2026, 11, 20)) == [Obligation.REGULAR_THIS_MONTH]
+    assert missing_obligations([MeetingOnCalendar("thuong_ky", date(2026, 10, 5))], date(2026, 10, 20)) == \
+        [Obligation.THEMATIC_THIS_QUARTER]
+
+
+# --- the rate as shown: never rounded onto a target it missed ---------------------------------
+
+@pytest.mark.parametrize(
+    ("present", "expected", "target", "shown"),
+    [
+        case(26, 29, 0.9, (89.7, 1), id="26/29 is 89.7%, not 90%"),
+        case(9, 10, 0.9, (90.0, 0), id="exactly the target is shown whole"),
+        case(9, 11, 0.9, (82.0, 0), id="far from the target: a whole number"),
+        case(899, 1000, 0.9, (89.9, 1), id="89.9% stays below the target"),
+        case(8996, 10000, 0.9, (89.9, 1), id="89.96% is cut, not rounded, to 89.9%"),
+        case(905, 1000, 0.9, (90.5, 1), id="just above the target shows it passed"),
+        case(199, 200, 0.9, (99.5, 1), id="199/200 is not 100%"),
+        case(1, 300, 0.9, (0.3, 1), id="a few is not 0%"),
+        case(0, 5, 0.9, (0.0, 0), id="nobody is 0%"),
+        case(5, 5, 0.9, (100.0, 0), id="everybody is 100%"),
+        case(17, 20, 0.85, (85.0, 0), id="a committee's own target"),
+        case(169, 199, 0.85, (84.9, 1), id="84.92% with a target of 85% is 84.9%"),
+    ],
+)
+def test_shown_percent(present, expected, target, shown):
+    assert shown_percent(present / expected, target) == shown
+
+
+def test_fmt_rate_uses_a_decimal_comma_in_vietnamese():
+    from core.texts import fmt_rate
+
+    assert fmt_rate(26 / 29, 0.9) == "89,7%"
+    assert fmt_rate(26 / 29, 0.9, "en") == "89.7%"
+    assert fmt_rate(0.9) == "90%" and fmt_rate(None) == "–"
+
+
+# --- names in the Vietnamese order -----------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("names", "ordered"),
+    [
+        case(["Nguyễn Văn Bình", "Trần Thị An"], ["Trần Thị An", "Nguyễn Văn Bình"], id="by given name first"),
+        case(["Trần An", "Lê An", "Nguyễn An"], ["Lê An", "Nguyễn An", "Trần An"],
+             id="the same given name: by family name"),
+        case(["Lê Văn Đức", "Lê Văn Dũng", "Lê Văn Em"], ["Lê Văn Dũng", "Lê Văn Đức", "Lê Văn Em"],
+             id="Đ comes after D, before E"),
+        case(["Lê Thị Ơn", "Lê Thị Ôn", "Lê Thị On", "Lê Thị Phúc"],
+             ["Lê Thị On", "Lê Thị Ôn", "Lê Thị Ơn", "Lê Thị Phúc"], id="O, Ô, Ơ are three letters, before P"),
+        case(["Mai Ư", "Mai Uyên", "Mai Vân"], ["Mai Uyên", "Mai Ư", "Mai Vân"], id="Ư after U"),
+        case(["Lê Ân", "Lê Ăn", "Lê An", "Lê Bé"], ["Lê An", "Lê Ăn", "Lê Ân", "Lê Bé"], id="A, Ă, Â"),
+        case(["Lê Hạ", "Lê Há", "Lê Hã", "Lê Hả", "Lê Hà", "Lê Ha"],
+             ["Lê Ha", "Lê Hà", "Lê Hả", "Lê Hã", "Lê Há", "Lê Hạ"], id="tones: none, huyền, hỏi, ngã, sắc, nặng"),
+        case(["Lê Hai", "Lê Hạ"], ["Lê Hạ", "Lê Hai"], id="every tone of Ha comes before Hai, as in a dictionary"),
+        case(["Trần Văn Z", "Trần Anh Z"], ["Trần Anh Z", "Trần Văn Z"], id="then the middle name"),
+        case(["Đỗ An", "Dương An"], ["Dương An", "Đỗ An"], id="Đ after D in family names too"),
+    ],
+)
+def test_vietnamese_name_order(names, ordered):
+    assert by_name(names) == ordered
+    assert by_name(list(reversed(names))) == ordered
 
 
 # --- quiet hours ------------------------------------------------------------------------------

@@ -93,7 +93,7 @@ async def test_a_whole_regular_meeting_of_a_12_member_cell(scene: Scene):
     summary = (await scene.say(SECRETARY, "/ketthuc"))[0]
     assert "75 phút" in summary and "KHÔNG ĐẠT thời lượng tối thiểu 90 phút" in summary and "thiếu 15 phút" in summary
     assert "9/11" in summary and "82%" in summary and "KHÔNG ĐẠT mục tiêu 90%" in summary
-    assert f"Đến muộn: {LATE}" in summary
+    assert "Đến muộn: " in summary and f"{LATE} (20′)" in summary
     assert f"{EXCUSED} – Đi công tác Đà Nẵng" in summary
     assert f"Vắng không lý do: {ABSENT}" in summary
     assert f"Miễn sinh hoạt: {EXEMPT}" in summary
@@ -142,7 +142,7 @@ async def test_a_small_cell_needs_60_minutes_and_hand_entered_times_are_marked(s
     scene.at(vn(2026, 12, 5, 20, 15))
     summary = (await scene.say(names[0], "/ketthuc 20:05"))[0]
     assert "sinh hoạt chuyên đề" in summary
-    assert "65 phút" in summary and "Đạt thời lượng tối thiểu 60 phút (chi bộ dưới 9 đảng viên: tối thiểu 60 phút)" in summary
+    assert "65 phút" in summary and "Đạt thời lượng tối thiểu 60 phút (chi bộ dưới 9 đảng viên)." in summary
     assert "7/7" in summary and "100%" in summary and "ĐẠT</b>" not in summary and "Cuộc họp ĐẠT yêu cầu" in summary
     assert "Nhập tay: giờ bắt đầu; giờ kết thúc" in summary
 

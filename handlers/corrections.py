@@ -1,0 +1,225 @@
+"""The secretary puts the record right: an excused absence for a member (/vang_ho), a member's
+status at the last meeting corrected (/suadiemdanh). Every change is audited (who, when, before,
+after); the meeting's summary and the absence warnings are computed again and sent to the leaders.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from core.messages import Reply, Request, Response
+from core.texts import fmt_date, fmt_time
+from handlers import notify
+from handlers.checkin import find_by_name
+from handlers.context import Ctx
+from handlers.describe import when
+from reports import meeting_summary
+from rules.names import fold
+from scheduler import planner
+from storage.models import Attendance, AttendanceStatus, Meeting, Member
+from storage.outbox import claim_job
+from storage.queries import active_members, attendance_row, latest_ended_meeting, next_meeting
+
+MAX_REASON = 300
+AFTER_MEETING = timedelta(days=3)  # /vang_ho for a member marked absent at a meeting that ended this recently
+
+
+async def excuse_for(ctx: Ctx, req: Request) -> Response:
+    """/vang_ho HỌ TÊN | LÝ DO: the meeting in progress, the one just held (if the member was marked
+    absent there, up to three days after), or else the next one."""
+    if not ctx.actor.is_leader:
+        return Response.say(ctx.t("not_leader"))
+    cell = ctx.actor.cell
+    ended = await latest_ended_meeting(ctx.session, cell.id)
+    ahead = await next_meeting(ctx.session, cell.id, ctx.now)
+    just_held = ended if ended is not None and ctx.now - ended.ended_at <= AFTER_MEETING else None
+    if ahead is None and just_held is None:
+        return Response.say(ctx.t("excuse_for.no_meeting"))
+    members = await active_members(ctx.session, cell.id, ctx.today)
+    member, reason, error = _name_and_rest(ctx, members, req.args, "excuse_for.usage")
+    if error:
+        return error
+    reason = " ".join(reason.split())
+    if not reason:
+        return Response.say(ctx.t("excuse_for.no_reason", name=member.full_name))
+    if len(reason) > MAX_REASON:
+        return Response.say(ctx.t("absent.reason_too_long", length=len(reason)))
+    meeting = ahead or just_held
+    if just_held is not None and ahead is not None and ahead.started_at is None:
+        row = await _row(ctx, just_held, member)
+        if row is not None and row.status is AttendanceStatus.ABSENT:
+            meeting = just_held  # marked absent at the meeting just held: that is the one meant
+    if meeting.ended_at is not None:  # after the meeting: a correction of its record
+        return await _change(ctx, meeting, member, AttendanceStatus.EXCUSED, reason, None, action="excuse_for")
+    row = await attendance_row(ctx.session, meeting.id, member.id, ctx.now)
+    if row.checked_in_at is not None:
+        return Response.say(ctx.t("excuse_for.checked_in", name=member.full_name,
+                                  time=fmt_time(row.checked_in_at, ctx.tz)))
+    before = _state(row)
+    row.status, row.reason, row.rsvp, row.updated_at = AttendanceStatus.EXCUSED, reason, False, ctx.now
+    row.recorded_by_member_id = ctx.actor.member.id
+    ctx.audit("excuse_for", "attendance", meeting.id, before, _state(row))
+    await planner.unplan_member(ctx.session, meeting.id, member.id, ctx.now)
+    if member.id != ctx.actor.member.id:
+        await notify.to_members(ctx, [member], Reply(ctx.t("excuse_for.member_notice", when=when(ctx, meeting),
+                                                           reason=reason)),
+                                kind="absence_notice", key=f"excused_by:{meeting.id}:{int(ctx.now.timestamp())}:{{member_id}}",
+                                meeting_id=meeting.id, priority=3)
+    return Response.say(ctx.t("excuse_for.done", name=member.full_name, when=when(ctx, meeting), reason=reason))
+
+
+# What may follow the name in /suadiemdanh, folded: the status and what it carries.
+_PRESENT = ("co mat", "comat", "present", "da den", "den")
+_LATE = ("muon", "den muon", "late")
+_EXCUSED = ("vang co ly do", "co ly do", "xin vang", "excused")
+_ABSENT = ("vang khong ly do", "khong ly do", "vang", "absent")
+
+
+def parse_status(text: str) -> tuple[AttendanceStatus, str] | None:
+    """'có mặt' / 'muộn 20' / 'vắng có lý do ốm' / 'vắng' -> (status, what follows); None if none."""
+    words = text.split()
+    folded = [fold(w).strip(":,.") for w in words]
+    candidates = [(p, AttendanceStatus.EXCUSED) for p in _EXCUSED] + [(p, AttendanceStatus.ABSENT) for p in _ABSENT] \
+        + [(p, AttendanceStatus.LATE) for p in _LATE] + [(p, AttendanceStatus.PRESENT) for p in _PRESENT]
+    for phrase, status in sorted(candidates, key=lambda c: -len(c[0].split())):
+        size = len(phrase.split())
+        if folded[:size] == phrase.split():
+            return status, " ".join(words[size:]).lstrip(":,. ")
+    return None
+
+
+async def correct(ctx: Ctx, req: Request) -> Response:
+    """/suadiemdanh HỌ TÊN | có mặt | muộn [phút] | vắng có lý do LÝ DO | vắng: a member's status at the
+    cell's last ended meeting."""
+    if not ctx.actor.is_leader:
+        return Response.say(ctx.t("not_leader"))
+    meeting = await latest_ended_meeting(ctx.session, ctx.actor.cell.id)
+    if meeting is None:
+        return Response.say(ctx.t("correct.no_meeting"))
+    day = meeting.scheduled_at.astimezone(ctx.tz).date()
+    members = await active_members(ctx.session, ctx.actor.cell.id, day)
+    member, rest, error = _name_and_rest(ctx, members, req.args, "correct.usage")
+    if error:
+        return error
+    parsed = parse_status(rest)
+    if parsed is None:
+        return Response.say(ctx.t("correct.bad_status", value=rest or "–") + "\n\n" + ctx.t("correct.usage"))
+    status, extra = parsed
+    reason, minutes = None, None
+    if status is AttendanceStatus.EXCUSED:
+        reason = " ".join(extra.split())
+        if not reason:
+            return Response.say(ctx.t("correct.no_reason", name=member.full_name))
+        if len(reason) > MAX_REASON:
+            return Response.say(ctx.t("absent.reason_too_long", length=len(reason)))
+    if status is AttendanceStatus.LATE and extra:
+        number = extra.split()[0]
+        if not number.isdigit() or not 0 < int(number) < 24 * 60:
+            return Response.say(ctx.t("correct.bad_minutes", value=number))
+        minutes = int(number)
+    return await _change(ctx, meeting, member, status, reason, minutes, action="correct")
+
+
+async def _change(ctx: Ctx, meeting: Meeting, member: Member, status: AttendanceStatus, reason: str | None,
+                  late_minutes: int | None, *, action: str) -> Response:
+    row = await attendance_row(ctx.session, meeting.id, member.id, ctx.now)
+    before = _state(row)
+    row.status, row.reason = status, reason
+    if status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE):
+        if late_minutes is not None:
+            row.checked_in_at = meeting.started_at + timedelta(minutes=late_minutes)
+        elif row.checked_in_at is None or status is AttendanceStatus.PRESENT and before["status"] == "late":
+            row.checked_in_at = meeting.started_at
+    else:
+        row.checked_in_at = None
+    if status is AttendanceStatus.EXCUSED:
+        row.rsvp = False
+    elif status is not AttendanceStatus.ABSENT:
+        row.rsvp = True
+    row.recorded_by_member_id = ctx.actor.member.id
+    row.updated_at = ctx.now
+    after = _state(row)
+    if after == before:
+        return Response.say(ctx.t("correct.unchanged", name=member.full_name, date=fmt_date(meeting.scheduled_at, ctx.tz)))
+    ctx.audit(action, "attendance", meeting.id, before, after)
+    await ctx.session.flush()
+    head = ctx.t("correct.done", name=member.full_name, date=fmt_date(meeting.scheduled_at, ctx.tz),
+                 before=_status_words(ctx, before), after=_status_words(ctx, after))
+    replies = await summary_and_warnings(ctx, meeting, corrected=True)
+    return Response(replies=[Reply(head)] + replies)
+
+
+async def summary_and_warnings(ctx: Ctx, meeting: Meeting, *, corrected: bool = False) -> list[Reply]:
+    """The meeting's summary (again, after a correction) and the absence warnings newly reached, for
+    the actor (returned) and the cell's other leaders (queued)."""
+    summary = await meeting_summary.compute(ctx.session, meeting, ctx.tz)
+    text = meeting_summary.render(summary, ctx.lang, ctx.tz)
+    if corrected:
+        text = ctx.t("summary.corrected", time=fmt_time(ctx.now, ctx.tz)) + "\n" + text
+    stamp = f":{int(ctx.now.timestamp())}" if corrected else ""
+    await notify.to_leaders(ctx, meeting.cell_id, Reply(text), kind="summary",
+                            key=f"summary:{meeting.id}{stamp}:{{member_id}}", exclude=ctx.actor.member.id,
+                            meeting_id=meeting.id)
+    replies = [Reply(text)]
+    new = []
+    for warning in await meeting_summary.absence_warnings(ctx.session, meeting, ctx.tz):
+        fresh = [key for key in warning.level_keys()
+                 if await claim_job(ctx.session, "absence_warning", f"{meeting.cell_id}:{key}", ctx.now)]
+        if fresh:
+            new.append(warning)
+    warning_text = meeting_summary.render_warnings(new, ctx.lang)
+    if warning_text:
+        await notify.to_leaders(ctx, meeting.cell_id, Reply(warning_text), kind="absence_warning",
+                                key=f"absence_warning:{meeting.id}:{int(ctx.now.timestamp())}:{{member_id}}",
+                                exclude=ctx.actor.member.id, meeting_id=meeting.id)
+        replies.append(Reply(warning_text))
+    return replies
+
+
+def _name_and_rest(ctx: Ctx, members: list[Member], args: str,
+                   usage_key: str) -> tuple[Member, str, None] | tuple[None, str, Response]:
+    """The member named in ``args`` and what follows. With a bar ('HỌ TÊN | rest') the name is matched as
+    /diemdanh_ho matches it (exact, without diacritics, or part of a name); without one, the first words
+    must be a member's whole name (with or without diacritics)."""
+    text = " ".join(args.split())
+    if not text:
+        return None, "", Response.say(ctx.t(usage_key))
+    if "|" in text:
+        name, _, rest = text.partition("|")
+        name = name.strip()
+        matches = find_by_name(members, name) if name else []
+        if len(matches) == 1:
+            return matches[0], rest.strip(), None
+        if len(matches) > 1:
+            return None, "", Response.say(ctx.t("checkin_for.ambiguous", query=name,
+                                                names=", ".join(m.full_name for m in matches)))
+        return None, "", Response.say(ctx.t("checkin_for.not_found", query=name or "–") + "\n\n" + ctx.t(usage_key))
+    words = text.split()
+    by_folded: dict[str, list[Member]] = {}
+    for m in members:
+        by_folded.setdefault(fold(" ".join(m.full_name.split())), []).append(m)
+    for n in range(len(words), 0, -1):
+        found = by_folded.get(fold(" ".join(words[:n])), [])
+        if len(found) == 1:
+            return found[0], " ".join(words[n:]), None
+    return None, "", Response.say(ctx.t("correct.no_bar", text=text) + "\n\n" + ctx.t(usage_key))
+
+
+async def _row(ctx: Ctx, meeting: Meeting, member: Member) -> Attendance | None:
+    return await ctx.session.scalar(
+        select(Attendance).where(Attendance.meeting_id == meeting.id, Attendance.member_id == member.id))
+
+
+def _state(row: Attendance) -> dict[str, object]:
+    return {"member_id": row.member_id, "status": row.status.value if row.status else None, "reason": row.reason,
+            "checked_in_at": row.checked_in_at.isoformat() if row.checked_in_at else None}
+
+
+def _status_words(ctx: Ctx, state: dict[str, object]) -> str:
+    status = state["status"] or "none"
+    words = ctx.t(f"status.{status}")
+    if status == "excused" and state["reason"]:
+        words += f" ({state['reason']})"
+    return words
