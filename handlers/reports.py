@@ -17,7 +17,10 @@ async def report(ctx: Ctx, req: Request) -> Response:
         cells = list(await ctx.session.scalars(select(Cell).where(Cell.committee_id == ctx.committee.id).order_by(Cell.name)))
         if not cells:
             return Response.say(ctx.t("report.no_cells", committee=ctx.committee.name))
-        return Response(replies=[Reply(await _cell_text(ctx, cell)) for cell in cells])
+        # One message for the whole committee (the platform adapter splits it only at its length limit).
+        parts = [ctx.t("report.committee_header", committee=ctx.committee.name, count=len(cells))]
+        parts += [await _cell_text(ctx, cell) for cell in cells]
+        return Response(replies=[Reply("\n\n".join(parts))])
     if not actor.is_leader:
         return Response.say(ctx.t("not_leader"))
     return Response.say(await _cell_text(ctx, ctx.cell))

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.texts import fmt_rate, t
 from reports import weekly_data
 from reports.weekly_data import ATTENDED, NOBODY, CommitteeYear, _statuses
-from reports.weekly_model import AttendanceLine, CellWeek, MeetingRow, WeeklyReport
+from reports.weekly_model import AttendanceLine, CellWeek, MeetingRow, MonthResult, WeeklyReport
 from rules import (
     AbsenceFlags,
     AttendanceVerdict,
@@ -23,6 +23,7 @@ from rules import (
     month_key,
     quarter_of,
 )
+from rules.names import name_key
 from storage.models import Committee, MeetingKind
 
 
@@ -65,24 +66,38 @@ async def _compute(session: AsyncSession, committee_id: int, now: datetime, tz: 
     report = WeeklyReport(
         committee_id=committee.id, committee_name=committee.name, week=iso_week(today), month=month_key(today),
         quarter=f"{q_year}-Q{q}", generated_at=now, target=rules.attendance_target,
+        week_start=week_bounds(today)[0], previous_month=previous_month(today),
     )
-    data = await weekly_data.load(session, committee_id, datetime(today.year, 1, 1, tzinfo=tz), report.month)
+    months = (report.month,) + ((report.previous_month,) if report.previous_month else ())
+    since = date(today.year, 1, 1)
+    if report.previous_month:  # in January, December of last year
+        since = min(since, date(int(report.previous_month[:4]), int(report.previous_month[5:]), 1))
+    data = await weekly_data.load(session, committee_id, datetime(since.year, since.month, since.day, tzinfo=tz), months)
     local_day = {mt.id: mt.scheduled_at.astimezone(tz).date() for mt in data.meetings}
-    numbers = _meetings_sheet(report, data, local_day, rules)
-    patterns: dict[tuple[str | None, ...], AbsenceFlags] = {}  # most members share a few absence histories
+    numbers = _meetings_sheet(report, data, local_day, rules, months)
+    patterns: dict[tuple[tuple[str, str | None], ...], AbsenceFlags] = {}  # most members share a few histories
     for cell_id, cell_name in data.cells:
-        report.cells.append(_cell_status(cell_id, cell_name, data, numbers, local_day, today, rules, lang, patterns))
-    _attendance_sheet(report, data, local_day)
+        report.cells.append(_cell_status(cell_id, cell_name, data, numbers, local_day, today, rules, lang, patterns,
+                                         report.previous_month))
+    _attendance_sheet(report, data, local_day, months)
     return report
 
 
+def previous_month(today: date) -> str | None:
+    """The month just ended, while its results are news: in the first seven days of a month (the
+    Monday report of 4 January covers 28 December – 3 January)."""
+    if today.day > 7:
+        return None
+    return month_key(date(today.year, today.month, 1) - timedelta(days=1))
+
+
 def _meetings_sheet(report: WeeklyReport, data: CommitteeYear, local_day: dict[int, date],
-                    rules: RuleSet) -> dict[int, tuple]:
-    """One row per meeting of the year; returns the numbers of this month's meetings by id."""
+                    rules: RuleSet, months: tuple[str, ...]) -> dict[int, tuple]:
+    """One row per meeting loaded; returns the numbers of the reported months' meetings by id."""
     numbers: dict[int, tuple] = {}
     verdicts: dict[tuple[int, int], AttendanceVerdict] = {}  # the same few counts come back again and again
     cell_names = data.cell_names
-    for meeting_id, cell_id, kind, period, scheduled_at, started_at, ended_at in data.meetings:
+    for meeting_id, cell_id, kind, period, scheduled_at, started_at, ended_at, combined in data.meetings:
         active, expected, _exempt, expected_set = data.rosters[cell_id].on(local_day[meeting_id])
         lists = data.by_status.get(meeting_id, NOBODY)
         present = 0
@@ -93,12 +108,13 @@ def _meetings_sheet(report: WeeklyReport, data: CommitteeYear, local_day: dict[i
         verdict = verdicts.get((present, count))
         if verdict is None:
             verdict = verdicts[present, count] = attendance_verdict(present, count, rules)
-        duration = duration_verdict(kind, active, started_at, ended_at, rules) if started_at and ended_at else None
-        if period == report.month:
+        duration = duration_verdict(kind, active, started_at, ended_at, rules, combined) \
+            if started_at and ended_at else None
+        if period in months:
             numbers[meeting_id] = (present, count, verdict, duration)
         report.meetings.append(MeetingRow(
-            cell_name=cell_names[cell_id], kind=kind, scheduled_at=scheduled_at, started_at=started_at,
-            ended_at=ended_at, minutes=duration.minutes if duration else None,
+            cell_name=cell_names[cell_id], kind="combined" if combined else kind, scheduled_at=scheduled_at,
+            started_at=started_at, ended_at=ended_at, minutes=duration.minutes if duration else None,
             minimum=duration.minimum if duration else None, duration_ok=duration.ok if duration else None,
             present=present, expected=count, rate=verdict.rate if ended_at else None,
             attendance_ok=verdict.ok if ended_at else None,
@@ -106,41 +122,69 @@ def _meetings_sheet(report: WeeklyReport, data: CommitteeYear, local_day: dict[i
     return numbers
 
 
+def _regular(cell_meetings: list, month: str, numbers: dict[int, tuple], local_day: dict[int, date],
+             today: date) -> MonthResult:
+    """The cell's regular meeting of ``month``: held (and how), in progress, scheduled, not held (its
+    date passed without a start), or missing."""
+    regular = next((mt for mt in cell_meetings if mt.period == month and mt.kind == MeetingKind.THUONG_KY.value), None)
+    if regular is None:
+        return MonthResult(month=month, status="missing")
+    result = MonthResult(month=month, status="scheduled", date=local_day[regular.id], combined=regular.combined)
+    present, expected, verdict, duration = numbers[regular.id]
+    if regular.ended_at is not None:
+        result.status = "held"
+        result.present, result.expected, result.rate, result.attendance_ok = present, expected, verdict.rate, verdict.ok
+        if duration:
+            result.minutes, result.minimum, result.duration_ok = duration.minutes, duration.minimum, duration.ok
+    elif regular.started_at is not None:
+        result.status = "in_progress"
+    elif result.date < today:
+        result.status = "not_held"
+    return result
+
+
 def _cell_status(cell_id: int, cell_name: str, data: CommitteeYear, numbers: dict[int, tuple],
                  local_day: dict[int, date], today: date, rules: RuleSet, lang: str,
-                 patterns: dict[tuple[str | None, ...], AbsenceFlags]) -> CellWeek:
-    """One cell's line: this month's regular meeting, the quarter's thematic one, who is flagged, and why
-    the cell needs attention."""
+                 patterns: dict, previous: str | None) -> CellWeek:
+    """One cell's line: this month's regular meeting (and last month's, in a month's first week), the
+    quarter's thematic one, who is flagged, and why the cell needs attention."""
     active, expected_now, exempt_now, _expected_set = data.rosters[cell_id].on(today)
-    cw = CellWeek(cell_id=cell_id, cell_name=cell_name, members_active=active, members_exempt=len(exempt_now),
-                  regular_status="missing")
-    month = month_key(today)
-    q_year, q = quarter_of(today)
     cell_meetings = data.meetings_by_cell.get(cell_id, [])
-    regular = next((mt for mt in cell_meetings if mt.period == month and mt.kind == MeetingKind.THUONG_KY.value), None)
-    if regular is not None:
-        cw.regular_date = local_day[regular.id]
-        present, expected, verdict, duration = numbers[regular.id]
-        if regular.ended_at is not None:
-            cw.regular_status = "held"
-            cw.present, cw.expected, cw.rate, cw.attendance_ok = present, expected, verdict.rate, verdict.ok
-            if duration:
-                cw.regular_minutes, cw.regular_minimum, cw.duration_ok = duration.minutes, duration.minimum, duration.ok
-        else:
-            cw.regular_status = "in_progress" if regular.started_at else "scheduled"
+    now_result = _regular(cell_meetings, month_key(today), numbers, local_day, today)
+    cw = CellWeek(cell_id=cell_id, cell_name=cell_name, members_active=active, members_exempt=len(exempt_now),
+                  regular_status=now_result.status, regular_date=now_result.date, regular_minutes=now_result.minutes,
+                  regular_minimum=now_result.minimum, duration_ok=now_result.duration_ok, present=now_result.present,
+                  expected=now_result.expected, rate=now_result.rate, attendance_ok=now_result.attendance_ok)
+    if previous is not None:
+        cw.previous = _regular(cell_meetings, previous, numbers, local_day, today)
+    q_year, q = quarter_of(today)
     cw.thematic_this_quarter = any(
-        mt.kind == MeetingKind.CHUYEN_DE.value and mt.ended_at is not None and quarter_of(local_day[mt.id]) == (q_year, q)
+        (mt.kind == MeetingKind.CHUYEN_DE.value or mt.combined) and mt.ended_at is not None
+        and quarter_of(local_day[mt.id]) == (q_year, q)
         for mt in cell_meetings
     )
-    cw.unreachable = sorted(data.names[i] for i in expected_now if i not in data.reachable)
-    _flag_absences(cw, data, cell_meetings, expected_now, rules, lang, patterns)
-    # What needs attention, most serious first.
+    cw.unreachable = sorted((data.names[i] for i in expected_now if i not in data.reachable), key=name_key)
+    this_year = [mt for mt in cell_meetings if local_day[mt.id].year == today.year]
+    _flag_absences(cw, data, this_year, expected_now, rules, lang, patterns)
+    # What needs attention, most serious first: last month's record, then this month's.
+    p = cw.previous
+    if p is not None:
+        last = f"{p.month[5:]}/{p.month[:4]}"
+        if p.status in ("missing", "not_held"):
+            cw.attention.append(t(lang, "attention.previous_not_held", month=last))
+        if p.duration_ok is False:
+            cw.attention.append(t(lang, "attention.previous_short", month=last, minutes=p.minutes, minimum=p.minimum))
+        if p.attendance_ok is False:
+            cw.attention.append(t(lang, "attention.previous_low_rate", month=last,
+                                  rate=fmt_rate(p.rate, rules.attendance_target, lang)))
     if cw.regular_status == "missing":
         cw.attention.append(t(lang, "attention.no_regular"))
+    if cw.regular_status == "not_held":
+        cw.attention.append(t(lang, "attention.not_held", date=cw.regular_date.strftime("%d/%m")))
     if cw.duration_ok is False:
         cw.attention.append(t(lang, "attention.short", minutes=cw.regular_minutes, minimum=cw.regular_minimum))
     if cw.attendance_ok is False:
-        cw.attention.append(t(lang, "attention.low_rate", rate=fmt_rate(cw.rate)))
+        cw.attention.append(t(lang, "attention.low_rate", rate=fmt_rate(cw.rate, rules.attendance_target, lang)))
     if not cw.thematic_this_quarter and (today.month - 1) % 3 >= 1:
         cw.attention.append(t(lang, "attention.no_thematic"))
     if cw.flagged:
@@ -149,26 +193,29 @@ def _cell_status(cell_id: int, cell_name: str, data: CommitteeYear, numbers: dic
 
 
 def _flag_absences(cw: CellWeek, data: CommitteeYear, cell_meetings: list, expected_now: list[str],
-                   rules: RuleSet, lang: str, patterns: dict[tuple[str | None, ...], AbsenceFlags]) -> None:
-    """Absence patterns over this year's ended meetings: each expected member's statuses, oldest first."""
-    ended = [_statuses(data.by_status.get(mt.id, NOBODY)) for mt in cell_meetings if mt.ended_at is not None]
-    by_meeting = [[statuses.get(member_id) for member_id in expected_now] for statuses in ended]
+                   rules: RuleSet, lang: str, patterns: dict) -> None:
+    """Absence patterns over this year's ended meetings: each expected member's (month, status), oldest first."""
+    ended_meetings = [mt for mt in cell_meetings if mt.ended_at is not None]
+    ended = [_statuses(data.by_status.get(mt.id, NOBODY)) for mt in ended_meetings]
+    by_meeting = [[(mt.period, statuses.get(member_id)) for member_id in expected_now]
+                  for mt, statuses in zip(ended_meetings, ended)]
     histories = zip(*by_meeting) if ended else [()] * len(expected_now)
     for member_id, history in zip(expected_now, histories):
         flags = patterns.get(history)
         if flags is None:
             flags = patterns[history] = absence_flags(history, rules)
         if flags.warn_unexcused:
-            cw.flagged.append((data.names[member_id], t(lang, "why.unexcused", count=flags.unexcused)))
+            cw.flagged.append((data.names[member_id], t(lang, "why.unexcused", count=flags.months)))
         if flags.warn_excused_streak:
             cw.flagged.append((data.names[member_id], t(lang, "why.excused_streak", count=flags.excused_streak)))
 
 
-def _attendance_sheet(report: WeeklyReport, data: CommitteeYear, local_day: dict[int, date]) -> None:
-    """This month's meetings, per member."""
+def _attendance_sheet(report: WeeklyReport, data: CommitteeYear, local_day: dict[int, date],
+                      months: tuple[str, ...]) -> None:
+    """The reported months' meetings, per member."""
     cell_names = data.cell_names
     for mt in data.meetings:
-        if mt.period != report.month:
+        if mt.period not in months:
             continue
         day = local_day[mt.id]
         rows = data.rows_by_meeting[mt.id]
@@ -176,28 +223,39 @@ def _attendance_sheet(report: WeeklyReport, data: CommitteeYear, local_day: dict
             if not span.active_on(day):
                 continue
             row = rows.get(span.member_id)
-            status = "exempt" if span.exempt_on(day) and row is None else (row.status if row and row.status else "")
+            status = row.status if row and row.status else ""
+            if span.exempt_on(day):
+                status = "exempt_attended" if status in ("present", "late") else "exempt"
             report.attendance.append(AttendanceLine(
-                cell_name=cell_names[mt.cell_id], meeting_date=day, meeting_kind=mt.kind, member_name=full_name,
+                cell_name=cell_names[mt.cell_id], meeting_date=day, meeting_kind="combined" if mt.combined else mt.kind,
+                member_name=full_name,
                 status=status, reason=row.reason if row else None, checked_in_at=row.checked_in_at if row else None,
                 by_secretary=bool(row and row.recorded_by_member_id and row.checked_in_at),
             ))
 
 
-STATUS_WORDS = {
-    "vi": {"held": "đã họp", "in_progress": "đang họp", "scheduled": "đã lên lịch", "missing": "CHƯA CÓ LỊCH"},
-    "en": {"held": "held", "in_progress": "in progress", "scheduled": "scheduled", "missing": "NOT SCHEDULED"},
-}
 MAX_CELL_LINES = 40  # the rest is in the workbook: the text stays a few messages long
+
+
+def _detail(r: MonthResult, lang: str, target: float) -> str:
+    """A month's regular meeting in a few words: held (when, how long, who came), or its status."""
+    if r.status == "held":
+        return t(lang, "weekly.cell_held", date=r.date.strftime("%d/%m"), minutes=r.minutes or 0,
+                 minimum=r.minimum or 0, present=r.present, expected=r.expected, rate=fmt_rate(r.rate, target, lang))
+    word = t(lang, f"status.{r.status}")
+    return f"{word} {r.date.strftime('%d/%m')}" if r.date is not None else word
 
 
 def render_text(report: WeeklyReport, lang: str, tz: ZoneInfo, *, files_note: str = "") -> str:
     """The weekly summary as chat text (HTML). Long committees are cut to the cells that matter."""
-    words = STATUS_WORDS.get(lang, STATUS_WORDS["vi"])
     month = f"{report.month[5:]}/{report.month[:4]}"
-    lines = [t(lang, "weekly.title", committee=report.committee_name, week=report.week, month=month)]
-    lines.append(t(lang, "weekly.totals", held=report.cells_held, cells=len(report.cells),
-                   rate=fmt_rate(report.overall_rate), target=fmt_rate(report.target)))
+    lines = [t(lang, "weekly.title", committee=report.committee_name, week=report.week_label, month=month)]
+    if report.previous_month:
+        last = f"{report.previous_month[5:]}/{report.previous_month[:4]}"
+        lines.append(t(lang, "weekly.previous_totals", month=last, held=report.previous_held, cells=len(report.cells),
+                       rate=fmt_rate(report.previous_rate, report.target, lang)))
+    lines.append(t(lang, "weekly.totals", month=month, held=report.cells_held, cells=len(report.cells),
+                   rate=fmt_rate(report.overall_rate, report.target, lang), target=fmt_rate(report.target, lang=lang)))
     attention = report.attention_first()
     if attention:
         lines.append("")
@@ -210,14 +268,16 @@ def render_text(report: WeeklyReport, lang: str, tz: ZoneInfo, *, files_note: st
     lines.append(t(lang, "weekly.cells_header"))
     shown = report.cells[:MAX_CELL_LINES]
     for c in shown:
-        if c.regular_status == "held":
-            detail = t(lang, "weekly.cell_held", date=c.regular_date.strftime("%d/%m"), minutes=c.regular_minutes or 0,
-                       minimum=c.regular_minimum or 0, present=c.present, expected=c.expected, rate=fmt_rate(c.rate))
-        elif c.regular_status in ("scheduled", "in_progress"):
-            detail = f"{words[c.regular_status]} {c.regular_date.strftime('%d/%m')}"
-        else:
-            detail = words["missing"]
-        mark = "✅" if c.regular_status == "held" and c.duration_ok and c.attendance_ok else ("⚠️" if c.needs_attention else "•")
+        now = MonthResult(month=report.month, status=c.regular_status, date=c.regular_date, minutes=c.regular_minutes,
+                          minimum=c.regular_minimum, duration_ok=c.duration_ok, present=c.present, expected=c.expected,
+                          rate=c.rate, attendance_ok=c.attendance_ok)
+        detail = _detail(now, lang, report.target)
+        if c.previous is not None:
+            p = c.previous
+            detail = t(lang, "weekly.two_months", last=f"{p.month[5:]}/{p.month[:4]}",
+                       last_detail=_detail(p, lang, report.target), month=month, detail=detail)
+        held_ok = now.ok or (c.previous is not None and c.previous.ok and now.status not in ("missing", "not_held"))
+        mark = "✅" if held_ok else ("⚠️" if c.needs_attention else "•")
         extra = t(lang, "weekly.thematic_yes") if c.thematic_this_quarter else t(lang, "weekly.thematic_no")
         line = t(lang, "weekly.cell_line", mark=mark, cell=c.cell_name, detail=detail, thematic=extra)
         if c.unreachable:

@@ -17,6 +17,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.transforms import blended_transform_factory
 
+from core.texts import fmt_rate
 from reports.weekly_model import CellWeek, WeeklyReport
 
 FONT = "DejaVu Sans"  # ships with matplotlib and has the Vietnamese letters
@@ -93,7 +94,7 @@ def chart_figure(report: WeeklyReport, lang: str = "vi") -> Figure:
 
     for row, cell, width in zip(rows, cells, rates):
         inside = width >= 0.8
-        ax.text(width - 0.01 if inside else width + 0.01, row, _bar_label(cell, lab), va="center",
+        ax.text(width - 0.01 if inside else width + 0.01, row, _bar_label(cell, lab, report.target, lang), va="center",
                 ha="right" if inside else "left", color="white" if inside else COLOR_TEXT,
                 fontproperties=font, fontsize=8, parse_math=False)
 
@@ -115,14 +116,14 @@ def _weakness(cell: CellWeek) -> tuple[float, str]:
     return (-1.0 if cell.rate is None else cell.rate, cell.cell_name)
 
 
-def _bar_label(cell: CellWeek, lab: dict[str, str]) -> str:
+def _bar_label(cell: CellWeek, lab: dict[str, str], target: float, lang: str) -> str:
     if cell.regular_status == "in_progress":
         return lab["in_progress"]
     if cell.regular_status != "held":
         return lab["not_held"]
     if cell.rate is None:
         return lab["no_rate"]
-    return f"{cell.rate:.0%}" + (f" ({cell.present}/{cell.expected})" if cell.expected else "")
+    return fmt_rate(cell.rate, target, lang) + (f" ({cell.present}/{cell.expected})" if cell.expected else "")
 
 
 def _short(name: str, limit: int = 32) -> str:

@@ -17,6 +17,7 @@ from sqlalchemy import String, case, cast, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rules import MemberSpan, expected_members
+from rules.names import name_key
 from storage.models import Attendance, AttendanceStatus, Cell, ChatLink, Meeting, Member
 
 
@@ -27,9 +28,9 @@ class CommitteeYear:
     cells: list[tuple[int, str]]  # (id, name), by name
     names: dict[str, str]  # member id (text) -> full name
     rosters: dict[int, _Roster]  # cell id -> its members
-    meetings: list[_Meeting]  # this year's meetings (not cancelled), oldest first
+    meetings: list[_Meeting]  # the meetings (not cancelled) since the start, oldest first
     by_status: dict[int, tuple[str | None, ...]]  # meeting id -> member ids by status (see STATUSES)
-    rows_by_meeting: dict[int, dict[int, _Mark]]  # the whole rows of the month's meetings
+    rows_by_meeting: dict[int, dict[int, _Mark]]  # the whole rows of the reported months' meetings
     reachable: set[str]  # member ids (text) with a chat link that is not blocked
     meetings_by_cell: dict[int, list[_Meeting]] = field(default_factory=dict)
 
@@ -44,7 +45,11 @@ class CommitteeYear:
         return dict(self.cells)
 
 
-async def load(session: AsyncSession, committee_id: int, year_start: datetime, month: str) -> CommitteeYear:
+async def load(session: AsyncSession, committee_id: int, year_start: datetime,
+               months: str | tuple[str, ...]) -> CommitteeYear:
+    """Everything from ``year_start`` (the start of the year, or of last month in a January report);
+    the attendance rows in full for the meetings of ``months``."""
+    months = (months,) if isinstance(months, str) else months
     in_committee = select(Cell.id).where(Cell.committee_id == committee_id)
     cells = [tuple(row) for row in (await session.execute(
         select(Cell.id, Cell.name).where(Cell.committee_id == committee_id).order_by(Cell.name)
@@ -64,7 +69,7 @@ async def load(session: AsyncSession, committee_id: int, year_start: datetime, m
                      Meeting.scheduled_at >= year_start)
     meetings = [_Meeting._make(row) for row in await session.execute(
         select(Meeting.id, Meeting.cell_id, _text(Meeting.kind), Meeting.period, Meeting.scheduled_at,
-               Meeting.started_at, Meeting.ended_at)
+               Meeting.started_at, Meeting.ended_at, Meeting.combined)
         .where(*year_meetings).order_by(Meeting.scheduled_at, Meeting.id)  # ties in a stable order
     )]
     # Each meeting's member ids by status, as the text "12,15,31" (one per status, None when nobody):
@@ -81,7 +86,7 @@ async def load(session: AsyncSession, committee_id: int, year_start: datetime, m
         )
     }
     # The whole rows only for this month's meetings (the attendance sheet).
-    month_ids = [mt.id for mt in meetings if mt.period == month]
+    month_ids = [mt.id for mt in meetings if mt.period in months]
     rows_by_meeting: dict[int, dict[int, _Mark]] = defaultdict(dict)
     if month_ids:
         for meeting_id, member_id, *mark in await session.execute(
@@ -141,7 +146,7 @@ class _Roster:
 
     def by_name(self) -> list[tuple[MemberSpan, str]]:
         if self._by_name is None:
-            self._by_name = sorted(zip(self.spans, self.names), key=lambda member: member[1])
+            self._by_name = sorted(zip(self.spans, self.names), key=lambda member: name_key(member[1]))
         return self._by_name
 
 
@@ -153,6 +158,7 @@ class _Meeting(NamedTuple):
     scheduled_at: datetime
     started_at: datetime | None
     ended_at: datetime | None
+    combined: bool  # a regular meeting held with the quarter's thematic one
 
 
 class _Mark(NamedTuple):

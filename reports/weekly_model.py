@@ -3,7 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+
+
+@dataclass
+class MonthResult:
+    """A cell's regular meeting of one month, as the weekly summary judges it."""
+
+    month: str  # "2026-12"
+    status: str  # "held" | "in_progress" | "scheduled" | "not_held" (its date passed, never started) | "missing"
+    date: date | None = None  # local date it was held on or scheduled for
+    combined: bool = False  # held together with the quarter's thematic meeting
+    minutes: int | None = None
+    minimum: int | None = None
+    duration_ok: bool | None = None
+    present: int | None = None
+    expected: int | None = None
+    rate: float | None = None
+    attendance_ok: bool | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "held" and bool(self.duration_ok) and bool(self.attendance_ok)
 
 
 @dataclass
@@ -12,7 +33,7 @@ class CellWeek:
     cell_name: str
     members_active: int  # active members of the cell today
     members_exempt: int
-    regular_status: str  # "held" | "in_progress" | "scheduled" | "missing" (this month's regular meeting)
+    regular_status: str  # "held" | "in_progress" | "scheduled" | "not_held" | "missing" (this month's regular meeting)
     regular_date: date | None = None  # local date of this month's regular meeting, if any
     regular_minutes: int | None = None  # duration, when held
     regular_minimum: int | None = None
@@ -25,6 +46,7 @@ class CellWeek:
     unreachable: list[str] = field(default_factory=list)  # expected members the bot cannot reach
     flagged: list[tuple[str, str]] = field(default_factory=list)  # (member name, why): absence patterns
     attention: list[str] = field(default_factory=list)  # short reasons this cell needs attention, most serious first
+    previous: MonthResult | None = None  # the month just ended, in the first week of a month
 
     @property
     def needs_attention(self) -> bool:
@@ -63,14 +85,35 @@ class AttendanceLine:
 class WeeklyReport:
     committee_id: int
     committee_name: str
-    week: str  # ISO week, e.g. "2026-W49"
+    week: str  # ISO week, e.g. "2026-W49": the key of the week (job, files), never shown to people
     month: str  # "2026-12": the month whose regular meetings are judged
     quarter: str  # "2026-Q4"
     generated_at: datetime
     target: float  # attendance target, e.g. 0.9
     cells: list[CellWeek] = field(default_factory=list)
+    week_start: date | None = None  # Monday of the week, local
+    previous_month: str | None = None  # "2026-11": the month just ended, shown in a month's first week
     meetings: list[MeetingRow] = field(default_factory=list)  # this year's meetings of every cell
     attendance: list[AttendanceLine] = field(default_factory=list)  # per member, this month's meetings
+
+    @property
+    def week_label(self) -> str:
+        """The week by its dates: "07/12 – 13/12/2026" (both years when it spans two)."""
+        if self.week_start is None:
+            return self.week
+        end = self.week_start + timedelta(days=6)
+        first = "%d/%m" if end.year == self.week_start.year else "%d/%m/%Y"
+        return f"{self.week_start.strftime(first)} – {end.strftime('%d/%m/%Y')}"
+
+    @property
+    def previous_held(self) -> int:
+        return sum(1 for c in self.cells if c.previous is not None and c.previous.status == "held")
+
+    @property
+    def previous_rate(self) -> float | None:
+        held = [c.previous for c in self.cells if c.previous is not None and c.previous.status == "held"]
+        expected = sum(p.expected or 0 for p in held)
+        return sum(p.present or 0 for p in held) / expected if expected else None
 
     @property
     def cells_held(self) -> int:

@@ -40,10 +40,15 @@ LABELS: dict[str, dict[str, object]] = {
         "attendance": ("Chi bộ", "Ngày họp", "Loại", "Đảng viên", "Tình trạng", "Lý do",
                        "Giờ điểm danh", "Bí thư điểm danh"),
         "totals": ("Số chi bộ", "Đã họp", "Tỷ lệ dự chung"),
-        "regular": {"held": "đã họp", "in_progress": "đang họp", "scheduled": "đã lên lịch", "missing": "chưa có"},
-        "kind": {"thuong_ky": "thường kỳ", "chuyen_de": "chuyên đề"},
+        "regular": {"held": "đã họp", "in_progress": "đang họp", "scheduled": "đã lên lịch",
+                    "not_held": "không họp theo lịch", "missing": "chưa có"},
+        "kind": {"thuong_ky": "thường kỳ", "chuyen_de": "chuyên đề", "combined": "thường kỳ kết hợp chuyên đề"},
         "status": {"present": "có mặt", "late": "đến muộn", "excused": "vắng có lý do",
-                   "absent": "vắng không lý do", "exempt": "miễn sinh hoạt", "": "chưa trả lời"},
+                   "absent": "vắng không lý do", "exempt": "miễn sinh hoạt",
+                   "exempt_attended": "dự họp – miễn sinh hoạt", "": "chưa trả lời"},
+        "previous": ("Chi bộ", "Sinh hoạt thường kỳ", "Ngày họp", "Thời gian (phút)", "Tối thiểu (phút)",
+                     "Thời gian đạt", "Có mặt", "Phải dự", "Tỷ lệ dự", "Tỷ lệ đạt"),
+        "previous_sheet": "Tháng {month}",
         "ok": ("Đạt", "Không đạt"),
         "yes_no": ("Có", "Không"),
         "title": "Báo cáo tuần {week} – {committee}",
@@ -59,10 +64,14 @@ LABELS: dict[str, dict[str, object]] = {
         "attendance": ("Cell", "Meeting date", "Kind", "Member", "Status", "Reason", "Checked in",
                        "By secretary"),
         "totals": ("Cells", "Held", "Overall rate"),
-        "regular": {"held": "held", "in_progress": "in progress", "scheduled": "scheduled", "missing": "none"},
-        "kind": {"thuong_ky": "regular", "chuyen_de": "thematic"},
+        "regular": {"held": "held", "in_progress": "in progress", "scheduled": "scheduled",
+                    "not_held": "not held as scheduled", "missing": "none"},
+        "kind": {"thuong_ky": "regular", "chuyen_de": "thematic", "combined": "regular + thematic"},
         "status": {"present": "present", "late": "late", "excused": "excused", "absent": "absent",
-                   "exempt": "exempt", "": "no answer"},
+                   "exempt": "exempt", "exempt_attended": "attended – exempt", "": "no answer"},
+        "previous": ("Cell", "Regular meeting", "Date", "Minutes", "Minimum (min)", "Duration OK", "Present",
+                     "Expected", "Attendance rate", "Attendance OK"),
+        "previous_sheet": "Month {month}",
         "ok": ("OK", "Not OK"),
         "yes_no": ("Yes", "No"),
         "title": "Weekly report {week} – {committee}",
@@ -86,7 +95,7 @@ def write_workbook(report: WeeklyReport, path: pathlib.Path, tz: ZoneInfo, lang:
     generated = local(report.generated_at)
     wb.properties.creator = "chibo"
     wb.properties.created = report.generated_at.astimezone(UTC).replace(tzinfo=None)
-    wb.properties.title = lab["title"].format(week=report.week, committee=report.committee_name)
+    wb.properties.title = lab["title"].format(week=report.week_label, committee=report.committee_name)
     wb.properties.subject = lab["subject"].format(
         month=_month(report.month), quarter=report.quarter, generated=generated.strftime("%H:%M %d/%m/%Y"))
 
@@ -113,6 +122,13 @@ def write_workbook(report: WeeklyReport, path: pathlib.Path, tz: ZoneInfo, lang:
          lab["status"].get(a.status, a.status), a.reason, local(a.checked_in_at),
          lab["yes_no"][0] if a.by_secretary else None]
         for a in report.attendance))
+
+    if report.previous_month:  # the month just ended, in a month's first week (last, so the other sheets keep their places)
+        _sheet(wb, lab["previous_sheet"].format(month=_month(report.previous_month).replace("/", "-")),
+               lab["previous"], {2: DATE_FMT, 8: PERCENT_FMT}, (
+                   [c.cell_name, lab["regular"].get(p.status, p.status), p.date, p.minutes, p.minimum, ok(p.duration_ok),
+                    p.present, p.expected, p.rate, ok(p.attendance_ok)]
+                   for c in report.cells if (p := c.previous) is not None))
 
     wb.save(path)
     return path

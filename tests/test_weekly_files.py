@@ -96,7 +96,7 @@ def test_workbook_sheets_headers_and_layout(report, tmp_path):
         assert ws.freeze_panes == "A2"
         assert ws.auto_filter.ref == f"A1:{ws.cell(1, ws.max_column).column_letter}{1 + data_rows}"
         assert all(8 <= ws.column_dimensions[c.column_letter].width <= 52 for c in ws[1])
-    assert wb.properties.title == "Báo cáo tuần 2026-W49 – Đảng ủy phường Bến Nghé"
+    assert wb.properties.title == "Báo cáo tuần 2026-W49 – Đảng ủy phường Bến Nghé"  # no week_start: the key
     assert "19:30 07/12/2026" in wb.properties.subject
 
 

@@ -78,9 +78,9 @@ async def test_sixty_cells_summary_arrives_once_with_workbook_and_chart(scene: S
     texts = [m.get("text") for m in scene.server.sent_messages(chat)[before:] if m.get("text")]
     assert 1 <= len(texts) <= 4 and all(len(t) <= 4096 for t in texts)
     text = "\n".join(texts)
-    assert text.count("Tóm tắt tuần 2026-W51") == 1
+    assert text.count("Tóm tắt tuần 14/12 – 20/12/2026") == 1
     assert "Đảng ủy phường <Hàng Bạc> & Hàng Đào" in text
-    assert "Đã họp: 3/60" in text
+    assert "đã họp 3/60" in text
     assert "Chi bộ khu dân cư số 02: họp 70/90 phút" in text
     assert "Chi bộ khu dân cư số 03: dự họp 70%" in text
     assert "chưa có lịch sinh hoạt thường kỳ tháng này" in text
