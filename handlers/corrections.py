@@ -71,7 +71,7 @@ async def excuse_for(ctx: Ctx, req: Request) -> Response:
 
 
 # What may follow the name in /suadiemdanh, folded: the status and what it carries.
-_PRESENT = ("co mat", "comat", "present", "da den", "den")
+_PRESENT = ("co mat", "comat", "present")
 _LATE = ("muon", "den muon", "late")
 _EXCUSED = ("vang co ly do", "co ly do", "xin vang", "excused")
 _ABSENT = ("vang khong ly do", "khong ly do", "vang", "absent")
@@ -86,7 +86,10 @@ def parse_status(text: str) -> tuple[AttendanceStatus, str] | None:
     for phrase, status in sorted(candidates, key=lambda c: -len(c[0].split())):
         size = len(phrase.split())
         if folded[:size] == phrase.split():
-            return status, " ".join(words[size:]).lstrip(":,. ")
+            rest = " ".join(words[size:]).lstrip(":,. ")
+            if rest and status in (AttendanceStatus.PRESENT, AttendanceStatus.ABSENT):
+                return None  # "có mặt" and "vắng" take nothing after them: something else was meant
+            return status, rest
     return None
 
 

@@ -47,6 +47,7 @@ class MeetingSummary:
     exempt: list[str] = field(default_factory=list)
     exempt_attended: list[str] = field(default_factory=list)  # exempt, came anyway: not counted in the rate
     checked_in_by_secretary: list[str] = field(default_factory=list)
+    corrected: list[str] = field(default_factory=list)  # put right by the secretary after the meeting ended
     unreachable: list[str] = field(default_factory=list)
 
     @property
@@ -93,7 +94,10 @@ async def compute(session: AsyncSession, meeting: Meeting, tz: ZoneInfo) -> Meet
             summary.excused.append((name, row.reason or ""))
         elif meeting.ended_at is not None:
             summary.absent.append(name)
-        if row and row.recorded_by_member_id is not None and row.checked_in_at is not None:
+        if row and row.recorded_by_member_id is not None and meeting.ended_at is not None \
+                and row.updated_at >= meeting.ended_at:
+            summary.corrected.append(name)
+        elif row and row.recorded_by_member_id is not None and row.checked_in_at is not None:
             summary.checked_in_by_secretary.append(name)
         if member_id not in links:
             summary.unreachable.append(name)
@@ -169,6 +173,8 @@ def _manual_lines(s: MeetingSummary, tr: Callable[..., str]) -> list[str]:
         items.append(tr("summary.manual_end"))
     if s.checked_in_by_secretary:
         items.append(tr("summary.manual_checkin", names=", ".join(s.checked_in_by_secretary)))
+    if s.corrected:
+        items.append(tr("summary.manual_corrected", names=", ".join(s.corrected)))
     return [tr("summary.manual", items=Html("; ".join(items)))] if items else []
 
 
