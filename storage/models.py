@@ -21,9 +21,9 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
-    false,
     Time,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
