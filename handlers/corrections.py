@@ -31,15 +31,16 @@ async def excuse_for(ctx: Ctx, req: Request) -> Response:
     absent there, up to three days after), or else the next one."""
     if not ctx.actor.is_leader:
         return Response.say(ctx.t("not_leader"))
-    cell = ctx.actor.cell
+    cell = ctx.cell
     ended = await latest_ended_meeting(ctx.session, cell.id)
     ahead = await next_meeting(ctx.session, cell.id, ctx.now)
-    just_held = ended if ended is not None and ctx.now - ended.ended_at <= AFTER_MEETING else None
+    just_held = ended if ended is not None and ended.ended_at is not None \
+        and ctx.now - ended.ended_at <= AFTER_MEETING else None
     if ahead is None and just_held is None:
         return Response.say(ctx.t("excuse_for.no_meeting"))
     members = await active_members(ctx.session, cell.id, ctx.today)
     member, reason, error = _name_and_rest(ctx, members, req.args, "excuse_for.usage")
-    if error:
+    if member is None:
         return error
     reason = " ".join(reason.split())
     if not reason:
@@ -47,6 +48,8 @@ async def excuse_for(ctx: Ctx, req: Request) -> Response:
     if len(reason) > MAX_REASON:
         return Response.say(ctx.t("absent.reason_too_long", length=len(reason)))
     meeting = ahead or just_held
+    if meeting is None:
+        return Response.say(ctx.t("excuse_for.no_meeting"))
     if just_held is not None and ahead is not None and ahead.started_at is None:
         row = await _row(ctx, just_held, member)
         if row is not None and row.status is AttendanceStatus.ABSENT:
@@ -59,10 +62,10 @@ async def excuse_for(ctx: Ctx, req: Request) -> Response:
                                   time=fmt_time(row.checked_in_at, ctx.tz)))
     before = _state(row)
     row.status, row.reason, row.rsvp, row.updated_at = AttendanceStatus.EXCUSED, reason, False, ctx.now
-    row.recorded_by_member_id = ctx.actor.member.id
+    row.recorded_by_member_id = ctx.member.id
     ctx.audit("excuse_for", "attendance", meeting.id, before, _state(row))
     await planner.unplan_member(ctx.session, meeting.id, member.id, ctx.now)
-    if member.id != ctx.actor.member.id:
+    if member.id != ctx.member.id:
         await notify.to_members(ctx, [member], Reply(ctx.t("excuse_for.member_notice", when=when(ctx, meeting),
                                                            reason=reason)),
                                 kind="absence_notice", key=f"excused_by:{meeting.id}:{int(ctx.now.timestamp())}:{{member_id}}",
@@ -98,13 +101,13 @@ async def correct(ctx: Ctx, req: Request) -> Response:
     cell's last ended meeting."""
     if not ctx.actor.is_leader:
         return Response.say(ctx.t("not_leader"))
-    meeting = await latest_ended_meeting(ctx.session, ctx.actor.cell.id)
+    meeting = await latest_ended_meeting(ctx.session, ctx.cell.id)
     if meeting is None:
         return Response.say(ctx.t("correct.no_meeting"))
     day = meeting.scheduled_at.astimezone(ctx.tz).date()
-    members = await active_members(ctx.session, ctx.actor.cell.id, day)
+    members = await active_members(ctx.session, ctx.cell.id, day)
     member, rest, error = _name_and_rest(ctx, members, req.args, "correct.usage")
-    if error:
+    if member is None:
         return error
     parsed = parse_status(rest)
     if parsed is None:
@@ -130,6 +133,7 @@ async def _change(ctx: Ctx, meeting: Meeting, member: Member, status: Attendance
     row = await attendance_row(ctx.session, meeting.id, member.id, ctx.now)
     before = _state(row)
     row.status, row.reason = status, reason
+    assert meeting.started_at is not None, "only a meeting that has begun is corrected"
     if status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE):
         if late_minutes is not None:
             row.checked_in_at = meeting.started_at + timedelta(minutes=late_minutes)
@@ -141,7 +145,7 @@ async def _change(ctx: Ctx, meeting: Meeting, member: Member, status: Attendance
         row.rsvp = False
     elif status is not AttendanceStatus.ABSENT:
         row.rsvp = True
-    row.recorded_by_member_id = ctx.actor.member.id
+    row.recorded_by_member_id = ctx.member.id
     row.updated_at = ctx.now
     after = _state(row)
     if after == before:
@@ -163,7 +167,7 @@ async def summary_and_warnings(ctx: Ctx, meeting: Meeting, *, corrected: bool = 
         text = ctx.t("summary.corrected", time=fmt_time(ctx.now, ctx.tz)) + "\n" + text
     stamp = f":{int(ctx.now.timestamp())}" if corrected else ""
     await notify.to_leaders(ctx, meeting.cell_id, Reply(text), kind="summary",
-                            key=f"summary:{meeting.id}{stamp}:{{member_id}}", exclude=ctx.actor.member.id,
+                            key=f"summary:{meeting.id}{stamp}:{{member_id}}", exclude=ctx.member.id,
                             meeting_id=meeting.id)
     replies = [Reply(text)]
     new = []
@@ -176,13 +180,13 @@ async def summary_and_warnings(ctx: Ctx, meeting: Meeting, *, corrected: bool = 
     if warning_text:
         await notify.to_leaders(ctx, meeting.cell_id, Reply(warning_text), kind="absence_warning",
                                 key=f"absence_warning:{meeting.id}:{int(ctx.now.timestamp())}:{{member_id}}",
-                                exclude=ctx.actor.member.id, meeting_id=meeting.id)
+                                exclude=ctx.member.id, meeting_id=meeting.id)
         replies.append(Reply(warning_text))
     return replies
 
 
 def _name_and_rest(ctx: Ctx, members: list[Member], args: str,
-                   usage_key: str) -> tuple[Member, str, None] | tuple[None, str, Response]:
+                   usage_key: str) -> tuple[Member | None, str, Response]:
     """The member named in ``args`` and what follows. With a bar ('HỌ TÊN | rest') the name is matched as
     /diemdanh_ho matches it (exact, without diacritics, or part of a name); without one, the first words
     must be a member's whole name (with or without diacritics)."""
@@ -194,7 +198,7 @@ def _name_and_rest(ctx: Ctx, members: list[Member], args: str,
         name = name.strip()
         matches = find_by_name(members, name) if name else []
         if len(matches) == 1:
-            return matches[0], rest.strip(), None
+            return matches[0], rest.strip(), Response()
         if len(matches) > 1:
             return None, "", Response.say(ctx.t("checkin_for.ambiguous", query=name,
                                                 names=", ".join(m.full_name for m in matches)))
@@ -206,7 +210,7 @@ def _name_and_rest(ctx: Ctx, members: list[Member], args: str,
     for n in range(len(words), 0, -1):
         found = by_folded.get(fold(" ".join(words[:n])), [])
         if len(found) == 1:
-            return found[0], " ".join(words[n:]), None
+            return found[0], " ".join(words[n:]), Response()
     return None, "", Response.say(ctx.t("correct.no_bar", text=text) + "\n\n" + ctx.t(usage_key))
 
 
