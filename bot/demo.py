@@ -147,7 +147,7 @@ async def _thematic_cell_3(demo: Demo) -> None:
 
 
 async def _report(demo: Demo) -> None:
-    await demo.scene.say(COMMITTEE, "/baocao", expect=3)
+    await demo.scene.say(COMMITTEE, "/baocao", expect=1)  # one message for the whole committee
 
 
 def _events() -> list[tuple[datetime, Callable[[Demo], Awaitable[None]]]]:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.texts import Html, fmt_date, fmt_rate, fmt_time, kind_text, t
+from core.texts import Html, esc, fmt_date, fmt_rate, fmt_time, kind_text, t
 from rules import (
     AbsenceFlags,
     AttendanceVerdict,
@@ -152,7 +152,8 @@ def _attendance_lines(s: MeetingSummary, tr: Callable[..., str], lang: str) -> l
     if exempt:
         lines.append(tr("summary.expected_note", active=s.cell_size, exempt=exempt))
     if s.late:
-        lines.append(tr("summary.late", names=", ".join(f"{n} ({m}′)" if m > 0 else n for n, m in s.late)))
+        lines.append(tr("summary.late", names=Html(", ".join(tr("summary.late_item", name=n, minutes=m) if m > 0 else esc(n)
+                                                 for n, m in s.late))))
     if s.excused:
         lines.append(tr("summary.excused", names="; ".join(f"{n} – {r}" if r else n for n, r in s.excused)))
     if s.absent:

@@ -78,7 +78,7 @@ async def _compute(session: AsyncSession, committee_id: int, now: datetime, tz: 
     patterns: dict[tuple[tuple[str, str | None], ...], AbsenceFlags] = {}  # most members share a few histories
     for cell_id, cell_name in data.cells:
         report.cells.append(_cell_status(cell_id, cell_name, data, numbers, local_day, today, rules, lang, patterns,
-                                         report.previous_month))
+                                         report.previous_month, tz))
     _attendance_sheet(report, data, local_day, months)
     return report
 
@@ -145,7 +145,7 @@ def _regular(cell_meetings: list, month: str, numbers: dict[int, tuple], local_d
 
 def _cell_status(cell_id: int, cell_name: str, data: CommitteeYear, numbers: dict[int, tuple],
                  local_day: dict[int, date], today: date, rules: RuleSet, lang: str,
-                 patterns: dict, previous: str | None) -> CellWeek:
+                 patterns: dict, previous: str | None, tz: ZoneInfo) -> CellWeek:
     """One cell's line: this month's regular meeting (and last month's, in a month's first week), the
     quarter's thematic one, who is flagged, and why the cell needs attention."""
     active, expected_now, exempt_now, _expected_set = data.rosters[cell_id].on(today)
@@ -155,8 +155,8 @@ def _cell_status(cell_id: int, cell_name: str, data: CommitteeYear, numbers: dic
                   regular_status=now_result.status, regular_date=now_result.date, regular_minutes=now_result.minutes,
                   regular_minimum=now_result.minimum, duration_ok=now_result.duration_ok, present=now_result.present,
                   expected=now_result.expected, rate=now_result.rate, attendance_ok=now_result.attendance_ok)
-    if previous is not None:
-        cw.previous = _regular(cell_meetings, previous, numbers, local_day, today)
+    if previous is not None and data.created[cell_id].astimezone(tz).date() < today.replace(day=1):
+        cw.previous = _regular(cell_meetings, previous, numbers, local_day, today)  # not before chibo knew the cell
     q_year, q = quarter_of(today)
     cw.thematic_this_quarter = any(
         (mt.kind == MeetingKind.CHUYEN_DE.value or mt.combined) and mt.ended_at is not None
@@ -237,12 +237,12 @@ def _attendance_sheet(report: WeeklyReport, data: CommitteeYear, local_day: dict
 MAX_CELL_LINES = 40  # the rest is in the workbook: the text stays a few messages long
 
 
-def _detail(r: MonthResult, lang: str, target: float) -> str:
+def _detail(r: MonthResult, lang: str, target: float, past: bool = False) -> str:
     """A month's regular meeting in a few words: held (when, how long, who came), or its status."""
     if r.status == "held":
         return t(lang, "weekly.cell_held", date=r.date.strftime("%d/%m"), minutes=r.minutes or 0,
                  minimum=r.minimum or 0, present=r.present, expected=r.expected, rate=fmt_rate(r.rate, target, lang))
-    word = t(lang, f"status.{r.status}")
+    word = t(lang, "status.missing_past" if past and r.status == "missing" else f"status.{r.status}")
     return f"{word} {r.date.strftime('%d/%m')}" if r.date is not None else word
 
 
@@ -250,9 +250,10 @@ def render_text(report: WeeklyReport, lang: str, tz: ZoneInfo, *, files_note: st
     """The weekly summary as chat text (HTML). Long committees are cut to the cells that matter."""
     month = f"{report.month[5:]}/{report.month[:4]}"
     lines = [t(lang, "weekly.title", committee=report.committee_name, week=report.week_label, month=month)]
-    if report.previous_month:
+    with_previous = sum(1 for c in report.cells if c.previous is not None)
+    if report.previous_month and with_previous:
         last = f"{report.previous_month[5:]}/{report.previous_month[:4]}"
-        lines.append(t(lang, "weekly.previous_totals", month=last, held=report.previous_held, cells=len(report.cells),
+        lines.append(t(lang, "weekly.previous_totals", month=last, held=report.previous_held, cells=with_previous,
                        rate=fmt_rate(report.previous_rate, report.target, lang)))
     lines.append(t(lang, "weekly.totals", month=month, held=report.cells_held, cells=len(report.cells),
                    rate=fmt_rate(report.overall_rate, report.target, lang), target=fmt_rate(report.target, lang=lang)))
@@ -275,7 +276,7 @@ def render_text(report: WeeklyReport, lang: str, tz: ZoneInfo, *, files_note: st
         if c.previous is not None:
             p = c.previous
             detail = t(lang, "weekly.two_months", last=f"{p.month[5:]}/{p.month[:4]}",
-                       last_detail=_detail(p, lang, report.target), month=month, detail=detail)
+                       last_detail=_detail(p, lang, report.target, past=True), month=month, detail=detail)
         held_ok = now.ok or (c.previous is not None and c.previous.ok and now.status not in ("missing", "not_held"))
         mark = "✅" if held_ok else ("⚠️" if c.needs_attention else "•")
         extra = t(lang, "weekly.thematic_yes") if c.thematic_this_quarter else t(lang, "weekly.thematic_no")

@@ -26,6 +26,7 @@ class CommitteeYear:
     """A committee's cells, members and this year's meetings, as the weekly summary reads them."""
 
     cells: list[tuple[int, str]]  # (id, name), by name
+    created: dict[int, datetime]  # cell id -> when it was added to chibo (its record starts there)
     names: dict[str, str]  # member id (text) -> full name
     rosters: dict[int, _Roster]  # cell id -> its members
     meetings: list[_Meeting]  # the meetings (not cancelled) since the start, oldest first
@@ -51,9 +52,11 @@ async def load(session: AsyncSession, committee_id: int, year_start: datetime,
     the attendance rows in full for the meetings of ``months``."""
     months = (months,) if isinstance(months, str) else months
     in_committee = select(Cell.id).where(Cell.committee_id == committee_id)
-    cells = [tuple(row) for row in (await session.execute(
-        select(Cell.id, Cell.name).where(Cell.committee_id == committee_id).order_by(Cell.name)
-    )).all()]
+    cell_rows = (await session.execute(
+        select(Cell.id, Cell.name, Cell.created_at).where(Cell.committee_id == committee_id).order_by(Cell.name)
+    )).all()
+    cells = [(cell_id, name) for cell_id, name, _ in cell_rows]
+    created = {cell_id: at for cell_id, _, at in cell_rows}
     members = (await session.execute(
         select(Member.id, Member.cell_id, Member.full_name, Member.active_from, Member.active_to, Member.exempt,
                Member.exempt_since)
@@ -99,7 +102,7 @@ async def load(session: AsyncSession, committee_id: int, year_start: datetime,
         select(ChatLink.member_id).where(ChatLink.member_id.in_(select(Member.id).where(Member.cell_id.in_(in_committee))),
                                          ChatLink.blocked_at.is_(None))
     )}
-    return CommitteeYear(cells=cells, names=names, rosters=rosters, meetings=meetings, by_status=by_status,
+    return CommitteeYear(cells=cells, created=created, names=names, rosters=rosters, meetings=meetings, by_status=by_status,
                          rows_by_meeting=rows_by_meeting, reachable=reachable)
 
 

@@ -108,7 +108,7 @@ async def test_the_secretary_excuses_and_corrects_and_the_summary_follows(scene:
     replies = await scene.say(SEC, f"/vang_ho {MISSED} | đi công tác Huế", expect=2)
     assert "thành vắng có lý do (đi công tác Huế)" in replies[0]
     assert "Tóm tắt đã sửa" in replies[1] and "Vắng không lý do" not in replies[1]
-    assert f"{OTHERS[1]} (25′)" in replies[1]
+    assert f"{OTHERS[1]} (25 phút)" in replies[1]
 
     async with scene.sessions()() as s:
         members = await members_by_name(scene.sessions(), cell)
@@ -289,9 +289,10 @@ async def test_the_weekly_picture_across_the_year_end(scene: Scene, tmp_path):
     text = "\n".join(texts)
     assert "Tóm tắt tuần 04/01 – 10/01/2027" in text and "W0" not in text
     assert "Sinh hoạt thường kỳ tháng 12/2026 (vừa qua): đã họp 1/3 chi bộ" in text
-    assert "Chi bộ số 1: tháng 12/2026: họp 29/12, 95/60 phút, dự 6/6 (100%) · tháng 01/2027: CHƯA CÓ LỊCH" in text
+    assert "Chi bộ số 1: tháng 12/2026: họp 29/12, 95 phút (tối thiểu 60), có mặt 6/6 (100%) · tháng 01/2027: CHƯA CÓ LỊCH" in text
     assert "Chi bộ số 2: tháng 12/2026: KHÔNG HỌP theo lịch 20/12 · tháng 01/2027: CHƯA CÓ LỊCH" in text
     assert "tháng 12/2026 không họp thường kỳ" in text
+    assert "Chi bộ số 3: tháng 12/2026: KHÔNG HỌP (không có lịch) · tháng 01/2027: CHƯA CÓ LỊCH" in text
     wb = load_workbook(io.BytesIO(scene.server.calls("sendDocument")[-1]["document"].content))
     assert wb.properties.title == "Báo cáo tuần 04/01 – 10/01/2027 – Đảng ủy phường Hàng Bạc"
     previous = wb.worksheets[-1]

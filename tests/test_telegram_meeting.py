@@ -93,7 +93,7 @@ async def test_a_whole_regular_meeting_of_a_12_member_cell(scene: Scene):
     summary = (await scene.say(SECRETARY, "/ketthuc"))[0]
     assert "75 phút" in summary and "KHÔNG ĐẠT thời lượng tối thiểu 90 phút" in summary and "thiếu 15 phút" in summary
     assert "9/11" in summary and "82%" in summary and "KHÔNG ĐẠT mục tiêu 90%" in summary
-    assert "Đến muộn: " in summary and f"{LATE} (20′)" in summary
+    assert "Đến muộn: " in summary and f"{LATE} (20 phút)" in summary
     assert f"{EXCUSED} – Đi công tác Đà Nẵng" in summary
     assert f"Vắng không lý do: {ABSENT}" in summary
     assert f"Miễn sinh hoạt: {EXEMPT}" in summary

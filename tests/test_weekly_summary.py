@@ -81,8 +81,8 @@ async def test_sixty_cells_summary_arrives_once_with_workbook_and_chart(scene: S
     assert text.count("Tóm tắt tuần 14/12 – 20/12/2026") == 1
     assert "Đảng ủy phường <Hàng Bạc> & Hàng Đào" in text
     assert "đã họp 3/60" in text
-    assert "Chi bộ khu dân cư số 02: họp 70/90 phút" in text
-    assert "Chi bộ khu dân cư số 03: dự họp 70%" in text
+    assert "Chi bộ khu dân cư số 02: họp 70 phút (tối thiểu 90)" in text
+    assert "Chi bộ khu dân cư số 03: có mặt 70%" in text
     assert "chưa có lịch sinh hoạt thường kỳ tháng này" in text
     photos = scene.server.calls("sendPhoto")
     documents = scene.server.calls("sendDocument")
