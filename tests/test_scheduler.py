@@ -148,15 +148,25 @@ async def test_secretaries_are_nudged_and_standing_meetings_are_created(scene: S
 
 async def test_absence_warnings_reach_the_secretary_after_the_meeting(scene: Scene):
     await cell_with_members(scene)
-    for day in (2, 3):  # two meetings in a row missed without reason (regular, then thematic)
-        kind = "" if day == 2 else "chuyende"
-        await scene.say(NAMES[0], f"/lichhop 2026-12-0{day + 1} 19:30 {kind}".strip())
-        scene.at(vn(2026, 12, day + 1, 19, 30))
+    secretary = scene.who(NAMES[0]).chat_id
+
+    async def missed(month: int, day: int, kind: str = "") -> list[str]:
+        scene.at(vn(2026, month, 1, 8, 0))
+        await scene.say(NAMES[0], f"/lichhop 2026-{month:02d}-{day:02d} 19:30 {kind}".strip())
+        scene.at(vn(2026, month, day, 19, 30))
         await scene.say(NAMES[0], "/batdau")
         await scene.say(NAMES[1], "/diemdanh")
-        scene.at(vn(2026, 12, day + 1, 21, 30))
-        replies = await scene.say(NAMES[0], "/ketthuc", expect=1)
-    assert any("Đảng Viên Hai: vắng không lý do 2 lần trong năm" in t for t in replies + scene.server.texts(scene.who(NAMES[0]).chat_id))
+        scene.at(vn(2026, month, day, 21, 30))
+        return await scene.say(NAMES[0], "/ketthuc", expect=1)
+
+    # Two meetings missed without reason in November (regular, then thematic): one month (Điều lệ, Điều 8.1).
+    await missed(11, 3)
+    await missed(11, 4, "chuyende")
+    assert not any("Cần nhắc nhở" in t for t in scene.server.texts(secretary))
+    # A second month: the secretary hears of it.
+    replies = await missed(12, 3)
+    assert any("Đảng Viên Hai: vắng không lý do trong 2 tháng của năm 2026 (tháng 11, 12)" in t
+               for t in replies + scene.server.texts(secretary))
 
 
 async def test_the_dispatcher_stops_even_when_woken_at_the_same_moment(scene: Scene):
