@@ -220,7 +220,8 @@ async def test_a_rate_that_misses_the_target_is_never_shown_as_reaching_it(scene
     assert "90% – KHÔNG ĐẠT" not in summary
 
 
-async def test_a_combined_session_counts_as_both_and_needs_120_minutes(scene: Scene):
+async def test_a_combined_session_counts_as_both_and_needs_120_minutes(scene: Scene, tmp_path):
+    scene.settings.reports_dir = str(tmp_path / "reports")
     cell = await setup(scene)
     reply = (await scene.say(SEC, "/lichhop 2026-12-05 19:30 kết hợp Nhà văn hóa"))[0]
     assert "sinh hoạt thường kỳ kết hợp chuyên đề" in reply
