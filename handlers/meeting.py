@@ -13,7 +13,7 @@ from handlers import notify
 from handlers.context import Ctx
 from handlers.describe import kind_label
 from reports import meeting_summary
-from scheduler import planner
+from scheduler import followers, planner
 from storage.models import AttendanceStatus, Meeting
 from storage.queries import active_members, attendance_row, member_span, open_meeting
 
@@ -96,6 +96,9 @@ async def end_meeting(ctx: Ctx, req: Request) -> Response:
     text = meeting_summary.render(summary, ctx.lang, ctx.tz)
     await notify.to_leaders(ctx, meeting.cell_id, Reply(text), kind="summary", key=f"summary:{meeting.id}:{{member_id}}",
                             exclude=ctx.member.id, meeting_id=meeting.id)
+    ctx.queued += await followers.to_followers(ctx.session, meeting.cell_id, Reply(text).to_payload(), kind="summary",
+                                               key=f"summary:{meeting.id}:cm{{committee_member_id}}", now=ctx.now,
+                                               meeting_id=meeting.id)
     response = Response.say(text)
     warning = meeting_summary.render_warnings(await meeting_summary.absence_warnings(ctx.session, meeting, ctx.tz), ctx.lang)
     if warning:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -23,6 +23,7 @@ from rules import (
 )
 from storage.models import Attendance, AttendanceStatus, Cell, Committee, Meeting
 from storage.queries import active_members, links_for_members, member_span
+from storage.tasks import meeting_guests, meeting_tasks
 
 
 @dataclass
@@ -46,6 +47,10 @@ class MeetingSummary:
     exempt: list[str] = field(default_factory=list)
     checked_in_by_secretary: list[str] = field(default_factory=list)
     unreachable: list[str] = field(default_factory=list)
+    # What the meeting produced (see _add_tasks_and_guests): tasks given, who present got none, guests.
+    tasks: list[tuple[str, str, date]] = field(default_factory=list)  # (member name, task, deadline)
+    present_without_task: list[str] = field(default_factory=list)
+    guests: list[str] = field(default_factory=list)  # committee members who attended (not counted)
 
     @property
     def ok(self) -> bool:
@@ -95,7 +100,21 @@ async def compute(session: AsyncSession, meeting: Meeting, tz: ZoneInfo) -> Meet
             summary.unreachable.append(name)
     summary.exempt = [by_id[i].full_name for i in exempt_ids]
     summary.attendance = attendance_verdict(present, len(expected_ids), rules)
+    await _add_tasks_and_guests(session, meeting, summary, [by_id[i] for i in expected_ids], rows)
     return summary
+
+
+async def _add_tasks_and_guests(session: AsyncSession, meeting: Meeting, summary: MeetingSummary,
+                                expected: list, rows: dict[int, Attendance]) -> None:
+    """The tasks given at the meeting, the members present who got none, and the guests from the committee."""
+    given = await meeting_tasks(session, meeting.id)
+    summary.tasks = [(name, task.description, task.due_on) for task, name in given]
+    with_task = {task.member_id for task, _ in given}
+    summary.present_without_task = [
+        m.full_name for m in expected
+        if m.id not in with_task and rows.get(m.id) is not None
+        and rows[m.id].status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE)]
+    summary.guests = await meeting_guests(session, meeting.id)
 
 
 def render(s: MeetingSummary, lang: str, tz: ZoneInfo) -> str:
@@ -107,6 +126,8 @@ def render(s: MeetingSummary, lang: str, tz: ZoneInfo) -> str:
     lines = [tr("summary.title", kind=tr(f"kind.{s.kind}"), cell=s.cell_name, date=fmt_date(s.scheduled_at, tz))]
     lines += _time_lines(s, tr, tz)
     lines += _attendance_lines(s, tr)
+    lines += _guest_lines(s, tr)
+    lines += _task_lines(s, tr)
     lines += _manual_lines(s, tr)
     if s.unreachable:
         lines.append(tr("summary.unreachable", names=", ".join(s.unreachable)))
@@ -146,6 +167,24 @@ def _attendance_lines(s: MeetingSummary, tr: Callable[..., str]) -> list[str]:
         lines.append(tr("summary.absent", names=", ".join(s.absent)))
     if s.exempt:
         lines.append(tr("summary.exempt", names=", ".join(s.exempt)))
+    return lines
+
+
+def _guest_lines(s: MeetingSummary, tr: Callable[..., str]) -> list[str]:
+    return [tr("summary.guests", names=", ".join(s.guests))] if s.guests else []
+
+
+def _task_lines(s: MeetingSummary, tr: Callable[..., str]) -> list[str]:
+    """The tasks given at the meeting; once it has ended, who present has none ("every member a task")."""
+    lines = []
+    if s.tasks:
+        lines.append(tr("summary.tasks", count=len(s.tasks)))
+        lines += [tr("summary.task_item", name=name, task=task, due=due.strftime("%d/%m/%Y"))
+                  for name, task, due in s.tasks]
+    elif s.ended_at is not None:
+        lines.append(tr("summary.no_tasks"))
+    if s.tasks and s.present_without_task and s.ended_at is not None:
+        lines.append(tr("summary.without_task", names=", ".join(s.present_without_task)))
     return lines
 
 
