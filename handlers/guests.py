@@ -9,19 +9,19 @@ from core.messages import Button, Reply, Request, Response
 from core.texts import fmt_time
 from handlers import notify
 from handlers.context import Ctx
-from storage.models import Cell, CellFollower, Meeting, MeetingGuest
+from storage.models import Cell, CellFollower, CommitteeMember, Meeting, MeetingGuest
 
 
 async def checkin(ctx: Ctx, req: Request) -> Response:
     """/diemdanh by a committee member."""
-    person = ctx.actor.committee_member
+    person = _person(ctx)
     rows = list(await ctx.session.execute(
         select(Meeting, Cell.name).join(Cell, Cell.id == Meeting.cell_id)
         .where(Cell.committee_id == person.committee_id, Meeting.started_at.is_not(None),
                Meeting.ended_at.is_(None), Meeting.cancelled_at.is_(None))
         .order_by(Cell.name, Meeting.id)))
     if not rows:
-        return Response.say(ctx.t("guest.none_open", committee=ctx.actor.committee.name))
+        return Response.say(ctx.t("guest.none_open", committee=ctx.committee.name))
     if len(rows) == 1:
         return await _record(ctx, rows[0][0], rows[0][1])
     followed = set(await ctx.session.scalars(
@@ -37,22 +37,27 @@ async def button(ctx: Ctx, meeting_id: int) -> Response:
     if meeting is None or meeting.started_at is None or meeting.ended_at is not None or meeting.cancelled_at is not None:
         return Response(toast=ctx.t("stale_button"))
     cell = await ctx.session.get(Cell, meeting.cell_id)
-    if cell.committee_id != ctx.actor.committee_member.committee_id:
+    if cell is None or cell.committee_id != _person(ctx).committee_id:
         return Response(toast=ctx.t("foreign_meeting"))
     response = await _record(ctx, meeting, cell.name)
     response.toast = response.replies[0].text.split("\n")[0][:190]
     return response
 
 
+def _person(ctx: Ctx) -> CommitteeMember:
+    assert ctx.actor.committee_member is not None, "the router sends only committee members here"
+    return ctx.actor.committee_member
+
+
 async def _record(ctx: Ctx, meeting: Meeting, cell_name: str) -> Response:
-    person = ctx.actor.committee_member
+    person = _person(ctx)
     row = await ctx.session.scalar(select(MeetingGuest).where(
         MeetingGuest.meeting_id == meeting.id, MeetingGuest.committee_member_id == person.id))
     if row is not None:
         return Response.say(ctx.t("guest.again", cell=cell_name, time=fmt_time(row.checked_in_at, ctx.tz)))
     ctx.session.add(MeetingGuest(meeting_id=meeting.id, committee_member_id=person.id, checked_in_at=ctx.now))
     ctx.audit("guest_checkin", "meeting", meeting.id, None, {"committee_member_id": person.id})
-    notice = Reply(ctx.t("guest.notice", name=person.full_name, committee=ctx.actor.committee.name,
+    notice = Reply(ctx.t("guest.notice", name=person.full_name, committee=ctx.committee.name,
                          time=fmt_time(ctx.now, ctx.tz)))
     await notify.to_leaders(ctx, meeting.cell_id, notice, kind="guest_notice",
                             key=f"guest:{meeting.id}:{person.id}:{{member_id}}", meeting_id=meeting.id)

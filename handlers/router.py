@@ -113,6 +113,7 @@ async def _route(ctx: Ctx, req: Request) -> Response:
 
 async def _button(ctx: Ctx, req: Request) -> Response:
     actor = ctx.actor
+    assert req.button is not None, "_route calls this for a button only"
     parts = req.button.split(":")
     if actor.committee_member is not None and parts[0] in ("guest", "checkin") and len(parts) == 2 \
             and parts[1].isdigit():  # a guest from the committee: the meeting chosen, or a group's check-in button

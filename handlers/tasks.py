@@ -41,7 +41,7 @@ async def assign(ctx: Ctx, req: Request) -> Response:
         return Response.say(ctx.t("task.bad_date", value=when))
     if due < ctx.today:
         return Response.say(ctx.t("task.past_date", due=fmt_day(due), today=fmt_day(ctx.today)))
-    cell = ctx.actor.cell
+    cell = ctx.cell
     meeting = await open_meeting(ctx.session, cell.id) or await latest_ended_meeting(ctx.session, cell.id)
     if meeting is None:
         return Response.say(ctx.t("task.no_meeting"))
@@ -60,7 +60,7 @@ async def assign(ctx: Ctx, req: Request) -> Response:
     tasks = []
     for member in people:
         task = Task(meeting_id=meeting.id, cell_id=cell.id, member_id=member.id, description=what, due_on=due,
-                    assigned_by_member_id=ctx.actor.member.id, assigned_at=ctx.now)
+                    assigned_by_member_id=ctx.member.id, assigned_at=ctx.now)
         ctx.session.add(task)
         tasks.append(task)
     await ctx.session.flush()
@@ -113,9 +113,9 @@ async def list_tasks(ctx: Ctx, req: Request) -> Response:
 
 
 async def _cell_lines(ctx: Ctx) -> list[str]:
-    rows = await cell_tasks(ctx.session, ctx.actor.cell.id, ctx.now - timedelta(days=DONE_SHOWN_DAYS))
+    rows = await cell_tasks(ctx.session, ctx.cell.id, ctx.now - timedelta(days=DONE_SHOWN_DAYS))
     if not rows:
-        return [ctx.t("task.cell_none", cell=ctx.actor.cell.name)]
+        return [ctx.t("task.cell_none", cell=ctx.cell.name)]
     groups: dict[str, list[str]] = {"overdue": [], "open": [], "done": []}
     for task, name in rows:
         state = state_of(task, ctx.today, ctx.tz)
@@ -127,7 +127,7 @@ async def _cell_lines(ctx: Ctx) -> list[str]:
         else:
             groups["overdue" if state is TaskState.OVERDUE else "open"].append(
                 ctx.t("task.cell_item", name=name, task=task.description, due=fmt_day(task.due_on)))
-    lines = [ctx.t("task.cell_header", cell=ctx.actor.cell.name, open=len(groups["open"]),
+    lines = [ctx.t("task.cell_header", cell=ctx.cell.name, open=len(groups["open"]),
                    overdue=len(groups["overdue"]), done=len(groups["done"]), days=DONE_SHOWN_DAYS)]
     for key, header in (("overdue", "task.cell_overdue"), ("open", "task.cell_open"), ("done", "task.cell_done")):
         if groups[key]:
@@ -167,11 +167,11 @@ async def pressed_done(ctx: Ctx, data: str) -> Response:
         task = None
     if task is None:
         return Response(toast=ctx.t("stale_button"))
-    if task.member_id != ctx.actor.member.id:
+    if task.member_id != ctx.member.id:
         return Response(toast=ctx.t("task.not_yours"))
     if task.done_at is not None:
         return Response(toast=ctx.t("task.already_done", date=fmt_date(task.done_at, ctx.tz)))
-    response = await _mark_done(ctx, task, ctx.actor.member, None)
+    response = await _mark_done(ctx, task, ctx.member, None)
     response.toast = ctx.t("button.task_done") + " ✓"
     return response
 

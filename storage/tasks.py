@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rules import TaskState, task_state
@@ -114,7 +115,7 @@ async def drop_task_reminders(session: AsyncSession, task_id: int, now: datetime
                OutboxMessage.sent_at.is_(None), OutboxMessage.dropped_at.is_(None))
         .values(dropped_at=now, last_error="task done")
     )
-    return result.rowcount or 0
+    return cast("CursorResult[Any]", result).rowcount or 0
 
 
 # --- guests and followers ---
@@ -145,6 +146,7 @@ async def follower_links(session: AsyncSession, cell_id: int) -> list[ChatLink]:
         .where(CellFollower.cell_id == cell_id, ChatLink.blocked_at.is_(None)))
     best: dict[int, ChatLink] = {}
     for link in rows:
+        assert link.committee_member_id is not None, "joined on the committee member"
         current = best.get(link.committee_member_id)
         if current is None or (link.last_seen_at or link.linked_at) > (current.last_seen_at or current.linked_at):
             best[link.committee_member_id] = link
