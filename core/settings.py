@@ -126,6 +126,15 @@ class Settings(BaseSettings):
         parse_days(value)
         return value
 
+    @field_validator("task_reminder_time")
+    @classmethod
+    def _check_task_time(cls, value: str) -> str:
+        from core.parsing import parse_time
+
+        if parse_time(value) is None:
+            raise ValueError(f"'{value}' is not a time of day like 08:00")
+        return value
+
     @field_validator("weekly_summary_cron")
     @classmethod
     def _check_cron(cls, value: str) -> str:

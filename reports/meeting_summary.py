@@ -179,8 +179,11 @@ def _task_lines(s: MeetingSummary, tr: Callable[..., str]) -> list[str]:
     lines = []
     if s.tasks:
         lines.append(tr("summary.tasks", count=len(s.tasks)))
-        lines += [tr("summary.task_item", name=name, task=task, due=due.strftime("%d/%m/%Y"))
-                  for name, task, due in s.tasks]
+        groups: dict[tuple[str, date], list[str]] = {}  # one line per task given, with everyone who has it
+        for name, task, due in s.tasks:
+            groups.setdefault((task, due), []).append(name)
+        lines += [tr("summary.task_item", names=", ".join(names), task=task, due=due.strftime("%d/%m/%Y"))
+                  for (task, due), names in groups.items()]
     elif s.ended_at is not None:
         lines.append(tr("summary.no_tasks"))
     if s.tasks and s.present_without_task and s.ended_at is not None:

@@ -76,3 +76,5 @@ def test_task_reminder_days_setting():
     for bad in ("3d", "-1", "99"):
         with pytest.raises(ValidationError):
             Settings(_env_file=None, task_reminder_days=bad)
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None, task_reminder_time="8 giờ")

@@ -79,12 +79,14 @@ async def test_tasks_given_listed_done_reminded_and_reported_across_restarts(sce
     reply = (await scene.say(SEC, "/giaoviec cả chi bộ | Nghiên cứu Nghị quyết số 57 | 2026-12-15"))[0]
     assert "Đã báo cho 5 đồng chí" in reply and "Mọi đồng chí có mặt đều đã có việc" in reply
     assert not any("Nghị quyết số 57" in t for t in texts(scene, DU))
-    assert (await scene.say(SEC, "/baocao"))[0].count("Nghiên cứu Nghị quyết số 57") == 5
+    report = (await scene.say(SEC, "/baocao"))[0]
+    assert "Việc được giao (6)" in report and report.count("Nghiên cứu Nghị quyết số 57") == 1
+    assert f"• {CU}, {AN}, {SEC}, {BA}, {DEP}: Nghiên cứu Nghị quyết số 57 – hạn 15/12/2026" in report
 
     # A member's list, numbered by deadline; the button marks one done, the secretary is told.
     reply = await scene.say(AN, "/viec")
-    assert "1. Nghiên cứu Nghị quyết số 57 – hạn 15/12/2026" in reply[0]
-    assert "2. Vận động 5 hộ đóng quỹ khuyến học – hạn 20/12/2026" in reply[0]
+    assert "1. Vận động 5 hộ đóng quỹ khuyến học – hạn 20/12/2026" in reply[0]  # numbered as given
+    assert "2. Nghiên cứu Nghị quyết số 57 – hạn 15/12/2026" in reply[0]
     listing = scene.last(AN)
     assert [b["text"] for row in listing["reply_markup"]["inline_keyboard"] for b in row] == ["Xong việc 1", "Xong việc 2"]
     assert "có 2 việc đang chờ" in (await scene.say(AN, "/xong"))[0]  # which one?
