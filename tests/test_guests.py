@@ -91,3 +91,22 @@ async def test_a_committee_member_checks_in_as_a_guest_and_a_follower_hears_of_t
             await set_follows(s, scene.who(OUTSIDER).committee_member_id, [await s.get(Cell, cell1)], scene.clock.now())
         assert await set_follows(s, scene.who(CM).committee_member_id, [await s.get(Cell, cell1)],
                                  scene.clock.now(), stop=True) == []
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_a_committee_member_pressing_the_groups_check_in_button_is_a_guest(scene: Scene):
+    await two_cells(scene)
+    code = (await scene.say(SEC1, "/lienket"))[0].split("Mã liên kết nhóm: ")[1].split(" ")[0]
+    group = -100500600
+    await scene.say(SEC1, f"/lienket {code}", chat_id=group, chat_type="supergroup")
+    await scene.say(SEC1, "/lichhop 2026-12-02 19:30")
+    scene.at(vn(2026, 12, 2, 19, 30))
+    await scene.say(SEC1, "/batdau")
+    posted = [m for m in scene.server.sent_messages(group) if m.get("reply_markup")][-1]
+    data = posted["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    answer = await scene.press(CM, posted, data)
+    assert f"Đã ghi nhận đồng chí {CM} dự cuộc họp của Chi bộ số 1" in answer["text"]
+    assert "không phải của chi bộ" in (await scene.press(OUTSIDER, posted, data))["text"]
+    scene.at(vn(2026, 12, 2, 21, 5))
+    summary = (await scene.say(SEC1, "/ketthuc"))[0]
+    assert f"Đại biểu cấp trên: {CM}" in summary and "Có mặt 1/2" in summary
