@@ -332,6 +332,30 @@ def committee_invite(
     emit(as_json, r, f"{r['full_name']}: {r['code']}" + (f"  {r['link']}" if r["link"] else ""))
 
 
+@committee_app.command("follow")
+def committee_follow(
+    committee_member_id: int,
+    cells: Annotated[list[str], typer.Argument(help="ID hoặc tên chi bộ / cell ids or names")],
+    stop: Annotated[bool, typer.Option("--stop", help="Thôi phụ trách / stop following")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Giao cấp ủy viên phụ trách chi bộ: nhận thông báo lịch họp và tóm tắt sau họp / a committee member follows cells."""
+    from storage.followers import FollowError, set_follows
+
+    async def work(session: AsyncSession, settings: Settings):
+        targets = [await find_cell(session, ref) for ref in cells]
+        try:
+            followed = await set_follows(session, committee_member_id, targets, now(), stop=stop)
+        except FollowError as exc:
+            fail(f"Không có cấp ủy viên này, hoặc chi bộ thuộc đảng ủy khác / unknown person or another committee's cell: {exc}")
+        return [{"id": c.id, "name": c.name} for c in followed]
+
+    followed = with_db(work)
+    emit(as_json, {"committee_member_id": committee_member_id, "cells": followed},
+         f"Cấp ủy viên #{committee_member_id} phụ trách {len(followed)} chi bộ / follows {len(followed)} cells"
+         + "".join(f"\n  #{c['id']} {c['name']}" for c in followed))
+
+
 # --- reports ---
 report_app = typer.Typer(help="Báo cáo / reports", no_args_is_help=True)
 app.add_typer(report_app, name="report")

@@ -98,7 +98,8 @@ async def _answers(demo: Demo) -> None:
 
 
 async def _hold(demo: Demo, secretary: str, *, start: datetime, end: datetime, present: list[str],
-                late: list[str] = (), helped: list[str] = ()) -> None:
+                late: list[str] = (), helped: list[str] = (),
+                before_end: Callable[[Demo], Awaitable[None]] | None = None) -> None:
     sc = demo.scene
     sc.at(start)
     await sc.say(secretary, "/batdau")
@@ -111,6 +112,8 @@ async def _hold(demo: Demo, secretary: str, *, start: datetime, end: datetime, p
     sc.at(start + timedelta(minutes=22))
     for name in late:
         await sc.say(name, "/diemdanh")
+    if before_end is not None:
+        await before_end(demo)
     sc.at(end)
     await sc.say(secretary, "/ketthuc")
 
@@ -126,9 +129,49 @@ async def _meeting_cell_1(demo: Demo) -> None:
     present = [n for n, _ in CELL_1 if n not in (SECRETARY, MEMBER_2, EXEMPT, NO_PHONE, "Ngô Văn Khánh", "Đặng Thị Lan")]
     await _hold(demo, SECRETARY, start=datetime(2026, 12, 5, 19, 30, tzinfo=TZ),
                 end=datetime(2026, 12, 5, 20, 45, tzinfo=TZ), present=present, late=["Ngô Văn Khánh"],
-                helped=[NO_PHONE])
+                helped=[NO_PHONE], before_end=_guest_and_tasks_cell_1)
     demo.check("chi bộ 1 họp 75 phút: bí thư được báo không đạt 90 phút", demo.saw(SECRETARY, "thiếu 15 phút"))
     demo.check("đến muộn và điểm danh hộ được ghi rõ", demo.saw(SECRETARY, "Đến muộn: Ngô Văn Khánh"))
+
+
+async def _follow(demo: Demo) -> None:
+    """The operator: ``chibo committee follow <id> 1``: the committee member follows cell 1."""
+    from sqlalchemy import select
+
+    from storage.followers import set_follows
+    from storage.models import Cell
+
+    sc = demo.scene
+    async with sc.sessions()() as s, s.begin():
+        cell = await s.scalar(select(Cell).where(Cell.name == "Chi bộ khu dân cư số 1"))
+        await set_follows(s, sc.who(COMMITTEE).committee_member_id, [cell], sc.clock.now())
+
+
+async def _guest_and_tasks_cell_1(demo: Demo) -> None:
+    """At the end of cell 1's meeting: the committee member is there as a guest; the resolution's tasks."""
+    sc = demo.scene
+    sc.at(datetime(2026, 12, 5, 20, 30, tzinfo=TZ))
+    await sc.say(COMMITTEE, "/diemdanh")
+    sc.at(datetime(2026, 12, 5, 20, 38, tzinfo=TZ))
+    await sc.say(SECRETARY, f"/giaoviec {MEMBER_1} | Vận động 5 hộ gia đình đóng góp quỹ khuyến học | 12/12")
+    await sc.say(SECRETARY, "/giaoviec cả chi bộ | Nghiên cứu, học tập Nghị quyết số 57-NQ/TW | 2026-12-10")
+    demo.check("đảng viên nhận việc được giao kèm nút Đã xong", demo.saw(MEMBER_1, "Việc được giao"))
+    demo.check("cấp ủy viên điểm danh với tư cách đại biểu cấp trên", demo.saw(COMMITTEE, "đại biểu cấp trên"))
+
+
+async def _tasks_done(demo: Demo) -> None:
+    sc = demo.scene
+    await sc.say(MEMBER_1, "/viec")
+    await sc.say(MEMBER_1, "/xong 2 Đã học tập và viết thu hoạch")
+    message = next(m for m in sc.inbox(MEMBER_1) if m.get("text", "").startswith("📌") and "Vận động 5 hộ" in m["text"])
+    await sc.press(MEMBER_1, message, message["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+    await sc.say("Trần Thị Bình", "/xong")
+    demo.check("bí thư được báo đồng chí Cường đã xong việc, kèm kết quả", demo.saw(SECRETARY, "Lê Văn Cường đã xong việc"))
+
+
+async def _tasks_view(demo: Demo) -> None:
+    await demo.scene.say(SECRETARY, "/viec")
+    demo.check("bí thư được báo việc quá hạn một lần", demo.saw(SECRETARY, "việc quá hạn chưa xong"))
 
 
 async def _meeting_cell_2(demo: Demo) -> None:
@@ -153,11 +196,14 @@ async def _report(demo: Demo) -> None:
 def _events() -> list[tuple[datetime, Callable[[Demo], Awaitable[None]]]]:
     return [
         (datetime(2026, 12, 1, 6, 30, tzinfo=TZ), _setup),
+        (datetime(2026, 12, 1, 8, 0, tzinfo=TZ), _follow),
         (datetime(2026, 12, 1, 8, 15, tzinfo=TZ), _schedule),
         (datetime(2026, 12, 1, 12, 0, tzinfo=TZ), _answers),
         (datetime(2026, 12, 4, 19, 30, tzinfo=TZ), _meeting_cell_3),
         (datetime(2026, 12, 5, 19, 30, tzinfo=TZ), _meeting_cell_1),
         (datetime(2026, 12, 6, 19, 30, tzinfo=TZ), _meeting_cell_2),
+        (datetime(2026, 12, 8, 18, 0, tzinfo=TZ), _tasks_done),
+        (datetime(2026, 12, 11, 9, 0, tzinfo=TZ), _tasks_view),
         (datetime(2026, 12, 11, 19, 0, tzinfo=TZ), _thematic_cell_3),
         (datetime(2026, 12, 12, 9, 0, tzinfo=TZ), _report),
     ]
@@ -222,6 +268,7 @@ async def simulate(out: Path, *, show_progress: bool = True) -> Demo:
 
 
 def _final_checks(demo: Demo) -> None:
+    _task_checks(demo)
     reminders = [line for line in demo.scene.transcript if line.person == MEMBER_1 and line.text.startswith("🔔")]
     demo.check("đồng chí Cường nhận 3 lời nhắc (3 ngày, 1 ngày, 2 giờ trước)", len(reminders) == 3)
     demo.check("đồng chí Dung đã xin vắng nên không nhận nhắc thêm",
@@ -233,6 +280,15 @@ def _final_checks(demo: Demo) -> None:
                                                              if line.person == COMMITTEE))
     demo.check("tệp Excel và biểu đồ đã được ghi", (demo.out / "tom-tat-tuan.xlsx").exists()
                and (demo.out / "bieu-do-ty-le-du-hop.png").exists())
+
+
+def _task_checks(demo: Demo) -> None:
+    task_reminders = [line for line in demo.scene.transcript if line.person == MEMBER_1 and line.text.startswith("⏳")]
+    demo.check("đồng chí Cường được nhắc việc 3 ngày trước hạn, không nhắc việc đã xong", len(task_reminders) == 1)
+    demo.check("cấp ủy viên phụ trách nhận thông báo lịch họp và tóm tắt sau họp",
+               demo.saw(COMMITTEE, "Chi bộ đồng chí phụ trách") and demo.saw(COMMITTEE, "Đại biểu cấp trên: Trần Văn Cấp"))
+    demo.check("tóm tắt tuần có tỷ lệ việc xong đúng hạn và lần cấp ủy dự họp",
+               demo.saw(COMMITTEE, "việc xong đúng hạn") and demo.saw(COMMITTEE, "cấp ủy dự 05/12"))
 
 
 def render_transcript(lines: list[Line], person: str, role: str) -> str:

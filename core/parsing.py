@@ -25,6 +25,27 @@ def parse_date(text: str) -> date | None:
     return None
 
 
+_DAY_MONTH = re.compile(r"^(?P<d>\d{1,2})/(?P<m>\d{1,2})$")
+
+
+def parse_due_date(text: str, today: date) -> date | None:
+    """A deadline as people type it: '20/12/2026', '2026-12-20', or '20/12' (the next 20/12 from today on)."""
+    full = parse_date(text)
+    if full is not None:
+        return full
+    match = _DAY_MONTH.match(text.strip())
+    if not match:
+        return None
+    for year in (today.year, today.year + 1):
+        try:
+            day = date(year, int(match["m"]), int(match["d"]))
+        except ValueError:
+            continue
+        if day >= today:
+            return day
+    return None
+
+
 def parse_time(text: str) -> time | None:
     """'19:30', '19h30', '19h' -> time; None if not a time of day."""
     match = _TIME_RE.match(text.strip())

@@ -31,6 +31,19 @@ def parse_offsets(text: str) -> tuple[timedelta, ...]:
     return tuple(sorted(offsets, reverse=True))
 
 
+def parse_days(text: str) -> tuple[int, ...]:
+    """'3,0' -> (3, 0): whole days before a deadline; '' or 'off' -> no reminder."""
+    if text.strip().lower() in ("", "off"):
+        return ()
+    try:
+        days = {int(part) for part in text.split(",") if part.strip()}
+    except ValueError as exc:
+        raise ValueError(f"'{text}' is not a list of whole days like '3,0'") from exc
+    if any(d < 0 or d > 60 for d in days):
+        raise ValueError(f"'{text}': days must be between 0 and 60")
+    return tuple(sorted(days, reverse=True))
+
+
 def parse_quiet_hours(text: str) -> tuple[time, time] | None:
     """Parse ``"22:00-06:00"`` (or ``off``) into a (start, end) pair of local times."""
     if text.strip().lower() in {"off", "none", ""}:
@@ -83,6 +96,8 @@ class Settings(BaseSettings):
     dispatch_interval_seconds: float = 2.0
     reports_dir: str = "./chibo-reports"
     daily_planner_time: str = "07:00"
+    task_reminder_days: str = "3,0"  # remind a task this many days before its deadline (0: on the day)
+    task_reminder_time: str = "08:00"  # at this local time (moved out of the quiet hours)
 
     @field_validator("timezone")
     @classmethod
@@ -103,6 +118,21 @@ class Settings(BaseSettings):
     @classmethod
     def _check_quiet(cls, value: str) -> str:
         parse_quiet_hours(value)
+        return value
+
+    @field_validator("task_reminder_days")
+    @classmethod
+    def _check_task_days(cls, value: str) -> str:
+        parse_days(value)
+        return value
+
+    @field_validator("task_reminder_time")
+    @classmethod
+    def _check_task_time(cls, value: str) -> str:
+        from core.parsing import parse_time
+
+        if parse_time(value) is None:
+            raise ValueError(f"'{value}' is not a time of day like 08:00")
         return value
 
     @field_validator("weekly_summary_cron")
@@ -133,6 +163,10 @@ class Settings(BaseSettings):
     @cached_property
     def offsets(self) -> tuple[timedelta, ...]:
         return parse_offsets(self.reminder_offsets)
+
+    @cached_property
+    def task_days(self) -> tuple[int, ...]:
+        return parse_days(self.task_reminder_days)
 
     @cached_property
     def quiet(self) -> tuple[time, time] | None:

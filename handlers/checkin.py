@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.messages import Reply, Request, Response
 from core.texts import Html, fmt_time
+from handlers import guests
 from handlers.context import Ctx
 from handlers.describe import when
 from rules import is_late
@@ -13,6 +14,8 @@ from storage.queries import active_members, attendance_row, member_span, open_me
 
 
 async def checkin(ctx: Ctx, req: Request) -> Response:
+    if ctx.actor.committee_member is not None:  # a guest from the committee above
+        return await guests.checkin(ctx, req)
     if ctx.actor.member is None:
         return Response.say(ctx.t("not_member"))
     meeting = await open_meeting(ctx.session, ctx.cell.id)

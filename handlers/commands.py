@@ -23,6 +23,9 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "report": ("baocao", "report"),
     "link_group": ("lienket", "link_group"),
     "channel": ("kenh", "channel"),
+    "assign": ("giaoviec", "assign"),
+    "tasks": ("viec", "tasks"),
+    "done": ("xong", "done"),
 }
 
 ALIASES: dict[str, str] = {alias: name for name, aliases in COMMANDS.items() for alias in aliases}
@@ -43,6 +46,9 @@ MENU: dict[str, list[tuple[str, str]]] = {
         ("huyhop", "Hủy cuộc họp sắp tới (bí thư)"),
         ("lienket", "Liên kết nhóm chat với chi bộ"),
         ("kenh", "Chọn kênh nhận tin: telegram hoặc zalo"),
+        ("viec", "Việc được giao: xem, báo đã xong"),
+        ("xong", "Báo đã xong một việc: /xong SỐ kết quả"),
+        ("giaoviec", "Giao việc cho đảng viên (bí thư)"),
         ("huongdan", "Hướng dẫn sử dụng"),
     ],
     "en": [
@@ -59,6 +65,9 @@ MENU: dict[str, list[tuple[str, str]]] = {
         ("cancel_meeting", "Cancel the next meeting (secretary)"),
         ("link_group", "Link a group chat to the cell"),
         ("channel", "Choose where to get messages: telegram or zalo"),
+        ("tasks", "Your tasks: see them, report one done"),
+        ("done", "Report a task done: /done NUMBER result"),
+        ("assign", "Give a member a task (secretary)"),
         ("help", "Help"),
     ],
 }
@@ -80,6 +89,9 @@ PHRASES: dict[str, str] = {
     "huong dan": "help", "huongdan": "help", "tro giup": "help", "help": "help",
     "lien ket": "link_group", "lienket": "link_group",
     "kenh": "channel", "chon kenh": "channel",
+    "giao viec": "assign", "giaoviec": "assign",
+    "viec cua toi": "tasks", "danh sach viec": "tasks", "viec": "tasks",
+    "xong viec": "done", "xong": "done", "da xong": "done",
     "start": "start",
 }
 _PHRASE_ORDER = sorted(PHRASES, key=len, reverse=True)

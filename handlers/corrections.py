@@ -17,7 +17,7 @@ from handlers.context import Ctx
 from handlers.describe import when
 from reports import meeting_summary
 from rules.names import fold
-from scheduler import planner
+from scheduler import followers, planner
 from storage.models import Attendance, AttendanceStatus, Meeting, Member
 from storage.outbox import claim_job
 from storage.queries import active_members, attendance_row, latest_ended_meeting, next_meeting
@@ -169,6 +169,9 @@ async def summary_and_warnings(ctx: Ctx, meeting: Meeting, *, corrected: bool = 
     await notify.to_leaders(ctx, meeting.cell_id, Reply(text), kind="summary",
                             key=f"summary:{meeting.id}{stamp}:{{member_id}}", exclude=ctx.member.id,
                             meeting_id=meeting.id)
+    ctx.queued += await followers.to_followers(ctx.session, meeting.cell_id, Reply(text).to_payload(), kind="summary",
+                                               key=f"summary:{meeting.id}{stamp}:cm{{committee_member_id}}", now=ctx.now,
+                                               meeting_id=meeting.id)
     replies = [Reply(text)]
     new = []
     for warning in await meeting_summary.absence_warnings(ctx.session, meeting, ctx.tz):

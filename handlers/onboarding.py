@@ -109,12 +109,13 @@ def _actor_name(ctx: Ctx) -> str:
 async def help_(ctx: Ctx, req: Request) -> Response:
     actor = ctx.actor
     if actor.member:
-        text = ctx.t("help.member", name=actor.member.full_name, cell=ctx.cell.name)
+        text = ctx.t("help.member", name=actor.member.full_name, cell=ctx.cell.name) + ctx.t("help.member_tasks")
         if actor.is_leader:
-            text += ctx.t("help.leader")
+            text += ctx.t("help.leader") + ctx.t("help.leader_tasks")
         return Response.say(text)
     if actor.committee_member:
-        return Response.say(ctx.t("help.committee", name=actor.committee_member.full_name, committee=ctx.committee.name))
+        return Response.say(ctx.t("help.committee", name=actor.committee_member.full_name, committee=ctx.committee.name)
+                            + ctx.t("help.committee_guest"))
     return Response.say(ctx.t("help.anyone"))
 
 

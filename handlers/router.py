@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from core.messages import Request, Response
 from core.services import Services
 from core.texts import t
-from handlers import absence, checkin, corrections, meeting, onboarding, reports, scheduling
+from handlers import absence, checkin, corrections, guests, meeting, onboarding, reports, scheduling, tasks
 from handlers.commands import parse_plain_command
 from handlers.context import Ctx, resolve_actor
 from storage.invites import looks_like_code
@@ -40,6 +40,9 @@ FLOWS: dict[str, Flow] = {
     "end_meeting": meeting.end_meeting,
     "report": reports.report,
     "channel": onboarding.channel,
+    "assign": tasks.assign,
+    "tasks": tasks.list_tasks,
+    "done": tasks.done,
 }
 OPEN_TO_ANYONE = {"start", "help"}  # everything else needs a linked account
 IN_GROUPS = {"link_group", "checkin", "help"}  # commands that make sense in a group chat
@@ -112,12 +115,17 @@ async def _route(ctx: Ctx, req: Request) -> Response:
 
 async def _button(ctx: Ctx, req: Request) -> Response:
     actor = ctx.actor
+    assert req.button is not None, "_route calls this for a button only"
+    parts = req.button.split(":")
+    if actor.committee_member is not None and parts[0] in ("guest", "checkin") and len(parts) == 2 \
+            and parts[1].isdigit():  # a guest from the committee: the meeting chosen, or a group's check-in button
+        return await guests.button(ctx, int(parts[1]))
     if actor.member is None:
         return Response(toast=ctx.t("not_linked") if actor.link is None else ctx.t("not_member"))
     if not member_span(actor.member).active_on(ctx.today):
         return Response(toast=ctx.t("member.inactive", cell=ctx.cell.name))
-    assert req.button is not None, "_route calls this for a button only"
-    parts = req.button.split(":")
+    if parts[0] == "task_done":
+        return await tasks.pressed_done(ctx, req.button)
     try:
         meeting_id = int(parts[-1])
     except ValueError:

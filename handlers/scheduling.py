@@ -13,7 +13,7 @@ from handlers.context import Ctx
 from handlers.describe import kind_label, place_suffix, when
 from rules import month_key
 from rules.names import fold
-from scheduler import planner
+from scheduler import followers, planner
 from storage.models import Meeting, MeetingKind
 from storage.queries import upcoming_meetings
 
@@ -80,6 +80,8 @@ async def announce(ctx: Ctx, meeting: Meeting, exclude: int | None = None, text_
     """Tell the cell's members about a (new or moved) meeting, with the RSVP buttons."""
     reply = planner.meeting_reply(ctx.settings, ctx.cell, meeting, text_key)
     stamp = int(meeting.scheduled_at.timestamp())
+    event = "notice" if text_key == "schedule.notice" else "rescheduled"
+    ctx.queued += await followers.meeting_event(ctx.session, ctx.settings, ctx.cell, meeting, event, ctx.now)
     return await notify.to_cell(ctx, meeting, reply, kind="notice", key=f"notice:{meeting.id}:{stamp}:{{member_id}}",
                                 exclude=exclude, priority=3)
 
@@ -121,6 +123,7 @@ async def cancel(ctx: Ctx, req: Request) -> Response:
     reply = Reply(ctx.t("cancel.notice", kind=kind_label(ctx, meeting), cell=ctx.cell.name, when=when(ctx, meeting)))
     await notify.to_cell(ctx, meeting, reply, kind="cancel_notice", key=f"cancel:{meeting.id}:{{member_id}}",
                          exclude=ctx.member.id, priority=2)
+    ctx.queued += await followers.meeting_event(ctx.session, ctx.settings, ctx.cell, meeting, "cancelled", ctx.now)
     return Response.say(ctx.t("cancel.done", when=when(ctx, meeting)))
 
 

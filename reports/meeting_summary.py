@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -23,6 +23,7 @@ from rules import (
 )
 from storage.models import Attendance, AttendanceStatus, Cell, Committee, Meeting
 from storage.queries import active_members, links_for_members, member_span
+from storage.tasks import meeting_guests, meeting_tasks
 
 
 @dataclass
@@ -49,6 +50,10 @@ class MeetingSummary:
     checked_in_by_secretary: list[str] = field(default_factory=list)
     corrected: list[str] = field(default_factory=list)  # put right by the secretary after the meeting ended
     unreachable: list[str] = field(default_factory=list)
+    # What the meeting produced (see _add_tasks_and_guests): tasks given, who present got none, guests.
+    tasks: list[tuple[str, str, date]] = field(default_factory=list)  # (member name, task, deadline)
+    present_without_task: list[str] = field(default_factory=list)
+    guests: list[str] = field(default_factory=list)  # committee members who attended (not counted)
 
     @property
     def ok(self) -> bool:
@@ -106,7 +111,21 @@ async def compute(session: AsyncSession, meeting: Meeting, tz: ZoneInfo) -> Meet
         came = row is not None and row.status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
         (summary.exempt_attended if came else summary.exempt).append(by_id[member_id].full_name)
     summary.attendance = attendance_verdict(present, len(expected_ids), rules)
+    await _add_tasks_and_guests(session, meeting, summary, [by_id[i] for i in expected_ids], rows)
     return summary
+
+
+async def _add_tasks_and_guests(session: AsyncSession, meeting: Meeting, summary: MeetingSummary,
+                                expected: list, rows: dict[int, Attendance]) -> None:
+    """The tasks given at the meeting, the members present who got none, and the guests from the committee."""
+    given = await meeting_tasks(session, meeting.id)
+    summary.tasks = [(name, task.description, task.due_on) for task, name in given]
+    with_task = {task.member_id for task, _ in given}
+    summary.present_without_task = [
+        m.full_name for m in expected
+        if m.id not in with_task and rows.get(m.id) is not None
+        and rows[m.id].status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE)]
+    summary.guests = await meeting_guests(session, meeting.id)
 
 
 def render(s: MeetingSummary, lang: str, tz: ZoneInfo) -> str:
@@ -118,6 +137,8 @@ def render(s: MeetingSummary, lang: str, tz: ZoneInfo) -> str:
     lines = [tr("summary.title", kind=kind_text(lang, s.kind, s.combined), cell=s.cell_name, date=fmt_date(s.scheduled_at, tz))]
     lines += _time_lines(s, tr, tz)
     lines += _attendance_lines(s, tr, lang)
+    lines += _guest_lines(s, tr)
+    lines += _task_lines(s, tr)
     lines += _manual_lines(s, tr)
     if s.unreachable:
         lines.append(tr("summary.unreachable", names=", ".join(s.unreachable)))
@@ -162,6 +183,27 @@ def _attendance_lines(s: MeetingSummary, tr: Callable[..., str], lang: str) -> l
         lines.append(tr("summary.exempt_attended", names=", ".join(s.exempt_attended)))
     if s.exempt:
         lines.append(tr("summary.exempt", names=", ".join(s.exempt)))
+    return lines
+
+
+def _guest_lines(s: MeetingSummary, tr: Callable[..., str]) -> list[str]:
+    return [tr("summary.guests", names=", ".join(s.guests))] if s.guests else []
+
+
+def _task_lines(s: MeetingSummary, tr: Callable[..., str]) -> list[str]:
+    """The tasks given at the meeting; once it has ended, who present has none ("every member a task")."""
+    lines = []
+    if s.tasks:
+        lines.append(tr("summary.tasks", count=len(s.tasks)))
+        groups: dict[tuple[str, date], list[str]] = {}  # one line per task given, with everyone who has it
+        for name, task, due in s.tasks:
+            groups.setdefault((task, due), []).append(name)
+        lines += [tr("summary.task_item", names=", ".join(names), task=task, due=due.strftime("%d/%m/%Y"))
+                  for (task, due), names in groups.items()]
+    elif s.ended_at is not None:
+        lines.append(tr("summary.no_tasks"))
+    if s.tasks and s.present_without_task and s.ended_at is not None:
+        lines.append(tr("summary.without_task", names=", ".join(s.present_without_task)))
     return lines
 
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.texts import fmt_rate, t
-from reports import weekly_data
+from reports import weekly_data, weekly_substance
 from reports.weekly_data import ATTENDED, NOBODY, CommitteeYear, _statuses
 from reports.weekly_model import AttendanceLine, CellWeek, MeetingRow, MonthResult, WeeklyReport
 from rules import (
@@ -80,6 +80,7 @@ async def _compute(session: AsyncSession, committee_id: int, now: datetime, tz: 
         report.cells.append(_cell_status(cell_id, cell_name, data, numbers, local_day, today, rules, lang, patterns,
                                          report.previous_month, tz))
     _attendance_sheet(report, data, local_day, months)
+    await weekly_substance.add(session, report, today, tz, lang)
     return report
 
 
@@ -283,9 +284,11 @@ def render_text(report: WeeklyReport, lang: str, tz: ZoneInfo, *, files_note: st
         line = t(lang, "weekly.cell_line", mark=mark, cell=c.cell_name, detail=detail, thematic=extra)
         if c.unreachable:
             line += t(lang, "weekly.unreachable", count=len(c.unreachable))
+        line += weekly_substance.cell_suffix(c, lang)
         lines.append(line)
     if len(report.cells) > len(shown):
         lines.append(t(lang, "weekly.more_cells", count=len(report.cells) - len(shown)))
+    lines += weekly_substance.guest_section(report, lang)
     if files_note:
         lines.append("")
         lines.append(files_note)

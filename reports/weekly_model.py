@@ -47,6 +47,16 @@ class CellWeek:
     flagged: list[tuple[str, str]] = field(default_factory=list)  # (member name, why): absence patterns
     attention: list[str] = field(default_factory=list)  # short reasons this cell needs attention, most serious first
     previous: MonthResult | None = None  # the month just ended, in the first week of a month
+    # Tasks from the resolutions this year, and guests from the committee (reports.weekly_substance).
+    tasks_counted: int = 0  # tasks whose deadline has come, or done already
+    tasks_on_time: int = 0  # of them, done by the deadline
+    tasks_overdue: int = 0  # not done, deadline passed
+    guest_last: date | None = None  # when a committee member last attended one of its meetings
+    guest_this_quarter: bool = False
+
+    @property
+    def tasks_share(self) -> float | None:
+        return self.tasks_on_time / self.tasks_counted if self.tasks_counted else None
 
     @property
     def needs_attention(self) -> bool:
@@ -124,6 +134,11 @@ class WeeklyReport:
         present = sum(c.present or 0 for c in self.cells if c.regular_status == "held")
         expected = sum(c.expected or 0 for c in self.cells if c.regular_status == "held")
         return present / expected if expected else None
+
+    def longest_without_guest(self) -> list[CellWeek]:
+        """Cells no committee member attended this quarter, those never visited first, then the longest ago."""
+        return sorted((c for c in self.cells if not c.guest_this_quarter),
+                      key=lambda c: (c.guest_last or date.min, c.cell_name))
 
     def attention_first(self) -> list[CellWeek]:
         return sorted((c for c in self.cells if c.needs_attention), key=lambda c: (-len(c.attention), c.cell_name))

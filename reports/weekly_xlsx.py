@@ -123,6 +123,7 @@ def write_workbook(report: WeeklyReport, path: pathlib.Path, tz: ZoneInfo, lang:
          lab["yes_no"][0] if a.by_secretary else None]
         for a in report.attendance))
 
+    _tasks_and_guests_sheet(wb, report, lang)
     if report.previous_month:  # the month just ended, in a month's first week (last, so the other sheets keep their places)
         _sheet(wb, lab["previous_sheet"].format(month=_month(report.previous_month).replace("/", "-")),
                lab["previous"], {2: DATE_FMT, 8: PERCENT_FMT}, (
@@ -132,6 +133,28 @@ def write_workbook(report: WeeklyReport, path: pathlib.Path, tz: ZoneInfo, lang:
 
     wb.save(path)
     return path
+
+
+TASKS_GUESTS_LABELS: dict[str, dict[str, object]] = {
+    "vi": {"sheet": "Việc, cấp ủy dự",
+           "headers": ("Chi bộ", "Việc đã đến hạn", "Xong đúng hạn", "Tỷ lệ đúng hạn", "Quá hạn",
+                       "Cấp ủy dự họp quý này", "Lần cấp ủy dự gần nhất"),
+           "yes_no": ("Có", "Không")},
+    "en": {"sheet": "Tasks, committee visits",
+           "headers": ("Cell", "Tasks due", "Done on time", "On-time share", "Overdue",
+                       "Committee attended this quarter", "Last committee visit"),
+           "yes_no": ("Yes", "No")},
+}
+
+
+def _tasks_and_guests_sheet(wb: Workbook, report: WeeklyReport, lang: str) -> None:
+    """Per cell: the share of this year's tasks done by their deadline, the overdue ones, and the
+    committee's last visit (reports.weekly_substance)."""
+    lab = TASKS_GUESTS_LABELS.get(lang, TASKS_GUESTS_LABELS["vi"])
+    _sheet(wb, lab["sheet"], lab["headers"], {3: PERCENT_FMT, 6: DATE_FMT}, (
+        [c.cell_name, c.tasks_counted, c.tasks_on_time, c.tasks_share, c.tasks_overdue,
+         lab["yes_no"][0 if c.guest_this_quarter else 1], c.guest_last]
+        for c in report.cells))
 
 
 def _sheet(wb: Workbook, title: str, headers: Sequence[str], formats: dict[int, str],

@@ -17,6 +17,7 @@ from rules.calendar import MeetingOnCalendar, Obligation, missing_obligations, m
 from rules.duration import DurationVerdict, MinimumReason, duration_verdict, minimum_duration
 from rules.quiet import in_quiet_hours, shift_out_of_quiet
 from rules.ruleset import RuleSet
+from rules.tasks import TaskRecord, TaskState, reminder_days, task_record, task_state
 
 __all__ = [
     "AbsenceFlags",
@@ -27,6 +28,8 @@ __all__ = [
     "MinimumReason",
     "Obligation",
     "RuleSet",
+    "TaskRecord",
+    "TaskState",
     "absence_flags",
     "attendance_verdict",
     "duration_verdict",
@@ -39,4 +42,7 @@ __all__ = [
     "missing_obligations",
     "month_key",
     "quarter_of",
+    "reminder_days",
+    "task_record",
+    "task_state",
 ]

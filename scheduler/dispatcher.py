@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.settings import Settings
 from core.texts import t
+from scheduler import live
 from scheduler.delivery import Blocked, DeliveryError, Permanent, RateLimited, Sender, Transient
 from scheduler.pacing import Pacer
 from storage.models import ChatLink, Meeting, Member, OutboxMessage
@@ -155,6 +156,8 @@ class Dispatcher:
     async def _deliver(self, row: OutboxMessage) -> None:
         if row.kind == "reminder" and await self._reminder_too_late(row):
             return
+        if row.kind in live.KINDS and not await self._refresh(row):
+            return
         sender, pacer = self.senders[row.platform], self.pacers[row.platform]
         reason = await sender.admit(row)  # a platform with a budget (Zalo) may cut a row
         if reason:
@@ -199,6 +202,17 @@ class Dispatcher:
                                   .values(dropped_at=now, last_error="meeting already begun", claimed_until=None))
         self.stats.dropped_late += 1
         return True
+
+    async def _refresh(self, row: OutboxMessage) -> bool:
+        """Settle a live message's content now (scheduler.live); False if it was dropped instead."""
+        async with self.sessions() as session, session.begin():
+            payload = await live.refresh(session, self.settings, row, self.clock.now())
+            if payload is not None:
+                row.payload = payload
+                return True
+            await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id)
+                                  .values(dropped_at=self.clock.now(), last_error="no longer needed", claimed_until=None))
+        return False
 
     async def _drop(self, row: OutboxMessage, reason: str) -> None:
         async with self.sessions() as session, session.begin():

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core.texts import Html, fmt_datetime, t
 from rules import MeetingOnCalendar, Obligation, missing_obligations, month_key, quarter_of
-from scheduler import planner
+from scheduler import followers, planner, task_jobs
 from storage.models import Cell, Meeting, MeetingKind
 from storage.outbox import enqueue
 from storage.queries import active_members, leaders, links_for_members
@@ -24,6 +24,8 @@ async def run_daily(services) -> int:
     for cell_id in cell_ids:
         async with services.sessions() as session, session.begin():
             queued += await plan_cell(session, services.settings, cell_id, now)
+    async with services.sessions() as session, session.begin():  # tasks past their deadline: the secretary told once
+        queued += await task_jobs.report_overdue(session, services.settings, now)
     if queued:
         services.wake_dispatcher()
     return queued
@@ -68,6 +70,7 @@ async def plan_cell(session, settings, cell_id: int, now: datetime) -> int:
                                             link=member_links[m.id], payload=notice, due_at=now, now=now,
                                             meeting_id=meeting.id, priority=3)
             queued += await planner.plan_meeting(session, settings, meeting, now)
+            queued += await followers.meeting_event(session, settings, cell, meeting, "notice", now)
             place = Html(t(lang, "place", place=meeting.place) if meeting.place else "")
             queued += await tell(f"auto_created:{meeting.id}", t(lang, "nudge.auto_created", cell=cell.name,
                                  when=fmt_datetime(start, tz), place=place))

@@ -300,6 +300,32 @@ class Task(Base):
     overdue_reported_at: Mapped[datetime | None]  # the secretary was told it is overdue (once)
 
 
+class MeetingGuest(Base):
+    """A committee member who attended a cell's meeting (đại biểu cấp trên); not counted in the rate."""
+
+    __tablename__ = "meeting_guests"
+    __table_args__ = (UniqueConstraint("meeting_id", "committee_member_id", name="uq_meeting_guest"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    committee_member_id: Mapped[int] = mapped_column(ForeignKey("committee_members.id", ondelete="CASCADE"))
+    checked_in_at: Mapped[datetime]
+
+
+class CellFollower(Base):
+    """A committee member who follows a cell (phụ trách): gets its meeting notices and summaries."""
+
+    __tablename__ = "cell_followers"
+    __table_args__ = (UniqueConstraint("cell_id", "committee_member_id", name="uq_cell_follower"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cell_id: Mapped[int] = mapped_column(ForeignKey("cells.id", ondelete="CASCADE"))
+    committee_member_id: Mapped[int] = mapped_column(
+        ForeignKey("committee_members.id", ondelete="CASCADE"), index=True
+    )
+    since: Mapped[datetime]
+
+
 class OutboxMessage(Base):
     """A message to send; the dispatcher delivers due rows once each (``key`` is unique)."""
 

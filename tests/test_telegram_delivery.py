@@ -106,7 +106,7 @@ async def test_a_committee_member_reads_every_cell_and_cannot_act_in_one(scene: 
     await scene.link(names[0], "Cấp Ủy Viên")
     assert "tóm tắt hằng tuần" in scene.last_text("Cấp Ủy Viên")
     assert "chưa có cuộc họp nào kết thúc" in (await scene.say("Cấp Ủy Viên", "/baocao"))[0]
-    assert "dành cho đảng viên" in (await scene.say("Cấp Ủy Viên", "/diemdanh"))[0]
+    assert "không có chi bộ nào thuộc Đảng ủy đang họp" in (await scene.say("Cấp Ủy Viên", "/diemdanh"))[0]  # a guest
     assert "dành cho bí thư" in (await scene.say("Cấp Ủy Viên", "/batdau"))[0]
     assert boss.committee_member_id
 
@@ -133,4 +133,4 @@ async def test_help_shows_what_each_role_can_do(scene: Scene):
     committee = (await scene.say("Cấp Ủy", "/huongdan"))[0]
     assert "/diemdanh" in member and "/batdau" not in member and "Chi bộ 1" in member
     assert "/batdau" in leader and "/diemdanh_ho" in leader and "/doilich" in leader
-    assert "/baocao" in committee and "/diemdanh" not in committee
+    assert "/baocao" in committee and "/batdau" not in committee and "/diemdanh – ghi nhận đồng chí dự" in committee

@@ -85,7 +85,7 @@ def cell_in(row, header: list, name: str):
 def test_workbook_sheets_headers_and_layout(report, tmp_path):
     path = write_workbook(report, tmp_path / "w.xlsx", HANOI)
     wb = load_workbook(path)
-    assert wb.sheetnames == ["Chi bộ", "Cuộc họp", "Điểm danh"]
+    assert wb.sheetnames[:3] == ["Chi bộ", "Cuộc họp", "Điểm danh"]
     assert [c.value for c in wb["Chi bộ"][1]][:5] == ["Chi bộ", "Số đảng viên", "Miễn sinh hoạt",
                                                      "Sinh hoạt thường kỳ", "Ngày họp"]
     assert [c.value for c in wb["Cuộc họp"][1]][:5] == ["Chi bộ", "Loại", "Lịch họp", "Bắt đầu", "Kết thúc"]
@@ -178,7 +178,7 @@ def test_formula_like_text_stays_text(report, tmp_path):
 
 def test_workbook_in_english(report, tmp_path):
     wb = load_workbook(write_workbook(report, tmp_path / "w.xlsx", HANOI, lang="en"))
-    assert wb.sheetnames == ["Cells", "Meetings", "Attendance"]
+    assert wb.sheetnames[:3] == ["Cells", "Meetings", "Attendance"]
     header, rows = rows_by_first(wb["Cells"])
     assert header[0] == "Cell" and cell_in(rows[KP1], header, "Regular meeting").value == "held"
     assert cell_in(rows[SCHOOL], header, "Regular meeting").value == "none"
@@ -188,7 +188,7 @@ def test_workbook_in_english(report, tmp_path):
 
 def test_workbook_with_no_cells(tmp_path):
     wb = load_workbook(write_workbook(make_report(), tmp_path / "w.xlsx", HANOI))
-    assert wb.sheetnames == ["Chi bộ", "Cuộc họp", "Điểm danh"]
+    assert wb.sheetnames[:3] == ["Chi bộ", "Cuộc họp", "Điểm danh"]
     assert wb["Cuộc họp"].max_row == 1 and wb["Điểm danh"].max_row == 1
     assert [c.value for c in wb["Chi bộ"][3][:6]] == ["Số chi bộ", 0, "Đã họp", 0, "Tỷ lệ dự chung", None]
 

@@ -1,0 +1,154 @@
+"""Queries on tasks from a meeting's resolution, guests from the committee, and who follows a cell.
+
+Plain async functions over a session; the minutes and the quality assessment read them too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rules import TaskState, task_state
+from storage.models import (
+    Attendance,
+    AttendanceStatus,
+    CellFollower,
+    ChatLink,
+    CommitteeMember,
+    Meeting,
+    MeetingGuest,
+    Member,
+    OutboxMessage,
+    Task,
+)
+
+TASK_REMINDER = "task_reminder"
+
+
+@dataclass(frozen=True)
+class TaskCounts:
+    """Where a meeting's tasks stand today."""
+
+    total: int
+    done: int  # done on or before the deadline
+    done_late: int
+    open: int  # not done, deadline to come
+    overdue: int  # not done, deadline passed
+
+    @property
+    def done_any(self) -> int:
+        return self.done + self.done_late
+
+
+def done_on(task: Task, tz: ZoneInfo) -> date | None:
+    return task.done_at.astimezone(tz).date() if task.done_at else None
+
+
+def state_of(task: Task, today: date, tz: ZoneInfo) -> TaskState:
+    return task_state(task.due_on, done_on(task, tz), today)
+
+
+async def meeting_tasks(session: AsyncSession, meeting_id: int) -> list[tuple[Task, str]]:
+    """The tasks given at a meeting with the member's name, by member name then deadline."""
+    rows = await session.execute(
+        select(Task, Member.full_name).join(Member, Member.id == Task.member_id)
+        .where(Task.meeting_id == meeting_id).order_by(Member.full_name, Task.due_on, Task.id)
+    )
+    return [(task, name) for task, name in rows]
+
+
+async def meeting_task_counts(session: AsyncSession, meeting_id: int, today: date, tz: ZoneInfo) -> TaskCounts:
+    """Done / done late / open / overdue counts of the tasks given at a meeting, as of ``today``."""
+    states = [state_of(task, today, tz) for task, _ in await meeting_tasks(session, meeting_id)]
+    return TaskCounts(total=len(states), done=states.count(TaskState.DONE), done_late=states.count(TaskState.DONE_LATE),
+                      open=states.count(TaskState.OPEN), overdue=states.count(TaskState.OVERDUE))
+
+
+async def open_tasks_of(session: AsyncSession, member_id: int) -> list[Task]:
+    """A member's tasks not done yet, in the order /viec numbers them: as given, so a new task never
+    changes the number of one already announced."""
+    return list(await session.scalars(
+        select(Task).where(Task.member_id == member_id, Task.done_at.is_(None)).order_by(Task.id)))
+
+
+async def cell_tasks(session: AsyncSession, cell_id: int, done_since: datetime) -> list[tuple[Task, str]]:
+    """A cell's tasks not done, and those done since ``done_since``, with the member's name."""
+    rows = await session.execute(
+        select(Task, Member.full_name).join(Member, Member.id == Task.member_id)
+        .where(Task.cell_id == cell_id, (Task.done_at.is_(None)) | (Task.done_at >= done_since))
+        .order_by(Task.due_on, Member.full_name, Task.id)
+    )
+    return [(task, name) for task, name in rows]
+
+
+async def present_member_ids(session: AsyncSession, meeting_id: int) -> set[int]:
+    return set(await session.scalars(select(Attendance.member_id).where(
+        Attendance.meeting_id == meeting_id,
+        Attendance.status.in_((AttendanceStatus.PRESENT, AttendanceStatus.LATE)))))
+
+
+async def last_meeting_before(session: AsyncSession, cell_id: int, before: datetime) -> Meeting | None:
+    """The cell's last meeting that ended before ``before`` (the one whose tasks a new meeting reviews)."""
+    return await session.scalar(
+        select(Meeting).where(Meeting.cell_id == cell_id, Meeting.ended_at.is_not(None),
+                              Meeting.cancelled_at.is_(None), Meeting.ended_at < before)
+        .order_by(Meeting.ended_at.desc()).limit(1))
+
+
+async def overdue_unreported(session: AsyncSession, today: date) -> list[Task]:
+    """Tasks past their deadline, not done, the secretary not told yet."""
+    return list(await session.scalars(
+        select(Task).where(Task.done_at.is_(None), Task.due_on < today, Task.overdue_reported_at.is_(None))
+        .order_by(Task.cell_id, Task.due_on, Task.id)))
+
+
+async def drop_task_reminders(session: AsyncSession, task_id: int, now: datetime) -> int:
+    """The task is done: its reminders still to send go."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.kind == TASK_REMINDER, OutboxMessage.key.like(f"{TASK_REMINDER}:{task_id}:%"),
+               OutboxMessage.sent_at.is_(None), OutboxMessage.dropped_at.is_(None))
+        .values(dropped_at=now, last_error="task done")
+    )
+    return cast("CursorResult[Any]", result).rowcount or 0
+
+
+# --- guests and followers ---
+async def meeting_guests(session: AsyncSession, meeting_id: int) -> list[str]:
+    """Names of the committee members who attended the meeting, in the order they came."""
+    return list(await session.scalars(
+        select(CommitteeMember.full_name).join(MeetingGuest, MeetingGuest.committee_member_id == CommitteeMember.id)
+        .where(MeetingGuest.meeting_id == meeting_id).order_by(MeetingGuest.checked_in_at, MeetingGuest.id)))
+
+
+async def last_guest_visits(session: AsyncSession, cell_ids: Iterable[int]) -> dict[int, datetime]:
+    """Per cell, when a committee member last attended one of its meetings."""
+    ids = list(cell_ids)
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(Meeting.cell_id, func.max(MeetingGuest.checked_in_at))
+        .join(MeetingGuest, MeetingGuest.meeting_id == Meeting.id)
+        .where(Meeting.cell_id.in_(ids), Meeting.cancelled_at.is_(None))
+        .group_by(Meeting.cell_id))
+    return {cell_id: at for cell_id, at in rows}
+
+
+async def follower_links(session: AsyncSession, cell_id: int) -> list[ChatLink]:
+    """The chats of the committee members who follow the cell: one per person (the one used last)."""
+    rows = await session.scalars(
+        select(ChatLink).join(CellFollower, CellFollower.committee_member_id == ChatLink.committee_member_id)
+        .where(CellFollower.cell_id == cell_id, ChatLink.blocked_at.is_(None)))
+    best: dict[int, ChatLink] = {}
+    for link in rows:
+        assert link.committee_member_id is not None, "joined on the committee member"
+        current = best.get(link.committee_member_id)
+        if current is None or (link.last_seen_at or link.linked_at) > (current.last_seen_at or current.linked_at):
+            best[link.committee_member_id] = link
+    return [best[k] for k in sorted(best)]
