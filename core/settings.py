@@ -83,6 +83,7 @@ class Settings(BaseSettings):
     dispatch_interval_seconds: float = 2.0
     reports_dir: str = "./chibo-reports"
     daily_planner_time: str = "07:00"
+    max_meeting_hours: float = 6.0  # a longer meeting is refused at /ketthuc as a wrong or forgotten end time
 
     @field_validator("timezone")
     @classmethod
