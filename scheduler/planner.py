@@ -123,9 +123,9 @@ async def unplan_member(session: AsyncSession, meeting_id: int, member_id: int, 
 
 # --- carrying plans out ----------------------------------------------------------------------------
 async def send_due(session: AsyncSession, settings: Settings, now: datetime, limit: int = BATCH) -> int:
-    """Carry out the plans due by ``now``: queue their messages to the people concerned now. Returns
-    how many plans were carried out (at most ``limit``). Plans are locked (``SKIP LOCKED`` on PostgreSQL): several processes
-    share the work, and each plan is carried out once."""
+    """Carry out the plans due by ``now``: queue their messages to the people concerned now. Returns how
+    many plans were carried out (at most ``limit``). Plans are locked (``SKIP LOCKED`` on PostgreSQL):
+    several processes share the work, and each plan is carried out once."""
     plans = list(await session.scalars(
         select(PlannedMessage).where(PlannedMessage.done_at.is_(None), PlannedMessage.due_at <= now)
         .order_by(PlannedMessage.due_at, PlannedMessage.id).limit(limit).with_for_update(skip_locked=True)))
