@@ -1,12 +1,7 @@
 """planned messages (addressed when due), a pending text per chat
 
-<<<<<<<< HEAD:storage/migrations/versions/0008_planned_messages.py
 Revision ID: 0008
 Revises: 0007
-========
-Revision ID: 0007
-Revises: 0006
->>>>>>>> a76046e (Migration renumbered 0007 after main's 0006 (platform names)):storage/migrations/versions/0007_planned_messages.py
 Create Date: 2026-12-01
 """
 from collections.abc import Sequence
@@ -14,13 +9,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-<<<<<<<< HEAD:storage/migrations/versions/0008_planned_messages.py
 revision: str = "0008"
 down_revision: str | None = "0007"
-========
-revision: str = "0007"
-down_revision: str | None = "0006"
->>>>>>>> a76046e (Migration renumbered 0007 after main's 0006 (platform names)):storage/migrations/versions/0007_planned_messages.py
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
