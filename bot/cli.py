@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import SystemClock
 from core.settings import DEFAULT_ZALO_BOT, Settings
+from scheduler import planner
 from storage import invites as invite_codes
 from storage.db import SchemaNotReady, create_engine, ensure_ready, session_factory, upgrade
 from storage.member_import import ImportFileError, import_members
@@ -259,6 +260,8 @@ def member_exempt(
         m.exempt_since = None if clear else stamp.astimezone(settings.tz).date()
         session.add(AuditLog(actor="operator", action="exempt", entity="member", entity_id=m.id, before=before,
                              after={"exempt": m.exempt, "reason": m.exempt_reason}, at=stamp))
+        if clear:  # expected again: told of the meetings ahead now, reminded of them when due
+            await planner.catch_up_member(session, settings, m, stamp)
         return m
 
     m = with_db(work)

@@ -98,6 +98,7 @@ class Settings(BaseSettings):
     daily_planner_time: str = "07:00"
     task_reminder_days: str = "3,0"  # remind a task this many days before its deadline (0: on the day)
     task_reminder_time: str = "08:00"  # at this local time (moved out of the quiet hours)
+    max_meeting_hours: float = 6.0  # a longer meeting is refused at /ketthuc as a wrong or forgotten end time
 
     @field_validator("timezone")
     @classmethod

@@ -2,32 +2,36 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 
 from core.messages import Reply, Request, Response
-from core.parsing import local_datetime, parse_time
-from core.texts import Html, fmt_datetime, fmt_time
+from core.parsing import parse_time
+from core.texts import Html, fmt_date, fmt_datetime, fmt_time
 from handlers import corrections, notify
 from handlers.context import Ctx
 from handlers.describe import kind_label
+from rules import beyond_bound, end_time_for, start_time_for
 from scheduler import planner
 from storage.models import AttendanceStatus, Meeting
 from storage.queries import active_members, attendance_row, member_span, open_meeting
 
+LAST_EVENING = timedelta(hours=6)  # /batdau after midnight may start a meeting scheduled this long before
 
-def _given_time(ctx: Ctx, args: str, usage_key: str) -> tuple[datetime | None, bool, Response | None]:
-    """(when, entered by hand, error): now when no time is given, else today at HH:MM (not in the future)."""
+
+def _typed_time(ctx: Ctx, args: str, usage_key: str) -> tuple[time | None, Response | None]:
+    """(the HH:MM typed, error); (None, None) when no time was typed."""
     if not args.strip():
-        return ctx.now, False, None
+        return None, None
     at = parse_time(args.split()[0])
     if at is None:
-        return None, False, Response.say(ctx.t(usage_key, value=args.split()[0]))
-    when = local_datetime(ctx.today, at, ctx.tz)
-    if when > ctx.now:
-        return None, False, Response.say(ctx.t("time.future", time=fmt_time(when, ctx.tz), now=fmt_time(ctx.now, ctx.tz)))
-    return when, True, None
+        return None, Response.say(ctx.t(usage_key, value=args.split()[0]))
+    return at, None
+
+
+def _future(ctx: Ctx, at: time) -> Response:
+    return Response.say(ctx.t("time.future", time=f"{at:%H:%M}", now=fmt_time(ctx.now, ctx.tz)))
 
 
 async def start_meeting(ctx: Ctx, req: Request) -> Response:
@@ -38,16 +42,23 @@ async def start_meeting(ctx: Ctx, req: Request) -> Response:
     if current is not None:
         assert current.started_at is not None, "an open meeting has started"
         return Response.say(ctx.t("start_meeting.already", time=fmt_time(current.started_at, ctx.tz)))
-    meeting = await _todays_meeting(ctx, cell.id)
-    if meeting is None:
-        return Response.say(ctx.t("start_meeting.none_today", date=ctx.today.isoformat()))
-    started, manual, error = _given_time(ctx, req.args, "start_meeting.bad_time")
+    at, error = _typed_time(ctx, req.args, "start_meeting.bad_time")
     if error:
         return error
-    assert started is not None, "_given_time gives a time or an error"
+    started = ctx.now
+    if at is not None:
+        typed = start_time_for(ctx.now.astimezone(ctx.tz), at)
+        if typed is None:
+            return _future(ctx, at)
+        started = typed
+    manual = at is not None
+    meeting = await _meeting_to_start(ctx, cell.id, started)
+    if meeting is None:
+        return Response.say(ctx.t("start_meeting.none_today", date=fmt_date(started, ctx.tz)))
     meeting.started_at, meeting.start_manual = started, manual
     ctx.audit("start", "meeting", meeting.id, None, {"started_at": started.isoformat(), "manual": manual})
     await planner.unplan_meeting(ctx.session, meeting, ctx.now)  # no reminder once it has begun
+    await planner.plan_open_meeting(ctx.session, ctx.settings, meeting, ctx.now)  # nudged if left open
     row = await attendance_row(ctx.session, meeting.id, ctx.member.id, ctx.now)
     row.status, row.reason, row.checked_in_at, row.updated_at = AttendanceStatus.PRESENT, None, started, ctx.now
     prompt = Reply(
@@ -62,14 +73,20 @@ async def start_meeting(ctx: Ctx, req: Request) -> Response:
                               manual=Html(ctx.t("manual_mark") if manual else ""), count=count))
 
 
-async def _todays_meeting(ctx: Ctx, cell_id: int) -> Meeting | None:
-    candidates = await ctx.session.scalars(
+async def _meeting_to_start(ctx: Ctx, cell_id: int, started: datetime) -> Meeting | None:
+    """The meeting scheduled on the start's day; else, a few hours after midnight, last evening's."""
+    candidates = list(await ctx.session.scalars(
         select(Meeting)
         .where(Meeting.cell_id == cell_id, Meeting.cancelled_at.is_(None), Meeting.started_at.is_(None))
         .order_by(Meeting.scheduled_at)
-    )
+    ))
+    day = started.astimezone(ctx.tz).date()
     for meeting in candidates:
-        if meeting.scheduled_at.astimezone(ctx.tz).date() == ctx.today:
+        if meeting.scheduled_at.astimezone(ctx.tz).date() == day:
+            return meeting
+    for meeting in candidates:
+        if meeting.scheduled_at.astimezone(ctx.tz).date() == day - timedelta(days=1) \
+                and timedelta(0) <= started - meeting.scheduled_at <= LAST_EVENING:
             return meeting
     return None
 
@@ -80,14 +97,26 @@ async def end_meeting(ctx: Ctx, req: Request) -> Response:
     meeting = await open_meeting(ctx.session, ctx.cell.id)
     if meeting is None:
         return Response.say(ctx.t("end_meeting.none_open"))
-    ended, manual, error = _given_time(ctx, req.args, "end_meeting.bad_time")
+    at, error = _typed_time(ctx, req.args, "end_meeting.bad_time")
     if error:
         return error
-    assert ended is not None, "_given_time gives a time or an error"
-    assert meeting.started_at is not None, "an open meeting has started"
-    if ended < meeting.started_at:
-        return Response.say(ctx.t("end_meeting.before_start", time=fmt_time(ended, ctx.tz),
-                                  start=fmt_datetime(meeting.started_at, ctx.tz)))
+    started_at = meeting.started_at
+    assert started_at is not None  # an open meeting has begun
+    ended: datetime | None = ctx.now
+    if at is not None:
+        ended, why = end_time_for(started_at, ctx.now.astimezone(ctx.tz), at)
+        if why == "future":
+            return _future(ctx, at)
+    if ended is None or ended < started_at:
+        return Response.say(ctx.t("end_meeting.before_start", time=f"{at:%H:%M}" if at else fmt_time(ctx.now, ctx.tz),
+                                  start=fmt_datetime(started_at, ctx.tz)))
+    bound = ctx.settings.max_meeting_hours
+    if beyond_bound(started_at, ended, bound):
+        minutes = int((ended - started_at).total_seconds() // 60)
+        return Response.say(ctx.t("end_meeting.too_long", start=fmt_datetime(started_at, ctx.tz),
+                                  end=fmt_datetime(ended, ctx.tz), hours=minutes // 60, minutes=minutes % 60,
+                                  max=f"{bound:g}"))
+    manual = at is not None
     meeting.ended_at, meeting.end_manual = ended, manual
     ctx.audit("end", "meeting", meeting.id, None, {"ended_at": ended.isoformat(), "manual": manual})
     await _close_attendance(ctx, meeting)

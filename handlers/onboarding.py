@@ -9,6 +9,7 @@ from core.settings import DEFAULT_ZALO_BOT
 from core.texts import fmt_date, fmt_datetime
 from handlers.context import Ctx
 from rules.names import fold
+from scheduler import planner
 from storage import invites
 from storage.models import (
     Cell,
@@ -80,6 +81,7 @@ async def start(ctx: Ctx, req: Request) -> Response:
         cell = await ctx.session.get_one(Cell, member.cell_id)
         ctx.actor.member, ctx.actor.cell = member, cell
         ctx.audit("link_account", "member", member.id, None, {"platform": str(req.platform)})
+        ctx.queued += await planner.catch_up_member(ctx.session, ctx.settings, member, ctx.now)  # meetings ahead
         return Response.say(ctx.t("start.linked_member", name=member.full_name, cell=cell.name))
     person = await ctx.session.get_one(CommitteeMember, invite.committee_member_id)
     committee = await ctx.session.get_one(Committee, person.committee_id)

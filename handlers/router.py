@@ -110,6 +110,7 @@ async def _route(ctx: Ctx, req: Request) -> Response:
         return Response.say(ctx.t("member.inactive", cell=ctx.cell.name))
     if actor.link is not None and actor.link.pending_action and req.command != "absent":
         actor.link.pending_action = actor.link.pending_meeting_id = None  # a new command drops the question
+        actor.link.pending_text = None
     return await FLOWS[req.command](ctx, req)
 
 
@@ -131,10 +132,12 @@ async def _button(ctx: Ctx, req: Request) -> Response:
     except ValueError:
         return Response(toast=ctx.t("stale_button"))
     target = await ctx.session.get(Meeting, meeting_id)
-    if target is None or target.cancelled_at is not None or target.ended_at is not None:
+    if target is None or target.cancelled_at is not None or (target.ended_at is not None and parts[0] != "absent"):
         return Response(toast=ctx.t("stale_button"))
     if target.cell_id != ctx.cell.id:
         return Response(toast=ctx.t("foreign_meeting"))
+    if parts[0] == "absent" and len(parts) == 2:  # "which meeting?" answered (the reason may be waiting)
+        return await absence.absent_button(ctx, target)
     if parts[0] == "checkin" and len(parts) == 2:
         if target.started_at is None:
             return Response(toast=ctx.t("stale_button"))

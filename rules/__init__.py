@@ -14,7 +14,8 @@ from rules.attendance import (
     shown_percent,
 )
 from rules.calendar import MeetingOnCalendar, Obligation, missing_obligations, month_key, quarter_of
-from rules.duration import DurationVerdict, MinimumReason, duration_verdict, minimum_duration
+from rules.clock_times import end_time_for, open_meeting_nudges, preparation_due, start_time_for
+from rules.duration import DurationVerdict, MinimumReason, beyond_bound, duration_verdict, minimum_duration
 from rules.quiet import in_quiet_hours, shift_out_of_quiet
 from rules.ruleset import RuleSet
 from rules.tasks import TaskRecord, TaskState, reminder_days, task_record, task_state
@@ -32,6 +33,11 @@ __all__ = [
     "TaskState",
     "absence_flags",
     "attendance_verdict",
+    "beyond_bound",
+    "end_time_for",
+    "open_meeting_nudges",
+    "preparation_due",
+    "start_time_for",
     "duration_verdict",
     "expected_members",
     "in_quiet_hours",

@@ -53,3 +53,9 @@ def duration_verdict(
     minutes = int((ended_at - started_at).total_seconds() // 60)
     minimum, reason = minimum_duration(kind, cell_size, rules, combined)
     return DurationVerdict(minutes=minutes, minimum=minimum, reason=reason, ok=minutes >= minimum)
+
+
+def beyond_bound(started_at: datetime, ended_at: datetime, max_hours: float) -> bool:
+    """A duration longer than any real meeting (6 hours by default): an end time typed wrong or
+    forgotten, which chibo refuses rather than record."""
+    return (ended_at - started_at).total_seconds() > max_hours * 3600

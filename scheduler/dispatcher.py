@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.settings import Settings
 from core.texts import t
-from scheduler import live
+from scheduler import live, planner
 from scheduler.delivery import Blocked, DeliveryError, Permanent, RateLimited, Sender, Transient
 from scheduler.pacing import Pacer
 from storage.models import ChatLink, Meeting, Member, OutboxMessage
@@ -106,6 +106,7 @@ class Dispatcher:
     async def run_once(self) -> int:
         """Claim and send one batch of due rows; returns how many rows were handled."""
         async with self._lock:
+            await self._carry_out_plans()
             rows = await self._claim()
             if not rows:
                 return 0
@@ -120,6 +121,14 @@ class Dispatcher:
                     await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(left))
                                           .values(claimed_until=None))
             return len(rows)
+
+    async def _carry_out_plans(self) -> None:
+        """Plans that fell due become outbox rows, addressed to the roster as it is now."""
+        while True:
+            async with self.sessions() as session, session.begin():
+                done = await planner.send_due(session, self.settings, self.clock.now())
+            if done < planner.BATCH:
+                return
 
     async def _claim(self) -> list[OutboxMessage]:
         now = self.clock.now()
@@ -191,15 +200,23 @@ class Dispatcher:
             self.stats.by_kind[row.kind] = self.stats.by_kind.get(row.kind, 0) + 1
 
     async def _reminder_too_late(self, row: OutboxMessage) -> bool:
-        """A reminder that fell due while chibo was down goes out only if the meeting is still ahead."""
+        """A reminder goes out only if the meeting is still ahead (it may have fallen due while chibo
+        was down) and its member is still expected (not gone, not exempt since it was queued)."""
         now = self.clock.now()
         async with self.sessions() as session, session.begin():
             meeting = await session.get(Meeting, row.meeting_id) if row.meeting_id else None
-            if meeting is None or (meeting.started_at is None and meeting.cancelled_at is None
-                                   and meeting.scheduled_at > now):
+            if meeting is None:
+                return False
+            reason = None
+            if meeting.started_at is not None or meeting.cancelled_at is not None or meeting.scheduled_at <= now:
+                reason = "meeting already begun"
+            elif row.member_id is not None and not planner.still_expected(
+                    self.settings, await session.get(Member, row.member_id), meeting, now):
+                reason = "no longer expected"
+            if reason is None:
                 return False
             await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id)
-                                  .values(dropped_at=now, last_error="meeting already begun", claimed_until=None))
+                                  .values(dropped_at=now, last_error=reason, claimed_until=None))
         self.stats.dropped_late += 1
         return True
 

@@ -66,10 +66,11 @@ async def plan_cell(session, settings, cell_id: int, now: datetime) -> int:
             notice = planner.meeting_reply(settings, cell, meeting, "schedule.notice").to_payload()
             for m in members:
                 if m.id in member_links:
-                    queued += await enqueue(session, key=f"notice:{meeting.id}:{m.id}", kind="notice",
+                    queued += await enqueue(session, key=f"notice:{meeting.id}:{int(start.timestamp())}:{m.id}",
+                                            kind="notice",
                                             link=member_links[m.id], payload=notice, due_at=now, now=now,
                                             meeting_id=meeting.id, priority=3)
-            queued += await planner.plan_meeting(session, settings, meeting, now)
+            await planner.plan_meeting(session, settings, meeting, now)
             queued += await followers.meeting_event(session, settings, cell, meeting, "notice", now)
             place = Html(t(lang, "place", place=meeting.place) if meeting.place else "")
             queued += await tell(f"auto_created:{meeting.id}", t(lang, "nudge.auto_created", cell=cell.name,

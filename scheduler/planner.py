@@ -1,33 +1,61 @@
-"""Turning meetings into due outbox rows: member reminders and the secretary's nudges."""
+"""Meetings' messages planned for a time, and addressed only when they fall due.
+
+Planning (at ``/lichhop``, ``/doilich``, ``/batdau``) writes one ``PlannedMessage`` per meeting and
+offset; nobody is named yet. When it falls due, ``send_due`` (run by the dispatcher before each pass)
+reads the roster as it is then (who is active, exempt, excused, linked, has confirmed) and queues
+one outbox row per person, in the same transaction that marks the plan done. So a member who links
+or whose exemption is lifted after the meeting was scheduled gets the reminders still to come, one who
+leaves or becomes exempt gets none from that day, and a restart neither loses nor repeats a reminder
+(outbox keys are unique, and the plan is done exactly once)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.messages import Button, Reply
+from core.parsing import parse_time
 from core.settings import Settings
-from core.texts import Html, fmt_datetime, kind_text, t
-from rules import shift_out_of_quiet
-from storage.models import LEADER_ROLES, Attendance, AttendanceStatus, Cell, Meeting, OutboxMessage
+from core.texts import Html, fmt_date, fmt_datetime, fmt_time, kind_text, t
+from rules import open_meeting_nudges, preparation_due, shift_out_of_quiet
+from rules.clock_times import OPEN_NUDGE_AFTER, PREP_NUDGE_BEFORE
+from storage.models import (
+    COMMITTEE_ROLES,
+    LEADER_ROLES,
+    Attendance,
+    AttendanceStatus,
+    Cell,
+    Meeting,
+    Member,
+    OutboxMessage,
+    PlannedMessage,
+)
 from storage.outbox import drop_pending, enqueue
-from storage.queries import active_members, links_for_members, member_span
+from storage.queries import active_members, links_for_members, member_span, open_meeting, upcoming_meetings
+from storage.upsert import insert_for
 
-REMINDER_KINDS = ("reminder", "prep_nudge")
-PREP_NUDGE_BEFORE = timedelta(days=7)
+REMINDER, PREP_NUDGE, OPEN_NUDGE = "reminder", "prep_nudge", "open_nudge"
+REMINDER_KINDS = (REMINDER, PREP_NUDGE)
+BATCH = 100
+UNPLANNED = "unplanned"  # the meeting was cancelled, moved or begun before the plan fell due
 
 
-def meeting_reply(settings: Settings, cell: Cell, meeting: Meeting, text_key: str = "reminder") -> Reply:
-    """A message about a meeting (notice, reminder) with the Tham dự / Xin vắng buttons."""
+def meeting_reply(settings: Settings, cell: Cell, meeting: Meeting, text_key: str = "reminder",
+                  confirmed: bool = False) -> Reply:
+    """A message about a meeting (notice, reminder) with the Tham dự / Xin vắng buttons; to a member
+    who has confirmed, the reminder says so and offers only Xin vắng."""
     lang, tz = settings.language, settings.tz
     place = Html(t(lang, "place", place=meeting.place) if meeting.place else "")
     topic = Html(t(lang, "topic", topic=meeting.topic) if meeting.topic else "")
-    text = t(lang, text_key, cell=cell.name, kind=kind_text(lang, meeting.kind.value, meeting.combined),
-             when=fmt_datetime(meeting.scheduled_at, tz), place=place, topic=topic)
-    return Reply(text, [[Button(t(lang, "button.attend"), f"rsvp:yes:{meeting.id}"),
-                         Button(t(lang, "button.absent"), f"rsvp:no:{meeting.id}")]])
+    text = t(lang, "reminder.confirmed" if confirmed else text_key, cell=cell.name,
+             kind=kind_text(lang, meeting.kind.value, meeting.combined), when=fmt_datetime(meeting.scheduled_at, tz), place=place,
+             topic=topic)
+    absent = Button(t(lang, "button.absent"), f"rsvp:no:{meeting.id}")
+    if confirmed:
+        return Reply(text, [[absent]])
+    return Reply(text, [[Button(t(lang, "button.attend"), f"rsvp:yes:{meeting.id}"), absent]])
 
 
 def reminder_due(settings: Settings, meeting: Meeting, offset: timedelta) -> datetime:
@@ -35,56 +63,200 @@ def reminder_due(settings: Settings, meeting: Meeting, offset: timedelta) -> dat
     return shift_out_of_quiet(due_local, settings.quiet, meeting.scheduled_at)
 
 
-async def plan_meeting(session: AsyncSession, settings: Settings, meeting: Meeting, now: datetime) -> int:
-    """Queue the reminders of every expected member who has not excused themselves, and the
-    leaders' preparation nudge. Offsets already past when the meeting is scheduled are skipped.
-    Idempotent: keys carry the meeting's time, so planning twice queues nothing new."""
-    cell = await session.get_one(Cell, meeting.cell_id)
-    day = meeting.scheduled_at.astimezone(settings.tz).date()
-    members = [m for m in await active_members(session, cell.id, day) if not member_span(m).exempt_on(day)]
-    excused = set(await session.scalars(select(Attendance.member_id).where(
-        Attendance.meeting_id == meeting.id, Attendance.status == AttendanceStatus.EXCUSED)))
-    links = await links_for_members(session, [m.id for m in members])
-    stamp = int(meeting.scheduled_at.timestamp())
-    payload = meeting_reply(settings, cell, meeting).to_payload()
-    queued = 0
+def _stamp(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+async def _plan(session: AsyncSession, meeting: Meeting, kind: str, stamp: int, offset_seconds: int, due: datetime,
+                now: datetime) -> None:
+    """One plan; planned again (the meeting moved back to a time it had), an unplanned one is revived."""
+    insert = insert_for(session)(PlannedMessage).values(
+        meeting_id=meeting.id, kind=kind, stamp=stamp, offset_seconds=offset_seconds, due_at=due, created_at=now)
+    await session.execute(insert.on_conflict_do_update(
+        index_elements=["meeting_id", "kind", "stamp", "offset_seconds"],
+        set_={"done_at": None, "outcome": None, "due_at": due},
+        where=PlannedMessage.outcome == UNPLANNED))
+
+
+async def plan_meeting(session: AsyncSession, settings: Settings, meeting: Meeting, now: datetime) -> None:
+    """Plan the reminders at each offset still ahead, and the cell committee's preparation nudge.
+    Idempotent: planning twice plans nothing new."""
+    stamp = _stamp(meeting.scheduled_at)
     for offset in settings.offsets:
-        if meeting.scheduled_at - offset <= now:
-            continue
-        due = reminder_due(settings, meeting, offset)
-        for m in members:
-            link = links.get(m.id)
-            if link is None or m.id in excused or m.id == meeting.created_by_member_id:  # not who scheduled it
-                continue
-            key = f"reminder:{meeting.id}:{stamp}:{int(offset.total_seconds())}:{m.id}"
-            queued += await enqueue(session, key=key, kind="reminder", link=link, payload=payload, due_at=due,
-                                    now=now, member_id=m.id, meeting_id=meeting.id, priority=6)
-    nudge_at = meeting.scheduled_at - PREP_NUDGE_BEFORE
-    if nudge_at > now:
-        lang = settings.language
-        text = t(lang, "prep_nudge", kind=kind_text(lang, meeting.kind.value, meeting.combined),
-                 when=fmt_datetime(meeting.scheduled_at, settings.tz))
-        leaders = [m for m in members if m.role in LEADER_ROLES]
-        for m in leaders:
-            link = links.get(m.id)
-            if link is None:
-                continue
-            queued += await enqueue(session, key=f"prep:{meeting.id}:{stamp}:{m.id}", kind="prep_nudge", link=link,
-                                    payload={"text": text, "buttons": []}, due_at=nudge_at, now=now,
-                                    member_id=m.id, meeting_id=meeting.id, priority=4)
-    return queued
+        if meeting.scheduled_at - offset > now:
+            await _plan(session, meeting, REMINDER, stamp, int(offset.total_seconds()),
+                        reminder_due(settings, meeting, offset), now)
+    prep = preparation_due(meeting.scheduled_at.astimezone(settings.tz), now.astimezone(settings.tz), settings.quiet)
+    if prep is not None:
+        await _plan(session, meeting, PREP_NUDGE, stamp, int(PREP_NUDGE_BEFORE.total_seconds()), prep, now)
+
+
+async def plan_open_meeting(session: AsyncSession, settings: Settings, meeting: Meeting, now: datetime) -> None:
+    """A meeting just begun: the secretary is reminded to end it if it is still open 3 hours later,
+    and the next morning."""
+    assert meeting.started_at is not None
+    started = meeting.started_at.astimezone(settings.tz)
+    morning = parse_time(settings.daily_planner_time) or time(7, 0)
+    for due in open_meeting_nudges(started, morning, settings.quiet):
+        if due > now:
+            await _plan(session, meeting, OPEN_NUDGE, _stamp(started), int((due - started).total_seconds()), due, now)
 
 
 async def unplan_meeting(session: AsyncSession, meeting: Meeting, now: datetime) -> int:
-    """Drop the meeting's pending reminders and nudges (cancelled or moved)."""
+    """Drop the meeting's plans not yet carried out and its pending reminders and nudges (cancelled,
+    moved or begun)."""
+    await session.execute(update(PlannedMessage).where(
+        PlannedMessage.meeting_id == meeting.id, PlannedMessage.kind.in_(REMINDER_KINDS),
+        PlannedMessage.done_at.is_(None)).values(done_at=now, outcome=UNPLANNED))
     return await drop_pending(session, meeting_id=meeting.id, kinds=REMINDER_KINDS, now=now)
 
 
 async def unplan_member(session: AsyncSession, meeting_id: int, member_id: int, now: datetime) -> None:
-    """A member excused themselves: their pending reminders for the meeting go."""
+    """A member excused themselves: their reminders for the meeting already queued go."""
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.meeting_id == meeting_id, OutboxMessage.member_id == member_id,
-               OutboxMessage.kind == "reminder", OutboxMessage.sent_at.is_(None), OutboxMessage.dropped_at.is_(None))
+               OutboxMessage.kind == REMINDER, OutboxMessage.sent_at.is_(None), OutboxMessage.dropped_at.is_(None))
         .values(dropped_at=now, last_error="excused")
     )
+
+
+# --- carrying plans out ----------------------------------------------------------------------------
+async def send_due(session: AsyncSession, settings: Settings, now: datetime, limit: int = BATCH) -> int:
+    """Carry out the plans due by ``now``: queue their messages to the people concerned now. Returns how
+    many plans were carried out (at most ``limit``). Plans are locked (``SKIP LOCKED`` on PostgreSQL):
+    several processes share the work, and each plan is carried out once."""
+    plans = list(await session.scalars(
+        select(PlannedMessage).where(PlannedMessage.done_at.is_(None), PlannedMessage.due_at <= now)
+        .order_by(PlannedMessage.due_at, PlannedMessage.id).limit(limit).with_for_update(skip_locked=True)))
+    for plan in plans:
+        meeting = await session.get(Meeting, plan.meeting_id)
+        _, outcome = await _carry_out(session, settings, plan, meeting, now)
+        plan.done_at, plan.outcome = now, outcome
+    return len(plans)
+
+
+async def _carry_out(session: AsyncSession, settings: Settings, plan: PlannedMessage, meeting: Meeting | None,
+                     now: datetime) -> tuple[int, str]:
+    if meeting is None or meeting.cancelled_at is not None:
+        return 0, "cancelled"
+    if plan.kind == OPEN_NUDGE:
+        if meeting.ended_at is not None or meeting.started_at is None or _stamp(meeting.started_at) != plan.stamp:
+            return 0, "ended"
+        return await _open_nudge(session, settings, plan, meeting, now)
+    if meeting.started_at is not None or meeting.scheduled_at <= now:
+        return 0, "meeting already begun"
+    if _stamp(meeting.scheduled_at) != plan.stamp:
+        return 0, "moved"
+    if plan.kind == PREP_NUDGE:
+        return await _prep_nudge(session, settings, plan, meeting, now)
+    return await _reminders(session, settings, plan, meeting, now)
+
+
+def still_expected(settings: Settings, member: Member | None, meeting: Meeting, now: datetime) -> bool:
+    """Whether ``member`` is expected at ``meeting`` as things are today: in its cell, active and not
+    exempt today and on the meeting's day."""
+    if member is None or member.cell_id != meeting.cell_id:
+        return False
+    span, today = member_span(member), now.astimezone(settings.tz).date()
+    day = meeting.scheduled_at.astimezone(settings.tz).date()
+    return all(span.active_on(d) and not span.exempt_on(d) for d in (today, day))
+
+
+async def expected_now(session: AsyncSession, settings: Settings, meeting: Meeting, now: datetime) -> list[Member]:
+    """The members a message about ``meeting`` goes to today (see ``still_expected``)."""
+    today = now.astimezone(settings.tz).date()
+    return [m for m in await active_members(session, meeting.cell_id, today)
+            if still_expected(settings, m, meeting, now)]
+
+
+async def _reminders(session: AsyncSession, settings: Settings, plan: PlannedMessage, meeting: Meeting,
+                     now: datetime) -> tuple[int, str]:
+    cell = await session.get_one(Cell, meeting.cell_id)
+    members = [m for m in await expected_now(session, settings, meeting, now) if m.id != meeting.created_by_member_id]
+    answers = {a.member_id: a for a in await session.scalars(select(Attendance).where(Attendance.meeting_id == meeting.id))}
+    links = await links_for_members(session, [m.id for m in members])
+    payloads = {confirmed: meeting_reply(settings, cell, meeting, confirmed=confirmed).to_payload()
+                for confirmed in (False, True)}
+    queued = 0
+    for m in members:
+        answer, link = answers.get(m.id), links.get(m.id)
+        if link is None or (answer is not None and answer.status is AttendanceStatus.EXCUSED):
+            continue
+        confirmed = answer is not None and answer.rsvp is True
+        key = f"reminder:{meeting.id}:{plan.stamp}:{plan.offset_seconds}:{m.id}"
+        queued += await enqueue(session, key=key, kind=REMINDER, link=link, payload=payloads[confirmed],
+                                due_at=now, now=now, member_id=m.id, meeting_id=meeting.id, priority=6)
+    return queued, f"queued {queued}"
+
+
+async def _prep_nudge(session: AsyncSession, settings: Settings, plan: PlannedMessage, meeting: Meeting,
+                      now: datetime) -> tuple[int, str]:
+    lang, tz = settings.language, settings.tz
+    days = (meeting.scheduled_at.astimezone(tz).date() - now.astimezone(tz).date()).days
+    text = t(lang, "prep_nudge", days=days, kind=kind_text(lang, meeting.kind.value, meeting.combined),
+             when=fmt_datetime(meeting.scheduled_at, tz))
+    people = [m for m in await expected_now(session, settings, meeting, now) if m.role in COMMITTEE_ROLES]
+    links = await links_for_members(session, [m.id for m in people])
+    queued = 0
+    for m in people:
+        link = links.get(m.id)
+        if link is not None:
+            queued += await enqueue(session, key=f"prep:{meeting.id}:{plan.stamp}:{m.id}", kind=PREP_NUDGE, link=link,
+                                    payload={"text": text, "buttons": []}, due_at=now, now=now,
+                                    member_id=m.id, meeting_id=meeting.id, priority=4)
+    return queued, f"queued {queued}"
+
+
+async def _open_nudge(session: AsyncSession, settings: Settings, plan: PlannedMessage, meeting: Meeting,
+                      now: datetime) -> tuple[int, str]:
+    lang, tz = settings.language, settings.tz
+    started = meeting.started_at
+    assert started is not None
+    first = plan.offset_seconds == int(OPEN_NUDGE_AFTER.total_seconds())
+    text = t(lang, "open_nudge.first" if first else "open_nudge.morning", kind=kind_text(lang, meeting.kind.value, meeting.combined),
+             start=fmt_time(started, tz), date=fmt_date(started, tz), hours=round((now - started).total_seconds() / 3600))
+    today = now.astimezone(tz).date()
+    people = [m for m in await active_members(session, meeting.cell_id, today) if m.role in LEADER_ROLES]
+    links = await links_for_members(session, [m.id for m in people])
+    queued = 0
+    for m in people:
+        link = links.get(m.id)
+        if link is not None:
+            queued += await enqueue(session, key=f"open:{meeting.id}:{plan.stamp}:{plan.offset_seconds}:{m.id}",
+                                    kind=OPEN_NUDGE, link=link, payload={"text": text, "buttons": []}, due_at=now,
+                                    now=now, member_id=m.id, meeting_id=meeting.id, priority=3)
+    return queued, f"queued {queued}"
+
+
+# --- people who arrive ------------------------------------------------------------------------------
+async def catch_up_member(session: AsyncSession, settings: Settings, member: Member, now: datetime) -> int:
+    """A member who has just linked (or whose exemption was lifted) hears at once of every meeting
+    still ahead (and gets the check-in button of the one in progress); the reminders still to come
+    reach them when they fall due. Same keys as the notices and prompts sent to the cell, so no one
+    hears twice."""
+    tz = settings.tz
+    cell = await session.get_one(Cell, member.cell_id)
+    links = await links_for_members(session, [member.id])
+    link = links.get(member.id)
+    if link is None:
+        return 0
+    queued = 0
+    current = await open_meeting(session, member.cell_id)
+    if current is not None and current.started_at is not None:  # in progress: the check-in button at once
+        lang = settings.language
+        prompt = Reply(t(lang, "checkin.prompt", cell=cell.name, kind=kind_text(lang, current.kind.value, current.combined),
+                         time=fmt_time(current.started_at, tz)),
+                       [[Button(t(lang, "button.checkin"), f"checkin:{current.id}")]])
+        queued += await enqueue(session, key=f"checkin:{current.id}:{member.id}", kind="checkin_prompt", link=link,
+                                payload=prompt.to_payload(), due_at=now, now=now, member_id=member.id,
+                                meeting_id=current.id, priority=1)
+    for meeting in await upcoming_meetings(session, member.cell_id, now):
+        day = meeting.scheduled_at.astimezone(tz).date()
+        if not member_span(member).active_on(day) or meeting.created_by_member_id == member.id:
+            continue
+        notice = meeting_reply(settings, cell, meeting, "schedule.notice").to_payload()
+        queued += await enqueue(session, key=f"notice:{meeting.id}:{_stamp(meeting.scheduled_at)}:{member.id}",
+                                kind="notice", link=link, payload=notice, due_at=now, now=now, member_id=member.id,
+                                meeting_id=meeting.id, priority=3)
+    return queued

@@ -39,6 +39,8 @@ class Role(enum.StrEnum):
 
 
 LEADER_ROLES = frozenset({Role.BI_THU, Role.PHO_BI_THU})
+# The cell committee (chi ủy) prepares each meeting: secretary, deputies and committee members (HD 12, HD 42).
+COMMITTEE_ROLES = LEADER_ROLES | {Role.CHI_UY}
 
 
 class MemberStatus(enum.StrEnum):
@@ -186,6 +188,7 @@ class ChatLink(Base):
     # What chibo asked this person and waits for (e.g. the reason of an absence); survives restarts.
     pending_action: Mapped[str | None] = mapped_column(String(40))
     pending_meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"))
+    pending_text: Mapped[str | None] = mapped_column(String(500))  # what they already said (a reason) meanwhile
 
 
 class GroupLink(Base):
@@ -348,6 +351,31 @@ class OutboxMessage(Base):
     failed_at: Mapped[datetime | None]
     dropped_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+
+
+class PlannedMessage(Base):
+    """A message planned for a meeting at a time (a reminder at one offset, the preparation nudge, the
+    "meeting still open" nudge), addressed only when it falls due: to the roster as it is then.
+
+    ``stamp`` is the meeting's scheduled time (epoch seconds) the plan was made for, so a moved meeting
+    gets a plan of its own. ``done_at`` is set, in the same transaction that queues the outbox rows,
+    when the plan was carried out (or found moot): a restart neither loses nor repeats it."""
+
+    __tablename__ = "planned_messages"
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "kind", "stamp", "offset_seconds", name="uq_planned_message"),
+        Index("ix_planned_due", "done_at", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))  # "reminder", "prep_nudge", "open_nudge"
+    stamp: Mapped[int] = mapped_column(Integer)
+    offset_seconds: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime]
 
 

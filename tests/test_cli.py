@@ -30,7 +30,10 @@ from storage.models import (
     CommitteeMember,
     InviteCode,
     InviteKind,
+    Meeting,
+    MeetingKind,
     Member,
+    OutboxMessage,
     Platform,
 )
 
@@ -479,6 +482,25 @@ def test_member_exempt_then_clear(ready: Cli, cell, two_members):
     assert (member.exempt, member.exempt_reason, member.exempt_since) == (False, None, None)
     logs = ready.db(lambda s: s.scalars(select(AuditLog).where(AuditLog.action == "exempt").order_by(AuditLog.id)))
     assert [(l.entity_id, l.after["exempt"]) for l in logs] == [(dat, True), (dat, False)]
+
+
+def test_a_member_whose_exemption_is_lifted_hears_of_the_meetings_ahead(ready: Cli, cell, two_members):
+    dat = two_members[1]["id"]
+    ready.db(lambda s: _link(s, dat))
+    ready("member", "exempt", str(dat), "--reason", "Tuổi cao")
+
+    async def schedule(s):
+        start = datetime.now(UTC) + timedelta(days=3)
+        s.add_all([Meeting(cell_id=cell["id"], kind=MeetingKind.THUONG_KY, period="2099-01", scheduled_at=start,
+                           created_at=datetime.now(UTC)),
+                   Meeting(cell_id=cell["id"], kind=MeetingKind.CHUYEN_DE, period="2099-01",
+                           scheduled_at=start - timedelta(days=10), created_at=datetime.now(UTC))])  # already past
+    ready.db(schedule)
+    ready("member", "exempt", str(dat), "--clear")
+    ready("member", "exempt", str(dat), "--reason", "Ốm")
+    ready("member", "exempt", str(dat), "--clear")  # told once, not twice
+    rows = ready.db(lambda s: s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "notice")))
+    assert [(r.member_id, r.chat_id) for r in rows] == [(dat, str(1000 + dat))]
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from bot.scene import Scene
 from scheduler.nudges import run_daily
-from storage.models import Cell, Meeting, OutboxMessage, Role
+from storage.models import Cell, Meeting, OutboxMessage, PlannedMessage, Role
 
 NAMES = ["Bí Thư", "Đảng Viên Một", "Đảng Viên Hai", "Cụ Miễn"]
 
@@ -67,7 +67,7 @@ async def test_quiet_hours_move_a_reminder_to_the_morning(scene: Scene):
     await scene.say(NAMES[0], "/lichhop 2026-12-05 07:00")  # the 2h reminder would be at 05:00
     async with scene.sessions()() as s:
         dues = sorted(r.due_at.astimezone(VN) for r in await s.scalars(
-            select(OutboxMessage).where(OutboxMessage.kind == "reminder", OutboxMessage.member_id == scene.who(NAMES[1]).member_id)))
+            select(PlannedMessage).where(PlannedMessage.kind == "reminder")))
     assert [d.strftime("%d %H:%M") for d in dues] == ["02 07:00", "04 07:00", "05 06:00"]
     await tick(scene, vn(2026, 12, 5, 5, 0))
     assert len(reminders(scene, NAMES[1])) == 2
@@ -107,7 +107,7 @@ async def test_a_restart_between_two_reminders_loses_none_and_repeats_none(scene
     assert len(reminders(scene, NAMES[1])) == 3
 
 
-async def test_a_reminder_that_fell_due_after_the_start_during_downtime_is_dropped_and_counted(scene: Scene):
+async def test_a_reminder_that_fell_due_after_the_start_during_downtime_is_not_sent(scene: Scene):
     await cell_with_members(scene)
     await scene.say(NAMES[0], "/lichhop 2026-12-05 19:30")
     await scene.stop_bot()
@@ -115,10 +115,11 @@ async def test_a_reminder_that_fell_due_after_the_start_during_downtime_is_dropp
     await scene.start_bot()
     await scene.settle()
     assert reminders(scene, NAMES[1]) == []
-    assert scene.runtime.dispatcher.stats.dropped_late == 3 * 2  # three offsets, two members (not the exempt, not the secretary)
     async with scene.sessions()() as s:
-        dropped = await s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.dropped_at.is_not(None)))
-    assert dropped == 6
+        plans = list(await s.scalars(select(PlannedMessage).where(PlannedMessage.kind == "reminder")))
+        queued = await s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.kind == "reminder"))
+    assert [p.outcome for p in plans] == ["meeting already begun"] * 3 and all(p.done_at for p in plans)
+    assert queued == 0
 
 
 async def test_secretaries_are_nudged_and_standing_meetings_are_created(scene: Scene):

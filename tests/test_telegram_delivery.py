@@ -93,7 +93,7 @@ async def test_a_summary_longer_than_4096_characters_is_split(scene: Scene):
     scene.at(vn(2026, 12, 2, 19, 30))
     await scene.say("Bí Thư", "/batdau")
     scene.at(vn(2026, 12, 2, 21, 30))
-    parts = await scene.say("Bí Thư", "/ketthuc", expect=2)
+    parts = await scene.say("Bí Thư", "/ketthuc", expect=2, timeout=30)  # 160 members: slow on a loaded machine
     assert len(parts) >= 2 and all(len(p) <= 4096 for p in parts)
     joined = "\n".join(parts)
     assert "Số 000 <&>" in joined and "Số 159 <&>" in joined and "1/161" in joined

@@ -198,7 +198,7 @@ async def test_bad_input_gets_a_clear_answer_and_writes_nothing(scene: Scene):
         ("/batdau", "không có lịch họp"),
         ("/ketthuc", "Không có cuộc họp nào đang diễn ra"),
         ("/lenhla", "Lệnh không có"),
-        ("xin chào", "chỉ hiểu các lệnh"),
+        ("xin chào", "chưa hiểu tin nhắn này"),
     ]:
         assert expected in (await scene.say("Bí Thư", text))[0], text
     assert "chưa có cuộc họp nào kết thúc" in (await scene.say("Bí Thư", "/baocao"))[0]
