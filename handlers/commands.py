@@ -21,6 +21,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "report": ("baocao", "report"),
     "link_group": ("lienket", "link_group"),
     "channel": ("kenh", "channel"),
+    "assess": ("danhgia", "assess"),
+    "minutes": ("bienban", "minutes"),
 }
 
 ALIASES: dict[str, str] = {alias: name for name, aliases in COMMANDS.items() for alias in aliases}
@@ -35,6 +37,8 @@ MENU: dict[str, list[tuple[str, str]]] = {
         ("ketthuc", "Kết thúc cuộc họp (bí thư)"),
         ("diemdanh_ho", "Điểm danh hộ đảng viên (bí thư)"),
         ("baocao", "Tóm tắt cuộc họp gần nhất"),
+        ("danhgia", "Đánh giá chất lượng cuộc họp (bí thư)"),
+        ("bienban", "Dự thảo biên bản cuộc họp (bí thư)"),
         ("doilich", "Đổi giờ cuộc họp sắp tới (bí thư)"),
         ("huyhop", "Hủy cuộc họp sắp tới (bí thư)"),
         ("lienket", "Liên kết nhóm chat với chi bộ"),
@@ -49,6 +53,8 @@ MENU: dict[str, list[tuple[str, str]]] = {
         ("end_meeting", "End the meeting (secretary)"),
         ("checkin_for", "Check a member in (secretary)"),
         ("report", "Latest meeting summary"),
+        ("assess", "Assess the meeting's quality (secretary)"),
+        ("minutes", "Draft minutes of the meeting (secretary)"),
         ("reschedule", "Move the next meeting (secretary)"),
         ("cancel_meeting", "Cancel the next meeting (secretary)"),
         ("link_group", "Link a group chat to the cell"),
@@ -69,6 +75,8 @@ PHRASES: dict[str, str] = {
     "bat dau": "start_meeting", "batdau": "start_meeting",
     "ket thuc": "end_meeting", "ketthuc": "end_meeting",
     "bao cao": "report", "baocao": "report",
+    "danh gia": "assess", "danhgia": "assess",
+    "bien ban": "minutes", "bienban": "minutes",
     "huong dan": "help", "huongdan": "help", "tro giup": "help", "help": "help",
     "lien ket": "link_group", "lienket": "link_group",
     "kenh": "channel", "chon kenh": "channel",

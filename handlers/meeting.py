@@ -9,7 +9,7 @@ from sqlalchemy import select
 from core.messages import Reply, Request, Response
 from core.parsing import local_datetime, parse_time
 from core.texts import Html, fmt_datetime, fmt_time
-from handlers import notify
+from handlers import notify, quality
 from handlers.context import Ctx
 from handlers.describe import kind_label
 from reports import meeting_summary
@@ -103,6 +103,7 @@ async def end_meeting(ctx: Ctx, req: Request) -> Response:
                                 key=f"absence_warning:{meeting.id}:{{member_id}}", exclude=ctx.member.id,
                                 meeting_id=meeting.id)
         response.replies.append(Reply(warning))
+    response.replies += await quality.after_end(ctx, meeting, summary)
     return response
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from core.messages import Request, Response
 from core.services import Services
 from core.texts import t
-from handlers import absence, checkin, meeting, onboarding, reports, scheduling
+from handlers import absence, checkin, meeting, minutes, onboarding, quality, reports, scheduling
 from handlers.commands import parse_plain_command
 from handlers.context import Ctx, resolve_actor
 from storage.invites import looks_like_code
@@ -38,6 +38,8 @@ FLOWS: dict[str, Flow] = {
     "end_meeting": meeting.end_meeting,
     "report": reports.report,
     "channel": onboarding.channel,
+    "assess": quality.assess,
+    "minutes": minutes.minutes,
 }
 OPEN_TO_ANYONE = {"start", "help"}  # everything else needs a linked account
 IN_GROUPS = {"link_group", "checkin", "help"}  # commands that make sense in a group chat
@@ -116,6 +118,8 @@ async def _button(ctx: Ctx, req: Request) -> Response:
         return Response(toast=ctx.t("member.inactive", cell=ctx.cell.name))
     assert req.button is not None, "_route calls this for a button only"
     parts = req.button.split(":")
+    if parts[0] == quality.BUTTON:  # the meeting has ended: its own checks
+        return await quality.button(ctx, parts)
     try:
         meeting_id = int(parts[-1])
     except ValueError:
