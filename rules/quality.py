@@ -129,15 +129,6 @@ def last_tasks_fraction(done_on_time: int, given: int) -> float | None:
     return done_on_time / given
 
 
-def members_spoke_band(spoke: int, present: int) -> str:
-    """The answer band for a number of members who spoke out of those present."""
-    if spoke <= 0:
-        return "none"
-    if present <= 0 or spoke * 2 >= present:
-        return "half"
-    return "third" if spoke * 3 >= present else "few"
-
-
 # --- the score ----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
