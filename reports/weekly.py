@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.texts import fmt_rate, t
-from reports import weekly_data
+from reports import weekly_data, weekly_quality
 from reports.weekly_data import ATTENDED, NOBODY, CommitteeYear, _statuses
 from reports.weekly_model import AttendanceLine, CellWeek, MeetingRow, WeeklyReport
 from rules import (
@@ -73,6 +73,7 @@ async def _compute(session: AsyncSession, committee_id: int, now: datetime, tz: 
     for cell_id, cell_name in data.cells:
         report.cells.append(_cell_status(cell_id, cell_name, data, numbers, local_day, today, rules, lang, patterns))
     _attendance_sheet(report, data, local_day)
+    await weekly_quality.add_levels(session, report, data)
     return report
 
 
@@ -198,6 +199,10 @@ def render_text(report: WeeklyReport, lang: str, tz: ZoneInfo, *, files_note: st
     lines = [t(lang, "weekly.title", committee=report.committee_name, week=report.week, month=month)]
     lines.append(t(lang, "weekly.totals", held=report.cells_held, cells=len(report.cells),
                    rate=fmt_rate(report.overall_rate), target=fmt_rate(report.target)))
+    if report.cells_held:
+        counts = weekly_quality.distribution(report)
+        lines.append(t(lang, "weekly.quality_totals", tot=counts["tot"], kha=counts["kha"], trung_binh=counts["trung_binh"],
+                       kem=counts["kem"], none=counts[weekly_quality.NOT_ASSESSED]))
     attention = report.attention_first()
     if attention:
         lines.append("")
@@ -222,6 +227,8 @@ def render_text(report: WeeklyReport, lang: str, tz: ZoneInfo, *, files_note: st
         line = t(lang, "weekly.cell_line", mark=mark, cell=c.cell_name, detail=detail, thematic=extra)
         if c.unreachable:
             line += t(lang, "weekly.unreachable", count=len(c.unreachable))
+        if c.quality_level:
+            line += t(lang, "weekly.quality_cell", level=t(lang, f"quality.level.{c.quality_level}"), score=c.quality_score)
         lines.append(line)
     if len(report.cells) > len(shown):
         lines.append(t(lang, "weekly.more_cells", count=len(report.cells) - len(shown)))

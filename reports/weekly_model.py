@@ -25,6 +25,8 @@ class CellWeek:
     unreachable: list[str] = field(default_factory=list)  # expected members the bot cannot reach
     flagged: list[tuple[str, str]] = field(default_factory=list)  # (member name, why): absence patterns
     attention: list[str] = field(default_factory=list)  # short reasons this cell needs attention, most serious first
+    quality_level: str | None = None  # proposed level of this month's regular meeting (rules.quality.Level)
+    quality_score: int | None = None
 
     @property
     def needs_attention(self) -> bool:

@@ -8,9 +8,12 @@ from datetime import date
 import pytest
 from conftest import DB_KINDS, vn
 from docx import Document
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.scene import Scene, members_by_name
+from reports import weekly
+from reports.weekly_xlsx import write_workbook
 from storage.models import Meeting, MeetingAssessment, OutboxMessage, Role, Task
 
 SEC, DEP = "Nguyễn Văn An", "Trần Thị Bình"
@@ -92,6 +95,18 @@ async def test_the_secretary_answers_five_questions_and_gets_a_proposed_level(sc
         assert row.completed_at is not None
         reminder = await s.scalar(select(OutboxMessage).where(OutboxMessage.kind == "quality_reminder"))
         assert reminder.dropped_at is not None and reminder.sent_at is None  # answered: no reminder tomorrow
+
+    # The weekly summary: the cell's level and the committee's distribution, in the text and the workbook.
+    async with scene.sessions()() as s:
+        report = await weekly.compute(s, 1, vn(2026, 12, 7, 8, 0), scene.settings.tz)
+    text = weekly.render_text(report, "vi", scene.settings.tz)
+    assert "Chất lượng (đề xuất): Tốt 1 · Khá 0 · Trung bình 0 · Kém 0 · chưa đánh giá 0" in text
+    assert "Chi bộ khu dân cư số 1: họp 05/12" in text and "chất lượng (đề xuất): Tốt (93/100)" in text
+    sheet = load_workbook(write_workbook(report, tmp_path / "w.xlsx", scene.settings.tz))["Chi bộ"]
+    header = [c.value for c in sheet[1]]
+    row = next(r for r in sheet.iter_rows(values_only=True) if r[0] == "Chi bộ khu dân cư số 1")
+    assert row[header.index("Chất lượng (đề xuất)")] == "Tốt" and row[header.index("Điểm chất lượng")] == 93
+    assert any(r[:2] == ("Tốt", 1) for r in sheet.iter_rows(values_only=True))
 
     # /danhgia again shows the result; a member may not.
     assert "Tốt – 93/100" in (await scene.say(SEC, "/danhgia"))[0]
