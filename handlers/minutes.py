@@ -18,9 +18,10 @@ from storage.queries import latest_ended_meeting
 
 
 async def minutes(ctx: Ctx, req: Request) -> Response:
-    if not ctx.actor.is_leader:
+    cell, link = ctx.actor.cell, ctx.actor.link
+    if not ctx.actor.is_leader or cell is None or link is None:
         return Response.say(ctx.t("not_leader"))
-    meeting = await latest_ended_meeting(ctx.session, ctx.actor.cell.id)
+    meeting = await latest_ended_meeting(ctx.session, cell.id)
     if meeting is None:
         return Response.say(ctx.t("minutes.no_meeting"))
     data = await minutes_report.gather(ctx.session, meeting, ctx.tz)
@@ -33,11 +34,11 @@ async def minutes(ctx: Ctx, req: Request) -> Response:
         "text": "",
         "buttons": [],
         "files": [{"kind": "document", "path": str(path.resolve()), "name": f"bien-ban-{local:%Y-%m-%d}.docx",
-                   "caption": ctx.t("minutes.caption", kind=kind, date=date, cell=ctx.actor.cell.name)}],
+                   "caption": ctx.t("minutes.caption", kind=kind, date=date, cell=cell.name)}],
         "no_link_text": ctx.t("minutes.no_link", name=path.name),  # Zalo without a public URL
     }
-    if await enqueue(ctx.session, key=f"minutes:{meeting.id}:{ctx.actor.link.id}:{int(ctx.now.timestamp())}",
-                     kind="minutes", link=ctx.actor.link, payload=payload, due_at=ctx.now, now=ctx.now,
+    if await enqueue(ctx.session, key=f"minutes:{meeting.id}:{link.id}:{int(ctx.now.timestamp())}",
+                     kind="minutes", link=link, payload=payload, due_at=ctx.now, now=ctx.now,
                      meeting_id=meeting.id, priority=2):
         ctx.queued += 1
     return Response.say(ctx.t("minutes.sending", kind=kind, date=date))

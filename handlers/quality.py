@@ -23,9 +23,13 @@ BUTTON = "qa"
 REMINDER_KIND = "quality_reminder"
 
 
+def _member_id(ctx: Ctx) -> int | None:
+    return ctx.actor.member.id if ctx.actor.member else None
+
+
 async def after_end(ctx: Ctx, meeting: Meeting, summary: MeetingSummary) -> list[Reply]:
     """Right after /ketthuc: what chibo scored itself, the first question, and tomorrow's reminder."""
-    assessment = await get_or_create_assessment(ctx.session, meeting, ctx.actor.member.id, ctx.now)
+    assessment = await get_or_create_assessment(ctx.session, meeting, _member_id(ctx), ctx.now)
     q = await quality_report.score(ctx.session, meeting, assessment, ctx.tz, summary)
     known = quality_report.item_lines(q, ctx.lang, asked=False)
     intro = ctx.t("quality.intro", known=Html("\n".join(known)), count=len(q.missing))
@@ -35,7 +39,7 @@ async def after_end(ctx: Ctx, meeting: Meeting, summary: MeetingSummary) -> list
 
 async def assess(ctx: Ctx, req: Request) -> Response:
     """/danhgia: the next unanswered question of the last meeting, or its result."""
-    if not ctx.actor.is_leader:
+    if not ctx.actor.is_leader or ctx.actor.cell is None:
         return Response.say(ctx.t("not_leader"))
     meeting = await latest_ended_meeting(ctx.session, ctx.actor.cell.id)
     if meeting is None:
@@ -50,13 +54,13 @@ async def button(ctx: Ctx, parts: list[str]) -> Response:
     meeting = await ctx.session.get(Meeting, int(meeting_id))
     if meeting is None or meeting.cancelled_at is not None or meeting.ended_at is None:
         return Response(toast=ctx.t("stale_button"))
-    if meeting.cell_id != ctx.actor.cell.id:
+    if ctx.actor.cell is None or meeting.cell_id != ctx.actor.cell.id:
         return Response(toast=ctx.t("foreign_meeting"))
     if not ctx.actor.is_leader:
         return Response(toast=ctx.t("not_leader"))
     if key == "resume":
         return await _resume(ctx, meeting)
-    assessment = await get_or_create_assessment(ctx.session, meeting, ctx.actor.member.id, ctx.now)
+    assessment = await get_or_create_assessment(ctx.session, meeting, _member_id(ctx), ctx.now)
     if key == "skip":
         assessment.skipped_at = ctx.now
         return Response(replies=[Reply(ctx.t("quality.skipped"))], toast=ctx.t("quality.skipped_toast"))
@@ -72,7 +76,7 @@ async def button(ctx: Ctx, parts: list[str]) -> Response:
 async def _resume(ctx: Ctx, meeting: Meeting) -> Response:
     assessment = await assessment_for(ctx.session, meeting.id)
     if assessment is None:
-        assessment = await get_or_create_assessment(ctx.session, meeting, ctx.actor.member.id, ctx.now)
+        assessment = await get_or_create_assessment(ctx.session, meeting, _member_id(ctx), ctx.now)
     assessment.skipped_at = None
     return Response(replies=[await _next(ctx, meeting, assessment)])
 
@@ -90,7 +94,7 @@ async def _next(ctx: Ctx, meeting: Meeting, assessment: MeetingAssessment) -> Re
     text = "\n".join([title, *quality_report.sheet_lines(q, ctx.lang)])
     if first_time:
         await notify.to_leaders(ctx, meeting.cell_id, Reply(text), kind="quality", key=f"quality:{meeting.id}:{{member_id}}",
-                                exclude=ctx.actor.member.id, meeting_id=meeting.id)
+                                exclude=_member_id(ctx), meeting_id=meeting.id)
     return Reply(text)
 
 

@@ -45,8 +45,8 @@ class MinutesData:
 
 
 async def gather(session: AsyncSession, meeting: Meeting, tz: ZoneInfo) -> MinutesData:
-    cell = await session.get(Cell, meeting.cell_id)
-    committee = await session.get(Committee, cell.committee_id)
+    cell = await session.get_one(Cell, meeting.cell_id)
+    committee = await session.get_one(Committee, cell.committee_id)
     return MinutesData(
         committee_name=committee.name, cell_name=cell.name, kind=meeting.kind.value, topic=meeting.topic,
         place=meeting.place, scheduled_at=meeting.scheduled_at, started_at=meeting.started_at,

@@ -59,8 +59,8 @@ async def known_fractions(session: AsyncSession, meeting: Meeting, tz: ZoneInfo,
 
 async def score(session: AsyncSession, meeting: Meeting, assessment: MeetingAssessment | None, tz: ZoneInfo,
                 summary: MeetingSummary | None = None) -> QualityScore:
-    cell = await session.get(Cell, meeting.cell_id)
-    committee = await session.get(Committee, cell.committee_id)
+    cell = await session.get_one(Cell, meeting.cell_id)
+    committee = await session.get_one(Committee, cell.committee_id)
     known = await known_fractions(session, meeting, tz, summary)
     answers = dict(assessment.answers) if assessment is not None else {}
     return quality.assess(known, answers, committee_weights(committee))
