@@ -70,8 +70,9 @@ def level_label(lang: str, level: str) -> str:
     return t(lang, f"quality.level.{level}")
 
 
-def fmt_points(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".")
+def fmt_points(value: float, lang: str = "vi") -> str:
+    text = f"{value:.1f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",") if lang == "vi" else text  # 4,5 in Vietnamese
 
 
 def item_lines(q: QualityScore, lang: str, *, asked: bool | None = None) -> list[str]:
@@ -85,7 +86,7 @@ def item_lines(q: QualityScore, lang: str, *, asked: bool | None = None) -> list
         if item.points is None:
             lines.append(t(lang, "quality.sheet_unjudged", name=name, weight=item.weight))
         else:
-            lines.append(t(lang, "quality.sheet_line", name=name, points=fmt_points(item.points), weight=item.weight))
+            lines.append(t(lang, "quality.sheet_line", name=name, points=fmt_points(item.points, lang), weight=item.weight))
     return lines
 
 

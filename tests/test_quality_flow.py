@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot.scene import Scene, members_by_name
 from reports import weekly
 from reports.weekly_xlsx import write_workbook
-from storage.models import Meeting, MeetingAssessment, OutboxMessage, Role, Task
+from storage.models import Committee, Meeting, MeetingAssessment, OutboxMessage, Role, Task
 
 SEC, DEP = "Nguyễn Văn An", "Trần Thị Bình"
 M1, M2, M3 = "Lê Văn Cường", "Phạm Thị Dung", "Hoàng Văn Em"
@@ -144,6 +144,17 @@ async def test_skipped_questions_are_reminded_once_the_next_day_even_after_a_res
     result = (await answer(scene, "Chưa đầy đủ"))["text"]
     # 10 + 5 + 10 + 0 (no task given) + 10 + 5 + 4.5 + 0 + 5 = 49.5 of the 90 points judged → 55: Trung bình.
     assert "Trung bình – 55/100" in result
+
+    # The committee weighs on-time 15 and tasks given 0 (chibo committee quality): /danhgia scores again.
+    async with scene.sessions()() as s, s.begin():
+        committee = await s.get(Committee, 1)
+        committee.quality_weights = {"on_time": 15, "tasks_given": 0}
+    again = (await scene.say(SEC, "/danhgia"))[0]
+    # 10 + 10 + 5 + 15 + 10 + 4,5 + 0 + 5 = 59,5 of the 90 points judged (tasks given weigh nothing) → 66.
+    assert "Đúng giờ: 15/15" in again and "Đảng viên phát biểu: 4,5/15" in again and "Giao việc" not in again
+    assert "Trung bình – 66/100" in again
+    async with scene.sessions()() as s:
+        assert (await s.scalar(select(MeetingAssessment.score))) == 66
 
 
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
