@@ -7,6 +7,7 @@ a document on Telegram, a signed link on Zalo.
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 from core.messages import Request, Response
@@ -15,6 +16,8 @@ from handlers.context import Ctx
 from reports import minutes as minutes_report
 from storage.outbox import enqueue
 from storage.queries import latest_ended_meeting
+
+log = logging.getLogger(__name__)
 
 
 async def minutes(ctx: Ctx, req: Request) -> Response:
@@ -27,7 +30,11 @@ async def minutes(ctx: Ctx, req: Request) -> Response:
     data = await minutes_report.gather(ctx.session, meeting, ctx.tz)
     path = Path(ctx.settings.reports_dir) / minutes_report.file_name(meeting.id)
     # Rendering is CPU work (python-docx): off the event loop so the bot keeps answering.
-    await asyncio.to_thread(minutes_report.write_docx, data, path, ctx.tz, ctx.lang)
+    try:
+        await asyncio.to_thread(minutes_report.write_docx, data, path, ctx.tz, ctx.lang)
+    except OSError as exc:
+        log.error("the minutes file could not be written: %s", type(exc).__name__)
+        return Response.say(ctx.t("minutes.write_failed"))
     kind, date = ctx.t(f"kind.{meeting.kind.value}"), fmt_date(meeting.scheduled_at, ctx.tz)
     local = meeting.scheduled_at.astimezone(ctx.tz)
     payload = {

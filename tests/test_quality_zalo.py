@@ -10,13 +10,14 @@ import pytest
 from conftest import vn
 from docx import Document
 from pydantic import SecretStr
+from sqlalchemy import func, select
 
 from bot.runner import Runtime
 from bot.scene import Scene
 from core.clock import FakeClock
 from fakeapi.telegram import FakeTelegramServer
 from fakeapi.zalo import FakeZaloServer
-from storage.models import Role
+from storage.models import OutboxMessage, Role
 
 SEC, DEP = "Nguyễn Văn An", "Trần Thị Bình"
 MEMBERS = ["Lê Văn Cường", "Phạm Thị Dung", "Hoàng Văn Em"]
@@ -106,7 +107,14 @@ async def test_later_then_reminded_the_next_day_after_a_restart_and_answered_by_
     assert "Câu 2/5" in (await scene.say_zalo(SEC, "đánh giá"))[0]
 
 
-async def test_without_a_public_url_the_minutes_say_how_to_get_them(scene: Scene):
+async def test_without_a_public_url_the_minutes_say_how_to_get_them(scene: Scene, tmp_path):
     await hold_meeting(scene)
+    reports = scene.settings.reports_dir
+    (tmp_path / "not-a-folder").write_text("")
+    scene.settings.reports_dir = str(tmp_path / "not-a-folder")  # the bot shares the settings object
+    assert "Không ghi được tệp biên bản" in (await scene.say_zalo(SEC, "bien ban"))[0]
+    async with scene.sessions()() as s:
+        assert await s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.kind == "minutes")) == 0
+    scene.settings.reports_dir = reports
     await scene.say_zalo(SEC, "bien ban", expect=2)
     assert any("chưa đặt CHIBO_PUBLIC_URL" in t and "chibo-bien-ban-" in t for t in scene.zalo_texts(SEC))
