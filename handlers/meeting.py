@@ -97,13 +97,14 @@ async def end_meeting(ctx: Ctx, req: Request) -> Response:
     await notify.to_leaders(ctx, meeting.cell_id, Reply(text), kind="summary", key=f"summary:{meeting.id}:{{member_id}}",
                             exclude=ctx.member.id, meeting_id=meeting.id)
     response = Response.say(text)
-    warning = meeting_summary.render_warnings(await meeting_summary.absence_warnings(ctx.session, meeting, ctx.tz), ctx.lang)
+    warnings = await meeting_summary.absence_warnings(ctx.session, meeting, ctx.tz)
+    warning = meeting_summary.render_warnings(warnings, ctx.lang)
     if warning:
         await notify.to_leaders(ctx, meeting.cell_id, Reply(warning), kind="absence_warning",
                                 key=f"absence_warning:{meeting.id}:{{member_id}}", exclude=ctx.member.id,
                                 meeting_id=meeting.id)
         response.replies.append(Reply(warning))
-    response.replies += await quality.after_end(ctx, meeting, summary)
+    response.replies += await quality.after_end(ctx, meeting, summary, warnings)
     return response
 
 

@@ -13,7 +13,7 @@ from handlers import notify
 from handlers.context import Ctx
 from reports import quality as quality_report
 from reports.meeting_summary import MeetingSummary
-from rules import quality, shift_out_of_quiet
+from rules import AbsenceFlags, quality, shift_out_of_quiet
 from storage.models import Meeting, MeetingAssessment
 from storage.outbox import drop_pending, enqueue
 from storage.quality import assessment_for, get_or_create_assessment, present_member_ids
@@ -27,14 +27,15 @@ def _member_id(ctx: Ctx) -> int | None:
     return ctx.actor.member.id if ctx.actor.member else None
 
 
-async def after_end(ctx: Ctx, meeting: Meeting, summary: MeetingSummary) -> list[Reply]:
+async def after_end(ctx: Ctx, meeting: Meeting, summary: MeetingSummary,
+                    warnings: list[tuple[str, AbsenceFlags]]) -> list[Reply]:
     """Right after /ketthuc: what chibo scored itself, the first question, and tomorrow's reminder."""
     assessment = await get_or_create_assessment(ctx.session, meeting, _member_id(ctx), ctx.now)
-    q = await quality_report.score(ctx.session, meeting, assessment, ctx.tz, summary)
+    q = await quality_report.score(ctx.session, meeting, assessment, ctx.tz, summary, warnings)
     known = quality_report.item_lines(q, ctx.lang, asked=False)
     intro = ctx.t("quality.intro", known=Html("\n".join(known)), count=len(q.missing))
     await _queue_reminder(ctx, meeting)
-    return [Reply(intro), await _next(ctx, meeting, assessment)]
+    return [Reply(intro), await _next(ctx, meeting, assessment, q)]
 
 
 async def assess(ctx: Ctx, req: Request) -> Response:
@@ -81,9 +82,10 @@ async def _resume(ctx: Ctx, meeting: Meeting) -> Response:
     return Response(replies=[await _next(ctx, meeting, assessment)])
 
 
-async def _next(ctx: Ctx, meeting: Meeting, assessment: MeetingAssessment) -> Reply:
+async def _next(ctx: Ctx, meeting: Meeting, assessment: MeetingAssessment,
+                q: quality.QualityScore | None = None) -> Reply:
     """The next question, or (all answered) the score sheet and the proposed level, stored."""
-    q = await quality_report.score(ctx.session, meeting, assessment, ctx.tz)
+    q = q or await quality_report.score(ctx.session, meeting, assessment, ctx.tz)
     if q.missing:
         return await _question(ctx, meeting, q.missing[0])
     first_time = assessment.completed_at is None

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.texts import t
 from reports import meeting_summary
 from reports.meeting_summary import MeetingSummary
-from rules import quality
+from rules import AbsenceFlags, quality
 from rules.quality import QualityScore
 from storage.models import Cell, Committee, Meeting, MeetingAssessment
 from storage.quality import meeting_tasks, present_member_ids, previous_ended_meeting
@@ -28,14 +28,16 @@ def committee_weights(committee: Committee | None) -> dict[str, int]:
         return quality.default_weights()
 
 
-async def known_fractions(session: AsyncSession, meeting: Meeting, tz: ZoneInfo,
-                          summary: MeetingSummary | None = None) -> dict[str, float | None]:
-    """The criteria chibo judges from its own records, as fractions of their weights (None: nothing to judge)."""
+async def known_fractions(session: AsyncSession, meeting: Meeting, tz: ZoneInfo, summary: MeetingSummary | None = None,
+                          warnings: list[tuple[str, AbsenceFlags]] | None = None) -> dict[str, float | None]:
+    """The criteria chibo judges from its own records, as fractions of their weights (None: nothing to judge).
+    ``summary`` and ``warnings``: when the caller has them already (at /ketthuc)."""
     summary = summary or await meeting_summary.compute(session, meeting, tz)
     rules = summary.rules
     known: dict[str, float | None] = {}
     if meeting.ended_at is not None:
-        warnings = await meeting_summary.absence_warnings(session, meeting, tz)
+        if warnings is None:
+            warnings = await meeting_summary.absence_warnings(session, meeting, tz)
         streak = max((flags.excused_streak for _, flags in warnings), default=0)
         known["attendance"] = quality.attendance_fraction(summary.attendance.ok, len(summary.absent), streak,
                                                           rules.excused_streak_over)
@@ -58,10 +60,11 @@ async def known_fractions(session: AsyncSession, meeting: Meeting, tz: ZoneInfo,
 
 
 async def score(session: AsyncSession, meeting: Meeting, assessment: MeetingAssessment | None, tz: ZoneInfo,
-                summary: MeetingSummary | None = None) -> QualityScore:
+                summary: MeetingSummary | None = None, warnings: list[tuple[str, AbsenceFlags]] | None = None
+                ) -> QualityScore:
     cell = await session.get_one(Cell, meeting.cell_id)
     committee = await session.get_one(Committee, cell.committee_id)
-    known = await known_fractions(session, meeting, tz, summary)
+    known = await known_fractions(session, meeting, tz, summary, warnings)
     answers = dict(assessment.answers) if assessment is not None else {}
     return quality.assess(known, answers, committee_weights(committee))
 
