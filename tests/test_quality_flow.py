@@ -55,10 +55,18 @@ def buttons(message: dict) -> dict[str, str]:
     return {b["text"]: b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row}
 
 
-async def answer(scene: Scene, label: str) -> dict:
-    question = scene.last_with_button(SEC, "qa:")
-    await scene.press(SEC, question, buttons(question)[label])
+async def press_and_wait(scene: Scene, message: dict, label: str) -> dict:
+    """The secretary presses ``label``; the reply comes after the button's answer: wait for it."""
+    chat = scene.who(SEC).chat_id
+    before = scene.server.sent_count(chat)
+    await scene.press(SEC, message, buttons(message)[label])
+    await scene.server.wait_for(lambda: scene.server.sent_count(chat) > before)
+    await scene.settle()
     return scene.last(SEC)
+
+
+async def answer(scene: Scene, label: str) -> dict:
+    return await press_and_wait(scene, scene.last_with_button(SEC, "qa:"), label)
 
 
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
@@ -118,9 +126,7 @@ async def test_skipped_questions_are_reminded_once_the_next_day_even_after_a_res
     cell = await setup(scene, tmp_path)
     await hold_meeting(scene, cell, tasks=False)
     await answer(scene, "Có")
-    later = scene.last_with_button(SEC, "qa:")
-    await scene.press(SEC, later, buttons(later)["Để sau"])
-    assert "gõ /danhgia" in scene.last_text(SEC)
+    assert "gõ /danhgia" in (await answer(scene, "Để sau"))["text"]
 
     await scene.stop_bot()
     scene.at(vn(2026, 12, 6, 8, 59))
@@ -131,8 +137,7 @@ async def test_skipped_questions_are_reminded_once_the_next_day_even_after_a_res
     await scene.settle()
     reminder = scene.last(SEC)
     assert "chưa được đánh giá chất lượng" in reminder["text"] and "05/12/2026" in reminder["text"]
-    await scene.press(SEC, reminder, buttons(reminder)["Đánh giá ngay"])
-    assert "Câu 2/5" in scene.last_text(SEC)  # picks up where it was left
+    assert "Câu 2/5" in (await press_and_wait(scene, reminder, "Đánh giá ngay"))["text"]  # where it was left
     scene.at(vn(2026, 12, 8, 9, 0))
     await scene.settle()
     assert sum("chưa được đánh giá" in t for t in scene.server.texts(scene.who(SEC).chat_id)) == 1
