@@ -461,9 +461,13 @@ def _setup_logging() -> None:
     quiet_third_party_logs()
 
 
+from bot import cli_quality  # noqa: E402,F401  (registers "chibo committee quality")
+
+
 def main() -> None:
     app()
 
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+

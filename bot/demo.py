@@ -174,6 +174,26 @@ async def _tasks_view(demo: Demo) -> None:
     demo.check("bí thư được báo việc quá hạn một lần", demo.saw(SECRETARY, "việc quá hạn chưa xong"))
 
 
+QUALITY_ANSWERS = ("Có", "Cả nội dung và dự thảo nghị quyết", "Từ 1/3 đến dưới một nửa", "Có cả biểu dương và phê bình",
+                   "Đầy đủ")
+
+
+async def _assess_and_minutes(demo: Demo) -> None:
+    """After the meeting the secretary answers the five quality questions, then asks for the minutes draft."""
+    sc = demo.scene
+    for label in QUALITY_ANSWERS:
+        question = sc.last_with_button(SECRETARY, "qa:")
+        data = next(b["callback_data"] for row in question["reply_markup"]["inline_keyboard"] for b in row
+                    if b["text"] == label)
+        await sc.press(SECRETARY, question, data)
+    demo.check("bí thư trả lời 5 câu hỏi, chibo đề xuất xếp loại chất lượng", demo.saw(SECRETARY, "Đề xuất xếp loại"))
+    await sc.say(SECRETARY, "/bienban", expect=2)
+    demo.check("bí thư nhận dự thảo biên bản (tệp Word)", any(
+        line.kind == "document" and "Dự thảo biên bản" in line.text for line in sc.transcript if line.person == SECRETARY))
+    for path in Path(sc.settings.reports_dir).glob("chibo-bien-ban-*.docx"):
+        shutil.copy(path, demo.out / "bien-ban-du-thao.docx")
+
+
 async def _meeting_cell_2(demo: Demo) -> None:
     present = ["Quách Thị Quỳnh", "Lý Văn Sơn", "Kiều Thị Tâm"]
     await _hold(demo, "Phan Văn Phúc", start=datetime(2026, 12, 6, 19, 30, tzinfo=TZ),
@@ -201,6 +221,7 @@ def _events() -> list[tuple[datetime, Callable[[Demo], Awaitable[None]]]]:
         (datetime(2026, 12, 1, 12, 0, tzinfo=TZ), _answers),
         (datetime(2026, 12, 4, 19, 30, tzinfo=TZ), _meeting_cell_3),
         (datetime(2026, 12, 5, 19, 30, tzinfo=TZ), _meeting_cell_1),
+        (datetime(2026, 12, 5, 21, 0, tzinfo=TZ), _assess_and_minutes),
         (datetime(2026, 12, 6, 19, 30, tzinfo=TZ), _meeting_cell_2),
         (datetime(2026, 12, 8, 18, 0, tzinfo=TZ), _tasks_done),
         (datetime(2026, 12, 11, 9, 0, tzinfo=TZ), _tasks_view),
@@ -278,6 +299,9 @@ def _final_checks(demo: Demo) -> None:
     demo.check("cấp ủy viên nhận tóm tắt tuần kèm Excel và biểu đồ",
                demo.saw(COMMITTEE, "Tóm tắt tuần") and any(line.kind == "document" for line in demo.scene.transcript
                                                              if line.person == COMMITTEE))
+    demo.check("bí thư chi bộ 2 chưa đánh giá chất lượng: được nhắc một lần vào sáng hôm sau",
+               sum("chưa được đánh giá chất lượng" in line.text for line in demo.scene.transcript
+                   if line.person == "Phan Văn Phúc" and line.sender == "bot") == 1)
     demo.check("tệp Excel và biểu đồ đã được ghi", (demo.out / "tom-tat-tuan.xlsx").exists()
                and (demo.out / "bieu-do-ty-le-du-hop.png").exists())
 
@@ -323,6 +347,7 @@ def run_demo(out: Path) -> int:
         print(f"  {'✓' if ok else '✗'} {what}")
     print(f"\nExcel:    {(out / 'tom-tat-tuan.xlsx').resolve()}")
     print(f"Biểu đồ:  {(out / 'bieu-do-ty-le-du-hop.png').resolve()}")
+    print(f"Biên bản: {(out / 'bien-ban-du-thao.docx').resolve()}")
     print(f"Hội thoại: {(out / 'transcript.json').resolve()}")
     print(f"Xong trong {wallclock.monotonic() - began:.1f} giây.")
     return 0 if all(ok for _, ok in demo.checks) else 1

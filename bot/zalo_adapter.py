@@ -100,7 +100,8 @@ class ZaloSender:
         settings, now, lang = self.services.settings, self.services.clock.now(), self.services.settings.language
         if not settings.public_url:
             committee = payload.get("committee_id", "ID")
-            await self.client.send_message(chat_id, html_to_plain(t(lang, "files.no_public_url", committee=committee)))
+            text = payload.get("no_link_text") or t(lang, "files.no_public_url", committee=committee)
+            await self.client.send_message(chat_id, html_to_plain(text))
             return 1
         count = 0
         for f in files:

@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "assign": ("giaoviec", "assign"),
     "tasks": ("viec", "tasks"),
     "done": ("xong", "done"),
+    "assess": ("danhgia", "assess"),
+    "minutes": ("bienban", "minutes"),
 }
 
 ALIASES: dict[str, str] = {alias: name for name, aliases in COMMANDS.items() for alias in aliases}
@@ -42,6 +44,8 @@ MENU: dict[str, list[tuple[str, str]]] = {
         ("vang_ho", "Ghi vắng có lý do cho đảng viên (bí thư)"),
         ("suadiemdanh", "Sửa điểm danh cuộc họp vừa qua (bí thư)"),
         ("baocao", "Tóm tắt cuộc họp gần nhất"),
+        ("danhgia", "Đánh giá chất lượng cuộc họp (bí thư)"),
+        ("bienban", "Dự thảo biên bản cuộc họp (bí thư)"),
         ("doilich", "Đổi giờ cuộc họp sắp tới (bí thư)"),
         ("huyhop", "Hủy cuộc họp sắp tới (bí thư)"),
         ("lienket", "Liên kết nhóm chat với chi bộ"),
@@ -61,6 +65,8 @@ MENU: dict[str, list[tuple[str, str]]] = {
         ("excuse_for", "Record a member's excused absence (secretary)"),
         ("correct", "Correct the last meeting's attendance (secretary)"),
         ("report", "Latest meeting summary"),
+        ("assess", "Assess the meeting's quality (secretary)"),
+        ("minutes", "Draft minutes of the meeting (secretary)"),
         ("reschedule", "Move the next meeting (secretary)"),
         ("cancel_meeting", "Cancel the next meeting (secretary)"),
         ("link_group", "Link a group chat to the cell"),
@@ -86,6 +92,8 @@ PHRASES: dict[str, str] = {
     "bat dau": "start_meeting", "batdau": "start_meeting",
     "ket thuc": "end_meeting", "ketthuc": "end_meeting",
     "bao cao": "report", "baocao": "report",
+    "danh gia": "assess", "danhgia": "assess",
+    "bien ban": "minutes", "bienban": "minutes",
     "huong dan": "help", "huongdan": "help", "tro giup": "help", "help": "help",
     "lien ket": "link_group", "lienket": "link_group",
     "kenh": "channel", "chon kenh": "channel",

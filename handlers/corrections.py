@@ -5,6 +5,7 @@ after); the meeting's summary and the absence warnings are computed again and se
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -154,11 +155,18 @@ async def _change(ctx: Ctx, meeting: Meeting, member: Member, status: Attendance
     await ctx.session.flush()
     head = ctx.t("correct.done", name=member.full_name, date=fmt_date(meeting.scheduled_at, ctx.tz),
                  before=_status_words(ctx, before), after=_status_words(ctx, after))
-    replies = await summary_and_warnings(ctx, meeting, corrected=True)
+    replies = (await summary_and_warnings(ctx, meeting, corrected=True)).replies
     return Response(replies=[Reply(head)] + replies)
 
 
-async def summary_and_warnings(ctx: Ctx, meeting: Meeting, *, corrected: bool = False) -> list[Reply]:
+@dataclass
+class SummaryOutcome:
+    replies: list[Reply]  # for the actor: the summary, and the absence warnings newly reached
+    summary: meeting_summary.MeetingSummary
+    warnings: list[meeting_summary.AbsenceWarning]  # every warning, new or not
+
+
+async def summary_and_warnings(ctx: Ctx, meeting: Meeting, *, corrected: bool = False) -> SummaryOutcome:
     """The meeting's summary (again, after a correction) and the absence warnings newly reached, for
     the actor (returned) and the cell's other leaders (queued)."""
     summary = await meeting_summary.compute(ctx.session, meeting, ctx.tz)
@@ -174,7 +182,8 @@ async def summary_and_warnings(ctx: Ctx, meeting: Meeting, *, corrected: bool = 
                                                meeting_id=meeting.id)
     replies = [Reply(text)]
     new = []
-    for warning in await meeting_summary.absence_warnings(ctx.session, meeting, ctx.tz):
+    warnings = await meeting_summary.absence_warnings(ctx.session, meeting, ctx.tz)
+    for warning in warnings:
         fresh = [key for key in warning.level_keys()
                  if await claim_job(ctx.session, "absence_warning", f"{meeting.cell_id}:{key}", ctx.now)]
         if fresh:
@@ -185,7 +194,7 @@ async def summary_and_warnings(ctx: Ctx, meeting: Meeting, *, corrected: bool = 
                                 key=f"absence_warning:{meeting.id}:{int(ctx.now.timestamp())}:{{member_id}}",
                                 exclude=ctx.member.id, meeting_id=meeting.id)
         replies.append(Reply(warning_text))
-    return replies
+    return SummaryOutcome(replies, summary, warnings)
 
 
 def _name_and_rest(ctx: Ctx, members: list[Member], args: str,

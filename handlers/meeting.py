@@ -9,7 +9,7 @@ from sqlalchemy import select
 from core.messages import Reply, Request, Response
 from core.parsing import parse_time
 from core.texts import Html, fmt_date, fmt_datetime, fmt_time
-from handlers import corrections, notify
+from handlers import corrections, notify, quality
 from handlers.context import Ctx
 from handlers.describe import kind_label
 from rules import beyond_bound, end_time_for, start_time_for
@@ -121,7 +121,9 @@ async def end_meeting(ctx: Ctx, req: Request) -> Response:
     ctx.audit("end", "meeting", meeting.id, None, {"ended_at": ended.isoformat(), "manual": manual})
     await _close_attendance(ctx, meeting)
     await ctx.session.flush()
-    return Response(replies=await corrections.summary_and_warnings(ctx, meeting))
+    outcome = await corrections.summary_and_warnings(ctx, meeting)
+    quality_replies = await quality.after_end(ctx, meeting, outcome.summary, outcome.warnings)
+    return Response(replies=outcome.replies + quality_replies)
 
 
 async def _close_attendance(ctx: Ctx, meeting: Meeting) -> None:

@@ -12,7 +12,19 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from core.messages import Request, Response
 from core.services import Services
 from core.texts import t
-from handlers import absence, checkin, corrections, guests, meeting, onboarding, reports, scheduling, tasks
+from handlers import (
+    absence,
+    checkin,
+    corrections,
+    guests,
+    meeting,
+    minutes,
+    onboarding,
+    quality,
+    reports,
+    scheduling,
+    tasks,
+)
 from handlers.commands import parse_plain_command
 from handlers.context import Ctx, resolve_actor
 from storage.invites import looks_like_code
@@ -43,6 +55,8 @@ FLOWS: dict[str, Flow] = {
     "assign": tasks.assign,
     "tasks": tasks.list_tasks,
     "done": tasks.done,
+    "assess": quality.assess,
+    "minutes": minutes.minutes,
 }
 OPEN_TO_ANYONE = {"start", "help"}  # everything else needs a linked account
 IN_GROUPS = {"link_group", "checkin", "help"}  # commands that make sense in a group chat
@@ -127,6 +141,8 @@ async def _button(ctx: Ctx, req: Request) -> Response:
         return Response(toast=ctx.t("member.inactive", cell=ctx.cell.name))
     if parts[0] == "task_done":
         return await tasks.pressed_done(ctx, req.button)
+    if parts[0] == quality.BUTTON:  # the meeting has ended: its own checks
+        return await quality.button(ctx, parts)
     try:
         meeting_id = int(parts[-1])
     except ValueError:

@@ -22,6 +22,7 @@ from rules import (
     expected_members,
 )
 from storage.models import Attendance, AttendanceStatus, Cell, Committee, Meeting
+from storage.quality import assessment_for
 from storage.queries import active_members, links_for_members, member_span
 from storage.tasks import meeting_guests, meeting_tasks
 
@@ -54,6 +55,8 @@ class MeetingSummary:
     tasks: list[tuple[str, str, date]] = field(default_factory=list)  # (member name, task, deadline)
     present_without_task: list[str] = field(default_factory=list)
     guests: list[str] = field(default_factory=list)  # committee members who attended (not counted)
+    quality_level: str | None = None  # the proposed level (rules.quality.Level), once the secretary answered
+    quality_score: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -112,6 +115,9 @@ async def compute(session: AsyncSession, meeting: Meeting, tz: ZoneInfo) -> Meet
         (summary.exempt_attended if came else summary.exempt).append(by_id[member_id].full_name)
     summary.attendance = attendance_verdict(present, len(expected_ids), rules)
     await _add_tasks_and_guests(session, meeting, summary, [by_id[i] for i in expected_ids], rows)
+    assessment = await assessment_for(session, meeting.id)
+    if assessment is not None and assessment.completed_at is not None:
+        summary.quality_level, summary.quality_score = assessment.level, assessment.score
     return summary
 
 
@@ -144,7 +150,15 @@ def render(s: MeetingSummary, lang: str, tz: ZoneInfo) -> str:
         lines.append(tr("summary.unreachable", names=", ".join(s.unreachable)))
     if s.ended_at is not None:
         lines.append(tr("summary.verdict_ok" if s.ok else "summary.verdict_fail"))
+        lines += _quality_lines(s, tr)
     return "\n".join(lines)
+
+
+def _quality_lines(s: MeetingSummary, tr: Callable[..., str]) -> list[str]:
+    """The proposed quality level (handlers.quality asks for it after /ketthuc)."""
+    if s.quality_level is not None and s.quality_score is not None:
+        return [tr("quality.summary_done", level=tr(f"quality.level.{s.quality_level}"), score=s.quality_score)]
+    return [tr("quality.summary_pending")]
 
 
 def _time_lines(s: MeetingSummary, tr: Callable[..., str], tz: ZoneInfo) -> list[str]:

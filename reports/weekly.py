@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.texts import fmt_rate, t
-from reports import weekly_data, weekly_substance
+from reports import weekly_data, weekly_quality, weekly_substance
 from reports.weekly_data import ATTENDED, NOBODY, CommitteeYear, _statuses
 from reports.weekly_model import AttendanceLine, CellWeek, MeetingRow, MonthResult, WeeklyReport
 from rules import (
@@ -81,6 +81,7 @@ async def _compute(session: AsyncSession, committee_id: int, now: datetime, tz: 
                                          report.previous_month, tz))
     _attendance_sheet(report, data, local_day, months)
     await weekly_substance.add(session, report, today, tz, lang)
+    await weekly_quality.add_levels(session, report, data)
     return report
 
 
@@ -258,6 +259,10 @@ def render_text(report: WeeklyReport, lang: str, tz: ZoneInfo, *, files_note: st
                        rate=fmt_rate(report.previous_rate, report.target, lang)))
     lines.append(t(lang, "weekly.totals", month=month, held=report.cells_held, cells=len(report.cells),
                    rate=fmt_rate(report.overall_rate, report.target, lang), target=fmt_rate(report.target, lang=lang)))
+    if report.cells_held:
+        counts = weekly_quality.distribution(report)
+        lines.append(t(lang, "weekly.quality_totals", tot=counts["tot"], kha=counts["kha"], trung_binh=counts["trung_binh"],
+                       kem=counts["kem"], none=counts[weekly_quality.NOT_ASSESSED]))
     attention = report.attention_first()
     if attention:
         lines.append("")
@@ -285,6 +290,8 @@ def render_text(report: WeeklyReport, lang: str, tz: ZoneInfo, *, files_note: st
         if c.unreachable:
             line += t(lang, "weekly.unreachable", count=len(c.unreachable))
         line += weekly_substance.cell_suffix(c, lang)
+        if c.quality_level:
+            line += t(lang, "weekly.quality_cell", level=t(lang, f"quality.level.{c.quality_level}"), score=c.quality_score)
         lines.append(line)
     if len(report.cells) > len(shown):
         lines.append(t(lang, "weekly.more_cells", count=len(report.cells) - len(shown)))

@@ -57,6 +57,8 @@ class CellWeek:
     @property
     def tasks_share(self) -> float | None:
         return self.tasks_on_time / self.tasks_counted if self.tasks_counted else None
+    quality_level: str | None = None  # proposed level of this month's regular meeting (rules.quality.Level)
+    quality_score: int | None = None
 
     @property
     def needs_attention(self) -> bool:

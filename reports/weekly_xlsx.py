@@ -19,6 +19,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from reports import weekly_quality
 from reports.weekly_model import WeeklyReport
 
 DATETIME_FMT = "dd/mm/yyyy hh:mm"
@@ -34,7 +35,7 @@ LABELS: dict[str, dict[str, object]] = {
         "cells": ("Chi bộ", "Số đảng viên", "Miễn sinh hoạt", "Sinh hoạt thường kỳ", "Ngày họp",
                   "Thời gian (phút)", "Tối thiểu (phút)", "Thời gian đạt", "Có mặt", "Phải dự",
                   "Tỷ lệ dự", "Tỷ lệ đạt", "Chuyên đề trong quý", "Không liên lạc được",
-                  "Đảng viên cần lưu ý", "Cần chú ý"),
+                  "Đảng viên cần lưu ý", "Cần chú ý", "Chất lượng (đề xuất)", "Điểm chất lượng"),
         "meetings": ("Chi bộ", "Loại", "Lịch họp", "Bắt đầu", "Kết thúc", "Thời gian (phút)",
                      "Tối thiểu (phút)", "Thời gian đạt", "Có mặt", "Phải dự", "Tỷ lệ dự"),
         "attendance": ("Chi bộ", "Ngày họp", "Loại", "Đảng viên", "Tình trạng", "Lý do",
@@ -50,6 +51,7 @@ LABELS: dict[str, dict[str, object]] = {
                      "Thời gian đạt", "Có mặt", "Phải dự", "Tỷ lệ dự", "Tỷ lệ đạt"),
         "previous_sheet": "Tháng {month}",
         "ok": ("Đạt", "Không đạt"),
+        "level": {"tot": "Tốt", "kha": "Khá", "trung_binh": "Trung bình", "kem": "Kém", "none": "Chưa đánh giá"},
         "yes_no": ("Có", "Không"),
         "title": "Báo cáo tuần {week} – {committee}",
         "subject": "Tháng {month}, quý {quarter}; tạo lúc {generated}",
@@ -58,7 +60,8 @@ LABELS: dict[str, dict[str, object]] = {
         "sheets": ("Cells", "Meetings", "Attendance"),
         "cells": ("Cell", "Active members", "Exempt", "Regular meeting", "Date", "Minutes", "Minimum (min)",
                   "Duration OK", "Present", "Expected", "Attendance rate", "Attendance OK",
-                  "Thematic this quarter", "Unreachable", "Flagged members", "Needs attention"),
+                  "Thematic this quarter", "Unreachable", "Flagged members", "Needs attention",
+                  "Quality (proposed)", "Quality score"),
         "meetings": ("Cell", "Kind", "Scheduled", "Started", "Ended", "Minutes", "Minimum (min)",
                      "Duration OK", "Present", "Expected", "Attendance rate"),
         "attendance": ("Cell", "Meeting date", "Kind", "Member", "Status", "Reason", "Checked in",
@@ -73,6 +76,7 @@ LABELS: dict[str, dict[str, object]] = {
                      "Expected", "Attendance rate", "Attendance OK"),
         "previous_sheet": "Month {month}",
         "ok": ("OK", "Not OK"),
+        "level": {"tot": "Good", "kha": "Fair", "trung_binh": "Average", "kem": "Poor", "none": "Not assessed"},
         "yes_no": ("Yes", "No"),
         "title": "Weekly report {week} – {committee}",
         "subject": "Month {month}, quarter {quarter}; generated {generated}",
@@ -104,12 +108,16 @@ def write_workbook(report: WeeklyReport, path: pathlib.Path, tz: ZoneInfo, lang:
          c.regular_date, c.regular_minutes, c.regular_minimum, ok(c.duration_ok), c.present, c.expected,
          c.rate, ok(c.attendance_ok), lab["yes_no"][0 if c.thematic_this_quarter else 1],
          ", ".join(c.unreachable) or None, "; ".join(f"{name}: {why}" for name, why in c.flagged) or None,
-         "; ".join(c.attention) or None]
+         "; ".join(c.attention) or None, lab["level"].get(c.quality_level) if c.quality_level else None,
+         c.quality_score]
         for c in report.cells))
     totals = [v for pair in zip(lab["totals"], (len(report.cells), report.cells_held, report.overall_rate))
               for v in pair]
     cells_ws.append([])  # a blank row keeps the totals out of the sorted/filtered block
     cells_ws.append(_cells(cells_ws, totals, {5: PERCENT_FMT}, font=BOLD))
+    if report.cells_held:  # the committee's distribution of proposed quality levels
+        counts = weekly_quality.distribution(report)
+        cells_ws.append(_cells(cells_ws, [v for level, n in counts.items() for v in (lab["level"][level], n)], {}, font=BOLD))
 
     _sheet(wb, lab["sheets"][1], lab["meetings"], {2: DATETIME_FMT, 3: DATETIME_FMT, 4: DATETIME_FMT,
                                                    10: PERCENT_FMT}, (

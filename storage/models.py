@@ -102,6 +102,9 @@ class Committee(Base):
     small_cell_size: Mapped[int | None] = mapped_column(Integer)
     attendance_target: Mapped[float | None] = mapped_column(Float)
     late_after_minutes: Mapped[int | None] = mapped_column(Integer)
+    # The committee's own weights of the quality criteria ({criterion: points}); NULL: chibo's defaults
+    # (rules.quality). Provinces score meetings differently.
+    quality_weights: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
 
     cells: Mapped[list[Cell]] = relationship(back_populates="committee")
@@ -327,6 +330,26 @@ class CellFollower(Base):
         ForeignKey("committee_members.id", ondelete="CASCADE"), index=True
     )
     since: Mapped[datetime]
+
+
+class MeetingAssessment(Base):
+    """The proposed quality level of one meeting: the secretary's answers to the questions chibo asks
+    after /ketthuc, and, once they are all answered, the score and level proposed (rules.quality).
+    The cell decides its level and the committee above approves it: chibo only proposes."""
+
+    __tablename__ = "meeting_assessments"
+    __table_args__ = (UniqueConstraint("meeting_id", name="uq_meeting_assessment"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    cell_id: Mapped[int] = mapped_column(ForeignKey("cells.id", ondelete="CASCADE"), index=True)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # {criterion: answer}
+    asked_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    score: Mapped[int | None] = mapped_column(Integer)  # out of 100, once complete
+    level: Mapped[str | None] = mapped_column(String(20))  # rules.quality.Level, once complete
+    created_at: Mapped[datetime]
+    skipped_at: Mapped[datetime | None]  # the secretary chose to answer later
+    completed_at: Mapped[datetime | None]
 
 
 class OutboxMessage(Base):

@@ -13,7 +13,7 @@ from core.texts import CATALOG, LANGUAGES, load_catalog, t
 REPO = Path(__file__).resolve().parent.parent
 CODE_DIRS = ("bot", "core", "handlers", "reports", "scheduler", "storage")
 # Keys built at run time from a value: f"kind.{meeting.kind.value}", f"why.{reason.value}", …
-DYNAMIC_PREFIXES = ("kind.", "why.", "status.")
+DYNAMIC_PREFIXES = ("kind.", "why.", "status.", "quality.q.", "quality.a.", "quality.level.", "quality.criterion.")
 
 
 def placeholders(template: str) -> set[str]:

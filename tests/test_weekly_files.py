@@ -114,7 +114,7 @@ def test_cells_sheet_values_and_totals(report, tmp_path):
         "Ngày họp": datetime(2026, 12, 5), "Thời gian (phút)": 95, "Tối thiểu (phút)": 90, "Thời gian đạt": "Đạt",
         "Có mặt": 9, "Phải dự": 11, "Tỷ lệ dự": rate.value, "Tỷ lệ đạt": "Không đạt", "Chuyên đề trong quý": "Có",
         "Không liên lạc được": "Nguyễn Văn A, Trần Thị B", "Đảng viên cần lưu ý": "Lê Văn C: vắng 3 lần liên tiếp",
-        "Cần chú ý": "tỷ lệ dự dưới 90%",
+        "Cần chú ý": "tỷ lệ dự dưới 90%", "Chất lượng (đề xuất)": None, "Điểm chất lượng": None,
     }
     assert cell_in(kp1, header, "Ngày họp").is_date
     school = {name: cell_in(rows[SCHOOL], header, name).value for name in header}
@@ -124,12 +124,13 @@ def test_cells_sheet_values_and_totals(report, tmp_path):
     assert school["Không liên lạc được"] is None and school["Đảng viên cần lưu ý"] is None  # blank, not ""
     assert school["Cần chú ý"] == "chưa họp thường kỳ; không liên lạc được 2 đảng viên"
 
-    assert ws.max_row == 6  # header, 3 cells, a blank row, totals
+    assert ws.max_row == 7  # header, 3 cells, a blank row, totals, quality levels
     assert all(c.value is None for c in ws[5])
     totals = ws[6]
     assert [c.value for c in totals[:5]] == ["Số chi bộ", 3, "Đã họp", 2, "Tỷ lệ dự chung"]
     assert totals[5].value == pytest.approx(19 / 21) and totals[5].number_format in ("0%", "0.0%")
     assert all(c.font.bold for c in totals[:6])
+    assert [c.value for c in ws[7]][:10] == ["Tốt", 0, "Khá", 0, "Trung bình", 0, "Kém", 0, "Chưa đánh giá", 2]
 
 
 def test_meetings_sheet_in_local_time(report, tmp_path):
