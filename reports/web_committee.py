@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.texts import fmt_rate, t
+from core.texts import Html, fmt_rate, t
 from reports import weekly_data
 from reports.weekly import _collector_paused, meeting_numbers
 from reports.weekly_data import CommitteeYear
@@ -166,11 +166,14 @@ def _row(data: CommitteeYear, cell_id: int, name: str, page: CommitteePage, toda
         row.attention.append(t(lang, "attention.no_regular"))
     if before.status != "held":
         row.attention.append(t(lang, "web.attention.last_month_missing"))
-    for m in (this, before):
+    for m, month in ((this, None), (before, page.last_month)):
+        why = []
         if m.duration_ok is False:
-            row.attention.append(t(lang, "attention.short", minutes=m.minutes, minimum=m.minimum))
+            why.append(t(lang, "attention.short", minutes=m.minutes, minimum=m.minimum))
         if m.attendance_ok is False:
-            row.attention.append(t(lang, "attention.low_rate", rate=fmt_rate(m.rate)))
+            why.append(t(lang, "attention.low_rate", rate=fmt_rate(m.rate)))
+        row.attention += why if month is None else [
+            t(lang, "web.attention.in_month", month=f"{month[5:]}/{month[:4]}", why=Html(w)) for w in why]
     if thematic_day is None and (today.month - 1) % 3 >= 1:
         row.attention.append(t(lang, "attention.no_thematic"))
     return row
