@@ -77,7 +77,7 @@ def _all(names: list[tuple[str, Role]], **special: AttendanceStatus) -> dict[str
 
 
 async def build(scene: Scene) -> Story:
-    P, A, E, L = AttendanceStatus.PRESENT, AttendanceStatus.ABSENT, AttendanceStatus.EXCUSED, AttendanceStatus.LATE
+    A, E, L = AttendanceStatus.ABSENT, AttendanceStatus.EXCUSED, AttendanceStatus.LATE
     scene.at(datetime(2026, 9, 1, 8, 0, tzinfo=VN))
     committee = await scene.add_committee("Đảng ủy phường Thử Nghiệm")
     cells = {
