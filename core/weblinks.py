@@ -16,6 +16,7 @@ from core.settings import Settings
 
 TOKEN = re.compile(r"^([0-9]{1,12})-([0-9]{1,12})-([0-9a-f]{32})$")
 TOKEN_PATTERN = r"[0-9]{1,12}-[0-9]{1,12}-[0-9a-f]{32}"  # the same, for a URL route
+LOOPBACK = re.compile(r"^http://(127\.0\.0\.1|localhost)(:[0-9]+)?$")
 
 
 def _signature(settings: Settings, link_id: int, expires: int) -> str:
@@ -48,5 +49,11 @@ def web_link(settings: Settings, link_id: int, now: datetime) -> str | None:
 
 
 def mini_app_url(settings: Settings) -> str | None:
-    """Where the Telegram Mini App opens (it signs the person in with Telegram's initData)."""
-    return f"{settings.public_url}/web/tg" if settings.public_url else None
+    """Where the Telegram Mini App opens (it signs the person in with Telegram's initData).
+
+    Telegram refuses a Mini App button that is not HTTPS (and with it the whole message), so a plain
+    ``http://`` public address gets none, except on loopback (the tests and the demo, on the fake API)."""
+    url = settings.public_url
+    if not url or not (url.startswith("https://") or LOOPBACK.match(url)):
+        return None
+    return f"{url}/web/tg"

@@ -209,3 +209,29 @@ async def test_the_menu_button_opens_the_mini_app(story):
     await story.scene.start_bot()  # with a public address now: the menu button is set at start-up
     button = story.scene.server._get_chat_menu_button({})
     assert button["type"] == "web_app" and button["web_app"]["url"] == story.root + "/web/tg"
+
+
+def test_the_mini_app_needs_https_outside_loopback():
+    from core.settings import Settings
+    from core.weblinks import mini_app_url
+
+    def url(public):
+        return mini_app_url(Settings(_env_file=None, public_url=public))
+
+    assert url("https://chibo.example.vn/") == "https://chibo.example.vn/web/tg"
+    assert url("http://chibo.example.vn") is None  # Telegram would refuse the whole message
+    assert url("http://127.0.0.1:8443") == "http://127.0.0.1:8443/web/tg"
+    assert url(None) is None
+
+
+async def test_the_web_view_logs_no_token_and_no_name(story, caplog):
+    caplog.set_level("DEBUG")
+    base = await story.base(COMMITTEE)
+    for path in pages(story).values():
+        await get(story, base + path)
+    await get(story, "/web/1-2-" + "0" * 32 + "/")
+    token = base.removeprefix("/web/")
+    server_side = "\n".join(r.getMessage() for r in caplog.records
+                            if not r.name.startswith(("httpx", "httpcore")))  # the test's own client logs its URLs
+    assert token not in server_side and not re.search(r"/web/[0-9]", server_side)
+    assert not any(name in server_side for name in (COMMITTEE, SECRETARY, TRUANT, "Chi bộ khu dân cư"))
