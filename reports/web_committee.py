@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -22,7 +22,7 @@ from reports import weekly_data
 from reports.weekly import _collector_paused, meeting_numbers
 from reports.weekly_data import CommitteeYear
 from rules import AttendanceVerdict, RuleSet, month_key, quarter_of
-from storage.models import Cell, Committee, MeetingKind, Task
+from storage.models import Cell, Committee, Meeting, MeetingKind, Task
 
 STATUSES = ("attention", "pending", "ok")  # what the page filters on
 
@@ -117,15 +117,17 @@ async def _committee_page(session: AsyncSession, committee_id: int, now: datetim
     today = now.astimezone(tz).date()
     last = previous_month(today)
     q_year, q = quarter_of(today)
-    quarter_start = date(q_year, 3 * q - 2, 1)
-    since = min(last, quarter_start)
+    quarter_start = datetime(q_year, 3 * q - 2, 1, tzinfo=tz)
     page = CommitteePage(committee_id=committee.id, committee_name=committee.name, month=month_key(today),
                          last_month=month_key(last), quarter=f"{q_year}-Q{q}", target=rules.attendance_target)
-    data = await weekly_data.load(session, committee_id, datetime(since.year, since.month, 1, tzinfo=tz), ())
+    # Attendance is counted for last month's and this month's meetings only; of the quarter's thematic
+    # meetings only the date of the latest held one is shown, read on its own.
+    data = await weekly_data.load(session, committee_id, datetime(last.year, last.month, 1, tzinfo=tz), ())
+    thematic = await thematic_held_since(session, committee_id, quarter_start, tz)
     overdue = await overdue_by_cell(session, committee_id, today)
     verdicts: dict[tuple[int, int], AttendanceVerdict] = {}
     for cell_id, name in data.cells:
-        row = _row(data, cell_id, name, page, today, tz, rules, verdicts, lang)
+        row = _row(data, cell_id, name, page, today, tz, rules, verdicts, lang, thematic.get(cell_id))
         row.overdue_tasks = overdue.get(cell_id, 0)
         if row.overdue_tasks:
             row.attention.append(t(lang, "web.attention.overdue", count=row.overdue_tasks))
@@ -136,18 +138,13 @@ async def _committee_page(session: AsyncSession, committee_id: int, now: datetim
 
 
 def _row(data: CommitteeYear, cell_id: int, name: str, page: CommitteePage, today: date, tz: ZoneInfo,
-         rules: RuleSet, verdicts: dict, lang: str) -> CellRow:
+         rules: RuleSet, verdicts: dict, lang: str, thematic_day: date | None) -> CellRow:
     active, expected_now, _exempt, _set = data.rosters[cell_id].on(today)
     months: dict[str, MonthMeeting] = {}
-    thematic_day = None
     for mt in data.meetings_by_cell.get(cell_id, []):
+        if mt.kind != MeetingKind.THUONG_KY.value or mt.period not in (page.month, page.last_month):
+            continue
         day = mt.scheduled_at.astimezone(tz).date()
-        if mt.kind == MeetingKind.CHUYEN_DE.value:
-            if mt.ended_at is not None and quarter_of(day) == quarter_of(today):
-                thematic_day = day
-            continue
-        if mt.period not in (page.month, page.last_month):
-            continue
         present, count, verdict, duration = meeting_numbers(data, mt, day, rules, verdicts)
         m = MonthMeeting(status="scheduled", meeting_id=mt.id, day=day)
         if mt.ended_at is not None:
@@ -177,6 +174,23 @@ def _row(data: CommitteeYear, cell_id: int, name: str, page: CommitteePage, toda
     if thematic_day is None and (today.month - 1) % 3 >= 1:
         row.attention.append(t(lang, "attention.no_thematic"))
     return row
+
+
+async def thematic_held_since(session: AsyncSession, committee_id: int, since: datetime, tz: ZoneInfo) -> dict[int, date]:
+    """The local date of each cell's latest thematic meeting held (ended) since ``since``."""
+    rows = await session.execute(
+        select(Meeting.cell_id, func.max(Meeting.scheduled_at)).where(
+            Meeting.cell_id.in_(select(Cell.id).where(Cell.committee_id == committee_id)),
+            Meeting.kind == MeetingKind.CHUYEN_DE, Meeting.cancelled_at.is_(None), Meeting.ended_at.is_not(None),
+            Meeting.scheduled_at >= since,
+        ).group_by(Meeting.cell_id)
+    )
+    return {cell_id: _aware(latest).astimezone(tz).date() for cell_id, latest in rows}
+
+
+def _aware(when: datetime) -> datetime:
+    """max() of a UTC column comes back naive on SQLite (the column type is not applied to it)."""
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 async def overdue_by_cell(session: AsyncSession, committee_id: int, today: date) -> Counter:

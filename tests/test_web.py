@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from conftest import DB_KINDS
 from web_story import (
     CHI_UY,
     COMMITTEE,
@@ -97,6 +98,7 @@ def _text(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
 async def test_the_committee_table_shows_what_the_database_holds(story):
     base = await story.base(COMMITTEE)
     html = (await get(story, base + "/")).text
@@ -119,6 +121,7 @@ async def test_the_committee_table_shows_what_the_database_holds(story):
     assert 'data-cell="' not in filtered
 
 
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
 async def test_the_cell_page_shows_the_year_and_marks_who_nears_article_8_1(story):
     html = (await get(story, await story.base(SECRETARY) + f"/cell/{story.cells['1']}")).text
     grid = dict(re.findall(r'data-member="(\d+)">(.*?)</tr>', html, re.S))
