@@ -37,7 +37,7 @@ async def story(scene):
 
 
 async def get(story, path: str) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=story.root, follow_redirects=False) as client:
+    async with httpx.AsyncClient(base_url=story.root, follow_redirects=False, timeout=60) as client:  # a loaded CI
         return await client.get(path)
 
 
