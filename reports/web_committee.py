@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.texts import Html, fmt_rate, t
@@ -177,11 +177,13 @@ def _row(data: CommitteeYear, cell_id: int, name: str, page: CommitteePage, toda
 
 
 async def thematic_held_since(session: AsyncSession, committee_id: int, since: datetime, tz: ZoneInfo) -> dict[int, date]:
-    """The local date of each cell's latest thematic meeting held (ended) since ``since``."""
+    """The local date of each cell's latest thematic meeting held (ended) since ``since`` (a regular meeting
+    combined with the thematic one counts, as in the weekly summary)."""
     rows = await session.execute(
         select(Meeting.cell_id, func.max(Meeting.scheduled_at)).where(
             Meeting.cell_id.in_(select(Cell.id).where(Cell.committee_id == committee_id)),
-            Meeting.kind == MeetingKind.CHUYEN_DE, Meeting.cancelled_at.is_(None), Meeting.ended_at.is_not(None),
+            or_(Meeting.kind == MeetingKind.CHUYEN_DE, Meeting.combined.is_(True)),  # a combined one counts too
+            Meeting.cancelled_at.is_(None), Meeting.ended_at.is_not(None),
             Meeting.scheduled_at >= since,
         ).group_by(Meeting.cell_id)
     )
