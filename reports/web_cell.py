@@ -134,7 +134,7 @@ async def cell_year(session: AsyncSession, cell_id: int, now: datetime, tz: Zone
 
     spans = [_span(m) for m in members]
     months: dict[str, MonthPoint] = {}
-    histories: dict[int, list[str | None]] = defaultdict(list)  # member -> statuses at ended meetings
+    histories: dict[int, list[tuple[str, str | None]]] = defaultdict(list)  # member -> (month, status) at ended meetings
     for mt in meetings:
         day = mt.scheduled_at.astimezone(tz).date()
         active = [s for s in spans if s.active_on(day)]
@@ -148,7 +148,7 @@ async def cell_year(session: AsyncSession, cell_id: int, now: datetime, tz: Zone
             status = rows.get(member_id) or ("absent" if mt.ended_at else "")
             my.by_status.setdefault(status, []).append(names[member_id])
             if mt.ended_at:
-                histories[member_id].append(rows.get(member_id))
+                histories[member_id].append((mt.period, rows.get(member_id)))
         if exempt:
             my.by_status["exempt"] = [names[i] for i in exempt]
         if mt.ended_at:
