@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from benchmarks import checkin, fanout, idle, summary
+from benchmarks import checkin, fanout, idle, summary, web
 from benchmarks.common import DEFAULT_POSTGRES_URL, machine_info, postgres_ready, python_speed, rounded, sqlite_url
 from benchmarks.report import render_table
 
@@ -26,9 +26,10 @@ TARGETS = {
     "one_committee_s": 0.5,
     "all_committees_s": 30.0,
     "peak_rss_mb": 300.0,
+    "web_page_s": 0.3,
 }
 CHECKIN_NOW = datetime(2026, 12, 5, 19, 35, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))  # 5 minutes into the meetings
-PARTS = ("checkin", "fanout", "summary", "idle")
+PARTS = ("checkin", "fanout", "summary", "web", "idle")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -106,7 +107,7 @@ def run(args: argparse.Namespace) -> dict:
                 fanout.measure(sqlite_url(data / "fanout.db"), sizes["fanout"], work)))
 
         db = data / "summary.db"
-        if "summary" in parts or "idle" in parts:
+        if parts & {"summary", "web", "idle"}:
             print(f"summary: generating {sizes['cells']} cells", flush=True)
             generated = _part("summary generation", errors, lambda: summary.generate(db, sizes["cells"]))
         if "summary" in parts:
@@ -117,6 +118,13 @@ def run(args: argparse.Namespace) -> dict:
                 timed = _part("summary", errors, lambda: summary.time_in_subprocess(db))
                 results["summary"] = {"cells": sizes["cells"], **timed, "database": generated} if "error" not in timed \
                     else timed
+
+        if "web" in parts:
+            if "error" in generated:
+                results["web"] = generated
+            else:
+                print("web: the committee's pages over HTTP", flush=True)
+                results["web"] = _part("web", errors, lambda: asyncio.run(web.measure(db)))
 
         if "idle" in parts:
             print("idle: chibo run", flush=True)

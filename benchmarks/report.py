@@ -71,6 +71,20 @@ def _rows(results: dict, targets: dict) -> list[tuple[str, str, str, str]]:
                          _check(s["all_committees_s"] < targets["all_committees_s"])))
             rows.append(("summary: peak RSS (VmHWM, own process)", f"{_num(s['peak_rss_mb'])} MB",
                          f"< {targets['peak_rss_mb']:.0f} MB", _check(s["peak_rss_mb"] < targets["peak_rss_mb"])))
+    w = results.get("web")
+    if w is not None:
+        if "error" in w:
+            rows.append(("web view", "error: " + w["error"], "", ""))
+        else:
+            for key, label in (("committee_page", f"web: committee page ({w.get('cells')} cells), median"),
+                               ("cell_page", f"web: cell page ({w.get('largest_cell_members')} members), median"),
+                               ("secretary_cell_page", "web: the same cell page as its secretary, median")):
+                if w.get(f"{key}_s") is not None:
+                    rows.append((label, f"{_num(w[f'{key}_s'], 3)} s (cold {_num(w[f'{key}_cold_s'], 3)})",
+                                 f"< {targets['web_page_s']} s", _check(w[f"{key}_s"] < targets["web_page_s"])))
+            if w.get("committee_chart_s") is not None:
+                rows.append(("web: committee chart (SVG, a year of meetings)", f"{_num(w['committee_chart_s'], 3)} s",
+                             "", ""))
     i = results.get("idle")
     if i is not None:
         if "error" in i:

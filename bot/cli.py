@@ -445,13 +445,14 @@ def worker() -> None:
 @app.command("demo")
 def demo(
     out: Annotated[Path, typer.Option(help="Thư mục ghi Excel, biểu đồ, hội thoại / output folder")] = Path("chibo-demo"),
+    serve: Annotated[bool, typer.Option("--serve", help="Mở trang web theo dõi đến khi nhấn Enter / serve the web view")] = False,
 ) -> None:
     """Xem chibo làm việc trong một phút, không cần token, không cần mạng / see chibo work offline."""
     from bot.demo import run_demo
 
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    raise typer.Exit(run_demo(out))
+    raise typer.Exit(run_demo(out, serve))
 
 
 def _setup_logging() -> None:

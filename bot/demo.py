@@ -20,14 +20,18 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
+from bot.http_server import HttpServer
 from bot.scene import Line, Scene
 from core.clock import FakeClock
 from core.settings import Settings
+from core.weblinks import web_link
 from fakeapi.telegram import FakeTelegramServer
 from scheduler.nudges import run_daily
 from scheduler.weekly import run_weekly
 from storage.db import create_engine, upgrade
-from storage.models import Role
+from storage.models import ChatLink, Platform, Role
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 START = datetime(2026, 12, 1, 6, 30, tzinfo=TZ)
@@ -239,8 +243,11 @@ def _progress(done: float, now: datetime) -> None:
     sys.stderr.flush()
 
 
-async def simulate(out: Path, *, show_progress: bool = True) -> Demo:
-    """Play the month; returns the demo with its transcript and checks."""
+async def simulate(out: Path, *, show_progress: bool = True,
+                   serve: Callable[[Demo, dict[str, str]], Awaitable[None]] | None = None) -> Demo:
+    """Play the month; returns the demo with its transcript and checks. With ``serve``, the web view is
+    then served on 127.0.0.1 and ``serve(demo, links)`` awaited (links: person -> their signed link)
+    before the bot and the database go away."""
     workdir = Path(tempfile.mkdtemp(prefix="chibo-demo-"))
     url = f"sqlite+aiosqlite:///{workdir / 'demo.db'}"
     engine = create_engine(url)
@@ -277,6 +284,8 @@ async def simulate(out: Path, *, show_progress: bool = True) -> Demo:
         if show_progress and sys.stderr.isatty():
             sys.stderr.write("\n")
         _final_checks(demo)
+        if serve is not None:
+            await _serve(demo, serve)
     finally:
         await scene.close()
         await server.stop()
@@ -286,6 +295,24 @@ async def simulate(out: Path, *, show_progress: bool = True) -> Demo:
           "buttons": line.buttons, "kind": line.kind} for line in demo.scene.transcript],
         ensure_ascii=False, indent=1), encoding="utf-8")
     return demo
+
+
+async def _serve(demo: Demo, serve: Callable[[Demo, dict[str, str]], Awaitable[None]]) -> None:
+    """The web view of the demo committee, on chibo's own HTTP server, with a link for each viewer."""
+    sc = demo.scene
+    http = HttpServer(sc.runtime.services, listen="127.0.0.1", port=0)
+    await http.start()
+    sc.settings.public_url = f"http://127.0.0.1:{http.port}"
+    try:
+        links = {}
+        async with sc.sessions()() as s:
+            for name, _role in VIEWERS:
+                link_id = await s.scalar(select(ChatLink.id).where(
+                    ChatLink.platform == Platform.TELEGRAM, ChatLink.platform_user_id == str(sc.who(name).user_id)))
+                links[name] = web_link(sc.settings, link_id, sc.clock.now())
+        await serve(demo, links)
+    finally:
+        await http.stop()
 
 
 def _final_checks(demo: Demo) -> None:
@@ -336,10 +363,24 @@ def render_transcript(lines: list[Line], person: str, role: str) -> str:
     return "\n".join(out)
 
 
-def run_demo(out: Path) -> int:
+def run_demo(out: Path, serve: bool = False) -> int:
     began = wallclock.monotonic()
     print("chibo demo: một tháng sinh hoạt của 3 chi bộ, chạy trên bot thật với máy chủ Bot API giả lập (127.0.0.1).")
-    demo = asyncio.run(simulate(out))
+
+    async def _until_enter(demo: Demo, links: dict[str, str]) -> None:
+        _print(demo, out, began)
+        print("\nTrang web theo dõi / web view (127.0.0.1):")
+        for person, role in VIEWERS:
+            print(f"  {person} ({role}):\n    {links[person]}")
+        await asyncio.to_thread(input, "\nNhấn Enter để dừng / press Enter to stop. ")
+
+    demo = asyncio.run(simulate(out, serve=_until_enter if serve else None))
+    if not serve:
+        _print(demo, out, began)
+    return 0 if all(ok for _, ok in demo.checks) else 1
+
+
+def _print(demo: Demo, out: Path, began: float) -> None:
     for person, role in VIEWERS:
         print(render_transcript(demo.scene.transcript, person, role))
     print("\nKiểm tra / checks:")
@@ -350,4 +391,3 @@ def run_demo(out: Path) -> int:
     print(f"Biên bản: {(out / 'bien-ban-du-thao.docx').resolve()}")
     print(f"Hội thoại: {(out / 'transcript.json').resolve()}")
     print(f"Xong trong {wallclock.monotonic() - began:.1f} giây.")
-    return 0 if all(ok for _, ok in demo.checks) else 1

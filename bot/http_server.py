@@ -18,6 +18,7 @@ import tornado.netutil
 import tornado.web
 
 from bot.platforms import Route
+from bot.web.routes import routes as web_routes
 from core.files import resolve
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class HttpServer:
         """``webhooks``: the registered platforms' webhook routes (none without a webhook)."""
         routes: list = [(r"/files/([A-Za-z0-9._-]+)", _Files, {"services": services})]
         routes += webhooks or []
+        routes += web_routes(services)  # the committee's web view (bot/web)
         self.app = tornado.web.Application(routes, log_function=lambda handler: None)
         self.listen, self.port = listen, port
         self._server: tornado.httpserver.HTTPServer | None = None
@@ -50,6 +52,7 @@ class HttpServer:
         sockets = tornado.netutil.bind_sockets(self.port, self.listen, family=socket.AF_INET)
         self._server = tornado.httpserver.HTTPServer(self.app, xheaders=True)
         self._server.add_sockets(sockets)
+        self.port = sockets[0].getsockname()[1]  # the port bound, when asked for 0
         log.info("HTTP endpoint on %s:%d", self.listen, self.port)
 
     async def stop(self) -> None:

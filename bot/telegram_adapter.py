@@ -15,7 +15,9 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
+    MenuButtonWebApp,
     Update,
+    WebAppInfo,
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
@@ -31,6 +33,7 @@ from telegram.ext import (
 
 from core.messages import Reply, Request, Response
 from core.services import Services
+from core.texts import t
 from core.textsplit import split_text
 from handlers import router
 from handlers.commands import MENU, parse_command
@@ -48,7 +51,8 @@ def keyboard(buttons: list[list[dict]]) -> InlineKeyboardMarkup | None:
     if not buttons:
         return None
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b["label"], callback_data=b["data"]) for b in row] for row in buttons]
+        [[InlineKeyboardButton(b["label"], web_app=WebAppInfo(b["web_app"])) if b.get("web_app")
+          else InlineKeyboardButton(b["label"], callback_data=b["data"]) for b in row] for row in buttons]
     )
 
 
@@ -169,13 +173,16 @@ async def _quietly(coro) -> None:
         log.info("answerCallbackQuery failed: %s", type(exc).__name__)
 
 
-async def set_menu(app: Application, language: str) -> None:
-    """The command menu, in the configured language (and the other one for clients set to it)."""
+async def set_menu(app: Application, language: str, web_app_url: str | None = None) -> None:
+    """The command menu, in the configured language (and the other one for clients set to it); with
+    ``web_app_url`` (chibo has a public address), the menu button opens the web view as a Mini App."""
     for lang, entries in MENU.items():
         commands = [BotCommand(name, desc) for name, desc in entries]
         if lang == language:
             await app.bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats())
         await app.bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats(), language_code=lang)
+    if web_app_url:
+        await app.bot.set_chat_menu_button(menu_button=MenuButtonWebApp(t(language, "web.menu"), WebAppInfo(web_app_url)))
 
 
 def build_application(services: Services, token: str, api_url: str, *, updater: bool = True) -> Application:

@@ -26,6 +26,7 @@ class Request:
 class Button:
     label: str
     data: str
+    web_app: str | None = None  # a page to open inside the chat app (Telegram Mini App) instead of a callback
 
 
 @dataclass
@@ -36,14 +37,15 @@ class Reply:
     def to_payload(self) -> dict:
         return {
             "text": self.text,
-            "buttons": [[{"label": b.label, "data": b.data} for b in row] for row in self.buttons],
+            "buttons": [[{"label": b.label, "data": b.data, **({"web_app": b.web_app} if b.web_app else {})}
+                         for b in row] for row in self.buttons],
         }
 
     @classmethod
     def from_payload(cls, payload: dict) -> Reply:
         return cls(
             text=payload["text"],
-            buttons=[[Button(b["label"], b["data"]) for b in row] for row in payload.get("buttons", [])],
+            buttons=[[Button(b["label"], b["data"], b.get("web_app")) for b in row] for row in payload.get("buttons", [])],
         )
 
 

@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     zalo_webhook_secret: SecretStr | None = None
     public_url: str | None = None  # where chibo's own HTTP endpoint is reachable (signed file links)
     files_secret: SecretStr | None = None
+    web_link_hours: int = 24  # how long a signed link to the web view (from /baocao) stays valid
+    web_auth_max_age_seconds: int = 86400  # the oldest Telegram Mini App initData (auth_date) accepted
     reminder_offsets: str = "3d,1d,2h"
     weekly_summary_cron: str = "0 8 * * mon"
     quiet_hours: str = "22:00-06:00"

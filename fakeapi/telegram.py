@@ -31,7 +31,8 @@ What is modelled (the rest answers 404 "Not Found", like an unknown method):
 * ``sendMessage``, ``editMessageText``, ``editMessageReplyMarkup``,
   ``deleteMessage``, ``sendDocument``, ``sendPhoto`` (multipart uploads),
   ``getFile`` (+ file download), ``sendChatAction``, ``getChat``,
-  ``answerCallbackQuery``, ``setMyCommands``/``getMyCommands``/``deleteMyCommands``.
+  ``answerCallbackQuery``, ``setMyCommands``/``getMyCommands``/``deleteMyCommands``,
+  ``setChatMenuButton``/``getChatMenuButton``.
 
 Like Telegram, HTML (``parse_mode="HTML"``) is parsed into plain text plus
 entities and rejected with ``400 Bad Request: can't parse entities: ...`` when
@@ -244,6 +245,8 @@ class FakeTelegramServer(FakeBotApiServer):
             "setMyCommands": self._set_my_commands,
             "getMyCommands": self._get_my_commands,
             "deleteMyCommands": self._delete_my_commands,
+            "setChatMenuButton": self._set_chat_menu_button,
+            "getChatMenuButton": self._get_chat_menu_button,
             "sendMessage": self._send_message,
             "editMessageText": self._edit_message_text,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
@@ -279,6 +282,7 @@ class FakeTelegramServer(FakeBotApiServer):
         self._files_by_path: dict[str, UploadedFile] = {}
         self._file_ids = itertools.count(1)
         self._commands: dict[tuple[str, str], list[dict[str, str]]] = {}
+        self._menu_buttons: dict[str, dict[str, Any]] = {}  # chat id ("" for the default) -> MenuButton
 
         self._flood = _FloodControl()
 
@@ -636,6 +640,21 @@ class FakeTelegramServer(FakeBotApiServer):
         key = self._commands_key(params.get("scope"), params.get("language_code"))
         self._commands.pop(key, None)
         return True
+
+    def _set_chat_menu_button(self, params: dict[str, Any]) -> bool:
+        button = params.get("menu_button") or {"type": "default"}
+        if not isinstance(button, dict) or button.get("type") not in ("commands", "web_app", "default"):
+            raise _bad_request("can't parse menu button JSON object")
+        if button["type"] == "web_app":
+            web_app = button.get("web_app")
+            if not isinstance(button.get("text"), str) or not isinstance(web_app, dict) or not web_app.get("url"):
+                raise _bad_request("can't parse menu button JSON object")
+        self._menu_buttons[str(params.get("chat_id") or "")] = copy.deepcopy(button)
+        return True
+
+    def _get_chat_menu_button(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = str(params.get("chat_id") or "")
+        return copy.deepcopy(self._menu_buttons.get(chat) or self._menu_buttons.get("") or {"type": "commands"})
 
     # ------------------------------------------------------------------ messages
 

@@ -1,13 +1,15 @@
-"""/baocao: the latest meeting summary of the cell, or of every cell of the committee."""
+"""/baocao: the latest meeting summary of the cell, or of every cell of the committee, and a link to
+the web view (a Mini App button on Telegram, a signed link bound to the person everywhere)."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from core.messages import Reply, Request, Response
+from core.messages import Button, Reply, Request, Response
+from core.weblinks import mini_app_url, web_link
 from handlers.context import Ctx
 from reports import meeting_summary
-from storage.models import Cell
+from storage.models import Cell, Platform
 from storage.queries import latest_ended_meeting
 
 
@@ -20,10 +22,20 @@ async def report(ctx: Ctx, req: Request) -> Response:
         # One message for the whole committee (the platform adapter splits it only at its length limit).
         parts = [ctx.t("report.committee_header", committee=ctx.committee.name, count=len(cells))]
         parts += [await _cell_text(ctx, cell) for cell in cells]
-        return Response(replies=[Reply("\n\n".join(parts))])
-    if not actor.is_leader:
-        return Response.say(ctx.t("not_leader"))
-    return Response.say(await _cell_text(ctx, ctx.cell))
+        return _with_web(ctx, req, Response(replies=[Reply("\n\n".join(parts))]))
+    if not actor.is_leader:  # a member sees their own attendance and tasks on the web
+        return _with_web(ctx, req, Response.say(ctx.t("not_leader")))
+    return _with_web(ctx, req, Response.say(await _cell_text(ctx, ctx.cell)))
+
+
+def _with_web(ctx: Ctx, req: Request, response: Response) -> Response:
+    link = ctx.actor.link
+    url = web_link(ctx.settings, link.id, ctx.now) if link is not None else None
+    if url is not None:
+        app = mini_app_url(ctx.settings)
+        buttons = [[Button(ctx.t("web.button"), "", web_app=app)]] if req.platform == Platform.TELEGRAM and app else []
+        response.replies.append(Reply(ctx.t("web.report_link", url=url, hours=ctx.settings.web_link_hours), buttons))
+    return response
 
 
 async def _cell_text(ctx: Ctx, cell: Cell) -> str:

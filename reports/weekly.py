@@ -99,19 +99,9 @@ def _meetings_sheet(report: WeeklyReport, data: CommitteeYear, local_day: dict[i
     numbers: dict[int, tuple] = {}
     verdicts: dict[tuple[int, int], AttendanceVerdict] = {}  # the same few counts come back again and again
     cell_names = data.cell_names
-    for meeting_id, cell_id, kind, period, scheduled_at, started_at, ended_at, combined in data.meetings:
-        active, expected, _exempt, expected_set = data.rosters[cell_id].on(local_day[meeting_id])
-        lists = data.by_status.get(meeting_id, NOBODY)
-        present = 0
-        for n in ATTENDED:
-            if lists[n]:
-                present += len(expected_set.intersection(lists[n].split(",")))
-        count = len(expected)
-        verdict = verdicts.get((present, count))
-        if verdict is None:
-            verdict = verdicts[present, count] = attendance_verdict(present, count, rules)
-        duration = duration_verdict(kind, active, started_at, ended_at, rules, combined) \
-            if started_at and ended_at else None
+    for mt in data.meetings:
+        meeting_id, cell_id, kind, period, scheduled_at, started_at, ended_at, combined = mt
+        present, count, verdict, duration = meeting_numbers(data, mt, local_day[meeting_id], rules, verdicts)
         if period in months:
             numbers[meeting_id] = (present, count, verdict, duration)
         report.meetings.append(MeetingRow(
@@ -122,6 +112,26 @@ def _meetings_sheet(report: WeeklyReport, data: CommitteeYear, local_day: dict[i
             attendance_ok=verdict.ok if ended_at else None,
         ))
     return numbers
+
+
+def meeting_numbers(data: CommitteeYear, mt: weekly_data._Meeting, day: date, rules: RuleSet,
+                    verdicts: dict[tuple[int, int], AttendanceVerdict]) -> tuple:
+    """(present, expected, attendance verdict, duration verdict or None) of one meeting of ``data``.
+
+    ``verdicts`` caches attendance verdicts by (present, expected): the same few counts come back."""
+    active, expected, _exempt, expected_set = data.rosters[mt.cell_id].on(day)
+    lists = data.by_status.get(mt.id, NOBODY)
+    present = 0
+    for n in ATTENDED:
+        if lists[n]:
+            present += len(expected_set.intersection(lists[n].split(",")))
+    count = len(expected)
+    verdict = verdicts.get((present, count))
+    if verdict is None:
+        verdict = verdicts[present, count] = attendance_verdict(present, count, rules)
+    duration = (duration_verdict(mt.kind, active, mt.started_at, mt.ended_at, rules, mt.combined)
+                if mt.started_at and mt.ended_at else None)
+    return present, count, verdict, duration
 
 
 def _regular(cell_meetings: list, month: str, numbers: dict[int, tuple], local_day: dict[int, date],

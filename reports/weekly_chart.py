@@ -134,3 +134,47 @@ def _month(month: str) -> str:
     """"2026-12" → "12/2026"."""
     year, _, mm = month.partition("-")
     return f"{mm}/{year}" if mm else month
+
+
+MONTH_LABELS = {
+    "vi": {"title": "Tỷ lệ dự sinh hoạt thường kỳ theo tháng – {name} – {year}", "none": "chưa họp"},
+    "en": {"title": "Regular meeting attendance by month – {name} – {year}", "none": "not held"},
+}
+
+
+def month_chart_svg(points: list[tuple[str, float | None]], target: float, name: str, year: int,
+                    lang: str = "vi") -> bytes:
+    """Attendance by month as SVG: one bar per month ("2026-03", rate or None when no meeting was held),
+    green at or above ``target``, red below, the target as a dashed line. Same fonts and colours as the
+    weekly chart; the SVG scales to the page's width."""
+    import io
+
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+
+    lab = MONTH_LABELS.get(lang, MONTH_LABELS["vi"])
+    font = FontProperties(family=FONT, size=10)
+    fig = Figure(figsize=(WIDTH_IN, 3.6), dpi=DPI)
+    FigureCanvasSVG(fig)
+    ax = fig.add_axes((0.07, 0.14, 0.9, 0.68))
+    xs = list(range(len(points)))
+    rates = [rate or 0.0 for _, rate in points]
+    ax.bar(xs, rates, color=[COLOR_OK if rate is not None and rate + 1e-9 >= target else COLOR_LOW
+                             for _, rate in points], width=0.7)
+    for x, (_, rate) in zip(xs, points):
+        label = lab["none"] if rate is None else f"{rate:.0%}"
+        ax.text(x, (rate or 0.0) + 0.02, label, ha="center", va="bottom", fontproperties=font, fontsize=9,
+                color=COLOR_TEXT, parse_math=False)
+    ax.axhline(target, color=COLOR_TEXT, linestyle="--", linewidth=1.2)
+    ax.text(len(points) - 0.5 if points else 0.5, target + 0.01, f"{target:.0%}", ha="right", va="bottom",
+            fontproperties=font, parse_math=False)
+    ax.set_xticks(xs, [_month(month) for month, _ in points], fontproperties=font)
+    ax.set_ylim(0, 1.15)
+    ax.set_xlim(-0.6, max(len(points), 1) - 0.4)
+    ax.set_yticks([0, 0.5, 1], ["0%", "50%", "100%"], fontproperties=font)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.suptitle(_short(lab["title"].format(name=name, year=year), 90), fontproperties=font, fontsize=12,
+                 parse_math=False)
+    out = io.BytesIO()
+    fig.canvas.print_svg(out)
+    fig.clear()
+    return out.getvalue()

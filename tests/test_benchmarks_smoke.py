@@ -35,7 +35,7 @@ def run_benchmarks(tmp_path: Path) -> tuple[subprocess.CompletedProcess, dict]:
     else:
         cmd += ["--no-postgres"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHIBO_")}
-    done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=180)  # six parts now
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done, json.loads(out.read_text())
 
@@ -66,6 +66,9 @@ def test_tiny_run_writes_every_figure(tmp_path):
     summary = figures["summary"]
     assert summary["cells"] == 20 and summary["one_committee_cells"] == 20
     assert all(positive(summary[key]) for key in ("one_committee_s", "all_committees_s", "peak_rss_mb"))
+
+    web = figures["web"]  # the web view's pages over HTTP, on the same generated committee
+    assert web["cells"] == 20 and all(positive(web[f"{page}_s"]) for page in ("committee_page", "cell_page"))
 
     assert positive(figures["idle_rss_mb"])
     machine = figures["machine"]

@@ -17,8 +17,28 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
-    demo = asyncio.run(simulate(out, show_progress=False))
+    demo = asyncio.run(simulate(out, show_progress=False, serve=_open_web_view))
     return demo, out
+
+
+SERVED: dict[str, tuple[int, str]] = {}
+
+
+async def _open_web_view(demo, links: dict[str, str]) -> None:
+    """What `chibo demo --serve` serves until Enter: each viewer's page, fetched while it is up."""
+    import httpx
+
+    async with httpx.AsyncClient(follow_redirects=True) as client:
+        for person, link in links.items():
+            response = await client.get(link)
+            SERVED[person] = (response.status_code, response.text)
+
+
+def test_the_demo_serves_the_web_view_of_its_committee(demo_run):
+    status, page = SERVED[VIEWERS[-1][0]]  # the committee member: the table of the three cells
+    assert status == 200 and all(f"Chi bộ khu dân cư số {n}" in page for n in (1, 2, 3))
+    status, page = SERVED[VIEWERS[0][0]]  # the secretary: their cell's year
+    assert status == 200 and "Chi bộ khu dân cư số 1 – 2026" in page and "75/90 phút" in page
 
 
 def test_every_step_of_the_demo_happens(demo_run):

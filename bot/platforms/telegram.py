@@ -15,6 +15,7 @@ from bot.platforms.base import Registration, Route, WebhookOptions, register
 from bot.telegram_adapter import TelegramSender, build_application, set_menu
 from core.services import Services
 from core.settings import Settings
+from core.weblinks import mini_app_url
 from storage.models import Platform
 
 NAME = Platform.TELEGRAM.value
@@ -58,7 +59,7 @@ class RunningTelegram:
 
     async def take_updates(self, hook: WebhookOptions | None) -> None:
         settings = self.services.settings
-        await set_menu(self.app, settings.language)
+        await set_menu(self.app, settings.language, mini_app_url(settings))
         await self.app.start()
         if hook is not None:
             await self.app.bot.set_webhook(url=hook.url.rstrip("/") + "/telegram", secret_token=webhook_secret(settings),

@@ -1,0 +1,231 @@
+"""The web view's request handlers: sign-in (Telegram Mini App or a signed link), then read-only pages.
+
+Every page resolves the viewer from the token in its path and checks what they may see; anything
+else (a foreign cell, an unknown id, an expired link) is 403 with the same page, so nothing tells
+which ids exist. Responses are never cached and never send a Referer (the token is in the path),
+and nothing here logs a URL."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+import tornado.web
+from sqlalchemy import select
+
+from bot.web.access import COMMITTEE, LEADER, Viewer, viewer_for_link
+from bot.web.initdata import telegram_user_id
+from bot.web.render import render
+from core.textsplit import html_to_plain
+from core.weblinks import read_web_token, web_token
+from reports import meeting_summary, web_cell, web_committee, weekly
+from reports.weekly_chart import month_chart_svg
+from reports.weekly_xlsx import write_workbook
+from rules import RuleSet
+from storage.models import Cell, ChatLink, Committee, Meeting, Platform
+
+log = logging.getLogger(__name__)
+
+TELEGRAM_SCRIPT = "https://telegram.org/js/telegram-web-app.js"
+
+
+class _Base(tornado.web.RequestHandler):
+    def initialize(self, services) -> None:
+        self.services = services
+
+    @property
+    def lang(self) -> str:
+        return self.services.settings.language
+
+    @property
+    def tz(self):
+        return self.services.settings.tz
+
+    def set_default_headers(self) -> None:
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("Referrer-Policy", "no-referrer")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Content-Security-Policy",
+                        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                        "script-src 'self' 'unsafe-inline' https://telegram.org; frame-ancestors *")
+
+    def log_exception(self, typ, value, tb) -> None:  # tornado's own would print the URL, token included
+        if isinstance(value, tornado.web.HTTPError):
+            return
+        log.error("web view: %s in %s", typ.__name__ if typ else "error", type(self).__name__,
+                  exc_info=(typ, value, tb))
+
+    def page(self, name: str, **context: object) -> None:
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.finish(render(name, self.lang, self.tz, **context))
+
+    def forbidden(self) -> None:
+        self.set_status(403)
+        self.page("forbidden.html")
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.finish(render("forbidden.html" if status_code == 403 else "error.html", self.lang, self.tz))
+
+
+class _Viewed(_Base):
+    """A page behind a token: ``self.viewer`` is set, or the answer is 403."""
+
+    viewer: Viewer
+    token: str
+
+    async def prepare(self) -> None:
+        self.token = self.path_args[0] if self.path_args else ""
+        now = self.services.clock.now()
+        link_id = read_web_token(self.services.settings, self.token, now)
+        viewer = None
+        if link_id is not None:
+            async with self.services.sessions() as session:
+                viewer = await viewer_for_link(session, link_id, now.astimezone(self.tz).date())
+        if viewer is None:
+            self.forbidden()
+            return
+        self.viewer = viewer
+        self.base = f"/web/{self.token}"
+
+
+class Home(_Viewed):
+    async def get(self, token: str) -> None:
+        v = self.viewer
+        if v.kind == LEADER:
+            self.redirect(f"{self.base}/cell/{v.cell_id}", status=303)
+            return
+        if v.kind != COMMITTEE:
+            self.redirect(f"{self.base}/me", status=303)
+            return
+        status = self.get_argument("status", "")
+        async with self.services.sessions() as session:
+            data = await web_committee.committee_page(session, v.committee_id, self.services.clock.now(), self.tz,
+                                                      self.lang)
+        rows = [r for r in data.rows if r.status == status] if status in web_committee.STATUSES else data.rows
+        self.page("committee.html", base=self.base, p=data, rows=rows, status=status,
+                  statuses=web_committee.STATUSES)
+
+
+class CellPage(_Viewed):
+    async def get(self, token: str, cell_id: str) -> None:
+        async with self.services.sessions() as session:
+            cell = await session.get(Cell, int(cell_id))
+            if not self.viewer.may_see_cell(cell):
+                self.forbidden()
+                return
+            data = await web_cell.cell_year(session, cell.id, self.services.clock.now(), self.tz)
+        self.page("cell.html", base=self.base, p=data, committee_view=self.viewer.kind == COMMITTEE)
+
+
+class MePage(_Viewed):
+    async def get(self, token: str) -> None:
+        if self.viewer.member_id is None:
+            self.forbidden()
+            return
+        async with self.services.sessions() as session:
+            data = await web_cell.member_page(session, self.viewer.member_id, self.services.clock.now(), self.tz)
+        self.page("member.html", base=self.base, p=data, leader=self.viewer.kind == LEADER,
+                  cell_id=self.viewer.cell_id)
+
+
+class CommitteeChart(_Viewed):
+    async def get(self, token: str) -> None:
+        v = self.viewer
+        if v.kind != COMMITTEE:
+            self.forbidden()
+            return
+        async with self.services.sessions() as session:
+            points = await web_committee.committee_months(session, v.committee_id, self.services.clock.now(), self.tz)
+            committee = await session.get(Committee, v.committee_id)
+            target = RuleSet.from_overrides(committee).attendance_target
+        year = int(points[-1].month[:4])
+        svg = await asyncio.to_thread(month_chart_svg, [(p.month, p.rate) for p in points], target, committee.name,
+                                      year, self.lang)
+        self.set_header("Content-Type", "image/svg+xml")
+        self.finish(svg)
+
+
+class CellChart(_Viewed):
+    async def get(self, token: str, cell_id: str) -> None:
+        async with self.services.sessions() as session:
+            cell = await session.get(Cell, int(cell_id))
+            if not self.viewer.may_see_cell(cell):
+                self.forbidden()
+                return
+            data = await web_cell.cell_year(session, cell.id, self.services.clock.now(), self.tz)
+        svg = await asyncio.to_thread(month_chart_svg, [(p.month, p.rate) for p in data.months], data.target,
+                                      data.cell_name, data.year, self.lang)
+        self.set_header("Content-Type", "image/svg+xml")
+        self.finish(svg)
+
+
+class WeeklyWorkbook(_Viewed):
+    async def get(self, token: str) -> None:
+        v = self.viewer
+        if v.kind != COMMITTEE:
+            self.forbidden()
+            return
+        async with self.services.sessions() as session:
+            report = await weekly.compute(session, v.committee_id, self.services.clock.now(), self.tz, self.lang)
+
+        def _bytes() -> bytes:
+            with tempfile.TemporaryDirectory() as folder:
+                path = write_workbook(report, Path(folder) / "week.xlsx", self.tz, self.lang)
+                return path.read_bytes()
+
+        body = await asyncio.to_thread(_bytes)
+        self.set_header("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        self.set_header("Content-Disposition", f'attachment; filename="chibo-{report.week}.xlsx"')
+        self.finish(body)
+
+
+class MinutesDraft(_Viewed):
+    async def get(self, token: str, meeting_id: str) -> None:
+        async with self.services.sessions() as session:
+            meeting = await session.get(Meeting, int(meeting_id))
+            cell = await session.get(Cell, meeting.cell_id) if meeting is not None else None
+            if meeting is None or meeting.cancelled_at is not None or not self.viewer.may_see_cell(cell):
+                self.forbidden()
+                return
+            summary = await meeting_summary.compute(session, meeting, self.tz)
+        text = html_to_plain(meeting_summary.render(summary, self.lang, self.tz))
+        day = meeting.scheduled_at.astimezone(self.tz).strftime("%Y-%m-%d")
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.set_header("Content-Disposition", f'attachment; filename="bien-ban-{day}.txt"')
+        self.finish(text.encode("utf-8"))
+
+
+class TelegramSignIn(_Base):
+    """The Mini App's first page: Telegram's script hands over ``initData``, posted back at once."""
+
+    def get(self) -> None:
+        self.page("telegram.html", script=TELEGRAM_SCRIPT)
+
+    async def post(self) -> None:
+        settings = self.services.settings
+        now = self.services.clock.now()
+        user_id = telegram_user_id(self.get_body_argument("init_data", ""), settings.token_value() or "", now,
+                                   timedelta(seconds=settings.web_auth_max_age_seconds))
+        if user_id is None:
+            self.forbidden()
+            return
+        async with self.services.sessions() as session:
+            link_id = await session.scalar(select(ChatLink.id).where(
+                ChatLink.platform == Platform.TELEGRAM, ChatLink.platform_user_id == user_id))
+            viewer = await viewer_for_link(session, link_id, now.astimezone(self.tz).date()) if link_id else None
+        if viewer is None:
+            self.set_status(403)
+            self.page("forbidden.html", not_linked=True)
+            return
+        self.redirect(f"/web/{web_token(settings, viewer.link_id, now)}/", status=303)
+
+
+class Forbidden(_Base):
+    def get(self) -> None:
+        self.forbidden()
+
+    post = get

@@ -1,0 +1,23 @@
+"""The web view's routes, for chibo's HTTP server (``bot.http_server``)."""
+
+from __future__ import annotations
+
+from bot.web import pages
+from core.weblinks import TOKEN_PATTERN
+
+_T = rf"/web/({TOKEN_PATTERN})"
+
+
+def routes(services) -> list[tuple]:
+    args = {"services": services}
+    return [
+        (r"/web/tg", pages.TelegramSignIn, args),
+        (rf"{_T}/", pages.Home, args),
+        (rf"{_T}/me", pages.MePage, args),
+        (rf"{_T}/cell/([0-9]{{1,12}})", pages.CellPage, args),
+        (rf"{_T}/cell/([0-9]{{1,12}})/chart\.svg", pages.CellChart, args),
+        (rf"{_T}/chart\.svg", pages.CommitteeChart, args),
+        (rf"{_T}/weekly\.xlsx", pages.WeeklyWorkbook, args),
+        (rf"{_T}/meeting/([0-9]{{1,12}})/minutes", pages.MinutesDraft, args),
+        (r"/web/.*", pages.Forbidden, args),  # anything else under /web: the same 403, no hint
+    ]

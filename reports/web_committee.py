@@ -1,0 +1,227 @@
+"""The committee's table on the web view: every cell, this month and last, what needs attention.
+
+Computed from the same loaded rows and the same per-meeting numbers as the weekly summary
+(``weekly_data.load``, ``weekly.meeting_numbers``), but only from the start of last month (or of the
+quarter, if earlier): a page for 300 cells is a few queries and well under the 300 ms it may take
+(``python -m benchmarks --only web``). Columns that other records add (the committee's guest at
+a meeting, the quality level proposed by an assessment) are optional fields, filled when their
+tables exist."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.texts import Html, fmt_rate, t
+from reports import weekly_data
+from reports.weekly import _collector_paused, meeting_numbers
+from reports.weekly_data import CommitteeYear
+from rules import AttendanceVerdict, RuleSet, month_key, quarter_of
+from storage.models import Cell, Committee, Meeting, MeetingKind, Task
+
+STATUSES = ("attention", "pending", "ok")  # what the page filters on
+
+
+@dataclass
+class MonthMeeting:
+    """A cell's regular meeting of one month, as the table shows it."""
+
+    status: str  # "held" | "in_progress" | "scheduled" | "missing"
+    meeting_id: int | None = None
+    day: date | None = None
+    minutes: int | None = None
+    minimum: int | None = None
+    duration_ok: bool | None = None
+    present: int | None = None
+    expected: int | None = None
+    rate: float | None = None
+    attendance_ok: bool | None = None
+    quality: str | None = None  # the quality level proposed by the meeting's assessment, when there is one
+
+
+@dataclass
+class CellRow:
+    cell_id: int
+    name: str
+    this_month: MonthMeeting
+    last_month: MonthMeeting
+    thematic_day: date | None  # the thematic meeting held this quarter (the latest), if any
+    overdue_tasks: int = 0
+    unreachable: int = 0  # expected members the bot cannot reach
+    members: int = 0
+    last_guest: str | None = None  # the committee's last guest at a meeting of the cell, when recorded
+    attention: list[str] = field(default_factory=list)  # why the cell needs attention, most serious first
+
+    @property
+    def status(self) -> str:
+        if self.attention:
+            return "attention"
+        return "ok" if self.this_month.status == "held" else "pending"
+
+
+@dataclass
+class CommitteePage:
+    committee_id: int
+    committee_name: str
+    month: str  # "2026-12"
+    last_month: str
+    quarter: str  # "2026-Q4"
+    target: float
+    rows: list[CellRow] = field(default_factory=list)  # attention first
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.rows if r.status == status)
+
+    @property
+    def held(self) -> int:
+        return sum(1 for r in self.rows if r.this_month.status == "held")
+
+    @property
+    def rate(self) -> float | None:
+        held = [r.this_month for r in self.rows if r.this_month.status == "held"]
+        expected = sum(m.expected or 0 for m in held)
+        return sum(m.present or 0 for m in held) / expected if expected else None
+
+    @property
+    def overdue_tasks(self) -> int:
+        return sum(r.overdue_tasks for r in self.rows)
+
+    @property
+    def unreachable(self) -> int:
+        return sum(r.unreachable for r in self.rows)
+
+    @property
+    def thematic(self) -> int:
+        return sum(1 for r in self.rows if r.thematic_day is not None)
+
+
+def previous_month(day: date) -> date:
+    return date(day.year - 1, 12, 1) if day.month == 1 else date(day.year, day.month - 1, 1)
+
+
+async def committee_page(session: AsyncSession, committee_id: int, now: datetime, tz: ZoneInfo,
+                         lang: str = "vi") -> CommitteePage:
+    with _collector_paused():
+        return await _committee_page(session, committee_id, now, tz, lang)
+
+
+async def _committee_page(session: AsyncSession, committee_id: int, now: datetime, tz: ZoneInfo,
+                          lang: str) -> CommitteePage:
+    committee = await session.get(Committee, committee_id)
+    rules = RuleSet.from_overrides(committee)
+    today = now.astimezone(tz).date()
+    last = previous_month(today)
+    q_year, q = quarter_of(today)
+    quarter_start = datetime(q_year, 3 * q - 2, 1, tzinfo=tz)
+    page = CommitteePage(committee_id=committee.id, committee_name=committee.name, month=month_key(today),
+                         last_month=month_key(last), quarter=f"{q_year}-Q{q}", target=rules.attendance_target)
+    # Attendance is counted for last month's and this month's meetings only; of the quarter's thematic
+    # meetings only the date of the latest held one is shown, read on its own.
+    data = await weekly_data.load(session, committee_id, datetime(last.year, last.month, 1, tzinfo=tz), ())
+    thematic = await thematic_held_since(session, committee_id, quarter_start, tz)
+    overdue = await overdue_by_cell(session, committee_id, today)
+    verdicts: dict[tuple[int, int], AttendanceVerdict] = {}
+    for cell_id, name in data.cells:
+        row = _row(data, cell_id, name, page, today, tz, rules, verdicts, lang, thematic.get(cell_id))
+        row.overdue_tasks = overdue.get(cell_id, 0)
+        if row.overdue_tasks:
+            row.attention.append(t(lang, "web.attention.overdue", count=row.overdue_tasks))
+        page.rows.append(row)
+    # Attention first; among those, a cell with no meeting this month first, then the most reasons.
+    page.rows.sort(key=lambda r: (STATUSES.index(r.status), r.this_month.status != "missing", -len(r.attention), r.name))
+    return page
+
+
+def _row(data: CommitteeYear, cell_id: int, name: str, page: CommitteePage, today: date, tz: ZoneInfo,
+         rules: RuleSet, verdicts: dict, lang: str, thematic_day: date | None) -> CellRow:
+    active, expected_now, _exempt, _set = data.rosters[cell_id].on(today)
+    months: dict[str, MonthMeeting] = {}
+    for mt in data.meetings_by_cell.get(cell_id, []):
+        if mt.kind != MeetingKind.THUONG_KY.value or mt.period not in (page.month, page.last_month):
+            continue
+        day = mt.scheduled_at.astimezone(tz).date()
+        present, count, verdict, duration = meeting_numbers(data, mt, day, rules, verdicts)
+        m = MonthMeeting(status="scheduled", meeting_id=mt.id, day=day)
+        if mt.ended_at is not None:
+            m.status = "held"
+            m.present, m.expected, m.rate, m.attendance_ok = present, count, verdict.rate, verdict.ok
+            if duration is not None:
+                m.minutes, m.minimum, m.duration_ok = duration.minutes, duration.minimum, duration.ok
+        elif mt.started_at is not None:
+            m.status = "in_progress"
+        months[mt.period] = m
+    row = CellRow(cell_id=cell_id, name=name, this_month=months.get(page.month, MonthMeeting("missing")),
+                  last_month=months.get(page.last_month, MonthMeeting("missing")), thematic_day=thematic_day,
+                  unreachable=sum(1 for i in expected_now if i not in data.reachable), members=active)
+    this, before = row.this_month, row.last_month
+    if this.status == "missing":
+        row.attention.append(t(lang, "attention.no_regular"))
+    if before.status != "held":
+        row.attention.append(t(lang, "web.attention.last_month_missing"))
+    for m, month in ((this, None), (before, page.last_month)):
+        why = []
+        if m.duration_ok is False:
+            why.append(t(lang, "attention.short", minutes=m.minutes, minimum=m.minimum))
+        if m.attendance_ok is False:
+            why.append(t(lang, "attention.low_rate", rate=fmt_rate(m.rate)))
+        row.attention += why if month is None else [
+            t(lang, "web.attention.in_month", month=f"{month[5:]}/{month[:4]}", why=Html(w)) for w in why]
+    if thematic_day is None and (today.month - 1) % 3 >= 1:
+        row.attention.append(t(lang, "attention.no_thematic"))
+    return row
+
+
+async def thematic_held_since(session: AsyncSession, committee_id: int, since: datetime, tz: ZoneInfo) -> dict[int, date]:
+    """The local date of each cell's latest thematic meeting held (ended) since ``since`` (a regular meeting
+    combined with the thematic one counts, as in the weekly summary)."""
+    rows = await session.execute(
+        select(Meeting.cell_id, func.max(Meeting.scheduled_at)).where(
+            Meeting.cell_id.in_(select(Cell.id).where(Cell.committee_id == committee_id)),
+            or_(Meeting.kind == MeetingKind.CHUYEN_DE, Meeting.combined.is_(True)),  # a combined one counts too
+            Meeting.cancelled_at.is_(None), Meeting.ended_at.is_not(None),
+            Meeting.scheduled_at >= since,
+        ).group_by(Meeting.cell_id)
+    )
+    return {cell_id: _aware(latest).astimezone(tz).date() for cell_id, latest in rows}
+
+
+def _aware(when: datetime) -> datetime:
+    """max() of a UTC column comes back naive on SQLite (the column type is not applied to it)."""
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+async def overdue_by_cell(session: AsyncSession, committee_id: int, today: date) -> Counter:
+    """Open tasks past their deadline, per cell of the committee."""
+    rows = await session.execute(
+        select(Task.cell_id, func.count()).where(
+            Task.cell_id.in_(select(Cell.id).where(Cell.committee_id == committee_id)),
+            Task.done_at.is_(None), Task.due_on < today,
+        ).group_by(Task.cell_id)
+    )
+    return Counter({cell_id: count for cell_id, count in rows})
+
+
+async def committee_months(session: AsyncSession, committee_id: int, now: datetime, tz: ZoneInfo) -> list:
+    """The committee's regular meetings' attendance by month, January to now: ``MonthPoint``s."""
+    from reports.web_cell import MonthPoint
+
+    committee = await session.get(Committee, committee_id)
+    rules = RuleSet.from_overrides(committee)
+    today = now.astimezone(tz).date()
+    with _collector_paused():
+        data = await weekly_data.load(session, committee_id, datetime(today.year, 1, 1, tzinfo=tz), ())
+        points = {f"{today.year}-{n:02d}": MonthPoint(f"{today.year}-{n:02d}", 0, 0) for n in range(1, today.month + 1)}
+        verdicts: dict[tuple[int, int], AttendanceVerdict] = {}
+        for mt in data.meetings:
+            if mt.kind != MeetingKind.THUONG_KY.value or mt.ended_at is None or mt.period not in points:
+                continue
+            present, count, _verdict, _duration = meeting_numbers(data, mt, mt.scheduled_at.astimezone(tz).date(),
+                                                                  rules, verdicts)
+            points[mt.period].present += present
+            points[mt.period].expected += count
+    return list(points.values())

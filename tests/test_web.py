@@ -1,0 +1,241 @@
+"""The committee's web view over HTTP: who sees what (every role against every page), the values
+shown against the database, Telegram's initData sign-in, and the link /baocao gives."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+import httpx
+import pytest
+from conftest import DB_KINDS
+from web_story import (
+    CHI_UY,
+    COMMITTEE,
+    DEPUTY,
+    MEMBER,
+    NOW,
+    OTHER_COMMITTEE,
+    SECRETARY,
+    SECRETARY_2,
+    TRUANT,
+    build,
+)
+
+from bot.web.initdata import sign_init_data, telegram_user_id
+from core.weblinks import read_web_token, web_token
+
+TOKEN = "123456:TEST-TOKEN"
+
+
+@pytest.fixture
+async def story(scene):
+    st = await build(scene)
+    yield st
+    await st.http.stop()
+
+
+async def get(story, path: str) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=story.root, follow_redirects=False, timeout=60) as client:  # a loaded CI
+        return await client.get(path)
+
+
+def pages(story) -> dict[str, str]:
+    c, m = story.cells, story.meetings
+    return {"home": "/", "me": "/me", "cell 1": f"/cell/{c['1']}", "cell 2": f"/cell/{c['2']}",
+            "foreign cell": f"/cell/{c['3']}", "unknown cell": "/cell/999999", "committee chart": "/chart.svg",
+            "cell 1 chart": f"/cell/{c['1']}/chart.svg", "foreign chart": f"/cell/{c['3']}/chart.svg",
+            "weekly workbook": "/weekly.xlsx", "minutes 1": f"/meeting/{m['1-12']}/minutes",
+            "minutes 2": f"/meeting/{m['2-11']}/minutes", "foreign minutes": f"/meeting/{m['3-12']}/minutes"}
+
+
+# What each role gets on each page: 200, 303 (sent to its own page) or 403.
+ALLOWED = {
+    COMMITTEE: {"home": 200, "cell 1": 200, "cell 2": 200, "committee chart": 200, "cell 1 chart": 200,
+                "weekly workbook": 200, "minutes 1": 200, "minutes 2": 200},
+    SECRETARY: {"home": 303, "me": 200, "cell 1": 200, "cell 1 chart": 200, "minutes 1": 200},
+    DEPUTY: {"home": 303, "me": 200, "cell 1": 200, "cell 1 chart": 200, "minutes 1": 200},
+    CHI_UY: {"home": 303, "me": 200},
+    MEMBER: {"home": 303, "me": 200},
+    SECRETARY_2: {"home": 303, "me": 200, "cell 2": 200, "minutes 2": 200},
+    OTHER_COMMITTEE: {"home": 200, "foreign cell": 200, "committee chart": 200, "foreign chart": 200,
+                      "weekly workbook": 200, "foreign minutes": 200},  # cell 3 is of their committee
+}
+
+
+async def test_each_role_against_each_page(story):
+    for person, allowed in ALLOWED.items():
+        base = await story.base(person)
+        for page, path in pages(story).items():
+            response = await get(story, base + path)
+            assert response.status_code == allowed.get(page, 403), (person, page, response.status_code)
+    # No token, a forged one, an expired one, an unlinked account: 403 on every page.
+    base = await story.base(COMMITTEE)
+    token = base.removeprefix("/web/")
+    link_id, expires, sig = token.split("-")
+    forged = f"/web/{int(link_id) + 1}-{expires}-{sig}"
+    expired = f"/web/{web_token(story.scene.settings, int(link_id), NOW - timedelta(hours=25))}"
+    for bad in ("/web/", "/web/nothing", forged, expired):
+        for path in pages(story).values():
+            assert (await get(story, bad + path)).status_code == 403, (bad, path)
+
+
+async def test_a_link_dies_with_the_account_and_the_secretary_role(story):
+    base = await story.base(SECRETARY)
+    assert (await get(story, base + f"/cell/{story.cells['1']}")).status_code == 200
+    from sqlalchemy import update
+
+    from storage.models import Member, Role
+    async with story.scene.sessions()() as s, s.begin():
+        await s.execute(update(Member).where(Member.id == story.scene.who(SECRETARY).member_id)
+                        .values(role=Role.DANG_VIEN))
+    assert (await get(story, base + f"/cell/{story.cells['1']}")).status_code == 403
+    assert (await get(story, base + "/me")).status_code == 200
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_the_committee_table_shows_what_the_database_holds(story):
+    base = await story.base(COMMITTEE)
+    html = (await get(story, base + "/")).text
+    assert "Đảng ủy phường Thử Nghiệm" in html and "Chi bộ khác số 3" not in html
+    rows = re.findall(r'<tr class="(\w+)" data-cell="(\d+)">(.*?)</tr>', html, re.S)
+    by_cell = {int(cell): (status, _text(body)) for status, cell, body in rows}
+    assert [int(cell) for _, cell, _ in rows] == [story.cells["2"], story.cells["1"]]  # attention first: cell 2 missed December
+    status_2, text_2 = by_cell[story.cells["2"]]
+    assert status_2 == "attention" and "Chưa có lịch" in text_2 and "chưa sinh hoạt chuyên đề quý này" in text_2
+    status_1, text_1 = by_cell[story.cells["1"]]
+    # December: 75 of 90 minutes; 9 expected (one exempt), 7 came (one of them late): 78 %.
+    assert "75/90 phút" in text_1 and "Dự 7/9 (78%)" in text_1
+    # November: 100 minutes, 7 of 9 (one absent, one excused); the thematic meeting of 20/11; one overdue task.
+    assert "100/90 phút" in text_1 and "Dự 7/9 (78%)" in text_1 and "20/11" in text_1
+    from core.texts import t
+    assert "1 nhiệm vụ quá hạn" in text_1 and t("vi", "attention.short", minutes=75, minimum=90) in text_1
+    totals = dict(re.findall(r'<b id="total-(\w+)">([^<]*)</b>', html))
+    assert totals == {"cells": "2", "held": "1", "rate": "78%", "attention": "2", "thematic": "1", "overdue": "1",
+                      "unreachable": "0"}
+    filtered = (await get(story, base + "/?status=ok")).text
+    assert 'data-cell="' not in filtered
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_the_cell_page_shows_the_year_and_marks_who_nears_article_8_1(story):
+    html = (await get(story, await story.base(SECRETARY) + f"/cell/{story.cells['1']}")).text
+    grid = dict(re.findall(r'data-member="(\d+)">(.*?)</tr>', html, re.S))
+    marks = re.findall(r'data-mark="([^"]*)"', grid[str(story.scene.who(TRUANT).member_id)])
+    assert marks == ["absent", "absent", "present", "present"]  # October, November, the thematic, December
+    assert f"{TRUANT} ⚠" in html and "Điều 8.1" in html and f"{MEMBER} ⚠" not in html
+    khanh = re.findall(r'data-mark="([^"]*)"', grid[str(story.scene.who("Ngô Văn Khánh").member_id)])
+    assert khanh[-1] == "late"
+    em = re.findall(r'data-mark="([^"]*)"', grid[str(story.scene.who("Hoàng Văn Em").member_id)])
+    assert em == ["exempt"] * 4
+    december = re.search(rf'data-meeting="{story.meetings["1-12"]}".*?</details>', html, re.S).group(0)
+    assert "Vận động hộ gia đình đóng quỹ khuyến học" in december and "QUÁ HẠN" in december
+    assert "Vắng có lý do</b>: Tạ Thị Ngọc, Đặng Thị Lan" in december
+
+
+async def test_a_member_sees_only_their_own_record(story):
+    html = (await get(story, await story.base(TRUANT) + "/me")).text
+    assert TRUANT in html and "Vận động hộ gia đình" in html and "Điều 8.1" in html
+    for other in (MEMBER, SECRETARY, "Bùi Thị Hoa", "Báo cáo tình hình an ninh"):
+        assert other not in html
+    marks = re.findall(r'data-mark="([^"]*)"', html)
+    assert marks == ["present", "present", "absent", "absent"]  # newest first
+
+
+async def test_downloads_and_charts(story):
+    base = await story.base(COMMITTEE)
+    workbook = await get(story, base + "/weekly.xlsx")
+    assert workbook.content[:2] == b"PK" and "spreadsheetml" in workbook.headers["content-type"]
+    chart = await get(story, base + "/chart.svg")
+    assert chart.headers["content-type"] == "image/svg+xml" and b"<svg" in chart.content
+    minutes = (await get(story, base + f"/meeting/{story.meetings['1-12']}/minutes")).text
+    assert "Chi bộ khu dân cư số 1" in minutes and "75 phút" in minutes
+    for response in (workbook, chart):
+        assert response.headers["cache-control"] == "no-store" and response.headers["referrer-policy"] == "no-referrer"
+
+
+def test_init_data_is_validated_as_telegram_documents():
+    fields = {"auth_date": str(int(NOW.timestamp())), "query_id": "AAH", "user": json.dumps({"id": 1001, "first_name": "An"})}
+    good = sign_init_data(fields, TOKEN)
+    day = timedelta(days=1)
+    assert telegram_user_id(good, TOKEN, NOW, day) == "1001"
+    # The data-check-string by hand, exactly as the documentation spells it.
+    import hashlib
+    import hmac
+    check = "\n".join(f"{k}={fields[k]}" for k in sorted(fields))
+    key = hmac.new(b"WebAppData", TOKEN.encode(), hashlib.sha256).digest()
+    assert f"hash={hmac.new(key, check.encode(), hashlib.sha256).hexdigest()}" in good
+    assert telegram_user_id(good, "654321:OTHER", NOW, day) is None  # another bot's token
+    assert telegram_user_id(good.replace("1001", "1002"), TOKEN, NOW, day) is None  # tampered
+    assert telegram_user_id(good, TOKEN, NOW + timedelta(days=1, seconds=1), day) is None  # too old
+    assert telegram_user_id(good + "&user=x", TOKEN, NOW, day) is None  # a field twice
+    assert telegram_user_id("", TOKEN, NOW, day) is None
+    assert telegram_user_id(sign_init_data({k: v for k, v in fields.items() if k != "user"}, TOKEN), TOKEN, NOW, day) is None
+
+
+async def test_the_mini_app_signs_in_a_linked_telegram_user(story):
+    def init_data(user_id: int) -> str:
+        return sign_init_data({"auth_date": str(int(NOW.timestamp())), "user": json.dumps({"id": user_id})}, TOKEN)
+
+    async with httpx.AsyncClient(base_url=story.root, follow_redirects=False) as client:
+        assert "telegram-web-app.js" in (await client.get("/web/tg")).text
+        answer = await client.post("/web/tg", data={"init_data": init_data(story.scene.who(COMMITTEE).user_id)})
+        assert answer.status_code == 303
+        token = answer.headers["location"].split("/")[2]
+        assert read_web_token(story.scene.settings, token, NOW) == await story.link_id(COMMITTEE)
+        assert (await client.post("/web/tg", data={"init_data": init_data(999999)})).status_code == 403  # not linked
+        forged = init_data(story.scene.who(COMMITTEE).user_id).replace("hash=", "hash=0")
+        assert (await client.post("/web/tg", data={"init_data": forged})).status_code == 403
+
+
+async def test_baocao_gives_a_link_bound_to_the_person_and_a_mini_app_button(story):
+    replies = await story.scene.say(SECRETARY, "/baocao", expect=2)
+    url = re.search(r"(http://\S+/web/\S+/)", replies[-1]).group(1)
+    token = url.split("/web/")[1].rstrip("/")
+    assert read_web_token(story.scene.settings, token, NOW) == await story.link_id(SECRETARY)
+    assert read_web_token(story.scene.settings, token, NOW + timedelta(hours=24, seconds=1)) is None
+    message = story.scene.last(SECRETARY)
+    assert message["reply_markup"]["inline_keyboard"][0][0]["web_app"]["url"] == story.root + "/web/tg"
+    async with httpx.AsyncClient(follow_redirects=True) as client:
+        assert "Chi bộ khu dân cư số 1" in (await client.get(url)).text
+    # A plain member gets their own page's link, too.
+    replies = await story.scene.say(MEMBER, "/baocao", expect=2)
+    assert "dành cho bí thư" in replies[0] and "/web/" in replies[1]
+
+
+async def test_the_menu_button_opens_the_mini_app(story):
+    await story.scene.stop_bot()
+    await story.scene.start_bot()  # with a public address now: the menu button is set at start-up
+    button = story.scene.server._get_chat_menu_button({})
+    assert button["type"] == "web_app" and button["web_app"]["url"] == story.root + "/web/tg"
+
+
+def test_the_mini_app_needs_https_outside_loopback():
+    from core.settings import Settings
+    from core.weblinks import mini_app_url
+
+    def url(public):
+        return mini_app_url(Settings(_env_file=None, public_url=public))
+
+    assert url("https://chibo.example.vn/") == "https://chibo.example.vn/web/tg"
+    assert url("http://chibo.example.vn") is None  # Telegram would refuse the whole message
+    assert url("http://127.0.0.1:8443") == "http://127.0.0.1:8443/web/tg"
+    assert url(None) is None
+
+
+async def test_the_web_view_logs_no_token_and_no_name(story, caplog):
+    caplog.set_level("DEBUG")
+    base = await story.base(COMMITTEE)
+    for path in pages(story).values():
+        await get(story, base + path)
+    await get(story, "/web/1-2-" + "0" * 32 + "/")
+    token = base.removeprefix("/web/")
+    server_side = "\n".join(r.getMessage() for r in caplog.records
+                            if not r.name.startswith(("httpx", "httpcore")))  # the test's own client logs its URLs
+    assert token not in server_side and not re.search(r"/web/[0-9]", server_side)
+    assert not any(name in server_side for name in (COMMITTEE, SECRETARY, TRUANT, "Chi bộ khu dân cư"))
