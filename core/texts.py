@@ -58,6 +58,16 @@ def t(lang: str, key: str, **kwargs: object) -> str:
     return template.format(**{k: esc(v) for k, v in kwargs.items()})
 
 
+ECHO_LIMIT = 60
+
+
+def echo(value: str, limit: int = ECHO_LIMIT) -> str:
+    """What the user typed, as quoted back in an answer: cut to ``limit`` characters with "…", so a
+    4,096-character argument never makes the answer itself too long."""
+    value = " ".join(value.split())
+    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
+
+
 def fmt_time(when: datetime, tz: ZoneInfo) -> str:
     return when.astimezone(tz).strftime("%H:%M")
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from core.messages import Reply, Request, Response
 from core.parsing import local_datetime, parse_time
-from core.texts import Html, fmt_datetime, fmt_time
+from core.texts import Html, echo, fmt_datetime, fmt_time
 from handlers import notify
 from handlers.context import Ctx
 from handlers.describe import kind_label
@@ -24,7 +24,7 @@ def _given_time(ctx: Ctx, args: str, usage_key: str) -> tuple[datetime | None, b
         return ctx.now, False, None
     at = parse_time(args.split()[0])
     if at is None:
-        return None, False, Response.say(ctx.t(usage_key, value=args.split()[0]))
+        return None, False, Response.say(ctx.t(usage_key, value=echo(args.split()[0])))
     when = local_datetime(ctx.today, at, ctx.tz)
     if when > ctx.now:
         return None, False, Response.say(ctx.t("time.future", time=fmt_time(when, ctx.tz), now=fmt_time(ctx.now, ctx.tz)))

@@ -6,7 +6,15 @@ HD 42-HD/BTCTW, Chỉ thị 50-CT/TW). A committee may override each figure (``R
 
 from rules.absences import AbsenceFlags, absence_flags
 from rules.attendance import AttendanceVerdict, MemberSpan, attendance_verdict, expected_members, is_late
-from rules.calendar import MeetingOnCalendar, Obligation, missing_obligations, month_key, quarter_of
+from rules.calendar import (
+    MeetingOnCalendar,
+    Obligation,
+    beyond_horizon,
+    horizon_end,
+    missing_obligations,
+    month_key,
+    quarter_of,
+)
 from rules.duration import DurationVerdict, MinimumReason, duration_verdict, minimum_duration
 from rules.quiet import in_quiet_hours, shift_out_of_quiet
 from rules.ruleset import RuleSet
@@ -22,8 +30,10 @@ __all__ = [
     "RuleSet",
     "absence_flags",
     "attendance_verdict",
+    "beyond_horizon",
     "duration_verdict",
     "expected_members",
+    "horizon_end",
     "in_quiet_hours",
     "is_late",
     "shift_out_of_quiet",
