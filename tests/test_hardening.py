@@ -134,7 +134,7 @@ async def test_a_long_summary_inside_bold_is_sent_in_parts_the_api_accepts(scene
     from bot.telegram_adapter import send_payload
 
     await setup(scene, link=False)
-    await send_payload(scene.runtime.app.bot, 4242, {"text": "<b>" + "Đảng viên " * 1000 + "</b>"})
+    await send_payload(scene.runtime.platforms["telegram"].app.bot, 4242, {"text": "<b>" + "Đảng viên " * 1000 + "</b>"})
     assert scene.server.sent_count(4242) == 3
     no_rejections(scene)
 
