@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from core.services import Services
 from storage import inbox
 from storage.inbox import Incoming, Kept
+from storage.outbox import defer_reply
 
 log = logging.getLogger(__name__)
 
@@ -89,11 +90,13 @@ class Intake:
         except Exception as exc:  # a bug must not make the update come back forever: logged, done
             log.error("update %s could not be handled (%s); skipped", row.update_key, type(exc).__name__,
                       exc_info=exc)
-        if not marked:
-            try:
+        try:
+            if marked:  # its answers went (or wait in the outbox): nothing to send again after a crash
+                await inbox.mark_replied(self.services.sessions, [row.id], self.services.clock.now())
+            else:
                 await inbox.mark_done(self.services.sessions, [row.id], self.services.clock.now())
-            except Exception as exc:
-                self._outage.report(exc)
+        except Exception as exc:
+            self._outage.report(exc)
 
     # --- leases and recovery ---
     def start(self) -> None:
@@ -110,6 +113,22 @@ class Intake:
         if stale:
             await inbox.mark_done(self.services.sessions, stale, now)
         self.submit([r for r in rows if r.id not in stale])
+        await self._resend_unreplied(now)
+
+    async def _resend_unreplied(self, now) -> None:
+        """Answers a dead process committed but did not send: through the outbox (its keys are the ones
+        a deferred answer gets, so none goes twice from here)."""
+        for row in await inbox.unreplied(self.services.sessions, now):
+            if row.id in self._held:
+                continue
+            reply = row.reply or {}
+            for index, payload in enumerate(reply.get("payloads", [])):
+                if reply.get("bot_key"):
+                    payload = dict(payload, bot_key=reply["bot_key"])
+                await defer_reply(self.services.sessions, key=f"reply:{row.update_key}:{index}", platform=row.platform,
+                                  chat_id=str(reply.get("chat_id")), payload=payload, due_at=now, now=now)
+            await inbox.mark_replied(self.services.sessions, [row.id], now)
+            self.services.wake_dispatcher()
 
     async def _too_many_attempts(self, row: Kept) -> bool:
         if row.attempts <= MAX_ATTEMPTS:

@@ -82,15 +82,15 @@ async def _handle_once(services: Services, req: Request) -> Response:
         ctx = Ctx(services=services, session=session, now=now, actor=actor)
         response = await _route(ctx, req)
         response.queued = ctx.queued
+        await inbox.mark_handled(session, req.platform, req.update_key, now, reply={
+            "chat_id": req.chat_id, "bot_key": req.bot_key, "payloads": [r.to_payload() for r in response.replies]})
     if response.queued:
         services.wake_dispatcher()
     return response
 
 
 async def _seen_before(session, req: Request, services: Services) -> bool:
-    """Record the update as handled (and its inbox row, in the same transaction); True if it already
-    was (in this process or another)."""
-    await inbox.mark_handled(session, req.platform, req.update_key, services.clock.now())
+    """Record the update as handled; True if it already was (in this process or another)."""
     result = await session.execute(
         insert_for(session)(ProcessedUpdate)
         .values(platform=req.platform, update_key=req.update_key, processed_at=services.clock.now())

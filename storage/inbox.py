@@ -56,10 +56,36 @@ async def keep(sessions: async_sessionmaker[AsyncSession], platform: str, bot_ke
             for i in items if i.update_key in fresh]
 
 
-async def mark_handled(session: AsyncSession, platform: str, update_key: str, now: datetime) -> None:
+async def mark_handled(session: AsyncSession, platform: str, update_key: str, now: datetime,
+                       reply: dict[str, Any] | None = None) -> None:
+    """In the request's transaction: handled, with the answers still to send (``reply``)."""
     await session.execute(update(InboxUpdate)
                           .where(InboxUpdate.platform == platform, InboxUpdate.update_key == update_key)
-                          .values(handled_at=now, claimed_until=None))
+                          .values(handled_at=now, reply=reply))
+
+
+async def mark_replied(sessions: async_sessionmaker[AsyncSession], ids: Iterable[int], now: datetime) -> None:
+    ids = list(ids)
+    if ids:
+        async with sessions() as session, session.begin():
+            await session.execute(update(InboxUpdate).where(InboxUpdate.id.in_(ids))
+                                  .values(replied_at=now, claimed_until=None))
+
+
+async def unreplied(sessions: async_sessionmaker[AsyncSession], now: datetime, limit: int = 500) -> list[InboxUpdate]:
+    """Handled rows whose answers a dead process did not send (lease run out), taken with a new lease."""
+    async with sessions() as session, session.begin():
+        query = (select(InboxUpdate)
+                 .where(InboxUpdate.handled_at.is_not(None), InboxUpdate.replied_at.is_(None),
+                        InboxUpdate.claimed_until.is_not(None), InboxUpdate.claimed_until < now)
+                 .order_by(InboxUpdate.id).limit(limit))
+        if session.bind is not None and session.bind.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        rows = list(await session.scalars(query))
+        if rows:
+            await session.execute(update(InboxUpdate).where(InboxUpdate.id.in_([r.id for r in rows]))
+                                  .values(claimed_until=now + LEASE))
+        return rows
 
 
 async def mark_done(sessions: async_sessionmaker[AsyncSession], ids: Iterable[int], now: datetime) -> None:

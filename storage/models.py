@@ -353,6 +353,9 @@ class InboxUpdate(Base):
     claimed_until: Mapped[datetime | None]
     handled_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # The answers, written with the handling: one a crash kept from going is sent after the restart.
+    reply: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    replied_at: Mapped[datetime | None]
 
 
 class CodeGuesses(Base):
