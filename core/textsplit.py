@@ -70,7 +70,8 @@ _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)([^>]*)>")
 
 def _balance(parts: list[str]) -> list[str]:
     """Close the tags still open at the end of each part and reopen them at the start of the next."""
-    balanced, carried = [], []  # carried: the opening tags (as written) still open
+    balanced: list[str] = []
+    carried: list[str] = []  # the opening tags (as written) still open
     for part in parts:
         text = "".join(carried) + part
         stack: list[tuple[str, str]] = []
