@@ -7,8 +7,9 @@ import logging
 import signal
 from dataclasses import dataclass, field
 
-from bot import platforms
+from bot import log_redaction, platforms
 from bot.http_server import HttpServer
+from bot.intake import Intake
 from bot.platforms import Running, WebhookOptions
 from core.clock import SystemClock
 from core.services import Services
@@ -24,7 +25,9 @@ QUIET_LOGGERS = ("httpx", "httpcore", "telegram", "apscheduler", "tornado.access
 
 
 def quiet_third_party_logs() -> None:
-    """Libraries that log request URLs (which hold the bot token) or update contents stay at WARNING."""
+    """Libraries that log request URLs (which hold the bot token) or update contents stay at WARNING,
+    and their records lose their arguments whatever the level (``bot.log_redaction``)."""
+    log_redaction.install()
     for name in QUIET_LOGGERS:
         logger = logging.getLogger(name)
         if logger.getEffectiveLevel() < logging.WARNING:
@@ -56,6 +59,7 @@ class Runtime:
         await ensure_ready(self.engine)
         sessions = session_factory(self.engine)
         self.services = Services(settings=settings, sessions=sessions, clock=self.clock)
+        self.intake = self.services.intake = Intake(self.services)
         self.http = self.scheduler = None
         self.platforms: dict[str, Running] = {}
         for platform in chosen:
@@ -66,6 +70,8 @@ class Runtime:
         self.services.wake_dispatcher = self.dispatcher.wake
         self.scheduler = build_scheduler(self.services, self.dispatcher)
         if self.take_updates:
+            await self.intake.recover()  # what a process that died had kept but not handled
+            self.intake.start()
             await self._take_updates()
         self.dispatcher.start()
         self.scheduler.start()
@@ -90,9 +96,12 @@ class Runtime:
                 await self.engine.dispose()
             return
         self.scheduler.shutdown(wait=False)
-        await self.dispatcher.stop()
         if self.http is not None:
             await self.http.stop()
+        for running in self.platforms.values():
+            await running.stop_taking()
+        await self.intake.stop()  # what was taken is answered; the rest stays kept for the next start
+        await self.dispatcher.stop()
         for running in reversed(self.platforms.values()):
             await running.stop()
         await self.engine.dispose()

@@ -139,7 +139,8 @@ class Scene:
         await self.settle()
         return [m.get("text") or m.get("caption") or "" for m in self.server.sent_messages(chat)[before:]]
 
-    async def press(self, name: str, message: dict, data: str, *, expect_reply: bool = True) -> dict:
+    async def press(self, name: str, message: dict, data: str, *, expect_reply: bool = True,
+                    forged: bool = False) -> dict:
         """``name`` presses the button ``data`` under ``message``; returns the callback answer."""
         person = self.who(name)
         self.collect()
@@ -147,7 +148,7 @@ class Scene:
                       for b in row if b.get("callback_data") == data), data)
         self.transcript.append(Line(self.clock.now(), name, name, label, kind="button"))
         answered = len(self.server.answered_callbacks())
-        self.server.press_button(person.user_id, message, data, first_name=name.split()[-1])
+        self.server.press_button(person.user_id, message, data, first_name=name.split()[-1], forged=forged)
         await self.server.wait_for(lambda: len(self.server.answered_callbacks()) > answered)
         await self.settle()
         answer = self.server.answered_callbacks()[answered]

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from telegram import (
     BotCommand,
@@ -27,9 +30,11 @@ from telegram.ext import (
     CallbackQueryHandler,
     ContextTypes,
     Defaults,
+    ExtBot,
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from core.messages import Reply, Request, Response
 from core.services import Services
@@ -38,7 +43,9 @@ from core.textsplit import split_text
 from handlers import router
 from handlers.commands import MENU, parse_command
 from scheduler.delivery import Blocked, Permanent, RateLimited, Transient
+from storage.inbox import Incoming, Kept
 from storage.models import OutboxMessage, Platform
+from storage.outbox import defer_reply
 
 log = logging.getLogger(__name__)
 
@@ -116,29 +123,118 @@ def to_request(update: Update, bot_username: str | None) -> Request | None:
     if update.callback_query is not None:
         return Request(**common, button=update.callback_query.data or "")
     message = update.message
-    if message is None or message.text is None:
+    if message is None:
         return None
+    if message.text is None:  # a photo, a sticker, a location…: in private, the hint to type a command
+        return None if common["is_group"] else Request(**common, text="")
     parsed = parse_command(message.text, bot_username)
     if parsed is None:
         if message.text.strip().startswith("/"):
-            return None  # a command for another bot in a group
+            if common["is_group"]:
+                return None  # a command for another bot in a group
+            return Request(**common, raw_command=message.text.strip()[:32])  # "/" alone: the help hint
         return Request(**common, text=message.text)
     name, args, typed = parsed
     return Request(**common, command=name, args=args, raw_command=typed)
 
 
-class TelegramAdapter:
-    def __init__(self, services: Services):
-        self.services = services
+class ChiboBot(ExtBot):
+    """The Bot, with getUpdates going through the inbox: the updates of a batch are kept durably
+    (``keep``, set by the runner) before the method returns, so before the next getUpdates confirms
+    them; python-telegram-bot then sees bare ``{"update_id": N}`` updates, which move its offset and
+    match no handler, and the intake handles the kept ones. An update the library cannot parse is
+    skipped there (its id logged, never its content) instead of failing the batch forever."""
 
-    async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        req = to_request(update, context.bot.username)
+    __slots__ = ("_keep",)
+
+    @property
+    def keep(self) -> Callable[[list[Incoming]], Awaitable[None]] | None:
+        return getattr(self, "_keep", None)
+
+    def set_keep(self, keep: Callable[[list[Incoming]], Awaitable[None]] | None) -> None:
+        with self._unfrozen():
+            self._keep = keep
+
+    async def _post(self, endpoint: str, data=None, **kwargs):  # type: ignore[override]
+        result = await super()._post(endpoint, data, **kwargs)
+        if endpoint != "getUpdates" or not isinstance(result, list):
+            return result
+        raw = [u for u in result if isinstance(u, dict) and update_id_of(u) is not None]
+        if self.keep is not None and raw:
+            try:
+                await self.keep([incoming(u) for u in raw])
+            except Exception as exc:  # not acknowledged: polling backs off and fetches them again
+                raise NetworkError(f"updates could not be kept ({type(exc).__name__})") from exc
+            return [{"update_id": update_id_of(u)} for u in raw]
+        return [u if self._parses(u) else {"update_id": update_id_of(u)} for u in raw]
+
+    def _parses(self, raw: dict) -> bool:
+        try:
+            Update.de_json(dict(raw), self)
+            return True
+        except Exception as exc:
+            log.warning("skipped update %s: python-telegram-bot cannot parse it (%s)", update_id_of(raw),
+                        type(exc).__name__)
+            return False
+
+
+def update_id_of(raw: dict) -> int | None:
+    value = raw.get("update_id")
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def parses(raw: dict) -> bool:
+    """Whether python-telegram-bot can read this update (deeply nested or wrongly shaped ones not)."""
+    try:
+        return Update.de_json(dict(raw), None) is not None
+    except Exception:
+        return False
+
+
+def incoming(raw: dict) -> Incoming:
+    """An update as the inbox keeps it: its key (the same as the request's) and its chat, for order."""
+    chat_key = "?"
+    for kind in ("message", "edited_message", "channel_post", "callback_query", "my_chat_member"):
+        body = raw.get(kind)
+        if isinstance(body, dict):
+            who = body.get("from") if kind == "callback_query" else body.get("chat")
+            if isinstance(who, dict) and isinstance(who.get("id"), int | str):
+                chat_key = str(who["id"])
+            break
+    return Incoming(update_key=f"tg:{update_id_of(raw)}", chat_key=f"tg:{chat_key}", payload=raw)
+
+
+class TelegramAdapter:
+    def __init__(self, services: Services, bot=None):
+        self.services, self.bot = services, bot
+
+    async def handle_kept(self, row: Kept) -> bool:
+        """The intake's handler: parse the kept update, handle it, answer. True if a request marked it."""
+        try:
+            update = Update.de_json(dict(row.payload), self.bot)
+        except Exception as exc:
+            log.warning("skipped update %s: python-telegram-bot cannot parse it (%s)", row.update_key,
+                        type(exc).__name__)
+            return False
+        return await self.process(update, self.bot)
+
+    async def process(self, update: Update, bot) -> bool:
+        req = to_request(update, bot.username)
         if req is None:
             if update.callback_query is not None:
                 await _quietly(update.callback_query.answer())
-            return
-        response = await router.handle(self.services, req)
-        await self.render(context.bot, update, req, response)
+            return False
+        try:
+            response = await router.handle(self.services, req)
+        except Exception:
+            if update.callback_query is not None:  # a press is always answered, or the client spins
+                await _quietly(update.callback_query.answer())
+            raise
+        await self.render(bot, update, req, response)
+        return True
+
+    async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self.process(update, context.bot)
 
     async def render(self, bot, update: Update, req: Request, response: Response) -> None:
         if update.callback_query is not None:
@@ -146,24 +242,63 @@ class TelegramAdapter:
             await _quietly(update.callback_query.answer(text=(response.toast or "")[:190] or None))
             if req.is_group:
                 return
-        for reply in response.replies:
-            await _reply_with_retry(bot, req.chat_id, reply)
+        for i, reply in enumerate(response.replies):
+            await self._reply(bot, req, i, reply)
+
+    async def _reply(self, bot, req: Request, index: int, reply: Reply) -> None:
+        """Send one answer; one that cannot go now (429, 5xx, timeouts) goes through the outbox, paced
+        and retried, so the answer to a committed action is never dropped."""
+        delay = await _reply_with_retry(bot, req.chat_id, reply)
+        if delay is None:
+            return
+        now = self.services.clock.now()
+        await defer_reply(self.services.sessions, key=f"reply:{req.update_key}:{index}", platform=Platform.TELEGRAM,
+                          chat_id=req.chat_id, payload=reply.to_payload(), due_at=now + timedelta(seconds=delay),
+                          now=now)
+        self.services.wake_dispatcher()
 
 
-async def _reply_with_retry(bot, chat_id: str, reply: Reply, tries: int = 3) -> None:
+async def _reply_with_retry(bot, chat_id: str, reply: Reply, tries: int = 2) -> float | None:
+    """Send a reply now; None when it went (or can never go), else in how many seconds to try again.
+    A short 429 is waited out once; a long one is not waited for here (the chat's queue would stall)."""
     payload = reply.to_payload()
+    delay = 1.0
     for attempt in range(tries):
         try:
             await send_payload(bot, int(chat_id), payload)
-            return
+            return None
         except RetryAfter as exc:
             retry = exc.retry_after
-            await asyncio.sleep(min(30.0, retry.total_seconds() if hasattr(retry, "total_seconds") else float(retry)))
+            delay = retry.total_seconds() if hasattr(retry, "total_seconds") else float(retry)
+            if delay > 3 or attempt == tries - 1:
+                break
+            await asyncio.sleep(delay)
         except Forbidden:
-            return  # they blocked us while we answered; nothing to say to them
+            return None  # they blocked us while we answered; nothing to say to them
+        except BadRequest as exc:  # permanent (a subclass of NetworkError): sending again cannot help
+            log.warning("reply to a chat refused by the Bot API: %s", type(exc).__name__)
+            return None
         except (TimedOut, NetworkError):
-            await asyncio.sleep(0.5 * (attempt + 1))
-    log.warning("reply to a chat failed after %d tries", tries)
+            delay = 0.5 * (attempt + 1)
+            await asyncio.sleep(delay)
+    log.info("reply to a chat could not go now; it goes through the outbox")
+    return delay
+
+
+class PollingErrors:
+    """python-telegram-bot's polling loop backs off on errors (1 s, 1.5×, up to 30 s); this reports
+    them in one line at most once a minute, without a traceback (the default logs each one with it)."""
+
+    def __init__(self, every: float = 60.0):
+        self.every, self._last, self._count = every, float("-inf"), 0
+
+    def __call__(self, exc: TelegramError) -> None:
+        self._count += 1
+        now = time.monotonic()
+        if now - self._last >= self.every:
+            log.warning("polling Telegram failed (%s), %d time(s) since the last report; retrying with back-off",
+                        type(exc).__name__, self._count)
+            self._last, self._count = now, 0
 
 
 async def _quietly(coro) -> None:
@@ -185,22 +320,32 @@ async def set_menu(app: Application, language: str, web_app_url: str | None = No
         await app.bot.set_chat_menu_button(menu_button=MenuButtonWebApp(t(language, "web.menu"), WebAppInfo(web_app_url)))
 
 
+def build_bot(token: str, api_url: str) -> ChiboBot:
+    return ChiboBot(
+        token=token,
+        base_url=f"{api_url}/bot",
+        base_file_url=f"{api_url}/file/bot",
+        defaults=Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)),
+        request=HTTPXRequest(connection_pool_size=64, connect_timeout=10, read_timeout=20, write_timeout=20,
+                             pool_timeout=10),
+        get_updates_request=HTTPXRequest(connection_pool_size=1, connect_timeout=10, read_timeout=35,
+                                         write_timeout=20, pool_timeout=10),
+    )
+
+
 def build_application(services: Services, token: str, api_url: str, *, updater: bool = True) -> Application:
     builder = (
         ApplicationBuilder()
-        .token(token)
-        .base_url(f"{api_url}/bot")
-        .base_file_url(f"{api_url}/file/bot")
-        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .bot(build_bot(token, api_url))
         .concurrent_updates(False)
-        .connect_timeout(10).read_timeout(20).write_timeout(20).pool_timeout(10)
-        .get_updates_read_timeout(35)
     )
     if not updater:
         builder = builder.updater(None)
     app = builder.build()
-    adapter = TelegramAdapter(services)
-    app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, adapter.on_update))
+    adapter = TelegramAdapter(services, app.bot)
+    app.bot_data["adapter"] = adapter  # the intake hands it the kept updates (bot.runner)
+    app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & (filters.TEXT | filters.ChatType.PRIVATE),
+                                   adapter.on_update))
     app.add_handler(CallbackQueryHandler(adapter.on_update))
 
     async def _error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -23,6 +23,7 @@ from bot.zalo_client import (
     ZaloRateLimited,
     ZaloServerError,
     ZaloUnauthorized,
+    parse_event,
 )
 from core.files import signed_url
 from core.messages import Request
@@ -34,7 +35,9 @@ from handlers import router
 from handlers.commands import parse_command
 from rules import month_key
 from scheduler.delivery import Blocked, Permanent, RateLimited, Transient
+from storage.inbox import Incoming, Kept
 from storage.models import ChatChoice, OutboxMessage, Platform
+from storage.outbox import defer_reply
 from storage.usage import add_sent, sent_in
 
 log = logging.getLogger(__name__)
@@ -193,6 +196,24 @@ class ZaloAdapter:
         self.services, self.client, self.sender, self.bot_key = services, client, sender, bot_key
         self._task: asyncio.Task | None = None
         self._stopping = False
+        self.intake = None  # bot.intake.Intake, set by the runner
+
+    async def take(self, event: ZaloEvent) -> None:
+        """Keep the event in the inbox (before the webhook answers 200, before the next poll), then it
+        is handled by the intake; without an intake (a bare adapter), handle it now."""
+        if self.intake is None:
+            await self.handle_event(event)
+            return
+        item = Incoming(update_key=f"zalo:{self.bot_key}:{event.dedup_key}", chat_key=f"zalo:{event.chat_id}",
+                        payload=event.raw)
+        await self.intake.take(Platform.ZALO, self.bot_key, [item])
+
+    async def handle_kept(self, row: Kept) -> bool:
+        event = parse_event(row.payload)
+        if event is None:
+            log.warning("skipped Zalo update %s: it cannot be parsed", row.id)
+            return False
+        return await self.handle_event(event)
 
     async def to_request(self, event: ZaloEvent) -> Request | None:
         common = dict(platform=Platform.ZALO, user_id=event.user_id, chat_id=event.chat_id,
@@ -211,28 +232,39 @@ class ZaloAdapter:
         if parsed is not None:
             name, args, typed = parsed
             return Request(**common, command=name, args=args, raw_command=typed)
+        if text.startswith("/"):  # "/" alone or "/?": no command we know, so the help hint
+            return Request(**common, raw_command=text[:32])
         return Request(**common, text=text)
 
-    async def handle_event(self, event: ZaloEvent) -> None:
+    async def handle_event(self, event: ZaloEvent) -> bool:
+        """Handle and answer one event; True if a request handled it (and marked its inbox row)."""
         req = await self.to_request(event)
         if req is None:
-            return
+            return False
         response = await router.handle(self.services, req)
         texts = [r.to_payload() for r in response.replies]
         if response.toast and not texts:  # no toasts on Zalo: the answer is a message
             texts = [{"text": response.toast, "buttons": []}]
-        for payload in texts:
+        for index, payload in enumerate(texts):
             try:
                 await self.sender.send(event.chat_id, payload)
             except (Blocked, Permanent) as exc:
                 log.info("answer on Zalo not delivered: %s", type(exc).__name__)
-                return
+                return True
             except (RateLimited, Transient):
                 await asyncio.sleep(1)
                 try:
                     await self.sender.send(event.chat_id, payload)
-                except Exception as exc:  # the person can ask again; nothing was written half-way
-                    log.warning("answer on Zalo failed twice: %s", type(exc).__name__)
+                except (RateLimited, Transient) as exc:  # the action is committed: its answer goes later
+                    log.info("answer on Zalo could not go now (%s); it goes through the outbox", type(exc).__name__)
+                    now = self.services.clock.now()
+                    await defer_reply(self.services.sessions, key=f"reply:{req.update_key}:{index}",
+                                      platform=Platform.ZALO, chat_id=event.chat_id,
+                                      payload=dict(payload, bot_key=self.bot_key), due_at=now, now=now)
+                    self.services.wake_dispatcher()
+                except (Blocked, Permanent) as exc:
+                    log.info("answer on Zalo not delivered: %s", type(exc).__name__)
+        return True
 
     # --- long polling (the webhook is in bot.http_server) ---
     def start_polling(self) -> None:
@@ -261,7 +293,18 @@ class ZaloAdapter:
                 delay = min(60.0, delay * 2)
                 continue
             if event is not None:
-                try:
-                    await self.handle_event(event)
-                except Exception:
-                    log.exception("a Zalo event could not be handled")
+                await self._keep_polled(event)
+
+    async def _keep_polled(self, event: ZaloEvent) -> None:
+        """Zalo considers a polled event delivered: keep it before polling again, however long the
+        database takes to come back (the outage is reported once a minute by the intake)."""
+        delay = 1.0
+        while True:
+            try:
+                await self.take(event)
+                return
+            except Exception:
+                if self._stopping:
+                    return
+                await asyncio.sleep(delay)
+                delay = min(30.0, delay * 2)

@@ -65,6 +65,16 @@ def kind_text(lang: str, kind: str, combined: bool = False) -> str:
     return t(lang, "kind.combined" if combined else f"kind.{kind}")
 
 
+ECHO_LIMIT = 60
+
+
+def echo(value: str, limit: int = ECHO_LIMIT) -> str:
+    """What the user typed, as quoted back in an answer: cut to ``limit`` characters with "…", so a
+    4,096-character argument never makes the answer itself too long."""
+    value = " ".join(value.split())
+    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
+
+
 def fmt_time(when: datetime, tz: ZoneInfo) -> str:
     return when.astimezone(tz).strftime("%H:%M")
 

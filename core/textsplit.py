@@ -44,13 +44,17 @@ def split_plain(text: str, limit: int) -> list[str]:
 
 def split_text(text: str, limit: int) -> list[str]:
     """Split at line breaks, then at spaces, so each part is at most ``limit`` visible characters.
-    Tags that our texts use never span lines, so each part stays well-formed."""
+
+    A tag open where a part ends is closed at its end and opened again at the start of the next part,
+    so every part is well-formed HTML on its own (a long echoed argument inside ``<b>`` or ``<code>``).
+    """
+    budget = max(1, limit)
     parts: list[str] = []
     current = ""
     for line in text.split("\n"):
-        for piece in _split_line(line, limit):
+        for piece in _split_line(line, budget):
             candidate = piece if not current else current + "\n" + piece
-            if _visible_length(candidate) <= limit:
+            if _visible_length(candidate) <= budget:
                 current = candidate
             else:
                 if current:
@@ -58,18 +62,37 @@ def split_text(text: str, limit: int) -> list[str]:
                 current = piece
     if current or not parts:
         parts.append(current)
-    return parts
+    return _balance(parts)
+
+
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)([^>]*)>")
+
+
+def _balance(parts: list[str]) -> list[str]:
+    """Close the tags still open at the end of each part and reopen them at the start of the next."""
+    balanced: list[str] = []
+    carried: list[str] = []  # the opening tags (as written) still open
+    for part in parts:
+        text = "".join(carried) + part
+        stack: list[tuple[str, str]] = []
+        for match in _TAG.finditer(text):
+            closing, name = match.group(1), match.group(2).lower()
+            if not closing:
+                stack.append((name, match.group(0)))
+            elif stack and stack[-1][0] == name:
+                stack.pop()
+        balanced.append(text + "".join(f"</{name}>" for name, _ in reversed(stack)))
+        carried = [tag for _, tag in stack]
+    return balanced
 
 
 def _split_line(line: str, limit: int) -> list[str]:
     if _visible_length(line) <= limit:
         return [line]
     pieces, current = [], ""
-    for word in re.split(r"(?<= )", line):
-        while _visible_length(word) > limit:  # one enormous word: cut it, outside any entity
-            cut = limit
-            while cut > 0 and "&" in word[max(0, cut - 8):cut] and ";" not in word[word.rfind("&", 0, cut):cut]:
-                cut -= 1
+    for word in _words(line):
+        while _visible_length(word) > limit:  # one enormous word: cut it, outside any tag or entity
+            cut = _cut_point(word, limit)
             if current:
                 pieces.append(current)
                 current = ""
@@ -83,3 +106,32 @@ def _split_line(line: str, limit: int) -> list[str]:
     if current:
         pieces.append(current)
     return [p.rstrip() for p in pieces if p.strip()]
+
+
+def _words(line: str) -> list[str]:
+    """Words with their trailing space; a space inside a tag (``<a href=...>``) does not split."""
+    words, current, depth = [], "", 0
+    for ch in line:
+        current += ch
+        depth += ch == "<"
+        depth -= ch == ">" and depth > 0
+        if ch == " " and depth == 0:
+            words.append(current)
+            current = ""
+    if current:
+        words.append(current)
+    return words
+
+
+def _cut_point(word: str, limit: int) -> int:
+    """The longest prefix of ``word`` with at most ``limit`` visible characters, ending outside any
+    tag or entity (at least one token, so the cut always moves on)."""
+    visible, end = 0, 0
+    for match in re.finditer(r"<[^>]*>|&[#a-zA-Z0-9]+;|.", word, re.DOTALL):
+        token = match.group()
+        weight = 0 if token.startswith("<") and len(token) > 1 else 1
+        if visible + weight > limit and end > 0:
+            break
+        visible += weight
+        end = match.end()
+    return end

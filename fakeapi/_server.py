@@ -222,6 +222,8 @@ class FakeBotApiServer(abc.ABC):
         self.http_429 = 0
         #: What was successfully POSTed to the webhook, in order.
         self.webhook_deliveries: list[dict[str, Any]] = []
+        #: Every call answered with an error (injected failures included): (method, status, description).
+        self.errors: list[tuple[str, int, str]] = []
 
         # method key -> (method name as registered, handler)
         self._methods: dict[str, tuple[str, MethodHandler]] = {}
@@ -478,6 +480,7 @@ class FakeBotApiServer(abc.ABC):
                 if inspect.isawaitable(result):
                     result = await result
         except ApiError as error:
+            self.errors.append((name, error.status, error.description))
             return self._error_answer(error)
         except Exception as exc:  # a bug in the fake: answer 500, don't kill the server
             self._logger.exception("Fake %s server failed to handle %s", self._platform, name)

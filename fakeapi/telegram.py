@@ -368,10 +368,14 @@ class FakeTelegramServer(FakeBotApiServer):
         return self.inject_update({"message": message})
 
     def press_button(
-        self, user_id: int, message: dict[str, Any], data: str, *, first_name: str = "User"
+        self, user_id: int, message: dict[str, Any], data: str, *, first_name: str = "User",
+        forged: bool = False,
     ) -> dict[str, Any]:
         """A user presses the inline button with ``callback_data == data`` under
         ``message`` (a message the bot sent); returns the queued Update.
+
+        ``forged=True`` sends ``data`` even if the message has no such button (what a
+        modified client can do).
 
         Raises:
             ValueError: if the message (in its current state) has no such button,
@@ -387,7 +391,7 @@ class FakeTelegramServer(FakeBotApiServer):
             for row in current.get("reply_markup", {}).get("inline_keyboard", [])
             for button in row
         ]
-        if not any(button.get("callback_data") == data for button in buttons):
+        if not forged and not any(button.get("callback_data") == data for button in buttons):
             offered = [button.get("callback_data") for button in buttons]
             raise ValueError(
                 f"message {message['message_id']} in chat {chat_id} has no button with "

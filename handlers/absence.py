@@ -11,6 +11,7 @@ from core.texts import fmt_time
 from handlers import notify
 from handlers.context import Ctx
 from handlers.describe import when
+from rules.names import visible_words
 from scheduler import planner
 from storage.models import Attendance, AttendanceStatus, Meeting
 from storage.queries import attendance_row, latest_ended_meeting, next_meeting
@@ -116,7 +117,7 @@ async def _excuse_or_ask(ctx: Ctx, meeting: Meeting, reason: str) -> Response:
     row = await attendance_row(ctx.session, meeting.id, member.id, ctx.now)
     if row.checked_in_at is not None:
         return Response.say(ctx.t("absent.already_checked_in", time=fmt_time(row.checked_in_at, ctx.tz)))
-    reason = " ".join(reason.split())
+    reason = visible_words(reason)  # zero-width or blank characters alone are no reason
     if not reason:
         link.pending_action, link.pending_meeting_id = PENDING_REASON, meeting.id
         return Response.say(ctx.t("absent.ask_reason", when=when(ctx, meeting)))

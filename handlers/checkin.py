@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.messages import Reply, Request, Response
-from core.texts import Html, fmt_time
+from core.texts import Html, echo, fmt_time
 from handlers import guests
 from handlers.context import Ctx
 from handlers.describe import when
@@ -45,9 +45,9 @@ async def checkin_for(ctx: Ctx, req: Request) -> Response:
     members = await active_members(ctx.session, ctx.cell.id, ctx.today)
     matches = find_by_name(members, query)
     if not matches:
-        return Response.say(ctx.t("checkin_for.not_found", query=query))
+        return Response.say(ctx.t("checkin_for.not_found", query=echo(query)))
     if len(matches) > 1:
-        return Response.say(ctx.t("checkin_for.ambiguous", query=query, names=", ".join(m.full_name for m in matches)))
+        return Response.say(ctx.t("checkin_for.ambiguous", query=echo(query), names=", ".join(m.full_name for m in matches)))
     return await _check_in(ctx, meeting, matches[0], by=ctx.member)
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from core.messages import Reply, Request, Response
 from core.parsing import parse_time
-from core.texts import Html, fmt_date, fmt_datetime, fmt_time
+from core.texts import Html, echo, fmt_date, fmt_datetime, fmt_time
 from handlers import corrections, notify, quality
 from handlers.context import Ctx
 from handlers.describe import kind_label
@@ -26,7 +26,7 @@ def _typed_time(ctx: Ctx, args: str, usage_key: str) -> tuple[time | None, Respo
         return None, None
     at = parse_time(args.split()[0])
     if at is None:
-        return None, Response.say(ctx.t(usage_key, value=args.split()[0]))
+        return None, Response.say(ctx.t(usage_key, value=echo(args.split()[0])))
     return at, None
 
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import select
 
 from core.messages import Request, Response
 from core.settings import DEFAULT_ZALO_BOT
-from core.texts import fmt_date, fmt_datetime
+from core.texts import echo, fmt_date, fmt_datetime
 from handlers.context import Ctx
+from rules.guessing import MAX_FAILURES, is_locked
 from rules.names import fold
 from scheduler import planner
-from storage import invites
+from storage import guesses, invites
 from storage.models import (
     Cell,
     ChatLink,
@@ -23,16 +26,38 @@ from storage.models import (
     Platform,
 )
 
+log = logging.getLogger(__name__)
+
 
 def _check_code(ctx: Ctx, invite: InviteCode | None, code: str, kinds: set[InviteKind]) -> str | None:
     """The error text for an unusable code, or None."""
     if invite is None or invite.kind not in kinds:
-        return ctx.t("code.unknown", code=code)
+        return ctx.t("code.unknown", code=echo(code, 20))
     if invite.used_at is not None:
-        return ctx.t("code.used", code=code)
+        return ctx.t("code.used", code=echo(code, 20))
     if invite.expires_at <= ctx.now:
-        return ctx.t("code.expired", code=code, date=fmt_date(invite.expires_at, ctx.tz))
+        return ctx.t("code.expired", code=echo(code, 20), date=fmt_date(invite.expires_at, ctx.tz))
     return None
+
+
+async def _guess(ctx: Ctx, req: Request, code: str, kinds: set[InviteKind]) -> tuple[InviteCode | None, Response | None]:
+    """The invite for ``code``, or the answer that refuses it. Wrong codes are counted per account and
+    platform: after the fifth in an hour every guess, right or wrong, is refused until the hour is out."""
+    state = await guesses.state_of(ctx.session, req.platform, req.user_id)
+    if is_locked(state, ctx.now):
+        assert state is not None and state.locked_until is not None, "is_locked needs a lock"
+        return None, Response.say(ctx.t("code.locked", count=MAX_FAILURES, until=fmt_datetime(state.locked_until, ctx.tz)))
+    invite = await invites.find(ctx.session, code)
+    error = _check_code(ctx, invite, code, kinds)
+    if error is None:
+        return invite, None
+    if invite is None or invite.kind not in kinds:  # a wrong code (used or expired ones were real)
+        state = await guesses.record_failure(ctx.session, req.platform, req.user_id, ctx.now)
+        if state.locked_until is not None:
+            log.warning("invite-code guessing: %s account %s locked until %s after %d wrong codes",
+                        req.platform, req.user_id, state.locked_until.isoformat(timespec="minutes"), state.failures)
+            return None, Response.say(ctx.t("code.locked", count=MAX_FAILURES, until=fmt_datetime(state.locked_until, ctx.tz)))
+    return None, Response.say(error)
 
 
 async def start(ctx: Ctx, req: Request) -> Response:
@@ -41,10 +66,9 @@ async def start(ctx: Ctx, req: Request) -> Response:
         return Response.say(ctx.t("start.already", name=_actor_name(ctx)))
     if not code:
         return Response.say(ctx.t("start.no_code"))
-    invite = await invites.find(ctx.session, code)
-    error = _check_code(ctx, invite, code, {InviteKind.MEMBER, InviteKind.COMMITTEE})
-    if error:
-        return Response.say(error)
+    invite, refusal = await _guess(ctx, req, code, {InviteKind.MEMBER, InviteKind.COMMITTEE})
+    if refusal is not None:
+        return refusal
     assert invite is not None, "_check_code gives an error for no invite"
     if ctx.actor.link is not None:
         return Response.say(ctx.t("start.already", name=_actor_name(ctx)))
@@ -134,10 +158,9 @@ async def link_group(ctx: Ctx, req: Request) -> Response:
     code = req.args.split()[0] if req.args.split() else ""
     if not code:
         return Response.say(ctx.t("group.usage"))
-    invite = await invites.find(ctx.session, code)
-    error = _check_code(ctx, invite, code, {InviteKind.GROUP})
-    if error:
-        return Response.say(error)
+    invite, refusal = await _guess(ctx, req, code, {InviteKind.GROUP})
+    if refusal is not None:
+        return refusal
     assert invite is not None, "_check_code gives an error for no invite"
     if not actor.is_leader or ctx.cell.id != invite.cell_id:
         return Response.say(ctx.t("group.wrong_cell"))

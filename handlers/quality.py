@@ -8,6 +8,7 @@ day. Buttons carry ``qa:<criterion>:<answer>:<meeting id>``.
 from __future__ import annotations
 
 from core.messages import Button, Reply, Request, Response
+from core.parsing import button_id
 from core.texts import Html, fmt_date
 from handlers import notify
 from handlers.context import Ctx
@@ -49,10 +50,11 @@ async def assess(ctx: Ctx, req: Request) -> Response:
 
 
 async def button(ctx: Ctx, parts: list[str]) -> Response:
-    if len(parts) != 4 or not parts[3].isdigit():
+    meeting_id = button_id(parts[3]) if len(parts) == 4 else None
+    if meeting_id is None:
         return Response(toast=ctx.t("stale_button"))
-    _, key, answer, meeting_id = parts
-    meeting = await ctx.session.get(Meeting, int(meeting_id))
+    _, key, answer, _ = parts
+    meeting = await ctx.session.get(Meeting, meeting_id)
     if meeting is None or meeting.cancelled_at is not None or meeting.ended_at is None:
         return Response(toast=ctx.t("stale_button"))
     if ctx.actor.cell is None or meeting.cell_id != ctx.actor.cell.id:

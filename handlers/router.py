@@ -7,9 +7,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from core.messages import Request, Response
+from core.parsing import button_id
 from core.services import Services
 from core.texts import t
 from handlers import (
@@ -27,6 +28,7 @@ from handlers import (
 )
 from handlers.commands import parse_plain_command
 from handlers.context import Ctx, resolve_actor
+from storage import inbox
 from storage.invites import looks_like_code
 from storage.models import Meeting, ProcessedUpdate
 from storage.queries import member_span
@@ -62,25 +64,45 @@ OPEN_TO_ANYONE = {"start", "help"}  # everything else needs a linked account
 IN_GROUPS = {"link_group", "checkin", "help"}  # commands that make sense in a group chat
 
 
+
+
 async def handle(services: Services, req: Request) -> Response:
-    """Handle one request. Never raises for bad input; a failure writes nothing."""
-    try:
-        async with services.sessions() as session, session.begin():
-            if await _seen_before(session, req, services):
-                return Response()
-            now = services.clock.now()
-            actor = await resolve_actor(session, req.platform, req.user_id)
-            if actor.link is not None and not req.is_group:
-                actor.link.last_seen_at = now
+    """Handle one request. Never raises for bad input or a database error; a failure writes nothing.
+
+    A connection that the database dropped (a PostgreSQL restart, an idle timeout) is retried once on
+    a fresh one, so the first request after it is served; any other database error answers "busy"."""
+    for attempt in (1, 2):
+        try:
+            async with services.handling:
+                return await _handle_once(services, req)
+        except DBAPIError as exc:
+            if exc.connection_invalidated and attempt == 1:
+                log.info("request %s: the database connection was dropped; retrying on a fresh one", req.update_key)
+                continue
+            log.warning("request %s failed in storage: %s", req.update_key, type(exc.orig or exc).__name__)
+        except SQLAlchemyError as exc:
+            log.warning("request %s failed in storage: %s", req.update_key, type(exc).__name__)
+        break
+    return Response.say(t(services.settings.language, "busy_retry"))
+
+
+async def _handle_once(services: Services, req: Request) -> Response:
+    async with services.sessions() as session, session.begin():
+        if await _seen_before(session, req, services):
+            return Response()
+        now = services.clock.now()
+        actor = await resolve_actor(session, req.platform, req.user_id)
+        if actor.link is not None and not req.is_group:
+            actor.link.last_seen_at = now
+            if req.button is None:  # a press names the chat of the message under it, not theirs
                 actor.link.chat_id = req.chat_id
-                actor.link.bot_key = req.bot_key or actor.link.bot_key
-                actor.link.blocked_at = None  # they wrote to us, so they can be reached again
-            ctx = Ctx(services=services, session=session, now=now, actor=actor)
-            response = await _route(ctx, req)
-            response.queued = ctx.queued
-    except (IntegrityError, OperationalError):
-        log.exception("request %s failed in storage", req.update_key)
-        return Response.say(t(services.settings.language, "busy_retry"))
+            actor.link.bot_key = req.bot_key or actor.link.bot_key
+            actor.link.blocked_at = None  # they wrote to us, so they can be reached again
+        ctx = Ctx(services=services, session=session, now=now, actor=actor)
+        response = await _route(ctx, req)
+        response.queued = ctx.queued
+        await inbox.mark_handled(session, req.platform, req.update_key, now, reply={
+            "chat_id": req.chat_id, "bot_key": req.bot_key, "payloads": [r.to_payload() for r in response.replies]})
     if response.queued:
         services.wake_dispatcher()
     return response
@@ -101,8 +123,8 @@ async def _route(ctx: Ctx, req: Request) -> Response:
     if req.button is not None:
         return await _button(ctx, req)
     if req.command is None:
-        if req.raw_command is not None:
-            return Response.say(ctx.t("unknown_command"))
+        if req.raw_command is not None:  # in a group it may be another bot's command: not ours to answer
+            return Response() if req.is_group else Response.say(ctx.t("unknown_command"))
         if req.is_group and not req.addressed:
             return Response()  # chatter in a group is not for us
         pending = await absence.pending_reason(ctx, req) if actor.member else None
@@ -133,7 +155,7 @@ async def _button(ctx: Ctx, req: Request) -> Response:
     assert req.button is not None, "_route calls this for a button only"
     parts = req.button.split(":")
     if actor.committee_member is not None and parts[0] in ("guest", "checkin") and len(parts) == 2 \
-            and parts[1].isdigit():  # a guest from the committee: the meeting chosen, or a group's check-in button
+            and button_id(parts[1]) is not None:  # a guest from the committee: the meeting chosen, or a group's check-in button
         return await guests.button(ctx, int(parts[1]))
     if actor.member is None:
         return Response(toast=ctx.t("not_linked") if actor.link is None else ctx.t("not_member"))
@@ -143,9 +165,8 @@ async def _button(ctx: Ctx, req: Request) -> Response:
         return await tasks.pressed_done(ctx, req.button)
     if parts[0] == quality.BUTTON:  # the meeting has ended: its own checks
         return await quality.button(ctx, parts)
-    try:
-        meeting_id = int(parts[-1])
-    except ValueError:
+    meeting_id = button_id(parts[-1])
+    if meeting_id is None:
         return Response(toast=ctx.t("stale_button"))
     target = await ctx.session.get(Meeting, meeting_id)
     if target is None or target.cancelled_at is not None or (target.ended_at is not None and parts[0] != "absent"):
@@ -162,4 +183,7 @@ async def _button(ctx: Ctx, req: Request) -> Response:
         if target.started_at is not None and parts[1] == "yes":
             return await checkin.checkin_button(ctx, target)
         return await absence.rsvp_button(ctx, target, parts[1])
+    if parts[0] == "cancel" and len(parts) == 3 and parts[1] in ("yes", "no"):
+        return await scheduling.cancel_button(ctx, target, parts[1])
     return Response(toast=ctx.t("stale_button"))
+

@@ -5,17 +5,17 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from core.messages import Reply, Request, Response
+from core.messages import Button, Reply, Request, Response
 from core.parsing import local_datetime, parse_date, parse_time
-from core.texts import fmt_datetime
+from core.texts import echo, fmt_datetime
 from handlers import notify
 from handlers.context import Ctx
 from handlers.describe import kind_label, place_suffix, when
-from rules import month_key
+from rules import beyond_horizon, horizon_end, month_key
 from rules.names import fold
 from scheduler import followers, planner
 from storage.models import Meeting, MeetingKind
-from storage.queries import upcoming_meetings
+from storage.queries import committee_upcoming_meetings, upcoming_meetings
 
 THEMATIC_WORDS = {"chuyende", "chuyen_de", "thematic"}  # compared folded: "chuyên_đề" too
 COMBINED_WORDS = {"kethop", "ket_hop", "combined"}  # a regular and a thematic meeting in one session (HD 42)
@@ -30,10 +30,10 @@ async def schedule(ctx: Ctx, req: Request) -> Response:
         return Response.say(ctx.t("not_leader"))
     words = req.args.split()
     if len(words) < 2:
-        return Response.say(ctx.t("schedule.bad_date", value=req.args) + "\n\n" + ctx.t("schedule.usage"))
+        return Response.say(ctx.t("schedule.bad_date", value=echo(req.args)) + "\n\n" + ctx.t("schedule.usage"))
     day, at = parse_date(words[0]), parse_time(words[1])
     if day is None or at is None:
-        return Response.say(ctx.t("schedule.bad_date", value=f"{words[0]} {words[1]}") + "\n\n" + ctx.t("schedule.usage"))
+        return Response.say(ctx.t("schedule.bad_date", value=echo(f"{words[0]} {words[1]}")) + "\n\n" + ctx.t("schedule.usage"))
     rest = words[2:]
     kind, combined = MeetingKind.THUONG_KY, False
     if rest and fold(rest[0]) in THEMATIC_WORDS:
@@ -47,8 +47,9 @@ async def schedule(ctx: Ctx, req: Request) -> Response:
     if place is None and kind is MeetingKind.THUONG_KY:
         place = ctx.cell.standing_place
     start = local_datetime(day, at, ctx.tz)
-    if start <= ctx.now:
-        return Response.say(ctx.t("schedule.past", when=fmt_datetime(start, ctx.tz), now=fmt_datetime(ctx.now, ctx.tz)))
+    refusal = _out_of_range(ctx, start)
+    if refusal is not None:
+        return refusal
     period = month_key(day)
     if kind is MeetingKind.THUONG_KY:
         clash = await _regular_in_month(ctx, ctx.cell.id, period)
@@ -95,7 +96,19 @@ async def _regular_in_month(ctx: Ctx, cell_id: int, period: str) -> Meeting | No
     )
 
 
+def _out_of_range(ctx: Ctx, start) -> Response | None:
+    """Refuse a time already past, or more than a year ahead (a typo such as 9999-12-31)."""
+    if start <= ctx.now:
+        return Response.say(ctx.t("schedule.past", when=fmt_datetime(start, ctx.tz), now=fmt_datetime(ctx.now, ctx.tz)))
+    if beyond_horizon(start, ctx.now):
+        return Response.say(ctx.t("schedule.too_far", when=fmt_datetime(start, ctx.tz),
+                                  limit=fmt_datetime(horizon_end(ctx.now), ctx.tz)))
+    return None
+
+
 async def _list(ctx: Ctx) -> Response:
+    if ctx.actor.member is None:  # a committee member: every cell of their committee
+        return await _list_committee(ctx)
     cell = ctx.cell
     meetings = await upcoming_meetings(ctx.session, cell.id, ctx.now)
     if not meetings:
@@ -110,13 +123,41 @@ async def _list(ctx: Ctx) -> Response:
     return Response.say(text)
 
 
+async def _list_committee(ctx: Ctx) -> Response:
+    committee = ctx.committee
+    rows = await committee_upcoming_meetings(ctx.session, committee.id, ctx.now)
+    if not rows:
+        text = ctx.t("schedule.committee_empty", committee=committee.name)
+    else:
+        lines = [ctx.t("schedule.committee_header", committee=committee.name)]
+        lines += [ctx.t("schedule.committee_item", cell=cell, when=when(ctx, m), kind=kind_label(ctx, m),
+                        place=place_suffix(ctx, m)) for m, cell in rows]
+        text = "\n".join(lines)
+    return Response.say(text + "\n\n" + ctx.t("schedule.committee_note"))
+
+
 async def cancel(ctx: Ctx, req: Request) -> Response:
+    """/huyhop asks first (a button, or its number on Zalo); the button cancels."""
     if not ctx.actor.is_leader:
         return Response.say(ctx.t("not_leader"))
     meetings = await upcoming_meetings(ctx.session, ctx.cell.id, ctx.now, limit=1)
     if not meetings:
         return Response.say(ctx.t("cancel.none"))
     meeting = meetings[0]
+    buttons = [[Button(ctx.t("button.cancel_yes"), f"cancel:yes:{meeting.id}"),
+                Button(ctx.t("button.cancel_no"), f"cancel:no:{meeting.id}")]]
+    return Response.say(ctx.t("cancel.confirm", kind=kind_label(ctx, meeting), when=when(ctx, meeting)), buttons)
+
+
+async def cancel_button(ctx: Ctx, meeting: Meeting, answer: str) -> Response:
+    """The answer to /huyhop's question (the router has checked the meeting is the actor's cell's)."""
+    if not ctx.actor.is_leader:
+        return Response(toast=ctx.t("not_leader"))
+    if answer == "no":
+        text = ctx.t("cancel.kept", when=when(ctx, meeting))
+        return Response(replies=[Reply(text)], toast=text[:190])
+    if meeting.started_at is not None:
+        return Response(toast=ctx.t("stale_button"))
     meeting.cancelled_at = ctx.now
     ctx.audit("cancel", "meeting", meeting.id, {"scheduled_at": meeting.scheduled_at.isoformat()}, {"cancelled": True})
     await planner.unplan_meeting(ctx.session, meeting, ctx.now)
@@ -124,9 +165,8 @@ async def cancel(ctx: Ctx, req: Request) -> Response:
     await notify.to_cell(ctx, meeting, reply, kind="cancel_notice", key=f"cancel:{meeting.id}:{{member_id}}",
                          exclude=ctx.member.id, priority=2)
     ctx.queued += await followers.meeting_event(ctx.session, ctx.settings, ctx.cell, meeting, "cancelled", ctx.now)
-    return Response.say(ctx.t("cancel.done", when=when(ctx, meeting)))
-
-
+    text = ctx.t("cancel.done", when=when(ctx, meeting))
+    return Response(replies=[Reply(text)], toast=text[:190])
 
 
 async def reschedule(ctx: Ctx, req: Request) -> Response:
@@ -137,14 +177,17 @@ async def reschedule(ctx: Ctx, req: Request) -> Response:
     day = parse_date(words[0]) if words else None
     at = parse_time(words[1]) if len(words) > 1 else None
     if day is None or at is None:
-        return Response.say(ctx.t("schedule.bad_date", value=req.args or "–") + "\n\n" + ctx.t("reschedule.usage"))
+        return Response.say(ctx.t("schedule.bad_date", value=echo(req.args) or "–") + "\n\n" + ctx.t("reschedule.usage"))
+    if len(words) > 2:
+        return Response.say(ctx.t("reschedule.extra_words", extra=echo(" ".join(words[2:]))))
     meetings = await upcoming_meetings(ctx.session, ctx.cell.id, ctx.now, limit=1)
     if not meetings:
         return Response.say(ctx.t("cancel.none"))
     meeting = meetings[0]
     start = local_datetime(day, at, ctx.tz)
-    if start <= ctx.now:
-        return Response.say(ctx.t("schedule.past", when=fmt_datetime(start, ctx.tz), now=fmt_datetime(ctx.now, ctx.tz)))
+    refusal = _out_of_range(ctx, start)
+    if refusal is not None:
+        return refusal
     if meeting.kind is MeetingKind.THUONG_KY and month_key(day) != meeting.period:
         return Response.say(ctx.t("reschedule.other_month", month=f"{meeting.period[5:]}/{meeting.period[:4]}"))
     before = {"scheduled_at": meeting.scheduled_at.isoformat()}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from core.messages import Button, Reply, Request, Response
-from core.parsing import parse_due_date
+from core.parsing import button_id, parse_due_date
 from core.texts import Html, fmt_date
 from handlers import notify
 from handlers.checkin import find_by_name
@@ -161,10 +161,9 @@ async def done(ctx: Ctx, req: Request) -> Response:
 
 async def pressed_done(ctx: Ctx, data: str) -> Response:
     """The Đã xong button under a task (or "Xong việc N" under /viec)."""
-    try:
-        task = await ctx.session.get(Task, int(data.split(":")[1]))
-    except (IndexError, ValueError):
-        task = None
+    parts = data.split(":")
+    task_id = button_id(parts[1]) if len(parts) == 2 else None
+    task = await ctx.session.get(Task, task_id) if task_id is not None else None
     if task is None:
         return Response(toast=ctx.t("stale_button"))
     if task.member_id != ctx.member.id:

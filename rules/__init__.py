@@ -13,7 +13,15 @@ from rules.attendance import (
     is_late,
     shown_percent,
 )
-from rules.calendar import MeetingOnCalendar, Obligation, missing_obligations, month_key, quarter_of
+from rules.calendar import (
+    MeetingOnCalendar,
+    Obligation,
+    beyond_horizon,
+    horizon_end,
+    missing_obligations,
+    month_key,
+    quarter_of,
+)
 from rules.clock_times import end_time_for, open_meeting_nudges, preparation_due, start_time_for
 from rules.duration import DurationVerdict, MinimumReason, beyond_bound, duration_verdict, minimum_duration
 from rules.quiet import in_quiet_hours, shift_out_of_quiet
@@ -38,8 +46,10 @@ __all__ = [
     "open_meeting_nudges",
     "preparation_due",
     "start_time_for",
+    "beyond_horizon",
     "duration_verdict",
     "expected_members",
+    "horizon_end",
     "in_quiet_hours",
     "is_late",
     "shift_out_of_quiet",

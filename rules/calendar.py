@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 
 class Obligation(enum.StrEnum):
@@ -46,3 +46,15 @@ def missing_obligations(meetings: Iterable[MeetingOnCalendar], today: date) -> l
     if not has_thematic:
         missing.append(Obligation.THEMATIC_THIS_QUARTER)
     return missing
+
+
+SCHEDULE_HORIZON = timedelta(days=366)  # a meeting is planned at most a year ahead
+
+
+def beyond_horizon(start: datetime, now: datetime) -> bool:
+    """A meeting more than a year ahead is a typo (9999-12-31), not a plan."""
+    return start - now > SCHEDULE_HORIZON
+
+
+def horizon_end(now: datetime) -> datetime:
+    return now + SCHEDULE_HORIZON

@@ -23,6 +23,8 @@ def create_engine(url: str, **kwargs) -> AsyncEngine:
     """An async engine; SQLite gets WAL, foreign keys and a busy timeout on every connection."""
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30})
+    else:  # a connection PostgreSQL dropped (restart, idle timeout) is replaced before it is used
+        kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("hide_parameters", True)  # SQL errors must never log names or phone numbers
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":

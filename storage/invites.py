@@ -53,6 +53,13 @@ async def find(session: AsyncSession, code: str) -> InviteCode | None:
 
 
 def looks_like_code(text: str) -> bool:
-    """A message that is just an invite code (as people send it on Zalo, without /start)."""
-    code = normalize_code(text)
-    return len(code) == CODE_LENGTH and all(c in ALPHABET for c in code)
+    """A message that is just an invite code (as people send it on Zalo, without /start): eight
+    characters of the codes' alphabet (a dash or a space in the middle allowed) with a digit or in
+    capitals as printed. A word ("hahahaha", "camonnhe") is chatter, not a guess."""
+    raw = text.strip()
+    code = normalize_code(raw)
+    if len(code) != CODE_LENGTH or not all(c in ALPHABET for c in code):
+        return False
+    if len(raw) > CODE_LENGTH + 1:
+        return False
+    return any(c.isdigit() for c in code) or raw == raw.upper()

@@ -414,6 +414,45 @@ class ProcessedUpdate(Base):
     processed_at: Mapped[datetime]
 
 
+class InboxUpdate(Base):
+    """An update kept before the platform is told it was delivered, handled from here exactly once
+    (after a crash too). ``chat_key`` orders each chat's updates; ``payload`` is the raw update."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("platform", "update_key", name="uq_inbox_update"),
+        Index("ix_inbox_pending", "handled_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(PlatformName())
+    bot_key: Mapped[str | None] = mapped_column(String(64))
+    update_key: Mapped[str] = mapped_column(String(128))
+    chat_key: Mapped[str] = mapped_column(String(128))
+    payload: Mapped[dict[str, Any]]
+    received_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    handled_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # The answers, written with the handling: one a crash kept from going is sent after the restart.
+    reply: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    replied_at: Mapped[datetime | None]
+
+
+class CodeGuesses(Base):
+    """Failed invite-code guesses of one account on one platform, and the lockout they earned."""
+
+    __tablename__ = "code_guesses"
+    __table_args__ = (UniqueConstraint("platform", "platform_user_id", name="uq_code_guesses"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(PlatformName())
+    platform_user_id: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
+
+
 class AuditLog(Base):
     __tablename__ = "audit_log"
 

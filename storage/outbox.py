@@ -51,6 +51,16 @@ async def enqueue_raw(session: AsyncSession, values: dict[str, Any]) -> bool:
     return bool(_rowcount(result))
 
 
+async def defer_reply(sessions, *, key: str, platform, chat_id: str, payload: dict[str, Any], due_at: datetime,
+                      now: datetime) -> bool:
+    """An answer that could not go now (429, 5xx, timeouts): the dispatcher sends it, paced and retried."""
+    async with sessions() as session, session.begin():
+        return await enqueue_raw(session, dict(
+            key=key, kind="reply", platform=platform, chat_id=chat_id, member_id=None, meeting_id=None,
+            payload=payload, priority=0, due_at=due_at, attempts=0, created_at=now,
+        ))
+
+
 async def drop_pending(session: AsyncSession, *, meeting_id: int, kinds: tuple[str, ...], now: datetime) -> int:
     """Mark a meeting's unsent messages of ``kinds`` as dropped (kept for the record)."""
     result = await session.execute(

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rules import MemberSpan
 from rules.names import name_key
-from storage.models import LEADER_ROLES, Attendance, ChatLink, GroupLink, Meeting, Member
+from storage.models import LEADER_ROLES, Attendance, Cell, ChatLink, GroupLink, Meeting, Member
 
 
 def member_span(m: Member) -> MemberSpan:
@@ -77,6 +77,24 @@ async def open_meeting(session: AsyncSession, cell_id: int) -> Meeting | None:
         .order_by(Meeting.started_at.desc())
         .limit(1)
     )
+
+
+async def committee_upcoming_meetings(session: AsyncSession, committee_id: int, now: datetime,
+                                      limit: int = 30) -> list[tuple[Meeting, str]]:
+    """(meeting, cell name) of every cell of a committee: not started, not cancelled, from ``now`` on."""
+    rows = await session.execute(
+        select(Meeting, Cell.name)
+        .join(Cell, Cell.id == Meeting.cell_id)
+        .where(
+            Cell.committee_id == committee_id,
+            Meeting.cancelled_at.is_(None),
+            Meeting.started_at.is_(None),
+            Meeting.scheduled_at >= now,
+        )
+        .order_by(Meeting.scheduled_at, Cell.name)
+        .limit(limit)
+    )
+    return [(meeting, name) for meeting, name in rows.all()]
 
 
 async def upcoming_meetings(session: AsyncSession, cell_id: int, now: datetime, limit: int = 10) -> list[Meeting]:

@@ -87,7 +87,10 @@ async def test_rescheduling_moves_the_reminders_and_cancelling_removes_them(scen
     assert len(reminders(scene, NAMES[1])) == 1 and "06/12/2026" in reminders(scene, NAMES[1])[0]
     assert "chỉ đổi được trong tháng đó" in (await scene.say(NAMES[0], "/doilich 2027-01-03 19:30"))[0]
     reply = await scene.say(NAMES[0], "/huyhop")
-    assert "Đã hủy" in reply[0]
+    assert "muốn hủy" in reply[0]  # it asks first
+    question = scene.last_with_button(NAMES[0], "cancel:yes:")
+    await scene.press(NAMES[0], question, question["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+    assert "Đã hủy" in scene.last_text(NAMES[0])
     assert any("đã được hủy" in t for t in scene.server.texts(scene.who(NAMES[1]).chat_id))
     for when in (vn(2026, 12, 5, 19, 30), vn(2026, 12, 6, 17, 30)):
         await tick(scene, when)

@@ -8,6 +8,7 @@ dispatcher (``scheduler.delivery.Sender``), its fake Bot API server for tests, a
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -41,6 +42,10 @@ class Running(Protocol):
         """Start receiving: register the webhook at ``hook``, or poll when there is none."""
         ...
 
+    async def stop_taking(self) -> None:
+        """Stop receiving (polling, webhook registrations stay); what was kept stays in the inbox."""
+        ...
+
     async def stop(self) -> None: ...
 
 
@@ -64,3 +69,18 @@ def register(platform: Registration) -> Registration:
         raise ValueError(f"platform {platform.name!r} is registered twice")
     REGISTRY[platform.name] = platform
     return platform
+
+
+MAX_BODY = 1_000_000
+BAD = object()  # what ``json_body`` gives for a body that is no JSON
+
+
+def json_body(raw: bytes) -> object:
+    """A webhook request's JSON, or ``BAD`` for anything that is not (too big, not UTF-8, nested so
+    deeply that the parser gives up): answered 400, never a traceback."""
+    if len(raw) > MAX_BODY:
+        return BAD
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return BAD

@@ -5,18 +5,27 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
+import logging
 
 import tornado.web
-from telegram import Update
 from telegram.ext import Application
 
-from bot.platforms.base import Registration, Route, WebhookOptions, register
-from bot.telegram_adapter import TelegramSender, build_application, set_menu
+from bot.platforms.base import Registration, Route, WebhookOptions, json_body, register
+from bot.telegram_adapter import (
+    PollingErrors,
+    TelegramSender,
+    build_application,
+    incoming,
+    parses,
+    set_menu,
+    update_id_of,
+)
 from core.services import Services
 from core.settings import Settings
 from core.weblinks import mini_app_url
 from storage.models import Platform
+
+log = logging.getLogger(__name__)
 
 NAME = Platform.TELEGRAM.value
 ALLOWED_UPDATES = ["message", "callback_query"]
@@ -30,20 +39,24 @@ def webhook_secret(settings: Settings) -> str:
 
 
 class _Webhook(tornado.web.RequestHandler):
-    def initialize(self, app, secret: str) -> None:
-        self.app, self.secret = app, secret
+    def initialize(self, keep, secret: str) -> None:
+        self.keep, self.secret = keep, secret
 
     async def post(self) -> None:
         given = self.request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
             self.set_status(403)
             return
-        try:
-            update = Update.de_json(json.loads(self.request.body), self.app.bot)
-        except (ValueError, TypeError, KeyError):
+        body = json_body(self.request.body)
+        if not isinstance(body, dict) or update_id_of(body) is None or not parses(body):  # null, [], a wrong shape
             self.set_status(400)
             return
-        await self.app.update_queue.put(update)
+        try:  # kept before the 200: an update Telegram considers delivered is never lost
+            await self.keep([incoming(body)])
+        except Exception as exc:
+            log.warning("a Telegram update could not be kept (%s); Telegram will send it again", type(exc).__name__)
+            self.set_status(503)
+            return
         self.set_status(200)
 
 
@@ -55,7 +68,7 @@ class RunningTelegram:
         self.sender = TelegramSender(app.bot)
 
     def webhook_routes(self, hook: WebhookOptions) -> list[Route]:
-        return [(r"/telegram", _Webhook, {"app": self.app, "secret": webhook_secret(self.services.settings)})]
+        return [(r"/telegram", _Webhook, {"keep": self.app.bot.keep, "secret": webhook_secret(self.services.settings)})]
 
     async def take_updates(self, hook: WebhookOptions | None) -> None:
         settings = self.services.settings
@@ -65,11 +78,15 @@ class RunningTelegram:
             await self.app.bot.set_webhook(url=hook.url.rstrip("/") + "/telegram", secret_token=webhook_secret(settings),
                                            allowed_updates=ALLOWED_UPDATES)
         else:
-            await self.app.updater.start_polling(poll_interval=0.0, timeout=30, allowed_updates=ALLOWED_UPDATES)
+            await self.app.updater.start_polling(poll_interval=0.0, timeout=30, allowed_updates=ALLOWED_UPDATES,
+                                                 error_callback=PollingErrors())
 
-    async def stop(self) -> None:
+    async def stop_taking(self) -> None:
         if self.app.updater and self.app.updater.running:
             await self.app.updater.stop()
+
+    async def stop(self) -> None:
+        await self.stop_taking()
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()
@@ -81,6 +98,10 @@ async def start(services: Services, take_updates: bool, webhook: bool) -> Runnin
                             updater=take_updates and not webhook)
     await app.initialize()
     services.bot_usernames[NAME] = app.bot.username
+    intake = services.intake
+    if intake is not None:  # updates go through the inbox (bot.intake)
+        intake.register(Platform.TELEGRAM, None, app.bot_data["adapter"].handle_kept)
+        app.bot.set_keep(lambda items: intake.take(Platform.TELEGRAM, None, items))
     return RunningTelegram(services, app)
 
 

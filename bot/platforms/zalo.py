@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 
 import tornado.web
 
-from bot.platforms.base import Registration, Route, WebhookOptions, register
+from bot.platforms.base import BAD, Registration, Route, WebhookOptions, json_body, register
 from bot.zalo_adapter import ZaloAdapter, ZaloSender, ZaloSenders
 from bot.zalo_client import ZaloClient, check_secret, parse_event
 from core.services import Services
@@ -42,16 +41,18 @@ class _Webhook(tornado.web.RequestHandler):
         if not check_secret(self.request.headers.get("X-Bot-Api-Secret-Token"), self.secret):
             self.set_status(403)
             return
-        try:
-            body = json.loads(self.request.body)
-        except ValueError:
+        body = json_body(self.request.body)
+        if body is BAD:
             self.set_status(400)
             return
         event = parse_event(body)
-        if event is not None:  # answer at once; the event is handled (and de-duplicated) behind
-            task = asyncio.create_task(self.adapter.handle_event(event))
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
+        if event is not None:  # kept before the 200 (bot.intake); handled, and de-duplicated, behind
+            try:
+                await self.adapter.take(event)
+            except Exception as exc:
+                log.warning("a Zalo event could not be kept (%s); Zalo will send it again", type(exc).__name__)
+                self.set_status(503)
+                return
         self.set_status(200)
         self.finish({"ok": True})
 
@@ -85,6 +86,10 @@ class RunningZalo:
                                 type(exc).__name__)
                 adapter.start_polling()
 
+    async def stop_taking(self) -> None:
+        for adapter in self.adapters.values():
+            await adapter.stop()
+
     async def stop(self) -> None:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -97,7 +102,10 @@ async def start(services: Services, take_updates: bool, webhook: bool) -> Runnin
     adapters = {}
     for key, token in services.settings.zalo_tokens().items():  # one adapter per Zalo bot, each with its quota
         client = ZaloClient(token, services.settings.zalo_api_url)
-        adapters[key] = ZaloAdapter(services, client, ZaloSender(client, services, key), key)
+        adapters[key] = adapter = ZaloAdapter(services, client, ZaloSender(client, services, key), key)
+        if services.intake is not None:  # events go through the inbox (bot.intake)
+            adapter.intake = services.intake
+            services.intake.register(Platform.ZALO, key, adapter.handle_kept)
     return RunningZalo(services, adapters)
 
 

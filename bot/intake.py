@@ -1,0 +1,189 @@
+"""Taking updates: kept in the inbox before they are acknowledged, then handled concurrently, each
+chat's in order, exactly once (after a kill -9 too).
+
+An adapter calls ``take`` with a batch before it acknowledges it (before the next getUpdates confirms
+the offset, before the webhook answers 200). Each chat gets its own queue and worker, so one chat
+waiting out a 429 or a burst of guesses from one account holds nobody else; the database work of a
+request is bounded by ``Services.handling`` (one at a time on SQLite). Rows this process holds keep
+their lease; rows whose process died are taken again when theirs runs out (``storage.inbox.reclaim``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+from core.services import Services
+from storage import inbox
+from storage.inbox import Incoming, Kept
+from storage.outbox import defer_reply
+
+log = logging.getLogger(__name__)
+
+# Handles one kept update; True if its request marked it handled (else the intake marks it done).
+Handler = Callable[[Kept], Awaitable[bool]]
+MAX_ATTEMPTS = 5
+MAINTENANCE_EVERY = 3.0
+
+
+class Intake:
+    def __init__(self, services: Services):
+        self.services = services
+        self.handlers: dict[tuple[str, str | None], Handler] = {}
+        self._queues: dict[str, deque[Kept]] = {}
+        self._workers: dict[str, asyncio.Task] = {}
+        self._held: dict[int, Kept] = {}
+        self._task: asyncio.Task | None = None
+        self._outage = OncePerMinute("the inbox")
+        self._closed = False
+
+    def register(self, platform: str, bot_key: str | None, handler: Handler) -> None:
+        self.handlers[(platform, bot_key)] = handler
+
+    async def take(self, platform: str, bot_key: str | None, items: list[Incoming]) -> None:
+        """Keep a batch durably (raises if the database cannot: then the batch is not acknowledged and
+        the platform delivers it again), then queue it for handling."""
+        unique = list({i.update_key: i for i in items}.values())
+        try:
+            kept = await inbox.keep(self.services.sessions, platform, bot_key, unique, self.services.clock.now())
+        except Exception as exc:
+            self._outage.report(exc)
+            raise
+        self._outage.recovered()
+        self.submit(kept)
+
+    def submit(self, rows: list[Kept]) -> None:
+        if self._closed:  # stopping: what is kept stays in the inbox for the next start
+            return
+        for row in rows:
+            if row.id in self._held:
+                continue
+            self._held[row.id] = row
+            self._queues.setdefault(row.chat_key, deque()).append(row)
+            if row.chat_key not in self._workers:
+                self._workers[row.chat_key] = asyncio.create_task(self._work(row.chat_key),
+                                                                  name=f"chibo-chat-{len(self._workers)}")
+
+    async def _work(self, chat_key: str) -> None:
+        queue = self._queues[chat_key]
+        try:
+            while queue:
+                row = queue.popleft()
+                try:
+                    await self._handle(row)
+                finally:
+                    self._held.pop(row.id, None)
+        finally:
+            self._queues.pop(chat_key, None)
+            self._workers.pop(chat_key, None)
+
+    async def _handle(self, row: Kept) -> None:
+        handler = self.handlers.get((row.platform, row.bot_key)) or self.handlers.get((row.platform, None))
+        marked = False
+        try:
+            if handler is None:
+                log.warning("no handler for a %s update; it stays in the inbox", row.platform)
+                return
+            marked = await handler(row)
+        except Exception as exc:  # a bug must not make the update come back forever: logged, done
+            log.error("update %s could not be handled (%s); skipped", row.update_key, type(exc).__name__,
+                      exc_info=exc)
+        try:
+            if marked:  # its answers went (or wait in the outbox): nothing to send again after a crash
+                await inbox.mark_replied(self.services.sessions, [row.id], self.services.clock.now())
+            else:
+                await inbox.mark_done(self.services.sessions, [row.id], self.services.clock.now())
+        except Exception as exc:
+            self._outage.report(exc)
+
+    # --- leases and recovery ---
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._maintain(), name="chibo-intake")
+
+    async def recover(self) -> None:
+        """Take the rows left unhandled by a process that died (their lease ran out)."""
+        platforms = {platform for platform, _ in self.handlers}
+        if not platforms:
+            return
+        now = self.services.clock.now()
+        rows = await inbox.reclaim(self.services.sessions, now, platforms)
+        stale = [r.id for r in rows if r.id not in self._held and await self._too_many_attempts(r)]
+        if stale:
+            await inbox.mark_done(self.services.sessions, stale, now)
+        self.submit([r for r in rows if r.id not in stale])
+        await self._resend_unreplied(now)
+
+    async def _resend_unreplied(self, now) -> None:
+        """Answers a dead process committed but did not send: through the outbox (its keys are the ones
+        a deferred answer gets, so none goes twice from here)."""
+        for row in await inbox.unreplied(self.services.sessions, now):
+            if row.id in self._held:
+                continue
+            reply = row.reply or {}
+            for index, payload in enumerate(reply.get("payloads", [])):
+                if reply.get("bot_key"):
+                    payload = dict(payload, bot_key=reply["bot_key"])
+                await defer_reply(self.services.sessions, key=f"reply:{row.update_key}:{index}", platform=row.platform,
+                                  chat_id=str(reply.get("chat_id")), payload=payload, due_at=now, now=now)
+            await inbox.mark_replied(self.services.sessions, [row.id], now)
+            self.services.wake_dispatcher()
+
+    async def _too_many_attempts(self, row: Kept) -> bool:
+        if row.attempts <= MAX_ATTEMPTS:
+            return False
+        log.warning("update %s was taken %d times without being handled; given up", row.update_key, row.attempts)
+        return True
+
+    async def _maintain(self) -> None:
+        while True:
+            try:
+                if self._held:
+                    await inbox.renew(self.services.sessions, list(self._held), self.services.clock.now())
+                await self.recover()
+                self._outage.recovered()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self._outage.report(exc)
+            await asyncio.sleep(MAINTENANCE_EVERY)
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        self._closed = True
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        workers = list(self._workers.values())
+        if workers:  # finish what was taken; what is left stays in the inbox for the next start
+            done, pending = await asyncio.wait(workers, timeout=timeout)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+
+
+class OncePerMinute:
+    """An outage (the database down) is reported in one line when it starts and then once a minute,
+    without a traceback; its end in one line too."""
+
+    def __init__(self, what: str, every: float = 60.0):
+        self.what, self.every = what, every
+        self._since: float | None = None
+        self._last = 0.0
+        self._count = 0
+
+    def report(self, exc: BaseException) -> None:
+        now = asyncio.get_running_loop().time()
+        self._count += 1
+        if self._since is None:
+            self._since = now
+        if self._count == 1 or now - self._last >= self.every:
+            log.warning("%s: the database is unreachable (%s), %d failure(s) so far; retrying", self.what,
+                        type(exc).__name__, self._count)
+            self._last = now
+
+    def recovered(self) -> None:
+        if self._since is not None:
+            log.warning("%s: the database is back after %d failure(s)", self.what, self._count)
+        self._since, self._count = None, 0

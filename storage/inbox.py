@@ -1,0 +1,122 @@
+"""The inbox: updates kept durably before the platform is told they were delivered.
+
+An adapter keeps a batch (``keep``) before it acknowledges it (the next getUpdates, the webhook's
+200), hands the rows to the intake, and the request that handles one marks it handled in its own
+transaction (``mark_handled``), so an update is handled exactly once even across a kill -9.
+Rows nobody finished (their process died) are taken again once their lease ran out (``reclaim``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.models import InboxUpdate
+from storage.upsert import insert_for
+
+LEASE = timedelta(seconds=10)  # a process that is alive renews the lease of what it holds
+
+
+@dataclass(frozen=True)
+class Kept:
+    id: int
+    platform: str
+    bot_key: str | None
+    update_key: str
+    chat_key: str
+    payload: dict[str, Any]
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
+class Incoming:
+    update_key: str
+    chat_key: str
+    payload: dict[str, Any]
+
+
+async def keep(sessions: async_sessionmaker[AsyncSession], platform: str, bot_key: str | None,
+               items: list[Incoming], now: datetime) -> list[Kept]:
+    """Store a batch (one transaction); returns the rows this call stored (a repeat delivery is dropped)."""
+    if not items:
+        return []
+    async with sessions() as session, session.begin():
+        stmt = insert_for(session)(InboxUpdate).values([
+            dict(platform=platform, bot_key=bot_key, update_key=i.update_key, chat_key=i.chat_key, payload=i.payload,
+                 received_at=now, claimed_until=now + LEASE, attempts=0)
+            for i in items
+        ]).on_conflict_do_nothing(index_elements=["platform", "update_key"]).returning(InboxUpdate.id, InboxUpdate.update_key)
+        fresh = {key: id_ for id_, key in (await session.execute(stmt)).all()}
+    return [Kept(fresh[i.update_key], platform, bot_key, i.update_key, i.chat_key, i.payload)
+            for i in items if i.update_key in fresh]
+
+
+async def mark_handled(session: AsyncSession, platform: str, update_key: str, now: datetime,
+                       reply: dict[str, Any] | None = None) -> None:
+    """In the request's transaction: handled, with the answers still to send (``reply``)."""
+    await session.execute(update(InboxUpdate)
+                          .where(InboxUpdate.platform == platform, InboxUpdate.update_key == update_key)
+                          .values(handled_at=now, reply=reply))
+
+
+async def mark_replied(sessions: async_sessionmaker[AsyncSession], ids: Iterable[int], now: datetime) -> None:
+    ids = list(ids)
+    if ids:
+        async with sessions() as session, session.begin():
+            await session.execute(update(InboxUpdate).where(InboxUpdate.id.in_(ids))
+                                  .values(replied_at=now, claimed_until=None))
+
+
+async def unreplied(sessions: async_sessionmaker[AsyncSession], now: datetime, limit: int = 500) -> list[InboxUpdate]:
+    """Handled rows whose answers a dead process did not send (lease run out), taken with a new lease."""
+    async with sessions() as session, session.begin():
+        query = (select(InboxUpdate)
+                 .where(InboxUpdate.handled_at.is_not(None), InboxUpdate.replied_at.is_(None),
+                        InboxUpdate.claimed_until.is_not(None), InboxUpdate.claimed_until < now)
+                 .order_by(InboxUpdate.id).limit(limit))
+        if session.bind is not None and session.bind.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        rows = list(await session.scalars(query))
+        if rows:
+            await session.execute(update(InboxUpdate).where(InboxUpdate.id.in_([r.id for r in rows]))
+                                  .values(claimed_until=now + LEASE))
+        return rows
+
+
+async def mark_done(sessions: async_sessionmaker[AsyncSession], ids: Iterable[int], now: datetime) -> None:
+    """Rows handled without a request (unparseable, not for us): done, so nobody takes them again."""
+    ids = list(ids)
+    if ids:
+        async with sessions() as session, session.begin():
+            await session.execute(update(InboxUpdate).where(InboxUpdate.id.in_(ids), InboxUpdate.handled_at.is_(None))
+                                  .values(handled_at=now, claimed_until=None))
+
+
+async def renew(sessions: async_sessionmaker[AsyncSession], ids: Iterable[int], now: datetime) -> None:
+    ids = list(ids)
+    if ids:
+        async with sessions() as session, session.begin():
+            await session.execute(update(InboxUpdate).where(InboxUpdate.id.in_(ids), InboxUpdate.handled_at.is_(None))
+                                  .values(claimed_until=now + LEASE))
+
+
+async def reclaim(sessions: async_sessionmaker[AsyncSession], now: datetime, platforms: set[str],
+                  limit: int = 500) -> list[Kept]:
+    """Take the unhandled rows whose lease ran out (their process died), oldest first."""
+    async with sessions() as session, session.begin():
+        query = (select(InboxUpdate)
+                 .where(InboxUpdate.handled_at.is_(None), InboxUpdate.platform.in_(platforms),
+                        or_(InboxUpdate.claimed_until.is_(None), InboxUpdate.claimed_until < now))
+                 .order_by(InboxUpdate.id).limit(limit))
+        if session.bind is not None and session.bind.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        rows = list(await session.scalars(query))
+        if rows:
+            await session.execute(update(InboxUpdate).where(InboxUpdate.id.in_([r.id for r in rows]))
+                                  .values(claimed_until=now + LEASE, attempts=InboxUpdate.attempts + 1))
+        return [Kept(r.id, r.platform, r.bot_key, r.update_key, r.chat_key, r.payload, r.attempts + 1) for r in rows]

@@ -1,0 +1,275 @@
+"""Nothing the platform considers delivered is lost, and nobody waits behind someone else.
+
+The crash tests kill -9 a real ``chibo run`` process (polling, and webhook) during a burst of
+check-ins against the fake Bot API, start another, and count what every member got."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import DB_KINDS, vn
+from sqlalchemy import func, select, text
+
+from benchmarks.idle import chibo_command
+from bot.platforms import WebhookOptions
+from bot.platforms.telegram import webhook_secret
+from bot.runner import Runtime
+from bot.scene import Scene
+from fakeapi._server import ApiError
+from storage.models import (
+    Attendance,
+    AttendanceStatus,
+    Cell,
+    ChatLink,
+    Committee,
+    InboxUpdate,
+    Meeting,
+    MeetingKind,
+    Member,
+    MemberStatus,
+    Platform,
+    Role,
+)
+
+MEMBERS = 60
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def open_meeting_with_linked_members(scene: Scene, n: int) -> list[int]:
+    """A cell whose meeting began a minute ago (real time: the subprocess has the system clock), and
+    ``n`` members linked on Telegram; returns their Telegram user ids."""
+    now = datetime.now(UTC)
+    async with scene.sessions()() as s, s.begin():
+        committee = Committee(name="Đảng ủy", created_at=now)
+        s.add(committee)
+        await s.flush()
+        cell = Cell(committee_id=committee.id, name="Chi bộ đông", created_at=now)
+        s.add(cell)
+        await s.flush()
+        users = []
+        for i in range(n):
+            member = Member(cell_id=cell.id, full_name=f"Đảng Viên {i:03d}", role=Role.BI_THU if i == 0 else Role.DANG_VIEN,
+                            status=MemberStatus.CHINH_THUC, active_from=now.date() - timedelta(days=30), created_at=now)
+            s.add(member)
+            await s.flush()
+            user = 50_000 + i
+            s.add(ChatLink(platform=Platform.TELEGRAM, platform_user_id=str(user), chat_id=str(user), member_id=member.id,
+                           linked_at=now))
+            users.append(user)
+        s.add(Meeting(cell_id=cell.id, kind=MeetingKind.THUONG_KY, period=now.strftime("%Y-%m"),
+                      scheduled_at=now - timedelta(minutes=1), started_at=now - timedelta(minutes=1), created_at=now))
+    return users
+
+
+async def until(predicate, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.02)
+    return True
+
+
+async def start_chibo(scene: Scene, workdir: Path, *args: str) -> asyncio.subprocess.Process:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHIBO_")}
+    env.update(CHIBO_DATABASE_URL=scene.settings.database_url, CHIBO_TELEGRAM_TOKEN=scene.settings.token_value(),
+               CHIBO_TELEGRAM_API_URL=scene.server.root, CHIBO_QUIET_HOURS="off",
+               CHIBO_REPORTS_DIR=str(workdir / "reports"))
+    log = open(workdir / f"chibo-{time.monotonic_ns()}.log", "wb")
+    proc = await asyncio.create_subprocess_exec(*chibo_command(), "run", *args, cwd=workdir, env=env,
+                                                stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log)
+    log.close()
+    return proc
+
+
+async def checkins(scene: Scene) -> int:
+    async with scene.sessions()() as s:
+        return await s.scalar(select(func.count()).select_from(Attendance).where(
+            Attendance.status.in_([AttendanceStatus.PRESENT, AttendanceStatus.LATE])))
+
+
+async def crash_during_a_burst(scene: Scene, tmp_path: Path, *args: str, ready) -> None:
+    users = await open_meeting_with_linked_members(scene, MEMBERS)
+    server = scene.server
+
+    gate, state = asyncio.Event(), {"epoch": 0}
+
+    async def held_send(params):  # answers wait until the kill: handled updates are left unanswered
+        epoch = state["epoch"]
+        await gate.wait()
+        if epoch != state["epoch"]:
+            raise ApiError(502, "Bad Gateway")  # its process is gone
+        return server._send_message(params)
+
+    server.register_method("sendMessage", held_send)
+    proc = await start_chibo(scene, tmp_path, *args)
+    try:
+        assert await until(lambda: ready() or proc.returncode is not None, 60), "chibo run did not start"
+        assert proc.returncode is None, (tmp_path / "chibo.log")
+        for user in users:  # the burst: every member checks in and asks for help
+            server.send_text(user, "/diemdanh", first_name="ĐV")
+            server.send_text(user, "/huongdan", first_name="ĐV")
+        total = 2 * len(users)
+        # Kill it once every update was delivered (so the platform will not send them again) and some
+        # were handled (their answers are held): the rest must come from the inbox after the restart.
+        deadline = time.monotonic() + 60
+        while (server._pending or await checkins(scene) < 10) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert not server._pending and await checkins(scene) >= 10
+        handled_before = await checkins(scene)
+        proc.send_signal(signal.SIGKILL)
+        await proc.wait()
+        state["epoch"] += 1
+        gate.set()
+        assert server.sent_count() == 0 and handled_before < len(users) + 1
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    proc = await start_chibo(scene, tmp_path, *args)
+    try:
+        assert await until(lambda: all(server.sent_count(u) >= 2 for u in users), 180), \
+            f"only {sum(min(server.sent_count(u), 2) for u in users)} of {total} answered after the restart"
+        await asyncio.sleep(1.0)
+        assert await checkins(scene) == len(users)  # each check-in stored once
+        for user in users:  # every update answered once: none lost, none twice
+            texts = server.texts(user)
+            assert len(texts) == 2, texts
+            assert sum("/diemdanh" in t for t in texts) == 1 and not any("bận" in t for t in texts), texts
+        async with scene.sessions()() as s:
+            assert await s.scalar(select(func.count()).select_from(InboxUpdate)
+                                  .where(InboxUpdate.handled_at.is_(None))) == 0
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(proc.wait(), 30)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_kill_9_during_a_burst_loses_nothing_polling(scene: Scene, tmp_path):
+    await crash_during_a_burst(scene, tmp_path, ready=lambda: bool(scene.server.calls("getUpdates")))
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_kill_9_during_a_burst_loses_nothing_webhook(scene: Scene, tmp_path):
+    port = free_port()
+    await crash_during_a_burst(scene, tmp_path, "--webhook", f"http://127.0.0.1:{port}", "--port", str(port),
+                               ready=lambda: bool(scene.server.calls("setWebhook")))
+
+
+# --- nobody waits ------------------------------------------------------------------------------------
+
+async def small_cell(scene: Scene) -> None:
+    committee = await scene.add_committee("Đảng ủy")
+    await scene.add_cell(committee, "Chi bộ 1", [("Bí Thư", Role.BI_THU), ("Đảng Viên A", Role.DANG_VIEN),
+                                                 ("Đảng Viên B", Role.DANG_VIEN)])
+    await scene.start_bot()
+    await scene.link("Bí Thư", "Đảng Viên A", "Đảng Viên B")
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_another_member_is_answered_within_a_second_while_one_chat_is_in_a_429(scene: Scene):
+    await small_cell(scene)
+    slow = scene.who("Đảng Viên A")
+    scene.server.fail_next("sendMessage", status=429, retry_after=20, times=1, chat_id=slow.chat_id)
+    scene.server.send_text(slow.user_id, "/lichhop 2026-12-05 19:30", first_name="A")  # not a leader: an answer
+    await until(lambda: bool(scene.server.errors), 5)
+    began = time.monotonic()
+    reply = await scene.say("Đảng Viên B", "/huongdan", timeout=5)
+    assert time.monotonic() - began < 1.0 and "/diemdanh" in reply[0]
+    # The answer that could not go is not dropped: it goes through the outbox once the 429 is over.
+    assert not any("dành cho bí thư" in t for t in scene.server.texts(slow.chat_id))
+    scene.at(vn(2026, 12, 1, 8, 0, 21))
+    await scene.settle()
+    assert "dành cho bí thư" in scene.server.texts(slow.chat_id)[-1]
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_another_member_is_answered_within_a_second_during_40_guesses(scene: Scene):
+    await small_cell(scene)
+    for n in range(40):
+        scene.server.send_text(777, f"/start ZZZZ{n % 8 + 2}ABC", first_name="Kẻ Đoán")
+    await asyncio.sleep(0.2)
+    began = time.monotonic()
+    reply = await scene.say("Đảng Viên B", "/huongdan", timeout=5)
+    assert time.monotonic() - began < 1.0 and "/diemdanh" in reply[0]
+    await scene.server.wait_for(lambda: scene.server.sent_count(777) >= 40, timeout=60)
+
+
+async def test_a_reply_that_cannot_go_now_goes_later_through_the_outbox(scene: Scene):
+    await small_cell(scene)
+    member = scene.who("Đảng Viên A")
+    scene.at(vn(2026, 12, 5, 19, 0))
+    await scene.say("Bí Thư", "/lichhop 2026-12-05 19:30")
+    scene.at(vn(2026, 12, 5, 19, 30))
+    await scene.say("Bí Thư", "/batdau")
+    await scene.settle()
+    before = scene.server.sent_count(member.chat_id)
+    scene.server.fail_next("sendMessage", status=502, times=2, chat_id=member.chat_id)
+    scene.server.send_text(member.user_id, "/diemdanh", first_name="A")
+    await until(lambda: len([e for e in scene.server.errors if e[1] == 502]) >= 2, 10)
+    await asyncio.sleep(1.5)
+    assert await checkins(scene) == 2  # the secretary and the member: the action is committed
+    scene.at(vn(2026, 12, 5, 19, 31))
+    await scene.settle()
+    await scene.server.wait_for(lambda: scene.server.sent_count(member.chat_id) > before, timeout=10)
+    assert any("điểm danh" in t.lower() for t in scene.server.texts(member.chat_id)[before:])
+
+
+# --- webhook bodies and outages ------------------------------------------------------------------------
+
+async def test_bad_webhook_bodies_with_the_right_secret_answer_400_without_a_traceback(scene: Scene, caplog):
+    await small_cell(scene)
+    await scene.stop_bot()
+    port = free_port()
+    scene.runtime = Runtime(settings=scene.settings, clock=scene.clock,
+                            webhook=WebhookOptions(url=f"http://127.0.0.1:{port}", listen="127.0.0.1", port=port))
+    await scene.runtime.start()
+    headers = {"X-Telegram-Bot-Api-Secret-Token": webhook_secret(scene.settings), "Content-Type": "application/json"}
+    deep = '{"update_id": 9, "message": ' + '{"reply_to_message": ' * 5000 + "{}" + "}" * 5001
+    bodies = ["null", "[]", "{}", '{"update_id": "x"}', '{"update_id": true}', '{"update_id": -4}', "1", '"text"',
+              '{"update_id": 8, "message": "hello"}', '{"update_id": 8, "message": {"chat": 5}}', deep, "[" * 100000,
+              "{not json", b"\xff\xfe".decode("latin-1")]
+    async with httpx.AsyncClient() as client:
+        for body in bodies:
+            answer = await client.post(f"http://127.0.0.1:{port}/telegram", content=body.encode(), headers=headers)
+            assert answer.status_code == 400, body[:40]
+    assert "Traceback" not in caplog.text and not [r for r in caplog.records if r.exc_info]
+    reply = await scene.say("Đảng Viên B", "/huongdan")  # still serving
+    assert "/diemdanh" in reply[0]
+
+
+async def test_a_database_outage_is_logged_once_and_nothing_is_lost(scene: Scene, caplog):
+    caplog.set_level(logging.INFO)
+    await small_cell(scene)
+    async with scene.sessions()() as s, s.begin():
+        await s.execute(text("ALTER TABLE inbox RENAME TO inbox_away"))
+    member = scene.who("Đảng Viên A")
+    before = scene.server.sent_count(member.chat_id)
+    scene.server.send_text(member.user_id, "/huongdan", first_name="A")
+    await asyncio.sleep(4.0)
+    assert scene.server.sent_count(member.chat_id) == before  # not acknowledged, so not lost
+    outage = [r for r in caplog.records if "unreachable" in r.getMessage() or "polling Telegram failed" in r.getMessage()]
+    assert 1 <= len(outage) <= 2, [r.getMessage() for r in outage]
+    assert not [r for r in caplog.records if r.exc_info and r.name.startswith(("bot", "handlers", "scheduler"))]
+    async with scene.sessions()() as s, s.begin():
+        await s.execute(text("ALTER TABLE inbox_away RENAME TO inbox"))
+    await scene.server.wait_for(lambda: scene.server.sent_count(member.chat_id) > before, timeout=40)
+    assert "/diemdanh" in scene.server.texts(member.chat_id)[-1]
