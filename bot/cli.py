@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -16,11 +15,13 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import cli_db, cli_rules
+from bot.db_problems import run_on_database
 from core.clock import SystemClock
 from core.settings import DEFAULT_ZALO_BOT, Settings
 from scheduler import planner
 from storage import invites as invite_codes
-from storage.db import SchemaNotReady, create_engine, ensure_ready, session_factory, upgrade
+from storage.db import create_engine, ensure_ready, session_factory, upgrade
 from storage.member_import import ImportFileError, import_members
 from storage.models import AuditLog, Cell, ChatLink, Committee, CommitteeMember, InviteCode, InviteKind, Member
 
@@ -69,14 +70,7 @@ def with_db(work: Callable[[AsyncSession, Settings], Awaitable[T]], *, migrate_c
         finally:
             await engine.dispose()
 
-    try:
-        return asyncio.run(_main())
-    except SchemaNotReady:
-        fail("Cơ sở dữ liệu chưa được tạo hoặc cần nâng cấp. Chạy: chibo db upgrade\n"
-             "The database is not created or is out of date. Run: chibo db upgrade", 2)
-    except OSError as exc:
-        fail(f"Không kết nối được cơ sở dữ liệu / cannot reach the database: {exc.strerror or exc}", 2)
-    raise AssertionError("unreachable")
+    return run_on_database(settings.database_url, _main)
 
 
 def emit(as_json: bool, data: Any, human: str) -> None:
@@ -100,8 +94,12 @@ def db_upgrade() -> None:
         finally:
             await engine.dispose()
 
-    asyncio.run(_main())
+    run_on_database(settings.database_url, _main, must_exist=False)
     typer.echo("Cơ sở dữ liệu đã sẵn sàng / database is up to date.")
+
+
+cli_db.register(db_app, lambda: load_settings())
+cli_rules.register(committee_app, lambda work: with_db(work), lambda *a: emit(*a))
 
 
 # --- committees and cells ---
@@ -422,10 +420,7 @@ def run(
     require_a_platform(settings)
     _setup_logging()
     options = WebhookOptions(url=webhook, listen=listen, port=port) if webhook else None
-    try:
-        asyncio.run(run_forever(Runtime(settings=settings, webhook=options)))
-    except SchemaNotReady:
-        fail("Cơ sở dữ liệu chưa được tạo hoặc cần nâng cấp. Chạy: chibo db upgrade", 2)
+    run_on_database(settings.database_url, lambda: run_forever(Runtime(settings=settings, webhook=options)))
 
 
 @app.command("worker")
@@ -436,10 +431,7 @@ def worker() -> None:
     settings = load_settings()
     require_a_platform(settings)
     _setup_logging()
-    try:
-        asyncio.run(run_forever(Runtime(settings=settings, take_updates=False)))
-    except SchemaNotReady:
-        fail("Cơ sở dữ liệu chưa được tạo hoặc cần nâng cấp. Chạy: chibo db upgrade", 2)
+    run_on_database(settings.database_url, lambda: run_forever(Runtime(settings=settings, take_updates=False)))
 
 
 @app.command("demo")

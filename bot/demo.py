@@ -239,8 +239,9 @@ def _progress(done: float, now: datetime) -> None:
     sys.stderr.flush()
 
 
-async def simulate(out: Path, *, show_progress: bool = True) -> Demo:
-    """Play the month; returns the demo with its transcript and checks."""
+async def simulate(out: Path, *, show_progress: bool = True, keep_database: Path | None = None) -> Demo:
+    """Play the month; returns the demo with its transcript and checks (``keep_database``: copy its
+    SQLite database there at the end)."""
     workdir = Path(tempfile.mkdtemp(prefix="chibo-demo-"))
     url = f"sqlite+aiosqlite:///{workdir / 'demo.db'}"
     engine = create_engine(url)
@@ -280,6 +281,10 @@ async def simulate(out: Path, *, show_progress: bool = True) -> Demo:
     finally:
         await scene.close()
         await server.stop()
+        if keep_database is not None and (workdir / "demo.db").exists():
+            from storage.backup import backup
+
+            backup(url, keep_database)
         shutil.rmtree(workdir, ignore_errors=True)
     (out / "transcript.json").write_text(json.dumps(
         [{"at": line.at.isoformat(), "person": line.person, "sender": line.sender, "text": line.text,

@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _OFFSET_RE = re.compile(r"^\s*(\d+)\s*([dhms])\s*$")
@@ -99,6 +99,17 @@ class Settings(BaseSettings):
     task_reminder_days: str = "3,0"  # remind a task this many days before its deadline (0: on the day)
     task_reminder_time: str = "08:00"  # at this local time (moved out of the quiet hours)
     max_meeting_hours: float = 6.0  # a longer meeting is refused at /ketthuc as a wrong or forgotten end time
+    # Retention: handled-update keys (a platform re-delivers within a day) and sent or dropped outbox
+    # rows (their keys also stop a quarter's nudge from going twice, hence at least 100 days).
+    keep_updates_days: int = Field(default=30, ge=2)
+    keep_sent_days: int = Field(default=180, ge=100)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: str) -> str:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("timezone")
     @classmethod

@@ -4,12 +4,14 @@ flow in one transaction, and wake the dispatcher for what it queued."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from core.messages import Request, Response
+from core.metrics import record_update
 from core.services import Services
 from core.texts import t
 from handlers import (
@@ -62,12 +64,31 @@ OPEN_TO_ANYONE = {"start", "help"}  # everything else needs a linked account
 IN_GROUPS = {"link_group", "checkin", "help"}  # commands that make sense in a group chat
 
 
+def _command_label(req: Request) -> str:
+    """A bounded label for metrics: a known command, "button", "unknown" or "text"."""
+    if req.command in FLOWS:
+        return req.command
+    if req.button is not None:
+        return "button"
+    return "unknown" if req.raw_command is not None else "text"
+
+
 async def handle(services: Services, req: Request) -> Response:
     """Handle one request. Never raises for bad input; a failure writes nothing."""
+    started, outcome = time.monotonic(), "error"
+    try:
+        response = await _handle(services, req)
+        outcome = "duplicate" if response.duplicate else "error" if response.failed else "ok"
+        return response
+    finally:
+        record_update(str(req.platform), _command_label(req), outcome, time.monotonic() - started)
+
+
+async def _handle(services: Services, req: Request) -> Response:
     try:
         async with services.sessions() as session, session.begin():
             if await _seen_before(session, req, services):
-                return Response()
+                return Response(duplicate=True)
             now = services.clock.now()
             actor = await resolve_actor(session, req.platform, req.user_id)
             if actor.link is not None and not req.is_group:
@@ -80,7 +101,7 @@ async def handle(services: Services, req: Request) -> Response:
             response.queued = ctx.queued
     except (IntegrityError, OperationalError):
         log.exception("request %s failed in storage", req.update_key)
-        return Response.say(t(services.settings.language, "busy_retry"))
+        return Response.say(t(services.settings.language, "busy_retry"), failed=True)
     if response.queued:
         services.wake_dispatcher()
     return response

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -48,6 +49,17 @@ async def engine(db_url) -> AsyncIterator[AsyncEngine]:
     await upgrade(eng)
     yield eng
     await eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """The demo's month, played once per test session: (demo, output folder, its SQLite database)."""
+    from bot.demo import simulate
+
+    out = tmp_path_factory.mktemp("demo")
+    database = out / "demo.db"
+    demo = asyncio.run(simulate(out, show_progress=False, keep_database=database))
+    return demo, out, database
 
 
 @pytest.fixture

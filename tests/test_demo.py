@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from pathlib import Path
 
 import pytest
 
-from bot.demo import VIEWERS, render_transcript, simulate
+from bot.demo import VIEWERS, render_transcript
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo")
-    demo = asyncio.run(simulate(out, show_progress=False))
-    return demo, out
-
-
 def test_every_step_of_the_demo_happens(demo_run):
-    demo, out = demo_run
+    demo, out, _ = demo_run
     failed = [what for what, ok in demo.checks if not ok]
     assert not failed and len(demo.checks) >= 12
     assert (out / "tom-tat-tuan.xlsx").stat().st_size > 1000
@@ -45,7 +37,7 @@ def guide_examples(path: Path) -> list[str]:
 
 @pytest.mark.parametrize("guide", sorted((ROOT / "docs").glob("huong-dan-*.md")), ids=lambda p: p.stem)
 def test_guide_examples_are_what_the_bot_says(demo_run, guide):
-    demo, _ = demo_run
+    demo, _, _ = demo_run
     said = {normalize(line.text) for line in demo.scene.transcript if line.sender == "bot"}
     examples = guide_examples(guide)
     assert examples, f"{guide.name} quotes no message of the bot"
