@@ -418,7 +418,7 @@ def run(
 
     settings = load_settings()
     require_a_platform(settings)
-    _setup_logging()
+    _setup_logging(settings)
     options = WebhookOptions(url=webhook, listen=listen, port=port) if webhook else None
     run_on_database(settings.database_url, lambda: run_forever(Runtime(settings=settings, webhook=options)))
 
@@ -430,7 +430,7 @@ def worker() -> None:
 
     settings = load_settings()
     require_a_platform(settings)
-    _setup_logging()
+    _setup_logging(settings)
     run_on_database(settings.database_url, lambda: run_forever(Runtime(settings=settings, take_updates=False)))
 
 
@@ -446,11 +446,10 @@ def demo(
     raise typer.Exit(run_demo(out))
 
 
-def _setup_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from bot.runner import quiet_third_party_logs  # a Bot API URL contains the token
+def _setup_logging(settings: Settings) -> None:
+    from bot.logs import setup_logging  # libraries that log a Bot API URL (it holds the token) stay quiet
 
-    quiet_third_party_logs()
+    setup_logging(settings.log_level, settings.log_format)
 
 
 from bot import cli_quality  # noqa: E402,F401  (registers "chibo committee quality")
