@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 from collections.abc import Awaitable, Callable
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import cli_db, cli_rules
 from bot.db_problems import run_on_database
 from core.clock import SystemClock
+from core.config_sources import SecretFileError, dotenv_names, unknown_names
 from core.settings import DEFAULT_ZALO_BOT, Settings
 from scheduler import planner
 from storage import invites as invite_codes
@@ -48,12 +50,16 @@ def fail(message: str, code: int = 1) -> None:
 
 
 def load_settings() -> Settings:
+    for warning in unknown_names([*os.environ, *dotenv_names(Path(".env"))], Settings.model_fields):
+        typer.echo(f"Cảnh báo / warning: {warning}", err=True)
     try:
         return Settings()
     except ValidationError as exc:
         problems = "; ".join(f"CHIBO_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors())
         fail(f"Cấu hình sai / bad configuration: {problems}", 2)
-        raise  # unreachable
+    except SecretFileError as exc:
+        fail(f"Cấu hình sai / bad configuration: {exc}", 2)
+    raise AssertionError("unreachable")
 
 
 def with_db(work: Callable[[AsyncSession, Settings], Awaitable[T]], *, migrate_check: bool = True) -> T:

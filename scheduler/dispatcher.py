@@ -91,7 +91,6 @@ class Dispatcher:
     async def _loop(self) -> None:
         while not self._stopping:
             try:
-                tick("dispatcher")
                 while not self._stopping and await self.run_once():
                     pass
             except Exception:  # a broken database connection must not kill the loop
@@ -107,6 +106,7 @@ class Dispatcher:
     # --- one pass ---
     async def run_once(self) -> int:
         """Claim and send one batch of due rows; returns how many rows were handled."""
+        tick("dispatcher")  # alive (readiness), even when there is nothing to send
         async with self._lock:
             await self._carry_out_plans()
             rows = await self._claim()
