@@ -50,9 +50,9 @@ def file_values(fields: Iterable[str], environ: Mapping[str, str]) -> dict[str, 
                 values[name] = _read(path, f"{PREFIX}SECRETS_DIR/{path.name}")
     upper_env = {k.upper(): v for k, v in environ.items()}
     for variable, name in names.items():
-        path = upper_env.get(f"{variable}_FILE")
-        if path:
-            values[name] = _read(Path(path), f"{variable}_FILE")
+        given = upper_env.get(f"{variable}_FILE")
+        if given:
+            values[name] = _read(Path(given), f"{variable}_FILE")
     return values
 
 
