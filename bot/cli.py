@@ -412,11 +412,23 @@ def require_a_platform(settings: Settings) -> None:
         fail(NO_TOKEN, 2)
 
 
+HttpPortOpt = Annotated[int | None, typer.Option(
+    "--http-port", help="Cổng /healthz, /readyz, /metrics (0: tắt; mặc định CHIBO_HTTP_PORT, hoặc cổng webhook) / "
+                        "the health and metrics port (0: none)")]
+
+
+def health_port(settings: Settings, given: int | None, default: int | None) -> int | None:
+    """The health port: --http-port, else CHIBO_HTTP_PORT, else ``default``; None: no health endpoint."""
+    port = given if given is not None else settings.http_port if settings.http_port is not None else default
+    return port or None
+
+
 @app.command("run")
 def run(
     webhook: Annotated[str | None, typer.Option(help="URL công khai cho webhook / public webhook URL")] = None,
     listen: Annotated[str, typer.Option(help="Địa chỉ lắng nghe / listen address")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Cổng / port")] = 8443,
+    http_port: HttpPortOpt = None,
 ) -> None:
     """Chạy bot (long polling, hoặc webhook với --webhook) / run the bot."""
     from bot.platforms import WebhookOptions
@@ -426,18 +438,27 @@ def run(
     require_a_platform(settings)
     _setup_logging(settings)
     options = WebhookOptions(url=webhook, listen=listen, port=port) if webhook else None
-    run_on_database(settings.database_url, lambda: run_forever(Runtime(settings=settings, webhook=options)))
+    health = health_port(settings, http_port, port if webhook else 8443)
+    runtime = Runtime(settings=settings, webhook=options, health=health is not None, health_listen=listen,
+                      health_port=health if webhook else None, http_port=health if health and not webhook else 8443)
+    run_on_database(settings.database_url, lambda: run_forever(runtime))
 
 
 @app.command("worker")
-def worker() -> None:
+def worker(
+    http_port: HttpPortOpt = None,
+    listen: Annotated[str, typer.Option(help="Địa chỉ của /healthz… / the health endpoint's address")] = "127.0.0.1",
+) -> None:
     """Chỉ chạy bộ lập lịch và gửi tin, không nhận tin / planner and dispatcher only."""
     from bot.runner import Runtime, run_forever
 
     settings = load_settings()
     require_a_platform(settings)
     _setup_logging(settings)
-    run_on_database(settings.database_url, lambda: run_forever(Runtime(settings=settings, take_updates=False)))
+    health = health_port(settings, http_port, 8444)
+    runtime = Runtime(settings=settings, take_updates=False, health=health is not None, health_listen=listen,
+                      http_port=health or 8444)
+    run_on_database(settings.database_url, lambda: run_forever(runtime))
 
 
 @app.command("demo")

@@ -8,6 +8,7 @@ one sentence saying what to do. The traceback goes to the log at DEBUG only.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import socket
 from collections.abc import Awaitable, Callable
@@ -81,6 +82,9 @@ def explain(exc: BaseException, url: str) -> str | None:
         except DatabaseProblem as problem:
             return str(problem)
         return f"CHIBO_DATABASE_URL không dùng được / unusable database URL: {type(exc).__name__}"
+    if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
+        return (f"Cổng đã có chương trình khác dùng; chọn cổng khác (--port, --http-port) / "
+                f"the port is in use: {exc.strerror}")
     where = _where(url)
     state = _sqlstate(exc)
     if state == "3D000":

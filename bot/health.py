@@ -15,8 +15,11 @@ import hmac
 import ipaddress
 import json
 import logging
+import socket
 from dataclasses import dataclass, field
 
+import tornado.httpserver
+import tornado.netutil
 import tornado.web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -116,3 +119,25 @@ def routes(services: Services, readiness: Readiness, *, metrics_token: str | Non
         (r"/readyz", _Readyz, {"readiness": readiness}),
         (r"/metrics", _Metrics, {"services": services, "token": metrics_token, "quotas": zalo_quotas or {}}),
     ]
+
+
+class HealthServer:
+    """A small HTTP server of its own for the health routes (polling mode, workers, or a separate port)."""
+
+    def __init__(self, routes: list, *, listen: str, port: int):
+        self.app = tornado.web.Application(routes, log_function=lambda handler: None)
+        self.listen, self.port = listen, port
+        self._server: tornado.httpserver.HTTPServer | None = None
+
+    async def start(self) -> None:
+        sockets = tornado.netutil.bind_sockets(self.port, self.listen, family=socket.AF_INET)
+        self.port = sockets[0].getsockname()[1]  # the real one when 0 was asked for
+        self._server = tornado.httpserver.HTTPServer(self.app)
+        self._server.add_sockets(sockets)
+        log.info("health endpoint on %s:%d", self.listen, self.port)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            await self._server.close_all_connections()
+            self._server = None
