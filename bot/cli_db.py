@@ -9,7 +9,7 @@ import typer
 
 from bot.db_problems import DatabaseProblem, check_url, run_on_database
 from core.settings import Settings
-from storage.backup import BackupError, backup, restore
+from storage.backup import BackupError, backup, find_tool, restore, sqlite_path
 from storage.copy import TargetNotEmpty, copy_database
 from storage.db import create_engine, current_revision, head_revision, schema_state
 
@@ -23,6 +23,8 @@ def register(db_app: typer.Typer, load_settings) -> None:
         """Sao lưu toàn bộ cơ sở dữ liệu (an toàn khi chibo đang chạy) / back up the whole database, live."""
         settings: Settings = load_settings()
         _check(settings.database_url, must_exist=True)
+        if sqlite_path(settings.database_url) is None:
+            _tool(lambda: find_tool("pg_dump"))  # before connecting: say what to install first
         _revision(settings.database_url)  # the server answers (one clear line if not)
         _tool(lambda: backup(settings.database_url, file))
         typer.echo(f"Đã sao lưu vào / backed up to {file}")
@@ -35,6 +37,8 @@ def register(db_app: typer.Typer, load_settings) -> None:
         """Thay cơ sở dữ liệu bằng bản sao lưu (dừng chibo trước) / replace the database with a backup."""
         settings: Settings = load_settings()
         _check(settings.database_url)
+        if sqlite_path(settings.database_url) is None:
+            _tool(lambda: find_tool("pg_restore"))
         if not yes:
             typer.confirm("Dữ liệu hiện có sẽ bị thay thế; chibo đã dừng chưa? / the current data will be replaced; "
                           "is chibo stopped?", abort=True)

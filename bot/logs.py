@@ -42,12 +42,27 @@ class JsonFormatter(logging.Formatter):
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a line is logged (not when the handler was made)."""
+
+    @property  # type: ignore[override]
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
 def setup_logging(level: str = "INFO", fmt: str = "text", stream=None) -> None:
-    handler = logging.StreamHandler(stream or sys.stderr)
+    """One handler of ours on the root logger (replacing an earlier one of ours, leaving others)."""
+    handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    handler.set_name("chibo")
     root = logging.getLogger()
     for old in list(root.handlers):
-        root.removeHandler(old)
+        if old.get_name() == "chibo":
+            root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
     quiet_third_party_logs()

@@ -63,7 +63,7 @@ def _libpq(url: str) -> tuple[str, dict[str, str]]:
     return plain.render_as_string(hide_password=False), env
 
 
-def _tool(name: str) -> str:
+def find_tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
         raise BackupError(f"{name} is not installed (Debian/Ubuntu: apt install postgresql-client)")
@@ -95,7 +95,7 @@ def backup(url: str, target: Path) -> None:
         return
     dsn, env = _libpq(url)
     try:
-        _run([_tool("pg_dump"), "--format=custom", "--no-owner", "--file", str(target), "--dbname", dsn], env)
+        _run([find_tool("pg_dump"), "--format=custom", "--no-owner", "--file", str(target), "--dbname", dsn], env)
     except BaseException:
         target.unlink(missing_ok=True)
         raise
@@ -116,5 +116,5 @@ def restore(url: str, source: Path) -> None:
         if f.read(5) != b"PGDMP":
             raise BackupError(f"{source} is not a pg_dump custom-format backup")
     dsn, env = _libpq(url)
-    _run([_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
+    _run([find_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
           "--exit-on-error", "--dbname", dsn, str(source)], env)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -49,6 +50,16 @@ async def engine(db_url) -> AsyncIterator[AsyncEngine]:
     await upgrade(eng)
     yield eng
     await eng.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_log_handler():
+    """`chibo run`/`worker` driven through the CLI install chibo's log handler on the root logger: remove it after."""
+    yield
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if handler.get_name() == "chibo":
+            root.removeHandler(handler)
 
 
 @pytest.fixture(scope="session")
