@@ -50,7 +50,9 @@ def fail(message: str, code: int = 1) -> None:
 
 
 def load_settings() -> Settings:
-    for warning in unknown_names([*os.environ, *dotenv_names(Path(".env"))], Settings.model_fields):
+    warnings = unknown_names(os.environ, Settings.model_fields)
+    warnings += unknown_names(dotenv_names(Path(".env")), Settings.model_fields, where=" in .env")
+    for warning in warnings:
         typer.echo(f"Cảnh báo / warning: {warning}", err=True)
     try:
         return Settings()

@@ -70,17 +70,19 @@ class SecretFilesSource(PydanticBaseSettingsSource):
         return dict(self._values)
 
 
-def unknown_names(names: Iterable[str], fields: Iterable[str]) -> list[str]:
-    """A warning for every ``CHIBO_`` name that is no setting, with the closest known one."""
+def unknown_names(names: Iterable[str], fields: Iterable[str], *, where: str = "") -> list[str]:
+    """A warning for every name that is no setting, with the closest known one. From the environment
+    (``where`` empty) only ``CHIBO_`` names count; in a .env file every key does (it is chibo's file)."""
     known = {f"{PREFIX}{name}".upper() for name in fields}
     accepted = known | {f"{k}_FILE" for k in known} | NOT_SETTINGS
     warnings = []
-    for name in sorted({n for n in names if n.upper().startswith(PREFIX)}):
+    for name in sorted({n for n in names if where or n.upper().startswith(PREFIX)}):
         if name.upper() in accepted:
             continue
-        close = difflib.get_close_matches(name.upper(), sorted(known), n=1, cutoff=0.6)
+        candidate = name.upper() if name.upper().startswith(PREFIX) else PREFIX + name.upper()
+        close = difflib.get_close_matches(candidate, sorted(known), n=1, cutoff=0.6)
         hint = f"; did you mean {close[0]}?" if close else ""
-        warnings.append(f"unknown setting {name}{hint}")
+        warnings.append(f"unknown setting {name}{where}{hint}")
     return warnings
 
 

@@ -84,12 +84,14 @@ def clean_env(monkeypatch, tmp_path):
 
 
 def test_the_cli_warns_about_an_unknown_variable_and_an_unknown_env_key(clean_env, monkeypatch):
-    (clean_env / ".env").write_text("CHIBO_QUIET_HOUR=off\nexport CHIBO_LANGUAGE=en\n# CHIBO_COMMENTED=1\n")
+    (clean_env / ".env").write_text("CHIBO_QUIET_HOUR=off\nexport CHIBO_LANGUAGE=en\n# CHIBO_COMMENTED=1\n"
+                                    "TELEGRAM_TOKEN=123:abc\n")
     monkeypatch.setenv("CHIBO_REMINDER_OFFSET", "1d")
     monkeypatch.setenv("CHIBO_DATABASE_URL", f"sqlite+aiosqlite:///{clean_env / 'chibo.db'}")
     result = CliRunner().invoke(app, ["db", "upgrade"])
     assert result.exit_code == 0
-    assert "unknown setting CHIBO_QUIET_HOUR; did you mean CHIBO_QUIET_HOURS?" in result.output
+    assert "unknown setting CHIBO_QUIET_HOUR in .env; did you mean CHIBO_QUIET_HOURS?" in result.output
+    assert "unknown setting TELEGRAM_TOKEN in .env; did you mean CHIBO_TELEGRAM_TOKEN?" in result.output
     assert "unknown setting CHIBO_REMINDER_OFFSET; did you mean CHIBO_REMINDER_OFFSETS?" in result.output
     assert "CHIBO_LANGUAGE" not in result.output and "COMMENTED" not in result.output
 
