@@ -72,3 +72,50 @@ def test_the_proxy_serves_the_webhooks_files_and_health_but_not_metrics():
     for path in ("/telegram", "/zalo", "/zalo/", "/files/", "/healthz", "/readyz"):
         assert "proxy_pass http://chibo" in locations[path], path
     assert "/metrics" not in locations and "return 404" in locations["/"]
+
+
+@pytest.mark.skipif(not (shutil.which("nginx") and shutil.which("openssl")), reason="nginx is not installed")
+async def test_through_the_example_proxy_health_and_webhooks_pass_and_metrics_do_not(scene, tmp_path):
+    import asyncio
+    import socket
+
+    import httpx
+
+    from bot.platforms import WebhookOptions
+    from bot.runner import Runtime
+
+    def free_port() -> int:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    chibo, public = free_port(), free_port()
+    scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, health=True,
+                            webhook=WebhookOptions(url=f"https://127.0.0.1:{public}", port=chibo))
+    await scene.runtime.start()
+    main = _nginx_conf(tmp_path)
+    site = (tmp_path / "site.conf").read_text()
+    site = site.replace("server 127.0.0.1:8443;", f"server 127.0.0.1:{chibo};")
+    site = site.replace("listen 443 ssl http2;", f"listen 127.0.0.1:{public} ssl http2;")
+    site = site.replace("listen [::]:443 ssl http2;", "").replace("listen 80;", f"listen 127.0.0.1:{free_port()};")
+    site = site.replace("listen [::]:80;", "")
+    (tmp_path / "site.conf").write_text(site)
+    nginx = await asyncio.create_subprocess_exec("nginx", "-c", str(main), "-p", str(tmp_path), "-g", "daemon off;")
+    try:
+        async with httpx.AsyncClient(verify=False, base_url=f"https://127.0.0.1:{public}") as client:
+            for _ in range(50):  # nginx takes a moment to listen
+                try:
+                    ready = await client.get("/readyz")
+                    break
+                except httpx.ConnectError:
+                    await asyncio.sleep(0.1)
+            assert ready.status_code == 200 and ready.json()["schema"] == "ok"
+            assert (await client.get("/healthz")).status_code == 200
+            assert (await client.get("/metrics")).status_code == 404  # not proxied
+            assert (await client.post("/telegram", json={})).status_code == 403  # reached chibo: wrong secret
+            assert (await client.get("/telegram")).status_code == 403  # only POST passes
+            assert (await client.get("/files/x.png?exp=1&sig=0")).status_code == 404  # reached chibo: bad signature
+            assert (await client.get("/anything-else")).status_code == 404
+    finally:
+        nginx.terminate()
+        await nginx.wait()
