@@ -16,6 +16,7 @@ import ipaddress
 import json
 import logging
 import socket
+import time
 from dataclasses import dataclass, field
 
 import tornado.httpserver
@@ -41,7 +42,7 @@ class Readiness:
     loops: tuple[str, ...] = ("dispatcher", "scheduler")
     stale_after: float = 120.0
     timeout: float = 3.0
-    started: float = field(default_factory=lambda: asyncio.get_running_loop().time())
+    started: float = field(default_factory=time.monotonic)
 
     async def check(self) -> tuple[bool, dict[str, str]]:
         report: dict[str, str] = {}
@@ -54,9 +55,10 @@ class Readiness:
             report["database"] = f"error: {type(exc).__name__}"
             report["schema"] = "unknown"
         for loop in self.loops:
+            since_start = time.monotonic() - self.started
             ago = metrics.seconds_since_tick(loop)
-            if ago is None:
-                ago = asyncio.get_running_loop().time() - self.started  # not ticked yet: since start-up
+            if ago is None or ago > since_start:  # not ticked since this process started: count from start-up
+                ago = since_start
             report[loop] = "ok" if ago <= self.stale_after else f"stale: last tick {ago:.0f} s ago"
         return all(v == "ok" for v in report.values()), report
 
