@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
+import os
 import re
 import sys
 from collections.abc import Awaitable, Callable
@@ -16,11 +16,14 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import cli_db, cli_rules
+from bot.db_problems import run_on_database
 from core.clock import SystemClock
+from core.config_sources import SecretFileError, dotenv_names, unknown_names
 from core.settings import DEFAULT_ZALO_BOT, Settings
 from scheduler import planner
 from storage import invites as invite_codes
-from storage.db import SchemaNotReady, create_engine, ensure_ready, session_factory, upgrade
+from storage.db import create_engine, ensure_ready, session_factory, upgrade
 from storage.member_import import ImportFileError, import_members
 from storage.models import AuditLog, Cell, ChatLink, Committee, CommitteeMember, InviteCode, InviteKind, Member
 
@@ -47,12 +50,18 @@ def fail(message: str, code: int = 1) -> None:
 
 
 def load_settings() -> Settings:
+    warnings = unknown_names(os.environ, Settings.model_fields)
+    warnings += unknown_names(dotenv_names(Path(".env")), Settings.model_fields, where=" in .env")
+    for warning in warnings:
+        typer.echo(f"Cảnh báo / warning: {warning}", err=True)
     try:
         return Settings()
     except ValidationError as exc:
         problems = "; ".join(f"CHIBO_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors())
         fail(f"Cấu hình sai / bad configuration: {problems}", 2)
-        raise  # unreachable
+    except SecretFileError as exc:
+        fail(f"Cấu hình sai / bad configuration: {exc}", 2)
+    raise AssertionError("unreachable")
 
 
 def with_db(work: Callable[[AsyncSession, Settings], Awaitable[T]], *, migrate_check: bool = True) -> T:
@@ -69,14 +78,7 @@ def with_db(work: Callable[[AsyncSession, Settings], Awaitable[T]], *, migrate_c
         finally:
             await engine.dispose()
 
-    try:
-        return asyncio.run(_main())
-    except SchemaNotReady:
-        fail("Cơ sở dữ liệu chưa được tạo hoặc cần nâng cấp. Chạy: chibo db upgrade\n"
-             "The database is not created or is out of date. Run: chibo db upgrade", 2)
-    except OSError as exc:
-        fail(f"Không kết nối được cơ sở dữ liệu / cannot reach the database: {exc.strerror or exc}", 2)
-    raise AssertionError("unreachable")
+    return run_on_database(settings.database_url, _main)
 
 
 def emit(as_json: bool, data: Any, human: str) -> None:
@@ -100,8 +102,12 @@ def db_upgrade() -> None:
         finally:
             await engine.dispose()
 
-    asyncio.run(_main())
+    run_on_database(settings.database_url, _main, must_exist=False)
     typer.echo("Cơ sở dữ liệu đã sẵn sàng / database is up to date.")
+
+
+cli_db.register(db_app, lambda: load_settings())
+cli_rules.register(committee_app, lambda work: with_db(work), lambda *a: emit(*a))
 
 
 # --- committees and cells ---
@@ -408,11 +414,23 @@ def require_a_platform(settings: Settings) -> None:
         fail(NO_TOKEN, 2)
 
 
+HttpPortOpt = Annotated[int | None, typer.Option(
+    "--http-port", help="Cổng /healthz, /readyz, /metrics (0: tắt; mặc định CHIBO_HTTP_PORT, hoặc cổng webhook) / "
+                        "the health and metrics port (0: none)")]
+
+
+def health_port(settings: Settings, given: int | None, default: int | None) -> int | None:
+    """The health port: --http-port, else CHIBO_HTTP_PORT, else ``default``; None: no health endpoint."""
+    port = given if given is not None else settings.http_port if settings.http_port is not None else default
+    return port or None
+
+
 @app.command("run")
 def run(
     webhook: Annotated[str | None, typer.Option(help="URL công khai cho webhook / public webhook URL")] = None,
     listen: Annotated[str, typer.Option(help="Địa chỉ lắng nghe / listen address")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Cổng / port")] = 8443,
+    http_port: HttpPortOpt = None,
 ) -> None:
     """Chạy bot (long polling, hoặc webhook với --webhook) / run the bot."""
     from bot.platforms import WebhookOptions
@@ -420,26 +438,29 @@ def run(
 
     settings = load_settings()
     require_a_platform(settings)
-    _setup_logging()
+    _setup_logging(settings)
     options = WebhookOptions(url=webhook, listen=listen, port=port) if webhook else None
-    try:
-        asyncio.run(run_forever(Runtime(settings=settings, webhook=options)))
-    except SchemaNotReady:
-        fail("Cơ sở dữ liệu chưa được tạo hoặc cần nâng cấp. Chạy: chibo db upgrade", 2)
+    health = health_port(settings, http_port, port if webhook else 8443)
+    runtime = Runtime(settings=settings, webhook=options, health=health is not None, health_listen=listen,
+                      health_port=health if webhook else None, http_port=health if health and not webhook else 8443)
+    run_on_database(settings.database_url, lambda: run_forever(runtime))
 
 
 @app.command("worker")
-def worker() -> None:
+def worker(
+    http_port: HttpPortOpt = None,
+    listen: Annotated[str, typer.Option(help="Địa chỉ của /healthz… / the health endpoint's address")] = "127.0.0.1",
+) -> None:
     """Chỉ chạy bộ lập lịch và gửi tin, không nhận tin / planner and dispatcher only."""
     from bot.runner import Runtime, run_forever
 
     settings = load_settings()
     require_a_platform(settings)
-    _setup_logging()
-    try:
-        asyncio.run(run_forever(Runtime(settings=settings, take_updates=False)))
-    except SchemaNotReady:
-        fail("Cơ sở dữ liệu chưa được tạo hoặc cần nâng cấp. Chạy: chibo db upgrade", 2)
+    _setup_logging(settings)
+    health = health_port(settings, http_port, 8444)
+    runtime = Runtime(settings=settings, take_updates=False, health=health is not None, health_listen=listen,
+                      http_port=health or 8444)
+    run_on_database(settings.database_url, lambda: run_forever(runtime))
 
 
 @app.command("demo")
@@ -455,11 +476,10 @@ def demo(
     raise typer.Exit(run_demo(out, serve))
 
 
-def _setup_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from bot.runner import quiet_third_party_logs  # a Bot API URL contains the token
+def _setup_logging(settings: Settings) -> None:
+    from bot.logs import setup_logging  # libraries that log a Bot API URL (it holds the token) stay quiet
 
-    quiet_third_party_logs()
+    setup_logging(settings.log_level, settings.log_format)
 
 
 from bot import cli_quality  # noqa: E402,F401  (registers "chibo committee quality")

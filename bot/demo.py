@@ -244,10 +244,11 @@ def _progress(done: float, now: datetime) -> None:
 
 
 async def simulate(out: Path, *, show_progress: bool = True,
-                   serve: Callable[[Demo, dict[str, str]], Awaitable[None]] | None = None) -> Demo:
+                   serve: Callable[[Demo, dict[str, str]], Awaitable[None]] | None = None,
+                   keep_database: Path | None = None) -> Demo:
     """Play the month; returns the demo with its transcript and checks. With ``serve``, the web view is
     then served on 127.0.0.1 and ``serve(demo, links)`` awaited (links: person -> their signed link)
-    before the bot and the database go away."""
+    before the bot and the database go away. ``keep_database``: copy its SQLite database there at the end."""
     workdir = Path(tempfile.mkdtemp(prefix="chibo-demo-"))
     url = f"sqlite+aiosqlite:///{workdir / 'demo.db'}"
     engine = create_engine(url)
@@ -289,6 +290,10 @@ async def simulate(out: Path, *, show_progress: bool = True,
     finally:
         await scene.close()
         await server.stop()
+        if keep_database is not None and (workdir / "demo.db").exists():
+            from storage.backup import backup
+
+            backup(url, keep_database)
         shutil.rmtree(workdir, ignore_errors=True)
     (out / "transcript.json").write_text(json.dumps(
         [{"at": line.at.isoformat(), "person": line.person, "sender": line.sender, "text": line.text,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from dataclasses import dataclass, field
 
-from bot import log_redaction, platforms
+from bot import health, platforms
 from bot.http_server import HttpServer
 from bot.intake import Intake
+from bot.logs import quiet_third_party_logs
 from bot.platforms import Running, WebhookOptions
 from core.clock import SystemClock
 from core.services import Services
@@ -19,20 +21,6 @@ from scheduler.jobs import build_scheduler
 from storage.db import create_engine, ensure_ready, session_factory
 
 log = logging.getLogger(__name__)
-
-QUIET_LOGGERS = ("httpx", "httpcore", "telegram", "apscheduler", "tornado.access",
-                 "aiosqlite", "asyncpg", "sqlalchemy.engine")  # the last three log SQL parameters (names, reasons)
-
-
-def quiet_third_party_logs() -> None:
-    """Libraries that log request URLs (which hold the bot token) or update contents stay at WARNING,
-    and their records lose their arguments whatever the level (``bot.log_redaction``)."""
-    log_redaction.install()
-    for name in QUIET_LOGGERS:
-        logger = logging.getLogger(name)
-        if logger.getEffectiveLevel() < logging.WARNING:
-            logger.setLevel(logging.WARNING)
-
 
 class NoPlatform(RuntimeError):
     """No registered platform has a token configured."""
@@ -47,6 +35,9 @@ class Runtime:
     webhook: WebhookOptions | None = None
     take_updates: bool = True
     http_port: int = 8443  # chibo's HTTP endpoint without a webhook (signed files, with CHIBO_PUBLIC_URL)
+    health: bool = False  # serve /healthz, /readyz and /metrics (the CLI's run and worker do)
+    health_port: int | None = None  # in webhook mode: a port of their own (None: the webhook's)
+    health_listen: str = "127.0.0.1"
 
     async def start(self) -> None:
         settings = self.settings
@@ -75,7 +66,31 @@ class Runtime:
             await self._take_updates()
         self.dispatcher.start()
         self.scheduler.start()
-        log.info("chibo is running: %s", ", ".join(self.platforms))
+        await self._serve_health()
+        log.info("chibo started: pid=%d mode=%s platforms=%s health_port=%s", os.getpid(), self._mode(),
+                 ",".join(self.platforms), self.health_server.port if self.health_server else
+                 (self.http.port if self.health and self.http else "-"))
+
+    def _mode(self) -> str:
+        return "worker" if not self.take_updates else "webhook" if self.webhook else "polling"
+
+    async def _serve_health(self) -> None:
+        """/healthz, /readyz, /metrics: on the HTTP endpoint already serving this port, else on their own."""
+        self.health_server = None
+        if not self.health:
+            return
+        self.readiness = health.Readiness(self.engine,
+                                          stale_after=max(120.0, 10 * self.settings.dispatch_interval_seconds))
+        token = self.settings.metrics_token.get_secret_value() if self.settings.metrics_token else None
+        quotas = {key: self.settings.zalo_monthly_quota for key in self.settings.zalo_tokens()}
+        routes = health.routes(self.services, self.readiness, metrics_token=token, zalo_quotas=quotas)
+        shared = self.http is not None and (self.webhook is None or self.health_port in (None, self.webhook.port))
+        if shared:
+            self.http.app.add_handlers(r".*", routes)
+            return
+        port = self.health_port if self.webhook is not None and self.health_port is not None else self.http_port
+        self.health_server = health.HealthServer(routes, listen=self.health_listen, port=port)
+        await self.health_server.start()
 
     async def _take_updates(self) -> None:
         settings, hook = self.settings, self.webhook
@@ -96,6 +111,8 @@ class Runtime:
                 await self.engine.dispose()
             return
         self.scheduler.shutdown(wait=False)
+        if getattr(self, "health_server", None) is not None:
+            await self.health_server.stop()
         if self.http is not None:
             await self.http.stop()
         for running in self.platforms.values():
@@ -105,6 +122,7 @@ class Runtime:
         for running in reversed(self.platforms.values()):
             await running.stop()
         await self.engine.dispose()
+        log.info("chibo stopped: pid=%d mode=%s", os.getpid(), self._mode())
 
 
 async def run_forever(runtime: Runtime) -> None:

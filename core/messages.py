@@ -54,7 +54,9 @@ class Response:
     replies: list[Reply] = field(default_factory=list)
     toast: str | None = None  # the short answer to a pressed button
     queued: int = 0  # messages this request put in the outbox
+    duplicate: bool = False  # the update had been handled already (nothing done)
+    failed: bool = False  # the storage failed; the answer asks to try again
 
     @classmethod
-    def say(cls, text: str, buttons: list[list[Button]] | None = None) -> Response:
-        return cls(replies=[Reply(text, buttons or [])])
+    def say(cls, text: str, buttons: list[list[Button]] | None = None, *, failed: bool = False) -> Response:
+        return cls(replies=[Reply(text, buttons or [])], failed=failed)

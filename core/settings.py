@@ -11,8 +11,10 @@ from functools import cached_property
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.config_sources import SecretFilesSource
 
 _OFFSET_RE = re.compile(r"^\s*(\d+)\s*([dhms])\s*$")
 _UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
@@ -101,6 +103,21 @@ class Settings(BaseSettings):
     task_reminder_days: str = "3,0"  # remind a task this many days before its deadline (0: on the day)
     task_reminder_time: str = "08:00"  # at this local time (moved out of the quiet hours)
     max_meeting_hours: float = 6.0  # a longer meeting is refused at /ketthuc as a wrong or forgotten end time
+    # Retention: handled-update keys (a platform re-delivers within a day) and sent or dropped outbox
+    # rows (their keys also stop a quarter's nudge from going twice, hence at least 100 days).
+    keep_updates_days: int = Field(default=30, ge=2)
+    keep_sent_days: int = Field(default=180, ge=100)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    # /healthz, /readyz, /metrics: the port of `chibo run` / `chibo worker` (0: none); unset: the
+    # webhook's port in webhook mode, else 8443 for `run` and 8444 for `worker`.
+    http_port: int | None = Field(default=None, ge=0, le=65535)
+    metrics_token: SecretStr | None = None  # lets a scraper that is not on this host read /metrics
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: str) -> str:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("timezone")
     @classmethod
@@ -149,6 +166,14 @@ class Settings(BaseSettings):
             raise ValueError(f"'{value}' is not a crontab line like '0 8 * * mon': {exc}") from exc
         return value
 
+    @field_validator("daily_planner_time")
+    @classmethod
+    def _check_planner_time(cls, value: str) -> str:
+        match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", value)
+        if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+            raise ValueError(f"'{value}' is not a time of day like 07:00 (00:00 to 23:59)")
+        return f"{int(match.group(1)):02d}:{match.group(2)}"
+
     @field_validator("telegram_api_url", "zalo_api_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
@@ -158,6 +183,12 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_public(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else None
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                   file_secret_settings):
+        """A variable set directly wins; then CHIBO_<NAME>_FILE and CHIBO_SECRETS_DIR; then .env."""
+        return init_settings, env_settings, SecretFilesSource(settings_cls), dotenv_settings, file_secret_settings
 
     @cached_property
     def tz(self) -> ZoneInfo:

@@ -4,12 +4,14 @@ flow in one transaction, and wake the dispatcher for what it queued."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from core.messages import Request, Response
+from core.metrics import record_update
 from core.parsing import button_id
 from core.services import Services
 from core.texts import t
@@ -64,12 +66,28 @@ OPEN_TO_ANYONE = {"start", "help"}  # everything else needs a linked account
 IN_GROUPS = {"link_group", "checkin", "help"}  # commands that make sense in a group chat
 
 
+def _command_label(req: Request) -> str:
+    """A bounded label for metrics: a known command, "button", "unknown" or "text"."""
+    if req.command in FLOWS:
+        return req.command
+    if req.button is not None:
+        return "button"
+    return "unknown" if req.raw_command is not None else "text"
 
 
 async def handle(services: Services, req: Request) -> Response:
-    """Handle one request. Never raises for bad input or a database error; a failure writes nothing.
+    """Handle one request. Never raises for bad input or a database error; a failure writes nothing."""
+    started, outcome = time.monotonic(), "error"
+    try:
+        response = await _handle(services, req)
+        outcome = "duplicate" if response.duplicate else "error" if response.failed else "ok"
+        return response
+    finally:
+        record_update(str(req.platform), _command_label(req), outcome, time.monotonic() - started)
 
-    A connection that the database dropped (a PostgreSQL restart, an idle timeout) is retried once on
+
+async def _handle(services: Services, req: Request) -> Response:
+    """A connection that the database dropped (a PostgreSQL restart, an idle timeout) is retried once on
     a fresh one, so the first request after it is served; any other database error answers "busy"."""
     for attempt in (1, 2):
         try:
@@ -83,13 +101,13 @@ async def handle(services: Services, req: Request) -> Response:
         except SQLAlchemyError as exc:
             log.warning("request %s failed in storage: %s", req.update_key, type(exc).__name__)
         break
-    return Response.say(t(services.settings.language, "busy_retry"))
+    return Response.say(t(services.settings.language, "busy_retry"), failed=True)
 
 
 async def _handle_once(services: Services, req: Request) -> Response:
     async with services.sessions() as session, session.begin():
         if await _seen_before(session, req, services):
-            return Response()
+            return Response(duplicate=True)
         now = services.clock.now()
         actor = await resolve_actor(session, req.platform, req.user_id)
         if actor.link is not None and not req.is_group:

@@ -26,3 +26,37 @@ class RuleSet:
             if value is not None:
                 changes[f.name] = value
         return replace(cls(), **changes)
+
+
+# What a committee may set each figure to (inclusive), and what the figure means, for the operator CLI.
+LIMITS: dict[str, tuple[float, float, str]] = {
+    "min_regular_minutes": (30, 480, "phút tối thiểu, họp thường kỳ / minimum minutes, regular meeting"),
+    "min_thematic_minutes": (30, 480, "phút tối thiểu, họp chuyên đề / minimum minutes, thematic meeting"),
+    "min_small_cell_minutes": (30, 480, "phút tối thiểu, chi bộ nhỏ / minimum minutes, small cell"),
+    "small_cell_size": (2, 100, "chi bộ nhỏ khi ít hơn số đảng viên này / a cell is small below this many members"),
+    "attendance_target": (0.5, 1.0, "tỷ lệ dự họp mục tiêu (0.9 = 90%) / attendance target"),
+    "late_after_minutes": (0, 120, "muộn khi đến sau số phút này / late after these minutes"),
+    "unexcused_warn_at": (1, 3, "cảnh báo khi vắng không lý do ngần này lần / warn at this many unexcused absences"),
+    "excused_streak_over": (1, 12, "cảnh báo khi vắng có lý do liên tiếp hơn / warn when excused absences in a row "
+                            "exceed"),
+}
+
+
+def parse_override(name: str, text: str) -> int | float:
+    """The value of one figure typed by the operator; ValueError saying what to type instead."""
+    if name not in LIMITS:
+        raise ValueError(f"unknown figure '{name}'; known: {', '.join(LIMITS)}")
+    low, high, _ = LIMITS[name]
+    kind = type(getattr(RuleSet(), name))
+    raw = text.strip().replace(",", ".")
+    try:
+        if kind is float:
+            value: int | float = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
+        else:
+            value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name}: '{text}' is not a {'number like 0.9 or 90%' if kind is float else 'whole number'}") \
+            from None
+    if not low <= value <= high:
+        raise ValueError(f"{name}: {text} is outside {low:g}–{high:g}")
+    return value

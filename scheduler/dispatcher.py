@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.metrics import record_delivery, tick
 from core.settings import Settings
 from core.texts import t
 from scheduler import live, planner
@@ -105,6 +106,7 @@ class Dispatcher:
     # --- one pass ---
     async def run_once(self) -> int:
         """Claim and send one batch of due rows; returns how many rows were handled."""
+        tick("dispatcher")  # alive (readiness), even when there is nothing to send
         async with self._lock:
             await self._carry_out_plans()
             rows = await self._claim()
@@ -177,18 +179,23 @@ class Dispatcher:
                 await sender.send(row.chat_id, row.payload)
         except RateLimited as exc:
             self.stats.http_429 += 1
+            self._log_failure(row, "rate_limited", exc)
             pacer.pause(exc.retry_after)
             await self._retry(row, self.clock.now() + timedelta(seconds=exc.retry_after), str(exc), count=False)
         except Blocked as exc:
             self.stats.blocked += 1
+            self._log_failure(row, "blocked", exc)
             await self._blocked(row, str(exc))
         except Transient as exc:
             if row.attempts + 1 >= MAX_ATTEMPTS:
+                self._log_failure(row, "failed", exc)
                 await self._failed(row, str(exc))
             else:
                 self.stats.retried += 1
+                self._log_failure(row, "retried", exc)
                 await self._retry(row, self.clock.now() + backoff(row.attempts + 1), str(exc), count=True)
         except (Permanent, DeliveryError) as exc:
+            self._log_failure(row, "failed", exc)
             await self._failed(row, str(exc))
         else:
             async with self.sessions() as session, session.begin():
@@ -198,6 +205,13 @@ class Dispatcher:
                 )
             self.stats.sent += 1
             self.stats.by_kind[row.kind] = self.stats.by_kind.get(row.kind, 0) + 1
+            record_delivery(str(row.platform), "sent")
+
+    def _log_failure(self, row: OutboxMessage, outcome: str, exc: Exception) -> None:
+        """One line per failed delivery: ids and the error's class, never the chat, the text or the URL."""
+        record_delivery(str(row.platform), outcome)
+        log.warning("delivery row=%s platform=%s kind=%s member=%s attempt=%d outcome=%s error=%s", row.id,
+                    row.platform, row.kind, row.member_id, row.attempts + 1, outcome, type(exc).__name__)
 
     async def _reminder_too_late(self, row: OutboxMessage) -> bool:
         """A reminder goes out only if the meeting is still ahead (it may have fallen due while chibo
@@ -218,6 +232,7 @@ class Dispatcher:
             await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id)
                                   .values(dropped_at=now, last_error=reason, claimed_until=None))
         self.stats.dropped_late += 1
+        record_delivery(str(row.platform), "dropped")
         return True
 
     async def _refresh(self, row: OutboxMessage) -> bool:
@@ -236,6 +251,7 @@ class Dispatcher:
             await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id)
                                   .values(dropped_at=self.clock.now(), last_error=reason[:500], claimed_until=None))
         self.stats.dropped_budget += 1
+        record_delivery(str(row.platform), "dropped")
 
     async def _retry(self, row: OutboxMessage, due: datetime, error: str, *, count: bool) -> None:
         async with self.sessions() as session, session.begin():

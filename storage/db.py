@@ -16,7 +16,11 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
 class SchemaNotReady(RuntimeError):
-    """The database has not been created or is behind the code's migrations."""
+    """The database has not been created, or its schema is behind or ahead of the code's migrations."""
+
+    def __init__(self, current: str | None, head: str | None = None, state: str = "missing"):
+        super().__init__(current or "")
+        self.current, self.head, self.state = current, head, state  # state: missing, behind, ahead
 
 
 def create_engine(url: str, **kwargs) -> AsyncEngine:
@@ -80,8 +84,20 @@ async def current_revision(engine: AsyncEngine) -> str | None:
         return await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
 
 
+def schema_state(current: str | None) -> str:
+    """``current`` (the database's revision) against the code: ok, missing, behind or ahead."""
+    head = head_revision()
+    if current == head:
+        return "ok"
+    if current is None:
+        return "missing"
+    known = {rev.revision for rev in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+    return "behind" if current in known else "ahead"
+
+
 async def ensure_ready(engine: AsyncEngine) -> None:
     """Raise SchemaNotReady unless the database is at the code's head revision."""
     current = await current_revision(engine)
-    if current != head_revision():
-        raise SchemaNotReady(current or "")
+    state = schema_state(current)
+    if state != "ok":
+        raise SchemaNotReady(current, head_revision(), state)

@@ -105,6 +105,8 @@ class Committee(Base):
     # The committee's own weights of the quality criteria ({criterion: points}); NULL: chibo's defaults
     # (rules.quality). Provinces score meetings differently.
     quality_weights: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    unexcused_warn_at: Mapped[int | None] = mapped_column(Integer)
+    excused_streak_over: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime]
 
     cells: Mapped[list[Cell]] = relationship(back_populates="committee")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -48,6 +50,41 @@ async def engine(db_url) -> AsyncIterator[AsyncEngine]:
     await upgrade(eng)
     yield eng
     await eng.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_log_handler():
+    """`chibo run`/`worker` driven through the CLI install chibo's log handler on the root logger: remove it after."""
+    yield
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if handler.get_name() == "chibo":
+            root.removeHandler(handler)
+
+
+DEMO_WEB_PAGES: dict[str, tuple[int, str]] = {}  # person -> (status, page) of the demo's web view
+
+
+async def _open_web_view(demo, links: dict[str, str]) -> None:
+    """What `chibo demo --serve` serves until Enter: each viewer's page, fetched while it is up."""
+    import httpx
+
+    async with httpx.AsyncClient(follow_redirects=True, timeout=60) as client:
+        for person, link in links.items():
+            response = await client.get(link)
+            DEMO_WEB_PAGES[person] = (response.status_code, response.text)
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """The demo's month, played once per test session: (demo, output folder, its SQLite database).
+    Its web view was served at the end, and each viewer's page fetched (``DEMO_WEB_PAGES``)."""
+    from bot.demo import simulate
+
+    out = tmp_path_factory.mktemp("demo")
+    database = out / "demo.db"
+    demo = asyncio.run(simulate(out, show_progress=False, keep_database=database, serve=_open_web_view))
+    return demo, out, database
 
 
 @pytest.fixture

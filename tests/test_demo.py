@@ -2,39 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from pathlib import Path
 
 import pytest
 
-from bot.demo import VIEWERS, render_transcript, simulate
+from bot.demo import VIEWERS, render_transcript
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo")
-    demo = asyncio.run(simulate(out, show_progress=False, serve=_open_web_view))
-    return demo, out
-
-
-SERVED: dict[str, tuple[int, str]] = {}
-
-
-async def _open_web_view(demo, links: dict[str, str]) -> None:
-    """What `chibo demo --serve` serves until Enter: each viewer's page, fetched while it is up."""
-    import httpx
-
-    async with httpx.AsyncClient(follow_redirects=True) as client:
-        for person, link in links.items():
-            response = await client.get(link)
-            SERVED[person] = (response.status_code, response.text)
-
-
 def test_the_demo_serves_the_web_view_of_its_committee(demo_run):
+    from conftest import DEMO_WEB_PAGES as SERVED
+
     status, page = SERVED[VIEWERS[-1][0]]  # the committee member: the table of the three cells
     assert status == 200 and all(f"Chi bộ khu dân cư số {n}" in page for n in (1, 2, 3))
     status, page = SERVED[VIEWERS[0][0]]  # the secretary: their cell's year
@@ -42,7 +23,7 @@ def test_the_demo_serves_the_web_view_of_its_committee(demo_run):
 
 
 def test_every_step_of_the_demo_happens(demo_run):
-    demo, out = demo_run
+    demo, out, _ = demo_run
     failed = [what for what, ok in demo.checks if not ok]
     assert not failed and len(demo.checks) >= 12
     assert (out / "tom-tat-tuan.xlsx").stat().st_size > 1000
@@ -65,7 +46,7 @@ def guide_examples(path: Path) -> list[str]:
 
 @pytest.mark.parametrize("guide", sorted((ROOT / "docs").glob("huong-dan-*.md")), ids=lambda p: p.stem)
 def test_guide_examples_are_what_the_bot_says(demo_run, guide):
-    demo, _ = demo_run
+    demo, _, _ = demo_run
     said = {normalize(line.text) for line in demo.scene.transcript if line.sender == "bot"}
     examples = guide_examples(guide)
     assert examples, f"{guide.name} quotes no message of the bot"

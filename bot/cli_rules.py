@@ -1,0 +1,68 @@
+"""``chibo committee rules ID [--set figure=value]… [--clear figure]…``: a committee's rule overrides."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Annotated
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.clock import SystemClock
+from rules.ruleset import LIMITS, RuleSet, parse_override
+from storage.models import AuditLog, Committee
+
+
+def register(committee_app: typer.Typer, with_db, emit) -> None:
+    @committee_app.command("rules")
+    def committee_rules(
+        committee_id: int,
+        set_: Annotated[list[str] | None, typer.Option("--set", help="figure=value, ví dụ / e.g. "
+                                                       "min_regular_minutes=100, attendance_target=85%")] = None,
+        clear: Annotated[list[str] | None, typer.Option("--clear", help="figure: về mặc định / back to the "
+                                                        "default ('all' for every figure)")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="In JSON / print JSON")] = False,
+    ) -> None:
+        """Xem hoặc đặt các con số quy định riêng của đảng ủy / show or set a committee's rule figures."""
+        changes: dict[str, int | float | None] = {}
+        for item in clear or []:
+            names = list(LIMITS) if item == "all" else [item]
+            for name in names:
+                if name not in LIMITS:
+                    _bad(f"--clear {item}: không có con số này / unknown figure. Có / known: {', '.join(LIMITS)}")
+                changes[name] = None
+        for item in set_ or []:
+            name, sep, value = item.partition("=")
+            if not sep:
+                _bad(f"--set {item}: viết dạng tên=giá trị, ví dụ min_regular_minutes=100 / write figure=value")
+            try:
+                changes[name.strip()] = parse_override(name.strip(), value)
+            except ValueError as exc:
+                _bad(f"--set {item}: {exc}")
+
+        async def work(session: AsyncSession, settings):
+            committee = await session.get(Committee, committee_id)
+            if committee is None:
+                _bad(f"Không có đảng ủy #{committee_id} / no such committee.")
+            if changes:
+                before = {name: getattr(committee, name) for name in changes}
+                for name, value in changes.items():
+                    setattr(committee, name, value)
+                session.add(AuditLog(actor="operator", action="rules", entity="committee", entity_id=committee.id,
+                                     before=before, after=changes, at=SystemClock().now()))
+            return {f.name: {"value": getattr(RuleSet.from_overrides(committee), f.name),
+                             "default": f.default, "overridden": getattr(committee, f.name) is not None}
+                    for f in fields(RuleSet)}
+
+        figures = with_db(work)
+        lines = [f"Đảng ủy #{committee_id}:"]
+        for name, figure in figures.items():
+            mark = "đặt riêng / set" if figure["overridden"] else "mặc định / default"
+            lines.append(f"  {name:<24} {figure['value']!s:<6} ({mark}; mặc định {figure['default']})  "
+                         f"{LIMITS[name][2]}")
+        emit(as_json, figures, "\n".join(lines))
+
+
+def _bad(message: str) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(1)

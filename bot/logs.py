@@ -1,0 +1,72 @@
+"""Logging for the long-running commands: ``CHIBO_LOG_LEVEL`` and ``CHIBO_LOG_FORMAT=text|json``.
+
+Lines carry ids (row, member, meeting, job), never names, phones, tokens or message texts
+(tests/test_privacy.py). Libraries that would log a Bot API URL (it holds the token) or SQL parameters
+stay at WARNING whatever the level.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+
+from bot import log_redaction
+
+QUIET_LOGGERS = ("httpx", "httpcore", "telegram", "apscheduler", "tornado.access",
+                 "aiosqlite", "asyncpg", "sqlalchemy.engine")  # the last three log SQL parameters (names, reasons)
+
+
+def quiet_third_party_logs() -> None:
+    """Libraries that log request URLs (which hold the bot token) or update contents stay at WARNING,
+    and their records lose their arguments whatever the level (``bot.log_redaction``)."""
+    log_redaction.install()
+    for name in QUIET_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < logging.WARNING:
+            logger.setLevel(logging.WARNING)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time (UTC, ISO 8601), level, logger, message, and the traceback if any."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a line is logged (not when the handler was made)."""
+
+    @property  # type: ignore[override]
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
+def setup_logging(level: str = "INFO", fmt: str = "text", stream=None) -> None:
+    """One handler of ours on the root logger (replacing an earlier one of ours, leaving others)."""
+    handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
+    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    handler.set_name("chibo")
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if old.get_name() == "chibo":
+            root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    quiet_third_party_logs()
