@@ -225,7 +225,7 @@ async def test_a_poison_update_is_skipped_and_no_library_logs_update_contents(sc
     poison = scene.server.inject_update({"poll": {"id": "1", "question": "Bí mật quốc gia"}})
     polls_before = len(scene.server.calls("getUpdates"))
     reply = await scene.say(MEMBER, "Mật khẩu nhà tôi")
-    assert "chỉ hiểu các lệnh" in reply[0]
+    assert "chưa hiểu tin nhắn này" in reply[0]
     assert len(scene.server.calls("getUpdates")) - polls_before < 10
     assert f"skipped update tg:{poison['update_id']}" in caplog.text
     ours = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("fakeapi"))

@@ -31,7 +31,7 @@ def text_of(path) -> str:
 def test_a_thematic_meeting_with_a_topic_tasks_and_no_assessment(tmp_path):
     start, end = datetime(2026, 12, 11, 19, 0, tzinfo=TZ), datetime(2026, 12, 11, 21, 10, tzinfo=TZ)
     summary = MeetingSummary(
-        meeting_id=7, cell_name="Chi bộ khu dân cư số 3", kind="chuyen_de", scheduled_at=start, started_at=start,
+        meeting_id=7, cell_name="Chi bộ khu dân cư số 3", kind="chuyen_de", combined=False, scheduled_at=start, started_at=start,
         start_manual=False, ended_at=end, end_manual=False, cell_size=4, rules=RuleSet(),
         duration=duration_verdict("chuyen_de", 4, start, end), attendance=attendance_verdict(3, 4),
         present=["A", "B", "C <D>"], excused=[("E", "ốm")],
