@@ -10,12 +10,14 @@ from dataclasses import dataclass, field
 from bot import platforms
 from bot.http_server import HttpServer
 from bot.platforms import Running, WebhookOptions
+from bot.roles import Roles
 from core.clock import SystemClock
 from core.services import Services
 from core.settings import Settings
 from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import build_scheduler
 from storage.db import create_engine, ensure_ready, session_factory
+from storage.locks import ProcessLocks
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,7 @@ class Runtime:
     async def start(self) -> None:
         settings = self.settings
         self.scheduler = None
+        self.stop_requested = asyncio.Event()
         quiet_third_party_logs()
         chosen = platforms.configured(settings)
         if not chosen:
@@ -65,11 +68,49 @@ class Runtime:
                                      {name: running.sender for name, running in self.platforms.items()})
         self.services.wake_dispatcher = self.dispatcher.wake
         self.scheduler = build_scheduler(self.services, self.dispatcher)
+        polling = self.take_updates and self.webhook is None
+        self.roles = Roles(ProcessLocks(self.engine), self.dispatcher, settings.election_interval_seconds,
+                           pollers={name: self._poller(running) for name, running in self.platforms.items()}
+                           if polling else {},
+                           on_poll_lost=self.stop_requested.set)
         if self.take_updates:
             await self._take_updates()
+        await self.roles.elect()
+        log.info(self.describe())
         self.dispatcher.start()
+        self.roles.start()
         self.scheduler.start()
-        log.info("chibo is running: %s", ", ".join(self.platforms))
+
+    @staticmethod
+    def _poller(running: Running):
+        async def start() -> None:
+            await running.take_updates(None)
+        return start
+
+    def describe(self) -> str:
+        """What this process does, in one line: the first thing it logs, and again on every change."""
+        roles, names = self.roles, ", ".join(self.platforms)
+        command = "chibo run" if self.take_updates else "chibo worker"
+        if not self.take_updates:
+            updates = "takes no updates"
+        elif self.webhook is not None:
+            updates = f"takes updates by webhook ({names})"
+        elif roles.standby_pollers:
+            updates = (f"takes updates by long polling ({', '.join(sorted(roles.polling)) or 'none'}; standby for "
+                       f"{', '.join(roles.standby_pollers)}: another process polls, this one takes over if it stops)")
+        else:
+            updates = f"takes updates by long polling ({names})"
+        active, standby = sorted(self.dispatcher.active), roles.standby_senders
+        sends = []
+        if active:
+            sends.append(f"active sender for {', '.join(active)} (sends the outbox, paced)")
+        if standby:
+            sends.append(f"standby sender for {', '.join(standby)} (another process sends; this one takes over "
+                         "if it stops)")
+        sends = "; ".join(sends)
+        shared = "several processes may share this PostgreSQL database" if roles.locks.shared \
+            else "SQLite: run only this one process"
+        return f"{command}: {updates}; {sends}; plans reminders and reports (each job runs once); {shared}"
 
     async def _take_updates(self) -> None:
         settings, hook = self.settings, self.webhook
@@ -79,8 +120,9 @@ class Runtime:
             self.http = HttpServer(self.services, listen=hook.listen if hook else "127.0.0.1",
                                    port=hook.port if hook else self.http_port, webhooks=routes)
             await self.http.start()
-        for running in self.platforms.values():
-            await running.take_updates(hook)
+        if hook is not None:  # long polling waits for the poll lock (Roles.elect)
+            for running in self.platforms.values():
+                await running.take_updates(hook)
 
     async def stop(self) -> None:
         if getattr(self, "scheduler", None) is None:  # start() failed before anything ran
@@ -91,6 +133,7 @@ class Runtime:
             return
         self.scheduler.shutdown(wait=False)
         await self.dispatcher.stop()
+        await self.roles.stop()
         if self.http is not None:
             await self.http.stop()
         for running in reversed(self.platforms.values()):
@@ -99,14 +142,14 @@ class Runtime:
 
 
 async def run_forever(runtime: Runtime) -> None:
-    stop = asyncio.Event()
+    await runtime.start()
+    stop = runtime.stop_requested
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
             loop.add_signal_handler(sig, stop.set)
         except NotImplementedError:  # pragma: no cover - Windows
             pass
-    await runtime.start()
     try:
         await stop.wait()
     finally:
