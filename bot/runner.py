@@ -22,7 +22,8 @@ from storage.locks import ProcessLocks
 log = logging.getLogger(__name__)
 
 QUIET_LOGGERS = ("httpx", "httpcore", "telegram", "apscheduler", "tornado.access",
-                 "aiosqlite", "asyncpg", "sqlalchemy.engine")  # the last three log SQL parameters (names, reasons)
+                 "aiosqlite", "asyncpg", "sqlalchemy.engine",  # these three log SQL parameters (names, reasons)
+                 "alembic")
 
 
 def quiet_third_party_logs() -> None:
@@ -88,7 +89,7 @@ class Runtime:
         return start
 
     def describe(self) -> str:
-        """What this process does, in one line: the first thing it logs, and again on every change."""
+        """What this process does, in one line: the first thing it logs (bot.roles logs every change)."""
         roles, names = self.roles, ", ".join(self.platforms)
         command = "chibo run" if self.take_updates else "chibo worker"
         if not self.take_updates:
@@ -101,13 +102,13 @@ class Runtime:
         else:
             updates = f"takes updates by long polling ({names})"
         active, standby = sorted(self.dispatcher.active), roles.standby_senders
-        sends = []
+        parts = []
         if active:
-            sends.append(f"active sender for {', '.join(active)} (sends the outbox, paced)")
+            parts.append(f"active sender for {', '.join(active)} (sends the outbox, paced)")
         if standby:
-            sends.append(f"standby sender for {', '.join(standby)} (another process sends; this one takes over "
+            parts.append(f"standby sender for {', '.join(standby)} (another process sends; this one takes over "
                          "if it stops)")
-        sends = "; ".join(sends)
+        sends = "; ".join(parts)
         shared = "several processes may share this PostgreSQL database" if roles.locks.shared \
             else "SQLite: run only this one process"
         return f"{command}: {updates}; {sends}; plans reminders and reports (each job runs once); {shared}"
