@@ -104,6 +104,31 @@ async def latest_ended_meeting(session: AsyncSession, cell_id: int) -> Meeting |
     )
 
 
+async def open_meeting_and_attendance(session: AsyncSession, cell_id: int, member_id: int,
+                                      now: datetime) -> tuple[Meeting, Attendance] | None:
+    """The cell's meeting in progress and the member's attendance row for it (created empty if
+    missing), in one query; None when no meeting is in progress."""
+    found = (await session.execute(
+        select(Meeting, Attendance)
+        .outerjoin(Attendance, (Attendance.meeting_id == Meeting.id) & (Attendance.member_id == member_id))
+        .where(
+            Meeting.cell_id == cell_id,
+            Meeting.started_at.is_not(None),
+            Meeting.ended_at.is_(None),
+            Meeting.cancelled_at.is_(None),
+        )
+        .order_by(Meeting.started_at.desc())
+        .limit(1)
+    )).first()
+    if found is None:
+        return None
+    meeting, row = found
+    if row is None:
+        row = Attendance(meeting_id=meeting.id, member_id=member_id, updated_at=now)
+        session.add(row)
+    return meeting, row
+
+
 async def attendance_row(session: AsyncSession, meeting_id: int, member_id: int, now: datetime) -> Attendance:
     """The member's attendance row for the meeting, created empty if missing."""
     row = await session.scalar(
