@@ -8,8 +8,8 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import aliased
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from core.services import Services
 from core.settings import Settings

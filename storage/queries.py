@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rules import MemberSpan
 from rules.names import name_key
-from storage.models import LEADER_ROLES, Attendance, ChatLink, GroupLink, Meeting, Member
+from storage.models import LEADER_ROLES, Attendance, Cell, ChatLink, GroupLink, Meeting, Member
 
 
 def member_span(m: Member) -> MemberSpan:
@@ -102,6 +102,19 @@ async def latest_ended_meeting(session: AsyncSession, cell_id: int) -> Meeting |
         .order_by(Meeting.ended_at.desc())
         .limit(1)
     )
+
+
+async def latest_ended_meetings(session: AsyncSession, committee_id: int) -> dict[int, Meeting]:
+    """Each cell's latest ended meeting, for every cell of the committee, in one query."""
+    ranked = (
+        select(Meeting.id, func.row_number().over(partition_by=Meeting.cell_id,
+                                                  order_by=(Meeting.ended_at.desc(), Meeting.id.desc())).label("n"))
+        .join(Cell, Cell.id == Meeting.cell_id)
+        .where(Cell.committee_id == committee_id, Meeting.ended_at.is_not(None), Meeting.cancelled_at.is_(None))
+        .subquery()
+    )
+    rows = await session.scalars(select(Meeting).join(ranked, ranked.c.id == Meeting.id).where(ranked.c.n == 1))
+    return {m.cell_id: m for m in rows}
 
 
 async def open_meeting_and_attendance(session: AsyncSession, cell_id: int, member_id: int,
