@@ -27,7 +27,8 @@ def positive(value) -> bool:
 def run_benchmarks(tmp_path: Path) -> tuple[subprocess.CompletedProcess, dict]:
     out = tmp_path / "figures.json"
     cmd = [sys.executable, "-m", "benchmarks", "--quick", "--cells", "20", "--checkins", "20", "--fanout", "50",
-           "--fanout-processes", "40", "--json", str(out)]
+           # the several-process fan-out spawns chibo processes: tests/test_multiprocess.py runs the same measure
+           "--only", "checkin,fanout,summary,web,idle", "--json", str(out)]
     if PG_URL:  # the benchmarks' own database beside the tests' one (named after it, so that two runs on
         # one server, each with its own test database, never share it)
         url = make_url(PG_URL)
@@ -62,14 +63,6 @@ def test_tiny_run_writes_every_figure(tmp_path):
     assert all(positive(fanout[key]) for key in ("seconds", "ideal_seconds", "ratio"))
     assert fanout["http_429"] == 0  # the pacer keeps under the fake Bot API's limits
     assert fanout["duplicates"] == 0 and fanout["lost"] == 0 and fanout["unsent_rows"] == 0
-
-    if PG_URL:  # two and three processes on one PostgreSQL database, and a kill -9 of the sender
-        multi = figures["fanout_processes"]
-        for name in ("two", "three", "two_kill_9"):
-            assert multi[name]["delivered_all"] and multi[name]["lost"] == 0 and multi[name]["http_429"] == 0, multi
-        assert multi["two"]["duplicates"] == multi["three"]["duplicates"] == 0, multi
-    else:
-        assert "skipped" in figures["fanout_processes"]
 
     summary = figures["summary"]
     assert summary["cells"] == 20 and summary["one_committee_cells"] == 20
