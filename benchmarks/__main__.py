@@ -14,12 +14,12 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from benchmarks import checkin, fanout, idle, summary, web
+from benchmarks import checkin, fanout, fanout_processes, idle, summary, web
 from benchmarks.common import DEFAULT_POSTGRES_URL, machine_info, postgres_ready, python_speed, rounded, sqlite_url
 from benchmarks.report import render_table
 
-FULL = {"checkins": 2000, "fanout": 5000, "cells": 10_000, "settle": 300.0}
-QUICK = {"checkins": 300, "fanout": 500, "cells": 600, "settle": 30.0}
+FULL = {"checkins": 2000, "fanout": 5000, "cells": 10_000, "settle": 300.0, "fanout_processes": 3000}
+QUICK = {"checkins": 300, "fanout": 500, "cells": 600, "settle": 30.0, "fanout_processes": 300}
 TARGETS = {
     "checkin_ratio": 0.8,
     "fanout_ratio": 0.95,
@@ -29,7 +29,7 @@ TARGETS = {
     "web_page_s": 0.3,
 }
 CHECKIN_NOW = datetime(2026, 12, 5, 19, 35, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))  # 5 minutes into the meetings
-PARTS = ("checkin", "fanout", "summary", "web", "idle")
+PARTS = ("checkin", "fanout", "processes", "summary", "web", "idle")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -47,6 +47,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--checkins", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--fanout", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--cells", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--fanout-processes", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--settle-timeout", type=float, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -61,9 +62,26 @@ def _part(name: str, errors: list[str], fn):
         return {"error": f"{type(exc).__name__}: {exc}"[:500]}
 
 
+def _processes(args: argparse.Namespace, count: int, work: Path, errors: list[str]) -> dict:
+    """Fan-out with two and three chibo processes on one PostgreSQL database, and a kill -9 of the
+    active sender part-way (real subprocesses; the benchmark database is emptied before each)."""
+    if args.no_postgres:
+        return {"skipped": "--no-postgres"}
+    results: dict = {}
+    for name, processes, kill_at in (("two", 2, None), ("three", 3, None), ("two_kill_9", 2, count // 4)):
+        note = asyncio.run(postgres_ready(args.postgres_url))
+        if note:
+            return {"skipped": note}
+        print(f"fan-out with {processes} processes: {count} reminders" + (" (kill -9 of the sender)" if kill_at else ""),
+              flush=True)
+        results[name] = _part(f"fanout {name}", errors, lambda p=processes, k=kill_at, n=name: asyncio.run(
+            fanout_processes.measure(args.postgres_url, count, p, work / n, kill_active_at=k)))
+    return results
+
+
 def run(args: argparse.Namespace) -> dict:
     sizes = dict(QUICK if args.quick else FULL)
-    for key in ("checkins", "fanout", "cells"):
+    for key in ("checkins", "fanout", "cells", "fanout_processes"):
         if getattr(args, key):
             sizes[key] = getattr(args, key)
     if args.settle_timeout is not None:
@@ -105,6 +123,9 @@ def run(args: argparse.Namespace) -> dict:
             print(f"fan-out: {sizes['fanout']} reminders", flush=True)
             results["fanout"] = _part("fanout", errors, lambda: asyncio.run(
                 fanout.measure(sqlite_url(data / "fanout.db"), sizes["fanout"], work)))
+
+        if "processes" in parts:
+            results["fanout_processes"] = _processes(args, sizes["fanout_processes"], work, errors)
 
         db = data / "summary.db"
         if parts & {"summary", "web", "idle"}:

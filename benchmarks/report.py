@@ -56,6 +56,21 @@ def _rows(results: dict, targets: dict) -> list[tuple[str, str, str, str]]:
                          _check(f["ratio"] >= targets["fanout_ratio"])))
             for key, label in (("http_429", "HTTP 429 answers"), ("duplicates", "duplicates"), ("lost", "lost")):
                 rows.append((f"fan-out: {label}", _num(f[key]), "0", _check(f[key] == 0)))
+    for name, m in (results.get("fanout_processes") or {}).items():
+        if not isinstance(m, dict):
+            continue
+        label = {"two": "2 processes", "three": "3 processes", "two_kill_9": "2 processes, kill -9"}.get(name, name)
+        if "error" in m:
+            rows.append((f"fan-out, {label}", "error: " + m["error"], "", ""))
+            continue
+        rows.append((f"fan-out, {label}: ideal / actual", _num(m["ratio"], 3), f"≥ {targets['fanout_ratio']}",
+                     _check(m["ratio"] >= targets["fanout_ratio"])))
+        rows.append((f"fan-out, {label}: 429 / lost / duplicates",
+                     f"{m['http_429']} / {m['lost']} / {m['duplicates']}", "0 / 0 / 0",
+                     _check(m["http_429"] == m["lost"] == 0 and (m["duplicates"] == 0 or "takeover_seconds" in m))))
+        if "takeover_seconds" in m:
+            rows.append((f"fan-out, {label}: takeover", f"{_num(m['takeover_seconds'])} s", "< 30 s",
+                         _check(m["takeover_seconds"] is not None and m["takeover_seconds"] < 30)))
     s = results.get("summary")
     if s is not None:
         if "error" in s:

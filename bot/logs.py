@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from bot import log_redaction
 
 QUIET_LOGGERS = ("httpx", "httpcore", "telegram", "apscheduler", "tornado.access",
-                 "aiosqlite", "asyncpg", "sqlalchemy.engine")  # the last three log SQL parameters (names, reasons)
+                 "aiosqlite", "asyncpg", "sqlalchemy.engine",  # these three log SQL parameters (names, reasons)
+                 "alembic")  # its INFO lines would come before chibo's first line, which says what the process does
 
 
 def quiet_third_party_logs() -> None:

@@ -13,12 +13,14 @@ from bot.http_server import HttpServer
 from bot.intake import Intake
 from bot.logs import quiet_third_party_logs
 from bot.platforms import Running, WebhookOptions
+from bot.roles import Roles
 from core.clock import SystemClock
 from core.services import Services
 from core.settings import Settings
 from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import build_scheduler
 from storage.db import create_engine, ensure_ready, session_factory
+from storage.locks import ProcessLocks
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,7 @@ class Runtime:
     async def start(self) -> None:
         settings = self.settings
         self.scheduler = None
+        self.stop_requested = asyncio.Event()
         quiet_third_party_logs()
         chosen = platforms.configured(settings)
         if not chosen:
@@ -60,11 +63,19 @@ class Runtime:
                                      {name: running.sender for name, running in self.platforms.items()})
         self.services.wake_dispatcher = self.dispatcher.wake
         self.scheduler = build_scheduler(self.services, self.dispatcher)
+        polling = self.take_updates and self.webhook is None
+        self.roles = Roles(ProcessLocks(self.engine), self.dispatcher, settings.election_interval_seconds,
+                           pollers={name: self._poller(running) for name, running in self.platforms.items()}
+                           if polling else {},
+                           on_poll_lost=self.stop_requested.set)
         if self.take_updates:
             await self.intake.recover()  # what a process that died had kept but not handled
             self.intake.start()
             await self._take_updates()
+        await self.roles.elect()
+        log.info(self.describe())
         self.dispatcher.start()
+        self.roles.start()
         self.scheduler.start()
         await self._serve_health()
         log.info("chibo started: pid=%d mode=%s platforms=%s health_port=%s", os.getpid(), self._mode(),
@@ -92,6 +103,37 @@ class Runtime:
         self.health_server = health.HealthServer(routes, listen=self.health_listen, port=port)
         await self.health_server.start()
 
+    @staticmethod
+    def _poller(running: Running):
+        async def start() -> None:
+            await running.take_updates(None)
+        return start
+
+    def describe(self) -> str:
+        """What this process does, in one line: the first thing it logs (bot.roles logs every change)."""
+        roles, names = self.roles, ", ".join(self.platforms)
+        command = "chibo run" if self.take_updates else "chibo worker"
+        if not self.take_updates:
+            updates = "takes no updates"
+        elif self.webhook is not None:
+            updates = f"takes updates by webhook ({names})"
+        elif roles.standby_pollers:
+            updates = (f"takes updates by long polling ({', '.join(sorted(roles.polling)) or 'none'}; standby for "
+                       f"{', '.join(roles.standby_pollers)}: another process polls, this one takes over if it stops)")
+        else:
+            updates = f"takes updates by long polling ({names})"
+        active, standby = sorted(self.dispatcher.active), roles.standby_senders
+        parts = []
+        if active:
+            parts.append(f"active sender for {', '.join(active)} (sends the outbox, paced)")
+        if standby:
+            parts.append(f"standby sender for {', '.join(standby)} (another process sends; this one takes over "
+                         "if it stops)")
+        sends = "; ".join(parts)
+        shared = "several processes may share this PostgreSQL database" if roles.locks.shared \
+            else "SQLite: run only this one process"
+        return f"{command}: {updates}; {sends}; plans reminders and reports (each job runs once); {shared}"
+
     async def _take_updates(self) -> None:
         settings, hook = self.settings, self.webhook
         if hook is not None or settings.public_url:
@@ -100,8 +142,9 @@ class Runtime:
             self.http = HttpServer(self.services, listen=hook.listen if hook else "127.0.0.1",
                                    port=hook.port if hook else self.http_port, webhooks=routes)
             await self.http.start()
-        for running in self.platforms.values():
-            await running.take_updates(hook)
+        if hook is not None:  # long polling waits for the poll lock (Roles.elect)
+            for running in self.platforms.values():
+                await running.take_updates(hook)
 
     async def stop(self) -> None:
         if getattr(self, "scheduler", None) is None:  # start() failed before anything ran
@@ -119,6 +162,7 @@ class Runtime:
             await running.stop_taking()
         await self.intake.stop()  # what was taken is answered; the rest stays kept for the next start
         await self.dispatcher.stop()
+        await self.roles.stop()  # the locks go last: another process takes over the sending
         for running in reversed(self.platforms.values()):
             await running.stop()
         await self.engine.dispose()
@@ -126,14 +170,14 @@ class Runtime:
 
 
 async def run_forever(runtime: Runtime) -> None:
-    stop = asyncio.Event()
+    await runtime.start()
+    stop = runtime.stop_requested
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
             loop.add_signal_handler(sig, stop.set)
         except NotImplementedError:  # pragma: no cover - Windows
             pass
-    await runtime.start()
     try:
         await stop.wait()
     finally:

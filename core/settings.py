@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     weekly_summary_cron: str = "0 8 * * mon"
     quiet_hours: str = "22:00-06:00"
     dispatch_interval_seconds: float = 2.0
+    # Several processes on one PostgreSQL database: how often a standby checks whether the active
+    # sender (or poller) is gone, and how long a new sender waits before taking over its claimed rows.
+    election_interval_seconds: float = 5.0
     reports_dir: str = "./chibo-reports"
     daily_planner_time: str = "07:00"
     task_reminder_days: str = "3,0"  # remind a task this many days before its deadline (0: on the day)

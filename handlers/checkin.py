@@ -9,8 +9,15 @@ from handlers.context import Ctx
 from handlers.describe import when
 from rules import is_late
 from rules.names import fold
-from storage.models import AttendanceStatus, Meeting, Member
-from storage.queries import active_members, attendance_row, member_span, open_meeting, upcoming_meetings
+from storage.models import Attendance, AttendanceStatus, Meeting, Member
+from storage.queries import (
+    active_members,
+    attendance_row,
+    member_span,
+    open_meeting,
+    open_meeting_and_attendance,
+    upcoming_meetings,
+)
 
 
 async def checkin(ctx: Ctx, req: Request) -> Response:
@@ -18,13 +25,14 @@ async def checkin(ctx: Ctx, req: Request) -> Response:
         return await guests.checkin(ctx, req)
     if ctx.actor.member is None:
         return Response.say(ctx.t("not_member"))
-    meeting = await open_meeting(ctx.session, ctx.cell.id)
-    if meeting is None:
+    found = await open_meeting_and_attendance(ctx.session, ctx.cell.id, ctx.member.id, ctx.now)
+    if found is None:
         upcoming = await upcoming_meetings(ctx.session, ctx.cell.id, ctx.now, limit=1)
         if upcoming:
             return Response.say(ctx.t("checkin.no_open", when=when(ctx, upcoming[0])))
         return Response.say(ctx.t("checkin.no_open_none"))
-    return await _check_in(ctx, meeting, ctx.member, by=None)
+    meeting, row = found
+    return await _check_in(ctx, meeting, ctx.member, by=None, row=row)
 
 
 async def checkin_button(ctx: Ctx, meeting: Meeting) -> Response:
@@ -62,10 +70,12 @@ def find_by_name(members: list[Member], query: str) -> list[Member]:
     return folded or [m for m in members if q in fold(m.full_name)]
 
 
-async def _check_in(ctx: Ctx, meeting: Meeting, member: Member, by: Member | None) -> Response:
+async def _check_in(ctx: Ctx, meeting: Meeting, member: Member, by: Member | None,
+                    row: Attendance | None = None) -> Response:
     started_at = meeting.started_at
     assert started_at is not None, "check-in is only to a meeting that has started"
-    row = await attendance_row(ctx.session, meeting.id, member.id, ctx.now)
+    if row is None:
+        row = await attendance_row(ctx.session, meeting.id, member.id, ctx.now)
     if row.checked_in_at is not None:
         if by is not None:
             return Response.say(ctx.t("checkin.done", name=member.full_name, time=fmt_time(row.checked_in_at, ctx.tz)))

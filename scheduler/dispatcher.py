@@ -55,6 +55,9 @@ class Dispatcher:
                  batch_size: int = 200, concurrency: int = 8):
         self.settings, self.sessions, self.clock = settings, sessions, clock
         self.senders = senders
+        # The platforms this process sends for now: all of them, unless an election (bot.roles) says
+        # another process is the active sender for some (one sender per bot across processes).
+        self.active: set[str] = set(senders)
         self.pacers = pacers or {p: Pacer() for p in senders}
         self.batch_size, self.concurrency = batch_size, concurrency
         self.stats = DispatchStats()
@@ -115,10 +118,13 @@ class Dispatcher:
             queue: asyncio.Queue[OutboxMessage] = asyncio.Queue()
             for row in rows:
                 queue.put_nowait(row)
-            workers = [asyncio.create_task(self._worker(queue)) for _ in range(min(self.concurrency, len(rows)))]
+            handed_back: list[int] = []
+            workers = [asyncio.create_task(self._worker(queue, handed_back))
+                       for _ in range(min(self.concurrency, len(rows)))]
             await asyncio.gather(*workers)
-            if not queue.empty():  # stopping: the rest goes back at once, not after the lease
-                left = [queue.get_nowait().id for _ in range(queue.qsize())]
+            # Stopping, or no longer the active sender: the rest goes back at once, not after the lease.
+            left = handed_back + [queue.get_nowait().id for _ in range(queue.qsize())]
+            if left:
                 async with self.sessions() as session, session.begin():
                     await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(left))
                                           .values(claimed_until=None))
@@ -134,7 +140,9 @@ class Dispatcher:
 
     async def _claim(self) -> list[OutboxMessage]:
         now = self.clock.now()
-        platforms = list(self.senders)
+        platforms = [p for p in self.senders if p in self.active]
+        if not platforms:
+            return []
         async with self.sessions() as session, session.begin():
             stmt = (
                 select(OutboxMessage)
@@ -156,9 +164,25 @@ class Dispatcher:
                 )
             return rows
 
-    async def _worker(self, queue: asyncio.Queue[OutboxMessage]) -> None:
+    async def release_claims(self, platform: str) -> int:
+        """Hand back every unsent row of ``platform`` claimed by anyone: called by a process that has
+        just become the platform's only sender, so a dead sender's batch goes out now, not after the lease."""
+        async with self.sessions() as session, session.begin():
+            result = await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.platform == platform, OutboxMessage.sent_at.is_(None),
+                       OutboxMessage.failed_at.is_(None), OutboxMessage.dropped_at.is_(None),
+                       OutboxMessage.claimed_until.is_not(None))
+                .values(claimed_until=None)
+            )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def _worker(self, queue: asyncio.Queue[OutboxMessage], handed_back: list[int]) -> None:
         while not queue.empty() and not self._stopping:
             row = queue.get_nowait()
+            if row.platform not in self.active:
+                handed_back.append(row.id)
+                continue
             try:
                 await self._deliver(row)
             except Exception:

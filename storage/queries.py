@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rules import MemberSpan
@@ -120,6 +120,44 @@ async def latest_ended_meeting(session: AsyncSession, cell_id: int) -> Meeting |
         .order_by(Meeting.ended_at.desc())
         .limit(1)
     )
+
+
+async def latest_ended_meetings(session: AsyncSession, committee_id: int) -> dict[int, Meeting]:
+    """Each cell's latest ended meeting, for every cell of the committee, in one query."""
+    ranked = (
+        select(Meeting.id, func.row_number().over(partition_by=Meeting.cell_id,
+                                                  order_by=(Meeting.ended_at.desc(), Meeting.id.desc())).label("n"))
+        .join(Cell, Cell.id == Meeting.cell_id)
+        .where(Cell.committee_id == committee_id, Meeting.ended_at.is_not(None), Meeting.cancelled_at.is_(None))
+        .subquery()
+    )
+    rows = await session.scalars(select(Meeting).join(ranked, ranked.c.id == Meeting.id).where(ranked.c.n == 1))
+    return {m.cell_id: m for m in rows}
+
+
+async def open_meeting_and_attendance(session: AsyncSession, cell_id: int, member_id: int,
+                                      now: datetime) -> tuple[Meeting, Attendance] | None:
+    """The cell's meeting in progress and the member's attendance row for it (created empty if
+    missing), in one query; None when no meeting is in progress."""
+    found = (await session.execute(
+        select(Meeting, Attendance)
+        .outerjoin(Attendance, (Attendance.meeting_id == Meeting.id) & (Attendance.member_id == member_id))
+        .where(
+            Meeting.cell_id == cell_id,
+            Meeting.started_at.is_not(None),
+            Meeting.ended_at.is_(None),
+            Meeting.cancelled_at.is_(None),
+        )
+        .order_by(Meeting.started_at.desc())
+        .limit(1)
+    )).first()
+    if found is None:
+        return None
+    meeting, row = found
+    if row is None:
+        row = Attendance(meeting_id=meeting.id, member_id=member_id, updated_at=now)
+        session.add(row)
+    return meeting, row
 
 
 async def attendance_row(session: AsyncSession, meeting_id: int, member_id: int, now: datetime) -> Attendance:

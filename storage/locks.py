@@ -1,0 +1,89 @@
+"""Locks that live as long as a process's database connection: who sends, who polls.
+
+On PostgreSQL each lock is a session-level advisory lock held on one dedicated connection: it is
+released the moment that connection ends, so a process killed with ``kill -9`` gives up its locks
+as soon as the server sees the socket close. On SQLite one process is the norm (one writer, one
+file): every lock is granted, and there is nobody to share it with.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+log = logging.getLogger(__name__)
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit key for ``pg_advisory_lock`` from a readable name."""
+    return int.from_bytes(hashlib.sha256(b"chibo:" + name.encode()).digest()[:8], "big", signed=True)
+
+
+class ProcessLocks:
+    """Named locks held by this process for as long as it lives (or until its connection breaks)."""
+
+    def __init__(self, engine: AsyncEngine):
+        self.engine = engine
+        self.shared = engine.dialect.name == "postgresql"  # several processes can share the database
+        self._conn: AsyncConnection | None = None
+        self.held: set[str] = set()
+
+    async def try_acquire(self, name: str) -> bool:
+        """Take ``name`` if nobody holds it; True if this process holds it now."""
+        if name in self.held:
+            return True
+        if not self.shared:
+            self.held.add(name)
+            return True
+        try:
+            conn = await self._connection()
+            got = bool(await conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": lock_key(name)}))
+        except Exception:
+            log.warning("could not reach the database to take the %s lock", name, exc_info=True)
+            await self._lost()
+            return False
+        if got:
+            self.held.add(name)
+        return got
+
+    async def check(self) -> set[str]:
+        """The locks still held: a broken connection has lost them all (the server released them)."""
+        if not self.shared or not self.held:
+            return set(self.held)
+        try:
+            conn = await self._connection()
+            await conn.scalar(text("SELECT 1"))
+        except Exception:
+            log.warning("the connection holding %s broke: those locks are lost", sorted(self.held))
+            await self._lost()
+        return set(self.held)
+
+    async def release_all(self) -> None:
+        if self._conn is not None:
+            try:
+                await self._conn.execute(text("SELECT pg_advisory_unlock_all()"))
+                await self._conn.close()
+            except Exception:  # the connection is gone: the server has released the locks already
+                pass
+            self._conn = None
+        self.held.clear()
+
+    async def _connection(self) -> AsyncConnection:
+        if self._conn is None or self._conn.closed or self._conn.invalidated:
+            self._conn = await self.engine.connect()
+            # Autocommit: an advisory lock taken at session level must not sit inside an open transaction.
+            await self._conn.execution_options(isolation_level="AUTOCOMMIT")
+        return self._conn
+
+    async def _lost(self) -> None:
+        self.held.clear()
+        if self._conn is not None:
+            try:
+                await self._conn.invalidate()
+                await self._conn.close()
+            except Exception:
+                pass
+            self._conn = None
