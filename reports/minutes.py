@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.texts import fmt_date, t
+from core.texts import fmt_date, fmt_rate, t
 from reports import meeting_summary
 from reports.meeting_summary import MeetingSummary
 from storage.models import Cell, Committee, Meeting
@@ -128,7 +128,7 @@ def write_docx(data: MinutesData, path: Path, tz: ZoneInfo, lang: str = "vi") ->
     para(tr("minutes.attendance_title"), bold=True)
     para(tr("minutes.total", count=s.cell_size, exempt=len(s.exempt), expected=s.attendance.expected))
     para(tr("minutes.present", present=s.attendance.present, expected=s.attendance.expected,
-            rate="–" if s.attendance.rate is None else f"{s.attendance.rate * 100:.0f}%", names=", ".join(s.present)))
+            rate=fmt_rate(s.attendance.rate, s.attendance.target, lang), names=", ".join(s.present)))
     if s.late:
         para(tr("minutes.late", count=len(s.late), names=", ".join(tr("minutes.late_item", name=n, minutes=m) for n, m in s.late)))
     para(tr("minutes.excused", count=len(s.excused),
@@ -136,6 +136,8 @@ def write_docx(data: MinutesData, path: Path, tz: ZoneInfo, lang: str = "vi") ->
     para(tr("minutes.absent", count=len(s.absent), names=", ".join(s.absent) or "–"))
     if s.exempt:
         para(tr("minutes.exempt", count=len(s.exempt), names=", ".join(s.exempt)))
+    if s.guests:
+        para(tr("minutes.guests", count=len(s.guests), names=", ".join(s.guests)))
 
     para(tr("minutes.content_title"), bold=True)
     for part, items in ORDER.items():

@@ -34,7 +34,7 @@ def test_a_thematic_meeting_with_a_topic_tasks_and_no_assessment(tmp_path):
         meeting_id=7, cell_name="Chi bộ khu dân cư số 3", kind="chuyen_de", combined=False, scheduled_at=start, started_at=start,
         start_manual=False, ended_at=end, end_manual=False, cell_size=4, rules=RuleSet(),
         duration=duration_verdict("chuyen_de", 4, start, end), attendance=attendance_verdict(3, 4),
-        present=["A", "B", "C <D>"], excused=[("E", "ốm")],
+        present=["A", "B", "C <D>"], excused=[("E", "ốm")], guests=["Trần Văn Cấp"],
     )
     data = MinutesData(committee_name="Đảng ủy phường Hàng Bạc", cell_name="Chi bộ khu dân cư số 3", kind="chuyen_de",
                        topic="Học tập và làm theo tư tưởng, đạo đức, phong cách Hồ Chí Minh", place=None,
@@ -46,6 +46,7 @@ def test_a_thematic_meeting_with_a_topic_tasks_and_no_assessment(tmp_path):
     assert "Địa điểm: ……" in text  # no place recorded: left blank, not invented
     assert "Có mặt: 3/4 đồng chí (75%): A, B, C <D>." in text  # names as they are, not HTML-escaped
     assert "Vắng có lý do: 1 đồng chí: E (ốm)." in text
+    assert "Đại biểu cấp trên dự: 1 đồng chí: Trần Văn Cấp." in text  # guests are named, not counted
     assert "Viết bài thu hoạch & nộp" in text and "31/12/2026" in text
     assert "Đánh giá chất lượng sinh hoạt: ……" in text  # not assessed: no level proposed
     assert "kết thúc lúc 21 giờ 10 phút, ngày 11/12/2026" in text
