@@ -59,3 +59,9 @@ def name_key(full_name: str) -> tuple[object, ...]:
 def by_name(names: Iterable[str]) -> list[str]:
     """``names`` sorted the Vietnamese way."""
     return sorted(names, key=name_key)
+
+
+def title_key(text: str) -> tuple[object, ...]:
+    """How names of places and cells are ordered: word by word as written, each word the Vietnamese way,
+    and a number by its value ('Chi bộ số 2' before 'Chi bộ số 10', 'Đông' after 'Dương')."""
+    return tuple(((-1, int(w)), ()) if w.isdigit() else word_key(w) for w in text.split()), text
