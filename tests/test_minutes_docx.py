@@ -34,7 +34,7 @@ def test_a_thematic_meeting_with_a_topic_tasks_and_no_assessment(tmp_path):
         meeting_id=7, cell_name="Chi bộ khu dân cư số 3", kind="chuyen_de", scheduled_at=start, started_at=start,
         start_manual=False, ended_at=end, end_manual=False, cell_size=4, rules=RuleSet(),
         duration=duration_verdict("chuyen_de", 4, start, end), attendance=attendance_verdict(3, 4),
-        present=["A", "B", "C <D>"], excused=[("E", "ốm")],
+        present=["A", "B", "C <D>"], excused=[("E", "ốm")], combined=False,
     )
     data = MinutesData(committee_name="Đảng ủy phường Hàng Bạc", cell_name="Chi bộ khu dân cư số 3", kind="chuyen_de",
                        topic="Học tập và làm theo tư tưởng, đạo đức, phong cách Hồ Chí Minh", place=None,
