@@ -1,7 +1,8 @@
 """A cell's year on the web view, and one member's own record.
 
 One cell is small (a few dozen members, a dozen or so meetings), so its rows are read whole: the
-cell's members, its meetings of the year, their attendance rows and tasks, in four queries. The
+cell's members, its meetings of the year, their attendance rows, tasks and quality assessments, in
+five queries; names are listed the Vietnamese way (``rules.names``). The
 numbers come from the rules' own functions, as in the meeting summary: who was expected, the
 attendance rate against the target, the duration against the minimum, and the absence history
 that leads to Điều 8.1 (three unexcused absences in a year)."""
@@ -26,7 +27,9 @@ from rules import (
     duration_verdict,
     expected_members,
 )
+from rules.names import name_key
 from storage.models import Attendance, Cell, Committee, Meeting, Member, Task
+from storage.quality import assessments_for_meetings
 
 ATTENDED = ("present", "late")
 
@@ -42,6 +45,14 @@ class TaskLine:
     overdue: bool  # still open past its deadline
 
 
+@dataclass(frozen=True)
+class Assessment:
+    """The quality level proposed by chibo from the secretary's answers (the cell decides, the committee approves)."""
+
+    level: str  # rules.quality.Level
+    score: int
+
+
 @dataclass
 class MeetingYear:
     meeting_id: int
@@ -54,7 +65,7 @@ class MeetingYear:
     attendance: AttendanceVerdict | None  # when ended
     by_status: dict[str, list[str]] = field(default_factory=dict)  # status -> member names (expected members)
     tasks: list[TaskLine] = field(default_factory=list)
-    assessment: str | None = None  # the meeting's quality assessment, when recorded
+    assessment: Assessment | None = None  # the quality level proposed for the meeting, once assessed
 
     @property
     def held(self) -> bool:
@@ -110,11 +121,11 @@ async def cell_year(session: AsyncSession, cell_id: int, now: datetime, tz: Zone
     year_start = datetime(today.year, 1, 1, tzinfo=tz)
     page = CellYear(cell_id=cell.id, cell_name=cell.name, committee_id=cell.committee_id, year=today.year,
                     target=rules.attendance_target)
-    members = (await session.execute(
+    members = sorted((await session.execute(
         select(Member.id, Member.full_name, type_coerce(Member.role, String).label("role"), Member.active_from,
                Member.active_to, Member.exempt, Member.exempt_since)
-        .where(Member.cell_id == cell_id).order_by(Member.full_name, Member.id)
-    )).all()
+        .where(Member.cell_id == cell_id).order_by(Member.id)
+    )).all(), key=lambda m: name_key(m.full_name))  # every list of names below follows this order
     names = {m.id: m.full_name for m in members}
     meetings = list(await session.scalars(
         select(Meeting).where(Meeting.cell_id == cell_id, Meeting.cancelled_at.is_(None),
@@ -128,6 +139,7 @@ async def cell_year(session: AsyncSession, cell_id: int, now: datetime, tz: Zone
         .where(Attendance.meeting_id.in_(ids))
     ):
         marks[meeting_id][member_id] = status
+    assessments = await assessments_for_meetings(session, ids)
     tasks: dict[int, list[TaskLine]] = defaultdict(list)
     for task in await session.scalars(select(Task).where(Task.meeting_id.in_(ids)).order_by(Task.due_on, Task.id)):
         tasks[task.meeting_id].append(_task_line(task, names.get(task.member_id, ""), today, tz))
@@ -142,6 +154,8 @@ async def cell_year(session: AsyncSession, cell_id: int, now: datetime, tz: Zone
         rows = marks.get(mt.id, {})
         my = MeetingYear(meeting_id=mt.id, kind=mt.kind.value, day=day, topic=mt.topic, started_at=mt.started_at,
                          ended_at=mt.ended_at, duration=None, attendance=None, tasks=tasks.get(mt.id, []))
+        if (a := assessments.get(mt.id)) is not None and a.completed_at is not None and a.level and a.score is not None:
+            my.assessment = Assessment(a.level, a.score)
         if mt.started_at and mt.ended_at:
             my.duration = duration_verdict(mt.kind.value, len(active), mt.started_at, mt.ended_at, rules, mt.combined)
         for member_id in expected:

@@ -3,9 +3,8 @@
 Computed from the same loaded rows and the same per-meeting numbers as the weekly summary
 (``weekly_data.load``, ``weekly.meeting_numbers``), but only from the start of last month (or of the
 quarter, if earlier): a page for 300 cells is a few queries and well under the 300 ms it may take
-(``python -m benchmarks --only web``). Columns that other records add (the committee's guest at
-a meeting, the quality level proposed by an assessment) are optional fields, filled when their
-tables exist."""
+(``python -m benchmarks --only web``). The committee's last guest at each cell and the quality
+levels proposed for the two months' regular meetings take one query each, whatever the size."""
 
 from __future__ import annotations
 
@@ -22,7 +21,10 @@ from reports import weekly_data
 from reports.weekly import _collector_paused, meeting_numbers
 from reports.weekly_data import CommitteeYear
 from rules import AttendanceVerdict, RuleSet, month_key, quarter_of
+from rules.names import title_key
 from storage.models import Cell, Committee, Meeting, MeetingKind, Task
+from storage.quality import assessments_for_meetings
+from storage.tasks import last_guests_of_committee
 
 STATUSES = ("attention", "pending", "ok")  # what the page filters on
 
@@ -41,7 +43,8 @@ class MonthMeeting:
     expected: int | None = None
     rate: float | None = None
     attendance_ok: bool | None = None
-    quality: str | None = None  # the quality level proposed by the meeting's assessment, when there is one
+    quality: str | None = None  # the level proposed by the meeting's completed assessment (rules.quality.Level)
+    quality_score: int | None = None
 
 
 @dataclass
@@ -54,7 +57,9 @@ class CellRow:
     overdue_tasks: int = 0
     unreachable: int = 0  # expected members the bot cannot reach
     members: int = 0
-    last_guest: str | None = None  # the committee's last guest at a meeting of the cell, when recorded
+    last_guest: str | None = None  # the committee member last at a meeting of the cell, when recorded
+    last_guest_day: date | None = None  # the local day they came
+    guest_this_quarter: bool = False  # seed 004: the committee attends each cell once a quarter
     attention: list[str] = field(default_factory=list)  # why the cell needs attention, most serious first
 
     @property
@@ -125,16 +130,30 @@ async def _committee_page(session: AsyncSession, committee_id: int, now: datetim
     data = await weekly_data.load(session, committee_id, datetime(last.year, last.month, 1, tzinfo=tz), ())
     thematic = await thematic_held_since(session, committee_id, quarter_start, tz)
     overdue = await overdue_by_cell(session, committee_id, today)
+    guests = await last_guests_of_committee(session, committee_id)
     verdicts: dict[tuple[int, int], AttendanceVerdict] = {}
     for cell_id, name in data.cells:
         row = _row(data, cell_id, name, page, today, tz, rules, verdicts, lang, thematic.get(cell_id))
         row.overdue_tasks = overdue.get(cell_id, 0)
+        if (visit := guests.get(cell_id)) is not None:
+            row.last_guest, row.last_guest_day = visit.name, visit.at.astimezone(tz).date()
+            row.guest_this_quarter = quarter_of(row.last_guest_day) == (q_year, q)
         if row.overdue_tasks:
             row.attention.append(t(lang, "web.attention.overdue", count=row.overdue_tasks))
         page.rows.append(row)
+    await _add_quality(session, page)
     # Attention first; among those, a cell with no meeting this month first, then the most reasons.
-    page.rows.sort(key=lambda r: (STATUSES.index(r.status), r.this_month.status != "missing", -len(r.attention), r.name))
+    page.rows.sort(key=lambda r: (STATUSES.index(r.status), r.this_month.status != "missing", -len(r.attention), title_key(r.name)))
     return page
+
+
+async def _add_quality(session: AsyncSession, page: CommitteePage) -> None:
+    """The level proposed for each held regular meeting of the two months, once its assessment is complete."""
+    held = {m.meeting_id: m for r in page.rows for m in (r.this_month, r.last_month)
+            if m.status == "held" and m.meeting_id is not None}
+    for meeting_id, assessment in (await assessments_for_meetings(session, list(held))).items():
+        if assessment.completed_at is not None and assessment.level is not None:
+            held[meeting_id].quality, held[meeting_id].quality_score = assessment.level, assessment.score
 
 
 def _row(data: CommitteeYear, cell_id: int, name: str, page: CommitteePage, today: date, tz: ZoneInfo,

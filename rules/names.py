@@ -61,6 +61,12 @@ def by_name(names: Iterable[str]) -> list[str]:
     return sorted(names, key=name_key)
 
 
+def title_key(text: str) -> tuple[object, ...]:
+    """How names of places and cells are ordered: word by word as written, each word the Vietnamese way,
+    and a number by its value ('Chi bộ số 2' before 'Chi bộ số 10', 'Đông' after 'Dương')."""
+    return tuple(((-1, int(w)), ()) if w.isdigit() else word_key(w) for w in text.split()), text
+
+
 # Characters that show nothing (or only blank space) though their Unicode category says otherwise.
 _BLANK_LETTERS = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800", "\u180e"}
 

@@ -18,6 +18,7 @@ from rules import TaskState, task_state
 from storage.models import (
     Attendance,
     AttendanceStatus,
+    Cell,
     CellFollower,
     ChatLink,
     CommitteeMember,
@@ -138,6 +139,31 @@ async def last_guest_visits(session: AsyncSession, cell_ids: Iterable[int]) -> d
         .where(Meeting.cell_id.in_(ids), Meeting.cancelled_at.is_(None))
         .group_by(Meeting.cell_id))
     return {cell_id: at for cell_id, at in rows}
+
+
+@dataclass(frozen=True)
+class GuestVisit:
+    at: datetime  # when the committee member checked in
+    name: str
+
+
+async def last_guests_of_committee(session: AsyncSession, committee_id: int) -> dict[int, GuestVisit]:
+    """Per cell of the committee, the committee member who last attended one of its meetings, and when:
+    one query for the whole committee (the latest check-in of each cell, by a window)."""
+    latest = (
+        select(Meeting.cell_id, MeetingGuest.checked_in_at, CommitteeMember.full_name,
+               func.row_number().over(partition_by=Meeting.cell_id,
+                                      order_by=(MeetingGuest.checked_in_at.desc(), MeetingGuest.id.desc()))
+               .label("n"))
+        .join(MeetingGuest, MeetingGuest.meeting_id == Meeting.id)
+        .join(CommitteeMember, CommitteeMember.id == MeetingGuest.committee_member_id)
+        .where(Meeting.cell_id.in_(select(Cell.id).where(Cell.committee_id == committee_id)),
+               Meeting.cancelled_at.is_(None))
+        .subquery()
+    )
+    rows = await session.execute(select(latest.c.cell_id, latest.c.checked_in_at, latest.c.full_name)
+                                 .where(latest.c.n == 1))
+    return {cell_id: GuestVisit(at, name) for cell_id, at, name in rows}
 
 
 async def follower_links(session: AsyncSession, cell_id: int) -> list[ChatLink]:

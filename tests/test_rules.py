@@ -30,7 +30,7 @@ from rules import (
     shift_out_of_quiet,
     shown_percent,
 )
-from rules.names import by_name
+from rules.names import by_name, title_key
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -395,6 +395,24 @@ def test_fmt_rate_uses_a_decimal_comma_in_vietnamese():
 def test_vietnamese_name_order(names, ordered):
     assert by_name(names) == ordered
     assert by_name(list(reversed(names))) == ordered
+
+
+@pytest.mark.parametrize(
+    ("titles", "ordered"),
+    [
+        case(["Chi bộ số 10", "Chi bộ số 2", "Chi bộ số 1"], ["Chi bộ số 1", "Chi bộ số 2", "Chi bộ số 10"],
+             id="numbers by their value"),
+        case(["Chi bộ Đông", "Chi bộ Dương", "Chi bộ Em"], ["Chi bộ Dương", "Chi bộ Đông", "Chi bộ Em"],
+             id="Đ after D, before E"),
+        case(["Chi bộ Ơn", "Chi bộ Ôn", "Chi bộ On"], ["Chi bộ On", "Chi bộ Ôn", "Chi bộ Ơn"], id="O, Ô, Ơ"),
+        case(["Chi bộ khu 1", "Chi bộ khu", "Chi bộ"], ["Chi bộ", "Chi bộ khu", "Chi bộ khu 1"],
+             id="a shorter name first"),
+        case(["Tổ 3", "Tổ 3", "Tổ A"], ["Tổ 3", "Tổ 3", "Tổ A"], id="numbers before words; twins stay"),
+    ],
+)
+def test_vietnamese_title_order(titles, ordered):
+    assert sorted(titles, key=title_key) == ordered
+    assert sorted(reversed(titles), key=title_key) == ordered
 
 
 # --- quiet hours ------------------------------------------------------------------------------

@@ -62,7 +62,7 @@ async def test_tasks_given_listed_done_reminded_and_reported_across_restarts(sce
     # During the meeting: one task for one member (name without diacritics), who is told at once.
     reply = (await scene.say(SEC, "/giaoviec le van an | Vận động 5 hộ đóng quỹ khuyến học | 20/12"))[0]
     assert f"Đã giao việc cho {AN}" in reply and "hạn 20/12/2026" in reply and "Đã báo cho 1 đồng chí" in reply
-    assert f"chưa được giao việc: {BA}, {SEC}, {CU}, {DEP}" in reply
+    assert f"chưa được giao việc: {BA}, {SEC}, {CU}, {DEP}" in reply  # by given name: Ba, Bí, Cư, Phó
     told = scene.last_with_button(AN, "task_done:")
     assert "Vận động 5 hộ đóng quỹ khuyến học" in told["text"] and "Hạn: 20/12/2026" in told["text"]
     assert "20/12/2026" in told["text"] and "/xong 1" in told["text"]

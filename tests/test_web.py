@@ -14,12 +14,14 @@ from web_story import (
     CHI_UY,
     COMMITTEE,
     DEPUTY,
+    GUEST_2,
     MEMBER,
     NOW,
     OTHER_COMMITTEE,
     SECRETARY,
     SECRETARY_2,
     TRUANT,
+    VN,
     build,
 )
 
@@ -135,7 +137,7 @@ async def test_the_cell_page_shows_the_year_and_marks_who_nears_article_8_1(stor
     assert em == ["exempt"] * 4
     december = re.search(rf'data-meeting="{story.meetings["1-12"]}".*?</details>', html, re.S).group(0)
     assert "Vận động hộ gia đình đóng quỹ khuyến học" in december and "QUÁ HẠN" in december
-    assert "Vắng có lý do</b>: Tạ Thị Ngọc, Đặng Thị Lan" in december
+    assert "Vắng có lý do</b>: Đặng Thị Lan, Tạ Thị Ngọc" in december  # by given name: Lan before Ngọc
 
 
 async def test_a_member_sees_only_their_own_record(story):
@@ -153,10 +155,118 @@ async def test_downloads_and_charts(story):
     assert workbook.content[:2] == b"PK" and "spreadsheetml" in workbook.headers["content-type"]
     chart = await get(story, base + "/chart.svg")
     assert chart.headers["content-type"] == "image/svg+xml" and b"<svg" in chart.content
-    minutes = (await get(story, base + f"/meeting/{story.meetings['1-12']}/minutes")).text
-    assert "Chi bộ khu dân cư số 1" in minutes and "75 phút" in minutes
-    for response in (workbook, chart):
+    minutes = await get(story, base + f"/meeting/{story.meetings['1-12']}/minutes")
+    assert minutes.content[:2] == b"PK" and "wordprocessingml" in minutes.headers["content-type"]
+    for response in (workbook, chart, minutes):
         assert response.headers["cache-control"] == "no-store" and response.headers["referrer-policy"] == "no-referrer"
+
+
+async def _db(story, statement):
+    async with story.scene.sessions()() as s:
+        return (await s.execute(statement)).all()
+
+
+def _tds(row_html: str) -> list[str]:
+    return [_text(td).strip() for td in re.findall(r"<td[^>]*>(.*?)</td>", row_html, re.S)]
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_the_committee_table_shows_the_last_guest_and_the_proposed_levels(story):
+    from sqlalchemy import select
+
+    from core.texts import t
+    from storage.models import Cell, CommitteeMember, Meeting, MeetingAssessment, MeetingGuest
+    html = (await get(story, await story.base(COMMITTEE) + "/")).text
+    rows = {int(cell): _tds(body) for cell, body in re.findall(r'<tr class="\w+" data-cell="(\d+)">(.*?)</tr>', html, re.S)}
+    # The last guest, from the database: the latest check-in of a committee member at each cell's meetings.
+    visits = await _db(story, select(Meeting.cell_id, MeetingGuest.checked_in_at, CommitteeMember.full_name)
+                       .join(MeetingGuest, MeetingGuest.meeting_id == Meeting.id)
+                       .join(CommitteeMember, CommitteeMember.id == MeetingGuest.committee_member_id)
+                       .join(Cell, Cell.id == Meeting.cell_id).where(Cell.committee_id == story.committee_id))
+    last = {}
+    for cell_id, at, name in sorted(visits, key=lambda v: v[1]):
+        last[cell_id] = (name, at.astimezone(VN).strftime("%d/%m/%Y"))
+    assert set(last) == {story.cells["1"]} and last[story.cells["1"]][0] == GUEST_2  # not October's guest
+    name, day = last[story.cells["1"]]
+    assert rows[story.cells["1"]][4] == t("vi", "web.guest", name=name, date=day) == f"{GUEST_2}, 05/11/2026"
+    assert rows[story.cells["2"]][4] == t("vi", "web.none")  # never visited; cell 3's guest is another committee's
+    assert OTHER_COMMITTEE not in html
+    # The levels proposed for December's and November's regular meetings, as stored.
+    stored = dict(await _db(story, select(MeetingAssessment.meeting_id, MeetingAssessment.level)
+                             .where(MeetingAssessment.completed_at.is_not(None))))
+    scores = dict(await _db(story, select(MeetingAssessment.meeting_id, MeetingAssessment.score)))
+    for column, key in ((1, "1-12"), (2, "1-11")):
+        meeting_id = story.meetings[key]
+        shown = t("vi", "web.quality", level=t("vi", f"quality.level.{stored[meeting_id]}"), score=scores[meeting_id])
+        assert shown in rows[story.cells["1"]][column], key
+    assert "Đề xuất xếp loại: Khá (78/100)" in rows[story.cells["1"]][1]
+    assert "Đề xuất xếp loại: Tốt (92/100)" in rows[story.cells["1"]][2]
+    assert "Đề xuất xếp loại" not in rows[story.cells["2"]][2]  # November held, not assessed
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_the_cell_page_shows_each_meeting_s_proposed_level_and_names_in_vietnamese_order(story):
+    from sqlalchemy import select
+
+    from core.texts import t
+    from core.textsplit import html_to_plain
+    from rules.names import by_name
+    from storage.models import MeetingAssessment, Member
+    html = (await get(story, await story.base(DEPUTY) + f"/cell/{story.cells['1']}")).text
+    assessed = {meeting_id: (level, score) for meeting_id, level, score, done in await _db(
+        story, select(MeetingAssessment.meeting_id, MeetingAssessment.level, MeetingAssessment.score,
+                      MeetingAssessment.completed_at)) if done is not None}
+    for key in ("1-10", "1-11", "1-th", "1-12"):
+        meeting_id = story.meetings[key]
+        block = re.search(rf'data-meeting="{meeting_id}".*?</details>', html, re.S).group(0)
+        shown = html_to_plain(re.search(r'<p class="assessment[^"]*">(.*?)</p>', block, re.S).group(1)).strip()
+        if meeting_id in assessed:
+            level, score = assessed[meeting_id]
+            assert shown == html_to_plain(t("vi", "quality.summary_done", level=t("vi", f"quality.level.{level}"),
+                                               score=score)), key
+            assert "(đề xuất)" in shown  # a proposal: the cell decides, the committee approves
+        else:  # October's half-answered assessment and the thematic meeting: not assessed yet
+            assert shown == html_to_plain(t("vi", "quality.summary_pending")), key
+    assert "Khá</b> – 78/100" in html and "Tốt</b> – 92/100" in html
+    # The grid's rows: the cell's members by given name, then family name (not byte order: Đ after T).
+    names = dict(await _db(story, select(Member.id, Member.full_name).where(Member.cell_id == story.cells["1"])))
+    shown_ids = [int(i) for i in re.findall(r'<tr class="[^"]*" data-member="(\d+)">', html)]
+    assert [names[i] for i in shown_ids] == by_name(names.values()) != sorted(names.values())
+    assert [names[i] for i in shown_ids][:3] == [SECRETARY, DEPUTY, MEMBER]  # An, Bình, Cường
+
+
+async def test_the_minutes_download_is_the_word_draft_for_those_who_may_see_the_cell(story):
+    import html
+    import io
+
+    from docx import Document
+    from sqlalchemy import select
+
+    from core.texts import t
+    from reports.minutes import DOTS
+    from storage.models import Attendance, AttendanceStatus, MeetingAssessment
+    path = f"/meeting/{story.meetings['1-12']}/minutes"
+    for person in (COMMITTEE, SECRETARY, DEPUTY):
+        response = await get(story, await story.base(person) + path)
+        assert response.status_code == 200, person
+        assert response.headers["content-type"] == (
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+        assert 'filename="bien-ban-2026-12-05.docx"' in response.headers["content-disposition"]
+        doc = Document(io.BytesIO(response.content))
+        text = "\n".join([p.text for p in doc.paragraphs]
+                         + [c.text for tb in doc.tables for r in tb.rows for c in r.cells])
+        assert "CHI BỘ KHU DÂN CƯ SỐ 1" in text and "ĐẢNG BỘ PHƯỜNG THỬ NGHIỆM" in text
+        present = len(await _db(story, select(Attendance.id).where(
+            Attendance.meeting_id == story.meetings["1-12"],
+            Attendance.status.in_((AttendanceStatus.PRESENT, AttendanceStatus.LATE)))))
+        assert f"{present}/9" in text and present == 7
+        level, score = (await _db(story, select(MeetingAssessment.level, MeetingAssessment.score).where(
+            MeetingAssessment.meeting_id == story.meetings["1-12"])))[0]
+        assert html.unescape(t("vi", "minutes.quality", level=t("vi", f"quality.level.{level}"), score=score,
+                               dots=DOTS[:15])) in text  # the proposed level, as stored
+        assert "Vận động hộ gia đình đóng quỹ khuyến học" in text  # the tasks given
+    for person in (MEMBER, CHI_UY, TRUANT, SECRETARY_2, OTHER_COMMITTEE):  # not their cell to see
+        assert (await get(story, await story.base(person) + path)).status_code == 403, person
 
 
 def test_init_data_is_validated_as_telegram_documents():

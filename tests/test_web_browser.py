@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from web_story import COMMITTEE, MEMBER, NOW, SECRETARY, TRUANT, build
+from web_story import COMMITTEE, GUEST_2, MEMBER, NOW, SECRETARY, TRUANT, build
 
 from bot.web.initdata import sign_init_data
 
@@ -68,6 +68,9 @@ async def test_the_committee_member_sees_the_table_in_the_browser(story, browser
     assert "Chi bộ khu dân cư số 2" in await first.inner_text()  # the cell that has not met this month
     cell_1 = page.locator(f'tr[data-cell="{story.cells["1"]}"]')
     assert "Dự 7/9 (78%)" in await cell_1.inner_text() and "75/90 phút" in await cell_1.inner_text()
+    # The committee's last guest (November's, not October's) and the levels proposed, as web_story stored them.
+    assert await cell_1.locator("td.guest").inner_text() == f"{GUEST_2}, 05/11/2026"
+    assert "Đề xuất xếp loại: Khá (78/100)" in await cell_1.inner_text()
     chart = page.locator("img.chart")
     await chart.scroll_into_view_if_needed()
     assert await chart.evaluate("img => img.complete && img.naturalWidth > 0")  # the SVG chart is drawn

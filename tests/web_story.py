@@ -12,7 +12,18 @@ from zoneinfo import ZoneInfo
 from bot.http_server import HttpServer
 from bot.scene import Scene
 from core.weblinks import web_token
-from storage.models import Attendance, AttendanceStatus, ChatLink, Meeting, MeetingKind, Platform, Role, Task
+from storage.models import (
+    Attendance,
+    AttendanceStatus,
+    ChatLink,
+    Meeting,
+    MeetingAssessment,
+    MeetingGuest,
+    MeetingKind,
+    Platform,
+    Role,
+    Task,
+)
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 12, 12, 9, 0, tzinfo=VN)
@@ -20,6 +31,7 @@ NOW = datetime(2026, 12, 12, 9, 0, tzinfo=VN)
 COMMITTEE, SECRETARY, DEPUTY, CHI_UY, MEMBER, TRUANT = (
     "Trần Văn Cấp", "Nguyễn Văn An", "Trần Thị Bình", "Mai Văn Minh", "Lê Văn Cường", "Đỗ Văn Hải")
 SECRETARY_2, SECRETARY_3, OTHER_COMMITTEE = "Phan Văn Phúc", "Đinh Văn Xuân", "Hồ Văn Khác"
+GUEST_2 = "Lưu Thị Giám"  # a second member of the committee, who came to cell 1 in November
 CELL_1 = [(SECRETARY, Role.BI_THU), (DEPUTY, Role.PHO_BI_THU), (CHI_UY, Role.CHI_UY), (MEMBER, Role.DANG_VIEN),
           (TRUANT, Role.DANG_VIEN), ("Bùi Thị Hoa", Role.DANG_VIEN), ("Ngô Văn Khánh", Role.DANG_VIEN),
           ("Đặng Thị Lan", Role.DANG_VIEN), ("Tạ Thị Ngọc", Role.DANG_VIEN), ("Hoàng Văn Em", Role.DANG_VIEN)]
@@ -88,6 +100,7 @@ async def build(scene: Scene) -> Story:
     cells["3"] = await scene.add_cell(other, "Chi bộ khác số 3", CELL_3, active_from=date(2020, 1, 1))
     await scene.add_committee_member(committee, COMMITTEE)
     await scene.add_committee_member(other, OTHER_COMMITTEE)
+    await scene.add_committee_member(committee, GUEST_2)
     await scene.start_bot()
     await scene.link(*[n for n, _ in CELL_1 + CELL_2 + CELL_3], COMMITTEE, OTHER_COMMITTEE)
     story = Story(scene=scene, http=HttpServer(scene.runtime.services, listen="127.0.0.1", port=0),
@@ -112,6 +125,21 @@ async def build(scene: Scene) -> Story:
                                       datetime(2026, 12, 7, 10, 0, tzinfo=VN))):
             s.add(Task(meeting_id=m["1-12"], cell_id=cells["1"], member_id=scene.who(who).member_id, description=what,
                        due_on=due, assigned_at=datetime(2026, 12, 5, 21, 0, tzinfo=VN), done_at=done))
+    async with scene.sessions()() as s, s.begin():
+        # The committee's guests: cell 1 in October, then in November (the last); cell 3 (another committee)
+        # in December; cell 2 never.
+        for key, who, at in (("1-10", COMMITTEE, datetime(2026, 10, 5, 19, 35, tzinfo=VN)),
+                             ("1-11", GUEST_2, datetime(2026, 11, 5, 19, 40, tzinfo=VN)),
+                             ("3-12", OTHER_COMMITTEE, datetime(2026, 12, 4, 19, 35, tzinfo=VN))):
+            s.add(MeetingGuest(meeting_id=m[key], committee_member_id=scene.who(who).committee_member_id,
+                               checked_in_at=at))
+        # Quality: November and December assessed (levels proposed), October's left half-answered.
+        for key, level, score, answers in (("1-11", "tot", 92, {"committee_met": "yes"}),
+                                           ("1-12", "kha", 78, {"committee_met": "yes"}),
+                                           ("1-10", None, None, {"committee_met": "no"})):
+            ended = datetime(2026, int(key[2:]), 6, 8, 0, tzinfo=VN)
+            s.add(MeetingAssessment(meeting_id=m[key], cell_id=cells["1"], answers=answers, score=score, level=level,
+                                    created_at=ended, completed_at=ended if level else None))
     scene.at(NOW)
     await story.http.start()
     scene.settings.public_url = story.root

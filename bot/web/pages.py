@@ -19,9 +19,8 @@ from sqlalchemy import select
 from bot.web.access import COMMITTEE, LEADER, Viewer, viewer_for_link
 from bot.web.initdata import telegram_user_id
 from bot.web.render import render
-from core.textsplit import html_to_plain
 from core.weblinks import read_web_token, web_token
-from reports import meeting_summary, web_cell, web_committee, weekly
+from reports import minutes, web_cell, web_committee, weekly
 from reports.weekly_chart import month_chart_svg
 from reports.weekly_xlsx import write_workbook
 from rules import RuleSet
@@ -30,6 +29,7 @@ from storage.models import Cell, ChatLink, Committee, Meeting, Platform
 log = logging.getLogger(__name__)
 
 TELEGRAM_SCRIPT = "https://telegram.org/js/telegram-web-app.js"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 class _Base(tornado.web.RequestHandler):
@@ -184,6 +184,8 @@ class WeeklyWorkbook(_Viewed):
 
 
 class MinutesDraft(_Viewed):
+    """A meeting's minutes draft, the same Word file /bienban sends (``reports.minutes``)."""
+
     async def get(self, token: str, meeting_id: str) -> None:
         async with self.services.sessions() as session:
             meeting = await session.get(Meeting, int(meeting_id))
@@ -191,12 +193,18 @@ class MinutesDraft(_Viewed):
             if meeting is None or meeting.cancelled_at is not None or not self.viewer.may_see_cell(cell):
                 self.forbidden()
                 return
-            summary = await meeting_summary.compute(session, meeting, self.tz)
-        text = html_to_plain(meeting_summary.render(summary, self.lang, self.tz))
+            data = await minutes.gather(session, meeting, self.tz)
+
+        def _bytes() -> bytes:  # python-docx is CPU work: off the event loop
+            with tempfile.TemporaryDirectory() as folder:
+                path = minutes.write_docx(data, Path(folder) / minutes.file_name(meeting.id), self.tz, self.lang)
+                return path.read_bytes()
+
+        body = await asyncio.to_thread(_bytes)
         day = meeting.scheduled_at.astimezone(self.tz).strftime("%Y-%m-%d")
-        self.set_header("Content-Type", "text/plain; charset=utf-8")
-        self.set_header("Content-Disposition", f'attachment; filename="bien-ban-{day}.txt"')
-        self.finish(text.encode("utf-8"))
+        self.set_header("Content-Type", DOCX)
+        self.set_header("Content-Disposition", f'attachment; filename="bien-ban-{day}.docx"')
+        self.finish(body)
 
 
 class TelegramSignIn(_Base):
