@@ -46,7 +46,8 @@ def spawn(args: list[str], url: str, server: TimedServer, workdir: Path, log: Pa
     env = dict(os.environ, CHIBO_DATABASE_URL=url, CHIBO_TELEGRAM_TOKEN=TOKEN,
                CHIBO_TELEGRAM_API_URL=server.root, CHIBO_QUIET_HOURS="off",
                CHIBO_REPORTS_DIR=str(workdir / "reports"),
-               CHIBO_ELECTION_INTERVAL_SECONDS=str(ELECTION_INTERVAL), PYTHONPATH=str(REPO))
+               CHIBO_ELECTION_INTERVAL_SECONDS=str(ELECTION_INTERVAL), PYTHONPATH=str(REPO),
+               CHIBO_HTTP_PORT="0")  # several processes on one machine: no health endpoint, so no port to share
     with log.open("w") as out:
         return subprocess.Popen([sys.executable, "-m", "bot.cli", *args], cwd=workdir, env=env,
                                 stdout=out, stderr=subprocess.STDOUT)
