@@ -29,12 +29,12 @@ from storage.models import (
     Cell,
     ChatLink,
     Committee,
+    InboxUpdate,
     Meeting,
     MeetingKind,
     Member,
     MemberStatus,
     Platform,
-    ProcessedUpdate,
     Role,
 )
 
@@ -136,8 +136,8 @@ async def run_bare(users: list[tuple[int, str]], warm: list[tuple[int, str]], ti
         async def ok(update, context) -> None:
             if sessions is not None:
                 async with sessions() as session, session.begin():
-                    session.add(ProcessedUpdate(platform=Platform.TELEGRAM, update_key=f"floor:{update.update_id}",
-                                                processed_at=datetime.now(UTC)))
+                    session.add(InboxUpdate(platform=Platform.TELEGRAM, update_key=f"floor:{update.update_id}",
+                                            chat_key="floor", payload={}, received_at=datetime.now(UTC), attempts=0))
             await update.message.reply_text("ok")
 
         app.add_handler(MessageHandler(filters.TEXT, ok))

@@ -38,6 +38,11 @@ class Intake:
         self._task: asyncio.Task | None = None
         self._outage = OncePerMinute("the inbox")
         self._closed = False
+        # Rows whose answers went, to be marked replied: one statement for all that gathered while the
+        # last one ran (under a burst, many rows a statement; alone, at once).
+        self._answered: set[int] = set()
+        self._answered_ready = asyncio.Event()
+        self._marker: asyncio.Task | None = None
 
     def register(self, platform: str, bot_key: str | None, handler: Handler) -> None:
         self.handlers[(platform, bot_key)] = handler
@@ -90,17 +95,41 @@ class Intake:
         except Exception as exc:  # a bug must not make the update come back forever: logged, done
             log.error("update %s could not be handled (%s); skipped", row.update_key, type(exc).__name__,
                       exc_info=exc)
+        if marked and self._marker is not None:  # its answers went (or wait in the outbox): none to resend
+            self._answered.add(row.id)
+            self._answered_ready.set()
+            return
         try:
-            if marked:  # its answers went (or wait in the outbox): nothing to send again after a crash
+            if marked:
                 await inbox.mark_replied(self.services.sessions, [row.id], self.services.clock.now())
             else:
                 await inbox.mark_done(self.services.sessions, [row.id], self.services.clock.now())
         except Exception as exc:
             self._outage.report(exc)
 
+    async def _mark_answered(self) -> None:
+        while True:
+            await self._answered_ready.wait()
+            self._answered_ready.clear()
+            await self._flush_answered()
+
+    async def _flush_answered(self) -> None:
+        ids, self._answered = self._answered, set()
+        try:
+            await inbox.mark_replied(self.services.sessions, ids, self.services.clock.now())
+        except asyncio.CancelledError:
+            self._answered |= ids
+            raise
+        except Exception as exc:  # kept for the next pass; after a crash their answers would go again
+            self._answered |= ids
+            self._outage.report(exc)
+            await asyncio.sleep(1)
+            self._answered_ready.set()
+
     # --- leases and recovery ---
     def start(self) -> None:
         self._task = asyncio.create_task(self._maintain(), name="chibo-intake")
+        self._marker = asyncio.create_task(self._mark_answered(), name="chibo-intake-marks")
 
     async def recover(self) -> None:
         """Take the rows left unhandled by a process that died (their lease ran out)."""
@@ -119,7 +148,7 @@ class Intake:
         """Answers a dead process committed but did not send: through the outbox (its keys are the ones
         a deferred answer gets, so none goes twice from here)."""
         for row in await inbox.unreplied(self.services.sessions, now):
-            if row.id in self._held:
+            if row.id in self._held or row.id in self._answered:
                 continue
             reply = row.reply or {}
             for index, payload in enumerate(reply.get("payloads", [])):
@@ -141,6 +170,7 @@ class Intake:
             try:
                 if self._held:
                     await inbox.renew(self.services.sessions, list(self._held), self.services.clock.now())
+                await self.services.last_seen.flush(self.services.sessions)
                 await self.recover()
                 self._outage.recovered()
             except asyncio.CancelledError:
@@ -161,6 +191,15 @@ class Intake:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
+        if self._marker is not None:
+            self._marker.cancel()
+            await asyncio.gather(self._marker, return_exceptions=True)
+            self._marker = None
+        for last in (self._flush_answered, lambda: self.services.last_seen.flush(self.services.sessions)):
+            try:
+                await last()
+            except Exception as exc:
+                self._outage.report(exc)
 
 
 class OncePerMinute:

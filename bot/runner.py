@@ -60,7 +60,8 @@ class Runtime:
             self.platforms[platform.name] = await platform.start(self.services, self.take_updates,
                                                                  self.webhook is not None)
         self.dispatcher = Dispatcher(settings, sessions, self.clock,
-                                     {name: running.sender for name, running in self.platforms.items()})
+                                     {name: running.sender for name, running in self.platforms.items()},
+                                     last_seen=self.services.last_seen)
         self.services.wake_dispatcher = self.dispatcher.wake
         self.scheduler = build_scheduler(self.services, self.dispatcher)
         polling = self.take_updates and self.webhook is None

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clock import Clock
 from core.settings import Settings
+from storage.last_seen import LastSeen
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Services:
     # PostgreSQL takes many. Sending the answers happens outside, so a slow chat holds no slot.
     handling: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1))
     intake: Any = None  # bot.intake.Intake when updates are taken (the inbox in front of the handlers)
+    last_seen: LastSeen = field(default_factory=LastSeen)  # written behind the requests (storage.last_seen)
 
     def __post_init__(self) -> None:
         bind = getattr(self.sessions, "kw", {}).get("bind")

@@ -106,9 +106,10 @@ class Settings(BaseSettings):
     task_reminder_days: str = "3,0"  # remind a task this many days before its deadline (0: on the day)
     task_reminder_time: str = "08:00"  # at this local time (moved out of the quiet hours)
     max_meeting_hours: float = 6.0  # a longer meeting is refused at /ketthuc as a wrong or forgotten end time
-    # Retention: handled-update keys (a platform re-delivers within a day) and sent or dropped outbox
-    # rows (their keys also stop a quarter's nudge from going twice, hence at least 100 days).
-    keep_updates_days: int = Field(default=30, ge=2)
+    # Retention: the inbox's updates (a platform re-delivers within a day; they hold message texts, so
+    # not for long) and sent or dropped outbox rows (their keys also stop a quarter's nudge from going
+    # twice, hence at least 100 days).
+    keep_updates_days: int = Field(default=7, ge=2)
     keep_sent_days: int = Field(default=180, ge=100)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"

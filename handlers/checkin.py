@@ -14,6 +14,7 @@ from storage.queries import (
     active_members,
     attendance_row,
     member_span,
+    new_attendance,
     open_meeting,
     open_meeting_and_attendance,
     upcoming_meetings,
@@ -25,7 +26,13 @@ async def checkin(ctx: Ctx, req: Request) -> Response:
         return await guests.checkin(ctx, req)
     if ctx.actor.member is None:
         return Response.say(ctx.t("not_member"))
-    found = await open_meeting_and_attendance(ctx.session, ctx.cell.id, ctx.member.id, ctx.now)
+    found: tuple[Meeting, Attendance] | None
+    if ctx.preloaded is not None:  # the router loaded the meeting in progress with the actor
+        meeting, row = ctx.preloaded.meeting, ctx.preloaded.attendance
+        found = None if meeting is None else (
+            meeting, row if row is not None else new_attendance(ctx.session, meeting.id, ctx.member.id, ctx.now))
+    else:
+        found = await open_meeting_and_attendance(ctx.session, ctx.cell.id, ctx.member.id, ctx.now)
     if found is None:
         upcoming = await upcoming_meetings(ctx.session, ctx.cell.id, ctx.now, limit=1)
         if upcoming:
@@ -36,7 +43,10 @@ async def checkin(ctx: Ctx, req: Request) -> Response:
 
 
 async def checkin_button(ctx: Ctx, meeting: Meeting) -> Response:
-    response = await _check_in(ctx, meeting, ctx.member, by=None)
+    preloaded, row = ctx.preloaded, None
+    if preloaded is not None and preloaded.meeting is meeting:  # loaded with the actor
+        row = preloaded.attendance or new_attendance(ctx.session, meeting.id, ctx.member.id, ctx.now)
+    response = await _check_in(ctx, meeting, ctx.member, by=None, row=row)
     response.toast = response.replies[0].text.split("\n")[0][:190] if response.replies else None
     return response
 
@@ -87,8 +97,9 @@ async def _check_in(ctx: Ctx, meeting: Meeting, member: Member, by: Member | Non
     row.checked_in_at = ctx.now
     row.recorded_by_member_id = by.id if by else None
     row.updated_at = ctx.now
-    ctx.audit("checkin_for" if by else "checkin", "attendance", meeting.id, before,
-              {"member_id": member.id, "status": row.status.value})
+    if by is not None or before["status"] is not None:  # a member's own first check-in: the row is the record
+        ctx.audit("checkin_for" if by else "checkin", "attendance", meeting.id, before,
+                  {"member_id": member.id, "status": row.status.value})
     now_text = fmt_time(ctx.now, ctx.tz)
     minutes = int((ctx.now - started_at).total_seconds() // 60)
     if by is not None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -15,7 +15,17 @@ from core.services import Services
 from core.settings import Settings
 from core.texts import t
 from rules import RuleSet
-from storage.models import LEADER_ROLES, AuditLog, Cell, ChatLink, Committee, CommitteeMember, Member
+from storage.models import (
+    LEADER_ROLES,
+    Attendance,
+    AuditLog,
+    Cell,
+    ChatLink,
+    Committee,
+    CommitteeMember,
+    Meeting,
+    Member,
+)
 
 T = TypeVar("T")
 
@@ -52,6 +62,7 @@ class Ctx:
     now: datetime
     actor: Actor
     queued: int = 0
+    preloaded: Preloaded | None = None  # the meeting the router loaded with the actor (MeetingWanted)
 
     # The actor's rows, for flows the router reaches only with them (a linked member has a cell and a
     # committee; a committee member a committee). Reaching one without its row is a bug, not bad input.
@@ -106,11 +117,30 @@ def _required(value: T | None, what: str) -> T:
     return value
 
 
-async def resolve_actor(session: AsyncSession, platform: str, user_id: str) -> Actor:
+@dataclass(frozen=True)
+class MeetingWanted:
+    """The meeting a request is about, when the router knows it before the flow runs: the cell's meeting in
+    progress (a check-in) or one by id (a button). It is loaded with the actor, in the same query."""
+
+    meeting_id: int | None = None  # None: the meeting in progress in the member's cell
+
+
+@dataclass
+class Preloaded:
+    """What ``resolve_actor`` loaded for a ``MeetingWanted``: the meeting (None if there is none) and the
+    member's attendance row for it (None if they have none yet)."""
+
+    meeting: Meeting | None
+    attendance: Attendance | None
+
+
+async def resolve_actor(session: AsyncSession, platform: str, user_id: str,
+                        wanted: MeetingWanted | None = None) -> tuple[Actor, Preloaded | None]:
     """The link, and the member, cell and committee (or the committee member and committee) behind
-    it, in one query: every request starts with this, so it is one round trip, not four."""
+    it, in one query: every request starts with this, so it is one round trip, not four. With ``wanted``,
+    the same query brings the meeting and the member's attendance row for it (a check-in's whole read)."""
     person_committee = aliased(Committee)
-    row = (await session.execute(
+    query = (
         select(ChatLink, Member, Cell, Committee, CommitteeMember, person_committee)
         .outerjoin(Member, Member.id == ChatLink.member_id)
         .outerjoin(Cell, Cell.id == Member.cell_id)
@@ -118,11 +148,25 @@ async def resolve_actor(session: AsyncSession, platform: str, user_id: str) -> A
         .outerjoin(CommitteeMember, CommitteeMember.id == ChatLink.committee_member_id)
         .outerjoin(person_committee, person_committee.id == CommitteeMember.committee_id)
         .where(ChatLink.platform == platform, ChatLink.platform_user_id == user_id)
-    )).first()
+    )
+    if wanted is not None:
+        on: ColumnElement[bool]
+        if wanted.meeting_id is None:
+            on = ((Meeting.cell_id == Member.cell_id) & Meeting.started_at.is_not(None) & Meeting.ended_at.is_(None)
+                  & Meeting.cancelled_at.is_(None))
+        else:
+            on = Meeting.id == wanted.meeting_id
+        query = (query.add_columns(Meeting, Attendance)
+                 .outerjoin(Meeting, on)
+                 .outerjoin(Attendance, (Attendance.meeting_id == Meeting.id) & (Attendance.member_id == Member.id))
+                 .order_by(Meeting.started_at.desc().nulls_last()).limit(1))  # the latest meeting in progress
+    row = (await session.execute(query)).first()
     if row is None:
-        return Actor()
-    link, member, cell, committee, person, committee_of_person = row
+        return Actor(), None
+    link, member, cell, committee, person, committee_of_person = row[:6]
+    extra: Any = row  # the query's type is the one without ``wanted``
+    preloaded = Preloaded(meeting=extra[6], attendance=extra[7]) if wanted is not None else None
     if member is not None:
-        return Actor(link=link, member=member, cell=cell, committee=committee)
+        return Actor(link=link, member=member, cell=cell, committee=committee), preloaded
     # a link belongs to a member or to a committee member (ck_chat_link_owner)
-    return Actor(link=link, committee_member=person, committee=committee_of_person)
+    return Actor(link=link, committee_member=person, committee=committee_of_person), preloaded

@@ -8,7 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from core.messages import Request, Response
 from core.metrics import record_update
@@ -29,12 +29,11 @@ from handlers import (
     tasks,
 )
 from handlers.commands import parse_plain_command
-from handlers.context import Ctx, resolve_actor
+from handlers.context import Ctx, MeetingWanted, resolve_actor
 from storage import inbox
 from storage.invites import looks_like_code
-from storage.models import Meeting, ProcessedUpdate
+from storage.models import ChatLink, Meeting
 from storage.queries import member_span
-from storage.upsert import insert_for
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +62,7 @@ FLOWS: dict[str, Flow] = {
     "minutes": minutes.minutes,
 }
 OPEN_TO_ANYONE = {"start", "help"}  # everything else needs a linked account
+MEETING_BUTTONS = ("absent", "checkin", "rsvp", "cancel")  # buttons that end with a meeting's id
 IN_GROUPS = {"link_group", "checkin", "help"}  # commands that make sense in a group chat
 
 
@@ -86,6 +86,10 @@ async def handle(services: Services, req: Request) -> Response:
         record_update(str(req.platform), _command_label(req), outcome, time.monotonic() - started)
 
 
+class _AlreadyHandled(Exception):
+    """The update's inbox row was marked handled by another request (a second delivery, another process)."""
+
+
 async def _handle(services: Services, req: Request) -> Response:
     """A connection that the database dropped (a PostgreSQL restart, an idle timeout) is retried once on
     a fresh one, so the first request after it is served; any other database error answers "busy"."""
@@ -93,10 +97,14 @@ async def _handle(services: Services, req: Request) -> Response:
         try:
             async with services.handling:
                 return await _handle_once(services, req)
+        except _AlreadyHandled:
+            return Response(duplicate=True)
         except DBAPIError as exc:
             if exc.connection_invalidated and attempt == 1:
                 log.info("request %s: the database connection was dropped; retrying on a fresh one", req.update_key)
                 continue
+            if isinstance(exc, IntegrityError) and await _handled_elsewhere(services, req):
+                return Response(duplicate=True)  # the same update, handled by a request that wrote first
             log.warning("request %s failed in storage: %s", req.update_key, type(exc.orig or exc).__name__)
         except SQLAlchemyError as exc:
             log.warning("request %s failed in storage: %s", req.update_key, type(exc).__name__)
@@ -105,35 +113,60 @@ async def _handle(services: Services, req: Request) -> Response:
 
 
 async def _handle_once(services: Services, req: Request) -> Response:
+    """One transaction: read the actor (with the meeting a check-in or a press names), run the flow, and
+    mark the update handled with its answers. The mark is the de-duplication: it only takes an unhandled
+    row, and when another request took it first this one is rolled back (a second delivery changes nothing).
+    A check-in is three statements: that read, the attendance write, the mark."""
     async with services.sessions() as session, session.begin():
-        if await _seen_before(session, req, services):
-            return Response(duplicate=True)
         now = services.clock.now()
-        actor = await resolve_actor(session, req.platform, req.user_id)
+        actor, preloaded = await resolve_actor(session, req.platform, req.user_id, _meeting_wanted(req))
         if actor.link is not None and not req.is_group:
-            actor.link.last_seen_at = now
-            if req.button is None:  # a press names the chat of the message under it, not theirs
-                actor.link.chat_id = req.chat_id
-            actor.link.bot_key = req.bot_key or actor.link.bot_key
-            actor.link.blocked_at = None  # they wrote to us, so they can be reached again
-        ctx = Ctx(services=services, session=session, now=now, actor=actor)
+            _heard_from(services, actor.link, req, now)
+        ctx = Ctx(services=services, session=session, now=now, actor=actor, preloaded=preloaded)
         response = await _route(ctx, req)
         response.queued = ctx.queued
-        await inbox.mark_handled(session, req.platform, req.update_key, now, reply={
+        marked = await inbox.mark_handled(session, req.platform, req.update_key, now, reply={
             "chat_id": req.chat_id, "bot_key": req.bot_key, "payloads": [r.to_payload() for r in response.replies]})
+        if not marked:
+            raise _AlreadyHandled
+    if actor.link is not None and not req.is_group:
+        services.last_seen.note(actor.link.id, now)
     if response.queued:
         services.wake_dispatcher()
     return response
 
 
-async def _seen_before(session, req: Request, services: Services) -> bool:
-    """Record the update as handled; True if it already was (in this process or another)."""
-    result = await session.execute(
-        insert_for(session)(ProcessedUpdate)
-        .values(platform=req.platform, update_key=req.update_key, processed_at=services.clock.now())
-        .on_conflict_do_nothing(index_elements=["platform", "update_key"])
-    )
-    return not result.rowcount
+def _meeting_wanted(req: Request) -> MeetingWanted | None:
+    """The meeting to load with the actor, when the request names it: a check-in (the meeting in progress)
+    or a press on a meeting's button (by id)."""
+    if req.command == "checkin" and not req.args.strip():
+        return MeetingWanted()
+    if req.button is not None:
+        parts = req.button.split(":")
+        if parts[0] in MEETING_BUTTONS:
+            meeting_id = button_id(parts[-1])
+            if meeting_id is not None:
+                return MeetingWanted(meeting_id)
+    return None
+
+
+def _heard_from(services: Services, link: ChatLink, req: Request, now) -> None:
+    """What a message tells about its sender's chat: written in the request only when it changed (rare);
+    the time they were last seen is written behind the request (``storage.last_seen``)."""
+    if req.button is None and link.chat_id != req.chat_id:  # a press names the chat of the message under it
+        link.chat_id = req.chat_id
+    if req.bot_key and link.bot_key != req.bot_key:
+        link.bot_key = req.bot_key
+    if link.blocked_at is not None:
+        link.blocked_at = None  # they wrote to us, so they can be reached again
+
+
+async def _handled_elsewhere(services: Services, req: Request) -> bool:
+    try:
+        async with services.sessions() as session:
+            return await inbox.is_handled(session, req.platform, req.update_key)
+    except SQLAlchemyError:
+        return False
 
 
 async def _route(ctx: Ctx, req: Request) -> Response:
@@ -186,7 +219,8 @@ async def _button(ctx: Ctx, req: Request) -> Response:
     meeting_id = button_id(parts[-1])
     if meeting_id is None:
         return Response(toast=ctx.t("stale_button"))
-    target = await ctx.session.get(Meeting, meeting_id)
+    # Loaded with the actor (_meeting_wanted), else by id.
+    target = ctx.preloaded.meeting if ctx.preloaded is not None else await ctx.session.get(Meeting, meeting_id)
     if target is None or target.cancelled_at is not None or (target.ended_at is not None and parts[0] != "absent"):
         return Response(toast=ctx.t("stale_button"))
     if target.cell_id != ctx.cell.id:

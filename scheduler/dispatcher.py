@@ -22,9 +22,11 @@ from core.texts import t
 from scheduler import live, planner
 from scheduler.delivery import Blocked, DeliveryError, Permanent, RateLimited, Sender, Transient
 from scheduler.pacing import Pacer
+from storage.last_seen import LastSeen
 from storage.models import ChatLink, Meeting, Member, OutboxMessage
 from storage.outbox import enqueue
 from storage.queries import leaders, links_for_members
+from storage.upsert import rowcount
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +54,9 @@ class DispatchStats:
 class Dispatcher:
     def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession], clock,
                  senders: dict[str, Sender], pacers: dict[str, Pacer] | None = None,
-                 batch_size: int = 200, concurrency: int = 8):
+                 batch_size: int = 200, concurrency: int = 8, last_seen: LastSeen | None = None):
         self.settings, self.sessions, self.clock = settings, sessions, clock
+        self.last_seen = last_seen  # this process's notes of who wrote last: written before plans pick a chat
         self.senders = senders
         # The platforms this process sends for now: all of them, unless an election (bot.roles) says
         # another process is the active sender for some (one sender per bot across processes).
@@ -111,6 +114,8 @@ class Dispatcher:
         """Claim and send one batch of due rows; returns how many rows were handled."""
         tick("dispatcher")  # alive (readiness), even when there is nothing to send
         async with self._lock:
+            if self.last_seen is not None and len(self.last_seen):
+                await self.last_seen.flush(self.sessions)
             await self._carry_out_plans()
             rows = await self._claim()
             if not rows:
@@ -175,7 +180,7 @@ class Dispatcher:
                        OutboxMessage.claimed_until.is_not(None))
                 .values(claimed_until=None)
             )
-        return int(getattr(result, "rowcount", 0) or 0)
+        return rowcount(result)
 
     async def _worker(self, queue: asyncio.Queue[OutboxMessage], handed_back: list[int]) -> None:
         while not queue.empty() and not self._stopping:

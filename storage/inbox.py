@@ -2,7 +2,8 @@
 
 An adapter keeps a batch (``keep``) before it acknowledges it (the next getUpdates, the webhook's
 200), hands the rows to the intake, and the request that handles one marks it handled in its own
-transaction (``mark_handled``), so an update is handled exactly once even across a kill -9.
+transaction (``mark_handled``), so an update is handled exactly once even across a kill -9: the mark
+only takes an unhandled row, so it is every request's de-duplication too.
 Rows nobody finished (their process died) are taken again once their lease ran out (``reclaim``).
 """
 
@@ -17,7 +18,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import InboxUpdate
-from storage.upsert import insert_for
+from storage.upsert import insert_for, rowcount
 
 LEASE = timedelta(seconds=10)  # a process that is alive renews the lease of what it holds
 
@@ -57,11 +58,22 @@ async def keep(sessions: async_sessionmaker[AsyncSession], platform: str, bot_ke
 
 
 async def mark_handled(session: AsyncSession, platform: str, update_key: str, now: datetime,
-                       reply: dict[str, Any] | None = None) -> None:
-    """In the request's transaction: handled, with the answers still to send (``reply``)."""
-    await session.execute(update(InboxUpdate)
-                          .where(InboxUpdate.platform == platform, InboxUpdate.update_key == update_key)
-                          .values(handled_at=now, reply=reply))
+                       reply: dict[str, Any] | None = None) -> bool:
+    """In the request's transaction: handled, with the answers still to send (``reply``). False when the
+    row was already handled (a second delivery, or another process first): the request must roll back.
+    This is the de-duplication of every request; on PostgreSQL a second request for the same update
+    waits here for the first one's transaction and then finds the row handled."""
+    result = await session.execute(update(InboxUpdate)
+                                   .where(InboxUpdate.platform == platform, InboxUpdate.update_key == update_key,
+                                          InboxUpdate.handled_at.is_(None))
+                                   .values(handled_at=now, reply=reply))
+    return bool(rowcount(result))
+
+
+async def is_handled(session: AsyncSession, platform: str, update_key: str) -> bool:
+    return await session.scalar(select(InboxUpdate.id).where(
+        InboxUpdate.platform == platform, InboxUpdate.update_key == update_key,
+        InboxUpdate.handled_at.is_not(None))) is not None
 
 
 async def mark_replied(sessions: async_sessionmaker[AsyncSession], ids: Iterable[int], now: datetime) -> None:

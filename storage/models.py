@@ -404,18 +404,6 @@ class PlannedMessage(Base):
     created_at: Mapped[datetime]
 
 
-class ProcessedUpdate(Base):
-    """Updates already handled, so the same update delivered twice is handled once."""
-
-    __tablename__ = "processed_updates"
-    __table_args__ = (UniqueConstraint("platform", "update_key", name="uq_processed_update"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    platform: Mapped[str] = mapped_column(PlatformName())
-    update_key: Mapped[str] = mapped_column(String(128))
-    processed_at: Mapped[datetime]
-
-
 class InboxUpdate(Base):
     """An update kept before the platform is told it was delivered, handled from here exactly once
     (after a crash too). ``chat_key`` orders each chat's updates; ``payload`` is the raw update."""

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, Result, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ChatLink, JobRun, OutboxMessage
-from storage.upsert import insert_for
+from storage.upsert import insert_for, rowcount
 
 
 async def enqueue(
@@ -48,7 +48,7 @@ async def enqueue_raw(session: AsyncSession, values: dict[str, Any]) -> bool:
     insert = insert_for(session)
     stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
     result = await session.execute(stmt)
-    return bool(_rowcount(result))
+    return bool(rowcount(result))
 
 
 async def defer_reply(sessions, *, key: str, platform, chat_id: str, payload: dict[str, Any], due_at: datetime,
@@ -73,7 +73,7 @@ async def drop_pending(session: AsyncSession, *, meeting_id: int, kinds: tuple[s
         )
         .values(dropped_at=now, last_error="cancelled")
     )
-    return _rowcount(result) or 0
+    return rowcount(result) or 0
 
 
 async def claim_job(session: AsyncSession, job: str, key: str, now: datetime) -> bool:
@@ -82,10 +82,5 @@ async def claim_job(session: AsyncSession, job: str, key: str, now: datetime) ->
     result = await session.execute(
         insert(JobRun).values(job=job, key=key, at=now).on_conflict_do_nothing(index_elements=["job", "key"])
     )
-    return bool(_rowcount(result))
+    return bool(rowcount(result))
 
-
-def _rowcount(result: Result[Any]) -> int:
-    """The rows an INSERT, UPDATE or DELETE touched. ``AsyncSession.execute`` is typed as giving a
-    ``Result``; for these statements it is a ``CursorResult``, which has ``rowcount``."""
-    return cast("CursorResult[Any]", result).rowcount

@@ -154,10 +154,7 @@ async def open_meeting_and_attendance(session: AsyncSession, cell_id: int, membe
     if found is None:
         return None
     meeting, row = found
-    if row is None:
-        row = Attendance(meeting_id=meeting.id, member_id=member_id, updated_at=now)
-        session.add(row)
-    return meeting, row
+    return meeting, row if row is not None else new_attendance(session, meeting.id, member_id, now)
 
 
 async def attendance_row(session: AsyncSession, meeting_id: int, member_id: int, now: datetime) -> Attendance:
@@ -165,9 +162,13 @@ async def attendance_row(session: AsyncSession, meeting_id: int, member_id: int,
     row = await session.scalar(
         select(Attendance).where(Attendance.meeting_id == meeting_id, Attendance.member_id == member_id)
     )
-    if row is None:
-        row = Attendance(meeting_id=meeting_id, member_id=member_id, updated_at=now)
-        session.add(row)
+    return row if row is not None else new_attendance(session, meeting_id, member_id, now)
+
+
+def new_attendance(session: AsyncSession, meeting_id: int, member_id: int, now: datetime) -> Attendance:
+    """An empty attendance row for the member, added to the session (written with the transaction)."""
+    row = Attendance(meeting_id=meeting_id, member_id=member_id, updated_at=now)
+    session.add(row)
     return row
 
 

@@ -1,4 +1,5 @@
-"""Pruning what only needs to be kept for a while: handled-update keys and delivered outbox rows.
+"""Pruning what only needs to be kept for a while: the inbox (each update's key, which stops a second
+delivery, and its contents, which are personal data) and delivered outbox rows.
 
 The audit log, attendance, meetings and tasks are kept for ever (they are the cell's record). Rows go
 in batches of ``batch`` ids, each batch its own short transaction, so a large backlog never holds a
@@ -13,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.models import OutboxMessage, ProcessedUpdate
+from storage.models import InboxUpdate, OutboxMessage
 from storage.outbox import claim_job
 
 BATCH = 500
@@ -44,8 +45,10 @@ async def prune(sessions: async_sessionmaker[AsyncSession], now: datetime, *, da
     async with sessions() as session, session.begin():
         if not await claim_job(session, "retention", day_key, now):
             return Pruned(ran=False)
-    updates = await _in_batches(sessions, ProcessedUpdate,
-                                ProcessedUpdate.processed_at < now - timedelta(days=updates_days), batch)
+    # An update older than this is not delivered again (Telegram keeps one for a day): its key and its
+    # contents go, handled or not (one no process could handle in days was given up long ago).
+    updates = await _in_batches(sessions, InboxUpdate, InboxUpdate.received_at < now - timedelta(days=updates_days),
+                                batch)
     cutoff = now - timedelta(days=sent_days)
     outbox = await _in_batches(sessions, OutboxMessage,
                                or_(OutboxMessage.sent_at < cutoff, OutboxMessage.dropped_at < cutoff), batch)

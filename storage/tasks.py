@@ -8,10 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rules import TaskState, task_state
@@ -28,6 +27,7 @@ from storage.models import (
     OutboxMessage,
     Task,
 )
+from storage.upsert import rowcount
 
 TASK_REMINDER = "task_reminder"
 
@@ -117,7 +117,7 @@ async def drop_task_reminders(session: AsyncSession, task_id: int, now: datetime
                OutboxMessage.sent_at.is_(None), OutboxMessage.dropped_at.is_(None))
         .values(dropped_at=now, last_error="task done")
     )
-    return cast("CursorResult[Any]", result).rowcount or 0
+    return rowcount(result)
 
 
 # --- guests and followers ---

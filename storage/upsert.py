@@ -1,7 +1,11 @@
-"""INSERT … ON CONFLICT for the database in use (SQLite and PostgreSQL both have it)."""
+"""INSERT … ON CONFLICT for the database in use (SQLite and PostgreSQL both have it), and the rows a
+writing statement touched."""
 
 from __future__ import annotations
 
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Result
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -10,3 +14,9 @@ def insert_for(session: AsyncSession):
     """The dialect's ``insert`` construct, which has ``on_conflict_do_nothing`` / ``_do_update``."""
     assert session.bind is not None, "our sessions are bound to the engine"
     return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows an INSERT, UPDATE or DELETE touched. ``AsyncSession.execute`` is typed as giving a
+    ``Result``; for these statements it is a ``CursorResult``, which has ``rowcount``."""
+    return cast("CursorResult[Any]", result).rowcount or 0

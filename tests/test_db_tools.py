@@ -54,7 +54,7 @@ def demo_db(demo_run, tmp_path) -> Path:
 def test_the_demo_database_has_rows_in_the_tables_that_matter(demo_db):
     rows = dump(sqlite_url(demo_db))
     for table in ("committees", "cells", "members", "chat_links", "invite_codes", "meetings", "attendance",
-                  "outbox", "processed_updates", "audit_log"):
+                  "outbox", "inbox", "audit_log"):
         assert rows[table], f"the demo left {table} empty: the copy and backup tests would prove little"
 
 

@@ -1,4 +1,4 @@
-"""Retention: old handled-update keys and delivered outbox rows go, once a day across processes, in
+"""Retention: old updates of the inbox and delivered outbox rows go, once a day across processes, in
 bounded batches; the audit log, attendance and undelivered rows stay."""
 
 from __future__ import annotations
@@ -19,15 +19,20 @@ from storage.db import create_engine, session_factory
 from storage.models import (
     Attendance,
     AuditLog,
+    InboxUpdate,
     JobRun,
     OutboxMessage,
     Platform,
-    ProcessedUpdate,
     Role,
 )
 from storage.retention import prune
 
 NOW = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
+
+
+def _update(key: str, received_at: datetime) -> InboxUpdate:
+    return InboxUpdate(platform=Platform.TELEGRAM, update_key=key, chat_key="tg:1", payload={"text": "x"},
+                       received_at=received_at, handled_at=received_at, attempts=1)
 
 
 def _outbox(key: str, **times) -> OutboxMessage:
@@ -40,8 +45,8 @@ async def _fill(sessions) -> None:
     days = lambda n: NOW - timedelta(days=n)  # noqa: E731
     async with sessions() as session, session.begin():
         for i in range(7):  # 7 old keys: more than one batch of 3
-            session.add(ProcessedUpdate(platform=Platform.TELEGRAM, update_key=f"old{i}", processed_at=days(31)))
-        session.add(ProcessedUpdate(platform=Platform.TELEGRAM, update_key="recent", processed_at=days(29)))
+            session.add(_update(f"old{i}", days(31)))
+        session.add(_update("recent", days(29)))
         for i in range(4):
             session.add(_outbox(f"sent-old{i}", sent_at=days(181)))
         session.add(_outbox("dropped-old", dropped_at=days(200)))
@@ -62,7 +67,7 @@ async def test_prune_removes_only_what_is_old_and_delivered_in_batches_once_a_da
     await _fill(sessions)
     pruned = await prune(sessions, NOW, day_key="2026-12-01", updates_days=30, sent_days=180, batch=3)
     assert (pruned.ran, pruned.updates, pruned.outbox) == (True, 7, 5)
-    assert await _keys(sessions, ProcessedUpdate, ProcessedUpdate.update_key) == {"recent"}
+    assert await _keys(sessions, InboxUpdate, InboxUpdate.update_key) == {"recent"}
     assert await _keys(sessions, OutboxMessage, OutboxMessage.key) == {"sent-recent", "failed-old", "pending"}
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(AuditLog)) == 1
@@ -74,8 +79,7 @@ async def test_prune_removes_only_what_is_old_and_delivered_in_batches_once_a_da
 
 async def _fill_more(sessions) -> None:
     async with sessions() as session, session.begin():
-        session.add(ProcessedUpdate(platform=Platform.TELEGRAM, update_key="old-again",
-                                    processed_at=NOW - timedelta(days=40)))
+        session.add(_update("old-again", NOW - timedelta(days=40)))
 
 
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
@@ -107,7 +111,7 @@ async def test_the_daily_job_prunes_with_the_configured_days_and_keeps_attendanc
     ids = {job.id for job in build_scheduler(runtime.services, runtime.dispatcher).get_jobs()}
     assert {"retention", "retention-startup"} <= ids
     async with scene.sessions()() as session:
-        updates = await session.scalar(select(func.count()).select_from(ProcessedUpdate))
+        updates = await session.scalar(select(func.count()).select_from(InboxUpdate))
         sent = await session.scalar(select(func.count()).select_from(OutboxMessage)
                                     .where(or_(OutboxMessage.sent_at.is_not(None), OutboxMessage.dropped_at.is_not(None))))
         kept = await session.scalar(select(func.count()).select_from(OutboxMessage)
@@ -128,7 +132,7 @@ def test_retention_days_have_safe_minimums():
 
     from core.settings import Settings
 
-    assert Settings(_env_file=None).keep_updates_days == 30 and Settings(_env_file=None).keep_sent_days == 180
+    assert Settings(_env_file=None).keep_updates_days == 7 and Settings(_env_file=None).keep_sent_days == 180
     with pytest.raises(ValidationError):
         Settings(_env_file=None, keep_updates_days=1)  # a platform re-delivers an update within a day
     with pytest.raises(ValidationError):

@@ -30,6 +30,7 @@ from storage.models import (
     Committee,
     CommitteeMember,
     GroupLink,
+    InboxUpdate,
     InviteCode,
     InviteKind,
     Meeting,
@@ -38,7 +39,6 @@ from storage.models import (
     MemberStatus,
     OutboxMessage,
     Platform,
-    ProcessedUpdate,
     Role,
 )
 from storage.outbox import enqueue_raw
@@ -160,7 +160,8 @@ async def test_every_model_round_trips_with_aware_datetimes(engine):
                           due_at=EVENING - timedelta(days=1), created_at=NOW),
             AuditLog(actor="member:1", action="schedule", entity="meeting", entity_id=meeting.id,
                      before=None, after={"place": "Hội trường", "at": EVENING.isoformat()}, at=EVENING),
-            ProcessedUpdate(platform=Platform.TELEGRAM, update_key="42", processed_at=EVENING),
+            InboxUpdate(platform=Platform.TELEGRAM, update_key="tg:42", chat_key="tg:1001", payload={"update_id": 42},
+                        received_at=EVENING, attempts=0),
         ])
         ids = {"committee": committee.id, "cell": cell.id, "meeting": meeting.id, "secretary": secretary.id}
 
@@ -221,8 +222,9 @@ async def test_every_model_round_trips_with_aware_datetimes(engine):
         assert log.after == {"place": "Hội trường", "at": EVENING.isoformat()} and log.before is None
         assert log.at == EVENING
 
-        update = await s.scalar(select(ProcessedUpdate))
-        assert (update.update_key, update.processed_at) == ("42", EVENING)
+        update = await s.scalar(select(InboxUpdate))
+        assert (update.update_key, update.payload, update.received_at, update.handled_at) == \
+            ("tg:42", {"update_id": 42}, EVENING, None)
 
         person = await s.scalar(select(CommitteeMember))
         assert (person.full_name, person.committee_id) == ("Lê Văn Cấp", committee.id)
@@ -376,11 +378,11 @@ async def test_a_new_platform_needs_no_migration_but_a_bad_name_is_refused(engin
     """The ``platform`` columns are plain strings checked by code (``storage.types.PlatformName``)."""
     sessions = session_factory(engine)
     async with sessions() as s, s.begin():
-        s.add(ProcessedUpdate(platform="viber", update_key="v:1", processed_at=EVENING))
+        s.add(InboxUpdate(platform="viber", update_key="v:1", chat_key="v:1", payload={}, received_at=EVENING))
     async with sessions() as s:
-        row = await s.scalar(select(ProcessedUpdate).where(ProcessedUpdate.platform == "viber"))
+        row = await s.scalar(select(InboxUpdate).where(InboxUpdate.platform == "viber"))
     assert row.platform == "viber" and type(row.platform) is str
     async with sessions() as s:
-        s.add(ProcessedUpdate(platform="Viber Bot", update_key="v:2", processed_at=EVENING))
+        s.add(InboxUpdate(platform="Viber Bot", update_key="v:2", chat_key="v:2", payload={}, received_at=EVENING))
         with pytest.raises(StatementError, match="not a platform name"):
             await s.commit()
