@@ -50,6 +50,7 @@ from storage.outbox import defer_reply
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 4096
+ANSWERS_AT_ONCE = 8
 GROUP_TYPES = {"group", "supergroup"}
 
 
@@ -207,6 +208,9 @@ def incoming(raw: dict) -> Incoming:
 class TelegramAdapter:
     def __init__(self, services: Services, bot=None):
         self.services, self.bot = services, bot
+        # Answers in flight at once: under a burst, hundreds of chats answered together only contend for
+        # the HTTP connection pool (httpcore's bookkeeping grows with the waiters); a few at a time is faster.
+        self._sending = asyncio.Semaphore(ANSWERS_AT_ONCE)
 
     async def handle_kept(self, row: Kept) -> bool:
         """The intake's handler: parse the kept update, handle it, answer. True if a request marked it."""
@@ -248,7 +252,7 @@ class TelegramAdapter:
     async def _reply(self, bot, req: Request, index: int, reply: Reply) -> None:
         """Send one answer; one that cannot go now (429, 5xx, timeouts) goes through the outbox, paced
         and retried, so the answer to a committed action is never dropped."""
-        delay = await _reply_with_retry(bot, req.chat_id, reply)
+        delay = await _reply_with_retry(bot, req.chat_id, reply, self._sending)
         if delay is None:
             return
         now = self.services.clock.now()
@@ -258,14 +262,16 @@ class TelegramAdapter:
         self.services.wake_dispatcher()
 
 
-async def _reply_with_retry(bot, chat_id: str, reply: Reply, tries: int = 2) -> float | None:
+async def _reply_with_retry(bot, chat_id: str, reply: Reply, sending: asyncio.Semaphore,
+                            tries: int = 2) -> float | None:
     """Send a reply now; None when it went (or can never go), else in how many seconds to try again.
     A short 429 is waited out once; a long one is not waited for here (the chat's queue would stall)."""
     payload = reply.to_payload()
     delay = 1.0
     for attempt in range(tries):
         try:
-            await send_payload(bot, int(chat_id), payload)
+            async with sending:
+                await send_payload(bot, int(chat_id), payload)
             return None
         except RetryAfter as exc:
             retry = exc.retry_after

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -134,11 +134,9 @@ class Preloaded:
     attendance: Attendance | None
 
 
-async def resolve_actor(session: AsyncSession, platform: str, user_id: str,
-                        wanted: MeetingWanted | None = None) -> tuple[Actor, Preloaded | None]:
-    """The link, and the member, cell and committee (or the committee member and committee) behind
-    it, in one query: every request starts with this, so it is one round trip, not four. With ``wanted``,
-    the same query brings the meeting and the member's attendance row for it (a check-in's whole read)."""
+def _actor_query(wanted: str | None) -> Select:
+    """The actor's query: with ``wanted`` "open" or "by_id", the meeting and attendance row too. Built once
+    per shape (building a select of eight entities costs more than running it), values bound per request."""
     person_committee = aliased(Committee)
     query = (
         select(ChatLink, Member, Cell, Committee, CommitteeMember, person_committee)
@@ -147,20 +145,38 @@ async def resolve_actor(session: AsyncSession, platform: str, user_id: str,
         .outerjoin(Committee, Committee.id == Cell.committee_id)
         .outerjoin(CommitteeMember, CommitteeMember.id == ChatLink.committee_member_id)
         .outerjoin(person_committee, person_committee.id == CommitteeMember.committee_id)
-        .where(ChatLink.platform == platform, ChatLink.platform_user_id == user_id)
+        .where(ChatLink.platform == bindparam("platform"), ChatLink.platform_user_id == bindparam("user_id"))
     )
+    if wanted is None:
+        return query
+    on: ColumnElement[bool]
+    if wanted == "open":
+        on = ((Meeting.cell_id == Member.cell_id) & Meeting.started_at.is_not(None) & Meeting.ended_at.is_(None)
+              & Meeting.cancelled_at.is_(None))
+    else:
+        on = Meeting.id == bindparam("meeting_id")
+    return (query.add_columns(Meeting, Attendance)
+            .outerjoin(Meeting, on)
+            .outerjoin(Attendance, (Attendance.meeting_id == Meeting.id) & (Attendance.member_id == Member.id))
+            .order_by(Meeting.started_at.desc().nulls_last()).limit(1))  # the latest meeting in progress
+
+
+_ACTOR_QUERIES = {shape: _actor_query(shape) for shape in (None, "open", "by_id")}
+
+
+async def resolve_actor(session: AsyncSession, platform: str, user_id: str,
+                        wanted: MeetingWanted | None = None) -> tuple[Actor, Preloaded | None]:
+    """The link, and the member, cell and committee (or the committee member and committee) behind
+    it, in one query: every request starts with this, so it is one round trip, not four. With ``wanted``,
+    the same query brings the meeting and the member's attendance row for it (a check-in's whole read)."""
+    values: dict[str, object] = {"platform": platform, "user_id": user_id}
+    shape = None
     if wanted is not None:
-        on: ColumnElement[bool]
-        if wanted.meeting_id is None:
-            on = ((Meeting.cell_id == Member.cell_id) & Meeting.started_at.is_not(None) & Meeting.ended_at.is_(None)
-                  & Meeting.cancelled_at.is_(None))
-        else:
-            on = Meeting.id == wanted.meeting_id
-        query = (query.add_columns(Meeting, Attendance)
-                 .outerjoin(Meeting, on)
-                 .outerjoin(Attendance, (Attendance.meeting_id == Meeting.id) & (Attendance.member_id == Member.id))
-                 .order_by(Meeting.started_at.desc().nulls_last()).limit(1))  # the latest meeting in progress
-    row = (await session.execute(query)).first()
+        shape = "open" if wanted.meeting_id is None else "by_id"
+        if wanted.meeting_id is not None:
+            values["meeting_id"] = wanted.meeting_id
+    query = _ACTOR_QUERIES[shape]
+    row = (await session.execute(query, values)).first()
     if row is None:
         return Actor(), None
     link, member, cell, committee, person, committee_of_person = row[:6]

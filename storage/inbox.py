@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import InboxUpdate
@@ -63,11 +63,16 @@ async def mark_handled(session: AsyncSession, platform: str, update_key: str, no
     row was already handled (a second delivery, or another process first): the request must roll back.
     This is the de-duplication of every request; on PostgreSQL a second request for the same update
     waits here for the first one's transaction and then finds the row handled."""
-    result = await session.execute(update(InboxUpdate)
-                                   .where(InboxUpdate.platform == platform, InboxUpdate.update_key == update_key,
-                                          InboxUpdate.handled_at.is_(None))
-                                   .values(handled_at=now, reply=reply))
+    result = await session.execute(_MARK_HANDLED, {"p_platform": platform, "p_key": update_key, "p_now": now,
+                                                   "p_reply": reply})
     return bool(rowcount(result))
+
+
+# Built once (the names are not the columns': those are reserved in an UPDATE): every request runs it, and building it costs more than running it.
+_MARK_HANDLED = (update(InboxUpdate)
+                 .where(InboxUpdate.platform == bindparam("p_platform"), InboxUpdate.update_key == bindparam("p_key"),
+                        InboxUpdate.handled_at.is_(None))
+                 .values(handled_at=bindparam("p_now"), reply=bindparam("p_reply", type_=InboxUpdate.reply.type)))
 
 
 async def is_handled(session: AsyncSession, platform: str, update_key: str) -> bool:
