@@ -21,7 +21,8 @@ from benchmarks.report import render_table
 FULL = {"checkins": 2000, "fanout": 5000, "cells": 10_000, "settle": 300.0, "fanout_processes": 3000}
 QUICK = {"checkins": 300, "fanout": 500, "cells": 600, "settle": 30.0, "fanout_processes": 300}
 TARGETS = {
-    "checkin_ratio": 0.8,
+    "checkin_vs_one_insert": 1.0,  # chibo's check-ins / a bare bot's that write one row each (#12)
+    "checkin_vs_bare_postgresql": 0.5,  # chibo's check-ins on PostgreSQL / a bare bot's that only reply (#12)
     "fanout_ratio": 0.95,
     "one_committee_s": 0.5,
     "all_committees_s": 30.0,

@@ -226,6 +226,7 @@ async def measure(kind: str, url: str, count: int, now, workdir: Path, profile: 
         # that stores each check-in could hope for with this stack.
         "bare_one_insert_per_s": floor["per_s"],
         "bare_one_insert_ratio": rounded(floor["per_s"] / bare["per_s"] if bare["per_s"] else 0.0),
+        "ratio_one_insert": rounded(chibo["per_s"] / floor["per_s"] if floor["per_s"] else 0.0),
         "updates": count,
         "chibo": chibo,
         "bare": bare,
