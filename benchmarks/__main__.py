@@ -152,6 +152,8 @@ def run(args: argparse.Namespace) -> dict:
             print("idle: chibo run", flush=True)
             measured = _part("idle", errors, lambda: asyncio.run(
                 idle.measure(sqlite_url(db), work / "idle", settle_timeout=sizes["settle"])))
+            if "error" in measured:  # a measure that could not be made is an error of the run, not a blank
+                errors.append(f"idle: {measured['error']}"[:500])
             results["idle_rss_mb"] = measured.get("idle_rss_mb")
             results["idle"] = measured
             results["idle"]["cells"] = sizes["cells"]

@@ -32,7 +32,8 @@ async def measure(database_url: str, workdir: Path, settle_timeout: float = 120.
     async with TimedServer() as server:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CHIBO_")}
         env.update(CHIBO_DATABASE_URL=database_url, CHIBO_TELEGRAM_TOKEN=TOKEN, CHIBO_TELEGRAM_API_URL=server.root,
-                   CHIBO_REPORTS_DIR=str(workdir / "reports"))
+                   CHIBO_REPORTS_DIR=str(workdir / "reports"),
+                   CHIBO_HTTP_PORT="0")  # no health endpoint: its default port may be taken on a shared machine
         log = workdir / "chibo-run.log"
         started = time.perf_counter()
         with open(log, "wb") as out:
