@@ -136,6 +136,26 @@ async def test_the_secretary_excuses_and_corrects_and_the_summary_follows(scene:
     assert "8/10" in report and f"{MISSED} – đi công tác Huế" in report
 
 
+async def test_while_the_next_meeting_runs_a_correction_says_so_and_changes_nothing(scene: Scene):
+    """/suadiemdanh corrects the meeting just ended: while the next one is under way, "the last one" is not
+    what is meant (and the one under way may be ending at that moment, in another process)."""
+    await setup(scene)
+    await hold_meeting(scene, (2026, 12, 5), attend=[DEP])
+    scene.at(vn(2026, 12, 19, 8, 0))
+    await scene.say(SEC, "/lichhop 2026-12-19 19:30 chuyende")
+    scene.at(vn(2026, 12, 19, 19, 30))
+    await scene.say(SEC, "/batdau")
+    reply = (await scene.say(SEC, f"/suadiemdanh {FORGOT} | có mặt"))[0]
+    assert "Cuộc họp bắt đầu lúc 19:30 đang diễn ra" in reply and "/diemdanh_ho" in reply
+    scene.at(vn(2026, 12, 19, 21, 30))
+    await scene.say(SEC, "/ketthuc")
+    replies = await scene.say(SEC, f"/suadiemdanh {FORGOT} | có mặt", expect=2)
+    assert f"cuộc họp ngày 19/12/2026: đồng chí {FORGOT} từ vắng không lý do thành có mặt" in replies[0]
+    async with scene.sessions()() as s:
+        audits = list(await s.scalars(select(AuditLog).where(AuditLog.action == "correct")))
+    assert len(audits) == 1
+
+
 async def test_corrections_on_zalo_in_words(engine, settings):
     telegram, zalo = FakeTelegramServer(), FakeZaloServer()
     await telegram.start()
