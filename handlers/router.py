@@ -186,7 +186,10 @@ async def _button(ctx: Ctx, req: Request) -> Response:
     meeting_id = button_id(parts[-1])
     if meeting_id is None:
         return Response(toast=ctx.t("stale_button"))
-    target = await ctx.session.get(Meeting, meeting_id)
+    # Locked as ``open_meeting`` locks it: a press that acts on a meeting in progress holds it open until this
+    # commits (for update to cancel it: a share lock then an update would deadlock two presses).
+    target = await ctx.session.get(Meeting, meeting_id, with_for_update={"read": parts[0] != "cancel"},
+                                   populate_existing=True)
     if target is None or target.cancelled_at is not None or (target.ended_at is not None and parts[0] != "absent"):
         return Response(toast=ctx.t("stale_button"))
     if target.cell_id != ctx.cell.id:
