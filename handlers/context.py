@@ -123,6 +123,7 @@ class MeetingWanted:
     progress (a check-in) or one by id (a button). It is loaded with the actor, in the same query."""
 
     meeting_id: int | None = None  # None: the meeting in progress in the member's cell
+    for_update: bool = False  # lock its row for update (to cancel it), not for share
 
 
 @dataclass
@@ -134,9 +135,14 @@ class Preloaded:
     attendance: Attendance | None
 
 
-def _actor_query(wanted: str | None) -> Select:
-    """The actor's query: with ``wanted`` "open" or "by_id", the meeting and attendance row too. Built once
-    per shape (building a select of eight entities costs more than running it), values bound per request."""
+def _actor_query(shape: str | None) -> Select:
+    """The actor's query. With a ``shape`` ("open", "by_id", "by_id_for_update") it also brings a meeting and
+    the member's attendance row for it, and locks the meeting's row until the transaction ends (on
+    PostgreSQL), as ``storage.queries.open_meeting`` does: for share, so whoever acts on a meeting in progress
+    holds it open until they commit and /ketthuc (for update) waits for them. The meeting is joined, not
+    outer-joined (PostgreSQL locks no row on the nullable side of an outer join): without one there is no
+    row, and ``resolve_actor`` asks again without it. Built once per shape (building a select of eight
+    entities costs more than running it), values bound per request."""
     person_committee = aliased(Committee)
     query = (
         select(ChatLink, Member, Cell, Committee, CommitteeMember, person_committee)
@@ -147,21 +153,23 @@ def _actor_query(wanted: str | None) -> Select:
         .outerjoin(person_committee, person_committee.id == CommitteeMember.committee_id)
         .where(ChatLink.platform == bindparam("platform"), ChatLink.platform_user_id == bindparam("user_id"))
     )
-    if wanted is None:
+    if shape is None:
         return query
     on: ColumnElement[bool]
-    if wanted == "open":
+    if shape == "open":
         on = ((Meeting.cell_id == Member.cell_id) & Meeting.started_at.is_not(None) & Meeting.ended_at.is_(None)
               & Meeting.cancelled_at.is_(None))
     else:
         on = Meeting.id == bindparam("meeting_id")
     return (query.add_columns(Meeting, Attendance)
-            .outerjoin(Meeting, on)
+            .join(Meeting, on)
             .outerjoin(Attendance, (Attendance.meeting_id == Meeting.id) & (Attendance.member_id == Member.id))
-            .order_by(Meeting.started_at.desc().nulls_last()).limit(1))  # the latest meeting in progress
+            .order_by(Meeting.started_at.desc()).limit(1)  # the latest meeting in progress
+            .with_for_update(read=shape != "by_id_for_update", of=Meeting)
+            .execution_options(populate_existing=True))
 
 
-_ACTOR_QUERIES = {shape: _actor_query(shape) for shape in (None, "open", "by_id")}
+_ACTOR_QUERIES = {shape: _actor_query(shape) for shape in (None, "open", "by_id", "by_id_for_update")}
 
 
 async def resolve_actor(session: AsyncSession, platform: str, user_id: str,
@@ -170,18 +178,25 @@ async def resolve_actor(session: AsyncSession, platform: str, user_id: str,
     it, in one query: every request starts with this, so it is one round trip, not four. With ``wanted``,
     the same query brings the meeting and the member's attendance row for it (a check-in's whole read)."""
     values: dict[str, object] = {"platform": platform, "user_id": user_id}
-    shape = None
+    row, preloaded = None, None
     if wanted is not None:
-        shape = "open" if wanted.meeting_id is None else "by_id"
-        if wanted.meeting_id is not None:
+        if wanted.meeting_id is None:
+            shape = "open"
+        else:
+            shape = "by_id_for_update" if wanted.for_update else "by_id"
             values["meeting_id"] = wanted.meeting_id
-    query = _ACTOR_QUERIES[shape]
-    row = (await session.execute(query, values)).first()
+        row = (await session.execute(_ACTOR_QUERIES[shape], values)).first()
+        if row is not None:
+            extra: Any = row  # the query's type is the one without the meeting
+            preloaded = Preloaded(meeting=extra[6], attendance=extra[7])
+        else:  # no such meeting (or no such link): the actor alone
+            preloaded = Preloaded(meeting=None, attendance=None)
+            values.pop("meeting_id", None)
+    if row is None:
+        row = (await session.execute(_ACTOR_QUERIES[None], values)).first()
     if row is None:
         return Actor(), None
     link, member, cell, committee, person, committee_of_person = row[:6]
-    extra: Any = row  # the query's type is the one without ``wanted``
-    preloaded = Preloaded(meeting=extra[6], attendance=extra[7]) if wanted is not None else None
     if member is not None:
         return Actor(link=link, member=member, cell=cell, committee=committee), preloaded
     # a link belongs to a member or to a committee member (ck_chat_link_owner)

@@ -21,7 +21,7 @@ from rules.names import fold
 from scheduler import followers, planner
 from storage.models import Attendance, AttendanceStatus, Meeting, Member
 from storage.outbox import claim_job
-from storage.queries import active_members, attendance_row, latest_ended_meeting, next_meeting
+from storage.queries import active_members, attendance_row, latest_ended_meeting, next_meeting, open_meeting
 
 MAX_REASON = 300
 AFTER_MEETING = timedelta(days=3)  # /vang_ho for a member marked absent at a meeting that ended this recently
@@ -33,8 +33,8 @@ async def excuse_for(ctx: Ctx, req: Request) -> Response:
     if not ctx.actor.is_leader:
         return Response.say(ctx.t("not_leader"))
     cell = ctx.cell
+    ahead = await next_meeting(ctx.session, cell.id, ctx.now)  # first: it waits for an end under way
     ended = await latest_ended_meeting(ctx.session, cell.id)
-    ahead = await next_meeting(ctx.session, cell.id, ctx.now)
     just_held = ended if ended is not None and ended.ended_at is not None \
         and ctx.now - ended.ended_at <= AFTER_MEETING else None
     if ahead is None and just_held is None:
@@ -102,6 +102,10 @@ async def correct(ctx: Ctx, req: Request) -> Response:
     cell's last ended meeting."""
     if not ctx.actor.is_leader:
         return Response.say(ctx.t("not_leader"))
+    current = await open_meeting(ctx.session, ctx.cell.id)  # first: it waits for an end under way
+    if current is not None and current.started_at is not None:
+        # "The last meeting" would be the one before: not what is meant while this one runs.
+        return Response.say(ctx.t("correct.meeting_open", time=fmt_time(current.started_at, ctx.tz)))
     meeting = await latest_ended_meeting(ctx.session, ctx.cell.id)
     if meeting is None:
         return Response.say(ctx.t("correct.no_meeting"))

@@ -94,7 +94,7 @@ async def _meeting_to_start(ctx: Ctx, cell_id: int, started: datetime) -> Meetin
 async def end_meeting(ctx: Ctx, req: Request) -> Response:
     if not ctx.actor.is_leader:
         return Response.say(ctx.t("not_leader"))
-    meeting = await open_meeting(ctx.session, ctx.cell.id)
+    meeting = await open_meeting(ctx.session, ctx.cell.id, to_end=True)  # after check-ins and excuses under way
     if meeting is None:
         return Response.say(ctx.t("end_meeting.none_open"))
     at, error = _typed_time(ctx, req.args, "end_meeting.bad_time")

@@ -146,7 +146,7 @@ def _meeting_wanted(req: Request) -> MeetingWanted | None:
         if parts[0] in MEETING_BUTTONS:
             meeting_id = button_id(parts[-1])
             if meeting_id is not None:
-                return MeetingWanted(meeting_id)
+                return MeetingWanted(meeting_id, for_update=parts[0] == "cancel")
     return None
 
 
@@ -219,8 +219,11 @@ async def _button(ctx: Ctx, req: Request) -> Response:
     meeting_id = button_id(parts[-1])
     if meeting_id is None:
         return Response(toast=ctx.t("stale_button"))
-    # Loaded with the actor (_meeting_wanted), else by id.
-    target = ctx.preloaded.meeting if ctx.preloaded is not None else await ctx.session.get(Meeting, meeting_id)
+    # Loaded and locked with the actor (_meeting_wanted), else here, locked as ``open_meeting`` locks it: a press
+    # that acts on a meeting in progress holds it open until this commits (for update to cancel it: a share
+    # lock then an update would deadlock two presses).
+    target = ctx.preloaded.meeting if ctx.preloaded is not None else await ctx.session.get(
+        Meeting, meeting_id, with_for_update={"read": parts[0] != "cancel"}, populate_existing=True)
     if target is None or target.cancelled_at is not None or (target.ended_at is not None and parts[0] != "absent"):
         return Response(toast=ctx.t("stale_button"))
     if target.cell_id != ctx.cell.id:

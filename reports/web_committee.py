@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.texts import Html, fmt_rate, t
 from reports import weekly_data
-from reports.weekly import _collector_paused, meeting_numbers
+from reports.weekly import _collector_paused, judged, meeting_numbers
 from reports.weekly_data import CommitteeYear
+from reports.weekly_model import MonthResult
 from rules import AttendanceVerdict, RuleSet, month_key, quarter_of
 from rules.names import title_key
 from storage.models import Cell, Committee, Meeting, MeetingKind, Task
@@ -30,19 +31,11 @@ STATUSES = ("attention", "pending", "ok")  # what the page filters on
 
 
 @dataclass
-class MonthMeeting:
-    """A cell's regular meeting of one month, as the table shows it."""
+class MonthMeeting(MonthResult):
+    """A cell's regular meeting of one month as the weekly summary judges it (status "held", "in_progress",
+    "scheduled" or "missing"), with what the table links to and shows besides."""
 
-    status: str  # "held" | "in_progress" | "scheduled" | "missing"
     meeting_id: int | None = None
-    day: date | None = None
-    minutes: int | None = None
-    minimum: int | None = None
-    duration_ok: bool | None = None
-    present: int | None = None
-    expected: int | None = None
-    rate: float | None = None
-    attendance_ok: bool | None = None
     quality: str | None = None  # the level proposed by the meeting's completed assessment (rules.quality.Level)
     quality_score: int | None = None
 
@@ -164,18 +157,11 @@ def _row(data: CommitteeYear, cell_id: int, name: str, page: CommitteePage, toda
         if mt.kind != MeetingKind.THUONG_KY.value or mt.period not in (page.month, page.last_month):
             continue
         day = mt.scheduled_at.astimezone(tz).date()
-        present, count, verdict, duration = meeting_numbers(data, mt, day, rules, verdicts)
-        m = MonthMeeting(status="scheduled", meeting_id=mt.id, day=day)
-        if mt.ended_at is not None:
-            m.status = "held"
-            m.present, m.expected, m.rate, m.attendance_ok = present, count, verdict.rate, verdict.ok
-            if duration is not None:
-                m.minutes, m.minimum, m.duration_ok = duration.minutes, duration.minimum, duration.ok
-        elif mt.started_at is not None:
-            m.status = "in_progress"
-        months[mt.period] = m
-    row = CellRow(cell_id=cell_id, name=name, this_month=months.get(page.month, MonthMeeting("missing")),
-                  last_month=months.get(page.last_month, MonthMeeting("missing")), thematic_day=thematic_day,
+        months[mt.period] = judged(MonthMeeting(month=mt.period, status="scheduled", date=day, meeting_id=mt.id), mt,
+                                   meeting_numbers(data, mt, day, rules, verdicts))
+    row = CellRow(cell_id=cell_id, name=name, this_month=months.get(page.month, MonthMeeting(page.month, "missing")),
+                  last_month=months.get(page.last_month, MonthMeeting(page.last_month, "missing")),
+                  thematic_day=thematic_day,
                   unreachable=sum(1 for i in expected_now if i not in data.reachable), members=active)
     this, before = row.this_month, row.last_month
     if this.status == "missing":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -141,17 +142,28 @@ def _regular(cell_meetings: list, month: str, numbers: dict[int, tuple], local_d
     regular = next((mt for mt in cell_meetings if mt.period == month and mt.kind == MeetingKind.THUONG_KY.value), None)
     if regular is None:
         return MonthResult(month=month, status="missing")
-    result = MonthResult(month=month, status="scheduled", date=local_day[regular.id], combined=regular.combined)
-    present, expected, verdict, duration = numbers[regular.id]
-    if regular.ended_at is not None:
+    result = judged(MonthResult(month=month, status="scheduled", date=local_day[regular.id]), regular,
+                    numbers[regular.id])
+    if result.status == "scheduled" and result.date < today:
+        result.status = "not_held"
+    return result
+
+
+R = TypeVar("R", bound=MonthResult)
+
+
+def judged(result: R, mt: weekly_data._Meeting, numbers: tuple) -> R:
+    """``result`` (a scheduled meeting's) filled in from the meeting and its ``meeting_numbers``: held, with its
+    duration and attendance and their verdicts, or in progress; the weekly summary and the web view share it."""
+    present, expected, verdict, duration = numbers
+    result.combined = mt.combined
+    if mt.ended_at is not None:
         result.status = "held"
         result.present, result.expected, result.rate, result.attendance_ok = present, expected, verdict.rate, verdict.ok
         if duration:
             result.minutes, result.minimum, result.duration_ok = duration.minutes, duration.minimum, duration.ok
-    elif regular.started_at is not None:
+    elif mt.started_at is not None:
         result.status = "in_progress"
-    elif result.date < today:
-        result.status = "not_held"
     return result
 
 

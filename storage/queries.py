@@ -65,17 +65,19 @@ async def group_links(session: AsyncSession, cell_id: int) -> list[GroupLink]:
     return list(await session.scalars(select(GroupLink).where(GroupLink.cell_id == cell_id)))
 
 
-async def open_meeting(session: AsyncSession, cell_id: int) -> Meeting | None:
+def _in_progress(cell_id: int) -> tuple:
+    return (Meeting.cell_id == cell_id, Meeting.started_at.is_not(None), Meeting.ended_at.is_(None),
+            Meeting.cancelled_at.is_(None))
+
+
+async def open_meeting(session: AsyncSession, cell_id: int, *, to_end: bool = False) -> Meeting | None:
+    """The cell's meeting in progress, its row locked until the transaction ends (on PostgreSQL; SQLite
+    writes one transaction at a time): for share, so whoever acts on the meeting as open holds it open
+    until they commit and /ketthuc (``to_end``: for update) waits for them, then reads what they wrote;
+    one who comes while it is being ended waits, and finds it ended."""
     return await session.scalar(
-        select(Meeting)
-        .where(
-            Meeting.cell_id == cell_id,
-            Meeting.started_at.is_not(None),
-            Meeting.ended_at.is_(None),
-            Meeting.cancelled_at.is_(None),
-        )
-        .order_by(Meeting.started_at.desc())
-        .limit(1)
+        select(Meeting).where(*_in_progress(cell_id)).order_by(Meeting.started_at.desc()).limit(1)
+        .with_for_update(read=not to_end).execution_options(populate_existing=True)
     )
 
 
@@ -142,14 +144,9 @@ async def open_meeting_and_attendance(session: AsyncSession, cell_id: int, membe
     found = (await session.execute(
         select(Meeting, Attendance)
         .outerjoin(Attendance, (Attendance.meeting_id == Meeting.id) & (Attendance.member_id == member_id))
-        .where(
-            Meeting.cell_id == cell_id,
-            Meeting.started_at.is_not(None),
-            Meeting.ended_at.is_(None),
-            Meeting.cancelled_at.is_(None),
-        )
-        .order_by(Meeting.started_at.desc())
-        .limit(1)
+        .where(*_in_progress(cell_id)).order_by(Meeting.started_at.desc()).limit(1)
+        .with_for_update(read=True, of=Meeting)  # held open until this commits, as ``open_meeting`` does
+        .execution_options(populate_existing=True)
     )).first()
     if found is None:
         return None

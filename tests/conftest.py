@@ -10,6 +10,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -17,6 +18,7 @@ from bot.scene import Scene
 from core.clock import FakeClock
 from core.settings import Settings
 from fakeapi.telegram import FakeTelegramServer
+from fakeapi.zalo import FakeZaloServer
 from storage.db import create_engine, upgrade
 
 PG_URL = os.environ.get("CHIBO_TEST_POSTGRES_URL")
@@ -111,3 +113,15 @@ async def scene(engine, settings) -> AsyncIterator[Scene]:
     yield sc
     await sc.close()
     await server.stop()
+
+
+@pytest.fixture
+async def zalo_scene(scene: Scene) -> AsyncIterator[Scene]:
+    """The same scene with a fake Zalo Bot API too: a cell whose members use Telegram, Zalo or both."""
+    scene.zalo = FakeZaloServer()
+    await scene.zalo.start()
+    scene.settings.zalo_token = SecretStr("zalo-test-token")
+    scene.settings.zalo_api_url = scene.zalo.root
+    yield scene
+    await scene.stop_bot()  # before the fake Zalo goes away, so the bot never polls a closed server
+    await scene.zalo.stop()

@@ -32,16 +32,9 @@ from storage.models import (
 FAST = Limits(per_second=100_000, burst=100_000, per_chat_per_second=100, per_chat_burst=100)
 
 
-@pytest.mark.parametrize("db_url", [pytest.param("postgresql", marks=needs_postgres)], indirect=True)
-async def test_two_dispatchers_send_1000_rows_once_each(engine, settings):
-    now = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
-    clock = FakeClock(now)
-    sessions = session_factory(engine)
-    async with sessions() as s, s.begin():
-        for i in range(1000):
-            s.add(OutboxMessage(key=f"bulk:{i}", kind="reminder", platform=Platform.TELEGRAM, chat_id=str(10_000 + i),
-                                payload={"text": f"Tin số {i}", "buttons": []}, priority=5, due_at=now, attempts=0,
-                                created_at=now))
+async def drain_with_two_dispatchers(settings, sessions, clock) -> tuple[list[dict], list[Dispatcher]]:
+    """Two dispatchers, each with its own Bot as two processes would have, empty the outbox together:
+    what the fake Bot API received, and the dispatchers (their stats say how much each sent)."""
     async with FakeTelegramServer() as server:
         bots = [Bot("123456:TEST-TOKEN", base_url=server.base_url) for _ in range(2)]
         for bot in bots:
@@ -59,7 +52,21 @@ async def test_two_dispatchers_send_1000_rows_once_each(engine, settings):
         await asyncio.gather(*(drain(d) for d in dispatchers))
         for bot in bots:
             await bot.shutdown()
-        sent_chats = [m["chat"]["id"] for m in server.sent_messages()]
+        return server.sent_messages(), dispatchers
+
+
+@pytest.mark.parametrize("db_url", [pytest.param("postgresql", marks=needs_postgres)], indirect=True)
+async def test_two_dispatchers_send_1000_rows_once_each(engine, settings):
+    now = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+    clock = FakeClock(now)
+    sessions = session_factory(engine)
+    async with sessions() as s, s.begin():
+        for i in range(1000):
+            s.add(OutboxMessage(key=f"bulk:{i}", kind="reminder", platform=Platform.TELEGRAM, chat_id=str(10_000 + i),
+                                payload={"text": f"Tin số {i}", "buttons": []}, priority=5, due_at=now, attempts=0,
+                                created_at=now))
+    sent, dispatchers = await drain_with_two_dispatchers(settings, sessions, clock)
+    sent_chats = [m["chat"]["id"] for m in sent]
     assert len(sent_chats) == 1000 and len(set(sent_chats)) == 1000  # no duplicate, none lost
     assert all(d.stats.sent > 100 for d in dispatchers)  # both really worked
     async with sessions() as s:
@@ -92,24 +99,7 @@ async def test_two_dispatchers_carry_out_each_planned_reminder_once(engine, sett
             await s.flush()
             await planner.plan_meeting(s, settings, meeting, clock.now())
     clock.set(start - timedelta(hours=2))  # all three offsets are due
-    async with FakeTelegramServer() as server:
-        bots = [Bot("123456:TEST-TOKEN", base_url=server.base_url) for _ in range(2)]
-        for bot in bots:
-            await bot.initialize()
-        dispatchers = [
-            Dispatcher(settings, sessions, clock, {Platform.TELEGRAM: TelegramSender(bot)},
-                       pacers={Platform.TELEGRAM: Pacer(FAST)}, batch_size=50, concurrency=4)
-            for bot in bots
-        ]
-
-        async def drain(d: Dispatcher) -> None:
-            while await d.run_once():
-                pass
-
-        await asyncio.gather(*(drain(d) for d in dispatchers))
-        for bot in bots:
-            await bot.shutdown()
-        sent = [(m["chat"]["id"], m["text"]) for m in server.sent_messages()]
+    sent, _ = await drain_with_two_dispatchers(settings, sessions, clock)
     assert len(sent) == 30 * 10 * 3  # three reminders to each of 300 members, none twice
     async with sessions() as s:
         keys = list(await s.scalars(select(OutboxMessage.key).where(OutboxMessage.kind == "reminder")))

@@ -9,14 +9,11 @@ from datetime import timedelta
 
 import pytest
 from conftest import DB_KINDS, needs_postgres, vn
-from pydantic import SecretStr
 from sqlalchemy import func, select, text
 
 from bot.scene import Scene
-from core.clock import FakeClock
 from core.textsplit import split_text
-from fakeapi.telegram import FakeTelegramServer, parse_html
-from fakeapi.zalo import FakeZaloServer
+from fakeapi.telegram import parse_html
 from storage.models import Attendance, AttendanceStatus, CodeGuesses, Meeting, Role
 
 SEC, MEMBER, OTHER = "Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường"
@@ -268,21 +265,6 @@ async def test_guessing_invite_codes_is_throttled_per_account(scene: Scene, capl
     assert "Chào đồng chí" in (await scene.say(OTHER, f"/start {right}"))[0]
     async with scene.sessions()() as s:
         assert await s.scalar(select(func.count()).select_from(CodeGuesses)) == 1
-
-
-@pytest.fixture
-async def zalo_scene(engine, settings):
-    telegram, zalo = FakeTelegramServer(), FakeZaloServer()
-    await telegram.start()
-    await zalo.start()
-    settings.telegram_api_url = telegram.root
-    settings.zalo_token = SecretStr("zalo-test-token")
-    settings.zalo_api_url = zalo.root
-    sc = Scene(server=telegram, settings=settings, clock=FakeClock(vn(2026, 12, 1, 8, 0)), zalo=zalo)
-    yield sc
-    await sc.close()
-    await zalo.stop()
-    await telegram.stop()
 
 
 async def test_on_zalo_only_texts_that_look_like_codes_count_as_guesses(zalo_scene: Scene):

@@ -12,13 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from conftest import DB_KINDS
 from openpyxl import load_workbook
-from pydantic import SecretStr
 from sqlalchemy import select
 
 from bot.scene import Scene, members_by_name
-from core.clock import FakeClock
-from fakeapi.telegram import FakeTelegramServer
-from fakeapi.zalo import FakeZaloServer
 from scheduler.weekly import run_weekly
 from storage.models import Attendance, AttendanceStatus, AuditLog, Meeting, OutboxMessage, Role
 
@@ -136,36 +132,45 @@ async def test_the_secretary_excuses_and_corrects_and_the_summary_follows(scene:
     assert "8/10" in report and f"{MISSED} – đi công tác Huế" in report
 
 
-async def test_corrections_on_zalo_in_words(engine, settings):
-    telegram, zalo = FakeTelegramServer(), FakeZaloServer()
-    await telegram.start()
-    await zalo.start()
-    settings.telegram_api_url = telegram.root
-    settings.zalo_token = SecretStr("zalo-test-token")
-    settings.zalo_api_url = zalo.root
-    scene = Scene(server=telegram, settings=settings, clock=FakeClock(vn(2026, 12, 1, 8, 0)), zalo=zalo)
-    try:
-        committee = await scene.add_committee("Đảng ủy")
-        await scene.add_cell(committee, "Chi bộ Zalo", CELL[:6])
-        await scene.start_bot()
-        await scene.link_zalo(*[n for n, _ in CELL[:6]])
-        await scene.say_zalo(SEC, "lịch họp 2026-12-05 19:30")
-        reply = (await scene.say_zalo(SEC, f"vắng hộ {SICK} | ốm"))[0]
-        assert f"Đã ghi đồng chí {SICK} vắng có lý do" in reply
-        scene.at(vn(2026, 12, 5, 19, 30))
-        await scene.say_zalo(SEC, "bắt đầu")
-        for name in (DEP, LATE):
-            await scene.say_zalo(name, "điểm danh")
-        scene.at(vn(2026, 12, 5, 21, 0))
-        await scene.say_zalo(SEC, "kết thúc")
-        # Without the bar: the whole name first, then the status.
-        replies = await scene.say_zalo(SEC, f"sửa điểm danh {FORGOT} vắng có lý do mất điện thoại", expect=2)
-        assert "thành vắng có lý do (mất điện thoại)" in replies[0] and "Tóm tắt đã sửa" in replies[1]
-        assert "<b>" not in replies[1]
-    finally:
-        await scene.close()
-        await zalo.stop()
-        await telegram.stop()
+async def test_while_the_next_meeting_runs_a_correction_says_so_and_changes_nothing(scene: Scene):
+    """/suadiemdanh corrects the meeting just ended: while the next one is under way, "the last one" is not
+    what is meant (and the one under way may be ending at that moment, in another process)."""
+    await setup(scene)
+    await hold_meeting(scene, (2026, 12, 5), attend=[DEP])
+    scene.at(vn(2026, 12, 19, 8, 0))
+    await scene.say(SEC, "/lichhop 2026-12-19 19:30 chuyende")
+    scene.at(vn(2026, 12, 19, 19, 30))
+    await scene.say(SEC, "/batdau")
+    reply = (await scene.say(SEC, f"/suadiemdanh {FORGOT} | có mặt"))[0]
+    assert "Cuộc họp bắt đầu lúc 19:30 đang diễn ra" in reply and "/diemdanh_ho" in reply
+    scene.at(vn(2026, 12, 19, 21, 30))
+    await scene.say(SEC, "/ketthuc")
+    replies = await scene.say(SEC, f"/suadiemdanh {FORGOT} | có mặt", expect=2)
+    assert f"cuộc họp ngày 19/12/2026: đồng chí {FORGOT} từ vắng không lý do thành có mặt" in replies[0]
+    async with scene.sessions()() as s:
+        audits = list(await s.scalars(select(AuditLog).where(AuditLog.action == "correct")))
+    assert len(audits) == 1
+
+
+async def test_corrections_on_zalo_in_words(zalo_scene: Scene):
+    scene = zalo_scene
+    committee = await scene.add_committee("Đảng ủy")
+    await scene.add_cell(committee, "Chi bộ Zalo", CELL[:6])
+    await scene.start_bot()
+    await scene.link_zalo(*[n for n, _ in CELL[:6]])
+    await scene.say_zalo(SEC, "lịch họp 2026-12-05 19:30")
+    reply = (await scene.say_zalo(SEC, f"vắng hộ {SICK} | ốm"))[0]
+    assert f"Đã ghi đồng chí {SICK} vắng có lý do" in reply
+    scene.at(vn(2026, 12, 5, 19, 30))
+    await scene.say_zalo(SEC, "bắt đầu")
+    for name in (DEP, LATE):
+        await scene.say_zalo(name, "điểm danh")
+    scene.at(vn(2026, 12, 5, 21, 0))
+    await scene.say_zalo(SEC, "kết thúc")
+    # Without the bar: the whole name first, then the status.
+    replies = await scene.say_zalo(SEC, f"sửa điểm danh {FORGOT} vắng có lý do mất điện thoại", expect=2)
+    assert "thành vắng có lý do (mất điện thoại)" in replies[0] and "Tóm tắt đã sửa" in replies[1]
+    assert "<b>" not in replies[1]
 
 
 async def test_article_8_1_counts_months_and_warns_once_per_new_month(scene: Scene):

@@ -9,34 +9,19 @@ import httpx
 import pytest
 from conftest import vn
 from docx import Document
-from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from bot.runner import Runtime
 from bot.scene import Scene
-from core.clock import FakeClock
-from fakeapi.telegram import FakeTelegramServer
-from fakeapi.zalo import FakeZaloServer
 from storage.models import OutboxMessage, Role
 
 SEC, DEP = "Nguyễn Văn An", "Trần Thị Bình"
 MEMBERS = ["Lê Văn Cường", "Phạm Thị Dung", "Hoàng Văn Em"]
 
 
-@pytest.fixture
-async def scene(engine, settings, tmp_path):
-    telegram, zalo = FakeTelegramServer(), FakeZaloServer()
-    await telegram.start()
-    await zalo.start()
-    settings.telegram_api_url = telegram.root
-    settings.zalo_token = SecretStr("zalo-test-token")
-    settings.zalo_api_url = zalo.root
+@pytest.fixture(autouse=True)
+def reports_dir(settings, tmp_path) -> None:
     settings.reports_dir = str(tmp_path / "reports")
-    sc = Scene(server=telegram, settings=settings, clock=FakeClock(vn(2026, 12, 1, 8, 0)), zalo=zalo)
-    yield sc
-    await sc.close()
-    await zalo.stop()
-    await telegram.stop()
 
 
 def free_port() -> int:
@@ -61,7 +46,8 @@ async def hold_meeting(scene: Scene) -> list[str]:
     return await scene.say_zalo(SEC, "kết thúc", expect=3)
 
 
-async def test_the_questions_are_answered_with_numbers_and_the_minutes_come_by_signed_link(scene: Scene):
+async def test_the_questions_are_answered_with_numbers_and_the_minutes_come_by_signed_link(zalo_scene: Scene):
+    scene = zalo_scene
     port = free_port()
     scene.settings.public_url = f"http://127.0.0.1:{port}"
     scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, http_port=port)
@@ -92,7 +78,8 @@ async def test_the_questions_are_answered_with_numbers_and_the_minutes_come_by_s
     assert "dành cho bí thư" in (await scene.say_zalo(MEMBERS[0], "bien ban"))[0]
 
 
-async def test_later_then_reminded_the_next_day_after_a_restart_and_answered_by_number(scene: Scene):
+async def test_later_then_reminded_the_next_day_after_a_restart_and_answered_by_number(zalo_scene: Scene):
+    scene = zalo_scene
     question = (await hold_meeting(scene))[-1]
     assert "3 để để sau" in question
     assert "gõ /danhgia" in (await scene.say_zalo(SEC, "3"))[0]
@@ -107,7 +94,8 @@ async def test_later_then_reminded_the_next_day_after_a_restart_and_answered_by_
     assert "Câu 2/5" in (await scene.say_zalo(SEC, "đánh giá"))[0]
 
 
-async def test_without_a_public_url_the_minutes_say_how_to_get_them(scene: Scene, tmp_path):
+async def test_without_a_public_url_the_minutes_say_how_to_get_them(zalo_scene: Scene, tmp_path):
+    scene = zalo_scene
     await hold_meeting(scene)
     reports = scene.settings.reports_dir
     (tmp_path / "not-a-folder").write_text("")

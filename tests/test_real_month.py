@@ -7,11 +7,9 @@ from datetime import date, datetime
 
 import pytest
 from conftest import DB_KINDS, vn
-from pydantic import SecretStr
 from sqlalchemy import select
 
 from bot.scene import Person, Scene
-from fakeapi.zalo import FakeZaloServer
 from storage import invites
 from storage.models import Attendance, AttendanceStatus, AuditLog, InviteKind, Meeting, Member, OutboxMessage, Role
 
@@ -125,18 +123,6 @@ async def test_after_tham_du_reminders_say_so_and_offer_only_xin_vang(scene: Sce
     await scene.say(A, "Về quê")
     await tick(scene, vn(2026, 12, 4, 19, 30))
     assert len(reminders(scene, A)) == 1 and len(reminders(scene, B)) == 2
-
-
-@pytest.fixture
-async def zalo_scene(scene: Scene):
-    """The same scene with a fake Zalo Bot API too."""
-    scene.zalo = FakeZaloServer()
-    await scene.zalo.start()
-    scene.settings.zalo_token = SecretStr("zalo-test-token")
-    scene.settings.zalo_api_url = scene.zalo.root
-    yield scene
-    await scene.stop_bot()
-    await scene.zalo.stop()
 
 
 async def test_a_confirmed_member_on_zalo_is_offered_only_xin_vang_as_1(zalo_scene: Scene):

@@ -6,14 +6,9 @@ import asyncio
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import pytest
-from pydantic import SecretStr
 from sqlalchemy import select
 
 from bot.scene import Scene
-from core.clock import FakeClock
-from fakeapi.telegram import FakeTelegramServer
-from fakeapi.zalo import FakeZaloServer
 from storage.models import ChatChoice, Role
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -23,21 +18,6 @@ CM = "Đỗ Văn Cấp Ủy"
 
 def vn(*args) -> datetime:
     return datetime(*args, tzinfo=VN)
-
-
-@pytest.fixture
-async def scene(engine, settings):
-    telegram, zalo = FakeTelegramServer(), FakeZaloServer()
-    await telegram.start()
-    await zalo.start()
-    settings.telegram_api_url = telegram.root
-    settings.zalo_token = SecretStr("zalo-test-token")
-    settings.zalo_api_url = zalo.root
-    sc = Scene(server=telegram, settings=settings, clock=FakeClock(vn(2026, 12, 1, 8, 0)), zalo=zalo)
-    yield sc
-    await sc.close()
-    await zalo.stop()
-    await telegram.stop()
 
 
 async def choices_stored(scene: Scene, name: str) -> None:
@@ -51,7 +31,8 @@ async def choices_stored(scene: Scene, name: str) -> None:
     raise AssertionError("the numbered choices were not stored")
 
 
-async def test_tasks_and_a_guest_on_zalo_with_words_and_numbers(scene: Scene):
+async def test_tasks_and_a_guest_on_zalo_with_words_and_numbers(zalo_scene: Scene):
+    scene = zalo_scene
     committee = await scene.add_committee("Đảng ủy")
     await scene.add_cell(committee, "Chi bộ Zalo", [(SEC, Role.BI_THU), (MEM, Role.DANG_VIEN), (OTHER, Role.DANG_VIEN)])
     await scene.add_cell(committee, "Chi bộ Hai", [(SEC2, Role.BI_THU)])

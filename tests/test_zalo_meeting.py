@@ -15,9 +15,6 @@ from bot.platforms import WebhookOptions
 from bot.platforms.zalo import webhook_secret as zalo_webhook_secret
 from bot.runner import Runtime
 from bot.scene import Scene
-from core.clock import FakeClock
-from fakeapi.telegram import FakeTelegramServer
-from fakeapi.zalo import FakeZaloServer
 from handlers.commands import COMMANDS, PHRASES
 from storage.models import Attendance, AttendanceStatus, ChatLink, OutboxMessage, Platform, Role
 
@@ -31,28 +28,14 @@ def vn(*args) -> datetime:
     return datetime(*args, tzinfo=VN)
 
 
-@pytest.fixture
-async def scene(engine, settings):
-    telegram, zalo = FakeTelegramServer(), FakeZaloServer()
-    await telegram.start()
-    await zalo.start()
-    settings.telegram_api_url = telegram.root
-    settings.zalo_token = SecretStr("zalo-test-token")
-    settings.zalo_api_url = zalo.root
-    sc = Scene(server=telegram, settings=settings, clock=FakeClock(vn(2026, 12, 1, 8, 0)), zalo=zalo)
-    yield sc
-    await sc.close()
-    await zalo.stop()
-    await telegram.stop()
-
-
 async def cell(scene: Scene) -> int:
     committee = await scene.add_committee("Đảng ủy")
     return await scene.add_cell(committee, "Chi bộ Zalo", [(SEC, Role.BI_THU), (DEP, Role.PHO_BI_THU)]
                                 + [(n, Role.DANG_VIEN) for n in MEMBERS])
 
 
-async def test_a_whole_meeting_on_zalo_with_words_and_numbers(scene: Scene):
+async def test_a_whole_meeting_on_zalo_with_words_and_numbers(zalo_scene: Scene):
+    scene = zalo_scene
     await cell(scene)
     await scene.start_bot()
     await scene.link_zalo(SEC, DEP, *MEMBERS[:-1])
@@ -97,7 +80,8 @@ async def test_a_whole_meeting_on_zalo_with_words_and_numbers(scene: Scene):
     assert statuses.count(AttendanceStatus.LATE) == 2 and statuses.count(AttendanceStatus.EXCUSED) == 1
 
 
-async def test_a_mixed_cell_counts_everyone_once_and_writes_each_on_one_app(scene: Scene):
+async def test_a_mixed_cell_counts_everyone_once_and_writes_each_on_one_app(zalo_scene: Scene):
+    scene = zalo_scene
     await cell(scene)
     await scene.start_bot()
     on_telegram, on_zalo = [SEC] + MEMBERS[:4], [DEP] + MEMBERS[4:7]
@@ -126,7 +110,8 @@ async def test_a_mixed_cell_counts_everyone_once_and_writes_each_on_one_app(scen
     assert "Chưa liên lạc được qua chibo: Lê <Hồng> & Cúc" in summary
 
 
-async def test_when_the_zalo_quota_runs_short_repeat_reminders_are_cut_first(scene: Scene):
+async def test_when_the_zalo_quota_runs_short_repeat_reminders_are_cut_first(zalo_scene: Scene):
+    scene = zalo_scene
     scene.settings.zalo_monthly_quota = 20
     await cell(scene)
     await scene.start_bot()
@@ -154,7 +139,8 @@ def free_port() -> int:
 
 
 @pytest.mark.parametrize("wrapped", [False, True], ids=["plain body", "wrapped body"])
-async def test_zalo_webhook_checks_the_secret_and_handles_a_repeat_once(scene: Scene, wrapped: bool):
+async def test_zalo_webhook_checks_the_secret_and_handles_a_repeat_once(zalo_scene: Scene, wrapped: bool):
+    scene = zalo_scene
     await cell(scene)
     scene.zalo.wrap_webhook = wrapped
     port = free_port()
@@ -185,9 +171,10 @@ def test_every_command_exists_on_both_platforms():
     assert not missing, f"commands without a word form for Zalo: {missing}"
 
 
-async def test_the_weekly_chart_goes_to_zalo_as_a_signed_link_that_chibo_serves(scene: Scene, tmp_path):
+async def test_the_weekly_chart_goes_to_zalo_as_a_signed_link_that_chibo_serves(zalo_scene: Scene, tmp_path):
     from scheduler.weekly import run_weekly
 
+    scene = zalo_scene
     port = free_port()
     scene.settings.public_url = f"http://127.0.0.1:{port}"
     scene.settings.reports_dir = str(tmp_path / "reports")
@@ -210,9 +197,10 @@ async def test_the_weekly_chart_goes_to_zalo_as_a_signed_link_that_chibo_serves(
     assert boss.committee_member_id
 
 
-async def test_without_a_public_url_zalo_gets_the_text_and_how_to_get_the_workbook(scene: Scene, tmp_path):
+async def test_without_a_public_url_zalo_gets_the_text_and_how_to_get_the_workbook(zalo_scene: Scene, tmp_path):
     from scheduler.weekly import run_weekly
 
+    scene = zalo_scene
     scene.settings.reports_dir = str(tmp_path / "reports")
     await cell(scene)
     await scene.add_committee_member(1, "Cấp Ủy Viên")
@@ -226,9 +214,10 @@ async def test_without_a_public_url_zalo_gets_the_text_and_how_to_get_the_workbo
     assert scene.zalo.calls("sendPhoto") == []
 
 
-async def test_several_zalo_bots_each_serve_their_own_cells(scene: Scene):
+async def test_several_zalo_bots_each_serve_their_own_cells(zalo_scene: Scene):
     from storage.models import Cell
 
+    scene = zalo_scene
     scene.settings.zalo_token = None
     scene.settings.zalo_bots = SecretStr("hangbac=zalo-test-token,hangdao=zalo-test-token")
     committee = await scene.add_committee("Đảng ủy")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import tempfile
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 
 TELEGRAM_SCRIPT = "https://telegram.org/js/telegram-web-app.js"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SVG = "image/svg+xml"
 
 
 class _Base(tornado.web.RequestHandler):
@@ -91,6 +94,41 @@ class _Viewed(_Base):
         self.viewer = viewer
         self.base = f"/web/{self.token}"
 
+    def committee_id(self) -> int | None:
+        """The committee of a viewer from the committee above, or None for anyone else (answered 403)."""
+        if self.viewer.kind != COMMITTEE:
+            self.forbidden()
+            return None
+        return self.viewer.committee_id
+
+    async def cell_year(self, cell_id: str) -> web_cell.CellYear | None:
+        """The cell's year of meetings, or None when the viewer may not see that cell (answered 403)."""
+        async with self.services.sessions() as session:
+            cell = await session.get(Cell, int(cell_id))
+            if not self.viewer.may_see_cell(cell):
+                self.forbidden()
+                return None
+            return await web_cell.cell_year(session, cell.id, self.services.clock.now(), self.tz)
+
+    async def send_made(self, content_type: str, make: Callable[..., str | bytes], *args: object,
+                        attachment: str | None = None) -> None:
+        """Answers with what ``make(*args)`` returns, made off the event loop (charts, workbooks and Word
+        files are CPU work); ``attachment`` names the file to download."""
+        body = await asyncio.to_thread(make, *args)
+        self.set_header("Content-Type", content_type)
+        if attachment is not None:
+            self.set_header("Content-Disposition", f'attachment; filename="{attachment}"')
+        self.finish(body)
+
+    async def send_file(self, content_type: str, attachment: str, write: Callable[[Path], Path]) -> None:
+        """A download of the file ``write(folder)`` writes into a temporary folder."""
+        await self.send_made(content_type, _written, write, attachment=attachment)
+
+
+def _written(write: Callable[[Path], Path]) -> bytes:
+    with tempfile.TemporaryDirectory() as folder:
+        return write(Path(folder)).read_bytes()
+
 
 class Home(_Viewed):
     async def get(self, token: str) -> None:
@@ -112,13 +150,9 @@ class Home(_Viewed):
 
 class CellPage(_Viewed):
     async def get(self, token: str, cell_id: str) -> None:
-        async with self.services.sessions() as session:
-            cell = await session.get(Cell, int(cell_id))
-            if not self.viewer.may_see_cell(cell):
-                self.forbidden()
-                return
-            data = await web_cell.cell_year(session, cell.id, self.services.clock.now(), self.tz)
-        self.page("cell.html", base=self.base, p=data, committee_view=self.viewer.kind == COMMITTEE)
+        data = await self.cell_year(cell_id)
+        if data is not None:
+            self.page("cell.html", base=self.base, p=data, committee_view=self.viewer.kind == COMMITTEE)
 
 
 class MePage(_Viewed):
@@ -134,53 +168,34 @@ class MePage(_Viewed):
 
 class CommitteeChart(_Viewed):
     async def get(self, token: str) -> None:
-        v = self.viewer
-        if v.kind != COMMITTEE:
-            self.forbidden()
+        committee_id = self.committee_id()
+        if committee_id is None:
             return
         async with self.services.sessions() as session:
-            points = await web_committee.committee_months(session, v.committee_id, self.services.clock.now(), self.tz)
-            committee = await session.get(Committee, v.committee_id)
+            points = await web_committee.committee_months(session, committee_id, self.services.clock.now(), self.tz)
+            committee = await session.get(Committee, committee_id)
             target = RuleSet.from_overrides(committee).attendance_target
-        year = int(points[-1].month[:4])
-        svg = await asyncio.to_thread(month_chart_svg, [(p.month, p.rate) for p in points], target, committee.name,
-                                      year, self.lang)
-        self.set_header("Content-Type", "image/svg+xml")
-        self.finish(svg)
+        await self.send_made(SVG, month_chart_svg, [(p.month, p.rate) for p in points], target, committee.name,
+                             int(points[-1].month[:4]), self.lang)
 
 
 class CellChart(_Viewed):
     async def get(self, token: str, cell_id: str) -> None:
-        async with self.services.sessions() as session:
-            cell = await session.get(Cell, int(cell_id))
-            if not self.viewer.may_see_cell(cell):
-                self.forbidden()
-                return
-            data = await web_cell.cell_year(session, cell.id, self.services.clock.now(), self.tz)
-        svg = await asyncio.to_thread(month_chart_svg, [(p.month, p.rate) for p in data.months], data.target,
-                                      data.cell_name, data.year, self.lang)
-        self.set_header("Content-Type", "image/svg+xml")
-        self.finish(svg)
+        data = await self.cell_year(cell_id)
+        if data is not None:
+            await self.send_made(SVG, month_chart_svg, [(p.month, p.rate) for p in data.months], data.target,
+                                 data.cell_name, data.year, self.lang)
 
 
 class WeeklyWorkbook(_Viewed):
     async def get(self, token: str) -> None:
-        v = self.viewer
-        if v.kind != COMMITTEE:
-            self.forbidden()
+        committee_id = self.committee_id()
+        if committee_id is None:
             return
         async with self.services.sessions() as session:
-            report = await weekly.compute(session, v.committee_id, self.services.clock.now(), self.tz, self.lang)
-
-        def _bytes() -> bytes:
-            with tempfile.TemporaryDirectory() as folder:
-                path = write_workbook(report, Path(folder) / "week.xlsx", self.tz, self.lang)
-                return path.read_bytes()
-
-        body = await asyncio.to_thread(_bytes)
-        self.set_header("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        self.set_header("Content-Disposition", f'attachment; filename="chibo-{report.week}.xlsx"')
-        self.finish(body)
+            report = await weekly.compute(session, committee_id, self.services.clock.now(), self.tz, self.lang)
+        await self.send_file(XLSX, f"chibo-{report.week}.xlsx",
+                             lambda folder: write_workbook(report, folder / "week.xlsx", self.tz, self.lang))
 
 
 class MinutesDraft(_Viewed):
@@ -194,17 +209,9 @@ class MinutesDraft(_Viewed):
                 self.forbidden()
                 return
             data = await minutes.gather(session, meeting, self.tz)
-
-        def _bytes() -> bytes:  # python-docx is CPU work: off the event loop
-            with tempfile.TemporaryDirectory() as folder:
-                path = minutes.write_docx(data, Path(folder) / minutes.file_name(meeting.id), self.tz, self.lang)
-                return path.read_bytes()
-
-        body = await asyncio.to_thread(_bytes)
         day = meeting.scheduled_at.astimezone(self.tz).strftime("%Y-%m-%d")
-        self.set_header("Content-Type", DOCX)
-        self.set_header("Content-Disposition", f'attachment; filename="bien-ban-{day}.docx"')
-        self.finish(body)
+        await self.send_file(DOCX, f"bien-ban-{day}.docx", lambda folder: minutes.write_docx(
+            data, folder / minutes.file_name(meeting.id), self.tz, self.lang))
 
 
 class TelegramSignIn(_Base):
