@@ -18,7 +18,7 @@ from sqlalchemy import func, select, text
 
 from bot.runner import Runtime
 from bot.scene import Scene, members_by_name
-from storage.models import Attendance, AttendanceStatus, AuditLog, ChatLink, Meeting, Platform, Role
+from storage.models import Attendance, AttendanceStatus, AuditLog, Meeting, Role
 
 pytestmark = [needs_postgres, pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)]
 
@@ -31,6 +31,11 @@ CORRECTIONS = {
 }
 ORDERS = ["the end, then the correction", "the correction while the end is under way",
           "the end while the correction is under way"]
+# A /suadiemdanh has nothing under way to stop halfway: its request takes no lock and writes nothing before
+# it reads the meeting (the time a chat was last seen is written behind the requests), so an end that comes
+# "while it is under way" is an end before it, the first order.
+CASES = [(command, order) for command in CORRECTIONS for order in ORDERS
+         if not (command == "/suadiemdanh" and order == ORDERS[2])]
 
 
 async def two_processes(scene: Scene) -> Runtime:
@@ -99,8 +104,7 @@ def line(summary: str, head: str) -> str:
     return "".join(x for x in summary.splitlines() if head in x)
 
 
-@pytest.mark.parametrize("order", ORDERS)
-@pytest.mark.parametrize("command", list(CORRECTIONS))
+@pytest.mark.parametrize(("command", "order"), CASES)
 async def test_a_correction_racing_the_end_in_another_process(zalo_scene: Scene, command: str, order: str,
                                                               caplog):
     scene = zalo_scene
@@ -120,7 +124,6 @@ async def test_a_correction_racing_the_end_in_another_process(zalo_scene: Scene,
             earlier, meeting = list(await s.scalars(select(Meeting).order_by(Meeting.scheduled_at)))
             row = await s.scalar(select(Attendance.id).where(Attendance.meeting_id == meeting.id,
                                                              Attendance.member_id == members[FORGOT].id))
-            links = list(await s.scalars(select(ChatLink.id).where(ChatLink.platform == Platform.ZALO)))
         await settle(scene, zalo_process)
 
         if order == "the end, then the correction":
@@ -136,18 +139,13 @@ async def test_a_correction_racing_the_end_in_another_process(zalo_scene: Scene,
             await ending
             answer, corrected = await correcting
         else:
-            async with scene.sessions()() as blocker, blocker.begin():  # the correction waits halfway
-                if command == "/vang_ho":  # holding the meeting open, before it writes the member's row
-                    await blocker.execute(select(Attendance).where(Attendance.id == row).with_for_update())
-                else:  # /suadiemdanh writes nothing while the meeting is open: stopped before it looks
-                    await blocker.execute(select(ChatLink).where(ChatLink.id.in_(links)).with_for_update())
+            async with scene.sessions()() as blocker, blocker.begin():  # the excuse waits halfway,
+                # holding the meeting open, before it writes the member's row
+                await blocker.execute(select(Attendance).where(Attendance.id == row).with_for_update())
                 correcting = asyncio.create_task(send(scene, words, done))
                 await waiting_on_locks(scene, 1)
                 ending = asyncio.create_task(scene.say(DEP, "/ketthuc", timeout=30))
-                if command == "/vang_ho":
-                    await waiting_on_locks(scene, 2)  # the end waits for the excuse
-                else:
-                    await ending
+                await waiting_on_locks(scene, 2)  # the end waits for the excuse
             await ending
             answer, corrected = await correcting
         await settle(scene, zalo_process)
