@@ -161,6 +161,8 @@ async def measure(url: str, workdir: Path, asks: int, users: tuple[int, int]) ->
         "help_latencies_s": [rounded(x) for x in latencies],
         "report_first_answer_s": rounded(committee_chat[0][0] - began) if committee_chat else None,
         "report_first_answer": committee_chat[0][1][:80] if committee_chat else None,
+        # The next message in that chat: the report's first part (when it went through the outbox).
+        "report_second_message_s": rounded(committee_chat[1][0] - began) if len(committee_chat) > 1 else None,
         "report_messages": total,
         "report_unsent": left,
         "report_delivered_s": rounded(committee_chat[-1][0] - began) if committee_chat and not left else None,

@@ -134,7 +134,9 @@ def _report_latency_rows(r: dict | None, targets: dict) -> list[tuple[str, str, 
                      f"{_num(m['help_p50_s'], 3)} / {_num(m['help_p99_s'], 3)} / {_num(worst, 3)} s",
                      f"max < {targets['busy_answer_s']} s",
                      _check(worst is not None and m["answered"] == m["asks"] and worst < targets["busy_answer_s"])))
-        rows.append((f"{prefix}: its first answer", f"{_num(m['report_first_answer_s'], 3)} s", "", ""))
+        second = m.get("report_second_message_s")
+        rows.append((f"{prefix}: its first answer", f"{_num(m['report_first_answer_s'], 3)} s"
+                     + (f" (the next message {_num(second, 1)} s)" if second is not None else ""), "", ""))
         queued = f"{m['report_messages']} messages" if m["report_messages"] else "one message, in the answer"
         rows.append((f"{prefix}: {queued}, delivered in", f"{_num(m['report_delivered_s'])} s ({m['http_429']} × 429)",
                      "", ""))
