@@ -14,12 +14,14 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from benchmarks import checkin, fanout, fanout_processes, idle, summary, web
+from benchmarks import busy_report, checkin, fanout, fanout_processes, idle, summary, web
 from benchmarks.common import DEFAULT_POSTGRES_URL, machine_info, postgres_ready, python_speed, rounded, sqlite_url
 from benchmarks.report import render_table
 
-FULL = {"checkins": 2000, "fanout": 5000, "cells": 10_000, "settle": 300.0, "fanout_processes": 3000}
-QUICK = {"checkins": 300, "fanout": 500, "cells": 600, "settle": 30.0, "fanout_processes": 300}
+FULL = {"checkins": 2000, "fanout": 5000, "cells": 10_000, "settle": 300.0, "fanout_processes": 3000,
+        "report_cells": 300, "report_asks": 20}
+QUICK = {"checkins": 300, "fanout": 500, "cells": 600, "settle": 30.0, "fanout_processes": 300,
+         "report_cells": 60, "report_asks": 10}
 TARGETS = {
     "checkin_vs_one_insert": 1.0,  # chibo's check-ins / a bare bot's that write one row each (#12)
     "checkin_vs_bare_postgresql": 0.5,  # chibo's check-ins on PostgreSQL / a bare bot's that only reply (#12)
@@ -28,9 +30,10 @@ TARGETS = {
     "all_committees_s": 30.0,
     "peak_rss_mb": 300.0,
     "web_page_s": 0.3,
+    "busy_answer_s": 1.0,
 }
 CHECKIN_NOW = datetime(2026, 12, 5, 19, 35, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))  # 5 minutes into the meetings
-PARTS = ("checkin", "fanout", "processes", "summary", "web", "idle")
+PARTS = ("checkin", "fanout", "processes", "summary", "web", "idle", "report_latency")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -50,6 +53,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cells", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--fanout-processes", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--settle-timeout", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--report-cells", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--report-asks", type=int, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
@@ -80,9 +85,35 @@ def _processes(args: argparse.Namespace, count: int, work: Path, errors: list[st
     return results
 
 
+def _report_latency(args: argparse.Namespace, sizes: dict, data: Path, work: Path, errors: list[str]) -> dict:
+    """A committee's /baocao delivered while another member asks /huongdan: SQLite, then PostgreSQL
+    (a copy of the same database, made before the SQLite run adds to it)."""
+    cells, asks = sizes["report_cells"], sizes["report_asks"]
+    print(f"report latency: generating a committee of {cells} cells", flush=True)
+    db = data / "report.db"
+    prepared = _part("report latency generation", errors, lambda: busy_report.prepare(db, cells))
+    if "error" in prepared:
+        return prepared
+    users = prepared.pop("users")
+    results: dict = {"database": prepared}
+    note = "--no-postgres" if args.no_postgres else asyncio.run(postgres_ready(args.postgres_url))
+    if note is None:
+        print("report latency: copying it to PostgreSQL", flush=True)
+        copied = _part("report latency copy", errors, lambda: asyncio.run(busy_report.copy_to(db, args.postgres_url)))
+        note = copied.get("error") if isinstance(copied, dict) else None
+    for kind, url in (("sqlite", sqlite_url(db)), ("postgresql", args.postgres_url)):
+        if kind == "postgresql" and note is not None:
+            results[kind] = {"skipped": note}
+            continue
+        print(f"report latency: /baocao on {cells} cells, {asks} /huongdan meanwhile, {kind}", flush=True)
+        results[kind] = _part(f"report latency {kind}", errors, lambda u=url: asyncio.run(
+            busy_report.measure(u, work / "report", asks, users)))
+    return results
+
+
 def run(args: argparse.Namespace) -> dict:
     sizes = dict(QUICK if args.quick else FULL)
-    for key in ("checkins", "fanout", "cells", "fanout_processes"):
+    for key in ("checkins", "fanout", "cells", "fanout_processes", "report_cells", "report_asks"):
         if getattr(args, key):
             sizes[key] = getattr(args, key)
     if args.settle_timeout is not None:
@@ -147,6 +178,9 @@ def run(args: argparse.Namespace) -> dict:
             else:
                 print("web: the committee's pages over HTTP", flush=True)
                 results["web"] = _part("web", errors, lambda: asyncio.run(web.measure(db)))
+
+        if "report_latency" in parts:
+            results["report_latency"] = _report_latency(args, sizes, data, work, errors)
 
         if "idle" in parts:
             print("idle: chibo run", flush=True)

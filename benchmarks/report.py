@@ -107,6 +107,7 @@ def _rows(results: dict, targets: dict) -> list[tuple[str, str, str, str]]:
             if w.get("committee_chart_s") is not None:
                 rows.append(("web: committee chart (SVG, a year of meetings)", f"{_num(w['committee_chart_s'], 3)} s",
                              "", ""))
+    rows += _report_latency_rows(results.get("report_latency"), targets)
     i = results.get("idle")
     if i is not None:
         if "error" in i:
@@ -117,6 +118,35 @@ def _rows(results: dict, targets: dict) -> list[tuple[str, str, str, str]]:
             settled = "still busy" if i.get("settled_s") is None else f"after {_num(i['settled_s'])} s"
             rows.append((f"idle `chibo run` RSS, start-up planner done ({settled})",
                          f"{_num(i['settled_rss_mb'])} MB (peak {_num(i['peak_rss_mb'])})", "", ""))
+    return rows
+
+
+def _report_latency_rows(r: dict | None, targets: dict) -> list[tuple[str, str, str, str]]:
+    if r is None:
+        return []
+    if "error" in r:
+        return [("answers during a committee report", "error: " + r["error"], "", "")]
+    rows: list[tuple[str, str, str, str]] = []
+    for kind, label in (("sqlite", "SQLite"), ("postgresql", "PostgreSQL")):
+        m = r.get(kind)
+        if m is None:
+            continue
+        if "skipped" in m or "error" in m:
+            rows.append((f"answers during a report, {label}", "skipped: " + m["skipped"] if "skipped" in m
+                         else "error: " + m["error"], "", ""))
+            continue
+        prefix = f"during a {m['cells']}-cell /baocao, {label}"
+        worst = m["help_max_s"]
+        rows.append((f"{prefix}: /huongdan p50 / p99 / max ({m['answered']} of {m['asks']})",
+                     f"{_num(m['help_p50_s'], 3)} / {_num(m['help_p99_s'], 3)} / {_num(worst, 3)} s",
+                     f"max < {targets['busy_answer_s']} s",
+                     _check(worst is not None and m["answered"] == m["asks"] and worst < targets["busy_answer_s"])))
+        second = m.get("report_second_message_s")
+        rows.append((f"{prefix}: its first answer", f"{_num(m['report_first_answer_s'], 3)} s"
+                     + (f" (the next message {_num(second, 1)} s)" if second is not None else ""), "", ""))
+        queued = f"{m['report_messages']} messages" if m["report_messages"] else "one message, in the answer"
+        rows.append((f"{prefix}: {queued}, delivered in", f"{_num(m['report_delivered_s'])} s ({m['http_429']} × 429)",
+                     "", ""))
     return rows
 
 

@@ -3,37 +3,33 @@ the web view (a Mini App button on Telegram, a signed link bound to the person e
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from core.messages import Button, Reply, Request, Response
-from core.textsplit import split_text
 from core.weblinks import mini_app_url, web_link
 from handlers.context import Ctx
-from reports import meeting_summary
-from storage.models import Cell, Meeting, Platform
+from reports import committee_report
+from scheduler import long_answers
+from storage.models import Platform
 from storage.outbox import enqueue
-from storage.queries import latest_ended_meeting, latest_ended_meetings
-
-PART_LIMIT = 4000  # visible characters per message (Telegram takes 4096)
 
 
 async def report(ctx: Ctx, req: Request) -> Response:
     actor = ctx.actor
     if actor.committee_member is not None:
-        cells = list(await ctx.session.scalars(select(Cell).where(Cell.committee_id == ctx.committee.id).order_by(Cell.name)))
-        if not cells:
-            return Response.say(ctx.t("report.no_cells", committee=ctx.committee.name))
+        cells = await committee_report.cell_count(ctx.session, ctx.committee.id)
+        if cells > committee_report.INLINE_CELLS:  # put together outside the request: nobody waits behind it
+            await enqueue(ctx.session, key=f"report:{req.platform}:{req.update_key}", kind=long_answers.JOB,
+                          link=ctx.link, payload=long_answers.job_payload(ctx.committee.id), due_at=ctx.now,
+                          now=ctx.now, priority=long_answers.PRIORITY)
+            ctx.queued += 1
+            return _with_web(ctx, req, Response.say(ctx.t("report.preparing", cells=cells)))
         # One message for the whole committee; longer than one message, it goes through the outbox.
-        latest = await latest_ended_meetings(ctx.session, ctx.committee.id)
-        texts = [ctx.t("report.committee_header", committee=ctx.committee.name, count=len(cells))]
-        texts += [await _summary(ctx, cell, latest.get(cell.id)) for cell in cells]
-        parts = split_text("\n\n".join(texts), PART_LIMIT)
+        parts = await committee_report.committee_parts(ctx.session, ctx.committee, ctx.lang, ctx.tz)
         if len(parts) == 1:
             return _with_web(ctx, req, Response.say(parts[0]))
         return _with_web(ctx, req, await _through_outbox(ctx, req, parts))
     if not actor.is_leader:  # a member sees their own attendance and tasks on the web
         return _with_web(ctx, req, Response.say(ctx.t("not_leader")))
-    return _with_web(ctx, req, Response.say(await _cell_text(ctx, ctx.cell)))
+    return _with_web(ctx, req, Response.say(await committee_report.cell_text(ctx.session, ctx.cell, ctx.lang, ctx.tz)))
 
 
 def _with_web(ctx: Ctx, req: Request, response: Response) -> Response:
@@ -46,21 +42,12 @@ def _with_web(ctx: Ctx, req: Request, response: Response) -> Response:
     return response
 
 
-async def _cell_text(ctx: Ctx, cell: Cell) -> str:
-    return await _summary(ctx, cell, await latest_ended_meeting(ctx.session, cell.id))
-
-
-async def _summary(ctx: Ctx, cell: Cell, meeting: Meeting | None) -> str:
-    if meeting is None:
-        return ctx.t("report.cell_none", cell=cell.name)
-    return meeting_summary.render(await meeting_summary.compute(ctx.session, meeting, ctx.tz), ctx.lang, ctx.tz)
-
-
 async def _through_outbox(ctx: Ctx, req: Request, parts: list[str]) -> Response:
     """A report of many messages goes out through the outbox, paced like every other message; the
     request answers at once, so nobody waits behind it."""
     for number, part in enumerate(parts, start=1):
-        await enqueue(ctx.session, key=f"report:{req.platform}:{req.update_key}:{number}", kind="report",
-                      link=ctx.link, payload=Reply(part).to_payload(), due_at=ctx.now, now=ctx.now, priority=4)
+        await enqueue(ctx.session, key=f"report:{req.platform}:{req.update_key}:{number}", kind=long_answers.PART_KIND,
+                      link=ctx.link, payload=Reply(part).to_payload(), due_at=ctx.now, now=ctx.now,
+                      priority=long_answers.PRIORITY)
     ctx.queued += len(parts)
     return Response.say(ctx.t("report.queued", parts=len(parts)))

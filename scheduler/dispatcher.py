@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.metrics import record_delivery, tick
 from core.settings import Settings
 from core.texts import t
-from scheduler import live, planner
+from scheduler import live, long_answers, planner
 from scheduler.delivery import Blocked, DeliveryError, Permanent, RateLimited, Sender, Transient
 from scheduler.pacing import Pacer
 from storage.last_seen import LastSeen
@@ -194,6 +194,9 @@ class Dispatcher:
                 log.exception("outbox row %s could not be handled", row.id)
 
     async def _deliver(self, row: OutboxMessage) -> None:
+        if row.kind == long_answers.JOB:  # not a message: a long answer to put together, then queue
+            await self._carry_out(row)
+            return
         if row.kind == "reminder" and await self._reminder_too_late(row):
             return
         if row.kind in live.KINDS and not await self._refresh(row):
@@ -235,6 +238,18 @@ class Dispatcher:
             self.stats.sent += 1
             self.stats.by_kind[row.kind] = self.stats.by_kind.get(row.kind, 0) + 1
             record_delivery(str(row.platform), "sent")
+
+    async def _carry_out(self, row: OutboxMessage) -> None:
+        try:
+            await long_answers.carry_out(self.sessions, self.settings, row, self.clock.now())
+        except Exception as exc:  # the database, or a bug: tried again later, a few times, like a send
+            log.warning("long answer row=%s attempt=%d failed: %s", row.id, row.attempts + 1, type(exc).__name__)
+            if row.attempts + 1 >= MAX_ATTEMPTS:
+                await self._failed(row, type(exc).__name__)
+            else:
+                await self._retry(row, self.clock.now() + backoff(row.attempts + 1), type(exc).__name__, count=True)
+            return
+        self._wake.set()  # its messages are due now
 
     def _log_failure(self, row: OutboxMessage, outcome: str, exc: Exception) -> None:
         """One line per failed delivery: ids and the error's class, never the chat, the text or the URL."""

@@ -27,8 +27,9 @@ def positive(value) -> bool:
 def run_benchmarks(tmp_path: Path) -> tuple[subprocess.CompletedProcess, dict]:
     out = tmp_path / "figures.json"
     cmd = [sys.executable, "-m", "benchmarks", "--quick", "--cells", "20", "--checkins", "20", "--fanout", "50",
+           "--report-cells", "6", "--report-asks", "2",
            # the several-process fan-out spawns chibo processes: tests/test_multiprocess.py runs the same measure
-           "--only", "checkin,fanout,summary,web,idle", "--json", str(out)]
+           "--only", "checkin,fanout,summary,web,idle,report_latency", "--json", str(out)]
     if PG_URL:  # the benchmarks' own database beside the tests' one (named after it, so that two runs on
         # one server, each with its own test database, never share it)
         url = make_url(PG_URL)
@@ -36,7 +37,7 @@ def run_benchmarks(tmp_path: Path) -> tuple[subprocess.CompletedProcess, dict]:
     else:
         cmd += ["--no-postgres"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHIBO_")}
-    done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=180)  # six parts now
+    done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=240)  # seven parts now
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done, json.loads(out.read_text())
 
@@ -71,9 +72,18 @@ def test_tiny_run_writes_every_figure(tmp_path):
     web = figures["web"]  # the web view's pages over HTTP, on the same generated committee
     assert web["cells"] == 20 and all(positive(web[f"{page}_s"]) for page in ("committee_page", "cell_page"))
 
+    for kind in kinds:  # a committee's /baocao, and another member's /huongdan meanwhile
+        busy = figures["report_latency"][kind]
+        assert busy["cells"] == 6 and busy["asks"] == busy["answered"] == 2 and busy["wrong_answers"] == 0
+        assert all(positive(busy[key]) for key in ("help_p50_s", "help_max_s", "report_first_answer_s")), busy
+        assert busy["report_unsent"] == 0 and busy["report_delivered_s"] >= busy["report_first_answer_s"]
+    if not PG_URL:
+        assert "skipped" in figures["report_latency"]["postgresql"]
+
     assert positive(figures["idle_rss_mb"])
     machine = figures["machine"]
     assert {"cpu", "cores", "memory_mb", "python", "os"} <= machine.keys() and positive(machine["cores"])
 
     # The table says the same, with a mark per target.
     assert "chibo / bare" in done.stdout and "ideal / actual" in done.stdout and "quick run took" in done.stdout
+    assert "/huongdan p50 / p99 / max" in done.stdout
