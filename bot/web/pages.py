@@ -22,8 +22,6 @@ from bot.web.initdata import telegram_user_id
 from bot.web.render import render
 from core.weblinks import read_web_token, web_token
 from reports import minutes, web_cell, web_committee, weekly
-from reports.weekly_chart import month_chart_svg
-from reports.weekly_xlsx import write_workbook
 from rules import RuleSet
 from storage.models import Cell, ChatLink, Committee, Meeting, Platform
 
@@ -177,6 +175,20 @@ class CommitteeChart(_Viewed):
             target = RuleSet.from_overrides(committee).attendance_target
         await self.send_made(SVG, month_chart_svg, [(p.month, p.rate) for p in points], target, committee.name,
                              int(points[-1].month[:4]), self.lang)
+
+
+def month_chart_svg(*args):
+    """matplotlib and openpyxl are imported when a chart or a workbook is first asked for, not at start-up:
+    together they are most of an idle process's memory (``python -m benchmarks --only idle``)."""
+    from reports.weekly_chart import month_chart_svg as draw
+
+    return draw(*args)
+
+
+def write_workbook(*args):
+    from reports.weekly_xlsx import write_workbook as write
+
+    return write(*args)
 
 
 class CellChart(_Viewed):
