@@ -90,10 +90,13 @@ class ZaloSender:
         except (ZaloServerError, ZaloApiError) as exc:
             raise Transient(exc.description) from exc
         finally:
-            if sent:
-                await self._count(sent)
-            if payload.get("_admitted"):  # counted now: release the reservation admit() made
-                self._admitted = max(0, self._admitted - 1)
+            # Counted and released together, under admit()'s lock: an admit() between the two would count
+            # this message twice (in the database and as a reservation) and cut a row the quota allowed.
+            async with self._admission:
+                if sent:
+                    await self._count(sent)
+                if payload.get("_admitted"):  # counted now: release the reservation admit() made
+                    self._admitted = max(0, self._admitted - 1)
         if choices:
             await self._remember(chat_id, choices)
 

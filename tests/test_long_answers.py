@@ -5,6 +5,7 @@ paced; another member is answered meanwhile, while it is put together and while 
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 import time
 from datetime import timedelta
@@ -123,9 +124,16 @@ async def test_a_300_cell_report_is_put_together_outside_the_request_and_nobody_
     assert "Chi bộ khu dân cư số 000: chưa có cuộc họp nào kết thúc" in joined
     assert f"Chi bộ khu dân cư số 299 {LONG}" in joined and "Đảng Viên 299-11" in joined  # absent, by name
 
-    # The messages go out in order, paced (one a second in that chat: the first few are enough here).
-    await scene.server.wait_for(lambda: scene.server.sent_count(chat) >= before + 3, timeout=30)
-    assert scene.server.texts(chat)[before].startswith("🗂")
+    # The messages go out, paced (one a second in that chat: the first few are enough here). Not asserted:
+    # their order. The answer that came at once and the first parts can fill the chat's burst, and a part
+    # that meets a 429 is sent again after the ones behind it (noted on issue #12).
+    heads = [html.unescape(re.sub(r"<[^>]+>", "", text))[:40] for text in texts]
+
+    def delivered() -> list[str]:
+        return [sent[:40] for sent in scene.server.texts(chat)[before:] if sent[:40] in heads]
+
+    await scene.server.wait_for(lambda: set(heads[:3]) <= set(delivered()), timeout=30)
+    assert heads[0].startswith("🗂")
 
     # Restarted with the job to do again (as a process taking over after a crash, its lease run out),
     # chibo queues none of its messages twice.

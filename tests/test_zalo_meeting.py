@@ -126,8 +126,15 @@ async def test_when_the_zalo_quota_runs_short_repeat_reminders_are_cut_first(zal
     assert cut >= 4
     scene.at(vn(2026, 12, 5, 17, 30))  # the last reminder (2h) still goes while there is quota
     await scene.settle()
-    last = [t for t in scene.zalo_texts(MEMBERS[0]) if t.startswith("🔔")]
-    assert 1 <= len(last) <= 2
+    # Which members' rows the quota lets through depends on the order the dispatcher's workers reach it
+    # (the rows are due together): counted by offset, not by member.
+    async with scene.sessions()() as s:
+        went = list(await s.scalars(select(OutboxMessage.key).where(
+            OutboxMessage.kind == "reminder", OutboxMessage.sent_at.is_not(None))))
+    offsets = [key.split(":")[3] for key in went]
+    assert offsets.count("259200") >= 1 and offsets.count("86400") == 0  # 3 days before went, 1 day before cut
+    assert offsets.count("7200") >= 1  # the last one still goes
+    assert all(len([t for t in scene.zalo_texts(name) if t.startswith("🔔")]) <= 2 for name in MEMBERS[:5])
     sent = scene.zalo.sent_messages()
     assert len(sent) <= 20, "\n".join(m["text"][:40] for m in sent)
 
