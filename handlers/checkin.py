@@ -26,27 +26,33 @@ async def checkin(ctx: Ctx, req: Request) -> Response:
         return await guests.checkin(ctx, req)
     if ctx.actor.member is None:
         return Response.say(ctx.t("not_member"))
-    found: tuple[Meeting, Attendance] | None
+    meeting: Meeting | None
+    row: Attendance | None
     if ctx.preloaded is not None:  # the router loaded the meeting in progress with the actor
-        meeting, row = ctx.preloaded.meeting, ctx.preloaded.attendance
-        found = None if meeting is None else (
-            meeting, row if row is not None else new_attendance(ctx.session, meeting.id, ctx.member.id, ctx.now))
+        meeting = ctx.preloaded.meeting
+        row = _loaded_row(ctx, meeting) if meeting is not None else None
     else:
         found = await open_meeting_and_attendance(ctx.session, ctx.cell.id, ctx.member.id, ctx.now)
-    if found is None:
+        meeting, row = found if found is not None else (None, None)
+    if meeting is None:
         upcoming = await upcoming_meetings(ctx.session, ctx.cell.id, ctx.now, limit=1)
         if upcoming:
             return Response.say(ctx.t("checkin.no_open", when=when(ctx, upcoming[0])))
         return Response.say(ctx.t("checkin.no_open_none"))
-    meeting, row = found
     return await _check_in(ctx, meeting, ctx.member, by=None, row=row)
 
 
+def _loaded_row(ctx: Ctx, meeting: Meeting) -> Attendance | None:
+    """The member's attendance row for ``meeting`` when the router loaded it with the actor (a new, empty
+    one if they have none yet); None when it did not, and ``_check_in`` reads it."""
+    preloaded = ctx.preloaded
+    if preloaded is None or preloaded.meeting is not meeting:
+        return None
+    return preloaded.attendance or new_attendance(ctx.session, meeting.id, ctx.member.id, ctx.now)
+
+
 async def checkin_button(ctx: Ctx, meeting: Meeting) -> Response:
-    preloaded, row = ctx.preloaded, None
-    if preloaded is not None and preloaded.meeting is meeting:  # loaded with the actor
-        row = preloaded.attendance or new_attendance(ctx.session, meeting.id, ctx.member.id, ctx.now)
-    response = await _check_in(ctx, meeting, ctx.member, by=None, row=row)
+    response = await _check_in(ctx, meeting, ctx.member, by=None, row=_loaded_row(ctx, meeting))
     response.toast = response.replies[0].text.split("\n")[0][:190] if response.replies else None
     return response
 

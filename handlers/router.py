@@ -121,7 +121,7 @@ async def _handle_once(services: Services, req: Request) -> Response:
         now = services.clock.now()
         actor, preloaded = await resolve_actor(session, req.platform, req.user_id, _meeting_wanted(req))
         if actor.link is not None and not req.is_group:
-            _heard_from(services, actor.link, req, now)
+            _heard_from(actor.link, req)
         ctx = Ctx(services=services, session=session, now=now, actor=actor, preloaded=preloaded)
         response = await _route(ctx, req)
         response.queued = ctx.queued
@@ -150,7 +150,7 @@ def _meeting_wanted(req: Request) -> MeetingWanted | None:
     return None
 
 
-def _heard_from(services: Services, link: ChatLink, req: Request, now) -> None:
+def _heard_from(link: ChatLink, req: Request) -> None:
     """What a message tells about its sender's chat: written in the request only when it changed (rare);
     the time they were last seen is written behind the request (``storage.last_seen``)."""
     if req.button is None and link.chat_id != req.chat_id:  # a press names the chat of the message under it
