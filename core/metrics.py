@@ -24,6 +24,10 @@ UPDATES = Counter("chibo_updates_handled", "Updates handled, by platform, comman
 LATENCY = Histogram("chibo_update_handling_seconds", "Time to handle one update (database work included)",
                     ["platform"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
                     registry=REGISTRY)
+BATCHES = Histogram("chibo_request_batch_size", "Requests handled in one transaction (those that waited for a "
+                    "database slot are handled together)", buckets=(1, 2, 5, 10, 20, 50), registry=REGISTRY)
+BATCHES_SPLIT = Counter("chibo_request_batches_split", "Batches handled again one request at a time (a duplicate, "
+                        "a database error or a failing flow among them)", registry=REGISTRY)
 DELIVERIES = Counter("chibo_outbox_deliveries", "Outbox rows handled by the dispatcher, by platform and outcome "
                      "(sent, retried, failed, blocked, dropped, rate_limited = HTTP 429)",
                      ["platform", "outcome"], registry=REGISTRY)
@@ -45,6 +49,12 @@ _ticks: dict[str, float] = {}
 def record_update(platform: str, command: str | None, outcome: str, seconds: float) -> None:
     UPDATES.labels(platform, command or "none", outcome).inc()
     LATENCY.labels(platform).observe(seconds)
+
+
+def record_batch(size: int, split: bool = False) -> None:
+    BATCHES.observe(size)
+    if split:
+        BATCHES_SPLIT.inc()
 
 
 def record_delivery(platform: str, outcome: str) -> None:

@@ -135,15 +135,18 @@ class Preloaded:
     attendance: Attendance | None
 
 
-def _actor_query(shape: str | None) -> Select:
+def _actor_query(shape: str | None, many: bool = False) -> Select:
     """The actor's query. With a ``shape`` ("open", "by_id", "by_id_for_update") it also brings a meeting and
     the member's attendance row for it, and locks the meeting's row until the transaction ends (on
     PostgreSQL), as ``storage.queries.open_meeting`` does: for share, so whoever acts on a meeting in progress
     holds it open until they commit and /ketthuc (for update) waits for them. The meeting is joined, not
     outer-joined (PostgreSQL locks no row on the nullable side of an outer join): without one there is no
-    row, and ``resolve_actor`` asks again without it. Built once per shape (building a select of eight
-    entities costs more than running it), values bound per request."""
+    row, and ``resolve_actor`` asks again without it. ``many``: for a list of users (``resolve_actors``),
+    every meeting of theirs, latest first. Built once per shape (building a select of eight entities costs
+    more than running it), values bound per request."""
     person_committee = aliased(Committee)
+    user = (ChatLink.platform_user_id.in_(bindparam("user_ids", expanding=True)) if many
+            else ChatLink.platform_user_id == bindparam("user_id"))
     query = (
         select(ChatLink, Member, Cell, Committee, CommitteeMember, person_committee)
         .outerjoin(Member, Member.id == ChatLink.member_id)
@@ -151,7 +154,7 @@ def _actor_query(shape: str | None) -> Select:
         .outerjoin(Committee, Committee.id == Cell.committee_id)
         .outerjoin(CommitteeMember, CommitteeMember.id == ChatLink.committee_member_id)
         .outerjoin(person_committee, person_committee.id == CommitteeMember.committee_id)
-        .where(ChatLink.platform == bindparam("platform"), ChatLink.platform_user_id == bindparam("user_id"))
+        .where(ChatLink.platform == bindparam("platform"), user)
     )
     if shape is None:
         return query
@@ -161,15 +164,37 @@ def _actor_query(shape: str | None) -> Select:
               & Meeting.cancelled_at.is_(None))
     else:
         on = Meeting.id == bindparam("meeting_id")
-    return (query.add_columns(Meeting, Attendance)
-            .join(Meeting, on)
-            .outerjoin(Attendance, (Attendance.meeting_id == Meeting.id) & (Attendance.member_id == Member.id))
-            .order_by(Meeting.started_at.desc()).limit(1)  # the latest meeting in progress
-            .with_for_update(read=shape != "by_id_for_update", of=Meeting)
+    query = (query.add_columns(Meeting, Attendance)
+             .join(Meeting, on)
+             .outerjoin(Attendance, (Attendance.meeting_id == Meeting.id) & (Attendance.member_id == Member.id))
+             .order_by(Meeting.started_at.desc()))  # the latest meeting in progress first
+    if not many:
+        query = query.limit(1)
+    return (query.with_for_update(read=shape != "by_id_for_update", of=Meeting)
             .execution_options(populate_existing=True))
 
 
-_ACTOR_QUERIES = {shape: _actor_query(shape) for shape in (None, "open", "by_id", "by_id_for_update")}
+_SHAPES = (None, "open", "by_id", "by_id_for_update")
+_ACTOR_QUERIES = {shape: _actor_query(shape) for shape in _SHAPES}
+_ACTORS_QUERIES = {shape: _actor_query(shape, many=True) for shape in _SHAPES}
+
+
+def _shape(wanted: MeetingWanted | None) -> tuple[str | None, int | None]:
+    if wanted is None:
+        return None, None
+    if wanted.meeting_id is None:
+        return "open", None
+    return ("by_id_for_update" if wanted.for_update else "by_id"), wanted.meeting_id
+
+
+def _actor_of(row: Any) -> Actor:
+    if row is None:
+        return Actor()
+    link, member, cell, committee, person, committee_of_person = row[:6]
+    if member is not None:
+        return Actor(link=link, member=member, cell=cell, committee=committee)
+    # a link belongs to a member or to a committee member (ck_chat_link_owner)
+    return Actor(link=link, committee_member=person, committee=committee_of_person)
 
 
 async def resolve_actor(session: AsyncSession, platform: str, user_id: str,
@@ -179,12 +204,10 @@ async def resolve_actor(session: AsyncSession, platform: str, user_id: str,
     the same query brings the meeting and the member's attendance row for it (a check-in's whole read)."""
     values: dict[str, object] = {"platform": platform, "user_id": user_id}
     row, preloaded = None, None
-    if wanted is not None:
-        if wanted.meeting_id is None:
-            shape = "open"
-        else:
-            shape = "by_id_for_update" if wanted.for_update else "by_id"
-            values["meeting_id"] = wanted.meeting_id
+    shape, meeting_id = _shape(wanted)
+    if shape is not None:
+        if meeting_id is not None:
+            values["meeting_id"] = meeting_id
         row = (await session.execute(_ACTOR_QUERIES[shape], values)).first()
         if row is not None:
             extra: Any = row  # the query's type is the one without the meeting
@@ -196,8 +219,41 @@ async def resolve_actor(session: AsyncSession, platform: str, user_id: str,
         row = (await session.execute(_ACTOR_QUERIES[None], values)).first()
     if row is None:
         return Actor(), None
-    link, member, cell, committee, person, committee_of_person = row[:6]
-    if member is not None:
-        return Actor(link=link, member=member, cell=cell, committee=committee), preloaded
-    # a link belongs to a member or to a committee member (ck_chat_link_owner)
-    return Actor(link=link, committee_member=person, committee=committee_of_person), preloaded
+    return _actor_of(row), preloaded
+
+
+async def resolve_actors(session: AsyncSession, wants: list[tuple[str, str, MeetingWanted | None]]
+                         ) -> list[tuple[Actor, Preloaded | None]]:
+    """``resolve_actor`` for the requests of one transaction (``core.batching``), each given as (platform,
+    user id, meeting wanted): one query for each meeting wanted (under a burst of check-ins, the meeting in
+    progress of each member, or the meeting whose button they press), one for the actors found without it.
+    Where no meeting was found the request gets no ``Preloaded``, and its flow looks for the meeting itself:
+    a request before it in the same transaction may have just started it."""
+    rows: dict[int, Any] = {}
+    preloaded: dict[int, Preloaded] = {}
+    groups: dict[tuple[str, str | None, int | None], list[int]] = {}
+    for i, (platform, _, wanted) in enumerate(wants):
+        groups.setdefault((platform, *_shape(wanted)), []).append(i)
+    for (platform, shape, meeting_id), indexes in groups.items():
+        if shape is None:
+            continue
+        values: dict[str, object] = {"platform": platform, "user_ids": sorted({wants[i][1] for i in indexes})}
+        if meeting_id is not None:
+            values["meeting_id"] = meeting_id
+        latest: dict[str, Any] = {}
+        for row in (await session.execute(_ACTORS_QUERIES[shape], values)).all():
+            latest.setdefault(row[0].platform_user_id, row)  # latest meeting first: each user's first row
+        for i in indexes:
+            if wants[i][1] in latest:
+                rows[i] = latest[wants[i][1]]
+                preloaded[i] = Preloaded(meeting=rows[i][6], attendance=rows[i][7])
+    alone: dict[str, list[int]] = {}
+    for i, (platform, _, _) in enumerate(wants):
+        if i not in rows:
+            alone.setdefault(platform, []).append(i)
+    for platform, indexes in alone.items():
+        values = {"platform": platform, "user_ids": sorted({wants[i][1] for i in indexes})}
+        found = {row[0].platform_user_id: row for row in (await session.execute(_ACTORS_QUERIES[None], values)).all()}
+        for i in indexes:
+            rows[i] = found.get(wants[i][1])
+    return [(_actor_of(rows[i]), preloaded.get(i)) for i in range(len(wants))]

@@ -6,12 +6,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.messages import Request, Response
-from core.metrics import record_update
+from core.metrics import record_batch, record_update
 from core.parsing import button_id
 from core.services import Services
 from core.texts import t
@@ -29,7 +31,7 @@ from handlers import (
     tasks,
 )
 from handlers.commands import parse_plain_command
-from handlers.context import Ctx, MeetingWanted, resolve_actor
+from handlers.context import Actor, Ctx, MeetingWanted, Preloaded, resolve_actor, resolve_actors
 from storage import inbox
 from storage.invites import looks_like_code
 from storage.models import ChatLink, Meeting
@@ -64,6 +66,11 @@ FLOWS: dict[str, Flow] = {
 OPEN_TO_ANYONE = {"start", "help"}  # everything else needs a linked account
 MEETING_BUTTONS = ("absent", "checkin", "rsvp", "cancel")  # buttons that end with a meeting's id
 IN_GROUPS = {"link_group", "checkin", "help"}  # commands that make sense in a group chat
+# The frequent, short requests: when they wait for a database slot they are handled together (core.batching).
+# The others (a report, the minutes, starting or ending a meeting and telling the cell) take a transaction of
+# their own, so nobody's check-in waits for them inside a batch.
+TOGETHER = {"start", "help", "link_group", "absent", "checkin", "checkin_for", "excuse_for", "correct", "tasks",
+            "done"}
 
 
 def _command_label(req: Request) -> str:
@@ -79,7 +86,8 @@ async def handle(services: Services, req: Request) -> Response:
     """Handle one request. Never raises for bad input or a database error; a failure writes nothing."""
     started, outcome = time.monotonic(), "error"
     try:
-        response = await _handle(services, req)
+        response = await services.handling.submit((services, req), _handle_batch,
+                                                  together=req.command is None or req.command in TOGETHER)
         outcome = "duplicate" if response.duplicate else "error" if response.failed else "ok"
         return response
     finally:
@@ -90,13 +98,36 @@ class _AlreadyHandled(Exception):
     """The update's inbox row was marked handled by another request (a second delivery, another process)."""
 
 
+async def _handle_batch(items: list[tuple[Services, Request]]) -> list[Response | BaseException]:
+    """Run in a database slot (``Services.handling``): the requests that waited for it, in one transaction
+    when there are several; when that fails as a whole, each in its own, so every request gets the outcome
+    it would have had alone (a duplicate is found, a flow's bug or a database error is its own)."""
+    services = items[0][0]
+    if len(items) > 1:
+        try:
+            responses = await _handle_together(services, [req for _, req in items])
+            record_batch(len(items))
+            return list(responses)
+        except Exception as exc:
+            record_batch(len(items), split=True)
+            log.info("%d requests taken together are handled one by one (%s)", len(items), type(exc).__name__)
+    else:
+        record_batch(1)
+    outcomes: list[Response | BaseException] = []
+    for _, req in items:
+        try:
+            outcomes.append(await _handle(services, req))
+        except Exception as exc:  # a bug in a flow: it is this request's (the intake logs it)
+            outcomes.append(exc)
+    return outcomes
+
+
 async def _handle(services: Services, req: Request) -> Response:
     """A connection that the database dropped (a PostgreSQL restart, an idle timeout) is retried once on
     a fresh one, so the first request after it is served; any other database error answers "busy"."""
     for attempt in (1, 2):
         try:
-            async with services.handling:
-                return await _handle_once(services, req)
+            return await _handle_once(services, req)
         except _AlreadyHandled:
             return Response(duplicate=True)
         except DBAPIError as exc:
@@ -116,24 +147,64 @@ async def _handle_once(services: Services, req: Request) -> Response:
     """One transaction: read the actor (with the meeting a check-in or a press names), run the flow, and
     mark the update handled with its answers. The mark is the de-duplication: it only takes an unhandled
     row, and when another request took it first this one is rolled back (a second delivery changes nothing).
-    A check-in is three statements: that read, the attendance write, the mark."""
+    A check-in is three statements: that read, the mark, the attendance write."""
     async with services.sessions() as session, session.begin():
-        now = services.clock.now()
-        actor, preloaded = await resolve_actor(session, req.platform, req.user_id, _meeting_wanted(req))
-        if actor.link is not None and not req.is_group:
-            _heard_from(actor.link, req)
-        ctx = Ctx(services=services, session=session, now=now, actor=actor, preloaded=preloaded)
-        response = await _route(ctx, req)
-        response.queued = ctx.queued
-        marked = await inbox.mark_handled(session, req.platform, req.update_key, now, reply={
-            "chat_id": req.chat_id, "bot_key": req.bot_key, "payloads": [r.to_payload() for r in response.replies]})
-        if not marked:
+        done = await _run(services, session, req)
+        if not await inbox.mark_handled(session, req.platform, req.update_key, done.now, reply=done.reply):
             raise _AlreadyHandled
+    done.after()
+    return done.response
+
+
+async def _handle_together(services: Services, reqs: list[Request]) -> list[Response]:
+    """``_handle_once`` for several requests in one transaction (they are of different chats: the intake
+    hands a chat its next update when the last one is done). One statement marks them all handled; if any
+    was handled already, or anything fails, the whole transaction is rolled back."""
+    async with services.sessions() as session, session.begin():
+        actors = await resolve_actors(session, [(req.platform, req.user_id, _meeting_wanted(req)) for req in reqs])
+        done = [await _run(services, session, req, actor) for req, actor in zip(reqs, actors, strict=True)]
+        marks = [inbox.Mark(req.platform, req.update_key, d.reply) for req, d in zip(reqs, done, strict=True)]
+        if await inbox.mark_handled_together(session, marks, services.clock.now()) != len(reqs):
+            raise _AlreadyHandled
+    for d in done:
+        d.after()
+    return [d.response for d in done]
+
+
+@dataclass
+class _Done:
+    """A request run in a transaction not yet committed: its answer, and what follows the commit."""
+
+    services: Services
+    req: Request
+    actor: Actor
+    now: datetime
+    response: Response
+
+    @property
+    def reply(self) -> dict:
+        """The answers to send, kept with the update's row (sent again after a crash if they did not go)."""
+        return {"chat_id": self.req.chat_id, "bot_key": self.req.bot_key,
+                "payloads": [r.to_payload() for r in self.response.replies]}
+
+    def after(self) -> None:
+        if self.actor.link is not None and not self.req.is_group:
+            self.services.last_seen.note(self.actor.link.id, self.now)
+        if self.response.queued:
+            self.services.wake_dispatcher()
+
+
+async def _run(services: Services, session: AsyncSession, req: Request,
+               resolved: tuple[Actor, Preloaded | None] | None = None) -> _Done:
+    """Resolve the actor (unless ``resolve_actors`` did, for a batch), check what they may do, run the flow."""
+    now = services.clock.now()
+    actor, preloaded = resolved or await resolve_actor(session, req.platform, req.user_id, _meeting_wanted(req))
     if actor.link is not None and not req.is_group:
-        services.last_seen.note(actor.link.id, now)
-    if response.queued:
-        services.wake_dispatcher()
-    return response
+        _heard_from(actor.link, req)
+    ctx = Ctx(services=services, session=session, now=now, actor=actor, preloaded=preloaded)
+    response = await _route(ctx, req)
+    response.queued = ctx.queued
+    return _Done(services, req, actor, now, response)
 
 
 def _meeting_wanted(req: Request) -> MeetingWanted | None:

@@ -12,15 +12,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import InboxUpdate
 from storage.upsert import insert_for, rowcount
 
 LEASE = timedelta(seconds=10)  # a process that is alive renews the lease of what it holds
+_INBOX = cast(Table, InboxUpdate.__table__)
 
 
 @dataclass(frozen=True)
@@ -47,12 +48,13 @@ async def keep(sessions: async_sessionmaker[AsyncSession], platform: str, bot_ke
     if not items:
         return []
     async with sessions() as session, session.begin():
-        stmt = insert_for(session)(InboxUpdate).values([
-            dict(platform=platform, bot_key=bot_key, update_key=i.update_key, chat_key=i.chat_key, payload=i.payload,
-                 received_at=now, claimed_until=now + LEASE, attempts=0)
-            for i in items
-        ]).on_conflict_do_nothing(index_elements=["platform", "update_key"]).returning(InboxUpdate.id, InboxUpdate.update_key)
-        fresh = {key: id_ for id_, key in (await session.execute(stmt)).all()}
+        # On the table, many rows of parameters (not one statement with the rows in it): the statement is
+        # compiled once per process, and the driver sends the rows together.
+        stmt = (insert_for(session)(_INBOX).on_conflict_do_nothing(index_elements=["platform", "update_key"])
+                .returning(_INBOX.c.id, _INBOX.c.update_key))
+        rows = [dict(platform=platform, bot_key=bot_key, update_key=i.update_key, chat_key=i.chat_key,
+                     payload=i.payload, received_at=now, claimed_until=now + LEASE, attempts=0) for i in items]
+        fresh = {key: id_ for id_, key in (await session.execute(stmt, rows)).all()}
     return [Kept(fresh[i.update_key], platform, bot_key, i.update_key, i.chat_key, i.payload)
             for i in items if i.update_key in fresh]
 
@@ -68,11 +70,45 @@ async def mark_handled(session: AsyncSession, platform: str, update_key: str, no
     return bool(rowcount(result))
 
 
-# Built once (the names are not the columns': those are reserved in an UPDATE): every request runs it, and building it costs more than running it.
-_MARK_HANDLED = (update(InboxUpdate)
-                 .where(InboxUpdate.platform == bindparam("p_platform"), InboxUpdate.update_key == bindparam("p_key"),
-                        InboxUpdate.handled_at.is_(None))
-                 .values(handled_at=bindparam("p_now"), reply=bindparam("p_reply", type_=InboxUpdate.reply.type)))
+@dataclass(frozen=True)
+class Mark:
+    """An update's handled mark, with the answers still to send."""
+
+    platform: str
+    update_key: str
+    reply: dict[str, Any] | None
+
+
+async def mark_handled_together(session: AsyncSession, marks: list[Mark], now: datetime) -> int:
+    """``mark_handled`` for the requests of one transaction (``core.batching``): the rows among them not yet
+    handled are marked (one statement a platform) and their answers written (one statement for all); how
+    many were marked. Fewer than ``marks``: one was handled already, and the transaction must roll back."""
+    keys: dict[str, list[str]] = {}
+    for mark in marks:
+        keys.setdefault(mark.platform, []).append(mark.update_key)
+    marked = 0
+    for platform, update_keys in keys.items():
+        marked += rowcount(await session.execute(_MARK_MANY, {"p_platform": platform, "p_keys": update_keys,
+                                                              "p_now": now}))
+    await session.execute(_SET_REPLY, [{"p_platform": m.platform, "p_key": m.update_key, "p_reply": m.reply}
+                                       for m in marks])
+    return marked
+
+
+# Built once, on the table (not the mapped class: an ORM UPDATE would look for the rows it changes in the
+# session): every request runs one, and building it costs more than running it. The parameters' names are
+# not the columns' (those are reserved in an UPDATE).
+_MARK_HANDLED = (update(_INBOX)
+                 .where(_INBOX.c.platform == bindparam("p_platform"), _INBOX.c.update_key == bindparam("p_key"),
+                        _INBOX.c.handled_at.is_(None))
+                 .values(handled_at=bindparam("p_now"), reply=bindparam("p_reply", type_=_INBOX.c.reply.type)))
+_MARK_MANY = (update(_INBOX)
+              .where(_INBOX.c.platform == bindparam("p_platform"),
+                     _INBOX.c.update_key.in_(bindparam("p_keys", expanding=True)), _INBOX.c.handled_at.is_(None))
+              .values(handled_at=bindparam("p_now")))
+_SET_REPLY = (update(_INBOX)
+              .where(_INBOX.c.platform == bindparam("p_platform"), _INBOX.c.update_key == bindparam("p_key"))
+              .values(reply=bindparam("p_reply", type_=_INBOX.c.reply.type)))
 
 
 async def is_handled(session: AsyncSession, platform: str, update_key: str) -> bool:

@@ -1,0 +1,227 @@
+"""Group commit: requests that wait for a database slot are handled together, in one transaction, and
+each still gets the outcome it would have had alone (core.batching, handlers.router)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from conftest import DB_KINDS, vn
+from sqlalchemy import func, select
+
+from bot.scene import Scene
+from core.batching import Batcher
+from core.messages import Request, Response
+from core.metrics import REGISTRY
+from handlers import router
+from storage import inbox
+from storage.inbox import Incoming
+from storage.models import Attendance, AttendanceStatus, InboxUpdate, Role
+
+# --- the batcher on its own ----------------------------------------------------------------------------
+
+
+class Recorder:
+    """A batch runner that records its batches; the first batch waits for ``release``."""
+
+    def __init__(self, fail_on: object = None, raise_on: object = None):
+        self.batches: list[list] = []
+        self.release = asyncio.Event()
+        self.fail_on, self.raise_on = fail_on, raise_on
+
+    async def run(self, items: list) -> list:
+        self.batches.append(list(items))
+        if len(self.batches) == 1:
+            await self.release.wait()
+        if self.raise_on in items:
+            raise RuntimeError("the runner failed")
+        return [ValueError(item) if item == self.fail_on else f"done {item}" for item in items]
+
+
+async def _submit_all(batcher: Batcher, recorder: Recorder, items: list, alone: set = frozenset()) -> list:
+    tasks = [asyncio.create_task(batcher.submit(item, recorder.run, together=item not in alone)) for item in items]
+    await asyncio.sleep(0)  # every submission is waiting (the first one runs)
+    recorder.release.set()
+    return await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_requests_that_wait_for_the_slot_go_together_and_each_gets_its_own_outcome():
+    batcher, recorder = Batcher(slots=1), Recorder(fail_on="c")
+    outcomes = await _submit_all(batcher, recorder, ["a", "b", "c", "d"])
+    assert recorder.batches == [["a"], ["b", "c", "d"]]
+    assert outcomes[:2] == ["done a", "done b"] and outcomes[3] == "done d"
+    assert isinstance(outcomes[2], ValueError)  # c's failure is c's alone
+
+
+async def test_a_batch_holds_at_most_its_limit_and_a_long_request_goes_alone():
+    batcher, recorder = Batcher(slots=1, most=2), Recorder()
+    await _submit_all(batcher, recorder, ["a", "b", "c", "report", "d", "e", "f"], alone={"report"})
+    assert recorder.batches == [["a"], ["b", "c"], ["report"], ["d", "e"], ["f"]]
+
+
+async def test_a_failing_runner_fails_its_batch_only_and_the_batcher_goes_on():
+    batcher, recorder = Batcher(slots=1), Recorder(raise_on="b")
+    outcomes = await _submit_all(batcher, recorder, ["a", "b", "c"])
+    assert outcomes[0] == "done a"
+    assert all(isinstance(o, RuntimeError) for o in outcomes[1:])
+    assert await batcher.submit("e", recorder.run) == "done e"
+
+
+async def test_a_requester_that_gave_up_is_left_out_of_the_batch():
+    batcher, recorder = Batcher(slots=1), Recorder()
+    first = asyncio.create_task(batcher.submit("a", recorder.run))
+    gone = asyncio.create_task(batcher.submit("b", recorder.run))
+    kept = asyncio.create_task(batcher.submit("c", recorder.run))
+    await asyncio.sleep(0)
+    gone.cancel()
+    await asyncio.sleep(0)
+    recorder.release.set()
+    assert await first == "done a" and await kept == "done c"
+    assert recorder.batches == [["a"], ["c"]]
+
+
+async def test_with_two_slots_two_batches_run_at_once():
+    batcher = Batcher(slots=2)
+    running, peak, release = 0, 0, asyncio.Event()
+
+    async def run(items: list) -> list:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await release.wait()
+        running -= 1
+        return items
+
+    tasks = [asyncio.create_task(batcher.submit(i, run)) for i in range(6)]
+    await asyncio.sleep(0.01)
+    assert peak == 2
+    release.set()
+    assert await asyncio.gather(*tasks) == list(range(6))
+
+
+# --- through the bot --------------------------------------------------------------------------------------
+
+SECRETARY = "Nguyễn Văn An"
+MEMBERS = [f"Trần Văn Thành {i}" for i in range(1, 13)]
+
+
+async def _meeting_in_progress(scene: Scene) -> None:
+    committee = await scene.add_committee("Đảng ủy phường Hàng Bạc")
+    await scene.add_cell(committee, "Chi bộ khu dân cư số 1",
+                         [(SECRETARY, Role.BI_THU)] + [(n, Role.DANG_VIEN) for n in MEMBERS])
+    await scene.start_bot()
+    await scene.link(SECRETARY, *MEMBERS)
+    await scene.say(SECRETARY, "/lichhop 2026-12-05 19:30 Hội trường")
+    scene.at(vn(2026, 12, 5, 19, 30))
+    await scene.say(SECRETARY, "/batdau")
+    scene.at(vn(2026, 12, 5, 19, 33))
+
+
+async def _checked_in(scene: Scene) -> int:
+    async with scene.sessions()() as session:
+        return await session.scalar(select(func.count()).select_from(Attendance)
+                                    .where(Attendance.checked_in_at.is_not(None))) or 0
+
+
+def _batch_sizes() -> tuple[float, float]:
+    """(requests counted in batches, batches) so far in this process."""
+    return (REGISTRY.get_sample_value("chibo_request_batch_size_sum") or 0.0,
+            REGISTRY.get_sample_value("chibo_request_batch_size_count") or 0.0)
+
+
+async def _burst(scene: Scene, said: dict[str, str], silent: frozenset[str] = frozenset()) -> dict[str, list[str]]:
+    """Everyone in ``said`` writes at once (one getUpdates brings them all); each one's answers, once all but
+    the ``silent`` ones are answered."""
+    before = {name: scene.server.sent_count(scene.who(name).chat_id) for name in said}
+    for name, text in said.items():
+        person = scene.who(name)
+        scene.server.send_text(person.user_id, text, first_name=name.split()[-1])
+    await scene.server.wait_for(lambda: all(scene.server.sent_count(scene.who(n).chat_id) > before[n]
+                                            for n in said if n not in silent), timeout=15)
+    await scene.settle()
+    return {name: [m.get("text", "") for m in scene.server.sent_messages(scene.who(name).chat_id)[before[name]:]]
+            for name in said}
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_a_burst_of_check_ins_is_handled_together_and_every_member_is_answered(scene: Scene):
+    await _meeting_in_progress(scene)
+    counted, batches = _batch_sizes()
+    checked = await _checked_in(scene)  # the secretary, who started the meeting
+
+    answers = await _burst(scene, {name: "/diemdanh" for name in MEMBERS} | {SECRETARY: "/huongdan"})
+
+    for name in MEMBERS:
+        assert answers[name][0].startswith("✅"), (name, answers[name])
+    assert "/diemdanh" in answers[SECRETARY][0]  # help, in the same burst
+    requests, runs = _batch_sizes()
+    assert requests - counted == len(MEMBERS) + 1
+    assert runs - batches < len(MEMBERS) + 1, "some requests should have been handled together"
+    async with scene.sessions()() as session:
+        rows = (await session.scalars(select(Attendance).where(Attendance.checked_in_at.is_not(None)))).all()
+        assert len(rows) == checked + len(MEMBERS)
+        assert {r.status for r in rows} == {AttendanceStatus.PRESENT}
+        unhandled = await session.scalar(select(func.count()).select_from(InboxUpdate)
+                                         .where(InboxUpdate.handled_at.is_(None)))
+        assert unhandled == 0
+
+    again = await _burst(scene, {name: "/diemdanh" for name in MEMBERS[:4]})  # a second time: already done
+    assert all("đã điểm danh" in a[0].lower() for a in again.values()), again
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_a_failing_request_in_a_batch_costs_the_others_nothing(scene: Scene, monkeypatch):
+    """A bug in one flow rolls its batch back; the batch is then handled one request at a time: the
+    others are checked in, the failing one is skipped as it would have been alone."""
+    await _meeting_in_progress(scene)
+
+    async def broken(ctx, req):
+        raise RuntimeError("a bug in this flow")
+
+    monkeypatch.setitem(router.FLOWS, "tasks", broken)
+    split = REGISTRY.get_sample_value("chibo_request_batches_split_total") or 0.0
+    failing = MEMBERS[6]
+    checked = await _checked_in(scene)
+    said = {name: "/viec" if name == failing else "/diemdanh" for name in MEMBERS}
+
+    answers = await _burst(scene, said, silent=frozenset({failing}))
+
+    for name in MEMBERS:
+        if name != failing:
+            assert answers[name][0].startswith("✅"), (name, answers[name])
+    assert answers[failing] == []  # skipped and logged, as it would have been alone
+    assert REGISTRY.get_sample_value("chibo_request_batches_split_total") == split + 1
+    assert await _checked_in(scene) == checked + len(MEMBERS) - 1
+    async with scene.sessions()() as session:
+        assert await session.scalar(select(func.count()).select_from(InboxUpdate)
+                                    .where(InboxUpdate.handled_at.is_(None))) == 0
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_an_update_handled_already_in_a_batch_is_answered_as_a_duplicate_and_the_rest_are_handled(
+        scene: Scene):
+    """The batch's handled mark finds one of its updates handled already (a second delivery taken by another
+    process): the batch is rolled back and handled one by one, so that one changes nothing."""
+    await _meeting_in_progress(scene)
+    services = scene.runtime.services
+    services.handling = Batcher(slots=1)  # whatever the database: the first request alone, the others together
+    people = MEMBERS[:5]
+    keys = [f"tg:batch-{i}" for i in range(len(people))]
+    await inbox.keep(services.sessions, "telegram", None,
+                     [Incoming(update_key=k, chat_key=f"tg:{i}", payload={}) for i, k in enumerate(keys)],
+                     scene.clock.now())
+    requests = [Request(platform="telegram", update_key=k, user_id=str(scene.who(n).user_id),
+                        chat_id=str(scene.who(n).chat_id), command="checkin", args="", raw_command="/diemdanh")
+                for k, n in zip(keys, people, strict=True)]
+    first = await router.handle(services, requests[1])  # handled before the burst
+    assert first.replies and first.replies[0].text.startswith("✅")
+    split = REGISTRY.get_sample_value("chibo_request_batches_split_total") or 0.0
+    checked = await _checked_in(scene)
+
+    responses: list[Response] = await asyncio.gather(*(router.handle(services, r) for r in requests))
+
+    assert responses[1].duplicate and not responses[1].replies
+    for i in (0, 2, 3, 4):
+        assert responses[i].replies[0].text.startswith("✅"), responses[i]
+    assert (REGISTRY.get_sample_value("chibo_request_batches_split_total") or 0.0) == split + 1
+    assert await _checked_in(scene) == checked + len(people) - 1
