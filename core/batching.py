@@ -31,7 +31,7 @@ class _Waiting:
 
 
 class Batcher:
-    def __init__(self, slots: int, most: int = 50):
+    def __init__(self, slots: int, most: int = 100):
         self.slots, self.most = slots, most
         self._waiting: deque[_Waiting] = deque()
         self._running: set[asyncio.Task] = set()
