@@ -3,8 +3,9 @@ chat's in order, exactly once (after a kill -9 too).
 
 An adapter calls ``take`` with a batch before it acknowledges it (before the next getUpdates confirms
 the offset, before the webhook answers 200). Each chat gets its own queue and worker, so one chat
-waiting out a 429 or a burst of guesses from one account holds nobody else; the database work of a
-request is bounded by ``Services.handling`` (one at a time on SQLite). Rows this process holds keep
+waiting out a 429 or a burst of guesses from one account holds nobody else; the database work of the
+requests goes through ``Services.handling`` (``core.batching``: one transaction at a time on SQLite, the
+requests waiting for it handled together). Rows this process holds keep
 their lease; rows whose process died are taken again when theirs runs out (``storage.inbox.reclaim``).
 """
 
@@ -195,6 +196,7 @@ class Intake:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
+        await self.services.handling.stop()  # a transaction under way commits or rolls back before the last marks
         if self._marker is not None:
             self._marker.cancel()
             await asyncio.gather(self._marker, return_exceptions=True)

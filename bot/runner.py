@@ -163,7 +163,6 @@ class Runtime:
         for running in self.platforms.values():
             await running.stop_taking()
         await self.intake.stop()  # what was taken is answered; the rest stays kept for the next start
-        await self.services.handling.stop()  # a batch whose requesters gave up still commits or rolls back
         await self.dispatcher.stop()
         await self.roles.stop()  # the locks go last: another process takes over the sending
         for running in reversed(self.platforms.values()):

@@ -35,46 +35,63 @@ class Batcher:
         self.slots, self.most = slots, most
         self._waiting: deque[_Waiting] = deque()
         self._running: set[asyncio.Task] = set()
+        self._closed = False
 
     async def submit(self, item: Any, run: Run, *, together: bool = True) -> Any:
         """Run ``item`` and give its outcome: with the others waiting then that have the same ``run`` (when
         every slot is busy), or alone (``together=False``: a long request holds up nobody in its batch)."""
+        if self._closed:
+            raise asyncio.CancelledError("stopping: nothing new is handled")
         waiting = _Waiting(item, run, together, asyncio.get_running_loop().create_future())
         self._waiting.append(waiting)
         self._start()
         return await waiting.future
 
     def _start(self) -> None:
-        while len(self._running) < self.slots and self._waiting:
+        while not self._closed and len(self._running) < self.slots and self._waiting:
             first = self._waiting.popleft()
+            if first.future.cancelled():  # its requester gave up
+                continue
             batch = [first]
             while (first.together and self._waiting and len(batch) < self.most and self._waiting[0].together
                    and self._waiting[0].run == first.run):
-                batch.append(self._waiting.popleft())
-            batch = [w for w in batch if not w.future.cancelled()]  # their requester gave up
-            if batch:
-                self._running.add(asyncio.create_task(self._run(first.run, batch), name="chibo-batch"))
+                waiting = self._waiting.popleft()
+                if not waiting.future.cancelled():
+                    batch.append(waiting)
+            self._running.add(asyncio.create_task(self._run(first.run, batch), name="chibo-batch"))
 
     async def _run(self, run: Run, batch: list[_Waiting]) -> None:
+        outcomes: list[Any] | None = None
         try:
             outcomes = await run([w.item for w in batch])
-        except BaseException as exc:  # the runner itself failed (cancelled at shutdown): everyone hears it
+        except Exception as exc:  # the runner itself failed: everyone in the batch hears it
             outcomes = [exc] * len(batch)
-            if not isinstance(exc, Exception):
-                _settle(batch, outcomes)
-                raise
         finally:
             self._running.discard(asyncio.current_task())
+            if outcomes is None:  # cancelled (stopping): so are its requests
+                for waiting in batch:
+                    waiting.future.cancel()
+            else:
+                _settle(batch, outcomes)
             self._start()
-        _settle(batch, outcomes)
 
-    async def stop(self) -> None:
-        """Wait for the batches running now (their requests are in a transaction)."""
-        if self._running:
-            await asyncio.gather(*self._running, return_exceptions=True)
+    async def stop(self, timeout: float = 5.0) -> None:
+        """Start nothing more, and wait for the batches running (up to ``timeout``; then they are cancelled,
+        their transactions rolled back and their updates left in the inbox for the next start)."""
+        self._closed = True
+        while self._waiting:
+            self._waiting.popleft().future.cancel()
+        running = set(self._running)
+        if running:
+            _, pending = await asyncio.wait(running, timeout=timeout)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
 
 
 def _settle(batch: list[_Waiting], outcomes: list[Any]) -> None:
+    if len(outcomes) != len(batch):  # a runner's bug: nobody may wait forever for it
+        outcomes = [RuntimeError(f"{len(outcomes)} outcomes for {len(batch)} requests")] * len(batch)
     for waiting, outcome in zip(batch, outcomes, strict=True):
         if waiting.future.done():
             continue

@@ -25,7 +25,7 @@ LATENCY = Histogram("chibo_update_handling_seconds", "Time to handle one update 
                     ["platform"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
                     registry=REGISTRY)
 BATCHES = Histogram("chibo_request_batch_size", "Requests handled in one transaction (those that waited for a "
-                    "database slot are handled together)", buckets=(1, 2, 5, 10, 20, 50), registry=REGISTRY)
+                    "database slot are handled together)", buckets=(1, 2, 5, 10, 20, 50, 100), registry=REGISTRY)
 BATCHES_SPLIT = Counter("chibo_request_batches_split", "Batches handled again one request at a time (a duplicate, "
                         "a database error or a failing flow among them)", registry=REGISTRY)
 DELIVERIES = Counter("chibo_outbox_deliveries", "Outbox rows handled by the dispatcher, by platform and outcome "

@@ -28,11 +28,8 @@ async def checkin(ctx: Ctx, req: Request) -> Response:
         return Response.say(ctx.t("not_member"))
     meeting: Meeting | None
     row: Attendance | None
-    preloaded = ctx.preloaded
-    if preloaded is not None and preloaded.meeting is not None and not _in_progress(preloaded.meeting):
-        preloaded = None  # ended by a request handled before this one in the same transaction: look again
-    if preloaded is not None:  # the router loaded the meeting in progress with the actor
-        meeting = preloaded.meeting
+    if ctx.preloaded is not None:  # the router loaded the meeting in progress with the actor
+        meeting = ctx.preloaded.meeting
         row = _loaded_row(ctx, meeting) if meeting is not None else None
     else:
         found = await open_meeting_and_attendance(ctx.session, ctx.cell.id, ctx.member.id, ctx.now)
@@ -43,10 +40,6 @@ async def checkin(ctx: Ctx, req: Request) -> Response:
             return Response.say(ctx.t("checkin.no_open", when=when(ctx, upcoming[0])))
         return Response.say(ctx.t("checkin.no_open_none"))
     return await _check_in(ctx, meeting, ctx.member, by=None, row=row)
-
-
-def _in_progress(meeting: Meeting) -> bool:
-    return meeting.started_at is not None and meeting.ended_at is None and meeting.cancelled_at is None
 
 
 def _loaded_row(ctx: Ctx, meeting: Meeting) -> Attendance | None:

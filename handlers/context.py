@@ -234,7 +234,10 @@ async def resolve_actors(session: AsyncSession, wants: list[tuple[str, str, Meet
     groups: dict[tuple[str, str | None, int | None], list[int]] = {}
     for i, (platform, _, wanted) in enumerate(wants):
         groups.setdefault((platform, *_shape(wanted)), []).append(i)
-    for (platform, shape, meeting_id), indexes in groups.items():
+    # In one order in every batch (meeting, then shape), so two batches running at once on PostgreSQL lock
+    # the meetings in the same order and cannot deadlock on them.
+    for (platform, shape, meeting_id), indexes in sorted(groups.items(), key=lambda g: (g[0][2] or 0, str(g[0][1]),
+                                                                                      g[0][0])):
         if shape is None:
             continue
         values: dict[str, object] = {"platform": platform, "user_ids": sorted({wants[i][1] for i in indexes})}

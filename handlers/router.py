@@ -3,6 +3,7 @@ flow in one transaction, and wake the dispatcher for what it queued."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -67,10 +68,25 @@ OPEN_TO_ANYONE = {"start", "help"}  # everything else needs a linked account
 MEETING_BUTTONS = ("absent", "checkin", "rsvp", "cancel")  # buttons that end with a meeting's id
 IN_GROUPS = {"link_group", "checkin", "help"}  # commands that make sense in a group chat
 # The frequent, short requests: when they wait for a database slot they are handled together (core.batching).
-# The others (a report, the minutes, starting or ending a meeting and telling the cell) take a transaction of
-# their own, so nobody's check-in waits for them inside a batch.
+# The others (a report, the minutes, starting, ending or cancelling a meeting and telling the cell) take a
+# transaction of their own, so nobody's check-in waits for them inside a batch. None of these starts, ends or
+# cancels a meeting: the meetings ``resolve_actors`` loaded for a batch stay as they were for all of it.
 TOGETHER = {"start", "help", "link_group", "absent", "checkin", "checkin_for", "excuse_for", "correct", "tasks",
             "done"}
+YIELD_EVERY = 10  # requests of a batch run between two turns of the event loop
+TOGETHER_BUTTONS = {"checkin", "rsvp", "absent", "guest", "task_done"}  # not cancelling a meeting, not the assessment
+
+
+def _together(req: Request) -> bool:
+    """Whether a request may be handled with others (``TOGETHER``): a command typed in words ("ket thuc",
+    the usual way on Zalo) counts as the command it names, a press as what its button does."""
+    if req.button is not None:
+        return req.button.split(":")[0] in TOGETHER_BUTTONS
+    command = req.command
+    if command is None:
+        words = parse_plain_command(req.text or "")
+        command = words[0] if words is not None else None
+    return command is None or command in TOGETHER
 
 
 def _command_label(req: Request) -> str:
@@ -86,8 +102,7 @@ async def handle(services: Services, req: Request) -> Response:
     """Handle one request. Never raises for bad input or a database error; a failure writes nothing."""
     started, outcome = time.monotonic(), "error"
     try:
-        response = await services.handling.submit((services, req), _handle_batch,
-                                                  together=req.command is None or req.command in TOGETHER)
+        response = await services.handling.submit((services, req), _handle_batch, together=_together(req))
         outcome = "duplicate" if response.duplicate else "error" if response.failed else "ok"
         return response
     finally:
@@ -105,12 +120,15 @@ async def _handle_batch(items: list[tuple[Services, Request]]) -> list[Response 
     services = items[0][0]
     if len(items) > 1:
         try:
-            responses = await _handle_together(services, [req for _, req in items])
-            record_batch(len(items))
-            return list(responses)
-        except Exception as exc:
+            done = await _handle_together(services, [req for _, req in items])
+        except Exception as exc:  # rolled back: nothing of the batch was written
             record_batch(len(items), split=True)
             log.info("%d requests taken together are handled one by one (%s)", len(items), type(exc).__name__)
+        else:  # committed: what follows must not send the batch round again
+            record_batch(len(items))
+            for d in done:
+                d.after()
+            return [d.response for d in done]
     else:
         record_batch(1)
     outcomes: list[Response | BaseException] = []
@@ -147,7 +165,7 @@ async def _handle_once(services: Services, req: Request) -> Response:
     """One transaction: read the actor (with the meeting a check-in or a press names), run the flow, and
     mark the update handled with its answers. The mark is the de-duplication: it only takes an unhandled
     row, and when another request took it first this one is rolled back (a second delivery changes nothing).
-    A check-in is three statements: that read, the mark, the attendance write."""
+    Alone, a check-in is three statements: that read, the mark, the attendance write."""
     async with services.sessions() as session, session.begin():
         done = await _run(services, session, req)
         if not await inbox.mark_handled(session, req.platform, req.update_key, done.now, reply=done.reply):
@@ -156,19 +174,22 @@ async def _handle_once(services: Services, req: Request) -> Response:
     return done.response
 
 
-async def _handle_together(services: Services, reqs: list[Request]) -> list[Response]:
+async def _handle_together(services: Services, reqs: list[Request]) -> list[_Done]:
     """``_handle_once`` for several requests in one transaction (they are of different chats: the intake
     hands a chat its next update when the last one is done). One statement marks them all handled; if any
-    was handled already, or anything fails, the whole transaction is rolled back."""
+    was handled already, or anything fails, the whole transaction is rolled back. The caller runs what
+    follows the commit (``_Done.after``)."""
     async with services.sessions() as session, session.begin():
         actors = await resolve_actors(session, [(req.platform, req.user_id, _meeting_wanted(req)) for req in reqs])
-        done = [await _run(services, session, req, actor) for req, actor in zip(reqs, actors, strict=True)]
+        done = []
+        for i, (req, actor) in enumerate(zip(reqs, actors, strict=True)):
+            if i and i % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # a long batch lets polling, leases and health checks run between requests
+            done.append(await _run(services, session, req, actor))
         marks = [inbox.Mark(req.platform, req.update_key, d.reply) for req, d in zip(reqs, done, strict=True)]
         if await inbox.mark_handled_together(session, marks, services.clock.now()) != len(reqs):
             raise _AlreadyHandled
-    for d in done:
-        d.after()
-    return [d.response for d in done]
+    return done
 
 
 @dataclass

@@ -225,3 +225,118 @@ async def test_an_update_handled_already_in_a_batch_is_answered_as_a_duplicate_a
         assert responses[i].replies[0].text.startswith("✅"), responses[i]
     assert (REGISTRY.get_sample_value("chibo_request_batches_split_total") or 0.0) == split + 1
     assert await _checked_in(scene) == checked + len(people) - 1
+
+
+async def test_stopping_cancels_what_waits_and_what_runs_too_long():
+    batcher = Batcher(slots=1)
+    started = asyncio.Event()
+
+    async def slow(items: list) -> list:
+        started.set()
+        await asyncio.sleep(30)
+        return items
+
+    running = asyncio.create_task(batcher.submit("a", slow))
+    waiting = asyncio.create_task(batcher.submit("b", slow))
+    await started.wait()
+    await batcher.stop(timeout=0.05)
+    for task in (running, waiting):
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    with pytest.raises(asyncio.CancelledError):
+        await batcher.submit("c", slow)  # stopped: nothing new
+
+
+async def test_a_requester_that_gives_up_while_its_batch_runs_leaves_the_others_their_outcomes():
+    batcher, recorder = Batcher(slots=1), Recorder()
+    first = asyncio.create_task(batcher.submit("a", recorder.run))
+    others = [asyncio.create_task(batcher.submit(i, recorder.run)) for i in ("b", "c", "d")]
+    await asyncio.sleep(0)
+    recorder.release.set()
+    await first
+    await asyncio.sleep(0)  # the batch of b, c, d is running
+    others[1].cancel()
+    assert await others[0] == "done b" and await others[2] == "done d"
+    assert recorder.batches == [["a"], ["b", "c", "d"]]
+
+
+@pytest.mark.parametrize(("request_", "together"), [
+    (dict(command="checkin"), True),
+    (dict(text="điểm danh"), True),
+    (dict(text="xin chào"), True),
+    (dict(button="checkin:12"), True),
+    (dict(button="rsvp:yes:12"), True),
+    (dict(command="end_meeting"), False),
+    (dict(text="ket thuc"), False),  # a command typed in words (the usual way on Zalo) is the command
+    (dict(text="báo cáo"), False),
+    (dict(command="minutes"), False),
+    (dict(button="cancel:yes:12"), False),  # cancels a meeting and tells the cell
+    (dict(button="qa:12:1"), False),
+])
+def test_long_requests_go_alone_however_they_are_asked(request_, together):
+    req = Request(platform="telegram", user_id="1", chat_id="1", update_key="tg:1", **request_)
+    assert router._together(req) is together
+
+
+async def _requests(scene: Scene, wanted: list[tuple[str, dict]]) -> list[Request]:
+    """Requests as the adapters make them, each with its update kept in the inbox."""
+    services = scene.runtime.services
+    keys = [f"tg:direct-{i}" for i in range(len(wanted))]
+    await inbox.keep(services.sessions, "telegram", None,
+                     [Incoming(update_key=k, chat_key=f"tg:{i}", payload={}) for i, k in enumerate(keys)],
+                     scene.clock.now())
+    return [Request(platform="telegram", update_key=k, user_id=str(scene.who(n).user_id) if n else "5559999999",
+                    chat_id=str(scene.who(n).chat_id) if n else "5559999999", **fields)
+            for k, (n, fields) in zip(keys, wanted, strict=True)]
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_one_batch_of_every_kind_of_request_is_answered_as_each_would_be_alone(scene: Scene):
+    """The meeting in progress (a check-in), a meeting by its button, no meeting (/viec), an account nobody
+    linked: one query for each kind, each request its own answer."""
+    await _meeting_in_progress(scene)
+    services = scene.runtime.services
+    services.handling = Batcher(slots=1)
+    button = scene.last_with_button(MEMBERS[1], "checkin:")["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    requests = await _requests(scene, [
+        (MEMBERS[0], dict(command="checkin", raw_command="/diemdanh")),  # alone: the slot was free
+        (MEMBERS[2], dict(command="checkin", raw_command="/diemdanh")),
+        (MEMBERS[1], dict(button=button)),
+        (MEMBERS[3], dict(command="tasks", raw_command="/viec")),
+        (None, dict(command="tasks", raw_command="/viec")),
+        (MEMBERS[4], dict(text="điểm danh")),
+    ])
+    split = REGISTRY.get_sample_value("chibo_request_batches_split_total") or 0.0
+    counted, batches = _batch_sizes()
+    checked = await _checked_in(scene)
+
+    responses = await asyncio.gather(*(router.handle(services, r) for r in requests))
+
+    assert _batch_sizes() == (counted + 6, batches + 2)  # the first alone, the five others together
+    for i in (0, 1, 5):
+        assert responses[i].replies[0].text.startswith("✅"), responses[i]
+    assert responses[2].toast and "điểm danh" in responses[2].toast.lower(), responses[2]
+    assert responses[3].replies and not responses[3].failed
+    assert "chưa được liên kết" in responses[4].replies[0].text
+    assert (REGISTRY.get_sample_value("chibo_request_batches_split_total") or 0.0) == split  # together, not split
+    assert await _checked_in(scene) == checked + 4
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_the_same_member_twice_in_a_batch_is_checked_in_once(scene: Scene):
+    """Two updates of one member in one batch (two chats: the intake keeps each chat's order, not a person's):
+    both would write their attendance row; the batch is handled again one by one, and the second is told."""
+    await _meeting_in_progress(scene)
+    services = scene.runtime.services
+    services.handling = Batcher(slots=1)
+    requests = await _requests(scene, [(MEMBERS[0], dict(command="help", raw_command="/huongdan"))] + [
+        (MEMBERS[1], dict(command="checkin", raw_command="/diemdanh"))] * 2)
+    split = REGISTRY.get_sample_value("chibo_request_batches_split_total") or 0.0
+    checked = await _checked_in(scene)
+
+    responses = await asyncio.gather(*(router.handle(services, r) for r in requests))
+
+    assert responses[1].replies[0].text.startswith("✅")
+    assert "đã điểm danh" in responses[2].replies[0].text.lower()
+    assert REGISTRY.get_sample_value("chibo_request_batches_split_total") == split + 1
+    assert await _checked_in(scene) == checked + 1
