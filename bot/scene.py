@@ -252,6 +252,19 @@ class Scene:
     def at(self, when: datetime) -> None:
         self.clock.set(when)
 
+    async def meeting_in_progress(self, secretary: str, members: list[str]) -> None:
+        """Where check-in stories start: a cell of ``secretary`` and ``members``, all linked; the secretary
+        schedules the meeting of 5 Dec 2026 at 19:30 and starts it; the clock then at 19:33."""
+        committee = await self.add_committee("Đảng ủy phường Hàng Bạc")
+        await self.add_cell(committee, "Chi bộ khu dân cư số 1",
+                            [(secretary, Role.BI_THU)] + [(n, Role.DANG_VIEN) for n in members])
+        await self.start_bot()
+        await self.link(secretary, *members)
+        await self.say(secretary, "/lichhop 2026-12-05 19:30 Hội trường")
+        self.at(datetime(2026, 12, 5, 19, 30, tzinfo=self.settings.tz))
+        await self.say(secretary, "/batdau")
+        self.at(datetime(2026, 12, 5, 19, 33, tzinfo=self.settings.tz))
+
 
 async def members_by_name(sessions, cell_id: int) -> dict[str, Member]:
     async with sessions() as s:

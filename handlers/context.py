@@ -135,18 +135,16 @@ class Preloaded:
     attendance: Attendance | None
 
 
-def _actor_query(shape: str | None, many: bool = False) -> Select:
-    """The actor's query. With a ``shape`` ("open", "by_id", "by_id_for_update") it also brings a meeting and
-    the member's attendance row for it, and locks the meeting's row until the transaction ends (on
-    PostgreSQL), as ``storage.queries.open_meeting`` does: for share, so whoever acts on a meeting in progress
-    holds it open until they commit and /ketthuc (for update) waits for them. The meeting is joined, not
-    outer-joined (PostgreSQL locks no row on the nullable side of an outer join): without one there is no
-    row, and ``resolve_actor`` asks again without it. ``many``: for a list of users (``resolve_actors``),
-    every meeting of theirs, latest first. Built once per shape (building a select of eight entities costs
+def _actor_query(shape: str | None) -> Select:
+    """The actors' query, for a list of users. With a ``shape`` ("open", "by_id", "by_id_for_update") it also
+    brings a meeting and each member's attendance row for it (every meeting of theirs that fits, latest
+    first), and locks the meetings' rows until the transaction ends (on PostgreSQL), as
+    ``storage.queries.open_meeting`` does: for share, so whoever acts on a meeting in progress holds it open
+    until they commit and /ketthuc (for update) waits for them. The meeting is joined, not outer-joined
+    (PostgreSQL locks no row on the nullable side of an outer join): a user without one has no row, and
+    ``resolve_actors`` asks again without it. Built once per shape (building a select of eight entities costs
     more than running it), values bound per request."""
     person_committee = aliased(Committee)
-    user = (ChatLink.platform_user_id.in_(bindparam("user_ids", expanding=True)) if many
-            else ChatLink.platform_user_id == bindparam("user_id"))
     query = (
         select(ChatLink, Member, Cell, Committee, CommitteeMember, person_committee)
         .outerjoin(Member, Member.id == ChatLink.member_id)
@@ -154,7 +152,8 @@ def _actor_query(shape: str | None, many: bool = False) -> Select:
         .outerjoin(Committee, Committee.id == Cell.committee_id)
         .outerjoin(CommitteeMember, CommitteeMember.id == ChatLink.committee_member_id)
         .outerjoin(person_committee, person_committee.id == CommitteeMember.committee_id)
-        .where(ChatLink.platform == bindparam("platform"), user)
+        .where(ChatLink.platform == bindparam("platform"),
+               ChatLink.platform_user_id.in_(bindparam("user_ids", expanding=True)))
     )
     if shape is None:
         return query
@@ -164,19 +163,15 @@ def _actor_query(shape: str | None, many: bool = False) -> Select:
               & Meeting.cancelled_at.is_(None))
     else:
         on = Meeting.id == bindparam("meeting_id")
-    query = (query.add_columns(Meeting, Attendance)
-             .join(Meeting, on)
-             .outerjoin(Attendance, (Attendance.meeting_id == Meeting.id) & (Attendance.member_id == Member.id))
-             .order_by(Meeting.started_at.desc()))  # the latest meeting in progress first
-    if not many:
-        query = query.limit(1)
-    return (query.with_for_update(read=shape != "by_id_for_update", of=Meeting)
+    return (query.add_columns(Meeting, Attendance)
+            .join(Meeting, on)
+            .outerjoin(Attendance, (Attendance.meeting_id == Meeting.id) & (Attendance.member_id == Member.id))
+            .order_by(Meeting.started_at.desc())  # the latest meeting in progress first
+            .with_for_update(read=shape != "by_id_for_update", of=Meeting)
             .execution_options(populate_existing=True))
 
 
-_SHAPES = (None, "open", "by_id", "by_id_for_update")
-_ACTOR_QUERIES = {shape: _actor_query(shape) for shape in _SHAPES}
-_ACTORS_QUERIES = {shape: _actor_query(shape, many=True) for shape in _SHAPES}
+_ACTOR_QUERIES = {shape: _actor_query(shape) for shape in (None, "open", "by_id", "by_id_for_update")}
 
 
 def _shape(wanted: MeetingWanted | None) -> tuple[str | None, int | None]:
@@ -202,24 +197,7 @@ async def resolve_actor(session: AsyncSession, platform: str, user_id: str,
     """The link, and the member, cell and committee (or the committee member and committee) behind
     it, in one query: every request starts with this, so it is one round trip, not four. With ``wanted``,
     the same query brings the meeting and the member's attendance row for it (a check-in's whole read)."""
-    values: dict[str, object] = {"platform": platform, "user_id": user_id}
-    row, preloaded = None, None
-    shape, meeting_id = _shape(wanted)
-    if shape is not None:
-        if meeting_id is not None:
-            values["meeting_id"] = meeting_id
-        row = (await session.execute(_ACTOR_QUERIES[shape], values)).first()
-        if row is not None:
-            extra: Any = row  # the query's type is the one without the meeting
-            preloaded = Preloaded(meeting=extra[6], attendance=extra[7])
-        else:  # no such meeting (or no such link): the actor alone
-            preloaded = Preloaded(meeting=None, attendance=None)
-            values.pop("meeting_id", None)
-    if row is None:
-        row = (await session.execute(_ACTOR_QUERIES[None], values)).first()
-    if row is None:
-        return Actor(), None
-    return _actor_of(row), preloaded
+    return (await resolve_actors(session, [(platform, user_id, wanted)]))[0]
 
 
 async def resolve_actors(session: AsyncSession, wants: list[tuple[str, str, MeetingWanted | None]]
@@ -227,8 +205,8 @@ async def resolve_actors(session: AsyncSession, wants: list[tuple[str, str, Meet
     """``resolve_actor`` for the requests of one transaction (``core.batching``), each given as (platform,
     user id, meeting wanted): one query for each meeting wanted (under a burst of check-ins, the meeting in
     progress of each member, or the meeting whose button they press), one for the actors found without it.
-    Where no meeting was found the request gets no ``Preloaded``, and its flow looks for the meeting itself:
-    a request before it in the same transaction may have just started it."""
+    A linked actor who wanted a meeting and has none gets an empty ``Preloaded``; nobody in a batch starts
+    one (``handlers.router.TOGETHER``), so it stays true for the whole transaction."""
     rows: dict[int, Any] = {}
     preloaded: dict[int, Preloaded] = {}
     groups: dict[tuple[str, str | None, int | None], list[int]] = {}
@@ -244,19 +222,22 @@ async def resolve_actors(session: AsyncSession, wants: list[tuple[str, str, Meet
         if meeting_id is not None:
             values["meeting_id"] = meeting_id
         latest: dict[str, Any] = {}
-        for row in (await session.execute(_ACTORS_QUERIES[shape], values)).all():
+        for row in (await session.execute(_ACTOR_QUERIES[shape], values)).all():
             latest.setdefault(row[0].platform_user_id, row)  # latest meeting first: each user's first row
         for i in indexes:
-            if wants[i][1] in latest:
-                rows[i] = latest[wants[i][1]]
-                preloaded[i] = Preloaded(meeting=rows[i][6], attendance=rows[i][7])
+            found_row = latest.get(wants[i][1])
+            if found_row is not None:
+                rows[i] = found_row
+            preloaded[i] = Preloaded(meeting=found_row[6] if found_row else None,
+                                     attendance=found_row[7] if found_row else None)
     alone: dict[str, list[int]] = {}
     for i, (platform, _, _) in enumerate(wants):
         if i not in rows:
             alone.setdefault(platform, []).append(i)
     for platform, indexes in alone.items():
         values = {"platform": platform, "user_ids": sorted({wants[i][1] for i in indexes})}
-        found = {row[0].platform_user_id: row for row in (await session.execute(_ACTORS_QUERIES[None], values)).all()}
+        found = {row[0].platform_user_id: row for row in (await session.execute(_ACTOR_QUERIES[None], values)).all()}
         for i in indexes:
             rows[i] = found.get(wants[i][1])
-    return [(_actor_of(rows[i]), preloaded.get(i)) for i in range(len(wants))]
+    # Nobody behind the account: no actor, nothing loaded
+    return [(_actor_of(rows[i]), preloaded.get(i) if rows[i] is not None else None) for i in range(len(wants))]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import DB_KINDS, vn
+from conftest import DB_KINDS
 from sqlalchemy import func, select
 
 from bot.scene import Scene
@@ -16,7 +16,7 @@ from core.metrics import REGISTRY
 from handlers import router
 from storage import inbox
 from storage.inbox import Incoming
-from storage.models import Attendance, AttendanceStatus, InboxUpdate, Role
+from storage.models import Attendance, AttendanceStatus, InboxUpdate
 
 # --- the batcher on its own ----------------------------------------------------------------------------
 
@@ -105,18 +105,6 @@ SECRETARY = "Nguyễn Văn An"
 MEMBERS = [f"Trần Văn Thành {i}" for i in range(1, 13)]
 
 
-async def _meeting_in_progress(scene: Scene) -> None:
-    committee = await scene.add_committee("Đảng ủy phường Hàng Bạc")
-    await scene.add_cell(committee, "Chi bộ khu dân cư số 1",
-                         [(SECRETARY, Role.BI_THU)] + [(n, Role.DANG_VIEN) for n in MEMBERS])
-    await scene.start_bot()
-    await scene.link(SECRETARY, *MEMBERS)
-    await scene.say(SECRETARY, "/lichhop 2026-12-05 19:30 Hội trường")
-    scene.at(vn(2026, 12, 5, 19, 30))
-    await scene.say(SECRETARY, "/batdau")
-    scene.at(vn(2026, 12, 5, 19, 33))
-
-
 async def _checked_in(scene: Scene) -> int:
     async with scene.sessions()() as session:
         return await session.scalar(select(func.count()).select_from(Attendance)
@@ -145,7 +133,7 @@ async def _burst(scene: Scene, said: dict[str, str], silent: frozenset[str] = fr
 
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
 async def test_a_burst_of_check_ins_is_handled_together_and_every_member_is_answered(scene: Scene):
-    await _meeting_in_progress(scene)
+    await scene.meeting_in_progress(SECRETARY, MEMBERS)
     counted, batches = _batch_sizes()
     checked = await _checked_in(scene)  # the secretary, who started the meeting
 
@@ -173,7 +161,7 @@ async def test_a_burst_of_check_ins_is_handled_together_and_every_member_is_answ
 async def test_a_failing_request_in_a_batch_costs_the_others_nothing(scene: Scene, monkeypatch):
     """A bug in one flow rolls its batch back; the batch is then handled one request at a time: the
     others are checked in, the failing one is skipped as it would have been alone."""
-    await _meeting_in_progress(scene)
+    await scene.meeting_in_progress(SECRETARY, MEMBERS)
 
     async def broken(ctx, req):
         raise RuntimeError("a bug in this flow")
@@ -202,7 +190,7 @@ async def test_an_update_handled_already_in_a_batch_is_answered_as_a_duplicate_a
         scene: Scene):
     """The batch's handled mark finds one of its updates handled already (a second delivery taken by another
     process): the batch is rolled back and handled one by one, so that one changes nothing."""
-    await _meeting_in_progress(scene)
+    await scene.meeting_in_progress(SECRETARY, MEMBERS)
     services = scene.runtime.services
     services.handling = Batcher(slots=1)  # whatever the database: the first request alone, the others together
     people = MEMBERS[:5]
@@ -294,7 +282,7 @@ async def _requests(scene: Scene, wanted: list[tuple[str, dict]]) -> list[Reques
 async def test_one_batch_of_every_kind_of_request_is_answered_as_each_would_be_alone(scene: Scene):
     """The meeting in progress (a check-in), a meeting by its button, no meeting (/viec), an account nobody
     linked: one query for each kind, each request its own answer."""
-    await _meeting_in_progress(scene)
+    await scene.meeting_in_progress(SECRETARY, MEMBERS)
     services = scene.runtime.services
     services.handling = Batcher(slots=1)
     button = scene.last_with_button(MEMBERS[1], "checkin:")["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
@@ -326,7 +314,7 @@ async def test_one_batch_of_every_kind_of_request_is_answered_as_each_would_be_a
 async def test_the_same_member_twice_in_a_batch_is_checked_in_once(scene: Scene):
     """Two updates of one member in one batch (two chats: the intake keeps each chat's order, not a person's):
     both would write their attendance row; the batch is handled again one by one, and the second is told."""
-    await _meeting_in_progress(scene)
+    await scene.meeting_in_progress(SECRETARY, MEMBERS)
     services = scene.runtime.services
     services.handling = Batcher(slots=1)
     requests = await _requests(scene, [(MEMBERS[0], dict(command="help", raw_command="/huongdan"))] + [

@@ -53,15 +53,7 @@ def counted(scene: Scene):
 
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
 async def test_a_check_in_costs_three_statements(scene: Scene):
-    committee = await scene.add_committee("Đảng ủy phường Hàng Bạc")
-    await scene.add_cell(committee, "Chi bộ khu dân cư số 1",
-                         [(SECRETARY, Role.BI_THU)] + [(n, Role.DANG_VIEN) for n in MEMBERS])
-    await scene.start_bot()
-    await scene.link(SECRETARY, *MEMBERS)
-    await scene.say(SECRETARY, "/lichhop 2026-12-05 19:30 Hội trường")
-    scene.at(vn(2026, 12, 5, 19, 30))
-    await scene.say(SECRETARY, "/batdau")
-    scene.at(vn(2026, 12, 5, 19, 33))
+    await scene.meeting_in_progress(SECRETARY, MEMBERS)
     await scene.say(MEMBERS[0], "/diemdanh")  # the first request of a process warms its caches
 
     with counted(scene) as statements:
