@@ -16,7 +16,7 @@ from core.metrics import REGISTRY
 from handlers import router
 from storage import inbox
 from storage.inbox import Incoming
-from storage.models import Attendance, AttendanceStatus, InboxUpdate
+from storage.models import Attendance, AttendanceStatus, InboxUpdate, Role
 
 # --- the batcher on its own ----------------------------------------------------------------------------
 
@@ -328,3 +328,36 @@ async def test_the_same_member_twice_in_a_batch_is_checked_in_once(scene: Scene)
     assert "đã điểm danh" in responses[2].replies[0].text.lower()
     assert REGISTRY.get_sample_value("chibo_request_batches_split_total") == split + 1
     assert await _checked_in(scene) == checked + 1
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_a_press_on_another_cells_meeting_in_a_batch_is_refused_and_writes_nothing(scene: Scene):
+    """A member of another cell presses (a forwarded or forged button) the check-in of a meeting not theirs,
+    in the same batch as that meeting's own members: they are refused, the others are checked in."""
+    await scene.meeting_in_progress(SECRETARY, MEMBERS)
+    other_committee = await scene.add_committee("Đảng ủy xã <Tân Lập> & Hòa Bình")
+    outsider = "Lê Thị Hoa"
+    await scene.add_cell(other_committee, "Chi bộ thôn 2", [(outsider, Role.DANG_VIEN)])
+    await scene.link(outsider)
+    services = scene.runtime.services
+    services.handling = Batcher(slots=1)
+    button = scene.last_with_button(MEMBERS[1], "checkin:")["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    requests = await _requests(scene, [
+        (MEMBERS[0], dict(command="checkin", raw_command="/diemdanh")),  # alone: the slot was free
+        (MEMBERS[2], dict(command="checkin", raw_command="/diemdanh")),
+        (outsider, dict(button=button)),
+        (MEMBERS[1], dict(button=button)),
+    ])
+    split = REGISTRY.get_sample_value("chibo_request_batches_split_total") or 0.0
+    checked = await _checked_in(scene)
+
+    responses = await asyncio.gather(*(router.handle(services, r) for r in requests))
+
+    assert responses[2].toast == "Cuộc họp này không phải của chi bộ đồng chí.", responses[2]
+    assert responses[1].replies[0].text.startswith("✅") and responses[3].toast
+    assert (REGISTRY.get_sample_value("chibo_request_batches_split_total") or 0.0) == split
+    assert await _checked_in(scene) == checked + 3
+    async with scene.sessions()() as session:
+        member_id = scene.who(outsider).member_id
+        assert await session.scalar(select(func.count()).select_from(Attendance)
+                                    .where(Attendance.member_id == member_id)) == 0
