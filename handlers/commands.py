@@ -103,6 +103,14 @@ PHRASES: dict[str, str] = {
     "start": "start",
 }
 _PHRASE_ORDER = sorted(PHRASES, key=len, reverse=True)
+# Said alone (a polite word after them at most), they check in: "Có mặt!", "co mat a", "Đã đến rồi".
+# Not as the start of a sentence: "Đã đến giờ họp chưa?" is a question, not a check-in.
+ALONE: dict[str, str] = {
+    "co mat": "checkin", "comat": "checkin", "da co mat": "checkin", "toi co mat": "checkin", "em co mat": "checkin",
+    "da den": "checkin", "toi da den": "checkin", "em da den": "checkin",
+}
+_POLITE = {"a", "roi", "nhe", "nha", "day", "oi"}
+_PUNCTUATION = re.compile(r"[^\w\s]")
 
 _COMMAND_RE = re.compile(r"^/([A-Za-z0-9_]+)(?:@([A-Za-z0-9_]+))?(?:\s+(.*))?$", re.DOTALL)
 
@@ -128,6 +136,11 @@ def parse_plain_command(text: str) -> tuple[str, str, str] | None:
     """
     words = text.strip().split()
     folded = [fold(w) for w in words]
+    said = _PUNCTUATION.sub(" ", " ".join(folded)).split()
+    while said and said[-1] in _POLITE:
+        said.pop()
+    if " ".join(said) in ALONE:
+        return ALONE[" ".join(said)], "", text.strip()
     for phrase in _PHRASE_ORDER:
         size = len(phrase.split())
         if folded[:size] == phrase.split():

@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 
 from core.messages import Reply, Request, Response
-from core.parsing import parse_time
+from core.parsing import read_time
 from core.texts import Html, echo, fmt_date, fmt_datetime, fmt_time
 from handlers import corrections, notify, quality
 from handlers.context import Ctx
@@ -24,10 +24,10 @@ def _typed_time(ctx: Ctx, args: str, usage_key: str) -> tuple[time | None, Respo
     """(the HH:MM typed, error); (None, None) when no time was typed."""
     if not args.strip():
         return None, None
-    at = parse_time(args.split()[0])
-    if at is None:
-        return None, Response.say(ctx.t(usage_key, value=echo(args.split()[0])))
-    return at, None
+    reading = read_time(args.split())  # 21:00, 21h, 9h tối, 9 giờ tối
+    if reading is None:
+        return None, Response.say(ctx.t(usage_key, value=echo(" ".join(args.split()[:3]))))
+    return reading.at, None
 
 
 def _future(ctx: Ctx, at: time) -> Response:

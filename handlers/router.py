@@ -273,6 +273,9 @@ async def _route(ctx: Ctx, req: Request) -> Response:
         pending = await absence.pending_reason(ctx, req) if actor.member else None
         if pending is not None:
             return pending
+        pending = await scheduling.pending_part_of_day(ctx, req) if actor.member else None
+        if pending is not None:  # "tối" answering "7:30 in the morning or the evening?"
+            return pending
         words = parse_plain_command(req.text or "")
         if words is not None:  # "điểm danh", "diem danh", "xin vắng ốm": the same commands in words
             name, args, typed = words
@@ -308,6 +311,8 @@ async def _button(ctx: Ctx, req: Request) -> Response:
         return await tasks.pressed_done(ctx, req.button)
     if parts[0] == quality.BUTTON:  # the meeting has ended: its own checks
         return await quality.button(ctx, parts)
+    if parts[0] == "ampm" and len(parts) == 2:  # "7:30 in the morning or the evening?" answered
+        return await scheduling.part_of_day_chosen(ctx, req, parts[1])
     meeting_id = button_id(parts[-1])
     if meeting_id is None:
         return Response(toast=ctx.t("stale_button"))

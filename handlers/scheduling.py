@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.messages import Button, Reply, Request, Response
-from core.parsing import local_datetime, parse_date, parse_time
-from core.texts import echo, fmt_datetime
+from core.parsing import local_datetime, read_date, read_time
+from core.texts import Html, echo, fmt_date, fmt_datetime
 from handlers import notify
 from handlers.context import Ctx
 from handlers.describe import kind_label, place_suffix, when
@@ -20,6 +23,14 @@ from storage.queries import committee_upcoming_meetings, upcoming_meetings
 THEMATIC_WORDS = {"chuyende", "chuyen_de", "thematic"}  # compared folded: "chuyên_đề" too
 COMBINED_WORDS = {"kethop", "ket_hop", "combined"}  # a regular and a thematic meeting in one session (HD 42)
 MAX_PLACE = 300
+MAX_TOPIC = 500
+# A meeting's time typed without the part of the day ("7:30") is asked back: the command waits in the chat
+# (its words in ``pending_text``) for the answer, a button "ampm:HHMM" (a number on Zalo) or "sáng"/"tối".
+PENDING_WHEN = {"when_schedule": "schedule", "when_reschedule": "reschedule"}
+MAX_PENDING = 500  # ChatLink.pending_text
+MORNING_WORDS = {"sang", "buoi sang", "am"}
+EVENING_WORDS = {"toi", "buoi toi", "chieu", "buoi chieu", "pm", "dem"}
+PLACE_WORDS = {"tai", "o"}  # "/doilich tại Nhà văn hóa": the place only
 
 
 async def schedule(ctx: Ctx, req: Request) -> Response:
@@ -28,13 +39,10 @@ async def schedule(ctx: Ctx, req: Request) -> Response:
         return await _list(ctx)
     if not actor.is_leader:
         return Response.say(ctx.t("not_leader"))
-    words = req.args.split()
-    if len(words) < 2:
-        return Response.say(ctx.t("schedule.bad_date", value=echo(req.args)) + "\n\n" + ctx.t("schedule.usage"))
-    day, at = parse_date(words[0]), parse_time(words[1])
-    if day is None or at is None:
-        return Response.say(ctx.t("schedule.bad_date", value=echo(f"{words[0]} {words[1]}")) + "\n\n" + ctx.t("schedule.usage"))
-    rest = words[2:]
+    read = _read_when(ctx, req, "schedule.usage")
+    if isinstance(read, Response):
+        return read
+    day, at, rest = read
     kind, combined = MeetingKind.THUONG_KY, False
     if rest and fold(rest[0]) in THEMATIC_WORDS:
         kind, rest = MeetingKind.CHUYEN_DE, rest[1:]
@@ -43,7 +51,7 @@ async def schedule(ctx: Ctx, req: Request) -> Response:
     elif len(rest) > 1 and fold(" ".join(rest[:2])) == "ket hop":
         combined, rest = True, rest[2:]
     place_text, _, topic_text = " ".join(rest).partition("|")
-    place, topic = place_text.strip()[:MAX_PLACE] or None, topic_text.strip()[:500] or None
+    place, topic = place_text.strip()[:MAX_PLACE] or None, topic_text.strip()[:MAX_TOPIC] or None
     if place is None and kind is MeetingKind.THUONG_KY:
         place = ctx.cell.standing_place
     start = local_datetime(day, at, ctx.tz)
@@ -77,10 +85,98 @@ async def schedule(ctx: Ctx, req: Request) -> Response:
     ))
 
 
+def _read_when(ctx: Ctx, req: Request, usage_key: str) -> tuple[date, time, list[str]] | Response:
+    """The date and time a /lichhop or /doilich starts with, and the words after them; or the answer: a
+    date that is none, has passed or is not in that year, a time that is none, or the question "7:30 in
+    the morning or the evening?" (the command waits for the answer)."""
+    words = req.args.split()
+    reading = read_date(words[0], ctx.today) if words else None
+    if reading is not None and reading.passed is not None:
+        return Response.say(ctx.t("date.passed", day=f"{reading.passed:%d/%m}", today=fmt_date(ctx.now, ctx.tz),
+                                  example=_example(ctx, req)))
+    if reading is not None and reading.no_such_day is not None:
+        return Response.say(ctx.t("date.no_such_day", day=echo(words[0]), year=reading.no_such_day.year,
+                                  example=_example(ctx, req)))
+    at = read_time(words[1:])
+    if reading is None or reading.day is None or at is None:
+        value = echo(" ".join(words[:2])) or "–"
+        return Response.say(ctx.t("schedule.bad_date", value=value, example=_example(ctx, req)) + "\n\n"
+                            + ctx.t(usage_key, example=_example(ctx, req)))
+    if not at.certain:
+        return _ask_part_of_day(ctx, req, at.at)
+    return reading.day, at.at, words[1 + at.words:]
+
+
+def _example(ctx: Ctx, req: Request) -> str:
+    """The command as it could be typed, a week from today (never a past date in an example)."""
+    name = "/doilich" if req.command == "reschedule" else "/lichhop"
+    return f"{name} {(ctx.today + timedelta(days=7)):%d/%m} 19:30"
+
+
+def _ask_part_of_day(ctx: Ctx, req: Request, at: time) -> Response:
+    morning, evening = at, time(at.hour + 12, at.minute)
+    link = ctx.link
+    action = "when_reschedule" if req.command == "reschedule" else "when_schedule"
+    if len(req.args) > MAX_PENDING:  # too long to keep: typed again with the word
+        link.pending_action = link.pending_text = None
+        return Response.say(ctx.t("when.ask_retype", morning=f"{morning:%H:%M}", evening=f"{evening:%H:%M}",
+                                  typed=f"{at.hour}h{at.minute:02d}"))
+    link.pending_action, link.pending_meeting_id, link.pending_text = action, None, req.args
+    text = ctx.t("when.ask", typed=f"{at:%H:%M}", morning=f"{morning:%H:%M}", evening=f"{evening:%H:%M}",
+                 retype=f"{at.hour}h{at.minute:02d}")
+    buttons = [[Button(ctx.t("when.morning", time=f"{morning:%H:%M}"), f"ampm:{morning:%H%M}"),
+                Button(ctx.t("when.evening", time=f"{evening:%H:%M}"), f"ampm:{evening:%H%M}")]]
+    return Response(replies=[Reply(text, buttons)])
+
+
+async def part_of_day_chosen(ctx: Ctx, req: Request, chosen: str) -> Response:
+    """The answer to "morning or evening?" ("ampm:HHMM" pressed, or its number on Zalo): the command
+    that asked runs with that time, and is checked again as if typed so."""
+    response = await _complete(ctx, req, lambda at: f"{at:%H%M}" == chosen)
+    if response is None:
+        return Response(toast=ctx.t("stale_button"))
+    response.toast = (response.replies[0].text.split("\n")[0][:190] if response.replies else None)
+    return response
+
+
+async def pending_part_of_day(ctx: Ctx, req: Request) -> Response | None:
+    """A plain "sáng" / "tối" answering "morning or evening?"; None if that was not asked or this is no answer."""
+    link = ctx.actor.link
+    if link is None or link.pending_action not in PENDING_WHEN:
+        return None
+    said = fold(" ".join((req.text or "").split()))
+    if said not in MORNING_WORDS | EVENING_WORDS:
+        return None
+    evening = said in EVENING_WORDS
+    return await _complete(ctx, req, lambda at: (at.hour >= 12) == evening)
+
+
+async def _complete(ctx: Ctx, req: Request, pick) -> Response | None:
+    link = ctx.link
+    action, typed = link.pending_action, link.pending_text
+    if action not in PENDING_WHEN or not typed:
+        return None
+    words = typed.split()
+    at = read_time(words[1:])
+    if at is None or at.certain:
+        return None
+    chosen = next((x for x in (at.at, at.other) if pick(x)), None)
+    if chosen is None:
+        return None
+    link.pending_action = link.pending_text = None
+    said = f"{chosen:%H:%M}" + (" sáng" if chosen.hour < 12 else "")  # certain now: not asked again
+    args = " ".join([words[0], said, *words[1 + at.words:]])
+    command = PENDING_WHEN[action]
+    again = replace(req, command=command, args=args, button=None, text=None)
+    return await (schedule if command == "schedule" else reschedule)(ctx, again)
+
+
 async def announce(ctx: Ctx, meeting: Meeting, exclude: int | None = None, text_key: str = "schedule.notice") -> int:
     """Tell the cell's members about a (new or moved) meeting, with the RSVP buttons."""
     reply = planner.meeting_reply(ctx.settings, ctx.cell, meeting, text_key)
-    stamp = int(meeting.scheduled_at.timestamp())
+    stamp = str(int(meeting.scheduled_at.timestamp()))
+    if text_key != "schedule.notice":  # each change is told (back to a time it had, or the place only)
+        stamp += f":{int(ctx.now.timestamp())}"
     event = "notice" if text_key == "schedule.notice" else "rescheduled"
     ctx.queued += await followers.meeting_event(ctx.session, ctx.settings, ctx.cell, meeting, event, ctx.now)
     return await notify.to_cell(ctx, meeting, reply, kind="notice", key=f"notice:{meeting.id}:{stamp}:{{member_id}}",
@@ -170,30 +266,58 @@ async def cancel_button(ctx: Ctx, meeting: Meeting, answer: str) -> Response:
 
 
 async def reschedule(ctx: Ctx, req: Request) -> Response:
-    """/doilich DATE TIME: the next meeting moves; its pending reminders move with it."""
+    """/doilich NGÀY GIỜ [địa điểm] [| chủ đề]: the next meeting moves (its reminders with it); the place
+    and the topic change when given. /doilich tại ĐỊA ĐIỂM [| chủ đề] and /doilich | CHỦ ĐỀ change only them."""
     if not ctx.actor.is_leader:
         return Response.say(ctx.t("not_leader"))
     words = req.args.split()
-    day = parse_date(words[0]) if words else None
-    at = parse_time(words[1]) if len(words) > 1 else None
-    if day is None or at is None:
-        return Response.say(ctx.t("schedule.bad_date", value=echo(req.args) or "–") + "\n\n" + ctx.t("reschedule.usage"))
-    if len(words) > 2:
-        return Response.say(ctx.t("reschedule.extra_words", extra=echo(" ".join(words[2:]))))
+    if not words:
+        return Response.say(ctx.t("reschedule.usage", example=_example(ctx, req)))
+    start: datetime | None = None
+    if req.args.lstrip().startswith("|"):
+        place_text, topic_text = "", req.args.lstrip()[1:]
+        if not topic_text.strip():
+            return Response.say(ctx.t("reschedule.usage", example=_example(ctx, req)))
+    elif fold(words[0]) in PLACE_WORDS:
+        place_text, _, topic_text = " ".join(words[1:]).partition("|")
+        if not place_text.strip():
+            return Response.say(ctx.t("reschedule.usage", example=_example(ctx, req)))
+    else:
+        read = _read_when(ctx, req, "reschedule.usage")
+        if isinstance(read, Response):
+            return read
+        day, at, rest = read
+        start = local_datetime(day, at, ctx.tz)
+        place_text, _, topic_text = " ".join(rest).partition("|")
+    place, topic = place_text.strip()[:MAX_PLACE] or None, topic_text.strip()[:MAX_TOPIC] or None
     meetings = await upcoming_meetings(ctx.session, ctx.cell.id, ctx.now, limit=1)
     if not meetings:
         return Response.say(ctx.t("cancel.none"))
     meeting = meetings[0]
-    start = local_datetime(day, at, ctx.tz)
-    refusal = _out_of_range(ctx, start)
-    if refusal is not None:
-        return refusal
-    if meeting.kind is MeetingKind.THUONG_KY and month_key(day) != meeting.period:
-        return Response.say(ctx.t("reschedule.other_month", month=f"{meeting.period[5:]}/{meeting.period[:4]}"))
-    before = {"scheduled_at": meeting.scheduled_at.isoformat()}
-    await planner.unplan_meeting(ctx.session, meeting, ctx.now)
-    meeting.scheduled_at, meeting.period = start, month_key(day)
-    ctx.audit("reschedule", "meeting", meeting.id, before, {"scheduled_at": start.isoformat()})
-    await announce(ctx, meeting, exclude=ctx.member.id, text_key="reschedule.notice")
+    before = {"scheduled_at": meeting.scheduled_at.isoformat(), "place": meeting.place, "topic": meeting.topic}
+    if start is not None:
+        refusal = _out_of_range(ctx, start)
+        if refusal is not None:
+            return refusal
+        period = month_key(start.astimezone(ctx.tz).date())
+        if meeting.kind is MeetingKind.THUONG_KY and period != meeting.period:
+            return Response.say(ctx.t("reschedule.other_month", month=f"{meeting.period[5:]}/{meeting.period[:4]}"))
+        meeting.scheduled_at, meeting.period = start, period
+    if place is not None:
+        meeting.place = place
+    if topic is not None:
+        meeting.topic = topic
+    after = {"scheduled_at": meeting.scheduled_at.isoformat(), "place": meeting.place, "topic": meeting.topic}
+    if after == before:
+        return Response.say(ctx.t("reschedule.unchanged", when=when(ctx, meeting)))
+    await planner.unplan_meeting(ctx.session, meeting, ctx.now)  # planned again below: what is still ahead
+    ctx.audit("reschedule", "meeting", meeting.id, before, after)
+    moved = start is not None and after["scheduled_at"] != before["scheduled_at"]
+    await announce(ctx, meeting, exclude=ctx.member.id, text_key="reschedule.notice" if moved else "reschedule.changed")
     await planner.plan_meeting(ctx.session, ctx.settings, meeting, ctx.now)
-    return Response.say(ctx.t("reschedule.done", when=when(ctx, meeting)))
+    return Response.say(ctx.t("reschedule.done" if moved else "reschedule.done_changed", when=when(ctx, meeting),
+                              place=place_suffix(ctx, meeting), topic=_topic_suffix(ctx, meeting)))
+
+
+def _topic_suffix(ctx: Ctx, meeting: Meeting) -> Html:
+    return Html(ctx.t("topic", topic=meeting.topic) if meeting.topic else "")

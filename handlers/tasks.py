@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from core.messages import Button, Reply, Request, Response
-from core.parsing import button_id, parse_due_date
-from core.texts import Html, fmt_date
+from core.parsing import button_id, read_date
+from core.texts import Html, echo, fmt_date
 from handlers import notify
 from handlers.checkin import find_by_name
 from handlers.context import Ctx
@@ -36,11 +36,16 @@ async def assign(ctx: Ctx, req: Request) -> Response:
     who, what, when = parts
     if len(what) > MAX_TASK:
         return Response.say(ctx.t("task.too_long", length=len(what), limit=MAX_TASK))
-    due = parse_due_date(when, ctx.today)
+    reading = read_date(when, ctx.today)
+    example = f"/giaoviec {echo(who)} | {echo(what)} | {ctx.today + timedelta(days=7):%d/%m}"
+    passed = reading.passed or (reading.day if reading.day is not None and reading.day < ctx.today else None)
+    if passed is not None:  # 10/01 typed on 15/01: said so, never moved to next year in silence
+        return Response.say(ctx.t("task.past_date", due=fmt_day(passed), today=fmt_day(ctx.today), example=example))
+    if reading.no_such_day is not None:
+        return Response.say(ctx.t("date.no_such_day", day=echo(when), year=reading.no_such_day.year, example=example))
+    due = reading.day
     if due is None:
         return Response.say(ctx.t("task.bad_date", value=when))
-    if due < ctx.today:
-        return Response.say(ctx.t("task.past_date", due=fmt_day(due), today=fmt_day(ctx.today)))
     cell = ctx.cell
     meeting = await open_meeting(ctx.session, cell.id) or await latest_ended_meeting(ctx.session, cell.id)
     if meeting is None:
