@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
@@ -134,7 +135,7 @@ async def part_of_day_chosen(ctx: Ctx, req: Request, chosen: str) -> Response:
     that asked runs with that time, and is checked again as if typed so."""
     response = await _complete(ctx, req, lambda at: f"{at:%H%M}" == chosen)
     if response is None:
-        return Response(toast=ctx.t("stale_button"))
+        return Response(toast=ctx.t("when.stale"))
     response.toast = (response.replies[0].text.split("\n")[0][:190] if response.replies else None)
     return response
 
@@ -176,7 +177,7 @@ async def announce(ctx: Ctx, meeting: Meeting, exclude: int | None = None, text_
     reply = planner.meeting_reply(ctx.settings, ctx.cell, meeting, text_key)
     stamp = str(int(meeting.scheduled_at.timestamp()))
     if text_key != "schedule.notice":  # each change is told (back to a time it had, or the place only)
-        stamp += f":{int(ctx.now.timestamp())}"
+        stamp += f":{int(ctx.now.timestamp())}:{zlib.crc32(f'{meeting.place}|{meeting.topic}'.encode()):08x}"
     event = "notice" if text_key == "schedule.notice" else "rescheduled"
     ctx.queued += await followers.meeting_event(ctx.session, ctx.settings, ctx.cell, meeting, event, ctx.now)
     return await notify.to_cell(ctx, meeting, reply, kind="notice", key=f"notice:{meeting.id}:{stamp}:{{member_id}}",

@@ -148,9 +148,9 @@ async def test_dates_beyond_a_year_refused_full_width_digits_read(scene: Scene):
     assert await meetings(scene) == []
     reply = await scene.say(SEC, "/lichhop ２０２６-１２-０５ １９：３０")
     assert "Đã đặt lịch" in reply[0] and "19:30 05/12/2026" in reply[0]
-    reply = await scene.say(SEC, "/doilich 2026-12-06 19:30 nhà văn hóa")
-    assert "không nhận thêm" in reply[0] and "nhà văn hóa" in reply[0]
-    assert (await meetings(scene))[0].scheduled_at == vn(2026, 12, 5, 19, 30)
+    reply = await scene.say(SEC, "/doilich 2026-12-06 19:30 nhà văn hóa")  # the words after the time: the place
+    assert "Đã đổi cuộc họp sang 19:30 06/12/2026, tại nhà văn hóa" in reply[0]
+    assert (await meetings(scene))[0].scheduled_at == vn(2026, 12, 6, 19, 30)
     assert "xa hơn một năm" in (await scene.say(SEC, "/doilich 9999-12-06 19:30"))[0]
     no_rejections(scene)
 

@@ -64,7 +64,7 @@ async def test_quiet_hours_move_a_reminder_to_the_morning(scene: Scene):
     scene.settings.quiet_hours = "22:00-06:00"
     scene.settings.__dict__.pop("quiet", None)
     await cell_with_members(scene)
-    await scene.say(NAMES[0], "/lichhop 2026-12-05 07:00")  # the 2h reminder would be at 05:00
+    await scene.say(NAMES[0], "/lichhop 2026-12-05 07:00 sáng")  # the 2h reminder would be at 05:00
     async with scene.sessions()() as s:
         dues = sorted(r.due_at.astimezone(VN) for r in await s.scalars(
             select(PlannedMessage).where(PlannedMessage.kind == "reminder")))
