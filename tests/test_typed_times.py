@@ -11,7 +11,17 @@ from conftest import DB_KINDS, vn
 from sqlalchemy import select
 
 from bot.scene import Scene
-from storage.models import Attendance, AttendanceStatus, AuditLog, ChatLink, Meeting, MeetingKind, PlannedMessage, Role, Task
+from storage.models import (
+    Attendance,
+    AttendanceStatus,
+    AuditLog,
+    ChatLink,
+    Meeting,
+    MeetingKind,
+    PlannedMessage,
+    Role,
+    Task,
+)
 
 SEC, MEMBER, OTHER = "Nguyễn Văn An", "Lê Văn Cường", "Phạm Thị Dung"
 
