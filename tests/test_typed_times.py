@@ -89,8 +89,11 @@ async def test_a_morning_hour_without_the_part_of_the_day_is_asked_back_then_com
     assert buttons(question) == [("07:30 sáng", "ampm:0730"), ("19:30 tối", "ampm:1930")]
     assert not any("Thông báo" in t for t in scene.server.texts(scene.who(MEMBER).chat_id))
 
+    await scene.stop_bot()  # the question is kept in the database: answered after a restart
+    await scene.start_bot()
     await scene.press(SEC, question, "ampm:1930")
-    assert "Đã đặt lịch" in scene.last_text(SEC) and "19:30 20/12/2026" in scene.last_text(SEC)
+    done = [t for t in scene.server.texts(scene.who(SEC).chat_id) if t.startswith("Đã đặt lịch")]
+    assert len(done) == 1 and "19:30 20/12/2026" in done[0], done
     [meeting] = await meetings(scene)
     assert (meeting.scheduled_at, meeting.place, meeting.topic) == (
         vn(2026, 12, 20, 19, 30), "Nhà văn hóa khu 5", "Học tập nghị quyết")
@@ -238,7 +241,25 @@ async def test_co_mat_checks_in_and_ketthuc_takes_9h_toi(scene: Scene):
     assert {scene.who(MEMBER).member_id, scene.who(OTHER).member_id} <= present
 
     scene.at(vn(2026, 12, 5, 21, 30))
+    assert "không hợp lệ" in (await scene.say(SEC, "/ketthuc 9h70"))[0]
+    assert "không hợp lệ" in (await scene.say(SEC, "/ketthuc tối"))[0]
     reply = await scene.say(SEC, "/ketthuc 9h tối")
     assert "21:00" in reply[0], reply
     [meeting] = await meetings(scene)
     assert meeting.ended_at == vn(2026, 12, 5, 21, 0)
+
+
+async def test_batdau_takes_the_new_spellings(zalo_scene: Scene):
+    scene = zalo_scene
+    await cell(scene, zalo=True)
+    await scene.say_zalo(SEC, "lich hop 05/12 19h30 Nhà văn hóa")
+    assert len(await meetings(scene)) == 1
+    scene.at(vn(2026, 12, 5, 19, 50))
+    assert "không hợp lệ" in (await scene.say_zalo(SEC, "bat dau 25h"))[0]
+    reply = await scene.say_zalo(SEC, "bat dau 7h30 toi")
+    assert "bắt đầu lúc 19:30" in reply[0], reply
+    [meeting] = await meetings(scene)
+    assert meeting.started_at == vn(2026, 12, 5, 19, 30) and meeting.start_manual
+    scene.at(vn(2026, 12, 5, 21, 10))
+    reply = await scene.say_zalo(SEC, "ket thuc 9 giờ tối")
+    assert "21:00" in reply[0], reply
