@@ -84,6 +84,8 @@ def _together(req: Request) -> bool:
         return req.button.split(":")[0] in TOGETHER_BUTTONS
     command = req.command
     if command is None:
+        if scheduling.answers_part_of_day(req.text or ""):  # "tối" may complete a /lichhop: it goes alone
+            return False
         words = parse_plain_command(req.text or "")
         command = words[0] if words is not None else None
     return command is None or command in TOGETHER

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
@@ -140,19 +141,25 @@ async def part_of_day_chosen(ctx: Ctx, req: Request, chosen: str) -> Response:
     return response
 
 
+def answers_part_of_day(text: str) -> bool:
+    """Whether a plain message may answer "morning or evening?" ("sáng", "tối", "buổi tối"…)."""
+    return _said(text) in MORNING_WORDS | EVENING_WORDS
+
+
+def _said(text: str) -> str:
+    return fold(" ".join(text.replace(".", " ").replace("!", " ").split()))
+
+
 async def pending_part_of_day(ctx: Ctx, req: Request) -> Response | None:
     """A plain "sáng" / "tối" answering "morning or evening?"; None if that was not asked or this is no answer."""
     link = ctx.actor.link
-    if link is None or link.pending_action not in PENDING_WHEN:
+    if link is None or link.pending_action not in PENDING_WHEN or not answers_part_of_day(req.text or ""):
         return None
-    said = fold(" ".join((req.text or "").split()))
-    if said not in MORNING_WORDS | EVENING_WORDS:
-        return None
-    evening = said in EVENING_WORDS
+    evening = _said(req.text or "") in EVENING_WORDS
     return await _complete(ctx, req, lambda at: (at.hour >= 12) == evening)
 
 
-async def _complete(ctx: Ctx, req: Request, pick) -> Response | None:
+async def _complete(ctx: Ctx, req: Request, pick: Callable[[time], bool]) -> Response | None:
     link = ctx.link
     action, typed = link.pending_action, link.pending_text
     if action not in PENDING_WHEN or not typed:

@@ -260,6 +260,11 @@ async def test_a_requester_that_gives_up_while_its_batch_runs_leaves_the_others_
     (dict(command="minutes"), False),
     (dict(button="cancel:yes:12"), False),  # cancels a meeting and tells the cell
     (dict(button="qa:12:1"), False),
+    (dict(text="Có mặt"), True),  # a check-in in other words
+    (dict(text="co mat a"), True),
+    (dict(button="ampm:1930"), False),  # "7:30 sáng or tối?" answered: schedules and tells the cell
+    (dict(text="tối"), False),  # the same answer typed
+    (dict(text="Sáng"), False),
 ])
 def test_long_requests_go_alone_however_they_are_asked(request_, together):
     req = Request(platform="telegram", user_id="1", chat_id="1", update_key="tg:1", **request_)
