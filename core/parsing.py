@@ -87,7 +87,7 @@ _PARTS = {"sang": "sang", "trua": "trua", "chieu": "chieu", "toi": "toi", "dem":
           "am": "am", "a.m.": "am", "pm": "pm", "p.m.": "pm"}
 _CLOCK_RE = re.compile(
     r"^(?P<h>\d{1,2})"
-    r"(?:(?P<colon>:)(?P<cm>\d{2})"  # 19:30
+    r"(?:(?P<colon>[:.])(?P<cm>\d{2})"  # 19:30, 19.30
     r"|\s*(?P<sep>h|g|gio)(?:\s*(?P<m>\d{2}|ruoi)(?:\s*(?:phut|p))?)?)?"  # 19h30, 19h, 19 giờ 30 (phút), 7 giờ rưỡi
     r"(?:\s*(?P<part>sang|trua|chieu|toi|dem|khuya|a\.m\.|p\.m\.|am|pm))?"
     r"(?=\s|$)", re.ASCII)

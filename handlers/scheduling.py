@@ -147,7 +147,11 @@ def answers_part_of_day(text: str) -> bool:
 
 
 def _said(text: str) -> str:
-    return fold(" ".join(text.replace(".", " ").replace("!", " ").split()))
+    """The words of a short answer, folded, without punctuation and a polite word after them ("Tối ạ!")."""
+    words = fold(text.replace(".", " ").replace("!", " ")).split()
+    while words and words[-1] in ("a", "nhe", "nha"):
+        words.pop()
+    return " ".join(words)
 
 
 async def pending_part_of_day(ctx: Ctx, req: Request) -> Response | None:

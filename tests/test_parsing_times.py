@@ -13,6 +13,8 @@ case = pytest.param
 
 @pytest.mark.parametrize(("typed", "at", "words", "certain"), [
     case("19:30", time(19, 30), 1, True, id="19:30"),
+    case("19.30", time(19, 30), 1, True, id="19.30"),
+    case("7.30 tối", time(19, 30), 2, True, id="7.30 tối"),
     case("19h30", time(19, 30), 1, True, id="19h30"),
     case("19H30", time(19, 30), 1, True, id="19H30"),
     case("19h", time(19, 0), 1, True, id="19h"),
@@ -64,7 +66,7 @@ def test_read_time(typed, at, words, certain):
 
 @pytest.mark.parametrize("typed", [
     "25h", "24:00", "7h70", "7:5", "19:60", "tối", "sáng", "19", "7 30", "19h sáng", "13h sáng", "3h tối",
-    "12 tối", "0 giờ chiều", "13:00 PM", "abc", "", "h30", "-1h", "99h",
+    "12 tối", "0 giờ chiều", "13:00 PM", "19.3", "7.300", "abc", "", "h30", "-1h", "99h",
 ])
 def test_read_time_refuses(typed):
     assert read_time(typed.split()) is None
