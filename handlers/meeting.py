@@ -12,7 +12,7 @@ from core.texts import Html, echo, fmt_date, fmt_datetime, fmt_time
 from handlers import corrections, notify, quality
 from handlers.context import Ctx
 from handlers.describe import kind_label
-from rules import beyond_bound, end_time_for, start_time_for
+from rules import beyond_bound, end_time_of, start_time_of
 from scheduler import planner
 from storage.models import AttendanceStatus, Meeting
 from storage.queries import active_members, attendance_row, member_span, open_meeting
@@ -20,14 +20,15 @@ from storage.queries import active_members, attendance_row, member_span, open_me
 LAST_EVENING = timedelta(hours=6)  # /batdau after midnight may start a meeting scheduled this long before
 
 
-def _typed_time(ctx: Ctx, args: str, usage_key: str) -> tuple[time | None, Response | None]:
-    """(the HH:MM typed, error); (None, None) when no time was typed."""
+def _typed_time(ctx: Ctx, args: str, usage_key: str) -> tuple[tuple[time, ...], Response | None]:
+    """(the readings of the time typed, error): one ("21:00", "9h tối"), or two ("9h": 09:00 or 21:00, the
+    rules pick the one that makes sense); ((), None) when no time was typed."""
     if not args.strip():
-        return None, None
-    reading = read_time(args.split())  # 21:00, 21h, 9h tối, 9 giờ tối
+        return (), None
+    reading = read_time(args.split())
     if reading is None:
-        return None, Response.say(ctx.t(usage_key, value=echo(" ".join(args.split()[:3]))))
-    return reading.at, None
+        return (), Response.say(ctx.t(usage_key, value=echo(" ".join(args.split()[:3]))))
+    return (reading.at,) if reading.certain else (reading.at, reading.other), None
 
 
 def _future(ctx: Ctx, at: time) -> Response:
@@ -42,12 +43,13 @@ async def start_meeting(ctx: Ctx, req: Request) -> Response:
     if current is not None:
         assert current.started_at is not None, "an open meeting has started"
         return Response.say(ctx.t("start_meeting.already", time=fmt_time(current.started_at, ctx.tz)))
-    at, error = _typed_time(ctx, req.args, "start_meeting.bad_time")
+    readings, error = _typed_time(ctx, req.args, "start_meeting.bad_time")
     if error:
         return error
+    at = readings[0] if readings else None
     started = ctx.now
     if at is not None:
-        typed = start_time_for(ctx.now.astimezone(ctx.tz), at)
+        typed = start_time_of(ctx.now.astimezone(ctx.tz), readings)
         if typed is None:
             return _future(ctx, at)
         started = typed
@@ -97,14 +99,15 @@ async def end_meeting(ctx: Ctx, req: Request) -> Response:
     meeting = await open_meeting(ctx.session, ctx.cell.id, to_end=True)  # after check-ins and excuses under way
     if meeting is None:
         return Response.say(ctx.t("end_meeting.none_open"))
-    at, error = _typed_time(ctx, req.args, "end_meeting.bad_time")
+    readings, error = _typed_time(ctx, req.args, "end_meeting.bad_time")
     if error:
         return error
+    at = readings[0] if readings else None
     started_at = meeting.started_at
     assert started_at is not None  # an open meeting has begun
     ended: datetime | None = ctx.now
     if at is not None:
-        ended, why = end_time_for(started_at, ctx.now.astimezone(ctx.tz), at)
+        ended, why = end_time_of(started_at, ctx.now.astimezone(ctx.tz), readings)
         if why == "future":
             return _future(ctx, at)
     if ended is None or ended < started_at:

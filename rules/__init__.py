@@ -22,7 +22,14 @@ from rules.calendar import (
     month_key,
     quarter_of,
 )
-from rules.clock_times import end_time_for, open_meeting_nudges, preparation_due, start_time_for
+from rules.clock_times import (
+    end_time_for,
+    end_time_of,
+    open_meeting_nudges,
+    preparation_due,
+    start_time_for,
+    start_time_of,
+)
 from rules.duration import DurationVerdict, MinimumReason, beyond_bound, duration_verdict, minimum_duration
 from rules.quiet import in_quiet_hours, shift_out_of_quiet
 from rules.ruleset import RuleSet
@@ -43,9 +50,11 @@ __all__ = [
     "attendance_verdict",
     "beyond_bound",
     "end_time_for",
+    "end_time_of",
     "open_meeting_nudges",
     "preparation_due",
     "start_time_for",
+    "start_time_of",
     "beyond_horizon",
     "duration_verdict",
     "expected_members",

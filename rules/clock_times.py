@@ -5,6 +5,7 @@ Every function takes aware local datetimes and returns aware local datetimes (or
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 
 from rules.quiet import in_quiet_hours, shift_out_of_quiet
@@ -41,6 +42,21 @@ def end_time_for(started: datetime, now: datetime, at: time) -> tuple[datetime |
     if candidate > now:
         return None, "future"
     return candidate, None
+
+
+def start_time_of(now: datetime, readings: Sequence[time]) -> datetime | None:
+    """``start_time_for`` of an hour that has two readings ("7:30": 07:30 or 19:30): the latest moment either
+    means, so "7:30" typed at 19:40 is 19:30 this evening and at 08:00 is 07:30 this morning."""
+    found = [m for m in (start_time_for(now, at) for at in readings) if m is not None]
+    return max(found, default=None)
+
+
+def end_time_of(started: datetime, now: datetime, readings: Sequence[time]) -> tuple[datetime | None, str | None]:
+    """``end_time_for`` of an hour that has two readings: the earliest end either means ("9h" after a
+    meeting begun at 19:30 is 21:00; after one begun at 08:00, 09:00); else why the first has none."""
+    results = [end_time_for(started, now, at) for at in readings]
+    found = [m for m, _ in results if m is not None]
+    return (min(found), None) if found else results[0]
 
 
 def preparation_due(meeting_start: datetime, now: datetime, quiet: tuple[time, time] | None) -> datetime | None:

@@ -7,7 +7,15 @@ from datetime import time, timedelta
 import pytest
 from conftest import vn
 
-from rules import beyond_bound, end_time_for, open_meeting_nudges, preparation_due, start_time_for
+from rules import (
+    beyond_bound,
+    end_time_for,
+    end_time_of,
+    open_meeting_nudges,
+    preparation_due,
+    start_time_for,
+    start_time_of,
+)
 
 case = pytest.param
 NIGHT = (time(22, 0), time(6, 0))
@@ -44,6 +52,20 @@ STARTED = vn(2026, 12, 5, 19, 30)
 ])
 def test_end_time_for(started, now, at, meant, why):
     assert end_time_for(started, now, at) == (meant, why)
+
+
+def test_an_hour_with_two_readings_is_the_one_that_makes_sense():
+    both = (time(7, 30), time(19, 30))  # "7:30" typed without sáng or tối
+    assert start_time_of(vn(2026, 12, 5, 19, 40), both) == vn(2026, 12, 5, 19, 30)
+    assert start_time_of(vn(2026, 12, 5, 8, 0), both) == vn(2026, 12, 5, 7, 30)
+    assert start_time_of(vn(2026, 12, 5, 7, 0), both) is None  # both still to come (19:30 yesterday: too far back)
+    assert start_time_of(vn(2026, 12, 6, 0, 20), (time(11, 40), time(23, 40))) == vn(2026, 12, 5, 23, 40)
+    nine = (time(9, 0), time(21, 0))  # "9h"
+    assert end_time_of(STARTED, vn(2026, 12, 5, 21, 30), nine) == (vn(2026, 12, 5, 21, 0), None)
+    assert end_time_of(STARTED, vn(2026, 12, 6, 7, 0), nine) == (vn(2026, 12, 5, 21, 0), None)
+    assert end_time_of(vn(2026, 12, 5, 8, 0), vn(2026, 12, 5, 22, 0), nine) == (vn(2026, 12, 5, 9, 0), None)
+    assert end_time_of(STARTED, vn(2026, 12, 5, 20, 0), nine) == (None, "before_start")
+    assert end_time_of(STARTED, vn(2026, 12, 5, 21, 0), (time(21, 0),)) == (vn(2026, 12, 5, 21, 0), None)
 
 
 @pytest.mark.parametrize(("minutes", "too_long"), [(360, False), (361, True), (90, False)])

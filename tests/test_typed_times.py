@@ -243,7 +243,7 @@ async def test_co_mat_checks_in_and_ketthuc_takes_9h_toi(scene: Scene):
     scene.at(vn(2026, 12, 5, 21, 30))
     assert "không hợp lệ" in (await scene.say(SEC, "/ketthuc 9h70"))[0]
     assert "không hợp lệ" in (await scene.say(SEC, "/ketthuc tối"))[0]
-    reply = await scene.say(SEC, "/ketthuc 9h tối")
+    reply = await scene.say(SEC, "/ketthuc 9h")  # 09:00 or 21:00: only 21:00 can end this meeting
     assert "21:00" in reply[0], reply
     [meeting] = await meetings(scene)
     assert meeting.ended_at == vn(2026, 12, 5, 21, 0)
@@ -256,7 +256,7 @@ async def test_batdau_takes_the_new_spellings(zalo_scene: Scene):
     assert len(await meetings(scene)) == 1
     scene.at(vn(2026, 12, 5, 19, 50))
     assert "không hợp lệ" in (await scene.say_zalo(SEC, "bat dau 25h"))[0]
-    reply = await scene.say_zalo(SEC, "bat dau 7h30 toi")
+    reply = await scene.say_zalo(SEC, "bat dau 7h30")  # at 19:50: this evening's 19:30, not 07:30
     assert "bắt đầu lúc 19:30" in reply[0], reply
     [meeting] = await meetings(scene)
     assert meeting.started_at == vn(2026, 12, 5, 19, 30) and meeting.start_manual
