@@ -108,6 +108,8 @@ class AttendanceParts:
     unexcused: int
     longest_excused_streak: int
     streak_over: int = 3
+    rate: float | None = None  # to show: present / expected (None: nobody expected)
+    target: float | None = None
 
     @property
     def conduct_ok(self) -> bool:
