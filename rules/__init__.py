@@ -13,6 +13,7 @@ from rules.attendance import (
     attendance_verdict,
     expected_members,
     is_late,
+    late_minutes,
     shown_percent,
 )
 from rules.calendar import (
@@ -64,6 +65,7 @@ __all__ = [
     "horizon_end",
     "in_quiet_hours",
     "is_late",
+    "late_minutes",
     "shift_out_of_quiet",
     "shown_percent",
     "minimum_duration",

@@ -60,8 +60,11 @@ async def test_one_duration_one_count_one_score_in_every_view(scene: Scene, tmp_
         await scene.say(name, "/vang đi công tác")
     scene.at(vn(2026, 12, 5, 19, 30, 25))  # /batdau at 19:30:25: the start is stored with its seconds
     await scene.say(SEC, "/batdau")
-    for name in MEMBERS[:-2] + EXEMPT:
+    for name in MEMBERS[:-3] + EXEMPT:
         await scene.say(name, "/diemdanh")
+    scene.at(vn(2026, 12, 5, 19, 46, 5))  # shown 19:46: 16 minutes after the shown start, 19:30
+    late = (await scene.say(MEMBERS[-3], "/diemdanh"))[0]
+    assert "muộn 16 phút" in late and "19:46" in late
     scene.at(vn(2026, 12, 5, 21, 2))
     summary, intro, question = await scene.say(SEC, "/ketthuc 21:00", expect=3)  # typed in minutes: 19:30–21:00
 
@@ -72,6 +75,7 @@ async def test_one_duration_one_count_one_score_in_every_view(scene: Scene, tmp_
     # Who was in the room: 10, that is 8 of the 10 expected and the 2 exempt.
     assert "Có mặt 8/10 (80%) – KHÔNG ĐẠT mục tiêu 90%" in summary
     assert "Có mặt tại cuộc họp 10 đồng chí: 8/10 đồng chí phải dự và 2 đồng chí miễn sinh hoạt" in summary
+    assert f"Đến muộn: {MEMBERS[-3]} (16 phút)" in summary
     # The attendance criterion shows both parts: the rate missed, nobody absent without reason: 5/10, not 0/10.
     assert ("• Dự họp đủ (không vắng không lý do): 5/10 (tỷ lệ dự họp 80%, chưa đạt mục tiêu 90%; "
             "không ai vắng không lý do)") in intro
@@ -100,6 +104,7 @@ async def test_one_duration_one_count_one_score_in_every_view(scene: Scene, tmp_
                      "Có mặt: 8/10 đồng chí (80%)",
                      f"Đảng viên miễn sinh hoạt có dự (không tính vào tỷ lệ): 2 đồng chí: {', '.join(EXEMPT)}. "
                      "Có mặt tại cuộc họp: 10 đồng chí.",
+                     f"Trong đó đến muộn: 1 đồng chí: {MEMBERS[-3]} (16 phút)",
                      "Vắng có lý do: 2 đồng chí", "chibo đề xuất Khá (83/100 điểm)"):
         assert expected in text, expected
     assert "Miễn sinh hoạt, không dự" not in text
