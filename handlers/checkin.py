@@ -7,7 +7,7 @@ from core.texts import Html, echo, fmt_time
 from handlers import guests
 from handlers.context import Ctx
 from handlers.describe import when
-from rules import is_late, late_minutes
+from rules import is_late
 from rules.names import fold
 from storage.models import Attendance, AttendanceStatus, Meeting, Member
 from storage.queries import (
@@ -107,7 +107,7 @@ async def _check_in(ctx: Ctx, meeting: Meeting, member: Member, by: Member | Non
         ctx.audit("checkin_for" if by else "checkin", "attendance", meeting.id, before,
                   {"member_id": member.id, "status": row.status.value})
     now_text = fmt_time(ctx.now, ctx.tz)
-    minutes = late_minutes(started_at, ctx.now)
+    minutes = int((ctx.now - started_at).total_seconds() // 60)
     if by is not None:
         late_text = Html(ctx.t("late_mark", minutes=minutes) if late else "")
         return Response.say(ctx.t("checkin_for.done", name=member.full_name, time=now_text, late=late_text))

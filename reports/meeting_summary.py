@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -22,7 +22,6 @@ from rules import (
     attendance_verdict,
     duration_verdict,
     expected_members,
-    late_minutes,
 )
 from storage.models import Attendance, AttendanceStatus, Cell, Committee, Meeting
 from storage.quality import assessment_for
@@ -99,7 +98,7 @@ async def compute(session: AsyncSession, meeting: Meeting, tz: ZoneInfo) -> Meet
             if status is AttendanceStatus.LATE:
                 assert row is not None and row.checked_in_at is not None and meeting.started_at is not None, \
                     "late is set on check-in to a started meeting"
-                minutes = late_minutes(meeting.started_at, row.checked_in_at)
+                minutes = int((row.checked_in_at - meeting.started_at) / timedelta(minutes=1))
                 summary.late.append((name, minutes))
         elif status is AttendanceStatus.EXCUSED:
             assert row is not None, "the status is the row's"

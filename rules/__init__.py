@@ -13,7 +13,6 @@ from rules.attendance import (
     attendance_verdict,
     expected_members,
     is_late,
-    late_minutes,
     shown_percent,
 )
 from rules.calendar import (
@@ -65,7 +64,6 @@ __all__ = [
     "horizon_end",
     "in_quiet_hours",
     "is_late",
-    "late_minutes",
     "shift_out_of_quiet",
     "shown_percent",
     "minimum_duration",

@@ -5,9 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from rules.duration import duration_minutes
 from rules.ruleset import RuleSet
 
 
@@ -39,17 +38,9 @@ def expected_members(members: Iterable[MemberSpan], day: date) -> tuple[list[int
     return expected, exempt
 
 
-def late_minutes(started_at: datetime, checked_in_at: datetime) -> int:
-    """How late a check-in is, as the shown times say (start 19:30, check-in 19:46: 16 minutes, whatever
-    their seconds), like a meeting's duration (``rules.duration.duration_minutes``); 0 before the start."""
-    if checked_in_at <= started_at:
-        return 0
-    return duration_minutes(started_at, checked_in_at)
-
-
 def is_late(started_at: datetime, checked_in_at: datetime, rules: RuleSet = RuleSet()) -> bool:
-    """Late means checking in more than ``late_after_minutes`` after the start, as shown (``late_minutes``)."""
-    return late_minutes(started_at, checked_in_at) > rules.late_after_minutes
+    """Late means checking in more than ``late_after_minutes`` after the recorded start."""
+    return checked_in_at - started_at > timedelta(minutes=rules.late_after_minutes)
 
 
 @dataclass(frozen=True)

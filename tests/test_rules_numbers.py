@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from rules import RuleSet, beyond_bound, duration_minutes, duration_verdict
-from rules.attendance import MemberSpan, attendance_count, expected_members, is_late, late_minutes
+from rules.attendance import MemberSpan, attendance_count, expected_members
 from rules.quality import AttendanceParts, Level, assess, last_tasks, level_for, shown_score
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -46,14 +46,6 @@ def test_a_meeting_of_exactly_the_minimum_with_a_start_stored_with_seconds_passe
     assert (verdict.minutes, verdict.ok, verdict.short_by) == (119, False, 1)
     with pytest.raises(ValueError):
         duration_minutes(vn(2026, 12, 5, 21, 0, 1), vn(2026, 12, 5, 21, 0))
-
-
-def test_lateness_is_read_off_the_shown_times_too():
-    start = vn(2026, 12, 5, 19, 30, 50)  # shown 19:30
-    assert late_minutes(start, vn(2026, 12, 5, 19, 46, 10)) == 16  # "19:46": 16 minutes, not 15
-    assert late_minutes(start, vn(2026, 12, 5, 19, 30, 10)) == 0
-    assert not is_late(vn(2026, 12, 5, 19, 30), vn(2026, 12, 5, 19, 45, 59))  # "19:45": 15 minutes, on time
-    assert is_late(start, vn(2026, 12, 5, 19, 46, 0))
 
 
 def test_the_bound_is_judged_on_the_shown_duration_too():
