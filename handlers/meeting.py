@@ -12,7 +12,7 @@ from core.texts import Html, echo, fmt_date, fmt_datetime, fmt_time
 from handlers import corrections, notify, quality
 from handlers.context import Ctx
 from handlers.describe import kind_label
-from rules import beyond_bound, end_time_of, start_time_of
+from rules import beyond_bound, duration_minutes, end_time_of, start_time_of
 from scheduler import planner
 from storage.models import AttendanceStatus, Meeting
 from storage.queries import active_members, attendance_row, member_span, open_meeting
@@ -115,7 +115,7 @@ async def end_meeting(ctx: Ctx, req: Request) -> Response:
                                   start=fmt_datetime(started_at, ctx.tz)))
     bound = ctx.settings.max_meeting_hours
     if beyond_bound(started_at, ended, bound):
-        minutes = int((ended - started_at).total_seconds() // 60)
+        minutes = duration_minutes(started_at, ended)
         return Response.say(ctx.t("end_meeting.too_long", start=fmt_datetime(started_at, ctx.tz),
                                   end=fmt_datetime(ended, ctx.tz), hours=minutes // 60, minutes=minutes % 60,
                                   max=f"{bound:g}"))

@@ -12,12 +12,13 @@ from core.parsing import button_id
 from core.texts import Html, fmt_date
 from handlers import notify
 from handlers.context import Ctx
+from reports import meeting_summary
 from reports import quality as quality_report
 from reports.meeting_summary import AbsenceWarning, MeetingSummary
 from rules import quality, shift_out_of_quiet
 from storage.models import Meeting, MeetingAssessment
 from storage.outbox import drop_pending, enqueue
-from storage.quality import assessment_for, get_or_create_assessment, present_member_ids
+from storage.quality import assessment_for, get_or_create_assessment
 from storage.queries import latest_ended_meeting
 
 BUTTON = "qa"
@@ -104,12 +105,18 @@ async def _next(ctx: Ctx, meeting: Meeting, assessment: MeetingAssessment,
 
 async def _question(ctx: Ctx, meeting: Meeting, key: str) -> Reply:
     number = quality.QUESTIONS.index(key) + 1
-    extra = {}
-    if key == "members_spoke":
-        present = len(await present_member_ids(ctx.session, meeting.id))
-        extra = {"present": present, "half": (present + 1) // 2}
+    extra: dict[str, int] = {}
+    question = key
+    if key == "members_spoke":  # the members in the room, as the summary counts them (rules.attendance_count)
+        count = (await meeting_summary.compute(ctx.session, meeting, ctx.tz)).count
+        assert count is not None, "compute always counts"
+        extra = {"present": count.in_room, "half": (count.in_room + 1) // 2}
+        if count.exempt_present:  # 26 in the room, the summary's 24/28: say why
+            question = "members_spoke_exempt"
+            extra |= {"expected_present": count.verdict.present, "expected": count.verdict.expected,
+                      "exempt_present": count.exempt_present}
     text = ctx.t("quality.question", number=number, total=len(quality.QUESTIONS),
-                 question=ctx.t(f"quality.q.{key}", **extra))
+                 question=ctx.t(f"quality.q.{question}", **extra))
     rows = [[Button(ctx.t(f"quality.a.{key}.{answer}"), f"{BUTTON}:{key}:{answer}:{meeting.id}")]
             for answer in quality.CRITERIA_BY_KEY[key].options]
     rows.append([Button(ctx.t("quality.later"), f"{BUTTON}:skip:-:{meeting.id}")])

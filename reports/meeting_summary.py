@@ -13,10 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.texts import Html, esc, fmt_date, fmt_rate, fmt_time, kind_text, t
 from rules import (
     AbsenceFlags,
+    AttendanceCount,
     AttendanceVerdict,
     DurationVerdict,
     RuleSet,
     absence_flags,
+    attendance_count,
     attendance_verdict,
     duration_verdict,
     expected_members,
@@ -57,6 +59,7 @@ class MeetingSummary:
     guests: list[str] = field(default_factory=list)  # committee members who attended (not counted)
     quality_level: str | None = None  # the proposed level (rules.quality.Level), once the secretary answered
     quality_score: int | None = None
+    count: AttendanceCount | None = None  # who was in the room: the expected who came and the exempt who came
 
     @property
     def ok(self) -> bool:
@@ -84,13 +87,13 @@ async def compute(session: AsyncSession, meeting: Meeting, tz: ZoneInfo) -> Meet
     if meeting.started_at and meeting.ended_at:
         summary.duration = duration_verdict(meeting.kind.value, len(members), meeting.started_at, meeting.ended_at, rules,
                                             meeting.combined)
-    present = 0
+    came: set[int] = set()
     for member_id in expected_ids:
         name = by_id[member_id].full_name
         row = rows.get(member_id)
         status = row.status if row else None
         if status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE):
-            present += 1
+            came.add(member_id)
             summary.present.append(name)
             if status is AttendanceStatus.LATE:
                 assert row is not None and row.checked_in_at is not None and meeting.started_at is not None, \
@@ -111,9 +114,12 @@ async def compute(session: AsyncSession, meeting: Meeting, tz: ZoneInfo) -> Meet
             summary.unreachable.append(name)
     for member_id in exempt_ids:
         row = rows.get(member_id)
-        came = row is not None and row.status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
-        (summary.exempt_attended if came else summary.exempt).append(by_id[member_id].full_name)
-    summary.attendance = attendance_verdict(present, len(expected_ids), rules)
+        attended = row is not None and row.status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
+        if attended:
+            came.add(member_id)
+        (summary.exempt_attended if attended else summary.exempt).append(by_id[member_id].full_name)
+    summary.count = attendance_count(expected_ids, exempt_ids, came, rules)
+    summary.attendance = summary.count.verdict
     await _add_tasks_and_guests(session, meeting, summary, [by_id[i] for i in expected_ids], rows)
     assessment = await assessment_for(session, meeting.id)
     if assessment is not None and assessment.completed_at is not None:
@@ -186,6 +192,9 @@ def _attendance_lines(s: MeetingSummary, tr: Callable[..., str], lang: str) -> l
     exempt = len(s.exempt) + len(s.exempt_attended)
     if exempt:
         lines.append(tr("summary.expected_note", active=s.cell_size, exempt=exempt))
+    if s.count is not None and s.count.exempt_present:
+        lines.append(tr("summary.in_room", in_room=s.count.in_room, present=a.present, expected=a.expected,
+                        exempt_present=s.count.exempt_present))
     if s.late:
         lines.append(tr("summary.late", names=Html(", ".join(tr("summary.late_item", name=n, minutes=m) if m > 0 else esc(n)
                                                  for n, m in s.late))))

@@ -126,16 +126,20 @@ def write_docx(data: MinutesData, path: Path, tz: ZoneInfo, lang: str = "vi") ->
 
     s = data.summary
     para(tr("minutes.attendance_title"), bold=True)
-    para(tr("minutes.total", count=s.cell_size, exempt=len(s.exempt), expected=s.attendance.expected))
+    exempt = len(s.exempt) + len(s.exempt_attended)  # every exempt member, whether they came or not
+    para(tr("minutes.total", count=s.cell_size, exempt=exempt, expected=s.attendance.expected))
     para(tr("minutes.present", present=s.attendance.present, expected=s.attendance.expected,
             rate=fmt_rate(s.attendance.rate, s.attendance.target, lang), names=", ".join(s.present)))
+    if s.exempt_attended:
+        para(tr("minutes.exempt_attended", count=len(s.exempt_attended), names=", ".join(s.exempt_attended),
+                in_room=s.attendance.present + len(s.exempt_attended)))
     if s.late:
         para(tr("minutes.late", count=len(s.late), names=", ".join(tr("minutes.late_item", name=n, minutes=m) for n, m in s.late)))
     para(tr("minutes.excused", count=len(s.excused),
             names="; ".join(tr("minutes.excused_item", name=n, reason=r) if r else n for n, r in s.excused) or "–"))
     para(tr("minutes.absent", count=len(s.absent), names=", ".join(s.absent) or "–"))
     if s.exempt:
-        para(tr("minutes.exempt", count=len(s.exempt), names=", ".join(s.exempt)))
+        para(tr("minutes.exempt", count=len(s.exempt), names=", ".join(s.exempt)))  # exempt, and did not come
     if s.guests:
         para(tr("minutes.guests", count=len(s.guests), names=", ".join(s.guests)))
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.texts import t
+from core.texts import Html, fmt_rate, t
 from reports import meeting_summary
 from reports.meeting_summary import AbsenceWarning, MeetingSummary
 from rules import quality
@@ -32,15 +32,25 @@ async def known_fractions(session: AsyncSession, meeting: Meeting, tz: ZoneInfo,
                           warnings: list[AbsenceWarning] | None = None) -> dict[str, float | None]:
     """The criteria chibo judges from its own records, as fractions of their weights (None: nothing to judge).
     ``summary`` and ``warnings``: when the caller has them already (at /ketthuc)."""
+    return (await known_facts(session, meeting, tz, summary, warnings))[0]
+
+
+async def known_facts(session: AsyncSession, meeting: Meeting, tz: ZoneInfo, summary: MeetingSummary | None = None,
+                      warnings: list[AbsenceWarning] | None = None
+                      ) -> tuple[dict[str, float | None], dict[str, object]]:
+    """The fractions of ``known_fractions``, and what two of them were judged from, to show on the sheet:
+    the attendance criterion's two parts (``AttendanceParts``) and the last tasks that were due (``LastTasks``)."""
     summary = summary or await meeting_summary.compute(session, meeting, tz)
     rules = summary.rules
     known: dict[str, float | None] = {}
+    facts: dict[str, object] = {}
     if meeting.ended_at is not None:
         if warnings is None:
             warnings = await meeting_summary.absence_warnings(session, meeting, tz)
         streak = max((w.flags.excused_streak for w in warnings), default=0)
-        known["attendance"] = quality.attendance_fraction(summary.attendance.ok, len(summary.absent), streak,
-                                                          rules.excused_streak_over)
+        a = summary.attendance
+        parts = quality.AttendanceParts(a.ok, len(summary.absent), streak, rules.excused_streak_over, a.rate, a.target)
+        known["attendance"], facts["attendance"] = parts.fraction, parts
     if meeting.started_at is not None:
         late = int((meeting.started_at - meeting.scheduled_at) / timedelta(minutes=1))
         known["on_time"] = quality.on_time_fraction(late, rules.late_after_minutes)
@@ -52,11 +62,15 @@ async def known_fractions(session: AsyncSession, meeting: Meeting, tz: ZoneInfo,
     previous = await previous_ended_meeting(session, meeting)
     if previous is not None:
         until = meeting.ended_at or meeting.started_at or meeting.scheduled_at
+        day = until.astimezone(tz).date()
         tasks = await meeting_tasks(session, previous.id)
-        on_time = sum(1 for task in tasks if task.done_at is not None and task.done_at <= until
-                      and task.done_at.astimezone(tz).date() <= task.due_on)
-        known["last_tasks"] = quality.last_tasks_fraction(on_time, len(tasks))
-    return known
+        record = quality.last_tasks(
+            [(task.due_on, task.done_at.astimezone(tz).date() if task.done_at is not None and task.done_at <= until
+              else None) for task in tasks], day)
+        known["last_tasks"] = record.fraction
+        if tasks:
+            facts["last_tasks"] = record
+    return known, facts
 
 
 async def score(session: AsyncSession, meeting: Meeting, assessment: MeetingAssessment | None, tz: ZoneInfo,
@@ -64,9 +78,10 @@ async def score(session: AsyncSession, meeting: Meeting, assessment: MeetingAsse
                 ) -> QualityScore:
     cell = await session.get_one(Cell, meeting.cell_id)
     committee = await session.get_one(Committee, cell.committee_id)
-    known = await known_fractions(session, meeting, tz, summary, warnings)
+    summary = summary or await meeting_summary.compute(session, meeting, tz)
+    known, facts = await known_facts(session, meeting, tz, summary, warnings)
     answers = dict(assessment.answers) if assessment is not None else {}
-    return quality.assess(known, answers, committee_weights(committee))
+    return quality.assess(known, answers, committee_weights(committee), facts)
 
 
 def level_label(lang: str, level: str) -> str:
@@ -87,10 +102,32 @@ def item_lines(q: QualityScore, lang: str, *, asked: bool | None = None) -> list
             continue
         name = t(lang, f"quality.criterion.{item.key}")
         if item.points is None:
-            lines.append(t(lang, "quality.sheet_unjudged", name=name, weight=item.weight))
+            line = t(lang, "quality.sheet_unjudged", name=name, weight=item.weight)
         else:
-            lines.append(t(lang, "quality.sheet_line", name=name, points=fmt_points(item.points, lang), weight=item.weight))
+            line = t(lang, "quality.sheet_line", name=name, points=fmt_points(item.points, lang), weight=item.weight)
+        parts = fact_parts(item.facts, lang)
+        lines.append(line + (t(lang, "quality.parts", parts=Html("; ".join(parts))) if parts else ""))
     return lines
+
+
+def fact_parts(facts: object, lang: str) -> list[str]:
+    """What a known criterion was judged from, in words: both parts of attendance, the tasks that were due."""
+    if isinstance(facts, quality.AttendanceParts):
+        rate = t(lang, "quality.part.rate_ok" if facts.rate_ok else "quality.part.rate_fail",
+                 rate=fmt_rate(facts.rate, facts.target, lang), target=fmt_rate(facts.target, lang=lang))
+        if facts.unexcused:
+            conduct = t(lang, "quality.part.unexcused", count=facts.unexcused)
+        elif not facts.conduct_ok:
+            conduct = t(lang, "quality.part.excused_streak", over=facts.streak_over)
+        else:
+            conduct = t(lang, "quality.part.nobody_unexcused")
+        return [rate, conduct]
+    if isinstance(facts, quality.LastTasks):
+        parts = [t(lang, "quality.part.tasks_due", on_time=facts.on_time, counted=facts.counted)] if facts.counted else []
+        if facts.not_yet_due:
+            parts.append(t(lang, "quality.part.tasks_not_due", count=facts.not_yet_due))
+        return parts
+    return []
 
 
 def sheet_lines(q: QualityScore, lang: str) -> list[str]:

@@ -64,10 +64,11 @@ async def _compute(session: AsyncSession, committee_id: int, now: datetime, tz: 
     rules = RuleSet.from_overrides(committee)
     today = now.astimezone(tz).date()
     q_year, q = quarter_of(today)
+    reported = reported_week(today)
     report = WeeklyReport(
-        committee_id=committee.id, committee_name=committee.name, week=iso_week(today), month=month_key(today),
+        committee_id=committee.id, committee_name=committee.name, week=iso_week(reported[0]), month=month_key(today),
         quarter=f"{q_year}-Q{q}", generated_at=now, target=rules.attendance_target,
-        week_start=week_bounds(today)[0], previous_month=previous_month(today),
+        week_start=reported[0], week_end=reported[1], previous_month=previous_month(today),
     )
     months = (report.month,) + ((report.previous_month,) if report.previous_month else ())
     since = date(today.year, 1, 1)
@@ -322,6 +323,15 @@ def render_text(report: WeeklyReport, lang: str, tz: ZoneInfo, *, files_note: st
         lines.append("")
         lines.append(files_note)
     return "\n".join(lines)
+
+
+def reported_week(today: date) -> tuple[date, date]:
+    """The week a summary made on ``today`` reports, first and last day: the Monday-to-Sunday week of
+    yesterday, up to today at most. On a Monday (the default schedule) it is the week just ended: the
+    summary of Monday 18/01 reports 11/01 – 17/01, not the week that starts that day; on a Sunday, the
+    week ending that day; on a Wednesday (on demand), Monday to Wednesday."""
+    start = week_bounds(today - timedelta(days=1))[0]
+    return start, min(start + timedelta(days=6), today)
 
 
 def week_bounds(day: date) -> tuple[date, date]:

@@ -26,12 +26,12 @@ WIDTH_IN, BAR_IN, DPI = 9.0, 0.28, 100
 COLOR_OK, COLOR_LOW, COLOR_TEXT = "#2e7d32", "#c62828", "#222222"
 
 LABELS = {
-    "vi": {"title": "Tỷ lệ dự sinh hoạt thường kỳ – {committee} – {month}",
+    "vi": {"title": "Tỷ lệ dự sinh hoạt thường kỳ – {committee} – {month}\nTóm tắt tuần {week}",
            "lowest": "{shown} chi bộ thấp nhất / tổng số {total} chi bộ",
            "target": "Mục tiêu {pct}", "ok": "Đạt mục tiêu", "low": "Dưới mục tiêu",
            "not_held": "chưa họp", "in_progress": "đang họp", "no_rate": "không có người phải dự",
            "no_data": "Chưa có dữ liệu chi bộ"},
-    "en": {"title": "Regular meeting attendance – {committee} – {month}",
+    "en": {"title": "Regular meeting attendance – {committee} – {month}\nWeekly summary {week}",
            "lowest": "{shown} lowest of {total} cells",
            "target": "Target {pct}", "ok": "Meets target", "low": "Below target",
            "not_held": "not held", "in_progress": "in progress", "no_rate": "nobody expected",
@@ -56,7 +56,7 @@ def chart_figure(report: WeeklyReport, lang: str = "vi") -> Figure:
     """
     lab = LABELS.get(lang, LABELS["vi"])
     font = FontProperties(family=FONT, size=9)
-    title = lab["title"].format(committee=report.committee_name, month=_month(report.month))
+    title = lab["title"].format(committee=report.committee_name, month=_month(report.month), week=report.week_label)
     cells = sorted(report.cells, key=_weakness)
     if len(cells) > MAX_BARS:
         title += "\n(" + lab["lowest"].format(shown=MAX_BARS, total=len(cells)) + ")"

@@ -103,17 +103,18 @@ class WeeklyReport:
     generated_at: datetime
     target: float  # attendance target, e.g. 0.9
     cells: list[CellWeek] = field(default_factory=list)
-    week_start: date | None = None  # Monday of the week, local
+    week_start: date | None = None  # Monday of the week reported, local (reports.weekly.reported_week)
+    week_end: date | None = None  # its last day: Sunday, or today when made mid-week
     previous_month: str | None = None  # "2026-11": the month just ended, shown in a month's first week
     meetings: list[MeetingRow] = field(default_factory=list)  # this year's meetings of every cell
     attendance: list[AttendanceLine] = field(default_factory=list)  # per member, this month's meetings
 
     @property
     def week_label(self) -> str:
-        """The week by its dates: "07/12 – 13/12/2026" (both years when it spans two)."""
+        """The week reported, by its dates: "07/12 – 13/12/2026" (both years when it spans two)."""
         if self.week_start is None:
             return self.week
-        end = self.week_start + timedelta(days=6)
+        end = self.week_end or self.week_start + timedelta(days=6)
         first = "%d/%m" if end.year == self.week_start.year else "%d/%m/%Y"
         return f"{self.week_start.strftime(first)} – {end.strftime('%d/%m/%Y')}"
 

@@ -6,8 +6,10 @@ HD 42-HD/BTCTW, Chỉ thị 50-CT/TW). A committee may override each figure (``R
 
 from rules.absences import AbsenceFlags, absence_flags
 from rules.attendance import (
+    AttendanceCount,
     AttendanceVerdict,
     MemberSpan,
+    attendance_count,
     attendance_verdict,
     expected_members,
     is_late,
@@ -30,13 +32,21 @@ from rules.clock_times import (
     start_time_for,
     start_time_of,
 )
-from rules.duration import DurationVerdict, MinimumReason, beyond_bound, duration_verdict, minimum_duration
+from rules.duration import (
+    DurationVerdict,
+    MinimumReason,
+    beyond_bound,
+    duration_minutes,
+    duration_verdict,
+    minimum_duration,
+)
 from rules.quiet import in_quiet_hours, shift_out_of_quiet
 from rules.ruleset import RuleSet
 from rules.tasks import TaskRecord, TaskState, reminder_days, task_record, task_state
 
 __all__ = [
     "AbsenceFlags",
+    "AttendanceCount",
     "AttendanceVerdict",
     "DurationVerdict",
     "MeetingOnCalendar",
@@ -47,6 +57,7 @@ __all__ = [
     "TaskRecord",
     "TaskState",
     "absence_flags",
+    "attendance_count",
     "attendance_verdict",
     "beyond_bound",
     "end_time_for",
@@ -56,6 +67,7 @@ __all__ = [
     "start_time_for",
     "start_time_of",
     "beyond_horizon",
+    "duration_minutes",
     "duration_verdict",
     "expected_members",
     "horizon_end",

@@ -75,3 +75,33 @@ def shown_percent(rate: float, target: float | None = None) -> tuple[float, int]
             one = (math.floor(tenths + 1e-9) if percent < whole else math.ceil(tenths - 1e-9)) / 10
         return one, 1
     return whole, 0
+
+
+@dataclass(frozen=True)
+class AttendanceCount:
+    """Who was in the room, counted once for every view. The rate counts the expected members only
+    (``verdict``: 24 of 28); exempt members who came anyway are counted apart (``exempt_present``),
+    so "26 present" and "24/28" agree: 24 of the 28 expected, and 2 exempt members attended."""
+
+    verdict: AttendanceVerdict
+    exempt: int  # exempt members of the cell on the day, whether they came or not
+    exempt_present: int  # of them, those who came
+
+    @property
+    def in_room(self) -> int:
+        """Members present: the expected who came and the exempt who came (guests are not members)."""
+        return self.verdict.present + self.exempt_present
+
+    @property
+    def active(self) -> int:
+        """The cell's members on the day: the expected and the exempt."""
+        return self.verdict.expected + self.exempt
+
+
+def attendance_count(expected: Iterable[int], exempt: Iterable[int], present: Iterable[int],
+                     rules: RuleSet = RuleSet()) -> AttendanceCount:
+    """``expected``, ``exempt`` (``expected_members``) and ``present`` (who checked in, late or not) -> the count."""
+    came = set(present)
+    expected_ids, exempt_ids = set(expected), set(exempt)
+    verdict = attendance_verdict(len(expected_ids & came), len(expected_ids), rules)
+    return AttendanceCount(verdict=verdict, exempt=len(exempt_ids), exempt_present=len(exempt_ids & came))

@@ -14,9 +14,12 @@ its own weights (``chibo committee quality``).
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from rules.tasks import task_record, task_state
 
 
 class Level(enum.StrEnum):
@@ -95,12 +98,31 @@ def weights_with(overrides: Mapping[str, int] | None) -> dict[str, int]:
 
 # --- the criteria chibo knows -----------------------------------------------------------------
 
+@dataclass(frozen=True)
+class AttendanceParts:
+    """HD 12's attendance criterion has two parts, each worth half of its weight: the rate reaches
+    the target (the committee's, 90% by default: stricter than HD 12's "above 85%"), and nobody is
+    absent without reason nor excused more than ``streak_over`` times in a row. Both are shown."""
+
+    rate_ok: bool
+    unexcused: int
+    longest_excused_streak: int
+    streak_over: int = 3
+    rate: float | None = None  # to show: present / expected (None: nobody expected)
+    target: float | None = None
+
+    @property
+    def conduct_ok(self) -> bool:
+        return self.unexcused == 0 and self.longest_excused_streak <= self.streak_over
+
+    @property
+    def fraction(self) -> float:
+        return 0.5 * self.rate_ok + 0.5 * self.conduct_ok
+
+
 def attendance_fraction(rate_ok: bool, unexcused: int, longest_excused_streak: int, streak_over: int = 3) -> float:
-    """Full when the target is met, nobody is absent without reason and nobody has been excused more
-    than ``streak_over`` times in a row; half when only the rate is met; nothing below the target."""
-    if not rate_ok:
-        return 0.0
-    return 1.0 if unexcused == 0 and longest_excused_streak <= streak_over else 0.5
+    """Half for the rate, half for nobody absent without reason or excused too often (``AttendanceParts``)."""
+    return AttendanceParts(rate_ok, unexcused, longest_excused_streak, streak_over).fraction
 
 
 def on_time_fraction(late_start_minutes: int, late_after_minutes: int = 15) -> float:
@@ -123,10 +145,36 @@ def tasks_given_fraction(present_with_task: int, present: int) -> float | None:
 
 
 def last_tasks_fraction(done_on_time: int, given: int) -> float | None:
-    """Share of the last meeting's tasks done by their deadline; None when none were given."""
+    """Share of the last meeting's tasks done by their deadline; None when none count."""
     if given <= 0:
         return None
     return done_on_time / given
+
+
+@dataclass(frozen=True)
+class LastTasks:
+    """The last meeting's tasks as they stood at this meeting (``rules.tasks.task_record``): a task
+    counts once its deadline has passed or it is done; one still open before its deadline is left
+    out (it can still be done on time), so a meeting a week after the last scores only what was due."""
+
+    given: int
+    counted: int
+    on_time: int
+
+    @property
+    def not_yet_due(self) -> int:
+        return self.given - self.counted
+
+    @property
+    def fraction(self) -> float | None:
+        return last_tasks_fraction(self.on_time, self.counted)
+
+
+def last_tasks(tasks: Iterable[tuple[date, date | None]], day: date) -> LastTasks:
+    """(deadline, day done or None) of each task of the last meeting, judged on ``day`` (this meeting's)."""
+    items = list(tasks)
+    record = task_record(((due, task_state(due, done, day)) for due, done in items), day)
+    return LastTasks(given=len(items), counted=record.counted, on_time=record.on_time)
 
 
 # --- the score ----------------------------------------------------------------------------------
@@ -136,6 +184,7 @@ class CriterionScore:
     key: str
     weight: int
     fraction: float | None  # None: not judged (not answered, or nothing to judge)
+    facts: object | None = None  # what the fraction was judged from, to show (AttendanceParts, LastTasks)
 
     @property
     def points(self) -> float | None:
@@ -148,10 +197,16 @@ class CriterionScore:
 
 @dataclass(frozen=True)
 class QualityScore:
+    """``points``: the score out of 100, unrounded: the level is judged on it. ``score``: the score as
+    shown and stored, ``points`` cut down to a whole number (89.5 shows as 89, never 90): since the
+    thresholds are whole numbers, the shown score is always on the same side of each as ``points``,
+    so "Khá – 89/100" can never read "Khá – 90/100"."""
+
     items: tuple[CriterionScore, ...]
     score: int | None  # out of 100, over the criteria judged; None until every question is answered
     level: Level | None
     missing: tuple[str, ...]  # questions not answered yet
+    points: float | None = field(default=None)
 
     @property
     def complete(self) -> bool:
@@ -167,7 +222,16 @@ def answer_fraction(key: str, answer: str | None) -> float | None:
         raise ValueError(f"unknown answer {answer!r} to {key!r}") from None
 
 
-def level_for(score: int, full_where_needed: bool) -> Level:
+def shown_score(points: float) -> int:
+    """The whole number shown for an unrounded score: cut down, not rounded (89.5 -> 89), so it never
+    crosses a level's threshold that ``points`` did not reach. Float noise (89.99999999 for 90) is
+    removed first."""
+    return math.floor(round(points, 6))
+
+
+def level_for(score: float, full_where_needed: bool) -> Level:
+    """The level of an unrounded score (89.5 is Khá: under 90)."""
+    score = round(score, 6)  # float noise only: 15 * 0.6 is 8.999999999999998
     if score >= TOT_FROM:
         return Level.TOT if full_where_needed else Level.KHA
     if score >= KHA_FROM:
@@ -177,21 +241,22 @@ def level_for(score: int, full_where_needed: bool) -> Level:
     return Level.KEM
 
 
-def assess(known: Mapping[str, float | None], answers: Mapping[str, str], weights: Mapping[str, int] | None = None
-           ) -> QualityScore:
+def assess(known: Mapping[str, float | None], answers: Mapping[str, str], weights: Mapping[str, int] | None = None,
+           facts: Mapping[str, object] | None = None) -> QualityScore:
     """Score a meeting. ``known``: the fractions chibo computed (None: nothing to judge);
-    ``answers``: the secretary's answer to each question asked so far."""
+    ``answers``: the secretary's answer to each question asked so far; ``facts``: what a known
+    fraction was judged from, carried to the score sheet."""
     weights = weights or default_weights()
     items = []
     for c in CRITERIA:
         fraction = answer_fraction(c.key, answers.get(c.key)) if c.asked else known.get(c.key)
-        items.append(CriterionScore(c.key, weights.get(c.key, c.weight), fraction))
+        items.append(CriterionScore(c.key, weights.get(c.key, c.weight), fraction, (facts or {}).get(c.key)))
     missing = tuple(k for k in QUESTIONS if answers.get(k) is None)
     if missing:
         return QualityScore(tuple(items), None, None, missing)
     judged = [i for i in items if i.fraction is not None and i.weight > 0]
     total = sum(i.weight for i in judged)
-    score = round(100 * sum(i.points or 0.0 for i in judged) / total) if total else 0
+    points = 100 * sum(i.points or 0.0 for i in judged) / total if total else 0.0
     needed = [i for i in items if CRITERIA_BY_KEY[i.key].must_be_full and i.weight > 0]
     full = all(i.full for i in needed)
-    return QualityScore(tuple(items), score, level_for(score, full), ())
+    return QualityScore(tuple(items), shown_score(points), level_for(points, full), (), points)

@@ -269,12 +269,12 @@ async def test_the_weekly_picture_across_the_year_end(scene: Scene, tmp_path):
     await scene.say("Lý Văn Bí", "/lichhop 2026-12-20 19:30")
     await scene.say(SEC, "/lichhop 2026-12-29 19:30")
 
-    # The Monday report of 28 December: cell 2's date has passed without a start.
+    # The Monday report of 28 December (it reports 21 – 27 December): cell 2's date has passed without a start.
     scene.at(vn(2026, 12, 28, 8, 0))
     await run_weekly(scene.runtime.services)
     await scene.settle()
     december = "\n".join(scene.server.texts(person.chat_id))
-    assert "Tóm tắt tuần 28/12/2026 – 03/01/2027" in december
+    assert "Tóm tắt tuần 21/12 – 27/12/2026" in december
     assert "Chi bộ số 2: KHÔNG HỌP theo lịch 20/12" in december
     assert "không họp thường kỳ theo lịch 20/12" in december
     assert "Chi bộ số 1: đã lên lịch 29/12" in december
@@ -286,21 +286,21 @@ async def test_the_weekly_picture_across_the_year_end(scene: Scene, tmp_path):
     scene.at(vn(2026, 12, 29, 21, 5))
     await scene.say(SEC, "/ketthuc")
 
-    # 4 January: the month just ended, beside this month's status.
+    # 4 January (it reports 28 December – 3 January): the month just ended, beside this month's status.
     scene.at(vn(2027, 1, 4, 8, 0))
     before = scene.server.sent_count(person.chat_id)
     await run_weekly(scene.runtime.services)
     await scene.settle()
     texts = [m.get("text") for m in scene.server.sent_messages(person.chat_id)[before:] if m.get("text")]
     text = "\n".join(texts)
-    assert "Tóm tắt tuần 04/01 – 10/01/2027" in text and "W0" not in text
+    assert "Tóm tắt tuần 28/12/2026 – 03/01/2027" in text and "W0" not in text
     assert "Sinh hoạt thường kỳ tháng 12/2026 (vừa qua): đã họp 1/3 chi bộ" in text
     assert "Chi bộ số 1: tháng 12/2026: họp 29/12, 95 phút (tối thiểu 60), có mặt 6/6 (100%) · tháng 01/2027: CHƯA CÓ LỊCH" in text
     assert "Chi bộ số 2: tháng 12/2026: KHÔNG HỌP theo lịch 20/12 · tháng 01/2027: CHƯA CÓ LỊCH" in text
     assert "tháng 12/2026 không họp thường kỳ" in text
     assert "Chi bộ số 3: tháng 12/2026: KHÔNG HỌP (không có lịch) · tháng 01/2027: CHƯA CÓ LỊCH" in text
     wb = load_workbook(io.BytesIO(scene.server.calls("sendDocument")[-1]["document"].content))
-    assert wb.properties.title == "Báo cáo tuần 04/01 – 10/01/2027 – Đảng ủy phường Hàng Bạc"
+    assert wb.properties.title == "Báo cáo tuần 28/12/2026 – 03/01/2027 – Đảng ủy phường Hàng Bạc"
     previous = wb.worksheets[-1]
     assert previous.title == "Tháng 12-2026"
     rows = {r[0].value: [c.value for c in r] for r in previous.iter_rows(min_row=2)}

@@ -70,7 +70,7 @@ def test_a_committee_sets_its_own_weights():
 
 
 @pytest.mark.parametrize(("rate_ok", "unexcused", "streak", "fraction"), [
-    (True, 0, 0, 1.0), (True, 0, 3, 1.0), (True, 0, 4, 0.5), (True, 1, 0, 0.5), (False, 0, 0, 0.0),
+    (True, 0, 0, 1.0), (True, 0, 3, 1.0), (True, 0, 4, 0.5), (True, 1, 0, 0.5), (False, 0, 0, 0.5), (False, 1, 0, 0.0),
 ])
 def test_attendance(rate_ok, unexcused, streak, fraction):
     assert quality.attendance_fraction(rate_ok, unexcused, streak) == fraction

@@ -239,7 +239,8 @@ def test_chart_png(report, tmp_path):
 def test_chart_content(report):
     fig = chart_figure(report)
     ax = fig.axes[0]
-    assert fig._suptitle.get_text() == "Tỷ lệ dự sinh hoạt thường kỳ – Đảng ủy phường Bến Nghé – 12/2026"
+    assert fig._suptitle.get_text() == ("Tỷ lệ dự sinh hoạt thường kỳ – Đảng ủy phường Bến Nghé – 12/2026\n"
+                                         "Tóm tắt tuần 2026-W49")  # the week reported (here its key: no dates)
     labels = [t.get_text() for t in ax.get_yticklabels()]
     top_first = [labels[i] for i in sorted(range(len(labels)), key=lambda i: ax.get_yticks()[i])]
     assert ax.yaxis_inverted() and top_first == [SCHOOL, KP1, FORMULA]  # weakest at the top

@@ -78,7 +78,7 @@ async def test_sixty_cells_summary_arrives_once_with_workbook_and_chart(scene: S
     texts = [m.get("text") for m in scene.server.sent_messages(chat)[before:] if m.get("text")]
     assert 1 <= len(texts) <= 4 and all(len(t) <= 4096 for t in texts)
     text = "\n".join(texts)
-    assert text.count("Tóm tắt tuần 14/12 – 20/12/2026") == 1
+    assert text.count("Tóm tắt tuần 07/12 – 13/12/2026") == 1  # on Monday 14/12: the week just ended
     assert "Đảng ủy phường <Hàng Bạc> & Hàng Đào" in text
     assert "đã họp 3/60" in text
     assert "Chi bộ khu dân cư số 02: họp 70 phút (tối thiểu 90)" in text
