@@ -16,6 +16,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 
+from storage.private_files import create_private
+
 
 class BackupError(RuntimeError):
     """The backup or restore could not be done; ``str()`` says why in one line."""
@@ -84,9 +86,10 @@ def backup(url: str, target: Path) -> None:
         raise BackupError(f"{target} exists already; choose a new file name")
     target.parent.mkdir(parents=True, exist_ok=True)
     path = sqlite_path(url)
+    if path is not None and not path.exists():
+        raise BackupError(f"{path} does not exist")
+    create_private(target, exclusive=True)  # names and phone numbers: the owner's eyes only, whatever the umask
     if path is not None:
-        if not path.exists():
-            raise BackupError(f"{path} does not exist")
         try:
             _copy_sqlite(path, target)
         except BaseException:
@@ -110,6 +113,7 @@ def restore(url: str, source: Path) -> None:
         if _revision_of_sqlite(source) is None:
             raise BackupError(f"{source} is not a chibo SQLite backup (no schema revision in it)")
         path.parent.mkdir(parents=True, exist_ok=True)
+        create_private(path)
         _copy_sqlite(source, path)
         return
     with source.open("rb") as f:

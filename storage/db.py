@@ -12,6 +12,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storage.private_files import create_private
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
@@ -32,6 +34,13 @@ def create_engine(url: str, **kwargs) -> AsyncEngine:
     kwargs.setdefault("hide_parameters", True)  # SQL errors must never log names or phone numbers
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
+        database = engine.url.database or ""
+
+        @event.listens_for(engine.sync_engine, "do_connect")
+        def _private_file(_dialect, _record, _cargs, _cparams):  # pragma: no cover - exercised by every test
+            path = Path(database)
+            if database and database != ":memory:" and not database.startswith("file:") and path.parent.is_dir():
+                create_private(path)  # SQLite would create it with the umask's mode: world-readable
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - exercised by every test

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import shutil
+import stat
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -226,3 +228,51 @@ def test_a_missing_postgres_database(cli: Cli, monkeypatch):
     assert result.exit_code == 2 and "does not exist on the server" in result.output
     result = cli("db", "upgrade", ok=False)
     assert result.exit_code == 2 and "createdb" in result.output
+
+
+# --- files only their owner reads (names and phone numbers) ---
+@pytest.fixture
+def umask_022():
+    old = os.umask(0o022)  # the usual umask: files come out readable by everyone unless chibo says otherwise
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_the_sqlite_database_its_wal_and_its_backups_are_readable_by_their_owner_only(cli: Cli, tmp_path, umask_022):
+    cli("db", "upgrade")
+    database = tmp_path / "chibo.db"
+    assert _mode(database) == 0o600
+
+    async def write_and_look_while_open():
+        engine = create_engine(cli.url)  # chibo running: the -wal and -shm files are there
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(text("INSERT INTO committees (name, created_at) VALUES ('x', '2026-12-01')"))
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+                return {p.name: _mode(p) for p in tmp_path.glob("chibo.db-*")}
+        finally:
+            await engine.dispose()
+
+    sidecars = asyncio.run(write_and_look_while_open())
+    assert set(sidecars) == {"chibo.db-wal", "chibo.db-shm"} and set(sidecars.values()) == {0o600}, sidecars
+    cli("db", "backup", str(tmp_path / "b" / "chibo.bak"))
+    assert _mode(tmp_path / "b" / "chibo.bak") == 0o600
+    database.unlink()  # a restore that creates the database file anew
+    cli("db", "restore", str(tmp_path / "b" / "chibo.bak"), "--yes")
+    assert _mode(database) == 0o600
+
+
+@needs_postgres
+def test_a_postgres_backup_is_readable_by_its_owner_only(cli: Cli, tmp_path, monkeypatch, umask_022):
+    asyncio.run(reset_postgres(PG_URL))
+    monkeypatch.setenv("CHIBO_DATABASE_URL", PG_URL)
+    cli("db", "upgrade")
+    cli("db", "backup", str(tmp_path / "pg.dump"))
+    assert _mode(tmp_path / "pg.dump") == 0o600
