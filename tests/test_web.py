@@ -83,6 +83,20 @@ async def test_each_role_against_each_page(story):
             assert (await get(story, bad + path)).status_code == 403, (bad, path)
 
 
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_ids_beyond_the_integer_columns_are_403_on_every_route(story, caplog):
+    """PostgreSQL's integer columns end at 2147483647: a bigger id in a path is no row, answered as any
+    other id the viewer may not see, not a 500 with a traceback in the log."""
+    base = await story.base(COMMITTEE)  # the committee sees every cell and meeting of theirs
+    for big in ("2147483648", "99999999999", "999999999999"):
+        for path in (f"/cell/{big}", f"/cell/{big}/chart.svg", f"/meeting/{big}/minutes"):
+            response = await get(story, base + path)
+            assert response.status_code == 403, (path, response.status_code)
+            assert "Traceback" not in response.text
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], [r.getMessage() for r in caplog.records]
+    assert (await get(story, base + f"/cell/{story.cells['1']}")).status_code == 200  # the real ones still work
+
+
 async def test_a_link_dies_with_the_account_and_the_secretary_role(story):
     base = await story.base(SECRETARY)
     assert (await get(story, base + f"/cell/{story.cells['1']}")).status_code == 200

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from bot.web.access import COMMITTEE, LEADER, Viewer, viewer_for_link
 from bot.web.initdata import telegram_user_id
 from bot.web.render import render
+from core.parsing import button_id
 from core.weblinks import read_web_token, web_token
 from reports import minutes, web_cell, web_committee, weekly
 from rules import RuleSet
@@ -101,8 +102,9 @@ class _Viewed(_Base):
 
     async def cell_year(self, cell_id: str) -> web_cell.CellYear | None:
         """The cell's year of meetings, or None when the viewer may not see that cell (answered 403)."""
+        row_id = button_id(cell_id)  # past the integer columns' range: no row (PostgreSQL would raise)
         async with self.services.sessions() as session:
-            cell = await session.get(Cell, int(cell_id))
+            cell = await session.get(Cell, row_id) if row_id is not None else None
             if not self.viewer.may_see_cell(cell):
                 self.forbidden()
                 return None
@@ -214,8 +216,9 @@ class MinutesDraft(_Viewed):
     """A meeting's minutes draft, the same Word file /bienban sends (``reports.minutes``)."""
 
     async def get(self, token: str, meeting_id: str) -> None:
+        row_id = button_id(meeting_id)
         async with self.services.sessions() as session:
-            meeting = await session.get(Meeting, int(meeting_id))
+            meeting = await session.get(Meeting, row_id) if row_id is not None else None
             cell = await session.get(Cell, meeting.cell_id) if meeting is not None else None
             if meeting is None or meeting.cancelled_at is not None or not self.viewer.may_see_cell(cell):
                 self.forbidden()
