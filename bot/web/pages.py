@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import tempfile
 from collections.abc import Callable
 from datetime import timedelta
@@ -28,7 +29,8 @@ from storage.models import Cell, ChatLink, Committee, Meeting, Platform
 
 log = logging.getLogger(__name__)
 
-TELEGRAM_SCRIPT = "https://telegram.org/js/telegram-web-app.js"
+TELEGRAM_ORIGIN = "https://telegram.org"
+TELEGRAM_SCRIPT = f"{TELEGRAM_ORIGIN}/js/telegram-web-app.js"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SVG = "image/svg+xml"
@@ -50,9 +52,15 @@ class _Base(tornado.web.RequestHandler):
         self.set_header("Cache-Control", "no-store")
         self.set_header("Referrer-Policy", "no-referrer")
         self.set_header("X-Content-Type-Options", "nosniff")
+        # A fresh nonce per response: the sign-in page's one inline script carries it, nothing injected can.
+        # Framed only by the page itself and Telegram's web clients (the Mini App in web.telegram.org/a, /k);
+        # Telegram's own apps open the Mini App in a web view, not a frame.
+        self.nonce = secrets.token_urlsafe(18)
         self.set_header("Content-Security-Policy",
                         "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                        "script-src 'self' 'unsafe-inline' https://telegram.org; frame-ancestors *")
+                        f"script-src 'self' 'nonce-{self.nonce}' {TELEGRAM_ORIGIN}; object-src 'none'; "
+                        "base-uri 'none'; form-action 'self'; "
+                        "frame-ancestors 'self' https://web.telegram.org https://*.web.telegram.org")
 
     def log_exception(self, typ, value, tb) -> None:  # tornado's own would print the URL, token included
         if isinstance(value, tornado.web.HTTPError):
@@ -62,7 +70,7 @@ class _Base(tornado.web.RequestHandler):
 
     def page(self, name: str, **context: object) -> None:
         self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.finish(render(name, self.lang, self.tz, **context))
+        self.finish(render(name, self.lang, self.tz, nonce=self.nonce, **context))
 
     def forbidden(self) -> None:
         self.set_status(403)
