@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from core.messages import Button, Reply, Request, Response
 from core.parsing import local_datetime, parse_date, parse_time
 from core.texts import echo, fmt_datetime
-from handlers import notify
+from handlers import notify, wall_clock
 from handlers.context import Ctx
 from handlers.describe import kind_label, place_suffix, when
 from rules import beyond_horizon, horizon_end, month_key
@@ -46,6 +46,9 @@ async def schedule(ctx: Ctx, req: Request) -> Response:
     place, topic = place_text.strip()[:MAX_PLACE] or None, topic_text.strip()[:500] or None
     if place is None and kind is MeetingKind.THUONG_KY:
         place = ctx.cell.standing_place
+    refusal = wall_clock.refusal(ctx, day, at, lambda p: f"/lichhop {p.day:%d/%m/%Y} {p.suggestion:%H:%M}")
+    if refusal is not None:
+        return refusal
     start = local_datetime(day, at, ctx.tz)
     refusal = _out_of_range(ctx, start)
     if refusal is not None:
@@ -184,6 +187,9 @@ async def reschedule(ctx: Ctx, req: Request) -> Response:
     if not meetings:
         return Response.say(ctx.t("cancel.none"))
     meeting = meetings[0]
+    refusal = wall_clock.refusal(ctx, day, at, lambda p: f"/doilich {p.day:%d/%m/%Y} {p.suggestion:%H:%M}")
+    if refusal is not None:
+        return refusal
     start = local_datetime(day, at, ctx.tz)
     refusal = _out_of_range(ctx, start)
     if refusal is not None:
