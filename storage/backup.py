@@ -68,7 +68,7 @@ def _inspect_sqlite(source: Path) -> tuple[str | None, dict[str, frozenset[str]]
                 "use another backup.")
         names = [row[0] for row in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
-        tables = {name: frozenset(row[1] for row in conn.execute(f'PRAGMA table_info("{name}")'))
+        tables = {name: frozenset(row[1] for row in conn.execute(f'PRAGMA table_info("{_quoted(name)}")'))
                   for name in names if name != "alembic_version"}
         revision = None
         if "alembic_version" in names:
@@ -79,6 +79,11 @@ def _inspect_sqlite(source: Path) -> tuple[str | None, dict[str, frozenset[str]]
         raise BackupError(NOT_CHIBO.format(source=source, why=str(exc))) from None
     finally:
         conn.close()
+
+
+def _quoted(name: str) -> str:
+    """A table name from a file we do not trust yet, safe inside double quotes."""
+    return name.replace('"', '""')
 
 
 def _check_schema(source: Path, revision: str | None, tables: dict[str, frozenset[str]], *,
