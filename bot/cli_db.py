@@ -9,9 +9,10 @@ import typer
 
 from bot.db_problems import DatabaseProblem, check_url, run_on_database
 from core.settings import Settings
-from storage.backup import BackupError, backup, find_tool, restore, sqlite_path
+from storage.backup import BackupError, backup, check_backup, find_tool, restore, sqlite_path
 from storage.copy import TargetNotEmpty, copy_database
 from storage.db import create_engine, current_revision, head_revision, schema_state
+from storage.locks import chibo_running
 
 
 def register(db_app: typer.Typer, load_settings) -> None:
@@ -33,12 +34,20 @@ def register(db_app: typer.Typer, load_settings) -> None:
     def db_restore(
         file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="tệp sao lưu / the backup file")],
         yes: Annotated[bool, typer.Option("--yes", help="không hỏi lại / do not ask")] = False,
+        force: Annotated[bool, typer.Option(
+            "--force", help="khôi phục cả khi chibo đang chạy / restore even while chibo runs")] = False,
     ) -> None:
         """Thay cơ sở dữ liệu bằng bản sao lưu (dừng chibo trước) / replace the database with a backup."""
         settings: Settings = load_settings()
         _check(settings.database_url)
         if sqlite_path(settings.database_url) is None:
             _tool(lambda: find_tool("pg_restore"))
+        _tool(lambda: check_backup(settings.database_url, file))  # before anything touches the database
+        if not force and _running(settings.database_url):
+            typer.echo("chibo đang chạy trên cơ sở dữ liệu này, không khôi phục. Dừng chibo trước (ví dụ: "
+                       "systemctl stop chibo), rồi chạy lại lệnh; chỉ thêm --force khi chắc chắn như vậy là đúng / "
+                       "chibo is running against this database: stop it first (or add --force).", err=True)
+            raise typer.Exit(2)
         if not yes:
             typer.confirm("Dữ liệu hiện có sẽ bị thay thế; chibo đã dừng chưa? / the current data will be replaced; "
                           "is chibo stopped?", abort=True)
@@ -101,6 +110,19 @@ def _revision(url: str, *, must_exist: bool = True) -> str | None:
             await engine.dispose()
 
     return run_on_database(url, _main, must_exist=must_exist)
+
+
+def _running(url: str) -> bool:
+    """A chibo process runs against the database now (it holds the running mark: storage.locks)."""
+
+    async def _main() -> bool:
+        engine = create_engine(url)
+        try:
+            return await chibo_running(engine)
+        finally:
+            await engine.dispose()
+
+    return run_on_database(url, _main, must_exist=False)
 
 
 def _check(url: str, *, must_exist: bool = False) -> None:

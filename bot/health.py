@@ -24,6 +24,7 @@ import tornado.netutil
 import tornado.web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.http_headers import TRANSFORMS
 from core import metrics
 from core.services import Services
 from rules import month_key
@@ -127,7 +128,7 @@ class HealthServer:
     """A small HTTP server of its own for the health routes (polling mode, workers, or a separate port)."""
 
     def __init__(self, routes: list, *, listen: str, port: int):
-        self.app = tornado.web.Application(routes, log_function=lambda handler: None)
+        self.app = tornado.web.Application(routes, transforms=TRANSFORMS, log_function=lambda handler: None)
         self.listen, self.port = listen, port
         self._server: tornado.httpserver.HTTPServer | None = None
 

@@ -17,6 +17,7 @@ import tornado.httpserver
 import tornado.netutil
 import tornado.web
 
+from bot.http_headers import TRANSFORMS
 from bot.platforms import Route
 from bot.web.routes import routes as web_routes
 from core.files import resolve
@@ -44,7 +45,7 @@ class HttpServer:
         routes: list = [(r"/files/([A-Za-z0-9._-]+)", _Files, {"services": services})]
         routes += webhooks or []
         routes += web_routes(services)  # the committee's web view (bot/web)
-        self.app = tornado.web.Application(routes, log_function=lambda handler: None)
+        self.app = tornado.web.Application(routes, transforms=TRANSFORMS, log_function=lambda handler: None)
         self.listen, self.port = listen, port
         self._server: tornado.httpserver.HTTPServer | None = None
 

@@ -52,6 +52,8 @@ class Runtime:
             raise NoPlatform
         self.engine = create_engine(settings.database_url)
         await ensure_ready(self.engine)
+        self.locks = ProcessLocks(self.engine)
+        await self.locks.mark_running()  # chibo db restore refuses while this process runs
         sessions = session_factory(self.engine)
         self.services = Services(settings=settings, sessions=sessions, clock=self.clock)
         self.intake = self.services.intake = Intake(self.services)
@@ -66,7 +68,7 @@ class Runtime:
         self.services.wake_dispatcher = self.dispatcher.wake
         self.scheduler = build_scheduler(self.services, self.dispatcher)
         polling = self.take_updates and self.webhook is None
-        self.roles = Roles(ProcessLocks(self.engine), self.dispatcher, settings.election_interval_seconds,
+        self.roles = Roles(self.locks, self.dispatcher, settings.election_interval_seconds,
                            pollers={name: self._poller(running) for name, running in self.platforms.items()}
                            if polling else {},
                            on_poll_lost=self.stop_requested.set)
@@ -152,6 +154,8 @@ class Runtime:
         if getattr(self, "scheduler", None) is None:  # start() failed before anything ran
             for running in reversed(getattr(self, "platforms", {}).values()):
                 await running.stop()
+            if getattr(self, "locks", None) is not None:
+                await self.locks.release_all()
             if getattr(self, "engine", None) is not None:
                 await self.engine.dispose()
             return

@@ -7,12 +7,12 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 
 from core.messages import Reply, Request, Response
-from core.parsing import read_time
+from core.parsing import local_datetime, read_time
 from core.texts import Html, echo, fmt_date, fmt_datetime, fmt_time
-from handlers import corrections, notify, quality
+from handlers import corrections, notify, quality, wall_clock
 from handlers.context import Ctx
 from handlers.describe import kind_label
-from rules import beyond_bound, duration_minutes, end_time_of, start_time_of
+from rules import WallClockProblem, beyond_bound, duration_minutes, end_time_of, start_time_of
 from scheduler import planner
 from storage.models import AttendanceStatus, Meeting
 from storage.queries import active_members, attendance_row, member_span, open_meeting
@@ -35,6 +35,13 @@ def _future(ctx: Ctx, at: time) -> Response:
     return Response.say(ctx.t("time.future", time=f"{at:%H:%M}", now=fmt_time(ctx.now, ctx.tz)))
 
 
+def _now_or(ctx: Ctx, command: str, problem: WallClockProblem) -> str:
+    """What to type instead of a time the clock change spoiled: the time after it if that has passed,
+    else the command alone (the time now)."""
+    after = local_datetime(problem.day, problem.suggestion, ctx.tz)
+    return f"{command} {problem.suggestion:%H:%M}" if after <= ctx.now else command
+
+
 async def start_meeting(ctx: Ctx, req: Request) -> Response:
     if not ctx.actor.is_leader:
         return Response.say(ctx.t("not_leader"))
@@ -52,6 +59,9 @@ async def start_meeting(ctx: Ctx, req: Request) -> Response:
         typed = start_time_of(ctx.now.astimezone(ctx.tz), readings)
         if typed is None:
             return _future(ctx, at)
+        refusal = wall_clock.refusal(ctx, typed.date(), typed.time(), lambda p: _now_or(ctx, "/batdau", p))
+        if refusal is not None:
+            return refusal
         started = typed
     manual = at is not None
     meeting = await _meeting_to_start(ctx, cell.id, started)
@@ -110,6 +120,10 @@ async def end_meeting(ctx: Ctx, req: Request) -> Response:
         ended, why = end_time_of(started_at, ctx.now.astimezone(ctx.tz), readings)
         if why == "future":
             return _future(ctx, at)
+        if ended is not None:
+            refusal = wall_clock.refusal(ctx, ended.date(), ended.time(), lambda p: _now_or(ctx, "/ketthuc", p))
+            if refusal is not None:
+                return refusal
     if ended is None or ended < started_at:
         return Response.say(ctx.t("end_meeting.before_start", time=f"{at:%H:%M}" if at else fmt_time(ctx.now, ctx.tz),
                                   start=fmt_datetime(started_at, ctx.tz)))

@@ -52,10 +52,10 @@ async def _guess(ctx: Ctx, req: Request, code: str, kinds: set[InviteKind]) -> t
     if error is None:
         return invite, None
     if invite is None or invite.kind not in kinds:  # a wrong code (used or expired ones were real)
-        state = await guesses.record_failure(ctx.session, req.platform, req.user_id, ctx.now)
-        if state.locked_until is not None:
-            log.warning("invite-code guessing: %s account %s locked until %s after %d wrong codes",
-                        req.platform, req.user_id, state.locked_until.isoformat(timespec="minutes"), state.failures)
+        state, row_id = await guesses.record_failure(ctx.session, req.platform, req.user_id, ctx.now)
+        if state.locked_until is not None:  # chibo's own row named, never the person's account id
+            log.warning("invite-code guessing: %s account of code_guesses %d locked until %s after %d wrong codes",
+                        req.platform, row_id, state.locked_until.isoformat(timespec="minutes"), state.failures)
             return None, Response.say(ctx.t("code.locked", count=MAX_FAILURES, until=fmt_datetime(state.locked_until, ctx.tz)))
     return None, Response.say(error)
 

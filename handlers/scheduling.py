@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from core.messages import Button, Reply, Request, Response
 from core.parsing import local_datetime, read_date, read_time
 from core.texts import Html, echo, fmt_date, fmt_datetime
-from handlers import notify
+from handlers import notify, wall_clock
 from handlers.context import Ctx
 from handlers.describe import kind_label, place_suffix, when
 from rules import beyond_horizon, horizon_end, month_key
@@ -56,6 +56,9 @@ async def schedule(ctx: Ctx, req: Request) -> Response:
     place, topic = place_text.strip()[:MAX_PLACE] or None, topic_text.strip()[:MAX_TOPIC] or None
     if place is None and kind is MeetingKind.THUONG_KY:
         place = ctx.cell.standing_place
+    refusal = wall_clock.refusal(ctx, day, at, lambda p: f"/lichhop {p.day:%d/%m/%Y} {p.suggestion:%H:%M}")
+    if refusal is not None:
+        return refusal
     start = local_datetime(day, at, ctx.tz)
     refusal = _out_of_range(ctx, start)
     if refusal is not None:
@@ -299,6 +302,9 @@ async def reschedule(ctx: Ctx, req: Request) -> Response:
         if isinstance(read, Response):
             return read
         day, at, rest = read
+        refusal = wall_clock.refusal(ctx, day, at, lambda p: f"/doilich {p.day:%d/%m/%Y} {p.suggestion:%H:%M}")
+        if refusal is not None:
+            return refusal
         start = local_datetime(day, at, ctx.tz)
         place_text, _, topic_text = " ".join(rest).partition("|")
     place, topic = place_text.strip()[:MAX_PLACE] or None, topic_text.strip()[:MAX_TOPIC] or None

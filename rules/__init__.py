@@ -43,6 +43,7 @@ from rules.duration import (
 from rules.quiet import in_quiet_hours, shift_out_of_quiet
 from rules.ruleset import RuleSet
 from rules.tasks import TaskRecord, TaskState, reminder_days, task_record, task_state
+from rules.wall_clock import WallClockProblem, wall_clock_problem
 
 __all__ = [
     "AbsenceFlags",
@@ -56,6 +57,7 @@ __all__ = [
     "RuleSet",
     "TaskRecord",
     "TaskState",
+    "WallClockProblem",
     "absence_flags",
     "attendance_count",
     "attendance_verdict",
@@ -82,4 +84,5 @@ __all__ = [
     "reminder_days",
     "task_record",
     "task_state",
+    "wall_clock_problem",
 ]

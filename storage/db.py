@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import tempfile
 from pathlib import Path
 
 from alembic import command
@@ -11,6 +13,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from storage.private_files import create_private
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -32,6 +36,13 @@ def create_engine(url: str, **kwargs) -> AsyncEngine:
     kwargs.setdefault("hide_parameters", True)  # SQL errors must never log names or phone numbers
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
+        database = engine.url.database or ""
+
+        @event.listens_for(engine.sync_engine, "do_connect")
+        def _private_file(_dialect, _record, _cargs, _cparams):  # pragma: no cover - exercised by every test
+            path = Path(database)
+            if database and database != ":memory:" and not database.startswith("file:") and path.parent.is_dir():
+                create_private(path)  # SQLite would create it with the umask's mode: world-readable
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - exercised by every test
@@ -91,8 +102,31 @@ def schema_state(current: str | None) -> str:
         return "ok"
     if current is None:
         return "missing"
-    known = {rev.revision for rev in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
-    return "behind" if current in known else "ahead"
+    return "behind" if current in known_revisions() else "ahead"
+
+
+def known_revisions() -> set[str]:
+    """Every schema revision the code's migrations know."""
+    return {rev.revision for rev in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+
+
+@functools.cache
+def tables_at(revision: str) -> dict[str, frozenset[str]]:
+    """chibo's tables and their columns at ``revision`` (a known one): the migrations run up to it in a
+    scratch SQLite file. Used to tell a chibo backup from another application's database."""
+    from sqlalchemy import create_engine as create_sync_engine
+    from sqlalchemy import inspect
+
+    with tempfile.TemporaryDirectory() as folder:
+        engine = create_sync_engine(f"sqlite:///{Path(folder) / 'schema.db'}")
+        try:
+            with engine.begin() as conn:
+                command.upgrade(_alembic_config(conn), revision)
+            inspector = inspect(engine)
+            return {name: frozenset(c["name"] for c in inspector.get_columns(name))
+                    for name in inspector.get_table_names() if name != "alembic_version"}
+        finally:
+            engine.dispose()
 
 
 async def ensure_ready(engine: AsyncEngine) -> None:

@@ -8,13 +8,50 @@ file): every lock is granted, and there is nobody to share it with.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
+import os
+from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from storage.private_files import create_private
+
 log = logging.getLogger(__name__)
+RUNNING = "running"  # held shared by every running chibo process; a restore wants it alone
+
+
+def running_file(engine: AsyncEngine) -> Path | None:
+    """SQLite: the file beside the database that running chibo processes hold a shared ``flock`` on."""
+    database = engine.url.database or ""
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database + ".running")
+
+
+async def chibo_running(engine: AsyncEngine) -> bool:
+    """True if a chibo process (``chibo run`` or ``worker``) is running against this database now: it holds
+    the running mark (PostgreSQL: a shared advisory lock; SQLite: a shared flock). Nothing is left held."""
+    if engine.dialect.name == "postgresql":
+        async with engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            free = bool(await conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": lock_key(RUNNING)}))
+            if free:
+                await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key(RUNNING)})
+            return not free
+    path = running_file(engine)
+    if path is None or not path.exists():
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing gives the lock back
+    return False
 
 
 def lock_key(name: str) -> int:
@@ -30,6 +67,27 @@ class ProcessLocks:
         self.shared = engine.dialect.name == "postgresql"  # several processes can share the database
         self._conn: AsyncConnection | None = None
         self.held: set[str] = set()
+        self._running = False
+        self._running_fd: int | None = None
+
+    async def mark_running(self) -> None:
+        """Say that a chibo process runs against this database, for as long as it lives (``chibo db restore``
+        refuses then): a shared advisory lock on PostgreSQL (taken again after a reconnection), a shared
+        ``flock`` on the file beside the database on SQLite. Both go when the process dies, even by kill -9."""
+        self._running = True
+        if self.shared:
+            try:
+                await self._connection()
+            except Exception:
+                log.warning("could not reach the database to mark this process as running", exc_info=True)
+                await self._lost()
+            return
+        path = running_file(self.engine)
+        if path is None or self._running_fd is not None:
+            return
+        create_private(path)
+        self._running_fd = os.open(path, os.O_RDONLY)
+        fcntl.flock(self._running_fd, fcntl.LOCK_SH)
 
     async def try_acquire(self, name: str) -> bool:
         """Take ``name`` if nobody holds it; True if this process holds it now."""
@@ -51,7 +109,7 @@ class ProcessLocks:
 
     async def check(self) -> set[str]:
         """The locks still held: a broken connection has lost them all (the server released them)."""
-        if not self.shared or not self.held:
+        if not self.shared or not (self.held or self._running):
             return set(self.held)
         try:
             conn = await self._connection()
@@ -70,12 +128,18 @@ class ProcessLocks:
                 pass
             self._conn = None
         self.held.clear()
+        self._running = False
+        if self._running_fd is not None:
+            os.close(self._running_fd)  # the flock goes with it
+            self._running_fd = None
 
     async def _connection(self) -> AsyncConnection:
         if self._conn is None or self._conn.closed or self._conn.invalidated:
             self._conn = await self.engine.connect()
             # Autocommit: an advisory lock taken at session level must not sit inside an open transaction.
             await self._conn.execution_options(isolation_level="AUTOCOMMIT")
+            if self._running:  # a new connection: the running mark went with the old one
+                await self._conn.scalar(text("SELECT pg_try_advisory_lock_shared(:k)"), {"k": lock_key(RUNNING)})
         return self._conn
 
     async def _lost(self) -> None:

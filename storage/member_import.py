@@ -114,11 +114,22 @@ def _read_csv(path: Path) -> list[list[str]]:
         text = path.read_bytes().decode("utf-8-sig")  # with or without the BOM Excel writes
     except UnicodeDecodeError as exc:
         raise ImportFileError("the file is not UTF-8 text; save it as 'CSV UTF-8' or as .xlsx") from exc
-    try:
-        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    return [row for row in csv.reader(io.StringIO(text), dialect)]
+    # Read as Excel and Python's csv module write: fields quoted with ", a quote inside doubled; only the
+    # delimiter varies (";" from Excel in a Vietnamese or European locale, a tab from "Unicode text").
+    return [row for row in csv.reader(io.StringIO(text), csv.excel, delimiter=_delimiter(text))]
+
+
+def _delimiter(text: str) -> str:
+    """The delimiter of the header line: the most frequent of , ; and tab outside quotes (, if none)."""
+    counts: dict[str, int] = {",": 0, ";": 0, "\t": 0}
+    quoted = False
+    for ch in text.split("\n", 1)[0]:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    best = max(counts, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] else ","
 
 
 def _read_xlsx(path: Path) -> list[list[object]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import re
@@ -284,6 +285,32 @@ def test_import_a_semicolon_csv_as_excel_writes_it_in_some_locales(ready: Cli, c
     ready("members", "import", path)
     assert [(m["full_name"], m["role"]) for m in ready.members(cell["id"])] == [
         ("Nguyễn Thị Ánh", "bi_thu"), ("Trần Đức Đạt", "dang_vien")]
+
+
+@on_both
+@pytest.mark.parametrize("delimiter", [",", ";"], ids=["comma", "semicolon (Excel, Vietnamese locale)"])
+@pytest.mark.parametrize("bom", [BOM, ""], ids=["bom", "no bom"])
+def test_import_reads_quoted_fields_as_excel_and_python_write_them(ready: Cli, cell, delimiter, bom):
+    import csv
+
+    rows = [["Chi bộ", "Họ và tên", "Chức vụ", "Điện thoại"],
+            ["Chi bộ số 1", 'Nguyễn Văn "Tư" An', "Đảng viên", "0912 345 678"],
+            ["Chi bộ số 1", "Trần, Thị Bé", "Bí thư", ""],
+            ["Chi bộ số 1", f"Lê Văn{delimiter} Hai", "Đảng viên", ""]]
+    buffer = io.StringIO()
+    csv.writer(buffer, dialect="excel", delimiter=delimiter).writerows(rows)  # as Excel and Python write it
+    text = buffer.getvalue()
+    assert '"Nguyễn Văn ""Tư"" An"' in text and f'"Lê Văn{delimiter} Hai"' in text
+    ready("members", "import", ready.file("ds.csv", bom + text))
+    assert [(m["full_name"], m["role"]) for m in ready.members(cell["id"])] == [
+        ('Nguyễn Văn "Tư" An', "dang_vien"), ("Trần, Thị Bé", "bi_thu"), (f"Lê Văn{delimiter} Hai", "dang_vien")]
+
+
+def test_import_a_quoted_header_with_semicolons(ready: Cli, cell):
+    # Excel quotes a header only when it must; a header line with a quoted field still picks the delimiter.
+    path = ready.file("ds.csv", BOM + '"Chi bộ";"Họ và tên"\r\n"Chi bộ số 1";"Phạm ""Út"" Văn, Ba"\r\n')
+    ready("members", "import", path)
+    assert [m["full_name"] for m in ready.members(cell["id"])] == ['Phạm "Út" Văn, Ba']
 
 
 def test_import_an_xlsx_workbook(ready: Cli, cell):

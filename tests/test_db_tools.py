@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import shutil
+import sqlite3
+import stat
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import test_cli
-from conftest import PG_URL, needs_postgres, reset_postgres
+from conftest import DB_KINDS, PG_URL, needs_postgres, reset_postgres
 from sqlalchemy import select, text
 from test_cli import Cli
+from typer.testing import CliRunner
 
 from storage.db import create_engine, downgrade, head_revision
 from storage.models import Base
@@ -88,8 +92,140 @@ def test_sqlite_backup_while_chibo_writes_then_restore_finds_every_row(cli: Cli,
 def test_restore_refuses_a_file_that_is_not_a_backup(ready: Cli):
     junk = ready.file("junk.bak", b"not a database at all")
     result = ready("db", "restore", junk, "--yes", ok=False)
-    assert result.exit_code == 2 and "not a chibo SQLite backup" in result.output
+    assert result.exit_code == 2 and "không phải bản sao lưu của chibo" in result.output
     ready("db", "current")  # the database is untouched
+
+
+def _corrupt_a_page(path: Path, table: str) -> None:
+    """Damage the first page of ``table`` in a SQLite file the way a bad disk does: the file opens, most of
+    it reads, and ``PRAGMA integrity_check`` finds the damage."""
+    conn = sqlite3.connect(path)
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0]
+    conn.close()
+    with path.open("r+b") as f:
+        f.seek((root - 1) * page_size + 3)
+        f.write(b"\xff\xff\x00\x07")  # the page's cell count and where its cells start: nonsense
+
+
+def test_restore_refuses_a_sqlite_backup_with_a_corrupt_page_and_leaves_the_database_as_it_was(
+        cli: Cli, demo_db, tmp_path, monkeypatch):
+    url = sqlite_url(demo_db)
+    monkeypatch.setenv("CHIBO_DATABASE_URL", url)
+    backup_file = tmp_path / "chibo.bak"
+    cli("db", "backup", str(backup_file))
+    _corrupt_a_page(backup_file, "attendance")
+    cli("committee", "add", "Đảng ủy thêm sau sao lưu")
+    before = dump(url)
+    result = cli("db", "restore", str(backup_file), "--yes", ok=False)
+    assert result.exit_code == 2 and "bị hỏng" in result.output and "bản sao lưu khác" in result.output
+    assert "Traceback" not in result.output and result.output.startswith("Không làm được")
+    assert dump(url) == before
+    cli("db", "current")
+
+
+def _other_application(path: Path, revision: str | None) -> Path:
+    """Another application's SQLite database: its own tables, perhaps its own Alembic revision."""
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, phone TEXT)")
+    conn.execute("INSERT INTO users (name, phone) VALUES ('Nguyễn Văn A', '0912345678')")
+    if revision is not None:
+        conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)")
+        conn.execute("INSERT INTO alembic_version VALUES (?)", (revision,))
+    conn.commit()
+    conn.close()
+    return path
+
+
+@pytest.mark.parametrize("revision", [None, "3f2a9c1d7b64", "head"], ids=["no alembic", "its own revision",
+                                                                        "stamped with chibo's revision"])
+def test_restore_refuses_another_applications_database_and_leaves_the_database_as_it_was(ready: Cli, revision):
+    ready("committee", "add", "Đảng ủy phường Hàng Bạc")
+    before = dump(ready.url)
+    other = _other_application(ready.tmp / "app.db", head_revision() if revision == "head" else revision)
+    result = ready("db", "restore", str(other), "--yes", ok=False)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "không phải bản sao lưu của chibo" in result.output or "chibo này không biết" in result.output
+    assert "giữ nguyên" in result.output
+    assert dump(ready.url) == before
+
+
+def test_restore_accepts_a_backup_at_an_older_revision_the_code_knows(ready: Cli):
+    ready("committee", "add", "Đảng ủy cũ")
+    asyncio.run(_downgrade(ready.url, "0005"))
+    ready("db", "backup", str(ready.tmp / "old.bak"))
+    ready("db", "upgrade")
+    ready("committee", "add", "Đảng ủy thêm sau sao lưu")
+    result = ready("db", "restore", str(ready.tmp / "old.bak"), "--yes")
+    assert "chibo db upgrade" in result.output
+    ready("db", "upgrade")
+    assert [c["name"] for c in dump(ready.url)["committees"]] == ["Đảng ủy cũ"]
+
+
+@needs_postgres
+def test_postgres_restore_refuses_a_damaged_dump_or_another_applications_and_changes_nothing(
+        cli: Cli, tmp_path, monkeypatch):
+    asyncio.run(reset_postgres(PG_URL))
+    monkeypatch.setenv("CHIBO_DATABASE_URL", PG_URL)
+
+    async def another_application():
+        engine = create_engine(PG_URL)
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE users (id SERIAL PRIMARY KEY, name TEXT, phone TEXT)"))
+            await conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)"))
+            await conn.execute(text("INSERT INTO alembic_version VALUES (:r)"), {"r": head_revision()})
+        await engine.dispose()
+
+    asyncio.run(another_application())
+    cli("db", "backup", str(tmp_path / "other.dump"))
+    asyncio.run(reset_postgres(PG_URL))
+    cli("db", "upgrade")
+    for n in range(3):
+        cli("committee", "add", f"Đảng ủy số {n}")
+    cli("db", "backup", str(tmp_path / "good.dump"))
+    good = (tmp_path / "good.dump").read_bytes()
+    (tmp_path / "truncated.dump").write_bytes(good[: len(good) * 2 // 3])
+    damaged = bytearray(good)
+    for i in range(len(good) // 2, len(good) - 16, 7):
+        damaged[i] ^= 0x5A
+    (tmp_path / "damaged.dump").write_bytes(bytes(damaged))
+    cli("committee", "add", "Đảng ủy thêm sau sao lưu")
+    before = dump(PG_URL)
+    for name, says in (("other.dump", "không phải bản sao lưu của chibo"), ("truncated.dump", "bị hỏng"),
+                       ("damaged.dump", "bị hỏng")):
+        result = cli("db", "restore", str(tmp_path / name), "--yes", ok=False)
+        assert result.exit_code == 2 and says in result.output, (name, result.output)
+        assert "giữ nguyên" in result.output
+        assert dump(PG_URL) == before, name
+    cli("db", "restore", str(tmp_path / "good.dump"), "--yes")
+    assert len(dump(PG_URL)["committees"]) == 3
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_restore_refuses_while_chibo_runs_against_the_database_unless_force(scene, db_url, tmp_path,
+                                                                                  monkeypatch):
+    for name in list(os.environ):
+        if name.startswith("CHIBO_") and not name.startswith("CHIBO_TEST_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CHIBO_DATABASE_URL", db_url)
+    cli = Cli(url=db_url, tmp=tmp_path, runner=CliRunner())
+    await scene.add_committee("Đảng ủy phường Hàng Bạc")
+    backup_file = str(tmp_path / "chibo.bak")
+    await asyncio.to_thread(cli, "db", "backup", backup_file)
+    await scene.add_committee("Đảng ủy thêm sau sao lưu")
+    await scene.start_bot()
+    before = await _dump(db_url)
+    result = await asyncio.to_thread(cli, "db", "restore", backup_file, "--yes", ok=False)
+    assert result.exit_code == 2 and "chibo đang chạy" in result.output and "--force" in result.output
+    assert await _dump(db_url) == before
+    await scene.stop_bot()  # stopped: the restore goes ahead
+    await asyncio.to_thread(cli, "db", "restore", backup_file, "--yes")
+    assert [c["name"] for c in (await _dump(db_url))["committees"]] == ["Đảng ủy phường Hàng Bạc"]
+    if db_url.startswith("sqlite"):  # --force: the operator knows better (a stale process on another host, say)
+        await scene.start_bot()
+        await asyncio.to_thread(cli, "db", "restore", backup_file, "--yes", "--force")
+        await scene.stop_bot()
 
 
 @needs_postgres
@@ -226,3 +362,51 @@ def test_a_missing_postgres_database(cli: Cli, monkeypatch):
     assert result.exit_code == 2 and "does not exist on the server" in result.output
     result = cli("db", "upgrade", ok=False)
     assert result.exit_code == 2 and "createdb" in result.output
+
+
+# --- files only their owner reads (names and phone numbers) ---
+@pytest.fixture
+def umask_022():
+    old = os.umask(0o022)  # the usual umask: files come out readable by everyone unless chibo says otherwise
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_the_sqlite_database_its_wal_and_its_backups_are_readable_by_their_owner_only(cli: Cli, tmp_path, umask_022):
+    cli("db", "upgrade")
+    database = tmp_path / "chibo.db"
+    assert _mode(database) == 0o600
+
+    async def write_and_look_while_open():
+        engine = create_engine(cli.url)  # chibo running: the -wal and -shm files are there
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(text("INSERT INTO committees (name, created_at) VALUES ('x', '2026-12-01')"))
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+                return {p.name: _mode(p) for p in tmp_path.glob("chibo.db-*")}
+        finally:
+            await engine.dispose()
+
+    sidecars = asyncio.run(write_and_look_while_open())
+    assert set(sidecars) == {"chibo.db-wal", "chibo.db-shm"} and set(sidecars.values()) == {0o600}, sidecars
+    cli("db", "backup", str(tmp_path / "b" / "chibo.bak"))
+    assert _mode(tmp_path / "b" / "chibo.bak") == 0o600
+    database.unlink()  # a restore that creates the database file anew
+    cli("db", "restore", str(tmp_path / "b" / "chibo.bak"), "--yes")
+    assert _mode(database) == 0o600
+
+
+@needs_postgres
+def test_a_postgres_backup_is_readable_by_its_owner_only(cli: Cli, tmp_path, monkeypatch, umask_022):
+    asyncio.run(reset_postgres(PG_URL))
+    monkeypatch.setenv("CHIBO_DATABASE_URL", PG_URL)
+    cli("db", "upgrade")
+    cli("db", "backup", str(tmp_path / "pg.dump"))
+    assert _mode(tmp_path / "pg.dump") == 0o600

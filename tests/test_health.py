@@ -62,7 +62,9 @@ async def test_polling_mode_serves_health_readiness_and_metrics(scene: Scene):
     scene.at(vn(2026, 12, 2, 19, 30))  # the 3-day reminder falls due, and the member has blocked the bot
     await scene.settle()
 
-    assert (await get(port, "/healthz")).json() == {"status": "ok"}
+    healthz = await get(port, "/healthz")
+    assert healthz.json() == {"status": "ok"}
+    assert "server" not in healthz.headers  # tornado's Server: TornadoServer/<version> is dropped
     ready = await get(port, "/readyz")
     assert ready.status_code == 200, ready.text
     assert ready.json() == {"status": "ok", "database": "ok", "schema": "ok", "dispatcher": "ok", "scheduler": "ok"}

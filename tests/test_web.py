@@ -83,6 +83,63 @@ async def test_each_role_against_each_page(story):
             assert (await get(story, bad + path)).status_code == 403, (bad, path)
 
 
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_ids_beyond_the_integer_columns_are_403_on_every_route(story, caplog):
+    """PostgreSQL's integer columns end at 2147483647: a bigger id in a path is no row, answered as any
+    other id the viewer may not see, not a 500 with a traceback in the log."""
+    base = await story.base(COMMITTEE)  # the committee sees every cell and meeting of theirs
+    for big in ("2147483648", "99999999999", "999999999999"):
+        for path in (f"/cell/{big}", f"/cell/{big}/chart.svg", f"/meeting/{big}/minutes"):
+            response = await get(story, base + path)
+            assert response.status_code == 403, (path, response.status_code)
+            assert "Traceback" not in response.text
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], [r.getMessage() for r in caplog.records]
+    assert (await get(story, base + f"/cell/{story.cells['1']}")).status_code == 200  # the real ones still work
+
+
+def _directives(policy: str) -> dict[str, list[str]]:
+    return {d.split()[0]: d.split()[1:] for d in (part.strip() for part in policy.split(";")) if d}
+
+
+def _check_headers(response: httpx.Response, what: str) -> None:
+    """No server version; a CSP without inline scripts (each inline one carries the response's nonce) that
+    lets only the page itself and Telegram's web clients frame it."""
+    assert "server" not in response.headers or not re.search(r"\d", response.headers["server"]), \
+        (what, response.headers.get("server"))
+    if not what.startswith("/web"):
+        return
+    policy = _directives(response.headers["content-security-policy"])
+    scripts = policy["script-src"]
+    assert "'unsafe-inline'" not in scripts and "'unsafe-eval'" not in scripts and "*" not in scripts, what
+    assert policy["frame-ancestors"] == ["'self'", "https://web.telegram.org", "https://*.web.telegram.org"], what
+    assert policy["object-src"] == ["'none'"] and policy["base-uri"] == ["'none'"], what
+    nonces = [s.removeprefix("'nonce-").removesuffix("'") for s in scripts if s.startswith("'nonce-")]
+    assert len(nonces) == 1 and len(nonces[0]) >= 16, (what, scripts)
+    if response.headers.get("content-type", "").startswith("text/html"):
+        for tag in re.findall(r"<script\b[^>]*>", response.text):
+            assert "src=" in tag or f'nonce="{nonces[0]}"' in tag, (what, tag)
+
+
+async def test_every_page_sends_a_strict_csp_and_no_server_version(story):
+    seen_nonces = set()
+    for person in (COMMITTEE, SECRETARY, MEMBER, OTHER_COMMITTEE):
+        base = await story.base(person)
+        for path in ["/web/nothing/", *(base + p for p in pages(story).values()), base + "/cell/2147483648"]:
+            response = await get(story, path)
+            _check_headers(response, path)
+            seen_nonces.add(response.headers["content-security-policy"])
+    assert len(seen_nonces) > 20  # a new nonce for every response
+    signin = await get(story, "/web/tg")
+    assert signin.status_code == 200 and "<script>" not in signin.text  # the sign-in script runs by its nonce
+    _check_headers(signin, "/web/tg")
+    async with httpx.AsyncClient(base_url=story.root, timeout=60) as client:
+        refused = await client.post("/web/tg", data={"init_data": "user=%7B%7D&hash=00"})
+        assert refused.status_code == 403
+        _check_headers(refused, "/web/tg (POST)")
+        for path in ("/files/nothing.xlsx", "/no/such/page"):  # chibo's other routes, and tornado's own 404
+            _check_headers(await client.get(path), path)
+
+
 async def test_a_link_dies_with_the_account_and_the_secretary_role(story):
     base = await story.base(SECRETARY)
     assert (await get(story, base + f"/cell/{story.cells['1']}")).status_code == 200

@@ -85,12 +85,15 @@ async def test_the_secretary_opens_the_cell_year_through_the_mini_app(story, bro
                                 "user": json.dumps({"id": story.scene.who(SECRETARY).user_id, "first_name": "An"})},
                                story.scene.settings.token_value())
     page = await browser.new_page(viewport=PHONE)
+    console = []
+    page.on("console", lambda message: console.append(message.text))
     # Telegram's script (not reachable here) is replaced by one giving the initData Telegram would give.
     await page.route("https://telegram.org/js/telegram-web-app.js", lambda route: route.fulfill(
         content_type="application/javascript",
         body=f"window.Telegram = {{WebApp: {{initData: {json.dumps(init_data)}, ready: function () {{}}}}}};"))
     await page.goto(story.root + "/web/tg")
-    await page.wait_for_selector("#grid")
+    await page.wait_for_selector("#grid")  # the sign-in script ran under the page's CSP (by its nonce)
+    assert not [m for m in console if "Content Security Policy" in m], console
     assert "Chi bộ khu dân cư số 1" in await page.inner_text("h1")
     truant = page.locator(f'tr[data-member="{story.scene.who(TRUANT).member_id}"]')
     assert "⚠" in await truant.inner_text() and await truant.get_attribute("class") == "near"

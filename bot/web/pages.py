@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import tempfile
 from collections.abc import Callable
 from datetime import timedelta
@@ -20,6 +21,7 @@ from sqlalchemy import select
 from bot.web.access import COMMITTEE, LEADER, Viewer, viewer_for_link
 from bot.web.initdata import telegram_user_id
 from bot.web.render import render
+from core.parsing import button_id
 from core.weblinks import read_web_token, web_token
 from reports import minutes, web_cell, web_committee, weekly
 from rules import RuleSet
@@ -27,7 +29,8 @@ from storage.models import Cell, ChatLink, Committee, Meeting, Platform
 
 log = logging.getLogger(__name__)
 
-TELEGRAM_SCRIPT = "https://telegram.org/js/telegram-web-app.js"
+TELEGRAM_ORIGIN = "https://telegram.org"
+TELEGRAM_SCRIPT = f"{TELEGRAM_ORIGIN}/js/telegram-web-app.js"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SVG = "image/svg+xml"
@@ -49,9 +52,15 @@ class _Base(tornado.web.RequestHandler):
         self.set_header("Cache-Control", "no-store")
         self.set_header("Referrer-Policy", "no-referrer")
         self.set_header("X-Content-Type-Options", "nosniff")
+        # A fresh nonce per response: the sign-in page's one inline script carries it, nothing injected can.
+        # Framed only by the page itself and Telegram's web clients (the Mini App in web.telegram.org/a, /k);
+        # Telegram's own apps open the Mini App in a web view, not a frame.
+        self.nonce = secrets.token_urlsafe(18)
         self.set_header("Content-Security-Policy",
                         "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                        "script-src 'self' 'unsafe-inline' https://telegram.org; frame-ancestors *")
+                        f"script-src 'self' 'nonce-{self.nonce}' {TELEGRAM_ORIGIN}; object-src 'none'; "
+                        "base-uri 'none'; form-action 'self'; "
+                        "frame-ancestors 'self' https://web.telegram.org https://*.web.telegram.org")
 
     def log_exception(self, typ, value, tb) -> None:  # tornado's own would print the URL, token included
         if isinstance(value, tornado.web.HTTPError):
@@ -61,7 +70,7 @@ class _Base(tornado.web.RequestHandler):
 
     def page(self, name: str, **context: object) -> None:
         self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.finish(render(name, self.lang, self.tz, **context))
+        self.finish(render(name, self.lang, self.tz, nonce=self.nonce, **context))
 
     def forbidden(self) -> None:
         self.set_status(403)
@@ -101,8 +110,9 @@ class _Viewed(_Base):
 
     async def cell_year(self, cell_id: str) -> web_cell.CellYear | None:
         """The cell's year of meetings, or None when the viewer may not see that cell (answered 403)."""
+        row_id = button_id(cell_id)  # past the integer columns' range: no row (PostgreSQL would raise)
         async with self.services.sessions() as session:
-            cell = await session.get(Cell, int(cell_id))
+            cell = await session.get(Cell, row_id) if row_id is not None else None
             if not self.viewer.may_see_cell(cell):
                 self.forbidden()
                 return None
@@ -214,8 +224,9 @@ class MinutesDraft(_Viewed):
     """A meeting's minutes draft, the same Word file /bienban sends (``reports.minutes``)."""
 
     async def get(self, token: str, meeting_id: str) -> None:
+        row_id = button_id(meeting_id)
         async with self.services.sessions() as session:
-            meeting = await session.get(Meeting, int(meeting_id))
+            meeting = await session.get(Meeting, row_id) if row_id is not None else None
             cell = await session.get(Cell, meeting.cell_id) if meeting is not None else None
             if meeting is None or meeting.cancelled_at is not None or not self.viewer.may_see_cell(cell):
                 self.forbidden()
