@@ -110,6 +110,12 @@ class TimeReading:
         return time((self.at.hour + 12) % 24, self.at.minute)
 
 
+def as_typed(at: time) -> str:
+    """``at`` as a command may carry it without being asked back: "03:00 sáng" for an hour 1-11 (see
+    ``TimeReading.certain``), "19:30" otherwise."""
+    return f"{at:%H:%M} sáng" if 1 <= at.hour <= 11 else f"{at:%H:%M}"
+
+
 def read_time(words: Sequence[str]) -> TimeReading | None:
     """The time of day the first of ``words`` spell ("7h30 tối Nhà văn hóa" -> 19:30 in 2 words); None when
     they spell none, or an impossible one (25h, 7h70, "tối" alone, "19h sáng")."""

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.messages import Button, Reply, Request, Response
-from core.parsing import local_datetime, read_date, read_time
+from core.parsing import as_typed, local_datetime, read_date, read_time
 from core.texts import Html, echo, fmt_date, fmt_datetime
 from handlers import notify, wall_clock
 from handlers.context import Ctx
@@ -56,7 +56,7 @@ async def schedule(ctx: Ctx, req: Request) -> Response:
     place, topic = place_text.strip()[:MAX_PLACE] or None, topic_text.strip()[:MAX_TOPIC] or None
     if place is None and kind is MeetingKind.THUONG_KY:
         place = ctx.cell.standing_place
-    refusal = wall_clock.refusal(ctx, day, at, lambda p: f"/lichhop {p.day:%d/%m/%Y} {p.suggestion:%H:%M}")
+    refusal = wall_clock.refusal(ctx, day, at, lambda p: f"/lichhop {p.day:%d/%m/%Y} {as_typed(p.suggestion)}")
     if refusal is not None:
         return refusal
     start = local_datetime(day, at, ctx.tz)
@@ -127,11 +127,17 @@ def _ask_part_of_day(ctx: Ctx, req: Request, at: time) -> Response:
         return Response.say(ctx.t("when.ask_retype", morning=f"{morning:%H:%M}", evening=f"{evening:%H:%M}",
                                   typed=f"{at.hour}h{at.minute:02d}"))
     link.pending_action, link.pending_meeting_id, link.pending_text = action, None, req.args
-    text = ctx.t("when.ask", typed=f"{at:%H:%M}", morning=f"{morning:%H:%M}", evening=f"{evening:%H:%M}",
-                 retype=f"{at.hour}h{at.minute:02d}")
+    later = ctx.t(_later_part(evening), time=f"{evening:%H:%M}")  # 14:30 is "chiều", 19:30 "tối"
+    text = ctx.t("when.ask", typed=f"{at:%H:%M}", morning=ctx.t("when.morning", time=f"{morning:%H:%M}"),
+                 evening=later, retype=f"{at.hour}h{at.minute:02d}")
     buttons = [[Button(ctx.t("when.morning", time=f"{morning:%H:%M}"), f"ampm:{morning:%H%M}"),
-                Button(ctx.t("when.evening", time=f"{evening:%H:%M}"), f"ampm:{evening:%H%M}")]]
+                Button(later, f"ampm:{evening:%H%M}")]]
     return Response(replies=[Reply(text, buttons)])
+
+
+def _later_part(evening: time) -> str:
+    """The word for the afternoon-or-evening reading of an hour typed without one."""
+    return "when.afternoon" if evening.hour < 18 else "when.evening"
 
 
 async def part_of_day_chosen(ctx: Ctx, req: Request, chosen: str) -> Response:
@@ -302,7 +308,7 @@ async def reschedule(ctx: Ctx, req: Request) -> Response:
         if isinstance(read, Response):
             return read
         day, at, rest = read
-        refusal = wall_clock.refusal(ctx, day, at, lambda p: f"/doilich {p.day:%d/%m/%Y} {p.suggestion:%H:%M}")
+        refusal = wall_clock.refusal(ctx, day, at, lambda p: f"/doilich {p.day:%d/%m/%Y} {as_typed(p.suggestion)}")
         if refusal is not None:
             return refusal
         start = local_datetime(day, at, ctx.tz)

@@ -90,23 +90,23 @@ async def test_scheduling_refuses_a_time_the_clock_change_skips_or_repeats(scene
     await _cell_in(scene, zone, datetime(2027, 3, 1, 10, 0, tzinfo=zone.tz))
     outbox = await _count(scene, OutboxMessage)
     gap_day = f"{zone.gap_day:%d/%m/%Y}"
-    reply = await scene.say(SECRETARY, f"/lichhop {gap_day} {zone.gap_time} Hội trường")
+    reply = await scene.say(SECRETARY, f"/lichhop {gap_day} {zone.gap_time} sáng Hội trường")
     assert f"Giờ {zone.gap_time} ngày {gap_day} không có theo giờ {zone.name}" in reply[0]
-    assert f"/lichhop {gap_day} 03:00" in reply[0]  # what to type instead
+    assert f"/lichhop {gap_day} 03:00 sáng" in reply[0]  # what to type instead
     fold_day = f"{zone.fold_day:%d/%m/%Y}"
-    reply = await scene.say(SECRETARY, f"/lichhop {fold_day} {zone.fold_time}")
+    reply = await scene.say(SECRETARY, f"/lichhop {fold_day} {zone.fold_time} sáng")
     assert f"Giờ {zone.fold_time} ngày {fold_day} có hai lần theo giờ {zone.name}" in reply[0]
     assert await _count(scene, Meeting) == 0 and await _count(scene, OutboxMessage) == outbox  # nothing announced
     # A time that exists is taken; moving it into the gap is refused and the meeting stays where it was.
     reply = await scene.say(SECRETARY, f"/lichhop {gap_day} 19:30")
     assert "Đã đặt lịch" in reply[0] and f"19:30 {gap_day}" in reply[0]
     outbox = await _count(scene, OutboxMessage)
-    reply = await scene.say(SECRETARY, f"/doilich {gap_day} {zone.gap_time}")
-    assert "không có theo giờ" in reply[0] and f"/doilich {gap_day} 03:00" in reply[0]
+    reply = await scene.say(SECRETARY, f"/doilich {gap_day} {zone.gap_time} sáng")
+    assert "không có theo giờ" in reply[0] and f"/doilich {gap_day} 03:00 sáng" in reply[0]
     meeting = await _meeting(scene)
     assert meeting.scheduled_at == datetime(2027, zone.gap_day.month, zone.gap_day.day, 19, 30, tzinfo=zone.tz)
     assert await _count(scene, OutboxMessage) == outbox
-    reply = await scene.say(SECRETARY, f"/doilich {gap_day} 03:30")
+    reply = await scene.say(SECRETARY, f"/doilich {gap_day} 03:30 sáng")
     assert "Đã đổi cuộc họp" in reply[0]
 
 
@@ -115,7 +115,7 @@ async def test_start_and_end_times_the_clock_change_spoils_are_asked_again(scene
     # The night the clocks go forward: a start typed in the skipped hour is refused.
     await _cell_in(scene, zone, datetime(2027, 3, 1, 10, 0, tzinfo=zone.tz))
     gap_day = f"{zone.gap_day:%d/%m/%Y}"
-    await scene.say(SECRETARY, f"/lichhop {gap_day} 01:00")
+    await scene.say(SECRETARY, f"/lichhop {gap_day} 01:00 sáng")
     scene.at(datetime.combine(zone.gap_day, time(4, 0), tzinfo=zone.tz))
     reply = await scene.say(SECRETARY, f"/batdau {zone.gap_time}")
     assert f"Giờ {zone.gap_time} ngày {gap_day} không có theo giờ {zone.name}" in reply[0]
@@ -127,7 +127,7 @@ async def test_start_and_end_times_the_clock_change_spoils_are_asked_again(scene
     # The night the clocks go back: an end typed in the repeated hour is asked again; the meeting stays open.
     fold_day = f"{zone.fold_day:%d/%m/%Y}"
     scene.at(datetime.combine(zone.fold_day, time(0, 0), tzinfo=zone.tz) - (zone.fold_day - date(2027, 10, 20)))
-    await scene.say(SECRETARY, f"/lichhop {fold_day} {zone.before_fold}")
+    await scene.say(SECRETARY, f"/lichhop {fold_day} {zone.before_fold} sáng")
     after = _hm(zone.after_fold)
     scene.at(datetime.combine(zone.fold_day, after, tzinfo=zone.tz).replace(minute=after.minute + 10))
     reply = await scene.say(SECRETARY, f"/batdau {zone.before_fold}")
