@@ -133,7 +133,7 @@ async def test_a_confirmed_member_on_zalo_is_offered_only_xin_vang_as_1(zalo_sce
         await scene.start_bot()
         await scene.link_zalo(SEC, A)
         await scene.say_zalo(SEC, "lich hop 2026-12-05 19:30")
-        assert "1 để tham dự" in scene.zalo_texts(A)[-1]
+        assert "1 – Tham dự" in scene.zalo_texts(A)[-1]
         await scene.say_zalo(A, "1")
         await tick(scene, vn(2026, 12, 2, 19, 30))
         last = scene.zalo_texts(A)[-1]
