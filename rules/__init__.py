@@ -20,6 +20,7 @@ from rules.calendar import (
     horizon_end,
     missing_obligations,
     month_key,
+    next_month_day,
     quarter_of,
 )
 from rules.clock_times import end_time_for, open_meeting_nudges, preparation_due, start_time_for
@@ -57,6 +58,7 @@ __all__ = [
     "minimum_duration",
     "missing_obligations",
     "month_key",
+    "next_month_day",
     "quarter_of",
     "reminder_days",
     "task_record",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -58,3 +59,10 @@ def beyond_horizon(start: datetime, now: datetime) -> bool:
 
 def horizon_end(now: datetime) -> datetime:
     return now + SCHEDULE_HORIZON
+
+
+def next_month_day(today: date, day: int) -> date:
+    """The ``day`` of the month after ``today``'s (the month's last day if it is shorter): the date an
+    example in a text shows, so an example never lies in the past (31 -> 28/02, 29/02 in a leap year)."""
+    year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
+    return date(year, month, min(day, calendar.monthrange(year, month)[1]))

@@ -77,3 +77,24 @@ def test_numbered_choices_read_well_whatever_the_label():
     texts, choices = render("vi", payload)
     assert texts == ["Câu 1/5\nTrả lời bằng số: 1 – Có; 2 – Không; 3 – Để sau."] and choices == ["a", "b", "c"]
     assert "để để" not in texts[0]
+
+
+DATE = re.compile(r"\b(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{4}|\d{2}/\d{2})\b")  # not 1/3, a fraction
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_no_text_shows_a_fixed_date_examples_come_from_the_clock(lang):
+    """An example with a written date ('/lichhop 2026-12-05 19:30') is past one day and refused when typed;
+    examples use {ex_meeting}, {ex_due}, … (core.texts.example_dates, next month's, passed by Ctx.t)."""
+    fixed = {key: DATE.search(text).group() for key, text in CATALOG[lang].items() if DATE.search(text)}
+    assert fixed == {}
+
+
+def test_example_dates_are_next_month_and_each_names_one_date():
+    from datetime import date
+
+    from core.texts import example_dates
+
+    shown = example_dates(date(2026, 12, 31))
+    assert shown == {"ex_meeting": "2027-01-05", "ex_thematic": "2027-01-15", "ex_move": "2027-01-06",
+                     "ex_due": "20/01/2027", "ex_due_iso": "2027-01-20", "ex_due_short": "20/01"}
