@@ -26,7 +26,7 @@ def sqlite_path(url: str) -> Path | None:
     if not parsed.drivername.startswith("sqlite"):
         return None
     if not parsed.database or parsed.database == ":memory:":
-        raise BackupError("an in-memory SQLite database cannot be backed up")
+        raise BackupError("không sao lưu được SQLite trong bộ nhớ / an in-memory SQLite database cannot be backed up")
     return Path(parsed.database)
 
 
@@ -66,7 +66,7 @@ def _libpq(url: str) -> tuple[str, dict[str, str]]:
 def find_tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        raise BackupError(f"{name} is not installed (Debian/Ubuntu: apt install postgresql-client)")
+        raise BackupError(f"chưa cài {name} / {name} is not installed (Debian/Ubuntu: apt install postgresql-client)")
     return path
 
 
@@ -81,12 +81,12 @@ def _run(args: list[str], env: dict[str, str]) -> None:
 def backup(url: str, target: Path) -> None:
     """Write a full backup of the database at ``url`` to ``target`` (not overwritten if it exists)."""
     if target.exists():
-        raise BackupError(f"{target} exists already; choose a new file name")
+        raise BackupError(f"{target} đã có, chọn tên tệp khác / exists already; choose a new file name")
     target.parent.mkdir(parents=True, exist_ok=True)
     path = sqlite_path(url)
     if path is not None:
         if not path.exists():
-            raise BackupError(f"{path} does not exist")
+            raise BackupError(f"không có {path} / does not exist")
         try:
             _copy_sqlite(path, target)
         except BaseException:
@@ -104,17 +104,17 @@ def backup(url: str, target: Path) -> None:
 def restore(url: str, source: Path) -> None:
     """Replace the database at ``url`` with the backup ``source``. chibo must be stopped."""
     if not source.is_file():
-        raise BackupError(f"{source} is not a file")
+        raise BackupError(f"{source} không phải một tệp / is not a file")
     path = sqlite_path(url)
     if path is not None:
         if _revision_of_sqlite(source) is None:
-            raise BackupError(f"{source} is not a chibo SQLite backup (no schema revision in it)")
+            raise BackupError(f"{source} không phải bản sao lưu SQLite của chibo / is not a chibo SQLite backup (no schema revision in it)")
         path.parent.mkdir(parents=True, exist_ok=True)
         _copy_sqlite(source, path)
         return
     with source.open("rb") as f:
         if f.read(5) != b"PGDMP":
-            raise BackupError(f"{source} is not a pg_dump custom-format backup")
+            raise BackupError(f"{source} không phải bản sao lưu pg_dump (custom) / is not a pg_dump custom-format backup")
     dsn, env = _libpq(url)
     _run([find_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
           "--exit-on-error", "--dbname", dsn, str(source)], env)
