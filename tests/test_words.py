@@ -64,3 +64,63 @@ async def test_every_example_in_an_answer_can_be_typed_as_it_stands(scene: Scene
         assert "Đã giao việc" in (await scene.say(SEC, f"/giaoviec Lê Văn An | Đóng đảng phí {typed} | {typed}"))[0]
     usage = [c for c in await answer_codes(scene, SEC, "/giaoviec") if c.startswith("/giaoviec Lê")]
     assert usage and usage[0].endswith("| 20/02/2028")
+
+
+# The Vietnamese order: given name, then middle, then family; Đ after D, tones last. Raw characters
+# would put Bùi first and Đỗ last; family before middle would put Đỗ Văn An before Trần Thị An.
+ORDERED = ["Trần Thị An", "Đỗ Văn An", "Lê Văn Ánh", "Nguyễn Văn Bí", "Dương Văn Bình", "Bùi Thị Dung", "Nguyễn Văn Đức"]
+LEADER = "Nguyễn Văn Bí"
+
+
+def in_order(text: str, names: list[str]) -> bool:
+    """``names`` all appear in ``text``, in this order."""
+    places = [text.find(n) for n in names]
+    return -1 not in places and places == sorted(places)
+
+
+async def test_every_list_of_names_is_in_the_vietnamese_order(scene: Scene):
+    import io
+
+    from docx import Document
+
+    committee = await scene.add_committee("Đảng ủy phường")
+    scrambled = sorted(ORDERED)  # raw characters: Bùi, Dương, Lê, Nguyễn…, Trần, Đỗ
+    await scene.add_cell(committee, "Chi bộ số 4",
+                         [(n, Role.BI_THU if n == LEADER else Role.DANG_VIEN) for n in scrambled])
+    await scene.start_bot()
+    await scene.link(*scrambled)
+    await scene.say(LEADER, "/lichhop 2026-12-05 19:30 Nhà văn hóa")
+    scene.at(vn(2026, 12, 5, 19, 30))
+    await scene.say(LEADER, "/batdau")
+    for name in ("Bùi Thị Dung", "Dương Văn Bình"):
+        await scene.say(name, "/diemdanh")
+
+    ambiguous = (await scene.say(LEADER, "/diemdanh_ho An"))[0]
+    assert "Có nhiều đảng viên" in ambiguous and in_order(ambiguous, ["Trần Thị An", "Đỗ Văn An"]), ambiguous
+
+    everyone = (await scene.say(LEADER, "/giaoviec cả chi bộ | Đóng đảng phí | 20/12"))[0]
+    present = ["Nguyễn Văn Bí", "Dương Văn Bình", "Bùi Thị Dung"]
+    assert in_order(everyone, present), everyone
+    for name in ("Bùi Thị Dung", "Dương Văn Bình"):
+        await scene.say(LEADER, f"/giaoviec {name} | Viết bài thu hoạch | 20/12")
+    listing = (await scene.say(LEADER, "/viec"))[0]
+    assert in_order(listing, ["Nguyễn Văn Bí: Đóng đảng phí", "Dương Văn Bình: Đóng đảng phí",
+                              "Dương Văn Bình: Viết bài thu hoạch", "Bùi Thị Dung: Đóng đảng phí",
+                              "Bùi Thị Dung: Viết bài thu hoạch"]), listing
+
+    scene.at(vn(2026, 12, 5, 21, 5))
+    summary = "\n".join(await scene.say(LEADER, "/ketthuc"))
+    absent = summary[summary.index("Vắng không lý do"):].split("\n")[0]
+    assert in_order(absent, ["Trần Thị An", "Đỗ Văn An", "Lê Văn Ánh", "Nguyễn Văn Đức"]), absent
+    tasks = summary[summary.index("Việc được giao"):]
+    assert in_order(tasks.split("\n")[1], present), tasks  # one line for the task given to everyone present
+    assert in_order(tasks, ["Dương Văn Bình, Bùi Thị Dung: Viết bài thu hoạch"]), tasks
+
+    await scene.say(LEADER, "/bienban", expect=2)
+    doc = Document(io.BytesIO(scene.server.calls("sendDocument")[-1]["document"].content))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert in_order(next(p for p in text.split("\n") if p.startswith("Vắng không lý do")),
+                    ["Trần Thị An", "Đỗ Văn An", "Lê Văn Ánh", "Nguyễn Văn Đức"])
+    assert in_order(next(p for p in text.split("\n") if p.startswith("Có mặt")), present)
+    rows = [[c.text for c in row.cells] for row in doc.tables[1].rows[1:]]
+    assert [r[1] for r in rows] == ["3 đồng chí có mặt", "Dương Văn Bình, Bùi Thị Dung"], rows
