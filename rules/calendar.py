@@ -66,3 +66,10 @@ def next_month_day(today: date, day: int) -> date:
     example in a text shows, so an example never lies in the past (31 -> 28/02, 29/02 in a leap year)."""
     year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
     return date(year, month, min(day, calendar.monthrange(year, month)[1]))
+
+
+def later_this_month(today: date, days: int = 3) -> date:
+    """A date ``days`` ahead but still in ``today``'s month (its last day at most): the example of a
+    nudge to schedule this month's meeting, which a date of next month would not satisfy."""
+    last = date(today.year, today.month, calendar.monthrange(today.year, today.month)[1])
+    return min(today + timedelta(days=days), last)

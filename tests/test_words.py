@@ -8,7 +8,7 @@ from datetime import date
 from conftest import vn
 
 from bot.scene import Scene
-from rules import next_month_day
+from rules import later_this_month, next_month_day
 from storage.models import Role
 
 SEC, AN = "Nguyễn Văn Bí", "Lê Văn An"
@@ -21,6 +21,13 @@ def test_an_example_date_is_next_month_whatever_today_is():
     assert next_month_day(date(2028, 2, 29), 20) == date(2028, 3, 20)
     for today in (date(2026, 12, 31), date(2027, 6, 1), date(2028, 2, 29)):
         assert next_month_day(today, 1) > today
+
+
+def test_a_nudge_for_this_month_shows_a_date_ahead_in_this_month():
+    assert later_this_month(date(2026, 12, 1)) == date(2026, 12, 4)
+    assert later_this_month(date(2026, 12, 30)) == date(2026, 12, 31)  # not January: that month is not owed
+    assert later_this_month(date(2026, 12, 31)) == date(2026, 12, 31)  # the evening of the last day
+    assert later_this_month(date(2028, 2, 27)) == date(2028, 2, 29)
 
 
 def codes(message: dict) -> list[str]:
