@@ -16,6 +16,7 @@ from rules.attendance import (
 from rules.calendar import (
     MeetingOnCalendar,
     Obligation,
+    a_little_later,
     beyond_horizon,
     horizon_end,
     later_this_month,
@@ -31,6 +32,7 @@ from rules.ruleset import RuleSet
 from rules.tasks import TaskRecord, TaskState, reminder_days, task_record, task_state
 
 __all__ = [
+    "a_little_later",
     "AbsenceFlags",
     "AttendanceVerdict",
     "DurationVerdict",

@@ -73,3 +73,10 @@ def later_this_month(today: date, days: int = 3) -> date:
     nudge to schedule this month's meeting, which a date of next month would not satisfy."""
     last = date(today.year, today.month, calendar.monthrange(today.year, today.month)[1])
     return min(today + timedelta(days=days), last)
+
+
+def a_little_later(now: datetime, minutes: int = 5) -> datetime:
+    """The first whole ``minutes`` mark at least ``minutes`` after ``now`` (19:57 -> 20:05): the time an
+    example shows when it must be typed now and still be ahead."""
+    at = (now + timedelta(minutes=minutes, seconds=59, microseconds=999999)).replace(second=0, microsecond=0)
+    return at + timedelta(minutes=-at.minute % minutes) if at.minute % minutes else at

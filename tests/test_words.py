@@ -8,7 +8,7 @@ from datetime import date
 from conftest import vn
 
 from bot.scene import Scene
-from rules import later_this_month, next_month_day
+from rules import a_little_later, later_this_month, next_month_day
 from storage.models import Role
 
 SEC, AN = "Nguyễn Văn Bí", "Lê Văn An"
@@ -30,6 +30,14 @@ def test_a_nudge_for_this_month_shows_a_date_ahead_in_this_month():
     assert later_this_month(date(2028, 2, 27)) == date(2028, 2, 29)
 
 
+def test_a_time_to_type_now_is_a_little_later_on_a_whole_five_minutes():
+    from datetime import datetime
+
+    assert a_little_later(datetime(2026, 12, 5, 19, 57)) == datetime(2026, 12, 5, 20, 5)
+    assert a_little_later(datetime(2026, 12, 5, 20, 0)) == datetime(2026, 12, 5, 20, 5)
+    assert a_little_later(datetime(2026, 12, 31, 23, 55, 30)) == datetime(2027, 1, 1, 0, 5)  # never under 5 minutes
+
+
 def codes(message: dict) -> list[str]:
     """What a message shows as code (<code>…</code>): the examples, as the person would type them."""
     raw = message.get("text", "").encode("utf-16-le")  # entity offsets count UTF-16 units
@@ -38,8 +46,8 @@ def codes(message: dict) -> list[str]:
 
 
 async def answer_codes(scene: Scene, name: str, text: str) -> list[str]:
-    await scene.say(name, text)
-    return codes(scene.last(name))
+    answer = (await scene.say(name, text))[0]  # the answer, not a reminder delivered meanwhile
+    return codes(next(m for m in reversed(scene.inbox(name)) if m.get("text") == answer))
 
 
 async def test_every_example_in_an_answer_can_be_typed_as_it_stands(scene: Scene):
@@ -71,6 +79,14 @@ async def test_every_example_in_an_answer_can_be_typed_as_it_stands(scene: Scene
         assert "Đã giao việc" in (await scene.say(SEC, f"/giaoviec Lê Văn An | Đóng đảng phí {typed} | {typed}"))[0]
     usage = [c for c in await answer_codes(scene, SEC, "/giaoviec") if c.startswith("/giaoviec Lê")]
     assert usage and usage[0].endswith("| 20/02/2028")
+    scene.at(vn(2028, 1, 20, 19, 40))
+    assert "Tóm tắt" in (await scene.say(SEC, "/ketthuc"))[0]
+
+    scene.at(vn(2028, 2, 11, 21, 2))  # a day without a meeting, in the evening: 19:30 would be past
+    shown = [c for c in await answer_codes(scene, SEC, "/batdau") if c.startswith("/lichhop")]
+    assert shown == ["/lichhop 11/02/2028 21:10"], shown
+    assert "Đã đặt lịch" in (await scene.say(SEC, shown[0]))[0]
+    assert "Cuộc họp bắt đầu lúc 21:02" in (await scene.say(SEC, "/batdau"))[0]
 
 
 # The Vietnamese order: given name, then middle, then family; Đ after D, tones last. Raw characters
