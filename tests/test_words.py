@@ -9,6 +9,7 @@ from conftest import vn
 
 from bot.scene import Scene
 from rules import a_little_later, later_this_month, next_month_day
+from scheduler.nudges import run_daily
 from storage.models import Role
 
 SEC, AN = "Nguyễn Văn Bí", "Lê Văn An"
@@ -147,3 +148,11 @@ async def test_every_list_of_names_is_in_the_vietnamese_order(scene: Scene):
     assert in_order(next(p for p in text.split("\n") if p.startswith("Có mặt")), present)
     rows = [[c.text for c in row.cells] for row in doc.tables[1].rows[1:]]
     assert [r[1] for r in rows] == ["3 đồng chí có mặt", "Dương Văn Bình, Bùi Thị Dung"], rows
+
+    scene.at(vn(2026, 12, 21, 7, 0))  # past the deadline: the overdue report to the secretary
+    await run_daily(scene.runtime.services)
+    await scene.settle()
+    overdue = next(t for t in scene.server.texts(scene.who(LEADER).chat_id) if "quá hạn chưa xong" in t)
+    assert in_order(overdue, ["Nguyễn Văn Bí: Đóng đảng phí", "Dương Văn Bình: Đóng đảng phí",
+                              "Dương Văn Bình: Viết bài thu hoạch", "Bùi Thị Dung: Đóng đảng phí",
+                              "Bùi Thị Dung: Viết bài thu hoạch"]), overdue
