@@ -121,6 +121,7 @@ async def test_every_list_of_names_is_in_the_vietnamese_order(scene: Scene):
 
     ambiguous = (await scene.say(LEADER, "/diemdanh_ho An"))[0]
     assert "Có nhiều đảng viên" in ambiguous and in_order(ambiguous, ["Trần Thị An", "Đỗ Văn An"]), ambiguous
+    assert "Nguyễn Văn Bí" not in ambiguous and "Ánh" not in ambiguous  # whole words: "An" is not in "Văn"
 
     everyone = (await scene.say(LEADER, "/giaoviec cả chi bộ | Đóng đảng phí | 20/12"))[0]
     present = ["Nguyễn Văn Bí", "Dương Văn Bình", "Bùi Thị Dung"]
