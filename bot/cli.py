@@ -21,6 +21,7 @@ from bot.db_problems import run_on_database
 from core.clock import SystemClock
 from core.config_sources import SecretFileError, dotenv_names, unknown_names
 from core.settings import DEFAULT_ZALO_BOT, Settings
+from rules.names import name_key
 from scheduler import planner
 from storage import invites as invite_codes
 from storage.db import create_engine, ensure_ready, session_factory, upgrade
@@ -57,11 +58,20 @@ def load_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        problems = "; ".join(f"CHIBO_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(f"CHIBO_{'_'.join(str(p) for p in e['loc']).upper()}: {_problem(e['msg'])}"
+                             for e in exc.errors())
         fail(f"Cấu hình sai / bad configuration: {problems}", 2)
     except SecretFileError as exc:
         fail(f"Cấu hình sai / bad configuration: {exc}", 2)
     raise AssertionError("unreachable")
+
+
+def _problem(message: str) -> str:
+    """A setting's problem, Vietnamese first: chibo's own checks say it in both languages already;
+    pydantic's ("Input should be a valid integer") get a Vietnamese head."""
+    if message.startswith("Value error, "):
+        return message.removeprefix("Value error, ")
+    return f"giá trị không hợp lệ / {message}"
 
 
 def with_db(work: Callable[[AsyncSession, Settings], Awaitable[T]], *, migrate_check: bool = True) -> T:
@@ -228,7 +238,8 @@ def members_list(cell: str, as_json: JsonOpt = False) -> None:
 
     async def work(session: AsyncSession, settings: Settings):
         c = await find_cell(session, cell)
-        members = list(await session.scalars(select(Member).where(Member.cell_id == c.id).order_by(Member.id)))
+        members = sorted(await session.scalars(select(Member).where(Member.cell_id == c.id)),
+                         key=lambda m: name_key(m.full_name))  # as every list of people: the Vietnamese order
         linked = set(await session.scalars(select(ChatLink.member_id).where(ChatLink.member_id.is_not(None))))
         return c, members, linked
 
@@ -290,8 +301,8 @@ def invites(cell: str, as_json: JsonOpt = False) -> None:
         stamp = now()
         linked = set(await session.scalars(select(ChatLink.member_id).where(
             ChatLink.member_id.is_not(None), ChatLink.blocked_at.is_(None))))
-        members = await session.scalars(
-            select(Member).where(Member.cell_id == c.id, Member.active_to.is_(None)).order_by(Member.id))
+        members = sorted(await session.scalars(
+            select(Member).where(Member.cell_id == c.id, Member.active_to.is_(None))), key=lambda m: name_key(m.full_name))
         out = []
         for m in members:
             if m.id in linked:

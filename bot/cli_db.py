@@ -68,7 +68,7 @@ def register(db_app: typer.Typer, load_settings) -> None:
                  "missing": "chưa tạo, chạy chibo db upgrade / not created, run chibo db upgrade",
                  "behind": "cũ hơn mã, chạy chibo db upgrade / behind the code, run chibo db upgrade",
                  "ahead": "mới hơn mã, cài bản chibo mới / ahead of the code, install the newer chibo"}
-        typer.echo(f"database: {current or '-'}  code: {head_revision()}  ({words[state]})")
+        typer.echo(f"cơ sở dữ liệu / database: {current or '-'}  mã / code: {head_revision()}  ({words[state]})")
         if state != "ok":
             raise typer.Exit(1)
 

@@ -1,6 +1,6 @@
 """The Zalo adapter: Zalo events become neutral requests; replies become plain texts.
 
-Zalo has no buttons: a reply's choices are offered as "Trả lời 1 để tham dự, 2 để xin vắng" and the
+Zalo has no buttons: a reply's choices are offered as "Trả lời bằng số: 1 – Tham dự; 2 – Xin vắng" and the
 numbers are remembered per chat (``chat_choices``), so "1" is the same action as the button.
 Texts are plain (no HTML) and split at 2,000 characters. Every message sent is counted against the
 bot's monthly quota; when it runs short, repeat reminders are cut first.
@@ -51,7 +51,7 @@ def render(lang: str, payload: dict) -> tuple[list[str], list[str]]:
     text = html_to_plain(payload.get("text", ""))
     buttons = [b for row in payload.get("buttons", []) for b in row]
     if buttons:
-        items = ", ".join(t(lang, "choices.item", number=i + 1, label=b["label"].lower()) for i, b in enumerate(buttons))
+        items = "; ".join(t(lang, "choices.item", number=i + 1, label=b["label"]) for i, b in enumerate(buttons))
         text += "\n" + html_to_plain(t(lang, "choices.hint", choices=items))
     return split_plain(text, MAX_TEXT), [b["data"] for b in buttons]
 

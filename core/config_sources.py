@@ -32,7 +32,7 @@ def _read(path: Path, variable: str) -> str:
     try:
         return path.read_text(encoding="utf-8").rstrip("\r\n")
     except OSError as exc:
-        raise SecretFileError(f"{variable}: cannot read {path} ({exc.strerror or exc})") from None
+        raise SecretFileError(f"{variable}: không đọc được / cannot read {path} ({exc.strerror or exc})") from None
 
 
 def file_values(fields: Iterable[str], environ: Mapping[str, str]) -> dict[str, str]:
@@ -43,7 +43,7 @@ def file_values(fields: Iterable[str], environ: Mapping[str, str]) -> dict[str, 
     if folder:
         directory = Path(folder)
         if not directory.is_dir():
-            raise SecretFileError(f"{PREFIX}SECRETS_DIR: {directory} is not a folder")
+            raise SecretFileError(f"{PREFIX}SECRETS_DIR: {directory} không phải thư mục / is not a folder")
         for path in sorted(directory.iterdir()):
             name = names.get(path.name.upper())
             if name is not None and path.is_file():
@@ -81,8 +81,9 @@ def unknown_names(names: Iterable[str], fields: Iterable[str], *, where: str = "
             continue
         candidate = name.upper() if name.upper().startswith(PREFIX) else PREFIX + name.upper()
         close = difflib.get_close_matches(candidate, sorted(known), n=1, cutoff=0.6)
-        hint = f"; did you mean {close[0]}?" if close else ""
-        warnings.append(f"unknown setting {name}{where}{hint}")
+        where_vi = where.replace(" in ", " trong ")
+        hint_vi, hint = (f"; có phải {close[0]}?", f"; did you mean {close[0]}?") if close else ("", "")
+        warnings.append(f"biến lạ {name}{where_vi}{hint_vi} / unknown setting {name}{where}{hint}")
     return warnings
 
 

@@ -28,7 +28,7 @@ def parse_offsets(text: str) -> tuple[timedelta, ...]:
             continue
         match = _OFFSET_RE.match(part)
         if not match:
-            raise ValueError(f"'{part.strip()}' is not an offset like 3d, 2h, 30m or 45s")
+            raise ValueError(f"'{part.strip()}' không phải khoảng thời gian như 3d, 2h, 30m, 45s / not an offset like 3d, 2h, 30m or 45s")
         offsets.add(timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)]))
     return tuple(sorted(offsets, reverse=True))
 
@@ -40,9 +40,9 @@ def parse_days(text: str) -> tuple[int, ...]:
     try:
         days = {int(part) for part in text.split(",") if part.strip()}
     except ValueError as exc:
-        raise ValueError(f"'{text}' is not a list of whole days like '3,0'") from exc
+        raise ValueError(f"'{text}' không phải danh sách số ngày như '3,0' / not a list of whole days like '3,0'") from exc
     if any(d < 0 or d > 60 for d in days):
-        raise ValueError(f"'{text}': days must be between 0 and 60")
+        raise ValueError(f"'{text}': số ngày phải từ 0 đến 60 / days must be between 0 and 60")
     return tuple(sorted(days, reverse=True))
 
 
@@ -52,7 +52,7 @@ def parse_quiet_hours(text: str) -> tuple[time, time] | None:
         return None
     match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", text)
     if not match:
-        raise ValueError(f"'{text}' is not a range like 22:00-06:00 (or 'off')")
+        raise ValueError(f"'{text}' không phải khoảng giờ như 22:00-06:00 (hoặc 'off') / not a range like 22:00-06:00 (or 'off')")
     h1, m1, h2, m2 = (int(g) for g in match.groups())
     return time(h1, m1), time(h2, m2)
 
@@ -67,7 +67,7 @@ def parse_bots(text: str) -> dict[str, str]:
     for number, part in enumerate(p for p in text.split(",") if p.strip()):
         key, sep, token = part.strip().partition("=")
         if not sep or not _BOT_KEY.match(key.strip()) or not token.strip():
-            raise ValueError(f"bot #{number + 1} is not written as key=token (key: a-z, 0-9, - or _)")
+            raise ValueError(f"bot thứ {number + 1} phải viết khoa=token (khóa: a-z, 0-9, - hoặc _) / bot #{number + 1} is not written as key=token")
         bots[key.strip()] = token.strip()
     return bots
 
@@ -129,7 +129,7 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone '{value}' (try Asia/Ho_Chi_Minh)") from exc
+            raise ValueError(f"múi giờ lạ / unknown time zone '{value}' (ví dụ / try Asia/Ho_Chi_Minh)") from exc
         return value
 
     @field_validator("reminder_offsets")
@@ -156,7 +156,7 @@ class Settings(BaseSettings):
         from core.parsing import parse_time
 
         if parse_time(value) is None:
-            raise ValueError(f"'{value}' is not a time of day like 08:00")
+            raise ValueError(f"'{value}' không phải giờ như 08:00 / not a time of day like 08:00")
         return value
 
     @field_validator("weekly_summary_cron")
@@ -167,7 +167,7 @@ class Settings(BaseSettings):
         try:
             CronTrigger.from_crontab(value)
         except ValueError as exc:
-            raise ValueError(f"'{value}' is not a crontab line like '0 8 * * mon': {exc}") from exc
+            raise ValueError(f"'{value}' không phải dòng crontab như '0 8 * * mon' / not a crontab line: {exc}") from exc
         return value
 
     @field_validator("daily_planner_time")
@@ -175,7 +175,7 @@ class Settings(BaseSettings):
     def _check_planner_time(cls, value: str) -> str:
         match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", value)
         if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-            raise ValueError(f"'{value}' is not a time of day like 07:00 (00:00 to 23:59)")
+            raise ValueError(f"'{value}' không phải giờ như 07:00 (00:00 đến 23:59) / not a time of day like 07:00")
         return f"{int(match.group(1)):02d}:{match.group(2)}"
 
     @field_validator("telegram_api_url", "zalo_api_url")

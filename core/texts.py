@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import html
 import tomllib
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from rules.attendance import shown_percent
+from rules.calendar import next_month_day
 
 CATALOG_DIR = Path(__file__).with_name("catalog")
 LANGUAGES = ("vi", "en")  # the first is the fallback
@@ -58,6 +59,14 @@ def t(lang: str, key: str, **kwargs: object) -> str:
     """The text ``key`` in ``lang`` (falls back to Vietnamese), arguments HTML-escaped."""
     template = CATALOG.get(lang, {}).get(key) or CATALOG[LANGUAGES[0]][key]
     return template.format(**{k: esc(v) for k, v in kwargs.items()})
+
+
+def example_dates(today: date) -> dict[str, str]:
+    """The dates the examples of a text show (``{ex_meeting}`` …), next month's: an example typed as it
+    stands is never refused for a date already past. ``Ctx.t`` passes them with every text."""
+    meeting, thematic, move, due = (next_month_day(today, d) for d in (5, 15, 6, 20))
+    return {"ex_meeting": meeting.isoformat(), "ex_thematic": thematic.isoformat(), "ex_move": move.isoformat(),
+            "ex_due": due.strftime("%d/%m/%Y"), "ex_due_iso": due.isoformat(), "ex_due_short": due.strftime("%d/%m")}
 
 
 def kind_text(lang: str, kind: str, combined: bool = False) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import aliased
 
 from core.services import Services
 from core.settings import Settings
-from core.texts import t
+from core.texts import example_dates, t
 from rules import RuleSet
 from storage.models import (
     LEADER_ROLES,
@@ -100,7 +100,8 @@ class Ctx:
         return self.now.astimezone(self.tz).date()
 
     def t(self, key: str, **kwargs: object) -> str:
-        return t(self.lang, key, **kwargs)
+        """The text ``key``; its examples' dates (``{ex_meeting}`` …) from today's clock, never past."""
+        return t(self.lang, key, **{**example_dates(self.today), **kwargs})
 
     def audit(self, action: str, entity: str, entity_id: int | None, before: dict | None, after: dict | None) -> None:
         self.session.add(

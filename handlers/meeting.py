@@ -12,7 +12,7 @@ from core.texts import Html, echo, fmt_date, fmt_datetime, fmt_time
 from handlers import corrections, notify, quality, wall_clock
 from handlers.context import Ctx
 from handlers.describe import kind_label
-from rules import WallClockProblem, beyond_bound, duration_minutes, end_time_of, start_time_of
+from rules import WallClockProblem, a_little_later, beyond_bound, duration_minutes, end_time_of, start_time_of
 from scheduler import planner
 from storage.models import AttendanceStatus, Meeting
 from storage.queries import active_members, attendance_row, member_span, open_meeting
@@ -66,7 +66,9 @@ async def start_meeting(ctx: Ctx, req: Request) -> Response:
     manual = at is not None
     meeting = await _meeting_to_start(ctx, cell.id, started)
     if meeting is None:
-        return Response.say(ctx.t("start_meeting.none_today", date=fmt_date(started, ctx.tz)))
+        soon = a_little_later(ctx.now).astimezone(ctx.tz)
+        return Response.say(ctx.t("start_meeting.none_today", date=fmt_date(started, ctx.tz),
+                                  example=f"{soon:%d/%m/%Y %H:%M}"))
     meeting.started_at, meeting.start_manual = started, manual
     ctx.audit("start", "meeting", meeting.id, None, {"started_at": started.isoformat(), "manual": manual})
     await planner.unplan_meeting(ctx.session, meeting, ctx.now)  # no reminder once it has begun

@@ -27,8 +27,8 @@ async def report(ctx: Ctx, req: Request) -> Response:
         if len(parts) == 1:
             return _with_web(ctx, req, Response.say(parts[0]))
         return _with_web(ctx, req, await _through_outbox(ctx, req, parts))
-    if not actor.is_leader:  # a member sees their own attendance and tasks on the web
-        return _with_web(ctx, req, Response.say(ctx.t("not_leader")))
+    if not actor.is_leader:  # only the refusal and what to type instead: no report, no link after "not for you"
+        return Response.say(ctx.t("not_leader"))
     return _with_web(ctx, req, Response.say(await committee_report.cell_text(ctx.session, ctx.cell, ctx.lang, ctx.tz)))
 
 

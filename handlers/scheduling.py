@@ -67,7 +67,8 @@ async def schedule(ctx: Ctx, req: Request) -> Response:
     if kind is MeetingKind.THUONG_KY:
         clash = await _regular_in_month(ctx, ctx.cell.id, period)
         if clash is not None:
-            return Response.say(ctx.t("schedule.duplicate_regular", month=f"{day.month:02d}/{day.year}", when=when(ctx, clash)))
+            return Response.say(ctx.t("schedule.duplicate_regular", month=f"{day.month:02d}/{day.year}", when=when(ctx, clash),
+                                              example=f"{day:%d/%m/%Y} {at:%H:%M}"))
     meeting = Meeting(
         cell_id=ctx.cell.id, kind=kind, combined=combined, period=period, scheduled_at=start, place=place,
         topic=topic, created_by_member_id=ctx.member.id, created_at=ctx.now,
@@ -79,7 +80,8 @@ async def schedule(ctx: Ctx, req: Request) -> Response:
     except IntegrityError:  # a concurrent /lichhop won the race for this month
         clash = await _regular_in_month(ctx, ctx.cell.id, period)
         assert clash is not None, "the unique index failed on this month's regular meeting"
-        return Response.say(ctx.t("schedule.duplicate_regular", month=f"{day.month:02d}/{day.year}", when=when(ctx, clash)))
+        return Response.say(ctx.t("schedule.duplicate_regular", month=f"{day.month:02d}/{day.year}", when=when(ctx, clash),
+                                              example=f"{day:%d/%m/%Y} {at:%H:%M}"))
     ctx.audit("schedule", "meeting", meeting.id, None, {"scheduled_at": start.isoformat(), "kind": kind.value,
                                                              "combined": combined})
     count = await announce(ctx, meeting, exclude=ctx.member.id)

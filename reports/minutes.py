@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import os
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -70,6 +70,15 @@ def cell_header(name: str) -> str:
     return "CHI BỘ " + " ".join(words).upper()
 
 
+def task_rows(tasks: list[TaskLine]) -> dict[tuple[str, date], list[str]]:
+    """One row per task given, with everyone who has it (as the summary lists them): a task given to the
+    whole cell is one row, not one per member."""
+    rows: dict[tuple[str, date], list[str]] = {}
+    for task in tasks:
+        rows.setdefault((task.description, task.due_on), []).append(task.member_name)
+    return rows
+
+
 def file_name(meeting_id: int) -> str:
     return f"chibo-bien-ban-{meeting_id}.docx"
 
@@ -78,12 +87,16 @@ def write_docx(data: MinutesData, path: Path, tz: ZoneInfo, lang: str = "vi") ->
     """Write the draft to ``path`` (beside, then renamed: never seen half-written) and return it."""
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Pt
+    from docx.shared import Mm, Pt
 
     def tr(key: str, **kw: object) -> str:
         return html.unescape(t(lang, key, **kw))
 
     doc = Document()
+    for section in doc.sections:  # A4 with the margins of Vietnamese documents (NĐ 30/2020), not US Letter
+        section.page_width, section.page_height = Mm(210), Mm(297)
+        section.top_margin = section.bottom_margin = Mm(20)
+        section.left_margin, section.right_margin = Mm(30), Mm(15)
     style = doc.styles["Normal"]
     style.font.name, style.font.size = "Times New Roman", Pt(13)
     center = WD_ALIGN_PARAGRAPH.CENTER
@@ -136,8 +149,9 @@ def write_docx(data: MinutesData, path: Path, tz: ZoneInfo, lang: str = "vi") ->
     if s.late:
         para(tr("minutes.late", count=len(s.late), names=", ".join(tr("minutes.late_item", name=n, minutes=m) for n, m in s.late)))
     para(tr("minutes.excused", count=len(s.excused),
-            names="; ".join(tr("minutes.excused_item", name=n, reason=r) if r else n for n, r in s.excused) or "–"))
-    para(tr("minutes.absent", count=len(s.absent), names=", ".join(s.absent) or "–"))
+            names="; ".join(tr("minutes.excused_item", name=n, reason=r) if r else n for n, r in s.excused))
+         if s.excused else tr("minutes.excused_none"))
+    para(tr("minutes.absent", count=len(s.absent), names=", ".join(s.absent)) if s.absent else tr("minutes.absent_none"))
     if s.exempt:
         para(tr("minutes.exempt", count=len(s.exempt), names=", ".join(s.exempt)))  # exempt, and did not come
     if s.guests:
@@ -159,10 +173,12 @@ def write_docx(data: MinutesData, path: Path, tz: ZoneInfo, lang: str = "vi") ->
         for cell, label in zip(table.rows[0].cells, (tr("minutes.col_no"), tr("minutes.col_member"), tr("minutes.col_task"), tr("minutes.col_due")),
                                strict=True):
             cell.paragraphs[0].add_run(label).bold = True
-        for i, task in enumerate(data.tasks, 1):
+        for i, ((description, due), names) in enumerate(task_rows(data.tasks).items(), 1):
             row = table.add_row().cells
-            row[0].text, row[1].text, row[2].text = str(i), task.member_name, task.description
-            row[3].text = task.due_on.strftime("%d/%m/%Y")
+            everyone = len(names) > 1 and set(names) == set(s.present)
+            row[0].text, row[2].text = str(i), description
+            row[1].text = tr("task.many", count=len(names)) if everyone else ", ".join(names)
+            row[3].text = due.strftime("%d/%m/%Y")
     else:
         para(tr("minutes.no_tasks"), italic=True)
         para(DOTS * 2)

@@ -18,10 +18,13 @@ from rules.attendance import (
 from rules.calendar import (
     MeetingOnCalendar,
     Obligation,
+    a_little_later,
     beyond_horizon,
     horizon_end,
+    later_this_month,
     missing_obligations,
     month_key,
+    next_month_day,
     quarter_of,
 )
 from rules.clock_times import (
@@ -46,6 +49,7 @@ from rules.tasks import TaskRecord, TaskState, reminder_days, task_record, task_
 from rules.wall_clock import WallClockProblem, wall_clock_problem
 
 __all__ = [
+    "a_little_later",
     "AbsenceFlags",
     "AttendanceCount",
     "AttendanceVerdict",
@@ -73,6 +77,7 @@ __all__ = [
     "duration_verdict",
     "expected_members",
     "horizon_end",
+    "later_this_month",
     "in_quiet_hours",
     "is_late",
     "shift_out_of_quiet",
@@ -80,6 +85,7 @@ __all__ = [
     "minimum_duration",
     "missing_obligations",
     "month_key",
+    "next_month_day",
     "quarter_of",
     "reminder_days",
     "task_record",

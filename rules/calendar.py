@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -58,3 +59,24 @@ def beyond_horizon(start: datetime, now: datetime) -> bool:
 
 def horizon_end(now: datetime) -> datetime:
     return now + SCHEDULE_HORIZON
+
+
+def next_month_day(today: date, day: int) -> date:
+    """The ``day`` of the month after ``today``'s (the month's last day if it is shorter): the date an
+    example in a text shows, so an example never lies in the past (31 -> 28/02, 29/02 in a leap year)."""
+    year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
+    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
+
+
+def later_this_month(today: date, days: int = 3) -> date:
+    """A date ``days`` ahead but still in ``today``'s month (its last day at most): the example of a
+    nudge to schedule this month's meeting, which a date of next month would not satisfy."""
+    last = date(today.year, today.month, calendar.monthrange(today.year, today.month)[1])
+    return min(today + timedelta(days=days), last)
+
+
+def a_little_later(now: datetime, minutes: int = 5) -> datetime:
+    """The first whole ``minutes`` mark at least ``minutes`` after ``now`` (19:57 -> 20:05): the time an
+    example shows when it must be typed now and still be ahead."""
+    at = (now + timedelta(minutes=minutes, seconds=59, microseconds=999999)).replace(second=0, microsecond=0)
+    return at + timedelta(minutes=-at.minute % minutes) if at.minute % minutes else at

@@ -47,13 +47,14 @@ def word_key(word: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
 
 
 def name_key(full_name: str) -> tuple[object, ...]:
-    """How Vietnamese lists are ordered: by the given name (the last word), then the family name
-    (the first), then the middle names: 'Trần Văn An' before 'Nguyễn Thị Bình'."""
+    """How Vietnamese lists are ordered, the one key of every list of people: by the given name (tên,
+    the last word), then the middle names (tên đệm), then the family name (họ, the first):
+    'Trần Văn An' before 'Nguyễn Thị Bình', 'Trần Thị An' before 'Đỗ Văn An'."""
     words = full_name.split()
     if not words:
         return ((), (), ())
     given, family, middle = words[-1], words[0] if len(words) > 1 else "", words[1:-1]
-    return (word_key(given), word_key(family), tuple(word_key(w) for w in middle), full_name)
+    return (word_key(given), tuple(word_key(w) for w in middle), word_key(family), full_name)
 
 
 def by_name(names: Iterable[str]) -> list[str]:

@@ -87,12 +87,12 @@ def weights_with(overrides: Mapping[str, int] | None) -> dict[str, int]:
     weights = default_weights()
     for key, value in (overrides or {}).items():
         if key not in weights:
-            raise ValueError(f"unknown criterion {key!r}")
+            raise ValueError(f"không có tiêu chí / unknown criterion {key!r}")
         if not isinstance(value, int) or value < 0:
-            raise ValueError(f"weight of {key!r} must be a whole number ≥ 0")
+            raise ValueError(f"trọng số của {key!r} phải là số nguyên ≥ 0 / weight of {key!r} must be a whole number ≥ 0")
         weights[key] = value
     if sum(weights.values()) != 100:
-        raise ValueError(f"weights must add up to 100, not {sum(weights.values())}")
+        raise ValueError(f"tổng trọng số phải bằng 100, không phải {sum(weights.values())} / weights must add up to 100")
     return weights
 
 

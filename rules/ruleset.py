@@ -45,7 +45,7 @@ LIMITS: dict[str, tuple[float, float, str]] = {
 def parse_override(name: str, text: str) -> int | float:
     """The value of one figure typed by the operator; ValueError saying what to type instead."""
     if name not in LIMITS:
-        raise ValueError(f"unknown figure '{name}'; known: {', '.join(LIMITS)}")
+        raise ValueError(f"không có con số '{name}' / unknown figure; có / known: {', '.join(LIMITS)}")
     low, high, _ = LIMITS[name]
     kind = type(getattr(RuleSet(), name))
     raw = text.strip().replace(",", ".")
@@ -55,8 +55,9 @@ def parse_override(name: str, text: str) -> int | float:
         else:
             value = int(raw)
     except ValueError:
-        raise ValueError(f"{name}: '{text}' is not a {'number like 0.9 or 90%' if kind is float else 'whole number'}") \
-            from None
+        shape = ("một số như 0.9 hoặc 90% / a number like 0.9 or 90%" if kind is float
+                 else "một số nguyên / a whole number")
+        raise ValueError(f"{name}: '{text}' không phải / is not {shape}") from None
     if not low <= value <= high:
-        raise ValueError(f"{name}: {text} is outside {low:g}–{high:g}")
+        raise ValueError(f"{name}: {text} ngoài khoảng / is outside {low:g}–{high:g}")
     return value

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from core.texts import Html, fmt_datetime, t
-from rules import MeetingOnCalendar, Obligation, missing_obligations, month_key, quarter_of
+from rules import MeetingOnCalendar, Obligation, later_this_month, missing_obligations, month_key, quarter_of
 from scheduler import followers, planner, task_jobs
 from storage.models import Cell, Meeting, MeetingKind
 from storage.outbox import enqueue
@@ -78,9 +78,11 @@ async def plan_cell(session, settings, cell_id: int, now: datetime) -> int:
             missing.remove(Obligation.REGULAR_THIS_MONTH)
     if Obligation.REGULAR_THIS_MONTH in missing:
         queued += await tell(f"nudge_regular:{cell.id}:{period}",
-                             t(lang, "nudge.schedule_regular", cell=cell.name, month=f"{today.month:02d}/{today.year}"))
+                             t(lang, "nudge.schedule_regular", cell=cell.name, month=f"{today.month:02d}/{today.year}",
+                               example=later_this_month(today).isoformat()))
     year, q = quarter_of(today)
     if Obligation.THEMATIC_THIS_QUARTER in missing and (today.month - 1) % 3 == 1:  # second month of the quarter
         queued += await tell(f"nudge_thematic:{cell.id}:{year}Q{q}",
-                             t(lang, "nudge.schedule_thematic", cell=cell.name, quarter=f"{q}/{year}"))
+                             t(lang, "nudge.schedule_thematic", cell=cell.name, quarter=f"{q}/{year}",
+                               example=later_this_month(today).isoformat()))
     return queued

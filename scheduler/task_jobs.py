@@ -15,6 +15,7 @@ from core.parsing import parse_time
 from core.settings import Settings
 from core.texts import Html, t
 from rules import reminder_days, shift_out_of_quiet
+from rules.names import name_key
 from storage.models import Cell, ChatLink, Member, Task
 from storage.outbox import enqueue
 from storage.queries import leaders, links_for_members
@@ -70,6 +71,7 @@ async def report_overdue(session, settings: Settings, now: datetime) -> int:
     for cell_id, tasks in by_cell.items():
         cell = await session.get(Cell, cell_id)
         names = {m.id: m.full_name for m in [await session.get(Member, i) for i in {x.member_id for x in tasks}]}
+        tasks.sort(key=lambda x: (x.due_on, name_key(names[x.member_id]), x.id))  # as every list: by deadline, then name
         lines = "\n".join(t(lang, "task.overdue_line", name=names[x.member_id], task=x.description,
                             due=fmt_day(x.due_on)) for x in tasks)
         text = t(lang, "task.overdue_report", cell=cell.name, count=len(tasks), lines=Html(lines))

@@ -28,7 +28,7 @@ def sqlite_path(url: str) -> Path | None:
     if not parsed.drivername.startswith("sqlite"):
         return None
     if not parsed.database or parsed.database == ":memory:":
-        raise BackupError("an in-memory SQLite database cannot be backed up")
+        raise BackupError("không sao lưu được SQLite trong bộ nhớ / an in-memory SQLite database cannot be backed up")
     return Path(parsed.database)
 
 
@@ -166,7 +166,7 @@ def _libpq(url: str) -> tuple[str, dict[str, str]]:
 def find_tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        raise BackupError(f"{name} is not installed (Debian/Ubuntu: apt install postgresql-client)")
+        raise BackupError(f"chưa cài {name} / {name} is not installed (Debian/Ubuntu: apt install postgresql-client)")
     return path
 
 
@@ -189,11 +189,11 @@ def _output(args: list[str], env: dict[str, str]) -> str:
 def backup(url: str, target: Path) -> None:
     """Write a full backup of the database at ``url`` to ``target`` (not overwritten if it exists)."""
     if target.exists():
-        raise BackupError(f"{target} exists already; choose a new file name")
+        raise BackupError(f"{target} đã có, chọn tên tệp khác / exists already; choose a new file name")
     target.parent.mkdir(parents=True, exist_ok=True)
     path = sqlite_path(url)
     if path is not None and not path.exists():
-        raise BackupError(f"{path} does not exist")
+        raise BackupError(f"không có {path} / does not exist")
     create_private(target, exclusive=True)  # names and phone numbers: the owner's eyes only, whatever the umask
     if path is not None:
         try:

@@ -19,7 +19,7 @@ async def set_follows(session: AsyncSession, person_id: int, cells: list[Cell], 
     """The person starts (or with ``stop`` stops) following ``cells``; returns every cell they follow now."""
     person = await session.get(CommitteeMember, person_id)
     if person is None:
-        raise FollowError(f"no committee member #{person_id}")
+        raise FollowError(f"không có cấp ủy viên #{person_id} / no committee member #{person_id}")
     foreign = [c for c in cells if c.committee_id != person.committee_id]
     if foreign:
         raise FollowError(", ".join(f"#{c.id} {c.name}" for c in foreign))

@@ -74,13 +74,13 @@ def read_table(path: Path) -> list[tuple[int, dict[str, str]]]:
     else:
         rows = _read_csv(path)
     if not rows:
-        raise ImportFileError("the file is empty")
+        raise ImportFileError("tệp trống / the file is empty")
     header = [HEADER_ALIASES.get(fold(str(h or "")).strip()) for h in rows[0]]
     missing = [f for f in ("cell", "full_name") if f not in header]
     if missing:
         raise ImportFileError(
-            "missing column(s) " + ", ".join(missing) + "; expected " + ",".join(FIELDS)
-            + " or Chi bộ, Họ và tên, Chức vụ, Tình trạng, Miễn sinh hoạt, Điện thoại"
+            "thiếu cột / missing column(s) " + ", ".join(missing) + "; cần / expected " + ",".join(FIELDS)
+            + " hoặc / or Chi bộ, Họ và tên, Chức vụ, Tình trạng, Miễn sinh hoạt, Điện thoại"
         )
     out = []
     for number, values in enumerate(rows[1:], start=2):
@@ -113,7 +113,8 @@ def _read_csv(path: Path) -> list[list[str]]:
     try:
         text = path.read_bytes().decode("utf-8-sig")  # with or without the BOM Excel writes
     except UnicodeDecodeError as exc:
-        raise ImportFileError("the file is not UTF-8 text; save it as 'CSV UTF-8' or as .xlsx") from exc
+        raise ImportFileError("tệp không phải văn bản UTF-8; lưu lại dạng 'CSV UTF-8' hoặc .xlsx / "
+                              "the file is not UTF-8 text; save it as 'CSV UTF-8' or as .xlsx") from exc
     # Read as Excel and Python's csv module write: fields quoted with ", a quote inside doubled; only the
     # delimiter varies (";" from Excel in a Vietnamese or European locale, a tab from "Unicode text").
     return [row for row in csv.reader(io.StringIO(text), csv.excel, delimiter=_delimiter(text))]
@@ -138,7 +139,7 @@ def _read_xlsx(path: Path) -> list[list[object]]:
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
-        raise ImportFileError(f"the workbook cannot be opened ({type(exc).__name__})") from exc
+        raise ImportFileError(f"không mở được tệp Excel / the workbook cannot be opened ({type(exc).__name__})") from exc
     try:
         return [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
     finally:
@@ -151,21 +152,22 @@ def validate(rows: list[tuple[int, dict[str, str]]]) -> tuple[list[MemberRow], l
         problems = []
         name = " ".join(row.get("full_name", "").split())
         if not name:
-            problems.append("full name is missing (Họ và tên trống)")
+            problems.append("Họ và tên trống / full name is missing")
         elif len(name) > MAX_NAME:
-            problems.append(f"full name longer than {MAX_NAME} characters")
+            problems.append(f"họ tên dài quá {MAX_NAME} ký tự / full name longer than {MAX_NAME} characters")
         cell = row.get("cell", "").strip()
         if not cell:
-            problems.append("cell is missing (Chi bộ trống)")
+            problems.append("Chi bộ trống / cell is missing")
         role = ROLE_WORDS.get(fold(row.get("role", "")).strip())
         if role is None:
-            problems.append(f"unknown role '{row.get('role')}' (bi_thu, pho_bi_thu, chi_uy, dang_vien)")
+            problems.append(f"chức vụ không rõ / unknown role '{row.get('role')}' (bi_thu, pho_bi_thu, chi_uy, dang_vien)")
         status = STATUS_WORDS.get(fold(row.get("status", "")).strip())
         if status is None:
-            problems.append(f"unknown status '{row.get('status')}' (chinh_thuc, du_bi)")
+            problems.append(f"tình trạng không rõ / unknown status '{row.get('status')}' (chinh_thuc, du_bi)")
         exempt_word = fold(row.get("exempt", "")).strip()
         if exempt_word not in YES | NO:
-            problems.append(f"exempt must be 1/0, yes/no or có/không, not '{row.get('exempt')}'")
+            problems.append(f"miễn sinh hoạt phải là có/không, 1/0 / exempt must be 1/0, yes/no or có/không, "
+                            f"not '{row.get('exempt')}'")
         phone = normalize_phone(row.get("phone", ""))
         if problems:
             errors.append(RowError(line, "; ".join(problems)))
@@ -187,9 +189,9 @@ async def resolve_cells(session: AsyncSession, rows: list[MemberRow]) -> tuple[d
         elif len(by_name.get(r.cell, [])) == 1:
             found[r.cell] = by_name[r.cell][0]
         elif len(by_name.get(r.cell, [])) > 1:
-            errors.append(RowError(r.line, f"cell name '{r.cell}' is ambiguous; use the cell id"))
+            errors.append(RowError(r.line, f"nhiều chi bộ tên '{r.cell}', dùng ID / cell name '{r.cell}' is ambiguous; use the cell id"))
         else:
-            errors.append(RowError(r.line, f"unknown cell '{r.cell}' (give a cell id or its exact name)"))
+            errors.append(RowError(r.line, f"không có chi bộ '{r.cell}' (ID hoặc đúng tên) / unknown cell '{r.cell}' (give a cell id or its exact name)"))
     return found, errors
 
 
@@ -210,9 +212,9 @@ async def import_members(session: AsyncSession, path: Path, today: date, now: da
             continue
         key = (cell.id, same_person_name(r.full_name), r.phone)
         if key in seen:
-            errors.append(RowError(r.line, f"duplicate of line {seen[key]}: {r.full_name}"))
+            errors.append(RowError(r.line, f"trùng dòng {seen[key]} / duplicate of line {seen[key]}: {r.full_name}"))
         elif key in existing:
-            errors.append(RowError(r.line, f"{r.full_name} is already a member of cell {cell.name}"))
+            errors.append(RowError(r.line, f"{r.full_name} đã là đảng viên của / is already a member of {cell.name}"))
         seen.setdefault(key, r.line)
     if errors:
         return 0, sorted(errors, key=lambda e: e.line)

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rules.names import name_key
 from storage.models import Attendance, AttendanceStatus, Meeting, MeetingAssessment, Member, Task
 
 
@@ -36,14 +37,14 @@ class TaskLine:
 
 
 async def meeting_tasks(session: AsyncSession, meeting_id: int) -> list[TaskLine]:
-    """The tasks given at a meeting, by member name then deadline."""
+    """The tasks given at a meeting, by member name (the Vietnamese way) then deadline."""
     rows = await session.execute(
         select(Task.member_id, Member.full_name, Task.description, Task.due_on, Task.done_at)
         .join(Member, Member.id == Task.member_id)
         .where(Task.meeting_id == meeting_id)
-        .order_by(Member.full_name, Task.due_on, Task.id)
+        .order_by(Task.id)
     )
-    return [TaskLine(*row) for row in rows]
+    return sorted((TaskLine(*row) for row in rows), key=lambda line: (name_key(line.member_name), line.due_on))
 
 
 async def previous_ended_meeting(session: AsyncSession, meeting: Meeting) -> Meeting | None:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rules import TaskState, task_state
+from rules.names import name_key
 from storage.models import (
     Attendance,
     AttendanceStatus,
@@ -56,12 +57,11 @@ def state_of(task: Task, today: date, tz: ZoneInfo) -> TaskState:
 
 
 async def meeting_tasks(session: AsyncSession, meeting_id: int) -> list[tuple[Task, str]]:
-    """The tasks given at a meeting with the member's name, by member name then deadline."""
+    """The tasks given at a meeting with the member's name, by member name (the Vietnamese way) then deadline."""
     rows = await session.execute(
-        select(Task, Member.full_name).join(Member, Member.id == Task.member_id)
-        .where(Task.meeting_id == meeting_id).order_by(Member.full_name, Task.due_on, Task.id)
+        select(Task, Member.full_name).join(Member, Member.id == Task.member_id).where(Task.meeting_id == meeting_id)
     )
-    return [(task, name) for task, name in rows]
+    return sorted(((task, name) for task, name in rows), key=lambda r: (name_key(r[1]), r[0].due_on, r[0].id))
 
 
 async def meeting_task_counts(session: AsyncSession, meeting_id: int, today: date, tz: ZoneInfo) -> TaskCounts:
@@ -83,9 +83,8 @@ async def cell_tasks(session: AsyncSession, cell_id: int, done_since: datetime) 
     rows = await session.execute(
         select(Task, Member.full_name).join(Member, Member.id == Task.member_id)
         .where(Task.cell_id == cell_id, (Task.done_at.is_(None)) | (Task.done_at >= done_since))
-        .order_by(Task.due_on, Member.full_name, Task.id)
     )
-    return [(task, name) for task, name in rows]
+    return sorted(((task, name) for task, name in rows), key=lambda r: (r[0].due_on, name_key(r[1]), r[0].id))
 
 
 async def present_member_ids(session: AsyncSession, meeting_id: int) -> set[int]:
@@ -122,10 +121,10 @@ async def drop_task_reminders(session: AsyncSession, task_id: int, now: datetime
 
 # --- guests and followers ---
 async def meeting_guests(session: AsyncSession, meeting_id: int) -> list[str]:
-    """Names of the committee members who attended the meeting, in the order they came."""
-    return list(await session.scalars(
+    """Names of the committee members who attended the meeting, by name the Vietnamese way (as every list)."""
+    return sorted(await session.scalars(
         select(CommitteeMember.full_name).join(MeetingGuest, MeetingGuest.committee_member_id == CommitteeMember.id)
-        .where(MeetingGuest.meeting_id == meeting_id).order_by(MeetingGuest.checked_in_at, MeetingGuest.id)))
+        .where(MeetingGuest.meeting_id == meeting_id)), key=name_key)
 
 
 async def last_guest_visits(session: AsyncSession, cell_ids: Iterable[int]) -> dict[int, datetime]:

@@ -375,12 +375,12 @@ def test_every_bad_row_is_reported_and_nothing_is_written(ready: Cli, cell):
                ",Bùi Văn Ba,,,,\n")                               # 9: no cell
     err = import_fails(ready, cell["id"], "ds.csv", content)
     assert bad_lines(err) == [3, 4, 5, 6, 7, 9]
-    assert "line 3: full name is missing" in err
-    assert "line 4: unknown role 'Chủ tịch'" in err
-    assert "line 5: unknown cell 'Chi bộ số 9'" in err
-    assert "line 6: unknown status 'Tạm'" in err
-    assert "line 7: exempt must be" in err
-    assert "line 9: cell is missing" in err
+    assert "dòng 3 / line 3: Họ và tên trống / full name is missing" in err
+    assert "dòng 4 / line 4: chức vụ không rõ / unknown role 'Chủ tịch'" in err
+    assert "không có chi bộ 'Chi bộ số 9' (ID hoặc đúng tên) / unknown cell 'Chi bộ số 9'" in err
+    assert "dòng 6 / line 6: tình trạng không rõ / unknown status 'Tạm'" in err
+    assert "dòng 7 / line 7: miễn sinh hoạt phải là có/không" in err
+    assert "dòng 9 / line 9: Chi bộ trống / cell is missing" in err
     assert "Nguyễn Thị Ánh" not in err and "Đỗ Thị Mai" not in err
 
 
@@ -401,8 +401,8 @@ def test_a_person_twice_in_the_file_is_refused(ready: Cli, cell):
                "Chi bộ số 1,Trần Đức Đạt,,,,\n")
     err = import_fails(ready, cell["id"], "ds.csv", content)
     assert bad_lines(err) == [4, 5]
-    assert "line 4: duplicate of line 2: Nguyễn Thị Ánh" in err
-    assert "line 5: duplicate of line 3: Trần Đức Đạt" in err
+    assert "dòng 4 / line 4: trùng dòng 2 / duplicate of line 2: Nguyễn Thị Ánh" in err
+    assert "dòng 5 / line 5: trùng dòng 3 / duplicate of line 3: Trần Đức Đạt" in err
 
 
 def test_the_same_name_with_another_phone_is_another_person(ready: Cli, cell):
@@ -419,7 +419,7 @@ def test_importing_an_already_imported_person_again_is_refused(ready: Cli, cell)
     again = EN_HEADER + "\nChi bộ số 1,Trần Đức Đạt,,,,\nChi bộ số 1,Nguyễn Thị Ánh,,,,0912345678\n"
     err = import_fails(ready, cell["id"], "again.csv", again)
     assert bad_lines(err) == [3]
-    assert "line 3: Nguyễn Thị Ánh is already a member of cell Chi bộ số 1" in err
+    assert "dòng 3 / line 3: Nguyễn Thị Ánh đã là đảng viên của / is already a member of Chi bộ số 1" in err
     # the same name written in decomposed Unicode (as macOS may save it) and in capitals is the same person
     decomposed = unicodedata.normalize("NFD", "NGUYỄN THỊ ÁNH")
     err = import_fails(ready, cell["id"], "nfd.csv", f"{EN_HEADER}\nChi bộ số 1,{decomposed},,,,0912345678\n")
@@ -554,8 +554,9 @@ def test_member_exempt_of_an_unknown_member_is_refused(ready: Cli, cell):
 def test_invites_give_one_code_per_unlinked_member_and_the_same_codes_again(ready: Cli, cell, two_members,
                                                                              monkeypatch):
     add_members(ready, cell["id"], "Lê Văn Hùng", "Phạm Văn Cụ")
-    members = ready.members(cell["id"])
-    anh, dat, hung, cu = (m["id"] for m in members)
+    members = ready.members(cell["id"])  # in the Vietnamese order, as every list: given name, middle, family
+    assert [m["full_name"] for m in members] == ["Nguyễn Thị Ánh", "Phạm Văn Cụ", "Trần Đức Đạt", "Lê Văn Hùng"]
+    anh, cu, dat, hung = (m["id"] for m in members)
     ready.db(lambda s: _link(s, anh))  # already linked: no code
 
     async def leave(s):  # no longer a member: no code
@@ -643,3 +644,42 @@ def test_phone_numbers_typed_as_numbers_in_excel_keep_their_leading_zero():
     assert normalize_phone("0912 345 678") == "0912345678"
     assert normalize_phone("+84 912 345 678") == "+84912345678"
     assert normalize_phone("") is None
+
+
+# Vietnamese letters no English word has: a line says something in Vietnamese if it holds one.
+VIETNAMESE = re.compile(r"[ăâđêôơưàáạảãằắặẳẵầấậẩẫèéẹẻẽềếệểễìíịỉĩòóọỏõồốộổỗờớợởỡùúụủũừứựửữỳýỵỷỹ]", re.IGNORECASE)
+
+
+def vietnamese_first(line: str) -> bool:
+    """The operator reads Vietnamese first, as in the chat; English may follow after ' / '."""
+    found = VIETNAMESE.search(line)
+    return found is not None and (" / " not in line or found.start() < line.index(" / "))
+
+
+def test_every_refusal_to_the_operator_is_in_vietnamese_first(ready: Cli, cell, two_members, monkeypatch):
+    bad_rows = ready.file("bad.csv", EN_HEADER + "\n,,boss,maybe,perhaps,\nKhông Có,Lê Văn Tư,,,,\n")
+    refusals = {  # what the operator typed: what they read (the detail too, not only the head of the line)
+        ("members", "import", ready.file("empty.csv", "")): ["tệp trống"],
+        ("members", "import", ready.file("cols.csv", "a,b\n1,2\n")): ["thiếu cột"],
+        ("members", "import", ready.file("latin1.csv", b"cell,full_name\n1,L\xe9\n")): ["không phải văn bản UTF-8"],
+        ("members", "import", bad_rows): ["Họ và tên trống", "Chi bộ trống", "chức vụ không rõ", "tình trạng không rõ",
+                                          "miễn sinh hoạt phải là", "không có chi bộ 'Không Có'"],
+        ("committee", "rules", "1", "--set", "nope=1"): ["không có con số 'nope'"],
+        ("committee", "rules", "1", "--set", "min_regular_minutes=abc"): ["không phải / is not một số nguyên"],
+        ("committee", "rules", "1", "--set", "min_regular_minutes=5"): ["ngoài khoảng"],
+        ("committee", "quality", "1", "--set", "attendance=15"): ["tổng trọng số phải bằng 100"],
+        ("committee", "follow", "99", "1"): ["không có cấp ủy viên #99"],
+        ("db", "backup", str(ready.tmp / "chibo.db")): ["đã có, chọn tên tệp khác"],
+    }
+    for args, said in refusals.items():
+        result = ready(*args, ok=False)
+        lines = [line for line in result.output.splitlines() if line.strip()]
+        assert lines and all(vietnamese_first(line) for line in lines), (args, result.output)
+        assert all(words in result.output for words in said), (args, result.output)
+    monkeypatch.setenv("CHIBO_QUIET_HOURS", "ban đêm")
+    monkeypatch.setenv("CHIBO_REMINDER_OFSETS", "3d")
+    result = ready("members", "list", "1", ok=False)
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 2 and all(vietnamese_first(line) for line in lines), result.output
+    assert "biến lạ CHIBO_REMINDER_OFSETS; có phải CHIBO_REMINDER_OFFSETS?" in result.output
+    assert "không phải khoảng giờ như 22:00-06:00" in result.output and "Value error" not in result.output

@@ -65,9 +65,11 @@ def test_unknown_names_warn_with_the_closest_known_one():
     warnings = unknown_names(["CHIBO_TELEGRAM_TOKN", "CHIBO_DAILY_PLANER_TIME", "CHIBO_QQQQQQQQ", "PATH",
                               "CHIBO_TELEGRAM_TOKEN", "CHIBO_TELEGRAM_TOKEN_FILE", "CHIBO_SECRETS_DIR",
                               "CHIBO_TEST_POSTGRES_URL"], fields)
-    assert warnings == [
+    assert warnings == [  # Vietnamese first, as every answer to the operator
+        "biến lạ CHIBO_DAILY_PLANER_TIME; có phải CHIBO_DAILY_PLANNER_TIME? / "
         "unknown setting CHIBO_DAILY_PLANER_TIME; did you mean CHIBO_DAILY_PLANNER_TIME?",
-        "unknown setting CHIBO_QQQQQQQQ",
+        "biến lạ CHIBO_QQQQQQQQ / unknown setting CHIBO_QQQQQQQQ",
+        "biến lạ CHIBO_TELEGRAM_TOKN; có phải CHIBO_TELEGRAM_TOKEN? / "
         "unknown setting CHIBO_TELEGRAM_TOKN; did you mean CHIBO_TELEGRAM_TOKEN?",
     ]
 

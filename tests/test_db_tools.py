@@ -284,7 +284,7 @@ def test_copy_into_sqlite_works_too_and_refuses_a_wrong_target_url(cli: Cli, dem
 # --- current, and a schema behind or ahead of the code ---
 def test_db_current_shows_both_revisions(ready: Cli):
     result = ready("db", "current")
-    assert f"database: {head_revision()}" in result.output and "up to date" in result.output
+    assert f"cơ sở dữ liệu / database: {head_revision()}" in result.output and "up to date" in result.output
 
 
 def test_a_schema_behind_the_code_is_one_line_and_exit_2_for_every_command(ready: Cli):

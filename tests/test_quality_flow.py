@@ -186,7 +186,7 @@ async def test_the_minutes_draft_is_a_word_file_with_what_chibo_knows(scene: Sce
                      "ngày 05 tháng 12 năm 2026", "BIÊN BẢN", "SINH HOẠT CHI BỘ THƯỜNG KỲ THÁNG 12 NĂM 2026",
                      "bắt đầu lúc 19 giờ 30 phút, ngày 05/12/2026", "Địa điểm: Nhà văn hóa tổ 3",
                      "Tổng số đảng viên của chi bộ: 5 đồng chí", "Có mặt: 5/5 đồng chí (100%)",
-                     "Vắng không lý do: 0 đồng chí", "1. Phần mở đầu", "2. Phần nội dung chính", "3. Phần kết thúc",
+                     "Vắng không lý do: không có.", "1. Phần mở đầu", "2. Phần nội dung chính", "3. Phần kết thúc",
                      "Vận động hộ gia đình phân loại rác", "Thu đảng phí quý IV", "20/12/2026",
                      "chibo đề xuất Khá (86/100 điểm)", "kết thúc lúc 21 giờ 05 phút", "CHỦ TRÌ", "THƯ KÝ",
                      "(Ký, ghi rõ họ tên)"):

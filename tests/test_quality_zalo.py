@@ -54,7 +54,7 @@ async def test_the_questions_are_answered_with_numbers_and_the_minutes_come_by_s
     await scene.runtime.start()
     summary, intro, question = await hold_meeting(scene)
     assert "Chất lượng: chưa đánh giá" in summary and "Thời lượng: 10/10" in intro
-    assert "Câu 1/5" in question and "Trả lời 1 để có, 2 để không, 3 để để sau" in question
+    assert "Câu 1/5" in question and "Trả lời bằng số: 1 – Có; 2 – Không; 3 – Để sau" in question
     assert "Câu 2/5" in (await scene.say_zalo(SEC, "1"))[0]
     assert "Câu 3/5" in (await scene.say_zalo(SEC, "1"))[0]
     assert "Câu 4/5" in (await scene.say_zalo(SEC, "1"))[0]
@@ -81,14 +81,14 @@ async def test_the_questions_are_answered_with_numbers_and_the_minutes_come_by_s
 async def test_later_then_reminded_the_next_day_after_a_restart_and_answered_by_number(zalo_scene: Scene):
     scene = zalo_scene
     question = (await hold_meeting(scene))[-1]
-    assert "3 để để sau" in question
+    assert "3 – Để sau" in question
     assert "gõ /danhgia" in (await scene.say_zalo(SEC, "3"))[0]
     await scene.stop_bot()
     scene.at(vn(2026, 12, 6, 9, 0))
     await scene.start_bot()
     await scene.settle()
     reminder = scene.zalo_texts(SEC)[-1]
-    assert "chưa được đánh giá chất lượng" in reminder and "Trả lời 1 để đánh giá ngay" in reminder
+    assert "chưa được đánh giá chất lượng" in reminder and "Trả lời bằng số: 1 – Đánh giá ngay" in reminder
     assert "Câu 1/5" in (await scene.say_zalo(SEC, "1"))[0]
     assert "Câu 2/5" in (await scene.say_zalo(SEC, "2"))[0]  # "Không": the cell committee did not meet
     assert "Câu 2/5" in (await scene.say_zalo(SEC, "đánh giá"))[0]

@@ -133,11 +133,11 @@ async def test_a_confirmed_member_on_zalo_is_offered_only_xin_vang_as_1(zalo_sce
         await scene.start_bot()
         await scene.link_zalo(SEC, A)
         await scene.say_zalo(SEC, "lich hop 2026-12-05 19:30")
-        assert "1 để tham dự" in scene.zalo_texts(A)[-1]
+        assert "1 – Tham dự" in scene.zalo_texts(A)[-1]
         await scene.say_zalo(A, "1")
         await tick(scene, vn(2026, 12, 2, 19, 30))
         last = scene.zalo_texts(A)[-1]
-        assert last.startswith("🔔") and "đã xác nhận tham dự" in last and "Trả lời 1 để xin vắng." in last
+        assert last.startswith("🔔") and "đã xác nhận tham dự" in last and "Trả lời bằng số: 1 – Xin vắng." in last
         await scene.say_zalo(A, "1")
         assert "lý do" in scene.zalo_texts(A)[-1]
 
@@ -213,7 +213,7 @@ async def test_on_zalo_the_choice_is_a_number(zalo_scene: Scene):
         await scene.say_zalo(SEC, "ket thuc")
         await scene.say_zalo(SEC, "lich hop 2026-12-20 19:30 chuyende")
         reply = await scene.say_zalo(A, "xin vắng ốm")
-        assert "Trả lời 1 để xin vắng cuộc họp vừa qua, 2 để xin vắng cuộc họp tới." in reply[0]
+        assert "Trả lời bằng số: 1 – Xin vắng cuộc họp vừa qua; 2 – Xin vắng cuộc họp tới." in reply[0]
         reply = await scene.say_zalo(A, "1")
         assert "vắng có lý do ở cuộc họp 19:30 03/12/2026, lý do: ốm" in reply[0]
 

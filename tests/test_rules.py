@@ -389,6 +389,10 @@ def test_fmt_rate_uses_a_decimal_comma_in_vietnamese():
              ["Lê Ha", "Lê Hà", "Lê Hả", "Lê Hã", "Lê Há", "Lê Hạ"], id="tones: none, huyền, hỏi, ngã, sắc, nặng"),
         case(["Lê Hai", "Lê Hạ"], ["Lê Hạ", "Lê Hai"], id="every tone of Ha comes before Hai, as in a dictionary"),
         case(["Trần Văn Z", "Trần Anh Z"], ["Trần Anh Z", "Trần Văn Z"], id="then the middle name"),
+        case(["Lê Văn An", "Trần Thị An"], ["Trần Thị An", "Lê Văn An"], id="the middle name before the family name"),
+        case(["Đỗ Văn An", "Bùi Thị Dung", "Trần Thị An", "Nguyễn Văn Đức", "Lê Văn Ánh", "Dương Văn Bình"],
+             ["Trần Thị An", "Đỗ Văn An", "Lê Văn Ánh", "Dương Văn Bình", "Bùi Thị Dung", "Nguyễn Văn Đức"],
+             id="given, middle, family; never by raw characters (Đ is not after Z)"),
         case(["Đỗ An", "Dương An"], ["Dương An", "Đỗ An"], id="Đ after D in family names too"),
     ],
 )

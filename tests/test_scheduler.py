@@ -136,8 +136,12 @@ async def test_secretaries_are_nudged_and_standing_meetings_are_created(scene: S
     services = scene.runtime.services
     assert await run_daily(services) > 0
     await scene.settle()
-    assert any("chưa có lịch sinh hoạt thường kỳ tháng 12/2026" in t for t in scene.server.texts(scene.who(NAMES[0]).chat_id))
-    assert any("tự đặt lịch" in t and "19:30 05/12/2026" in t for t in scene.server.texts(scene.who("Bí Thư Cố Định").chat_id))
+    nudge = next(t for t in scene.server.texts(scene.who(NAMES[0]).chat_id) if "chưa có lịch sinh hoạt thường kỳ" in t)
+    assert "tháng 12/2026" in nudge and "ví dụ /lichhop 2026-12-04 19:30 Nhà văn hóa" in nudge  # this month, ahead
+    told = [t for t in scene.server.texts(scene.who("Bí Thư Cố Định").chat_id) if "tự đặt lịch" in t]
+    assert len(told) == 1 and "19:30 05/12/2026" in told[0]
+    assert "Cần đổi ngày giờ, đồng chí gõ /doilich NGÀY GIỜ" in told[0]  # /huyhop cancels, it does not move
+    assert "/huyhop nếu cần đổi" not in told[0]
     assert any("Thông báo" in t for t in scene.server.texts(scene.who("Viên").chat_id))
     assert await run_daily(services) == 0  # idempotent: nothing twice
     async with scene.sessions()() as s:

@@ -81,7 +81,7 @@ async def test_tasks_given_listed_done_reminded_and_reported_across_restarts(sce
     assert not any("Nghị quyết số 57" in t for t in texts(scene, DU))
     report = (await scene.say(SEC, "/baocao"))[0]
     assert "Việc được giao (6)" in report and report.count("Nghiên cứu Nghị quyết số 57") == 1
-    assert f"• {CU}, {AN}, {SEC}, {BA}, {DEP}: Nghiên cứu Nghị quyết số 57 – hạn 15/12/2026" in report
+    assert f"• {AN}, {BA}, {SEC}, {CU}, {DEP}: Nghiên cứu Nghị quyết số 57 – hạn 15/12/2026" in report  # by given name, as every list
 
     # A member's list, numbered by deadline; the button marks one done, the secretary is told.
     reply = await scene.say(AN, "/viec")

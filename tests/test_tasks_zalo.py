@@ -49,14 +49,14 @@ async def test_tasks_and_a_guest_on_zalo_with_words_and_numbers(zalo_scene: Scen
 
     # A guest with two meetings open answers with a number.
     choice = (await scene.say_zalo(CM, "điểm danh"))[0]
-    assert "Đang có 2 chi bộ họp" in choice and "Trả lời 1 để chi bộ hai, 2 để chi bộ zalo" in choice
+    assert "Đang có 2 chi bộ họp" in choice and "Trả lời bằng số: 1 – Chi bộ Hai; 2 – Chi bộ Zalo" in choice
     assert "dự cuộc họp của Chi bộ Zalo" in (await scene.say_zalo(CM, "2"))[0]
 
-    # Tasks given in words; the member reads "Trả lời 1 để đã xong".
+    # Tasks given in words; the member reads "Trả lời bằng số: 1 – Đã xong".
     reply = (await scene.say_zalo(SEC, "giao việc Lê Thị Số | Tuyên truyền phòng chống cháy nổ | 20/12"))[0]
     assert "Đã giao việc cho Lê Thị Số" in reply and "<" not in reply
     told = scene.zalo_texts(MEM)[-1]
-    assert "Tuyên truyền phòng chống cháy nổ" in told and "Trả lời 1 để đã xong" in told and "<b>" not in told
+    assert "Tuyên truyền phòng chống cháy nổ" in told and "Trả lời bằng số: 1 – Đã xong" in told and "<b>" not in told
     await scene.say_zalo(SEC, "giao viec ca chi bo | Đóng đảng phí tháng 12 | 2026-12-10")
     scene.at(vn(2026, 12, 5, 21, 5))
     summary = "\n".join(await scene.say_zalo(SEC, "kết thúc"))
@@ -67,7 +67,7 @@ async def test_tasks_and_a_guest_on_zalo_with_words_and_numbers(zalo_scene: Scen
     await scene.start_bot()
     listing = (await scene.say_zalo(MEM, "việc"))[0]
     assert "1. Tuyên truyền phòng chống cháy nổ – hạn 20/12/2026" in listing and "2. Đóng đảng phí tháng 12" in listing
-    assert "Trả lời 1 để xong việc 1, 2 để xong việc 2" in listing
+    assert "Trả lời bằng số: 1 – Xong việc 1; 2 – Xong việc 2" in listing
     await choices_stored(scene, MEM)  # remembered just after the answer is sent: wait for it before the "crash"
     await scene.stop_bot()
     await scene.start_bot()
@@ -84,6 +84,6 @@ async def test_tasks_and_a_guest_on_zalo_with_words_and_numbers(zalo_scene: Scen
     await scene.start_bot()
     await scene.settle()
     reminders = [t for t in scene.zalo_texts(OTHER) if t.startswith("⏳")]
-    assert reminders == ["⏳ Nhắc việc: Đóng đảng phí tháng 12 – hạn 10/12/2026 (còn 3 ngày).\nTrả lời 1 để đã xong."]
+    assert reminders == ["⏳ Nhắc việc: Đóng đảng phí tháng 12 – hạn 10/12/2026 (còn 3 ngày).\nTrả lời bằng số: 1 – Đã xong."]
     assert not [t for t in scene.zalo_texts(MEM) if t.startswith("⏳")]
     assert "hoàn thành việc: Đóng đảng phí" in (await scene.say_zalo(OTHER, "1"))[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -45,7 +46,7 @@ async def test_a_whole_meeting_on_zalo_with_words_and_numbers(zalo_scene: Scene)
     reply = await scene.say_zalo(SEC, "lịch họp 2026-12-05 19:30 Nhà văn hóa")
     assert "Đã đặt lịch" in reply[0]
     notice = scene.zalo_texts(MEMBERS[0])[-1]
-    assert "Thông báo" in notice and "Trả lời 1 để tham dự, 2 để xin vắng" in notice
+    assert "Thông báo" in notice and "Trả lời bằng số: 1 – Tham dự; 2 – Xin vắng" in notice
 
     assert "vui lòng gửi lý do" in (await scene.say_zalo(MEMBERS[1], "2"))[0]
     assert "lý do: Ốm" in (await scene.say_zalo(MEMBERS[1], "Ốm"))[0]
@@ -57,7 +58,7 @@ async def test_a_whole_meeting_on_zalo_with_words_and_numbers(zalo_scene: Scene)
     assert "dành cho bí thư" in (await scene.say_zalo(MEMBERS[0], "bat dau"))[0]
     assert "bắt đầu lúc 19:30" in (await scene.say_zalo(SEC, "Bắt đầu"))[0]
     prompt = scene.zalo_texts(MEMBERS[0])[-1]
-    assert "Trả lời 1 để điểm danh" in prompt
+    assert "Trả lời bằng số: 1 – Điểm danh" in prompt
     scene.at(vn(2026, 12, 5, 19, 35))
     assert "Đã điểm danh" in (await scene.say_zalo(MEMBERS[0], "1"))[0]
     assert "Đã điểm danh" in (await scene.say_zalo(MEMBERS[2], "điểm danh"))[0]
@@ -78,6 +79,10 @@ async def test_a_whole_meeting_on_zalo_with_words_and_numbers(zalo_scene: Scene)
     async with scene.sessions()() as s:
         statuses = [a.status for a in await s.scalars(select(Attendance))]
     assert statuses.count(AttendanceStatus.LATE) == 2 and statuses.count(AttendanceStatus.EXCUSED) == 1
+    # Zalo has no buttons: nothing said there asks to press one (the choices are numbers).
+    said = [text for name in [SEC, DEP, *MEMBERS[:-1]] for text in scene.zalo_texts(name)]
+    assert [t for t in said if re.search(r"\b(bấm|nhấn|nút)\b", t, re.IGNORECASE)] == []
+    assert "Đồng chí chọn Điểm danh khi có mặt." in prompt
 
 
 async def test_a_mixed_cell_counts_everyone_once_and_writes_each_on_one_app(zalo_scene: Scene):
