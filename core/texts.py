@@ -66,7 +66,8 @@ def example_dates(today: date) -> dict[str, str]:
     stands is never refused for a date already past. ``Ctx.t`` passes them with every text."""
     meeting, thematic, move, due = (next_month_day(today, d) for d in (5, 15, 6, 20))
     return {"ex_meeting": meeting.isoformat(), "ex_thematic": thematic.isoformat(), "ex_move": move.isoformat(),
-            "ex_due": due.strftime("%d/%m/%Y"), "ex_due_iso": due.isoformat(), "ex_due_short": due.strftime("%d/%m")}
+            "ex_due": due.strftime("%d/%m/%Y"), "ex_due_iso": due.isoformat(), "ex_due_short": due.strftime("%d/%m"),
+            "ex_meeting_short": meeting.strftime("%d/%m")}
 
 
 def kind_text(lang: str, kind: str, combined: bool = False) -> str:

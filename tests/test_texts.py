@@ -97,4 +97,5 @@ def test_example_dates_are_next_month_and_each_names_one_date():
 
     shown = example_dates(date(2026, 12, 31))
     assert shown == {"ex_meeting": "2027-01-05", "ex_thematic": "2027-01-15", "ex_move": "2027-01-06",
-                     "ex_due": "20/01/2027", "ex_due_iso": "2027-01-20", "ex_due_short": "20/01"}
+                     "ex_due": "20/01/2027", "ex_due_iso": "2027-01-20", "ex_due_short": "20/01",
+                     "ex_meeting_short": "05/01"}

@@ -130,7 +130,7 @@ async def test_on_zalo_the_question_is_answered_with_its_number(zalo_scene: Scen
     scene = zalo_scene
     await cell(scene, zalo=True)
     reply = await scene.say_zalo(SEC, "lịch họp 20/12 7h30 Nhà văn hóa")
-    assert "sáng hay buổi tối" in reply[0] and "Trả lời 1 để 07:30 sáng, 2 để 19:30 tối" in reply[0]
+    assert "sáng hay buổi tối" in reply[0] and "Trả lời bằng số: 1 – 07:30 sáng; 2 – 19:30 tối" in reply[0]
     assert "bấm" not in reply[0].lower()
     assert await meetings(scene) == []
     reply = await scene.say_zalo(SEC, "2")
@@ -140,7 +140,7 @@ async def test_on_zalo_the_question_is_answered_with_its_number(zalo_scene: Scen
     assert "Thông báo" in scene.zalo_texts(MEMBER)[-1]
 
     reply = await scene.say_zalo(SEC, "doi lich 20/12 8h")
-    assert "Trả lời 1 để 08:00 sáng, 2 để 20:00 tối" in reply[0]
+    assert "Trả lời bằng số: 1 – 08:00 sáng; 2 – 20:00 tối" in reply[0]
     assert "Đã đổi cuộc họp sang 08:00 20/12/2026" in (await scene.say_zalo(SEC, "1"))[0]
     # "có mặt" on Zalo, during the meeting, checks in.
     scene.at(vn(2026, 12, 20, 8, 0))
