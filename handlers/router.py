@@ -65,7 +65,8 @@ FLOWS: dict[str, Flow] = {
     "minutes": minutes.minutes,
 }
 OPEN_TO_ANYONE = {"start", "help"}  # everything else needs a linked account
-MEETING_BUTTONS = ("absent", "checkin", "rsvp", "cancel")  # buttons that end with a meeting's id
+MEETING_BUTTONS = ("absent", "checkin", "rsvp", "cancel", meeting.END_BUTTON)  # buttons that end with a meeting's id
+FOR_UPDATE_BUTTONS = ("cancel", meeting.END_BUTTON)  # they change the meeting's row: locked as /ketthuc locks it
 IN_GROUPS = {"link_group", "checkin", "help"}  # commands that make sense in a group chat
 # The frequent, short requests: when they wait for a database slot they are handled together (core.batching).
 # The others (a report, the minutes, starting, ending or cancelling a meeting and telling the cell) take a
@@ -238,7 +239,7 @@ def _meeting_wanted(req: Request) -> MeetingWanted | None:
         if parts[0] in MEETING_BUTTONS:
             meeting_id = button_id(parts[-1])
             if meeting_id is not None:
-                return MeetingWanted(meeting_id, for_update=parts[0] == "cancel")
+                return MeetingWanted(meeting_id, for_update=parts[0] in FOR_UPDATE_BUTTONS)
     return None
 
 
@@ -287,7 +288,7 @@ async def _route(ctx: Ctx, req: Request) -> Response:
     if actor.member is not None and not member_span(actor.member).active_on(ctx.today) \
             and req.command not in OPEN_TO_ANYONE:
         return Response.say(ctx.t("member.inactive", cell=ctx.cell.name))
-    if actor.link is not None and actor.link.pending_action and req.command != "absent":
+    if actor.link is not None and actor.link.pending_action and req.command not in ("absent", "end_meeting"):
         actor.link.pending_action = actor.link.pending_meeting_id = None  # a new command drops the question
         actor.link.pending_text = None
     return await FLOWS[req.command](ctx, req)
@@ -315,7 +316,7 @@ async def _button(ctx: Ctx, req: Request) -> Response:
     # that acts on a meeting in progress holds it open until this commits (for update to cancel it: a share
     # lock then an update would deadlock two presses).
     target = ctx.preloaded.meeting if ctx.preloaded is not None else await ctx.session.get(
-        Meeting, meeting_id, with_for_update={"read": parts[0] != "cancel"}, populate_existing=True)
+        Meeting, meeting_id, with_for_update={"read": parts[0] not in FOR_UPDATE_BUTTONS}, populate_existing=True)
     if target is None or target.cancelled_at is not None or (target.ended_at is not None and parts[0] != "absent"):
         return Response(toast=ctx.t("stale_button"))
     if target.cell_id != ctx.cell.id:
@@ -330,6 +331,10 @@ async def _button(ctx: Ctx, req: Request) -> Response:
         if target.started_at is not None and parts[1] == "yes":
             return await checkin.checkin_button(ctx, target)
         return await absence.rsvp_button(ctx, target, parts[1])
+    if parts[0] == meeting.END_BUTTON and len(parts) == 4:
+        if target.started_at is None:
+            return Response(toast=ctx.t("stale_button"))
+        return await meeting.end_button(ctx, target, parts)
     if parts[0] == "cancel" and len(parts) == 3 and parts[1] in ("yes", "no"):
         return await scheduling.cancel_button(ctx, target, parts[1])
     return Response(toast=ctx.t("stale_button"))
