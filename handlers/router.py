@@ -22,6 +22,7 @@ from handlers import (
     absence,
     checkin,
     corrections,
+    fixes,
     guests,
     meeting,
     minutes,
@@ -56,6 +57,7 @@ FLOWS: dict[str, Flow] = {
     "excuse_for": corrections.excuse_for,
     "correct": corrections.correct,
     "end_meeting": meeting.end_meeting,
+    "correct_time": fixes.correct_time,
     "report": reports.report,
     "channel": onboarding.channel,
     "assign": tasks.assign,
@@ -72,8 +74,9 @@ IN_GROUPS = {"link_group", "checkin", "help"}  # commands that make sense in a g
 # The others (a report, the minutes, starting, ending or cancelling a meeting and telling the cell) take a
 # transaction of their own, so nobody's check-in waits for them inside a batch. None of these starts, ends or
 # cancels a meeting: the meetings ``resolve_actors`` loaded for a batch stay as they were for all of it.
-TOGETHER = {"start", "help", "link_group", "absent", "checkin", "checkin_for", "excuse_for", "correct", "tasks",
-            "done"}
+# A correction that computes a meeting's summary again (/suadiemdanh, /vang_ho, /suagio, /suaviec, /xoaviec) goes
+# alone too.
+TOGETHER = {"start", "help", "link_group", "absent", "checkin", "checkin_for", "tasks", "done"}
 YIELD_EVERY = 10  # requests of a batch run between two turns of the event loop
 TOGETHER_BUTTONS = {"checkin", "rsvp", "absent", "guest", "task_done"}  # not cancelling a meeting, not the assessment
 

@@ -4,6 +4,8 @@ of the meeting just held is corrected (/suagio), tasks are corrected and withdra
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from conftest import DB_KINDS, vn
 from sqlalchemy import select
@@ -101,3 +103,92 @@ async def test_another_command_drops_the_question_and_a_full_meeting_ends_at_onc
     scene.at(vn(2026, 12, 5, 21, 0))
     replies = await scene.say(SEC, "/ketthuc")  # 90 minutes: no question
     assert "90 phút" in replies[0] and (await the_meeting(scene)).ended_at == vn(2026, 12, 5, 21, 0)
+
+
+async def ended_meeting(scene: Scene, *, zalo: bool = False) -> int:
+    """The meeting of 5 Dec begun at 19:30, a member late at 19:50, ended early at 20:50 (confirmed)."""
+    cell = await cell_with_meeting(scene, zalo=zalo)
+    say = scene.say_zalo if zalo else scene.say
+    scene.at(vn(2026, 12, 5, 19, 50))
+    assert "muộn 20 phút" in (await say(MEMBERS[6], "/diemdanh"))[0]
+    scene.at(vn(2026, 12, 5, 20, 50))
+    await say(SEC, "/ketthuc")
+    await say(SEC, "/ketthuc", expect=2)
+    assert (await the_meeting(scene)).ended_at == vn(2026, 12, 5, 20, 50)
+    return cell
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_suagio_corrects_the_end_and_the_start_audited_summary_sent_again_after_a_restart(scene: Scene):
+    await cell_with_meeting(scene)
+    assert "đang diễn ra" in (reply := (await scene.say(SEC, "/suagio ketthuc 21:00"))[0]) and "/ketthuc 21:00" in reply
+    scene.at(vn(2026, 12, 5, 19, 50))
+    await scene.say(MEMBERS[6], "/diemdanh")
+    scene.at(vn(2026, 12, 5, 20, 50))
+    await scene.say(SEC, "/ketthuc")
+    await scene.say(SEC, "/ketthuc", expect=2)
+
+    scene.at(vn(2026, 12, 5, 21, 10))
+    assert "dành cho bí thư" in (await scene.say(MEMBERS[0], "/suagio ketthuc 21:05"))[0]
+    for text, expected in [
+        ("/suagio", "/suagio ketthuc 21:15"),
+        ("/suagio 21:05", "/suagio batdau 19:30"),
+        ("/suagio ketthuc", "/suagio ketthuc 21:15"),
+        ("/suagio ketthuc 25:00", "không hợp lệ"),
+        ("/suagio ketthuc 21h05 nhé", "không hợp lệ"),
+        ("/suagio ketthuc 19:00", "sớm hơn giờ bắt đầu 19:30 05/12/2026"),
+        ("/suagio ketthuc 21:20", "chưa tới"),
+        ("/suagio batdau 21:00", "không sớm hơn giờ kết thúc"),
+        ("/suagio ketthuc 20:50", "không có gì thay đổi"),
+    ]:
+        reply = (await scene.say(SEC, text))[0]
+        assert expected in reply, (text, reply)
+    assert "ví dụ /suagio ketthuc 21:00" in (await scene.say(SEC, "/suagio ketthuc 19:00"))[0]  # start + 90 minutes
+    assert await audits(scene, "correct_time") == []
+
+    # The end was 21:05 in truth: 95 minutes, the summary sent again to both leaders, the audit says who and what.
+    replies = await scene.say(SEC, "/suagio kết thúc 21:05", expect=2)
+    assert "Đã sửa giờ kết thúc cuộc họp ngày 05/12/2026: từ 20:50 05/12/2026 thành 21:05 05/12/2026" in replies[0]
+    assert "95 phút" in replies[0]
+    assert "Tóm tắt đã sửa" in replies[1] and "95 phút" in replies[1] and "KHÔNG ĐẠT thời lượng" not in replies[1]
+    assert "Tóm tắt đã sửa" in scene.last_text(DEP) and "95 phút" in scene.last_text(DEP)
+    meeting = await the_meeting(scene)
+    assert meeting.ended_at == vn(2026, 12, 5, 21, 5) and meeting.end_manual
+    [audit] = await audits(scene, "correct_time")
+    assert audit.actor == f"member:{scene.who(SEC).member_id}" and audit.at == vn(2026, 12, 5, 21, 10)
+    assert datetime.fromisoformat(audit.before["ended_at"]) == vn(2026, 12, 5, 20, 50)
+    assert datetime.fromisoformat(audit.after["ended_at"]) == vn(2026, 12, 5, 21, 5)
+
+    # The deputy corrects the start, after a restart: 19:40, so who came at 19:50 was not late (10 minutes).
+    await scene.stop_bot()
+    await scene.start_bot()
+    scene.at(vn(2026, 12, 6, 8, 0))
+    replies = await scene.say(DEP, "sua gio bat dau 19:40", expect=2)
+    assert "Đã sửa giờ bắt đầu" in replies[0] and "thành 19:40 05/12/2026" in replies[0] and "85 phút" in replies[0]
+    assert "85 phút" in replies[1] and "KHÔNG ĐẠT thời lượng tối thiểu 90 phút" in replies[1]
+    assert "muộn" not in replies[1].split("Có mặt")[-1].split("\n")[0] or MEMBERS[6] not in replies[1].split("muộn")[-1]
+    meeting = await the_meeting(scene)
+    assert meeting.started_at == vn(2026, 12, 5, 19, 40) and meeting.start_manual
+    [_, audit] = await audits(scene, "correct_time")
+    assert audit.actor == f"member:{scene.who(DEP).member_id}"
+    assert datetime.fromisoformat(audit.before["started_at"]) == vn(2026, 12, 5, 19, 30)
+    assert audit.after["now_on_time"] == [scene.who(MEMBERS[6]).member_id]
+    report = (await scene.say(SEC, "/baocao"))[0]
+    assert "85 phút" in report and "19:40" in report
+
+    # A week later, it is too late; the refusal says whom to ask.
+    scene.at(vn(2026, 12, 12, 21, 6))
+    reply = (await scene.say(SEC, "/suagio ketthuc 21:00"))[0]
+    assert "quá 7 ngày" in reply and "cấp ủy cấp trên" in reply
+    assert len(await audits(scene, "correct_time")) == 2
+
+
+async def test_suagio_refuses_a_meeting_longer_than_the_bound_and_works_on_zalo(zalo_scene: Scene):
+    scene = zalo_scene
+    await ended_meeting(scene, zalo=True)
+    scene.at(vn(2026, 12, 6, 9, 0))
+    reply = (await scene.say_zalo(SEC, "sửa giờ kết thúc 02:00"))[0]
+    assert "dài hơn 6 giờ" in reply and "/suagio ketthuc 20:50" in reply
+    replies = await scene.say_zalo(SEC, "/suagio ketthuc 21:00", expect=2)
+    assert "90 phút" in replies[0] and "Tóm tắt đã sửa" in replies[1]
+    assert (await the_meeting(scene)).ended_at == vn(2026, 12, 5, 21, 0)
