@@ -27,6 +27,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "assign": ("giaoviec", "assign"),
     "tasks": ("viec", "tasks"),
     "done": ("xong", "done"),
+    "edit_task": ("suaviec", "edit_task", "sua_viec"),
+    "withdraw_task": ("xoaviec", "withdraw_task", "xoa_viec", "rutviec"),
     "assess": ("danhgia", "assess"),
     "minutes": ("bienban", "minutes"),
 }
@@ -55,6 +57,8 @@ MENU: dict[str, list[tuple[str, str]]] = {
         ("viec", "Việc được giao: xem, báo đã xong"),
         ("xong", "Báo đã xong một việc: /xong SỐ kết quả"),
         ("giaoviec", "Giao việc cho đảng viên (bí thư)"),
+        ("suaviec", "Sửa việc đã giao: /suaviec SỐ | VIỆC | HẠN (bí thư)"),
+        ("xoaviec", "Rút việc giao nhầm: /xoaviec SỐ (bí thư)"),
         ("huongdan", "Hướng dẫn sử dụng"),
     ],
     "en": [
@@ -77,6 +81,8 @@ MENU: dict[str, list[tuple[str, str]]] = {
         ("tasks", "Your tasks: see them, report one done"),
         ("done", "Report a task done: /done NUMBER result"),
         ("assign", "Give a member a task (secretary)"),
+        ("edit_task", "Correct a task: /edit_task NUMBER | TASK | DEADLINE (secretary)"),
+        ("withdraw_task", "Withdraw a task given by mistake: /withdraw_task NUMBER (secretary)"),
         ("help", "Help"),
     ],
 }
@@ -102,6 +108,8 @@ PHRASES: dict[str, str] = {
     "lien ket": "link_group", "lienket": "link_group",
     "kenh": "channel", "chon kenh": "channel",
     "giao viec": "assign", "giaoviec": "assign",
+    "sua viec": "edit_task", "suaviec": "edit_task",
+    "xoa viec": "withdraw_task", "xoaviec": "withdraw_task", "rut viec": "withdraw_task",
     "viec cua toi": "tasks", "danh sach viec": "tasks", "viec": "tasks",
     "xong viec": "done", "xong": "done", "da xong": "done",
     "start": "start",

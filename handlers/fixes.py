@@ -4,22 +4,26 @@ committee's figures read the meeting's row, so they follow."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
 from core.messages import Reply, Request, Response
-from core.parsing import parse_time
+from core.parsing import parse_due_date, parse_time
 from core.texts import echo, fmt_date, fmt_datetime, fmt_time
-from handlers import corrections
+from handlers import corrections, notify
 from handlers.context import Ctx
 from reports import meeting_summary
 from rules import beyond_bound, end_time_for, is_late
 from rules.corrected_times import corrected_start
 from rules.names import fold
-from storage.models import Attendance, AttendanceStatus, Meeting
-from storage.queries import latest_ended_meeting, open_meeting
+from scheduler import task_jobs
+from scheduler.task_jobs import fmt_day, plan_reminders
+from storage.models import Attendance, AttendanceStatus, Meeting, Member, Task
+from storage.queries import latest_ended_meeting, links_for_members, open_meeting
+from storage.tasks import forget_task_reminders, open_cell_tasks, open_tasks_of
 
+MAX_TASK = 300  # as /giaoviec
 CORRECTION_WINDOW = timedelta(days=7)  # the meeting just held may have its times corrected this long after it
 _START_WORDS = ("batdau", "bat dau", "bd", "start", "gio bat dau")
 _END_WORDS = ("ketthuc", "ket thuc", "kt", "end", "gio ket thuc")
@@ -69,19 +73,19 @@ async def correct_time(ctx: Ctx, req: Request) -> Response:
         reading, why = end_time_for(started, local, at)
         if reading is None:
             minimum = (await meeting_summary.duration_if_ended(ctx.session, meeting, ctx.tz, started, ended)).minimum
-            example = min(started + timedelta(minutes=minimum), ctx.now)
             key = "fix_time.future" if why == "future" else "fix_time.end_before_start"
             return Response.say(ctx.t(key, time=f"{at:%H:%M}", start=fmt_datetime(started, ctx.tz),
-                                      now=fmt_time(ctx.now, ctx.tz), example=fmt_time(example, ctx.tz)))
+                                      now=fmt_time(ctx.now, ctx.tz),
+                                      example=fmt_time(min(started + timedelta(minutes=minimum), ctx.now), ctx.tz)))
         new_end = reading.astimezone(ended.tzinfo)
     bound = ctx.settings.max_meeting_hours
     if beyond_bound(new_start, new_end, bound):
         minutes = int((new_end - new_start).total_seconds() // 60)
         word = "batdau" if which == "start" else "ketthuc"
-        example = fmt_time(started if which == "start" else ended, ctx.tz)
         return Response.say(ctx.t("fix_time.too_long", start=fmt_datetime(new_start, ctx.tz),
                                   end=fmt_datetime(new_end, ctx.tz), hours=minutes // 60, minutes=minutes % 60,
-                                  max=f"{bound:g}", which=word, example=example))
+                                  max=f"{bound:g}", which=word,
+                                  example=fmt_time(started if which == "start" else ended, ctx.tz)))
     if (new_start, new_end) == (started, ended):
         return Response.say(ctx.t("fix_time.unchanged", date=fmt_date(meeting.scheduled_at, ctx.tz),
                                   start=fmt_time(started, ctx.tz), end=fmt_time(ended, ctx.tz)))
@@ -127,3 +131,96 @@ def _times(meeting: Meeting) -> dict[str, object]:
     assert meeting.started_at is not None and meeting.ended_at is not None
     return {"started_at": meeting.started_at.isoformat(), "ended_at": meeting.ended_at.isoformat(),
             "start_manual": meeting.start_manual, "end_manual": meeting.end_manual}
+
+
+# --- tasks: corrected (/suaviec SỐ | VIỆC | HẠN) and withdrawn (/xoaviec SỐ) ---
+
+def _task_number(text: str) -> int | None:
+    text = text.strip().lstrip("#").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else None
+
+
+async def _numbered_task(ctx: Ctx, number_text: str, usage_key: str) -> tuple[Task | None, str, Response]:
+    """The cell's open task numbered ``number_text`` in the secretary's /viec, with its member's name."""
+    number = _task_number(number_text)
+    if number is None:
+        return None, "", Response.say(ctx.t(usage_key))
+    rows = await open_cell_tasks(ctx.session, ctx.cell.id)
+    if not rows:
+        return None, "", Response.say(ctx.t("task_fix.none_open", cell=ctx.cell.name))
+    if not 1 <= number <= len(rows):
+        return None, "", Response.say(ctx.t("task_fix.bad_number", number=number, count=len(rows)))
+    task, name = rows[number - 1]
+    return task, name, Response()
+
+
+def _task_state(task: Task) -> dict[str, object]:
+    return {"member_id": task.member_id, "meeting_id": task.meeting_id, "description": task.description,
+            "due_on": task.due_on.isoformat()}
+
+
+async def edit_task(ctx: Ctx, req: Request) -> Response:
+    """/suaviec SỐ | VIỆC | HẠN: what a task says or its deadline (a part left empty stays as it was)."""
+    if not ctx.actor.is_leader:
+        return Response.say(ctx.t("not_leader"))
+    parts = [" ".join(p.split()) for p in req.args.split("|")]
+    if len(parts) != 3 or not parts[0] or not (parts[1] or parts[2]):
+        return Response.say(ctx.t("task_fix.edit_usage"))
+    task, name, error = await _numbered_task(ctx, parts[0], "task_fix.edit_usage")
+    if task is None:
+        return error
+    what, when_text = parts[1] or task.description, parts[2]
+    if len(what) > MAX_TASK:
+        return Response.say(ctx.t("task.too_long", length=len(what), limit=MAX_TASK))
+    due = task.due_on
+    if when_text:
+        parsed = parse_due_date(when_text, ctx.today)
+        if parsed is None:
+            return Response.say(ctx.t("task.bad_date", value=when_text))
+        if parsed < ctx.today:
+            return Response.say(ctx.t("task.past_date", due=fmt_day(parsed), today=fmt_day(ctx.today)))
+        due = parsed
+    before = _task_state(task)
+    if (what, due) == (task.description, task.due_on):
+        return Response.say(ctx.t("task_fix.unchanged", name=name, task=what, due=fmt_day(due)))
+    task.description, task.due_on = what, due
+    if before["due_on"] != due.isoformat():
+        task.overdue_reported_at = None  # a new deadline: overdue (once) against it
+    ctx.audit("edit_task", "task", task.id, before, _task_state(task))
+    await forget_task_reminders(ctx.session, task.id)
+    member = await ctx.session.get_one(Member, task.member_id)
+    links = await links_for_members(ctx.session, [member.id])
+    ctx.queued += await plan_reminders(ctx.session, ctx.settings, task, links.get(member.id), ctx.now)
+    if member.id != ctx.member.id:
+        number = [x.id for x in await open_tasks_of(ctx.session, member.id)].index(task.id) + 1
+        notice = Reply(ctx.t("task_fix.member_edited", task=what, due=fmt_day(due), number=number),
+                       task_jobs.done_button(ctx.settings, task.id))
+        await notify.to_members(ctx, [member], notice, kind="task_assigned",
+                                key=f"task_edit:{task.id}:{int(ctx.now.timestamp())}:{{member_id}}",
+                                meeting_id=task.meeting_id, priority=3)
+    return Response.say(ctx.t("task_fix.edited", name=name, before=str(before["description"]),
+                              before_due=fmt_day(date.fromisoformat(str(before["due_on"]))), task=what,
+                              due=fmt_day(due)))
+
+
+async def withdraw_task(ctx: Ctx, req: Request) -> Response:
+    """/xoaviec SỐ: a task given by mistake is withdrawn (gone from every list and count; the audit keeps it)."""
+    if not ctx.actor.is_leader:
+        return Response.say(ctx.t("not_leader"))
+    words = req.args.split()
+    if len(words) != 1:
+        return Response.say(ctx.t("task_fix.withdraw_usage"))
+    task, name, error = await _numbered_task(ctx, words[0], "task_fix.withdraw_usage")
+    if task is None:
+        return error
+    before, before_id = _task_state(task), task.id
+    ctx.audit("withdraw_task", "task", task.id, before, None)
+    await forget_task_reminders(ctx.session, task.id)
+    member_id, what, due, meeting_id = task.member_id, task.description, task.due_on, task.meeting_id
+    await ctx.session.delete(task)
+    await ctx.session.flush()
+    if member_id != ctx.member.id:
+        member = await ctx.session.get_one(Member, member_id)
+        await notify.to_members(ctx, [member], Reply(ctx.t("task_fix.member_withdrawn", task=what, due=fmt_day(due))),
+                                kind="task_assigned", key=f"task_withdrawn:{before_id}:{{member_id}}", meeting_id=meeting_id, priority=3)
+    return Response.say(ctx.t("task_fix.withdrawn", name=name, task=what, due=fmt_day(due)))

@@ -63,6 +63,8 @@ FLOWS: dict[str, Flow] = {
     "assign": tasks.assign,
     "tasks": tasks.list_tasks,
     "done": tasks.done,
+    "edit_task": fixes.edit_task,
+    "withdraw_task": fixes.withdraw_task,
     "assess": quality.assess,
     "minutes": minutes.minutes,
 }

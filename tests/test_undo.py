@@ -11,7 +11,7 @@ from conftest import DB_KINDS, vn
 from sqlalchemy import select
 
 from bot.scene import Scene
-from storage.models import AuditLog, Meeting, Role
+from storage.models import AuditLog, Meeting, OutboxMessage, Role, Task
 
 SEC, DEP = "Nguyễn Văn Bí", "Trần Thị Phó"
 MEMBERS = ["Lê Văn An", "Phạm Thị Ba", "Hoàng Văn Cư", "Đỗ Thị Du", "Vũ Văn Em", "Bùi Thị Giang", "Ngô Văn Hải",
@@ -166,7 +166,8 @@ async def test_suagio_corrects_the_end_and_the_start_audited_summary_sent_again_
     replies = await scene.say(DEP, "sua gio bat dau 19:40", expect=2)
     assert "Đã sửa giờ bắt đầu" in replies[0] and "thành 19:40 05/12/2026" in replies[0] and "85 phút" in replies[0]
     assert "85 phút" in replies[1] and "KHÔNG ĐẠT thời lượng tối thiểu 90 phút" in replies[1]
-    assert "muộn" not in replies[1].split("Có mặt")[-1].split("\n")[0] or MEMBERS[6] not in replies[1].split("muộn")[-1]
+    assert "Đến muộn" not in replies[1] and any("Đến muộn: Ngô Văn Hải (20 phút)" in t for t in scene.server.texts(
+        scene.who(SEC).chat_id))  # late before the correction, on time after it
     meeting = await the_meeting(scene)
     assert meeting.started_at == vn(2026, 12, 5, 19, 40) and meeting.start_manual
     [_, audit] = await audits(scene, "correct_time")
@@ -192,3 +193,97 @@ async def test_suagio_refuses_a_meeting_longer_than_the_bound_and_works_on_zalo(
     replies = await scene.say_zalo(SEC, "/suagio ketthuc 21:00", expect=2)
     assert "90 phút" in replies[0] and "Tóm tắt đã sửa" in replies[1]
     assert (await the_meeting(scene)).ended_at == vn(2026, 12, 5, 21, 0)
+
+
+async def task_rows(scene: Scene) -> list[Task]:
+    async with scene.sessions()() as s:
+        return list(await s.scalars(select(Task).order_by(Task.id)))
+
+
+async def unsent_reminders(scene: Scene, task_id: int) -> list[OutboxMessage]:
+    async with scene.sessions()() as s:
+        return list(await s.scalars(select(OutboxMessage).where(
+            OutboxMessage.key.like(f"task_reminder:{task_id}:%"), OutboxMessage.sent_at.is_(None),
+            OutboxMessage.dropped_at.is_(None))))
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_tasks_are_corrected_and_withdrawn_by_number_audited_and_xong_is_only_ones_own(scene: Scene):
+    await ended_meeting(scene)
+    scene.at(vn(2026, 12, 6, 9, 0))
+    AN, BA = MEMBERS[0], MEMBERS[1]
+    await scene.say(SEC, f"/giaoviec {AN} | Việc A | 20/12")
+    await scene.say(SEC, f"/giaoviec {BA} | Việc B | 10/12")
+    await scene.say(SEC, f"/giaoviec {AN} | Việc C | 15/12")
+    a, b, c = await task_rows(scene)
+
+    # The secretary's list: the cell's open tasks by deadline, numbered for /suaviec and /xoaviec.
+    view = (await scene.say(SEC, "/viec"))[0]
+    assert view.index(f"#1 {BA}: Việc B – hạn 10/12/2026") < view.index(f"#2 {AN}: Việc C – hạn 15/12/2026") \
+        < view.index(f"#3 {AN}: Việc A – hạn 20/12/2026")
+    assert "/suaviec SỐ | VIỆC | HẠN" in view and "/xoaviec SỐ" in view
+
+    assert "dành cho bí thư" in (await scene.say(AN, "/suaviec 1 | x | 20/12"))[0]
+    assert "dành cho bí thư" in (await scene.say(AN, "/xoaviec 1"))[0]
+    for text, expected in [
+        ("/suaviec", "/suaviec 2 | | 30/12"),
+        ("/suaviec 1", "/suaviec 2 | | 30/12"),
+        ("/suaviec 1 | |", "/suaviec 2 | | 30/12"),
+        ("/suaviec một | x | 20/12", "/suaviec 2 | | 30/12"),
+        ("/suaviec 9 | x | 20/12", "Không có việc số 9: chi bộ có 3 việc"),
+        ("/suaviec 1 | | mai", "không hợp lệ"),
+        ("/suaviec 1 | | 01/12/2026", "đã qua"),
+        (f"/suaviec 1 | {'x' * 301} |", "viết gọn"),
+        ("/suaviec 1 | Việc B | 10/12", "Không có gì thay đổi"),
+        ("/xoaviec", "ví dụ /xoaviec 2"),
+        ("/xoaviec 1 2", "ví dụ /xoaviec 2"),
+        ("/xoaviec 0", "Không có việc số 0"),
+    ]:
+        reply = (await scene.say(SEC, text))[0]
+        assert expected in reply, (text, reply)
+    assert [(x.description, x.due_on.day) for x in await task_rows(scene)] == [("Việc A", 20), ("Việc B", 10),
+                                                                              ("Việc C", 15)]
+
+    # Task 1 (Ba's) gets a later deadline: Ba is told, the reminders follow it, the audit has before and after.
+    reply = (await scene.say(SEC, "/suaviec #1 | | 12/12"))[0]
+    assert f"Đã sửa việc của đồng chí {BA}: từ Việc B – hạn 10/12/2026 thành Việc B – hạn 12/12/2026" in reply
+    assert "sửa việc" in scene.last_text(BA) and "12/12/2026" in scene.last_text(BA)
+    reminders = await unsent_reminders(scene, b.id)
+    assert reminders and all("12/12/2026" in r.payload["text"] for r in reminders)
+    [audit] = await audits(scene, "edit_task")
+    assert audit.actor == f"member:{scene.who(SEC).member_id}" and audit.entity_id == b.id
+    assert audit.before["due_on"] == "2026-12-10" and audit.after["due_on"] == "2026-12-12"
+
+    # After a restart the deputy withdraws task 2 (An's "Việc C"): gone, An told, reminders dropped, audited.
+    await scene.stop_bot()
+    await scene.start_bot()
+    reply = (await scene.say(DEP, "/xoaviec 2"))[0]
+    assert f"Đã rút việc của đồng chí {AN}: Việc C – hạn 15/12/2026" in reply
+    assert "đã rút việc" in scene.last_text(AN) and "Việc C" in scene.last_text(AN)
+    assert [x.description for x in await task_rows(scene)] == ["Việc A", "Việc B"]
+    assert await unsent_reminders(scene, c.id) == []
+    [audit] = await audits(scene, "withdraw_task")
+    assert audit.actor == f"member:{scene.who(DEP).member_id}" and audit.before["description"] == "Việc C"
+    assert audit.after is None
+
+    # /xong touches only one's own open task: Ba has one, An cannot press Ba's button.
+    assert "Không có việc số 2" in (await scene.say(BA, "/xong 2"))[0]
+    told = scene.last_with_button(AN, "task_done:")
+    answer = await scene.press(AN, told, f"task_done:{b.id}", forged=True)
+    assert "không phải của đồng chí" in answer["text"]
+    assert "hoàn thành việc: Việc A" in (await scene.say(AN, "/xong 1"))[0]
+    a_now, b_now = await task_rows(scene)
+    assert a_now.done_at is not None and b_now.done_at is None
+    assert "#1 " + BA in (await scene.say(SEC, "/viec"))[0]
+
+
+async def test_tasks_corrected_in_words_on_zalo(zalo_scene: Scene):
+    scene = zalo_scene
+    await ended_meeting(scene, zalo=True)
+    scene.at(vn(2026, 12, 6, 9, 0))
+    await scene.say_zalo(SEC, f"giao việc {MEMBERS[0]} | Việc A | 20/12")
+    assert "#1 " in (await scene.say_zalo(SEC, "việc"))[0]
+    assert "Đã sửa việc" in (await scene.say_zalo(SEC, "sửa việc 1 | Việc A sửa |"))[0]
+    assert "Việc A sửa" in scene.zalo_texts(MEMBERS[0])[-1]
+    assert "Đã rút việc" in (await scene.say_zalo(SEC, "xoá việc 1"))[0]
+    assert await task_rows(scene) == []
