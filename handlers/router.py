@@ -69,7 +69,8 @@ FLOWS: dict[str, Flow] = {
     "minutes": minutes.minutes,
 }
 OPEN_TO_ANYONE = {"start", "help"}  # everything else needs a linked account
-MEETING_BUTTONS = ("absent", "checkin", "rsvp", "cancel", meeting.END_BUTTON)  # buttons that end with a meeting's id
+MEETING_BUTTONS = ("absent", "checkin", "rsvp", "cancel", meeting.END_BUTTON, corrections.EXCUSE_BUTTON)  # buttons that end with a meeting's id
+AFTER_END_BUTTONS = ("absent", corrections.EXCUSE_BUTTON)  # they may name a meeting that has ended
 FOR_UPDATE_BUTTONS = ("cancel", meeting.END_BUTTON)  # they change the meeting's row: locked as /ketthuc locks it
 IN_GROUPS = {"link_group", "checkin", "help"}  # commands that make sense in a group chat
 # The frequent, short requests: when they wait for a database slot they are handled together (core.batching).
@@ -322,7 +323,7 @@ async def _button(ctx: Ctx, req: Request) -> Response:
     # lock then an update would deadlock two presses).
     target = ctx.preloaded.meeting if ctx.preloaded is not None else await ctx.session.get(
         Meeting, meeting_id, with_for_update={"read": parts[0] not in FOR_UPDATE_BUTTONS}, populate_existing=True)
-    if target is None or target.cancelled_at is not None or (target.ended_at is not None and parts[0] != "absent"):
+    if target is None or target.cancelled_at is not None or (target.ended_at is not None and parts[0] not in AFTER_END_BUTTONS):
         return Response(toast=ctx.t("stale_button"))
     if target.cell_id != ctx.cell.id:
         return Response(toast=ctx.t("foreign_meeting"))
@@ -336,6 +337,8 @@ async def _button(ctx: Ctx, req: Request) -> Response:
         if target.started_at is not None and parts[1] == "yes":
             return await checkin.checkin_button(ctx, target)
         return await absence.rsvp_button(ctx, target, parts[1])
+    if parts[0] == corrections.EXCUSE_BUTTON and len(parts) == 3:
+        return await corrections.excuse_for_button(ctx, target, parts[1])
     if parts[0] == meeting.END_BUTTON and len(parts) == 4:
         if target.started_at is None:
             return Response(toast=ctx.t("stale_button"))

@@ -11,7 +11,7 @@ from conftest import DB_KINDS, vn
 from sqlalchemy import select
 
 from bot.scene import Scene
-from storage.models import AuditLog, Meeting, OutboxMessage, Role, Task
+from storage.models import Attendance, AttendanceStatus, AuditLog, Meeting, OutboxMessage, Role, Task
 
 SEC, DEP = "Nguyễn Văn Bí", "Trần Thị Phó"
 MEMBERS = ["Lê Văn An", "Phạm Thị Ba", "Hoàng Văn Cư", "Đỗ Thị Du", "Vũ Văn Em", "Bùi Thị Giang", "Ngô Văn Hải",
@@ -287,3 +287,75 @@ async def test_tasks_corrected_in_words_on_zalo(zalo_scene: Scene):
     assert "Việc A sửa" in scene.zalo_texts(MEMBERS[0])[-1]
     assert "Đã rút việc" in (await scene.say_zalo(SEC, "xoá việc 1"))[0]
     assert await task_rows(scene) == []
+
+
+async def status_at(scene: Scene, meeting_id: int, name: str) -> AttendanceStatus | None:
+    async with scene.sessions()() as s:
+        return await s.scalar(select(Attendance.status).where(
+            Attendance.meeting_id == meeting_id, Attendance.member_id == scene.who(name).member_id))
+
+
+async def meetings(scene: Scene) -> list[Meeting]:
+    async with scene.sessions()() as s:
+        return list(await s.scalars(select(Meeting).order_by(Meeting.scheduled_at)))
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_vang_ho_reaches_the_meeting_just_held_for_a_week_and_asks_which_when_one_is_coming(scene: Scene):
+    await ended_meeting(scene)  # Lý Văn Ông (MEMBERS[7]) absent without reason
+    ONG = MEMBERS[7]
+    scene.at(vn(2026, 12, 8, 9, 0))
+    await scene.say(SEC, "/lichhop 2027-01-05 19:30 Nhà văn hóa")
+    held, coming = (await meetings(scene))[:2]
+    assert coming.scheduled_at == vn(2027, 1, 5, 19, 30)
+
+    # Six days and a half after: both could be meant, and the secretary is asked (nothing written yet).
+    scene.at(vn(2026, 12, 12, 9, 0))
+    asked = (await scene.say(SEC, f"/vang_ho {ONG} | ốm nằm viện"))[0]
+    assert "vắng không lý do ở cuộc họp 19:30 05/12/2026" in asked and "19:30 05/01/2027" in asked
+    question = scene.last_with_button(SEC, "excuse_for:")
+    labels = [b["text"] for row in question["reply_markup"]["inline_keyboard"] for b in row]
+    assert labels == ["Cuộc họp vừa qua (05/12/2026)", "Cuộc họp sắp tới (05/01/2027)"]
+    assert await status_at(scene, held.id, ONG) is AttendanceStatus.ABSENT
+    assert await status_at(scene, coming.id, ONG) is None
+
+    # After a restart the secretary's press applies the reason to the meeting held.
+    await scene.stop_bot()
+    await scene.start_bot()
+    await scene.press(SEC, question, question["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+    assert await status_at(scene, held.id, ONG) is AttendanceStatus.EXCUSED
+    assert await status_at(scene, coming.id, ONG) is None  # the coming meeting's reminders stay his
+    texts = scene.server.texts(scene.who(SEC).chat_id)
+    assert any("thành vắng có lý do (ốm nằm viện)" in t for t in texts)
+    assert any("Tóm tắt đã sửa" in t and "ốm nằm viện" in t for t in texts)
+    [audit] = [a for a in await audits(scene, "excuse_for") if a.entity_id == held.id]
+    assert audit.before["status"] == "absent" and audit.after["status"] == "excused"
+    await scene.press(SEC, question, question["reply_markup"]["inline_keyboard"][1][0]["callback_data"])
+    assert await status_at(scene, coming.id, ONG) is None  # the question was answered: an old press does nothing
+
+    # Someone present at the meeting held: only the coming meeting can be meant.
+    reply = (await scene.say(SEC, f"/vang_ho {MEMBERS[0]} | đi công tác"))[0]
+    assert "Đã ghi đồng chí Lê Văn An vắng có lý do cuộc họp 19:30 05/01/2027" in reply
+    assert await status_at(scene, coming.id, MEMBERS[0]) is AttendanceStatus.EXCUSED
+
+
+async def test_vang_ho_after_a_week_goes_to_the_coming_meeting_and_asks_on_zalo_with_numbers(zalo_scene: Scene):
+    scene = zalo_scene
+    await ended_meeting(scene, zalo=True)
+    ONG = MEMBERS[7]
+    scene.at(vn(2026, 12, 8, 9, 0))
+    await scene.say_zalo(SEC, "/lichhop 2027-01-05 19:30 Nhà văn hóa")
+    held, coming = (await meetings(scene))[:2]
+    scene.at(vn(2026, 12, 12, 20, 0))
+    asked = (await scene.say_zalo(SEC, f"vắng hộ {ONG} | ốm"))[0]
+    assert "Trả lời 1 để cuộc họp vừa qua (05/12/2026), 2 để cuộc họp sắp tới (05/01/2027)" in asked
+    await scene.stop_bot()
+    await scene.start_bot()
+    await scene.say_zalo(SEC, "2", expect=1)
+    assert await status_at(scene, coming.id, ONG) is AttendanceStatus.EXCUSED
+    assert await status_at(scene, held.id, ONG) is AttendanceStatus.ABSENT
+    # Past the week, the meeting held is no longer reached: the coming one is, and the answer names it.
+    scene.at(vn(2026, 12, 12, 20, 51))
+    reply = (await scene.say_zalo(SEC, f"/vang_ho {ONG} | ốm, nằm viện"))[0]
+    assert "Đã ghi" in reply and "cuộc họp 19:30 05/01/2027" in reply and "Trả lời 1" not in reply
+    assert await status_at(scene, held.id, ONG) is AttendanceStatus.ABSENT
