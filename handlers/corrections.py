@@ -5,6 +5,7 @@ after); the meeting's summary and the absence warnings are computed again and se
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -150,6 +151,8 @@ async def correct(ctx: Ctx, req: Request) -> Response:
     member, rest, error = _name_and_rest(ctx, members, req.args, "correct.usage")
     if member is None:
         return error
+    if not rest.strip(" |:,."):
+        return Response.say(ctx.t("correct.no_status", name=member.full_name))
     parsed = parse_status(rest)
     if parsed is None:
         return Response.say(ctx.t("correct.bad_status", value=rest or "–") + "\n\n" + ctx.t("correct.usage"))
@@ -162,11 +165,21 @@ async def correct(ctx: Ctx, req: Request) -> Response:
         if len(reason) > MAX_REASON:
             return Response.say(ctx.t("absent.reason_too_long", length=len(reason)))
     if status is AttendanceStatus.LATE and extra:
-        number = extra.split()[0]
-        if not number.isdigit() or not 0 < int(number) < 24 * 60:
-            return Response.say(ctx.t("correct.bad_minutes", value=number))
-        minutes = int(number)
+        minutes = late_minutes(extra)
+        if minutes is None:
+            return Response.say(ctx.t("correct.bad_minutes", value=extra, name=member.full_name))
     return await _change(ctx, meeting, member, status, reason, minutes, action="correct")
+
+
+_MINUTES_RE = re.compile(r"^(\d{1,4})\s*(?:p|ph|phut|'|m|min|mins|minutes?)?\.?$")
+
+
+def late_minutes(text: str) -> int | None:
+    """'20', '20 phút', '20p', "20'" (with or without diacritics) -> 20; None if not a number of minutes in a day."""
+    match = _MINUTES_RE.match(fold(" ".join(text.split())))
+    if match is None or not 0 < int(match[1]) < 24 * 60:
+        return None
+    return int(match[1])
 
 
 async def _change(ctx: Ctx, meeting: Meeting, member: Member, status: AttendanceStatus, reason: str | None,
@@ -253,7 +266,8 @@ def _name_and_rest(ctx: Ctx, members: list[Member], args: str,
             return matches[0], rest.strip(), Response()
         if len(matches) > 1:
             return None, "", Response.say(ctx.t("checkin_for.ambiguous", query=name,
-                                                names=", ".join(m.full_name for m in matches)))
+                                                names=", ".join(m.full_name for m in matches)) + "\n\n"
+                                          + ctx.t(usage_key))
         return None, "", Response.say(ctx.t("checkin_for.not_found", query=name or "–") + "\n\n" + ctx.t(usage_key))
     words = text.split()
     by_folded: dict[str, list[Member]] = {}

@@ -135,16 +135,21 @@ def _times(meeting: Meeting) -> dict[str, object]:
 
 # --- tasks: corrected (/suaviec SỐ | VIỆC | HẠN) and withdrawn (/xoaviec SỐ) ---
 
+def example_due(ctx: Ctx) -> str:
+    """A deadline for the examples: a week from today (an example never shows a past date)."""
+    return (ctx.today + timedelta(days=7)).strftime("%d/%m")
+
+
 def _task_number(text: str) -> int | None:
     text = text.strip().lstrip("#").strip()
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else None
 
 
-async def _numbered_task(ctx: Ctx, number_text: str, usage_key: str) -> tuple[Task | None, str, Response]:
+async def _numbered_task(ctx: Ctx, number_text: str, usage: str) -> tuple[Task | None, str, Response]:
     """The cell's open task numbered ``number_text`` in the secretary's /viec, with its member's name."""
     number = _task_number(number_text)
     if number is None:
-        return None, "", Response.say(ctx.t(usage_key))
+        return None, "", Response.say(usage)
     rows = await open_cell_tasks(ctx.session, ctx.cell.id)
     if not rows:
         return None, "", Response.say(ctx.t("task_fix.none_open", cell=ctx.cell.name))
@@ -165,8 +170,8 @@ async def edit_task(ctx: Ctx, req: Request) -> Response:
         return Response.say(ctx.t("not_leader"))
     parts = [" ".join(p.split()) for p in req.args.split("|")]
     if len(parts) != 3 or not parts[0] or not (parts[1] or parts[2]):
-        return Response.say(ctx.t("task_fix.edit_usage"))
-    task, name, error = await _numbered_task(ctx, parts[0], "task_fix.edit_usage")
+        return Response.say(ctx.t("task_fix.edit_usage", due=example_due(ctx)))
+    task, name, error = await _numbered_task(ctx, parts[0], ctx.t("task_fix.edit_usage", due=example_due(ctx)))
     if task is None:
         return error
     what, when_text = parts[1] or task.description, parts[2]
@@ -175,10 +180,9 @@ async def edit_task(ctx: Ctx, req: Request) -> Response:
     due = task.due_on
     if when_text:
         parsed = parse_due_date(when_text, ctx.today)
-        if parsed is None:
-            return Response.say(ctx.t("task.bad_date", value=when_text))
-        if parsed < ctx.today:
-            return Response.say(ctx.t("task.past_date", due=fmt_day(parsed), today=fmt_day(ctx.today)))
+        if parsed is None or parsed < ctx.today:
+            return Response.say(ctx.t("task_fix.bad_date", value=when_text, today=fmt_day(ctx.today),
+                                      number=parts[0].lstrip("#").strip(), example=example_due(ctx)))
         due = parsed
     before = _task_state(task)
     if (what, due) == (task.description, task.due_on):
@@ -210,7 +214,7 @@ async def withdraw_task(ctx: Ctx, req: Request) -> Response:
     words = req.args.split()
     if len(words) != 1:
         return Response.say(ctx.t("task_fix.withdraw_usage"))
-    task, name, error = await _numbered_task(ctx, words[0], "task_fix.withdraw_usage")
+    task, name, error = await _numbered_task(ctx, words[0], ctx.t("task_fix.withdraw_usage"))
     if task is None:
         return error
     before, before_id = _task_state(task), task.id

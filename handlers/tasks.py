@@ -11,6 +11,7 @@ from core.texts import Html, fmt_date
 from handlers import notify
 from handlers.checkin import find_by_name
 from handlers.context import Ctx
+from handlers.fixes import example_due
 from rules import TaskState
 from rules.names import fold
 from scheduler import task_jobs
@@ -136,7 +137,7 @@ async def _cell_lines(ctx: Ctx) -> list[str]:
             lines.append(ctx.t(header))
             lines += groups[key]
     if number:
-        lines.append(ctx.t("task_fix.hint"))
+        lines.append(ctx.t("task_fix.hint", due=example_due(ctx)))
     return lines
 
 

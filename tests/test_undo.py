@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 from conftest import DB_KINDS, vn
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.scene import Scene
 from storage.models import Attendance, AttendanceStatus, AuditLog, Meeting, OutboxMessage, Role, Task
@@ -226,13 +226,13 @@ async def test_tasks_are_corrected_and_withdrawn_by_number_audited_and_xong_is_o
     assert "dành cho bí thư" in (await scene.say(AN, "/suaviec 1 | x | 20/12"))[0]
     assert "dành cho bí thư" in (await scene.say(AN, "/xoaviec 1"))[0]
     for text, expected in [
-        ("/suaviec", "/suaviec 2 | | 30/12"),
-        ("/suaviec 1", "/suaviec 2 | | 30/12"),
-        ("/suaviec 1 | |", "/suaviec 2 | | 30/12"),
-        ("/suaviec một | x | 20/12", "/suaviec 2 | | 30/12"),
+        ("/suaviec", "/suaviec 2 | | 13/12"),
+        ("/suaviec 1", "/suaviec 2 | | 13/12"),
+        ("/suaviec 1 | |", "/suaviec 2 | | 13/12"),
+        ("/suaviec một | x | 20/12", "/suaviec 2 | | 13/12"),
         ("/suaviec 9 | x | 20/12", "Không có việc số 9: chi bộ có 3 việc"),
         ("/suaviec 1 | | mai", "không hợp lệ"),
-        ("/suaviec 1 | | 01/12/2026", "đã qua"),
+        ("/suaviec 1 | | 01/12/2026", "đã qua (hôm nay 06/12/2026)"),
         (f"/suaviec 1 | {'x' * 301} |", "viết gọn"),
         ("/suaviec 1 | Việc B | 10/12", "Không có gì thay đổi"),
         ("/xoaviec", "ví dụ /xoaviec 2"),
@@ -359,3 +359,43 @@ async def test_vang_ho_after_a_week_goes_to_the_coming_meeting_and_asks_on_zalo_
     reply = (await scene.say_zalo(SEC, f"/vang_ho {ONG} | ốm, nằm viện"))[0]
     assert "Đã ghi" in reply and "cuộc họp 19:30 05/01/2027" in reply and "Trả lời 1" not in reply
     assert await status_at(scene, held.id, ONG) is AttendanceStatus.ABSENT
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_every_correction_error_says_what_to_type_with_an_example(scene: Scene):
+    await ended_meeting(scene)
+    ONG = MEMBERS[7]
+    scene.at(vn(2026, 12, 6, 9, 0))
+    await scene.say(SEC, f"/giaoviec {MEMBERS[0]} | Việc A | 20/12")
+    for text, expected in [
+        (f"/suadiemdanh {ONG}", f"ví dụ /suadiemdanh {ONG} | có mặt"),  # no bar, no status: not "–"
+        (f"/suadiemdanh {ONG} |", f"ví dụ /suadiemdanh {ONG} | có mặt"),
+        (f"/suadiemdanh {ONG} | đến", "Chưa hiểu tình trạng đến"),
+        (f"/suadiemdanh {ONG} | muộn nhiều", f"ví dụ /suadiemdanh {ONG} | muộn 20"),
+        (f"/suadiemdanh {ONG} | muộn 2000", f"ví dụ /suadiemdanh {ONG} | muộn 20"),
+        ("/suadiemdanh Văn | có mặt", "Có nhiều đảng viên"),
+        ("/suadiemdanh Người Lạ | có mặt", "Không tìm thấy"),
+        ("/suadiemdanh Người Lạ có mặt", "Không tìm thấy"),
+        ("/suadiemdanh", "Cách sửa điểm danh"),
+        (f"/suadiemdanh {ONG} | vắng có lý do", f"ví dụ /suadiemdanh {ONG} | vắng có lý do ốm"),
+        ("/vang_ho", "Cách ghi vắng có lý do"),
+        (f"/vang_ho {ONG}", f"ví dụ /vang_ho {ONG} | ốm"),
+        ("/vang_ho Văn | ốm", "Có nhiều đảng viên"),
+        ("/vang_ho Người Lạ | ốm", "Không tìm thấy"),
+        ("/suagio", "Cách sửa giờ"),
+        ("/suagio batdau 7 giờ", "không hợp lệ"),
+        ("/suaviec 1 | | mai", "không hợp lệ"),
+        ("/suaviec 5 | x |", "Không có việc số 5"),
+        ("/xoaviec một", "Cách rút việc"),
+    ]:
+        reply = (await scene.say(SEC, text))[0]
+        assert expected in reply and "ví dụ" in reply.lower(), (text, reply)
+    async with scene.sessions()() as s:
+        assert await s.scalar(select(func.count()).select_from(AuditLog).where(
+            AuditLog.action.in_(("correct", "excuse_for", "correct_time", "edit_task", "withdraw_task")))) == 0
+
+    # "muon 30" without diacritics or bar keeps its 30 minutes; so do "30p" and "30 phút".
+    for text, minutes in [(f"/suadiemdanh ly van ong muon 30", 30), (f"/suadiemdanh {ONG} | muộn 25p", 25),
+                          (f"/suadiemdanh {ONG} | đến muộn 40 phút", 40)]:
+        replies = await scene.say(SEC, text, expect=2)
+        assert "thành đến muộn" in replies[0] and f"{ONG} ({minutes} phút)" in replies[1], (text, replies)
