@@ -16,6 +16,7 @@ from storage.models import Attendance, AttendanceStatus, AuditLog, Meeting, Outb
 SEC, DEP = "Nguyễn Văn Bí", "Trần Thị Phó"
 MEMBERS = ["Lê Văn An", "Phạm Thị Ba", "Hoàng Văn Cư", "Đỗ Thị Du", "Vũ Văn Em", "Bùi Thị Giang", "Ngô Văn Hải",
            "Lý Văn Ông"]
+CAP = "Trần Văn Cấp"  # of the committee above: reads the cell's figures from the meeting's row
 CELL = [(SEC, Role.BI_THU), (DEP, Role.PHO_BI_THU)] + [(n, Role.DANG_VIEN) for n in MEMBERS]  # 10: not small
 
 
@@ -23,6 +24,7 @@ async def cell_with_meeting(scene: Scene, *, zalo: bool = False) -> int:
     """The cell, all linked (on Zalo when ``zalo``), the meeting of 5 Dec 2026 at 19:30 scheduled and begun."""
     committee = await scene.add_committee("Đảng ủy phường")
     cell = await scene.add_cell(committee, "Chi bộ số 7", CELL)
+    await scene.add_committee_member(committee, CAP)
     await scene.start_bot()
     names = [n for n, _ in CELL]
     say = scene.say_zalo if zalo else scene.say
@@ -158,6 +160,9 @@ async def test_suagio_corrects_the_end_and_the_start_audited_summary_sent_again_
     assert audit.actor == f"member:{scene.who(SEC).member_id}" and audit.at == vn(2026, 12, 5, 21, 10)
     assert datetime.fromisoformat(audit.before["ended_at"]) == vn(2026, 12, 5, 20, 50)
     assert datetime.fromisoformat(audit.after["ended_at"]) == vn(2026, 12, 5, 21, 5)
+
+    await scene.link(CAP)
+    assert "95 phút" in (await scene.say(CAP, "/baocao"))[0]  # the committee's figures follow
 
     # The deputy corrects the start, after a restart: 19:40, so who came at 19:50 was not late (10 minutes).
     await scene.stop_bot()
@@ -395,7 +400,7 @@ async def test_every_correction_error_says_what_to_type_with_an_example(scene: S
             AuditLog.action.in_(("correct", "excuse_for", "correct_time", "edit_task", "withdraw_task")))) == 0
 
     # "muon 30" without diacritics or bar keeps its 30 minutes; so do "30p" and "30 phút".
-    for text, minutes in [(f"/suadiemdanh ly van ong muon 30", 30), (f"/suadiemdanh {ONG} | muộn 25p", 25),
+    for text, minutes in [("/suadiemdanh ly van ong muon 30", 30), (f"/suadiemdanh {ONG} | muộn 25p", 25),
                           (f"/suadiemdanh {ONG} | đến muộn 40 phút", 40)]:
         replies = await scene.say(SEC, text, expect=2)
         assert "thành đến muộn" in replies[0] and f"{ONG} ({minutes} phút)" in replies[1], (text, replies)
