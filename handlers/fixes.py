@@ -54,7 +54,10 @@ async def correct_time(ctx: Ctx, req: Request) -> Response:
     at = parse_time(rest.split()[0])
     if at is None or len(rest.split()) > 1:
         return Response.say(ctx.t("fix_time.bad_time", value=echo(rest)) + "\n\n" + ctx.t("fix_time.usage"))
-    meeting = await latest_ended_meeting(ctx.session, ctx.cell.id)
+    latest = await latest_ended_meeting(ctx.session, ctx.cell.id)
+    # Locked until this commits: two corrections at once (the secretary and the deputy) go one after the
+    # other, the second reading what the first wrote (its audit's "before" is true).
+    meeting = latest and await ctx.session.get(Meeting, latest.id, with_for_update=True, populate_existing=True)
     if meeting is None:
         return Response.say(ctx.t("fix_time.no_meeting"))
     started, ended = meeting.started_at, meeting.ended_at
@@ -155,7 +158,12 @@ async def _numbered_task(ctx: Ctx, number_text: str, usage: str) -> tuple[Task |
         return None, "", Response.say(ctx.t("task_fix.none_open", cell=ctx.cell.name))
     if not 1 <= number <= len(rows):
         return None, "", Response.say(ctx.t("task_fix.bad_number", number=number, count=len(rows)))
-    task, name = rows[number - 1]
+    chosen, name = rows[number - 1]
+    # Locked until this commits (a correction and a withdrawal at once go one after the other); gone or done
+    # meanwhile, it is not the task the number named.
+    task = await ctx.session.get(Task, chosen.id, with_for_update=True, populate_existing=True)
+    if task is None or task.done_at is not None:
+        return None, "", Response.say(ctx.t("task_fix.bad_number", number=number, count=len(rows) - 1))
     return task, name, Response()
 
 

@@ -399,6 +399,10 @@ async def test_every_correction_error_says_what_to_type_with_an_example(scene: S
         assert await s.scalar(select(func.count()).select_from(AuditLog).where(
             AuditLog.action.in_(("correct", "excuse_for", "correct_time", "edit_task", "withdraw_task")))) == 0
 
+    help_text = (await scene.say(DEP, "/huongdan"))[0]
+    assert all(c in help_text for c in ("/suagio batdau HH:MM", "/suaviec SỐ | VIỆC | HẠN", "/xoaviec SỐ", "Kết thúc ngay"))
+    assert "/suagio" not in (await scene.say(MEMBERS[0], "/huongdan"))[0]
+
     # "muon 30" without diacritics or bar keeps its 30 minutes; so do "30p" and "30 phút".
     for text, minutes in [("/suadiemdanh ly van ong muon 30", 30), (f"/suadiemdanh {ONG} | muộn 25p", 25),
                           (f"/suadiemdanh {ONG} | đến muộn 40 phút", 40)]:
