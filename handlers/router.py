@@ -69,7 +69,8 @@ FLOWS: dict[str, Flow] = {
     "minutes": minutes.minutes,
 }
 OPEN_TO_ANYONE = {"start", "help"}  # everything else needs a linked account
-MEETING_BUTTONS = ("absent", "checkin", "rsvp", "cancel", meeting.END_BUTTON, corrections.EXCUSE_BUTTON)  # buttons that end with a meeting's id
+# buttons that end with a meeting's id
+MEETING_BUTTONS = ("absent", "checkin", "rsvp", "cancel", meeting.END_BUTTON, corrections.EXCUSE_BUTTON)
 AFTER_END_BUTTONS = ("absent", corrections.EXCUSE_BUTTON)  # they may name a meeting that has ended
 FOR_UPDATE_BUTTONS = ("cancel", meeting.END_BUTTON)  # they change the meeting's row: locked as /ketthuc locks it
 IN_GROUPS = {"link_group", "checkin", "help"}  # commands that make sense in a group chat

@@ -4,11 +4,13 @@ of the meeting just held is corrected (/suagio), tasks are corrected and withdra
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 import pytest
-from conftest import DB_KINDS, vn
+from conftest import DB_KINDS, needs_postgres, vn
 from sqlalchemy import func, select
+from sqlalchemy import text as sql
 
 from bot.scene import Scene
 from storage.models import Attendance, AttendanceStatus, AuditLog, Meeting, OutboxMessage, Role, Task
@@ -227,6 +229,11 @@ async def test_tasks_are_corrected_and_withdrawn_by_number_audited_and_xong_is_o
     assert view.index(f"#1 {BA}: Việc B – hạn 10/12/2026") < view.index(f"#2 {AN}: Việc C – hạn 15/12/2026") \
         < view.index(f"#3 {AN}: Việc A – hạn 20/12/2026")
     assert "/suaviec SỐ | VIỆC | HẠN" in view and "/xoaviec SỐ" in view
+    # A member's own list is by deadline too, each task keeping the number it was given with (/xong N).
+    own = (await scene.say(AN, "/viec"))[0]
+    assert own.index("2. Việc C – hạn 15/12/2026") < own.index("1. Việc A – hạn 20/12/2026")
+    assert [b["text"] for row in scene.last(AN)["reply_markup"]["inline_keyboard"] for b in row] == \
+        ["Xong việc 2", "Xong việc 1"]
 
     assert "dành cho bí thư" in (await scene.say(AN, "/suaviec 1 | x | 20/12"))[0]
     assert "dành cho bí thư" in (await scene.say(AN, "/xoaviec 1"))[0]
@@ -408,3 +415,39 @@ async def test_every_correction_error_says_what_to_type_with_an_example(scene: S
                           (f"/suadiemdanh {ONG} | đến muộn 40 phút", 40)]:
         replies = await scene.say(SEC, text, expect=2)
         assert "thành đến muộn" in replies[0] and f"{ONG} ({minutes} phút)" in replies[1], (text, replies)
+
+
+@needs_postgres
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_two_time_corrections_at_once_go_one_after_the_other_and_both_stand(scene: Scene):
+    """The secretary corrects the end while the deputy corrects the start: each waits for the meeting's row,
+    so the second reads what the first wrote; both corrections stand and each audit's "before" is true."""
+    await ended_meeting(scene)
+    scene.at(vn(2026, 12, 6, 9, 0))
+    meeting = await the_meeting(scene)
+    async with scene.sessions()() as blocker, blocker.begin():
+        await blocker.execute(select(Meeting).where(Meeting.id == meeting.id).with_for_update())
+        ending = asyncio.create_task(scene.say(SEC, "/suagio ketthuc 21:05", expect=2, timeout=30))
+        starting = asyncio.create_task(scene.say(DEP, "/suagio batdau 19:40", expect=2, timeout=30))
+        await waiting_on_locks(scene, 2)
+    ended, started = await ending, await starting
+    assert "Đã sửa giờ kết thúc" in ended[0] and "Đã sửa giờ bắt đầu" in started[0]
+    meeting = await the_meeting(scene)
+    assert (meeting.started_at, meeting.ended_at) == (vn(2026, 12, 5, 19, 40), vn(2026, 12, 5, 21, 5))
+    first, second = await audits(scene, "correct_time")
+    assert {k: second.before[k] for k in ("started_at", "ended_at")} == \
+        {k: first.after[k] for k in ("started_at", "ended_at")}
+    assert not any("đang bận" in t for t in scene.server.texts(scene.who(SEC).chat_id)
+                   + scene.server.texts(scene.who(DEP).chat_id))
+
+
+async def waiting_on_locks(scene: Scene, count: int) -> None:
+    """Returns once ``count`` transactions wait for a lock (PostgreSQL)."""
+    for _ in range(500):
+        async with scene.sessions()() as s:
+            waiting = await s.scalar(sql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                          "AND datname = current_database()"))
+        if waiting >= count:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{count} transaction(s) did not come to wait for a lock")
