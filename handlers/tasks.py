@@ -97,15 +97,13 @@ async def list_tasks(ctx: Ctx, req: Request) -> Response:
     buttons: list[list[Button]] = []
     if own:
         lines.append(ctx.t("task.list_own", count=len(own)))
-        # Listed by deadline, each with the number it was given (/xong N): a new task never renumbers the others.
-        by_deadline = sorted(enumerate(own, 1), key=lambda numbered: (numbered[1].due_on, numbered[0]))
-        for i, task in by_deadline:
+        for i, task in enumerate(own, 1):
             overdue = state_of(task, ctx.today, ctx.tz) is TaskState.OVERDUE
             lines.append(ctx.t("task.list_item", number=i, task=task.description, due=fmt_day(task.due_on),
                                overdue=Html(ctx.t("task.overdue_mark") if overdue else "")))
         lines.append(ctx.t("task.list_hint"))
         buttons = [[Button(ctx.t("button.task_done_n", number=i), f"task_done:{task.id}")]
-                   for i, task in by_deadline[:LIST_BUTTONS]]
+                   for i, task in enumerate(own[:LIST_BUTTONS], 1)]
     elif not ctx.actor.is_leader:
         lines.append(ctx.t("task.list_none"))
     if ctx.actor.is_leader:
