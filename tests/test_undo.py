@@ -32,12 +32,19 @@ async def cell_with_meeting(scene: Scene, *, zalo: bool = False) -> int:
     say = scene.say_zalo if zalo else scene.say
     await (scene.link_zalo if zalo else scene.link)(*names)
     await say(SEC, "/lichhop 2026-12-05 19:30 Nhà văn hóa")
-    scene.at(vn(2026, 12, 5, 19, 30))
+    await later(scene, 2026, 12, 5, 19, 30)
     await say(SEC, "/batdau")
-    scene.at(vn(2026, 12, 5, 19, 35))
+    await later(scene, 2026, 12, 5, 19, 35)
     for name in [DEP] + MEMBERS[:6]:
         await say(name, "/diemdanh")
     return cell
+
+
+async def later(scene: Scene, *when: int) -> None:
+    """The clock moves on to ``when`` (in Hà Nội) and whatever fell due by then is sent first (a reminder to
+    assess the meeting, the morning after), so the next answer read is the answer to what is typed next."""
+    scene.at(vn(*when))
+    await scene.settle()
 
 
 async def the_meeting(scene: Scene) -> Meeting:
@@ -53,7 +60,7 @@ async def audits(scene: Scene, action: str) -> list[AuditLog]:
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
 async def test_ending_early_on_telegram_asks_first_and_the_button_ends_it_after_a_restart(scene: Scene):
     await cell_with_meeting(scene)
-    scene.at(vn(2026, 12, 5, 20, 50))
+    await later(scene, 2026, 12, 5, 20, 50)
     asked = (await scene.say(SEC, "/ketthuc"))[0]
     assert "80 phút" in asked and "thiếu 10 phút" in asked and "tối thiểu 90 phút" in asked
     assert "KHÔNG ĐẠT" in asked
@@ -66,7 +73,7 @@ async def test_ending_early_on_telegram_asks_first_and_the_button_ends_it_after_
     data = question["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
     await scene.stop_bot()
     await scene.start_bot()
-    scene.at(vn(2026, 12, 5, 20, 52))
+    await later(scene, 2026, 12, 5, 20, 52)
     answer = await scene.press(SEC, question, data)
     assert "Kết thúc ngay" in answer.get("text", "")
     meeting = await the_meeting(scene)
@@ -83,14 +90,14 @@ async def test_ending_early_on_telegram_asks_first_and_the_button_ends_it_after_
 async def test_ending_early_on_zalo_is_confirmed_by_ket_thuc_again_even_after_a_restart(zalo_scene: Scene):
     scene = zalo_scene
     await cell_with_meeting(scene, zalo=True)
-    scene.at(vn(2026, 12, 5, 20, 50))
+    await later(scene, 2026, 12, 5, 20, 50)
     asked = (await scene.say_zalo(SEC, "ket thuc"))[0]
     assert "80 phút" in asked and "thiếu 10 phút" in asked and "gõ lại /ketthuc" in asked
     assert "Trả lời 1 để kết thúc ngay" in asked
     assert (await the_meeting(scene)).ended_at is None
     await scene.stop_bot()
     await scene.start_bot()
-    scene.at(vn(2026, 12, 5, 20, 51))
+    await later(scene, 2026, 12, 5, 20, 51)
     replies = await scene.say_zalo(SEC, "/ketthuc")
     assert any("81 phút" in r and "KHÔNG ĐẠT" in r for r in replies)
     assert (await the_meeting(scene)).ended_at == vn(2026, 12, 5, 20, 51)
@@ -98,13 +105,13 @@ async def test_ending_early_on_zalo_is_confirmed_by_ket_thuc_again_even_after_a_
 
 async def test_another_command_drops_the_question_and_a_full_meeting_ends_at_once(scene: Scene):
     await cell_with_meeting(scene)
-    scene.at(vn(2026, 12, 5, 20, 0))
+    await later(scene, 2026, 12, 5, 20, 0)
     assert "thiếu 60 phút" in (await scene.say(SEC, "/ketthuc"))[0]
     await scene.say(SEC, "/viec")  # something else: the question is dropped
     assert "thiếu 61 phút" in (await scene.say(SEC, "/ketthuc 19:59"))[0]  # asked again, typed time
     assert (await the_meeting(scene)).ended_at is None
     assert "dành cho bí thư" in (await scene.say(MEMBERS[0], "/ketthuc"))[0]
-    scene.at(vn(2026, 12, 5, 21, 0))
+    await later(scene, 2026, 12, 5, 21, 0)
     replies = await scene.say(SEC, "/ketthuc")  # 90 minutes: no question
     assert "90 phút" in replies[0] and (await the_meeting(scene)).ended_at == vn(2026, 12, 5, 21, 0)
 
@@ -113,9 +120,9 @@ async def ended_meeting(scene: Scene, *, zalo: bool = False) -> int:
     """The meeting of 5 Dec begun at 19:30, a member late at 19:50, ended early at 20:50 (confirmed)."""
     cell = await cell_with_meeting(scene, zalo=zalo)
     say = scene.say_zalo if zalo else scene.say
-    scene.at(vn(2026, 12, 5, 19, 50))
+    await later(scene, 2026, 12, 5, 19, 50)
     assert "muộn 20 phút" in (await say(MEMBERS[6], "/diemdanh"))[0]
-    scene.at(vn(2026, 12, 5, 20, 50))
+    await later(scene, 2026, 12, 5, 20, 50)
     await say(SEC, "/ketthuc")
     await say(SEC, "/ketthuc", expect=2)
     assert (await the_meeting(scene)).ended_at == vn(2026, 12, 5, 20, 50)
@@ -126,13 +133,13 @@ async def ended_meeting(scene: Scene, *, zalo: bool = False) -> int:
 async def test_suagio_corrects_the_end_and_the_start_audited_summary_sent_again_after_a_restart(scene: Scene):
     await cell_with_meeting(scene)
     assert "đang diễn ra" in (reply := (await scene.say(SEC, "/suagio ketthuc 21:00"))[0]) and "/ketthuc 21:00" in reply
-    scene.at(vn(2026, 12, 5, 19, 50))
+    await later(scene, 2026, 12, 5, 19, 50)
     await scene.say(MEMBERS[6], "/diemdanh")
-    scene.at(vn(2026, 12, 5, 20, 50))
+    await later(scene, 2026, 12, 5, 20, 50)
     await scene.say(SEC, "/ketthuc")
     await scene.say(SEC, "/ketthuc", expect=2)
 
-    scene.at(vn(2026, 12, 5, 21, 10))
+    await later(scene, 2026, 12, 5, 21, 10)
     assert "dành cho bí thư" in (await scene.say(MEMBERS[0], "/suagio ketthuc 21:05"))[0]
     for text, expected in [
         ("/suagio", "/suagio ketthuc 21:15"),
@@ -169,7 +176,7 @@ async def test_suagio_corrects_the_end_and_the_start_audited_summary_sent_again_
     # The deputy corrects the start, after a restart: 19:40, so who came at 19:50 was not late (10 minutes).
     await scene.stop_bot()
     await scene.start_bot()
-    scene.at(vn(2026, 12, 6, 8, 0))
+    await later(scene, 2026, 12, 6, 8, 0)
     replies = await scene.say(DEP, "sua gio bat dau 19:40", expect=2)
     assert "Đã sửa giờ bắt đầu" in replies[0] and "thành 19:40 05/12/2026" in replies[0] and "85 phút" in replies[0]
     assert "85 phút" in replies[1] and "KHÔNG ĐẠT thời lượng tối thiểu 90 phút" in replies[1]
@@ -185,7 +192,7 @@ async def test_suagio_corrects_the_end_and_the_start_audited_summary_sent_again_
     assert "85 phút" in report and "19:40" in report
 
     # A week later, it is too late; the refusal says whom to ask.
-    scene.at(vn(2026, 12, 12, 21, 6))
+    await later(scene, 2026, 12, 12, 21, 6)
     reply = (await scene.say(SEC, "/suagio ketthuc 21:00"))[0]
     assert "quá 7 ngày" in reply and "cấp ủy cấp trên" in reply
     assert len(await audits(scene, "correct_time")) == 2
@@ -194,7 +201,7 @@ async def test_suagio_corrects_the_end_and_the_start_audited_summary_sent_again_
 async def test_suagio_refuses_a_meeting_longer_than_the_bound_and_works_on_zalo(zalo_scene: Scene):
     scene = zalo_scene
     await ended_meeting(scene, zalo=True)
-    scene.at(vn(2026, 12, 6, 9, 0))
+    await later(scene, 2026, 12, 6, 9, 0)
     reply = (await scene.say_zalo(SEC, "sửa giờ kết thúc 02:00"))[0]
     assert "dài hơn 6 giờ" in reply and "/suagio ketthuc 20:50" in reply
     replies = await scene.say_zalo(SEC, "/suagio ketthuc 21:00", expect=2)
@@ -217,7 +224,7 @@ async def unsent_reminders(scene: Scene, task_id: int) -> list[OutboxMessage]:
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
 async def test_tasks_are_corrected_and_withdrawn_by_number_audited_and_xong_is_only_ones_own(scene: Scene):
     await ended_meeting(scene)
-    scene.at(vn(2026, 12, 6, 9, 0))
+    await later(scene, 2026, 12, 6, 9, 0)
     AN, BA = MEMBERS[0], MEMBERS[1]
     await scene.say(SEC, f"/giaoviec {AN} | Việc A | 20/12")
     await scene.say(SEC, f"/giaoviec {BA} | Việc B | 10/12")
@@ -290,7 +297,7 @@ async def test_tasks_are_corrected_and_withdrawn_by_number_audited_and_xong_is_o
 async def test_tasks_corrected_in_words_on_zalo(zalo_scene: Scene):
     scene = zalo_scene
     await ended_meeting(scene, zalo=True)
-    scene.at(vn(2026, 12, 6, 9, 0))
+    await later(scene, 2026, 12, 6, 9, 0)
     await scene.say_zalo(SEC, f"giao việc {MEMBERS[0]} | Việc A | 20/12")
     assert "#1 " in (await scene.say_zalo(SEC, "việc"))[0]
     assert "Đã sửa việc" in (await scene.say_zalo(SEC, "sửa việc 1 | Việc A sửa |"))[0]
@@ -314,13 +321,13 @@ async def meetings(scene: Scene) -> list[Meeting]:
 async def test_vang_ho_reaches_the_meeting_just_held_for_a_week_and_asks_which_when_one_is_coming(scene: Scene):
     await ended_meeting(scene)  # Lý Văn Ông (MEMBERS[7]) absent without reason
     ONG = MEMBERS[7]
-    scene.at(vn(2026, 12, 8, 9, 0))
+    await later(scene, 2026, 12, 8, 9, 0)
     await scene.say(SEC, "/lichhop 2027-01-05 19:30 Nhà văn hóa")
     held, coming = (await meetings(scene))[:2]
     assert coming.scheduled_at == vn(2027, 1, 5, 19, 30)
 
     # Six days and a half after: both could be meant, and the secretary is asked (nothing written yet).
-    scene.at(vn(2026, 12, 12, 9, 0))
+    await later(scene, 2026, 12, 12, 9, 0)
     asked = (await scene.say(SEC, f"/vang_ho {ONG} | ốm nằm viện"))[0]
     assert "vắng không lý do ở cuộc họp 19:30 05/12/2026" in asked and "19:30 05/01/2027" in asked
     question = scene.last_with_button(SEC, "excuse_for:")
@@ -353,10 +360,10 @@ async def test_vang_ho_after_a_week_goes_to_the_coming_meeting_and_asks_on_zalo_
     scene = zalo_scene
     await ended_meeting(scene, zalo=True)
     ONG = MEMBERS[7]
-    scene.at(vn(2026, 12, 8, 9, 0))
+    await later(scene, 2026, 12, 8, 9, 0)
     await scene.say_zalo(SEC, "/lichhop 2027-01-05 19:30 Nhà văn hóa")
     held, coming = (await meetings(scene))[:2]
-    scene.at(vn(2026, 12, 12, 20, 0))
+    await later(scene, 2026, 12, 12, 20, 0)
     asked = (await scene.say_zalo(SEC, f"vắng hộ {ONG} | ốm"))[0]
     assert "Trả lời 1 để cuộc họp vừa qua (05/12/2026), 2 để cuộc họp sắp tới (05/01/2027)" in asked
     await scene.stop_bot()
@@ -365,7 +372,7 @@ async def test_vang_ho_after_a_week_goes_to_the_coming_meeting_and_asks_on_zalo_
     assert await status_at(scene, coming.id, ONG) is AttendanceStatus.EXCUSED
     assert await status_at(scene, held.id, ONG) is AttendanceStatus.ABSENT
     # Past the week, the meeting held is no longer reached: the coming one is, and the answer names it.
-    scene.at(vn(2026, 12, 12, 20, 51))
+    await later(scene, 2026, 12, 12, 20, 51)
     reply = (await scene.say_zalo(SEC, f"/vang_ho {ONG} | ốm, nằm viện"))[0]
     assert "Đã ghi" in reply and "cuộc họp 19:30 05/01/2027" in reply and "Trả lời 1" not in reply
     assert await status_at(scene, held.id, ONG) is AttendanceStatus.ABSENT
@@ -375,7 +382,7 @@ async def test_vang_ho_after_a_week_goes_to_the_coming_meeting_and_asks_on_zalo_
 async def test_every_correction_error_says_what_to_type_with_an_example(scene: Scene):
     await ended_meeting(scene)
     ONG = MEMBERS[7]
-    scene.at(vn(2026, 12, 6, 9, 0))
+    await later(scene, 2026, 12, 6, 9, 0)
     await scene.say(SEC, f"/giaoviec {MEMBERS[0]} | Việc A | 20/12")
     for text, expected in [
         (f"/suadiemdanh {ONG}", f"ví dụ /suadiemdanh {ONG} | có mặt"),  # no bar, no status: not "–"
@@ -421,7 +428,7 @@ async def test_two_time_corrections_at_once_go_one_after_the_other_and_both_stan
     """The secretary corrects the end while the deputy corrects the start: each waits for the meeting's row,
     so the second reads what the first wrote; both corrections stand and each audit's "before" is true."""
     await ended_meeting(scene)
-    scene.at(vn(2026, 12, 6, 9, 0))
+    await later(scene, 2026, 12, 6, 9, 0)
     meeting = await the_meeting(scene)
     async with scene.sessions()() as blocker, blocker.begin():
         await blocker.execute(select(Meeting).where(Meeting.id == meeting.id).with_for_update())
