@@ -18,10 +18,12 @@ from handlers.checkin import find_by_name
 from handlers.context import Ctx
 from handlers.describe import when
 from reports import meeting_summary
+from reports import quality as quality_report
 from rules.names import fold
 from scheduler import followers, planner
 from storage.models import Attendance, AttendanceStatus, Meeting, Member
 from storage.outbox import claim_job
+from storage.quality import assessment_for
 from storage.queries import active_members, attendance_row, latest_ended_meeting, next_meeting, open_meeting
 
 MAX_REASON = 300
@@ -222,6 +224,8 @@ class SummaryOutcome:
 async def summary_and_warnings(ctx: Ctx, meeting: Meeting, *, corrected: bool = False) -> SummaryOutcome:
     """The meeting's summary (again, after a correction) and the absence warnings newly reached, for
     the actor (returned) and the cell's other leaders (queued)."""
+    if corrected:
+        await _rescore(ctx, meeting)
     summary = await meeting_summary.compute(ctx.session, meeting, ctx.tz)
     text = meeting_summary.render(summary, ctx.lang, ctx.tz)
     if corrected:
@@ -248,6 +252,18 @@ async def summary_and_warnings(ctx: Ctx, meeting: Meeting, *, corrected: bool = 
                                 exclude=ctx.member.id, meeting_id=meeting.id)
         replies.append(Reply(warning_text))
     return SummaryOutcome(replies, summary, warnings)
+
+
+async def _rescore(ctx: Ctx, meeting: Meeting) -> None:
+    """A quality assessment already completed is scored again on the corrected record (its duration,
+    attendance and punctuality criteria are chibo's own), so the level proposed follows the correction."""
+    assessment = await assessment_for(ctx.session, meeting.id)
+    if assessment is None or assessment.completed_at is None:
+        return
+    q = await quality_report.score(ctx.session, meeting, assessment, ctx.tz)
+    if not q.missing:
+        assessment.score, assessment.level = q.score, q.level.value if q.level else None
+        await ctx.session.flush()
 
 
 def _name_and_rest(ctx: Ctx, members: list[Member], args: str,

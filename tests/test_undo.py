@@ -13,7 +13,16 @@ from sqlalchemy import func, select
 from sqlalchemy import text as sql
 
 from bot.scene import Scene
-from storage.models import Attendance, AttendanceStatus, AuditLog, Meeting, OutboxMessage, Role, Task
+from storage.models import (
+    Attendance,
+    AttendanceStatus,
+    AuditLog,
+    Meeting,
+    MeetingAssessment,
+    OutboxMessage,
+    Role,
+    Task,
+)
 
 SEC, DEP = "Nguyễn Văn Bí", "Trần Thị Phó"
 MEMBERS = ["Lê Văn An", "Phạm Thị Ba", "Hoàng Văn Cư", "Đỗ Thị Du", "Vũ Văn Em", "Bùi Thị Giang", "Ngô Văn Hải",
@@ -461,3 +470,24 @@ async def waiting_on_locks(scene: Scene, count: int) -> None:
             return
         await asyncio.sleep(0.02)
     raise AssertionError(f"{count} transaction(s) did not come to wait for a lock")
+
+
+async def test_a_completed_quality_assessment_follows_a_corrected_time(scene: Scene):
+    await ended_meeting(scene)  # 80 minutes: the duration criterion is short
+    for _ in range(5):  # the five questions after /ketthuc, each answered with its first choice
+        question = scene.last_with_button(SEC, "qa:")
+        data = question["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+        count = scene.server.sent_count(scene.who(SEC).chat_id)
+        await scene.press(SEC, question, data)
+        await scene.server.wait_for(lambda c=count: scene.server.sent_count(scene.who(SEC).chat_id) > c)
+        await scene.settle()
+    async with scene.sessions()() as s:
+        before = await s.scalar(select(MeetingAssessment))
+    assert before.completed_at is not None and before.score is not None
+
+    await later(scene, 2026, 12, 6, 9, 0)
+    replies = await scene.say(SEC, "/suagio ketthuc 21:05", expect=2)
+    async with scene.sessions()() as s:
+        after = await s.scalar(select(MeetingAssessment))
+    assert after.score > before.score  # 95 minutes now: the duration criterion is full
+    assert f"{after.score}/100" in replies[1] and f"{before.score}/100" not in replies[1]
