@@ -5,38 +5,42 @@ after); the meeting's summary and the absence warnings are computed again and se
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
 
-from core.messages import Reply, Request, Response
+from core.messages import Button, Reply, Request, Response
 from core.texts import fmt_date, fmt_time
 from handlers import notify
 from handlers.checkin import find_by_name
 from handlers.context import Ctx
 from handlers.describe import when
 from reports import meeting_summary
+from reports import quality as quality_report
 from rules.names import fold
 from scheduler import followers, planner
 from storage.models import Attendance, AttendanceStatus, Meeting, Member
 from storage.outbox import claim_job
+from storage.quality import assessment_for
 from storage.queries import active_members, attendance_row, latest_ended_meeting, next_meeting, open_meeting
 
 MAX_REASON = 300
-AFTER_MEETING = timedelta(days=3)  # /vang_ho for a member marked absent at a meeting that ended this recently
+AFTER_MEETING = timedelta(days=7)  # /vang_ho reaches the meeting just held this long after it (as /vang does)
+PENDING_EXCUSE_WHICH = "excuse_for_which"  # /vang_ho waits for "which meeting?" (pending_text: "member id|reason")
+EXCUSE_BUTTON = "excuse_for"  # excuse_for:<member id>:<meeting id>
 
 
 async def excuse_for(ctx: Ctx, req: Request) -> Response:
-    """/vang_ho HỌ TÊN | LÝ DO: the meeting in progress, the one just held (if the member was marked
-    absent there, up to three days after), or else the next one."""
+    """/vang_ho HỌ TÊN | LÝ DO: the meeting in progress, the one just held (up to a week after it, as /vang),
+    or else the next one. When the member was absent from the one just held and another is coming, asks which."""
     if not ctx.actor.is_leader:
         return Response.say(ctx.t("not_leader"))
     cell = ctx.cell
     ahead = await next_meeting(ctx.session, cell.id, ctx.now)  # first: it waits for an end under way
     ended = await latest_ended_meeting(ctx.session, cell.id)
-    just_held = ended if ended is not None and ended.ended_at is not None \
-        and ctx.now - ended.ended_at <= AFTER_MEETING else None
+    just_held = ended if ended is not None and _just_held(ctx, ended) else None
     if ahead is None and just_held is None:
         return Response.say(ctx.t("excuse_for.no_meeting"))
     members = await active_members(ctx.session, cell.id, ctx.today)
@@ -53,8 +57,43 @@ async def excuse_for(ctx: Ctx, req: Request) -> Response:
         return Response.say(ctx.t("excuse_for.no_meeting"))
     if just_held is not None and ahead is not None and ahead.started_at is None:
         row = await _row(ctx, just_held, member)
-        if row is not None and row.status is AttendanceStatus.ABSENT:
-            meeting = just_held  # marked absent at the meeting just held: that is the one meant
+        if row is not None and row.status is AttendanceStatus.ABSENT:  # either may be meant: asked
+            link = ctx.link
+            link.pending_action, link.pending_meeting_id = PENDING_EXCUSE_WHICH, None
+            link.pending_text = f"{member.id}|{reason}"
+            buttons = [[Button(ctx.t("button.excuse_held", date=fmt_date(just_held.scheduled_at, ctx.tz)),
+                               f"{EXCUSE_BUTTON}:{member.id}:{just_held.id}")],
+                       [Button(ctx.t("button.excuse_next", date=fmt_date(ahead.scheduled_at, ctx.tz)),
+                               f"{EXCUSE_BUTTON}:{member.id}:{ahead.id}")]]
+            return Response.say(ctx.t("excuse_for.which", name=member.full_name, held=when(ctx, just_held),
+                                      next=when(ctx, ahead), reason=reason), buttons)
+    return await _excuse(ctx, meeting, member, reason)
+
+
+def _just_held(ctx: Ctx, meeting: Meeting) -> bool:
+    return meeting.ended_at is not None and ctx.now - meeting.ended_at <= AFTER_MEETING
+
+
+async def excuse_for_button(ctx: Ctx, meeting: Meeting, member_part: str) -> Response:
+    """The answer to "which meeting?" after /vang_ho: the reason typed with it goes to the meeting chosen."""
+    if not ctx.actor.is_leader:
+        return Response(toast=ctx.t("not_leader"))
+    link = ctx.link
+    pending = link.pending_text if link.pending_action == PENDING_EXCUSE_WHICH else None
+    member_id, _, reason = (pending or "").partition("|")
+    if pending is None or member_id != member_part or not reason:
+        return Response(toast=ctx.t("stale_button"))
+    link.pending_action = link.pending_meeting_id = link.pending_text = None
+    member = await ctx.session.get(Member, int(member_id))
+    if member is None or member.cell_id != ctx.cell.id or (meeting.ended_at is not None
+                                                           and not _just_held(ctx, meeting)):
+        return Response(toast=ctx.t("stale_button"))
+    response = await _excuse(ctx, meeting, member, reason)
+    response.toast = ctx.t("button.excuse_done")
+    return response
+
+
+async def _excuse(ctx: Ctx, meeting: Meeting, member: Member, reason: str) -> Response:
     if meeting.ended_at is not None:  # after the meeting: a correction of its record
         return await _change(ctx, meeting, member, AttendanceStatus.EXCUSED, reason, None, action="excuse_for")
     row = await attendance_row(ctx.session, meeting.id, member.id, ctx.now)
@@ -114,6 +153,8 @@ async def correct(ctx: Ctx, req: Request) -> Response:
     member, rest, error = _name_and_rest(ctx, members, req.args, "correct.usage")
     if member is None:
         return error
+    if not rest.strip(" |:,."):
+        return Response.say(ctx.t("correct.no_status", name=member.full_name))
     parsed = parse_status(rest)
     if parsed is None:
         return Response.say(ctx.t("correct.bad_status", value=rest or "–") + "\n\n" + ctx.t("correct.usage"))
@@ -126,11 +167,21 @@ async def correct(ctx: Ctx, req: Request) -> Response:
         if len(reason) > MAX_REASON:
             return Response.say(ctx.t("absent.reason_too_long", length=len(reason)))
     if status is AttendanceStatus.LATE and extra:
-        number = extra.split()[0]
-        if not number.isdigit() or not 0 < int(number) < 24 * 60:
-            return Response.say(ctx.t("correct.bad_minutes", value=number))
-        minutes = int(number)
+        minutes = late_minutes(extra)
+        if minutes is None:
+            return Response.say(ctx.t("correct.bad_minutes", value=extra, name=member.full_name))
     return await _change(ctx, meeting, member, status, reason, minutes, action="correct")
+
+
+_MINUTES_RE = re.compile(r"^(\d{1,4})\s*(?:p|ph|phut|'|m|min|mins|minutes?)?\.?$")
+
+
+def late_minutes(text: str) -> int | None:
+    """'20', '20 phút', '20p', "20'" (with or without diacritics) -> 20; None if not a number of minutes in a day."""
+    match = _MINUTES_RE.match(fold(" ".join(text.split())))
+    if match is None or not 0 < int(match[1]) < 24 * 60:
+        return None
+    return int(match[1])
 
 
 async def _change(ctx: Ctx, meeting: Meeting, member: Member, status: AttendanceStatus, reason: str | None,
@@ -173,6 +224,8 @@ class SummaryOutcome:
 async def summary_and_warnings(ctx: Ctx, meeting: Meeting, *, corrected: bool = False) -> SummaryOutcome:
     """The meeting's summary (again, after a correction) and the absence warnings newly reached, for
     the actor (returned) and the cell's other leaders (queued)."""
+    if corrected:
+        await _rescore(ctx, meeting)
     summary = await meeting_summary.compute(ctx.session, meeting, ctx.tz)
     text = meeting_summary.render(summary, ctx.lang, ctx.tz)
     if corrected:
@@ -201,6 +254,18 @@ async def summary_and_warnings(ctx: Ctx, meeting: Meeting, *, corrected: bool = 
     return SummaryOutcome(replies, summary, warnings)
 
 
+async def _rescore(ctx: Ctx, meeting: Meeting) -> None:
+    """A quality assessment already completed is scored again on the corrected record (its duration,
+    attendance and punctuality criteria are chibo's own), so the level proposed follows the correction."""
+    assessment = await assessment_for(ctx.session, meeting.id)
+    if assessment is None or assessment.completed_at is None:
+        return
+    q = await quality_report.score(ctx.session, meeting, assessment, ctx.tz)
+    if not q.missing:
+        assessment.score, assessment.level = q.score, q.level.value if q.level else None
+        await ctx.session.flush()
+
+
 def _name_and_rest(ctx: Ctx, members: list[Member], args: str,
                    usage_key: str) -> tuple[Member | None, str, Response]:
     """The member named in ``args`` and what follows. With a bar ('HỌ TÊN | rest') the name is matched as
@@ -217,7 +282,8 @@ def _name_and_rest(ctx: Ctx, members: list[Member], args: str,
             return matches[0], rest.strip(), Response()
         if len(matches) > 1:
             return None, "", Response.say(ctx.t("checkin_for.ambiguous", query=name,
-                                                names=", ".join(m.full_name for m in matches)))
+                                                names=", ".join(m.full_name for m in matches)) + "\n\n"
+                                          + ctx.t(usage_key))
         return None, "", Response.say(ctx.t("checkin_for.not_found", query=name or "–") + "\n\n" + ctx.t(usage_key))
     words = text.split()
     by_folded: dict[str, list[Member]] = {}

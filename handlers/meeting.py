@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
 
-from core.messages import Reply, Request, Response
+from core.messages import Button, Reply, Request, Response
 from core.parsing import local_datetime, read_time
 from core.texts import Html, echo, fmt_date, fmt_datetime, fmt_time
 from handlers import corrections, notify, quality, wall_clock
 from handlers.context import Ctx
 from handlers.describe import kind_label
+from reports import meeting_summary
 from rules import WallClockProblem, a_little_later, beyond_bound, duration_minutes, end_time_of, start_time_of
 from scheduler import planner
 from storage.models import AttendanceStatus, Meeting
@@ -105,7 +106,15 @@ async def _meeting_to_start(ctx: Ctx, cell_id: int, started: datetime) -> Meetin
     return None
 
 
+PENDING_END = "end_early"  # /ketthuc before the minimum, waiting for "Kết thúc ngay" or /ketthuc again
+END_BUTTON = "end"  # end:<unix time of the end>:<m: typed, n: live>:<meeting id>
+
+
 async def end_meeting(ctx: Ctx, req: Request) -> Response:
+    link = ctx.actor.link
+    confirming = link.pending_meeting_id if link is not None and link.pending_action == PENDING_END else None
+    if link is not None and link.pending_action:  # /ketthuc again answers the question; any other drops it
+        link.pending_action = link.pending_meeting_id = link.pending_text = None
     if not ctx.actor.is_leader:
         return Response.say(ctx.t("not_leader"))
     meeting = await open_meeting(ctx.session, ctx.cell.id, to_end=True)  # after check-ins and excuses under way
@@ -136,6 +145,39 @@ async def end_meeting(ctx: Ctx, req: Request) -> Response:
                                   end=fmt_datetime(ended, ctx.tz), hours=minutes // 60, minutes=minutes % 60,
                                   max=f"{bound:g}"))
     manual = at is not None
+    if confirming != meeting.id:
+        verdict = await meeting_summary.duration_if_ended(ctx.session, meeting, ctx.tz, started_at, ended)
+        if not verdict.ok:  # ending early is not taken back: asked once more, with what is missing
+            ctx.link.pending_action, ctx.link.pending_meeting_id = PENDING_END, meeting.id
+            data = f"{END_BUTTON}:{int(ended.timestamp())}:{'m' if manual else 'n'}:{meeting.id}"
+            return Response.say(
+                ctx.t("end_meeting.early", start=fmt_time(started_at, ctx.tz), end=fmt_time(ended, ctx.tz),
+                      minutes=verdict.minutes, minimum=verdict.minimum, missing=verdict.short_by),
+                [[Button(ctx.t("button.end_now"), data)]])
+    return await _finish(ctx, meeting, ended, manual)
+
+
+async def end_button(ctx: Ctx, meeting: Meeting, parts: list[str]) -> Response:
+    """"Kết thúc ngay" under the early-end question: the meeting ends at the time the question named."""
+    if not ctx.actor.is_leader:
+        return Response(toast=ctx.t("not_leader"))
+    link = ctx.link
+    if link.pending_action == PENDING_END:
+        link.pending_action = link.pending_meeting_id = link.pending_text = None
+    stamp = parts[1]
+    if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12) or parts[2] not in ("m", "n") \
+            or meeting.started_at is None:
+        return Response(toast=ctx.t("stale_button"))
+    ended = datetime.fromtimestamp(int(stamp), tz=UTC)
+    if ended < meeting.started_at or ended > ctx.now \
+            or beyond_bound(meeting.started_at, ended, ctx.settings.max_meeting_hours):
+        return Response(toast=ctx.t("stale_button"))
+    response = await _finish(ctx, meeting, ended, parts[2] == "m")
+    response.toast = ctx.t("button.end_now") + " ✓"
+    return response
+
+
+async def _finish(ctx: Ctx, meeting: Meeting, ended: datetime, manual: bool) -> Response:
     meeting.ended_at, meeting.end_manual = ended, manual
     ctx.audit("end", "meeting", meeting.id, None, {"ended_at": ended.isoformat(), "manual": manual})
     await _close_attendance(ctx, meeting)

@@ -22,6 +22,7 @@ from handlers import (
     absence,
     checkin,
     corrections,
+    fixes,
     guests,
     meeting,
     minutes,
@@ -56,23 +57,30 @@ FLOWS: dict[str, Flow] = {
     "excuse_for": corrections.excuse_for,
     "correct": corrections.correct,
     "end_meeting": meeting.end_meeting,
+    "correct_time": fixes.correct_time,
     "report": reports.report,
     "channel": onboarding.channel,
     "assign": tasks.assign,
     "tasks": tasks.list_tasks,
     "done": tasks.done,
+    "edit_task": fixes.edit_task,
+    "withdraw_task": fixes.withdraw_task,
     "assess": quality.assess,
     "minutes": minutes.minutes,
 }
 OPEN_TO_ANYONE = {"start", "help"}  # everything else needs a linked account
-MEETING_BUTTONS = ("absent", "checkin", "rsvp", "cancel")  # buttons that end with a meeting's id
+# buttons that end with a meeting's id
+MEETING_BUTTONS = ("absent", "checkin", "rsvp", "cancel", meeting.END_BUTTON, corrections.EXCUSE_BUTTON)
+AFTER_END_BUTTONS = ("absent", corrections.EXCUSE_BUTTON)  # they may name a meeting that has ended
+FOR_UPDATE_BUTTONS = ("cancel", meeting.END_BUTTON)  # they change the meeting's row: locked as /ketthuc locks it
 IN_GROUPS = {"link_group", "checkin", "help"}  # commands that make sense in a group chat
 # The frequent, short requests: when they wait for a database slot they are handled together (core.batching).
 # The others (a report, the minutes, starting, ending or cancelling a meeting and telling the cell) take a
 # transaction of their own, so nobody's check-in waits for them inside a batch. None of these starts, ends or
 # cancels a meeting: the meetings ``resolve_actors`` loaded for a batch stay as they were for all of it.
-TOGETHER = {"start", "help", "link_group", "absent", "checkin", "checkin_for", "excuse_for", "correct", "tasks",
-            "done"}
+# A correction that computes a meeting's summary again (/suadiemdanh, /vang_ho, /suagio, /suaviec, /xoaviec) goes
+# alone too.
+TOGETHER = {"start", "help", "link_group", "absent", "checkin", "checkin_for", "tasks", "done"}
 YIELD_EVERY = 10  # requests of a batch run between two turns of the event loop
 TOGETHER_BUTTONS = {"checkin", "rsvp", "absent", "guest", "task_done"}  # not cancelling a meeting, not the assessment
 
@@ -240,7 +248,7 @@ def _meeting_wanted(req: Request) -> MeetingWanted | None:
         if parts[0] in MEETING_BUTTONS:
             meeting_id = button_id(parts[-1])
             if meeting_id is not None:
-                return MeetingWanted(meeting_id, for_update=parts[0] == "cancel")
+                return MeetingWanted(meeting_id, for_update=parts[0] in FOR_UPDATE_BUTTONS)
     return None
 
 
@@ -292,7 +300,7 @@ async def _route(ctx: Ctx, req: Request) -> Response:
     if actor.member is not None and not member_span(actor.member).active_on(ctx.today) \
             and req.command not in OPEN_TO_ANYONE:
         return Response.say(ctx.t("member.inactive", cell=ctx.cell.name))
-    if actor.link is not None and actor.link.pending_action and req.command != "absent":
+    if actor.link is not None and actor.link.pending_action and req.command not in ("absent", "end_meeting"):
         actor.link.pending_action = actor.link.pending_meeting_id = None  # a new command drops the question
         actor.link.pending_text = None
     return await FLOWS[req.command](ctx, req)
@@ -322,8 +330,8 @@ async def _button(ctx: Ctx, req: Request) -> Response:
     # that acts on a meeting in progress holds it open until this commits (for update to cancel it: a share
     # lock then an update would deadlock two presses).
     target = ctx.preloaded.meeting if ctx.preloaded is not None else await ctx.session.get(
-        Meeting, meeting_id, with_for_update={"read": parts[0] != "cancel"}, populate_existing=True)
-    if target is None or target.cancelled_at is not None or (target.ended_at is not None and parts[0] != "absent"):
+        Meeting, meeting_id, with_for_update={"read": parts[0] not in FOR_UPDATE_BUTTONS}, populate_existing=True)
+    if target is None or target.cancelled_at is not None or (target.ended_at is not None and parts[0] not in AFTER_END_BUTTONS):
         return Response(toast=ctx.t("stale_button"))
     if target.cell_id != ctx.cell.id:
         return Response(toast=ctx.t("foreign_meeting"))
@@ -337,6 +345,12 @@ async def _button(ctx: Ctx, req: Request) -> Response:
         if target.started_at is not None and parts[1] == "yes":
             return await checkin.checkin_button(ctx, target)
         return await absence.rsvp_button(ctx, target, parts[1])
+    if parts[0] == corrections.EXCUSE_BUTTON and len(parts) == 3:
+        return await corrections.excuse_for_button(ctx, target, parts[1])
+    if parts[0] == meeting.END_BUTTON and len(parts) == 4:
+        if target.started_at is None:
+            return Response(toast=ctx.t("stale_button"))
+        return await meeting.end_button(ctx, target, parts)
     if parts[0] == "cancel" and len(parts) == 3 and parts[1] in ("yes", "no"):
         return await scheduling.cancel_button(ctx, target, parts[1])
     return Response(toast=ctx.t("stale_button"))

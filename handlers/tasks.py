@@ -11,6 +11,7 @@ from core.texts import Html, echo, fmt_date
 from handlers import notify
 from handlers.checkin import find_by_name
 from handlers.context import Ctx
+from handlers.fixes import example_due
 from rules import TaskState
 from rules.names import fold
 from scheduler import task_jobs
@@ -122,6 +123,7 @@ async def _cell_lines(ctx: Ctx) -> list[str]:
     if not rows:
         return [ctx.t("task.cell_none", cell=ctx.cell.name)]
     groups: dict[str, list[str]] = {"overdue": [], "open": [], "done": []}
+    number = 0  # the tasks not done, by deadline, as /suaviec and /xoaviec number them (storage.open_cell_tasks)
     for task, name in rows:
         state = state_of(task, ctx.today, ctx.tz)
         if state in (TaskState.DONE, TaskState.DONE_LATE):
@@ -130,14 +132,17 @@ async def _cell_lines(ctx: Ctx) -> list[str]:
             groups["done"].append(ctx.t("task.cell_done_item", name=name, task=task.description, late=late,
                                         result=result))
         else:
+            number += 1
             groups["overdue" if state is TaskState.OVERDUE else "open"].append(
-                ctx.t("task.cell_item", name=name, task=task.description, due=fmt_day(task.due_on)))
+                ctx.t("task.cell_item", number=number, name=name, task=task.description, due=fmt_day(task.due_on)))
     lines = [ctx.t("task.cell_header", cell=ctx.cell.name, open=len(groups["open"]),
                    overdue=len(groups["overdue"]), done=len(groups["done"]), days=DONE_SHOWN_DAYS)]
     for key, header in (("overdue", "task.cell_overdue"), ("open", "task.cell_open"), ("done", "task.cell_done")):
         if groups[key]:
             lines.append(ctx.t(header))
             lines += groups[key]
+    if number:
+        lines.append(ctx.t("task_fix.hint", due=example_due(ctx)))
     return lines
 
 

@@ -85,8 +85,7 @@ async def compute(session: AsyncSession, meeting: Meeting, tz: ZoneInfo) -> Meet
         attendance=attendance_verdict(0, 0, rules),
     )
     if meeting.started_at and meeting.ended_at:
-        summary.duration = duration_verdict(meeting.kind.value, len(members), meeting.started_at, meeting.ended_at, rules,
-                                            meeting.combined)
+        summary.duration = _verdict(meeting, len(members), rules, meeting.started_at, meeting.ended_at)
     came: set[int] = set()
     for member_id in expected_ids:
         name = by_id[member_id].full_name
@@ -125,6 +124,21 @@ async def compute(session: AsyncSession, meeting: Meeting, tz: ZoneInfo) -> Meet
     if assessment is not None and assessment.completed_at is not None:
         summary.quality_level, summary.quality_score = assessment.level, assessment.score
     return summary
+
+
+def _verdict(meeting: Meeting, cell_size: int, rules: RuleSet, started_at: datetime,
+             ended_at: datetime) -> DurationVerdict:
+    return duration_verdict(meeting.kind.value, cell_size, started_at, ended_at, rules, meeting.combined)
+
+
+async def duration_if_ended(session: AsyncSession, meeting: Meeting, tz: ZoneInfo, started_at: datetime,
+                            ended_at: datetime) -> DurationVerdict:
+    """The duration verdict the summary would give the meeting with these times (before /ketthuc ends it
+    early, or /suagio corrects a time): the same cell size, rules and computation as ``compute``."""
+    cell = await session.get_one(Cell, meeting.cell_id)
+    committee = await session.get(Committee, cell.committee_id)
+    members = await active_members(session, cell.id, meeting.scheduled_at.astimezone(tz).date())
+    return _verdict(meeting, len(members), RuleSet.from_overrides(committee), started_at, ended_at)
 
 
 async def _add_tasks_and_guests(session: AsyncSession, meeting: Meeting, summary: MeetingSummary,

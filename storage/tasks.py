@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rules import TaskState, task_state
@@ -117,6 +117,28 @@ async def drop_task_reminders(session: AsyncSession, task_id: int, now: datetime
         .values(dropped_at=now, last_error="task done")
     )
     return rowcount(result)
+
+
+async def forget_task_reminders(session: AsyncSession, task_id: int) -> int:
+    """The task was corrected or withdrawn: its reminders not sent yet go (deleted, so that a corrected
+    task's reminders are queued again under the same keys, with its new text and deadline)."""
+    result = await session.execute(
+        delete(OutboxMessage)
+        .where(OutboxMessage.kind == TASK_REMINDER, OutboxMessage.key.like(f"{TASK_REMINDER}:{task_id}:%"),
+               OutboxMessage.sent_at.is_(None))
+    )
+    return rowcount(result)
+
+
+async def open_cell_tasks(session: AsyncSession, cell_id: int) -> list[tuple[Task, str]]:
+    """A cell's tasks not done, by deadline, with the member's name: numbered 1, 2, … in this order in the
+    secretary's /viec, and so by /suaviec and /xoaviec."""
+    rows = await session.execute(
+        select(Task, Member.full_name).join(Member, Member.id == Task.member_id)
+        .where(Task.cell_id == cell_id, Task.done_at.is_(None))
+        .order_by(Task.due_on, Member.full_name, Task.id)
+    )
+    return [(task, name) for task, name in rows]
 
 
 # --- guests and followers ---

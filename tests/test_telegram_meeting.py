@@ -90,7 +90,11 @@ async def test_a_whole_regular_meeting_of_a_12_member_cell(scene: Scene):
 
     # 75 minutes: too short for a regular meeting of a 12-member cell.
     scene.at(vn(2026, 12, 5, 20, 45))
-    summary = (await scene.say(SECRETARY, "/ketthuc"))[0]
+    asked = (await scene.say(SECRETARY, "/ketthuc"))[0]  # asked first, with what is missing
+    assert "75 phút" in asked and "thiếu 15 phút" in asked and "Kết thúc ngay" in asked
+    question = scene.last_with_button(SECRETARY, "end:")
+    await scene.press(SECRETARY, question, question["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+    summary = next(t for t in scene.server.texts(scene.who(SECRETARY).chat_id) if "Tóm tắt" in t)
     assert "75 phút" in summary and "KHÔNG ĐẠT thời lượng tối thiểu 90 phút" in summary and "thiếu 15 phút" in summary
     assert "9/11" in summary and "82%" in summary and "KHÔNG ĐẠT mục tiêu 90%" in summary
     assert "Đến muộn: " in summary and f"{LATE} (20 phút)" in summary
