@@ -102,7 +102,7 @@ async def test_ending_early_on_zalo_is_confirmed_by_ket_thuc_again_even_after_a_
     await later(scene, 2026, 12, 5, 20, 50)
     asked = (await scene.say_zalo(SEC, "ket thuc"))[0]
     assert "80 phút" in asked and "thiếu 10 phút" in asked and "gõ lại /ketthuc" in asked
-    assert "Trả lời 1 để kết thúc ngay" in asked
+    assert "Trả lời bằng số: 1 – Kết thúc ngay" in asked
     assert (await the_meeting(scene)).ended_at is None
     await scene.stop_bot()
     await scene.start_bot()
@@ -374,7 +374,7 @@ async def test_vang_ho_after_a_week_goes_to_the_coming_meeting_and_asks_on_zalo_
     held, coming = (await meetings(scene))[:2]
     await later(scene, 2026, 12, 12, 20, 0)
     asked = (await scene.say_zalo(SEC, f"vắng hộ {ONG} | ốm"))[0]
-    assert "Trả lời 1 để cuộc họp vừa qua (05/12/2026), 2 để cuộc họp sắp tới (05/01/2027)" in asked
+    assert "Trả lời bằng số: 1 – Cuộc họp vừa qua (05/12/2026); 2 – Cuộc họp sắp tới (05/01/2027)" in asked
     await scene.stop_bot()
     await scene.start_bot()
     await scene.say_zalo(SEC, "2", expect=1)
@@ -383,7 +383,7 @@ async def test_vang_ho_after_a_week_goes_to_the_coming_meeting_and_asks_on_zalo_
     # Past the week, the meeting held is no longer reached: the coming one is, and the answer names it.
     await later(scene, 2026, 12, 12, 20, 51)
     reply = (await scene.say_zalo(SEC, f"/vang_ho {ONG} | ốm, nằm viện"))[0]
-    assert "Đã ghi" in reply and "cuộc họp 19:30 05/01/2027" in reply and "Trả lời 1" not in reply
+    assert "Đã ghi" in reply and "cuộc họp 19:30 05/01/2027" in reply and "Trả lời bằng số" not in reply
     assert await status_at(scene, held.id, ONG) is AttendanceStatus.ABSENT
 
 
