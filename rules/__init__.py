@@ -14,13 +14,19 @@ from rules.attendance import (
     shown_percent,
 )
 from rules.calendar import (
+    MISSES,
     MeetingOnCalendar,
     Obligation,
     beyond_horizon,
+    first_month_on_record,
     horizon_end,
     missing_obligations,
     month_key,
+    month_start,
+    on_record,
     quarter_of,
+    quarter_start,
+    regular_status,
 )
 from rules.clock_times import end_time_for, open_meeting_nudges, preparation_due, start_time_for
 from rules.duration import DurationVerdict, MinimumReason, beyond_bound, duration_verdict, minimum_duration
@@ -29,6 +35,7 @@ from rules.ruleset import RuleSet
 from rules.tasks import TaskRecord, TaskState, reminder_days, task_record, task_state
 
 __all__ = [
+    "MISSES",
     "AbsenceFlags",
     "AttendanceVerdict",
     "DurationVerdict",
@@ -49,6 +56,7 @@ __all__ = [
     "beyond_horizon",
     "duration_verdict",
     "expected_members",
+    "first_month_on_record",
     "horizon_end",
     "in_quiet_hours",
     "is_late",
@@ -57,7 +65,11 @@ __all__ = [
     "minimum_duration",
     "missing_obligations",
     "month_key",
+    "month_start",
+    "on_record",
     "quarter_of",
+    "quarter_start",
+    "regular_status",
     "reminder_days",
     "task_record",
     "task_state",
