@@ -115,6 +115,20 @@ async def upcoming_meetings(session: AsyncSession, cell_id: int, now: datetime, 
     return list(rows)
 
 
+async def missed_meetings(session: AsyncSession, cell_ids, before: datetime) -> dict[int, Meeting]:
+    """Each cell's latest meeting scheduled before ``before`` (the start of today) and never begun nor
+    cancelled, for the cells ``cell_ids`` (a list or a select of ids), in one query."""
+    ranked = (
+        select(Meeting.id, func.row_number().over(partition_by=Meeting.cell_id,
+                                                  order_by=(Meeting.scheduled_at.desc(), Meeting.id.desc())).label("n"))
+        .where(Meeting.cell_id.in_(cell_ids), Meeting.started_at.is_(None), Meeting.cancelled_at.is_(None),
+               Meeting.scheduled_at < before)
+        .subquery()
+    )
+    rows = await session.scalars(select(Meeting).join(ranked, ranked.c.id == Meeting.id).where(ranked.c.n == 1))
+    return {m.cell_id: m for m in rows}
+
+
 async def latest_ended_meeting(session: AsyncSession, cell_id: int) -> Meeting | None:
     return await session.scalar(
         select(Meeting)
