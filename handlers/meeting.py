@@ -15,7 +15,7 @@ from handlers.describe import kind_label
 from rules import beyond_bound, end_time_for, start_time_for
 from scheduler import planner
 from storage.models import AttendanceStatus, Meeting
-from storage.queries import active_members, attendance_row, member_span, open_meeting
+from storage.queries import active_members, attendance_row, member_span, missed_meeting, open_meeting
 
 LAST_EVENING = timedelta(hours=6)  # /batdau after midnight may start a meeting scheduled this long before
 
@@ -45,14 +45,22 @@ async def start_meeting(ctx: Ctx, req: Request) -> Response:
     at, error = _typed_time(ctx, req.args, "start_meeting.bad_time")
     if error:
         return error
-    started = ctx.now
+    started: datetime | None = ctx.now
     if at is not None:
-        typed = start_time_for(ctx.now.astimezone(ctx.tz), at)
-        if typed is None:
-            return _future(ctx, at)
-        started = typed
+        started = start_time_for(ctx.now.astimezone(ctx.tz), at)
     manual = at is not None
-    meeting = await _meeting_to_start(ctx, cell.id, started)
+    meeting = await _meeting_to_start(ctx, cell.id, started) if started is not None else None
+    if meeting is None and at is not None:
+        # A meeting whose time passed without a start (the secretary was told so): recorded on its own day.
+        meeting = await missed_meeting(ctx.session, cell.id, ctx.now)
+        if meeting is not None:
+            day = meeting.scheduled_at.astimezone(ctx.tz).date()
+            started = datetime.combine(day, at, tzinfo=ctx.tz)
+            if started > ctx.now:  # its own day is today, the hour still to come
+                meeting, started = None, start_time_for(ctx.now.astimezone(ctx.tz), at)
+    if started is None:
+        assert at is not None
+        return _future(ctx, at)
     if meeting is None:
         return Response.say(ctx.t("start_meeting.none_today", date=fmt_date(started, ctx.tz)))
     meeting.started_at, meeting.start_manual = started, manual
@@ -69,6 +77,9 @@ async def start_meeting(ctx: Ctx, req: Request) -> Response:
                                  exclude=ctx.member.id, priority=1)
     await notify.to_groups(ctx, cell.id, prompt, kind="checkin_prompt", key=f"checkin:{meeting.id}:group:{{chat_id}}",
                            meeting_id=meeting.id)
+    if started.astimezone(ctx.tz).date() != ctx.now.astimezone(ctx.tz).date():  # an earlier day: say which
+        return Response.say(ctx.t("start_meeting.done_on", time=fmt_time(started, ctx.tz), date=fmt_date(started, ctx.tz),
+                                  manual=Html(ctx.t("manual_mark") if manual else ""), count=count))
     return Response.say(ctx.t("start_meeting.done", time=fmt_time(started, ctx.tz),
                               manual=Html(ctx.t("manual_mark") if manual else ""), count=count))
 

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.texts import fmt_datetime, kind_text, t
 from core.textsplit import split_text
 from reports import meeting_summary
-from storage.models import Cell, Committee, Meeting
 from rules import regular_status
+from storage.models import Cell, Committee, Meeting
 from storage.queries import latest_ended_meeting, latest_ended_meetings, missed_meetings
 
 PART_LIMIT = 4000  # visible characters per message (Telegram takes 4096)

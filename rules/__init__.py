@@ -28,7 +28,13 @@ from rules.calendar import (
     quarter_start,
     regular_status,
 )
-from rules.clock_times import end_time_for, open_meeting_nudges, preparation_due, start_time_for
+from rules.clock_times import (
+    end_time_for,
+    missed_start_nudge,
+    open_meeting_nudges,
+    preparation_due,
+    start_time_for,
+)
 from rules.duration import DurationVerdict, MinimumReason, beyond_bound, duration_verdict, minimum_duration
 from rules.quiet import in_quiet_hours, shift_out_of_quiet
 from rules.ruleset import RuleSet
@@ -50,6 +56,7 @@ __all__ = [
     "attendance_verdict",
     "beyond_bound",
     "end_time_for",
+    "missed_start_nudge",
     "open_meeting_nudges",
     "preparation_due",
     "start_time_for",

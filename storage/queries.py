@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -81,6 +81,12 @@ async def open_meeting(session: AsyncSession, cell_id: int, *, to_end: bool = Fa
     )
 
 
+async def in_progress_id(session: AsyncSession, cell_id: int) -> int | None:
+    """The id of the cell's meeting in progress, if any, read without a lock (to decide whether a message
+    may go now)."""
+    return await session.scalar(select(Meeting.id).where(*_in_progress(cell_id)).limit(1))
+
+
 async def committee_upcoming_meetings(session: AsyncSession, committee_id: int, now: datetime,
                                       limit: int = 30) -> list[tuple[Meeting, str]]:
     """(meeting, cell name) of every cell of a committee: not started, not cancelled, from ``now`` on."""
@@ -113,6 +119,19 @@ async def upcoming_meetings(session: AsyncSession, cell_id: int, now: datetime, 
         .limit(limit)
     )
     return list(rows)
+
+
+MISSED_LOOKBACK = timedelta(days=7)  # how long a meeting never begun can still be started late, moved or cancelled
+
+
+async def missed_meeting(session: AsyncSession, cell_id: int, now: datetime) -> Meeting | None:
+    """The cell's latest meeting whose time has passed (within ``MISSED_LOOKBACK``) and that was never begun
+    nor cancelled: the one the secretary was told to record (/batdau HH:MM) or move (/doilich)."""
+    return await session.scalar(
+        select(Meeting).where(Meeting.cell_id == cell_id, Meeting.started_at.is_(None), Meeting.cancelled_at.is_(None),
+                              Meeting.scheduled_at < now, Meeting.scheduled_at >= now - MISSED_LOOKBACK)
+        .order_by(Meeting.scheduled_at.desc(), Meeting.id.desc()).limit(1)
+    )
 
 
 async def missed_meetings(session: AsyncSession, cell_ids, before: datetime) -> dict[int, Meeting]:
