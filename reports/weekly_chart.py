@@ -29,12 +29,12 @@ LABELS = {
     "vi": {"title": "Tỷ lệ dự sinh hoạt thường kỳ – {committee} – {month}",
            "lowest": "{shown} chi bộ thấp nhất / tổng số {total} chi bộ",
            "target": "Mục tiêu {pct}", "ok": "Đạt mục tiêu", "low": "Dưới mục tiêu",
-           "not_held": "chưa họp", "untracked": "chưa theo dõi (mới dùng chibo)", "in_progress": "đang họp", "no_rate": "không có người phải dự",
+           "not_held": "chưa họp", "not_held_on": "không họp theo lịch {date}", "untracked": "chưa theo dõi (mới dùng chibo)", "in_progress": "đang họp", "no_rate": "không có người phải dự",
            "no_data": "Chưa có dữ liệu chi bộ"},
     "en": {"title": "Regular meeting attendance – {committee} – {month}",
            "lowest": "{shown} lowest of {total} cells",
            "target": "Target {pct}", "ok": "Meets target", "low": "Below target",
-           "not_held": "not held", "untracked": "not tracked (new on chibo)", "in_progress": "in progress", "no_rate": "nobody expected",
+           "not_held": "not held", "not_held_on": "not held as scheduled ({date})", "untracked": "not tracked (new on chibo)", "in_progress": "in progress", "no_rate": "nobody expected",
            "no_data": "No cell data yet"},
 }
 
@@ -122,6 +122,8 @@ def _weakness(cell: CellWeek) -> tuple[float, str]:
 def _bar_label(cell: CellWeek, lab: dict[str, str], target: float, lang: str) -> str:
     if cell.regular_status in ("in_progress", "untracked"):
         return lab[cell.regular_status]
+    if cell.regular_status == "not_held" and cell.regular_date is not None:
+        return lab["not_held_on"].format(date=cell.regular_date.strftime("%d/%m"))
     if cell.regular_status != "held":
         return lab["not_held"]
     if cell.rate is None:
