@@ -121,3 +121,24 @@ async def test_the_preparation_nudge_waits_for_the_meeting_in_progress_to_end(sc
         assert len(prep) == 1 and "Còn 7 ngày đến cuộc họp sinh hoạt chuyên đề lúc 19:45 12/12/2026" in prep[0], name
     await tick(scene, vn(2026, 12, 6, 7, 0))
     assert len(texts(scene, CU, "🗂")) == before + 1  # once
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_huyhop_cancels_the_missed_meeting_and_batdau_today_still_starts_todays(scene: Scene):
+    cell_id = await cell(scene)
+    await scene.say(SEC, "/lichhop 2026-12-05 19:30")
+    await scene.say(SEC, "/lichhop 2026-12-20 19:30 chuyende")
+    await tick(scene, vn(2026, 12, 6, 8, 0))
+    assert len(texts(scene, SEC, "❗")) == 1  # told (quiet hours off: 22:30 last evening)
+    reply = (await scene.say(SEC, "/huyhop"))[0]
+    assert "19:30 05/12/2026" in reply and "20/12/2026" not in reply
+    question = scene.last_with_button(SEC, "cancel:")
+    await scene.press(SEC, question, question["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+    async with scene.sessions()() as s:
+        first = await s.scalar(select(Meeting).where(Meeting.cell_id == cell_id).order_by(Meeting.id).limit(1))
+        assert first.cancelled_at is not None
+    # Nothing missed any more: /batdau HH:MM with no meeting today says so, as before.
+    reply = (await scene.say(SEC, "/batdau 07:30"))[0]
+    assert "Ngày 06/12/2026 chi bộ không có lịch họp" in reply
+    await tick(scene, vn(2026, 12, 7, 7, 0))
+    assert len(texts(scene, SEC, "❗")) == 1  # nothing more of a cancelled meeting
