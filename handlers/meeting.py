@@ -62,6 +62,11 @@ async def start_meeting(ctx: Ctx, req: Request) -> Response:
         assert at is not None
         return _future(ctx, at)
     if meeting is None:
+        missed = await missed_meeting(ctx.session, cell.id, ctx.now) if at is None else None
+        if missed is not None:  # no time typed: the missed meeting is started only with its real start time
+            return Response.say(ctx.t("start_meeting.missed_needs_time", kind=kind_label(ctx, missed),
+                                      when=fmt_datetime(missed.scheduled_at, ctx.tz),
+                                      time=fmt_time(missed.scheduled_at, ctx.tz)))
         return Response.say(ctx.t("start_meeting.none_today", date=fmt_date(started, ctx.tz)))
     meeting.started_at, meeting.start_manual = started, manual
     ctx.audit("start", "meeting", meeting.id, None, {"started_at": started.isoformat(), "manual": manual})

@@ -61,8 +61,11 @@ async def test_a_meeting_never_begun_is_told_the_next_morning_and_batdau_records
     await tick(scene, vn(2026, 12, 7, 7, 0))
     assert len(texts(scene, SEC, "❗")) == 1  # once
 
-    # It did take place: the secretary records its real start, on its own day, then its end.
+    # It did take place: the secretary records its real start, on its own day, then its end. Without a time,
+    # chibo asks for it (it never takes "now" for a meeting of another day).
     scene.at(vn(2026, 12, 6, 7, 10))
+    reply = (await scene.say(SEC, "/batdau"))[0]
+    assert "lịch 19:30 05/12/2026 chưa được bắt đầu" in reply and "/batdau 19:30" in reply
     reply = (await scene.say(SEC, "/batdau 19:30"))[0]
     assert "Đã ghi cuộc họp ngày 05/12/2026 bắt đầu lúc 19:30 (nhập tay)" in reply and "/ketthuc" in reply
     assert "chưa tới" not in reply
