@@ -35,7 +35,7 @@ from storage.models import (
 from storage.outbox import drop_pending, enqueue
 from storage.queries import (
     active_members,
-    in_progress_id,
+    in_progress_since,
     links_for_members,
     member_span,
     open_meeting,
@@ -175,8 +175,11 @@ async def _carry_out(session: AsyncSession, settings: Settings, plan: PlannedMes
     if _stamp(meeting.scheduled_at) != plan.stamp:
         return 0, "moved"
     if plan.kind == PREP_NUDGE:
-        current = await in_progress_id(session, meeting.cell_id)
-        if current is not None and current != meeting.id:  # never while the cell is in a meeting
+        # Never while the cell is in a meeting; one open longer than a meeting can last was left open (its
+        # secretary is nudged to end it): the preparation nudge does not wait for it.
+        current = await in_progress_since(session, meeting.cell_id)
+        if current is not None and current[0] != meeting.id \
+                and now - current[1] < timedelta(hours=settings.max_meeting_hours):
             return 0, DEFERRED
         return await _prep_nudge(session, settings, plan, meeting, now)
     return await _reminders(session, settings, plan, meeting, now)

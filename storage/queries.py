@@ -81,10 +81,14 @@ async def open_meeting(session: AsyncSession, cell_id: int, *, to_end: bool = Fa
     )
 
 
-async def in_progress_id(session: AsyncSession, cell_id: int) -> int | None:
-    """The id of the cell's meeting in progress, if any, read without a lock (to decide whether a message
-    may go now)."""
-    return await session.scalar(select(Meeting.id).where(*_in_progress(cell_id)).limit(1))
+async def in_progress_since(session: AsyncSession, cell_id: int) -> tuple[int, datetime] | None:
+    """(id, start) of the cell's meeting in progress, if any, read without a lock (to decide whether a
+    message may go now)."""
+    row = (await session.execute(select(Meeting.id, Meeting.started_at).where(*_in_progress(cell_id))
+                                 .order_by(Meeting.started_at.desc()).limit(1))).first()
+    if row is None or row[1] is None:  # in progress means begun: never None
+        return None
+    return row[0], row[1]
 
 
 async def committee_upcoming_meetings(session: AsyncSession, committee_id: int, now: datetime,

@@ -145,3 +145,17 @@ async def test_huyhop_cancels_the_missed_meeting_and_batdau_today_still_starts_t
     assert "Ngày 06/12/2026 chi bộ không có lịch họp" in reply
     await tick(scene, vn(2026, 12, 7, 7, 0))
     assert len(texts(scene, SEC, "❗")) == 1  # nothing more of a cancelled meeting
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_a_meeting_left_open_for_longer_than_a_meeting_lasts_does_not_hold_the_preparation_nudge(scene: Scene):
+    await cell(scene)
+    await scene.say(SEC, "/lichhop 2026-12-05 19:30")
+    await scene.say(SEC, "/lichhop 2026-12-13 19:30 chuyende")  # preparation nudge due 06/12 19:30
+    await scene.settle()
+    before = len(texts(scene, CU, "🗂"))
+    scene.at(vn(2026, 12, 5, 19, 30))
+    await scene.say(SEC, "/batdau")  # and never /ketthuc: left open (the secretary is nudged to end it)
+    await tick(scene, vn(2026, 12, 6, 19, 30))
+    prep = texts(scene, CU, "🗂")[before:]
+    assert len(prep) == 1 and "Còn 7 ngày đến cuộc họp sinh hoạt chuyên đề lúc 19:30 13/12/2026" in prep[0]
