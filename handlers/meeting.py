@@ -16,7 +16,7 @@ from reports import meeting_summary
 from rules import WallClockProblem, a_little_later, beyond_bound, duration_minutes, end_time_of, start_time_of
 from scheduler import planner
 from storage.models import AttendanceStatus, Meeting
-from storage.queries import active_members, attendance_row, member_span, open_meeting
+from storage.queries import active_members, attendance_row, member_span, missed_meeting, open_meeting
 
 LAST_EVENING = timedelta(hours=6)  # /batdau after midnight may start a meeting scheduled this long before
 
@@ -55,18 +55,33 @@ async def start_meeting(ctx: Ctx, req: Request) -> Response:
     if error:
         return error
     at = readings[0] if readings else None
-    started = ctx.now
+    started: datetime | None = ctx.now
     if at is not None:
-        typed = start_time_of(ctx.now.astimezone(ctx.tz), readings)
-        if typed is None:
-            return _future(ctx, at)
-        refusal = wall_clock.refusal(ctx, typed.date(), typed.time(), lambda p: _now_or(ctx, "/batdau", p))
-        if refusal is not None:
-            return refusal
-        started = typed
+        started = start_time_of(ctx.now.astimezone(ctx.tz), readings)
+        if started is not None:
+            refusal = wall_clock.refusal(ctx, started.date(), started.time(), lambda p: _now_or(ctx, "/batdau", p))
+            if refusal is not None:
+                return refusal
     manual = at is not None
-    meeting = await _meeting_to_start(ctx, cell.id, started)
+    meeting = await _meeting_to_start(ctx, cell.id, started) if started is not None else None
+    if meeting is None and at is not None:
+        # A meeting whose time passed without a start (the secretary was told so): recorded on its own day.
+        meeting = await missed_meeting(ctx.session, cell.id, ctx.now)
+        if meeting is not None:
+            planned = meeting.scheduled_at.astimezone(ctx.tz).replace(tzinfo=None)
+            at = min(readings, key=lambda r: abs(datetime.combine(planned.date(), r) - planned))  # 7h30: 19:30 if set so
+            started = datetime.combine(planned.date(), at, tzinfo=ctx.tz)
+            if started > ctx.now:  # its own day is today, the hour still to come
+                meeting, started = None, start_time_of(ctx.now.astimezone(ctx.tz), readings)
+    if started is None:
+        assert at is not None
+        return _future(ctx, at)
     if meeting is None:
+        missed = await missed_meeting(ctx.session, cell.id, ctx.now) if at is None else None
+        if missed is not None:  # no time typed: the missed meeting is started only with its real start time
+            return Response.say(ctx.t("start_meeting.missed_needs_time", kind=kind_label(ctx, missed),
+                                      when=fmt_datetime(missed.scheduled_at, ctx.tz),
+                                      time=fmt_time(missed.scheduled_at, ctx.tz)))
         soon = a_little_later(ctx.now).astimezone(ctx.tz)
         return Response.say(ctx.t("start_meeting.none_today", date=fmt_date(started, ctx.tz),
                                   example=f"{soon:%d/%m/%Y %H:%M}"))
@@ -84,6 +99,9 @@ async def start_meeting(ctx: Ctx, req: Request) -> Response:
                                  exclude=ctx.member.id, priority=1)
     await notify.to_groups(ctx, cell.id, prompt, kind="checkin_prompt", key=f"checkin:{meeting.id}:group:{{chat_id}}",
                            meeting_id=meeting.id)
+    if started.astimezone(ctx.tz).date() != ctx.now.astimezone(ctx.tz).date():  # an earlier day: say which
+        return Response.say(ctx.t("start_meeting.done_on", time=fmt_time(started, ctx.tz), date=fmt_date(started, ctx.tz),
+                                  manual=Html(ctx.t("manual_mark") if manual else ""), count=count))
     return Response.say(ctx.t("start_meeting.done", time=fmt_time(started, ctx.tz),
                               manual=Html(ctx.t("manual_mark") if manual else ""), count=count))
 

@@ -23,13 +23,15 @@ async def report(ctx: Ctx, req: Request) -> Response:
             ctx.queued += 1
             return _with_web(ctx, req, Response.say(ctx.t("report.preparing", cells=cells)))
         # One message for the whole committee; longer than one message, it goes through the outbox.
-        parts = await committee_report.committee_parts(ctx.session, ctx.committee, ctx.lang, ctx.tz)
+        parts = await committee_report.committee_parts(ctx.session, ctx.committee, ctx.lang, ctx.tz,
+                                                         ctx.now)
         if len(parts) == 1:
             return _with_web(ctx, req, Response.say(parts[0]))
         return _with_web(ctx, req, await _through_outbox(ctx, req, parts))
     if not actor.is_leader:  # only the refusal and what to type instead: no report, no link after "not for you"
         return Response.say(ctx.t("not_leader"))
-    return _with_web(ctx, req, Response.say(await committee_report.cell_text(ctx.session, ctx.cell, ctx.lang, ctx.tz)))
+    return _with_web(ctx, req, Response.say(await committee_report.cell_text(ctx.session, ctx.cell, ctx.lang, ctx.tz,
+                                                                                      ctx.now)))
 
 
 def _with_web(ctx: Ctx, req: Request, response: Response) -> Response:

@@ -20,7 +20,7 @@ from rules import beyond_horizon, horizon_end, month_key
 from rules.names import fold
 from scheduler import followers, planner
 from storage.models import Meeting, MeetingKind
-from storage.queries import committee_upcoming_meetings, upcoming_meetings
+from storage.queries import committee_upcoming_meetings, missed_meeting, upcoming_meetings
 
 THEMATIC_WORDS = {"chuyende", "chuyen_de", "thematic"}  # compared folded: "chuyên_đề" too
 COMBINED_WORDS = {"kethop", "ket_hop", "combined"}  # a regular and a thematic meeting in one session (HD 42)
@@ -259,10 +259,9 @@ async def cancel(ctx: Ctx, req: Request) -> Response:
     """/huyhop asks first (a button, or its number on Zalo); the button cancels."""
     if not ctx.actor.is_leader:
         return Response.say(ctx.t("not_leader"))
-    meetings = await upcoming_meetings(ctx.session, ctx.cell.id, ctx.now, limit=1)
-    if not meetings:
+    meeting = await _next_to_act_on(ctx)
+    if meeting is None:
         return Response.say(ctx.t("cancel.none"))
-    meeting = meetings[0]
     buttons = [[Button(ctx.t("button.cancel_yes"), f"cancel:yes:{meeting.id}"),
                 Button(ctx.t("button.cancel_no"), f"cancel:no:{meeting.id}")]]
     return Response.say(ctx.t("cancel.confirm", kind=kind_label(ctx, meeting), when=when(ctx, meeting)), buttons)
@@ -316,10 +315,10 @@ async def reschedule(ctx: Ctx, req: Request) -> Response:
         start = local_datetime(day, at, ctx.tz)
         place_text, _, topic_text = " ".join(rest).partition("|")
     place, topic = place_text.strip()[:MAX_PLACE] or None, topic_text.strip()[:MAX_TOPIC] or None
-    meetings = await upcoming_meetings(ctx.session, ctx.cell.id, ctx.now, limit=1)
-    if not meetings:
+    meeting = await _next_to_act_on(ctx)
+    if meeting is None:
         return Response.say(ctx.t("cancel.none"))
-    meeting = meetings[0]
+    old, missed = meeting.scheduled_at, meeting.scheduled_at < ctx.now
     before = {"scheduled_at": meeting.scheduled_at.isoformat(), "place": meeting.place, "topic": meeting.topic}
     if start is not None:
         refusal = _out_of_range(ctx, start)
@@ -341,9 +340,21 @@ async def reschedule(ctx: Ctx, req: Request) -> Response:
     moved = start is not None and after["scheduled_at"] != before["scheduled_at"]
     await announce(ctx, meeting, exclude=ctx.member.id, text_key="reschedule.notice" if moved else "reschedule.changed")
     await planner.plan_meeting(ctx.session, ctx.settings, meeting, ctx.now)
+    if missed and moved:
+        return Response.say(ctx.t("reschedule.done_missed", old=fmt_datetime(old, ctx.tz), when=when(ctx, meeting)))
     return Response.say(ctx.t("reschedule.done" if moved else "reschedule.done_changed", when=when(ctx, meeting),
                               place=place_suffix(ctx, meeting), topic=_topic_suffix(ctx, meeting)))
 
 
 def _topic_suffix(ctx: Ctx, meeting: Meeting) -> Html:
     return Html(ctx.t("topic", topic=meeting.topic) if meeting.topic else "")
+
+
+async def _next_to_act_on(ctx: Ctx) -> Meeting | None:
+    """The meeting /doilich and /huyhop act on: one whose time passed a few days ago without a start (the
+    secretary was told to move or cancel it), else the next one."""
+    missed = await missed_meeting(ctx.session, ctx.cell.id, ctx.now)
+    if missed is not None:
+        return missed
+    meetings = await upcoming_meetings(ctx.session, ctx.cell.id, ctx.now, limit=1)
+    return meetings[0] if meetings else None

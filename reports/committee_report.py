@@ -3,16 +3,18 @@ messages (a committee of many cells is put together outside the request: schedul
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.texts import t
+from core.texts import fmt_datetime, kind_text, t
 from core.textsplit import split_text
 from reports import meeting_summary
+from rules import regular_status
 from storage.models import Cell, Committee, Meeting
-from storage.queries import latest_ended_meeting, latest_ended_meetings
+from storage.queries import latest_ended_meeting, latest_ended_meetings, missed_meetings
 
 PART_LIMIT = 4000  # visible characters per message (Telegram takes 4096)
 # Up to this many cells the committee's report is put together inside the request (a fraction of a
@@ -24,22 +26,41 @@ async def cell_count(session: AsyncSession, committee_id: int) -> int:
     return await session.scalar(select(func.count()).select_from(Cell).where(Cell.committee_id == committee_id)) or 0
 
 
-async def committee_parts(session: AsyncSession, committee: Committee, lang: str, tz: ZoneInfo) -> list[str]:
-    """The committee's report: a header, then each cell's latest ended meeting, split into messages."""
+async def committee_parts(session: AsyncSession, committee: Committee, lang: str, tz: ZoneInfo,
+                          now: datetime) -> list[str]:
+    """The committee's report: a header, then each cell's latest ended meeting (after a meeting not held
+    on its date, when one came since), split into messages."""
     cells = list(await session.scalars(select(Cell).where(Cell.committee_id == committee.id).order_by(Cell.name)))
     if not cells:
         return [t(lang, "report.no_cells", committee=committee.name)]
     latest = await latest_ended_meetings(session, committee.id)
+    missed = await missed_meetings(session, [c.id for c in cells], _today_start(now, tz))
     texts = [t(lang, "report.committee_header", committee=committee.name, count=len(cells))]
-    texts += [await cell_summary(session, cell, latest.get(cell.id), lang, tz) for cell in cells]
+    texts += [await cell_summary(session, cell, latest.get(cell.id), lang, tz, missed.get(cell.id), now)
+              for cell in cells]
     return split_text("\n\n".join(texts), PART_LIMIT)
 
 
-async def cell_text(session: AsyncSession, cell: Cell, lang: str, tz: ZoneInfo) -> str:
-    return await cell_summary(session, cell, await latest_ended_meeting(session, cell.id), lang, tz)
+async def cell_text(session: AsyncSession, cell: Cell, lang: str, tz: ZoneInfo, now: datetime) -> str:
+    missed = await missed_meetings(session, [cell.id], _today_start(now, tz))
+    return await cell_summary(session, cell, await latest_ended_meeting(session, cell.id), lang, tz,
+                              missed.get(cell.id), now)
 
 
-async def cell_summary(session: AsyncSession, cell: Cell, meeting: Meeting | None, lang: str, tz: ZoneInfo) -> str:
+async def cell_summary(session: AsyncSession, cell: Cell, meeting: Meeting | None, lang: str, tz: ZoneInfo,
+                       missed: Meeting | None = None, now: datetime | None = None) -> str:
+    lines = []
+    if missed is not None and now is not None and (meeting is None or missed.scheduled_at > meeting.scheduled_at):
+        day = missed.scheduled_at.astimezone(tz).date()
+        if regular_status(missed.period, day, False, False, now.astimezone(tz).date(), date.min) == "not_held":
+            lines.append(t(lang, "report.not_held", cell=cell.name, kind=kind_text(lang, missed.kind.value, missed.combined),
+                           when=fmt_datetime(missed.scheduled_at, tz)))
     if meeting is None:
-        return t(lang, "report.cell_none", cell=cell.name)
-    return meeting_summary.render(await meeting_summary.compute(session, meeting, tz), lang, tz)
+        lines.append(t(lang, "report.cell_none", cell=cell.name))
+    else:
+        lines.append(meeting_summary.render(await meeting_summary.compute(session, meeting, tz), lang, tz))
+    return "\n".join(lines)
+
+
+def _today_start(now: datetime, tz: ZoneInfo) -> datetime:
+    return datetime.combine(now.astimezone(tz).date(), datetime.min.time(), tzinfo=tz)

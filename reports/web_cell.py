@@ -26,6 +26,8 @@ from rules import (
     attendance_verdict,
     duration_verdict,
     expected_members,
+    first_month_on_record,
+    regular_status,
 )
 from rules.names import name_key
 from storage.models import Attendance, Cell, Committee, Meeting, Member, Task
@@ -66,6 +68,7 @@ class MeetingYear:
     by_status: dict[str, list[str]] = field(default_factory=dict)  # status -> member names (expected members)
     tasks: list[TaskLine] = field(default_factory=list)
     assessment: Assessment | None = None  # the quality level proposed for the meeting, once assessed
+    status: str = "scheduled"  # rules.regular_status: "held", "in_progress", "scheduled" or "not_held"
 
     @property
     def held(self) -> bool:
@@ -153,7 +156,9 @@ async def cell_year(session: AsyncSession, cell_id: int, now: datetime, tz: Zone
         expected, exempt = expected_members(active, day)
         rows = marks.get(mt.id, {})
         my = MeetingYear(meeting_id=mt.id, kind=mt.kind.value, day=day, topic=mt.topic, started_at=mt.started_at,
-                         ended_at=mt.ended_at, duration=None, attendance=None, tasks=tasks.get(mt.id, []))
+                         ended_at=mt.ended_at, duration=None, attendance=None, tasks=tasks.get(mt.id, []),
+                         status=regular_status(mt.period, day, mt.started_at is not None, mt.ended_at is not None,
+                                               today, date.min))
         if (a := assessments.get(mt.id)) is not None and a.completed_at is not None and a.level and a.score is not None:
             my.assessment = Assessment(a.level, a.score)
         if mt.started_at and mt.ended_at:
@@ -189,8 +194,11 @@ async def cell_year(session: AsyncSession, cell_id: int, now: datetime, tz: Zone
         flags = absence_flags(histories.get(m.id, []), rules)
         page.members.append(MemberYear(member_id=m.id, name=m.full_name, role=m.role, marks=row_marks,
                                        unexcused=flags.unexcused, near_striking_off=flags.warn_unexcused))
-    page.months = [months.get(f"{today.year}-{n:02d}", MonthPoint(f"{today.year}-{n:02d}", 0, 0))
-                   for n in range(1, today.month + 1)]
+    # January to now, from the first month chibo judges for the cell (added mid-year: its months before
+    # are not drawn as "not held"), unless a meeting was recorded before.
+    first = first_month_on_record(cell.created_at.astimezone(tz).date())
+    page.months = [months.get(key, MonthPoint(key, 0, 0)) for key in
+                   (f"{today.year}-{n:02d}" for n in range(1, today.month + 1)) if key >= first or key in months]
     return page
 
 

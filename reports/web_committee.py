@@ -21,7 +21,17 @@ from reports import weekly_data
 from reports.weekly import _collector_paused, judged, meeting_numbers
 from reports.weekly_data import CommitteeYear
 from reports.weekly_model import MonthResult
-from rules import AttendanceVerdict, RuleSet, month_key, quarter_of
+from rules import (
+    MISSES,
+    AttendanceVerdict,
+    RuleSet,
+    first_month_on_record,
+    month_key,
+    on_record,
+    quarter_of,
+    quarter_start,
+    regular_status,
+)
 from rules.names import title_key
 from storage.models import Cell, Committee, Meeting, MeetingKind, Task
 from storage.quality import assessments_for_meetings
@@ -32,8 +42,8 @@ STATUSES = ("attention", "pending", "ok")  # what the page filters on
 
 @dataclass
 class MonthMeeting(MonthResult):
-    """A cell's regular meeting of one month as the weekly summary judges it (status "held", "in_progress",
-    "scheduled" or "missing"), with what the table links to and shows besides."""
+    """A cell's regular meeting of one month as the weekly summary judges it (``rules.regular_status``),
+    with what the table links to and shows besides."""
 
     meeting_id: int | None = None
     quality: str | None = None  # the level proposed by the meeting's completed assessment (rules.quality.Level)
@@ -136,7 +146,7 @@ async def _committee_page(session: AsyncSession, committee_id: int, now: datetim
         page.rows.append(row)
     await _add_quality(session, page)
     # Attention first; among those, a cell with no meeting this month first, then the most reasons.
-    page.rows.sort(key=lambda r: (STATUSES.index(r.status), r.this_month.status != "missing", -len(r.attention), title_key(r.name)))
+    page.rows.sort(key=lambda r: (STATUSES.index(r.status), r.this_month.status not in MISSES, -len(r.attention), title_key(r.name)))
     return page
 
 
@@ -152,31 +162,37 @@ async def _add_quality(session: AsyncSession, page: CommitteePage) -> None:
 def _row(data: CommitteeYear, cell_id: int, name: str, page: CommitteePage, today: date, tz: ZoneInfo,
          rules: RuleSet, verdicts: dict, lang: str, thematic_day: date | None) -> CellRow:
     active, expected_now, _exempt, _set = data.rosters[cell_id].on(today)
+    since = data.created[cell_id].astimezone(tz).date()  # the cell's record starts the day it was added
     months: dict[str, MonthMeeting] = {}
     for mt in data.meetings_by_cell.get(cell_id, []):
         if mt.kind != MeetingKind.THUONG_KY.value or mt.period not in (page.month, page.last_month):
             continue
         day = mt.scheduled_at.astimezone(tz).date()
         months[mt.period] = judged(MonthMeeting(month=mt.period, status="scheduled", date=day, meeting_id=mt.id), mt,
-                                   meeting_numbers(data, mt, day, rules, verdicts))
-    row = CellRow(cell_id=cell_id, name=name, this_month=months.get(page.month, MonthMeeting(page.month, "missing")),
-                  last_month=months.get(page.last_month, MonthMeeting(page.last_month, "missing")),
+                                   meeting_numbers(data, mt, day, rules, verdicts), today)
+
+    def month(key: str) -> MonthMeeting:
+        return months.get(key) or MonthMeeting(key, regular_status(key, None, False, False, today, since))
+
+    row = CellRow(cell_id=cell_id, name=name, this_month=month(page.month), last_month=month(page.last_month),
                   thematic_day=thematic_day,
                   unreachable=sum(1 for i in expected_now if i not in data.reachable), members=active)
     this, before = row.this_month, row.last_month
     if this.status == "missing":
         row.attention.append(t(lang, "attention.no_regular"))
-    if before.status != "held":
+    if this.status == "not_held":
+        row.attention.append(t(lang, "attention.not_held", date=this.date.strftime("%d/%m")))
+    if before.status in MISSES:
         row.attention.append(t(lang, "web.attention.last_month_missing"))
-    for m, month in ((this, None), (before, page.last_month)):
+    for m, month_key_ in ((this, None), (before, page.last_month)):
         why = []
         if m.duration_ok is False:
             why.append(t(lang, "attention.short", minutes=m.minutes, minimum=m.minimum))
         if m.attendance_ok is False:
             why.append(t(lang, "attention.low_rate", rate=fmt_rate(m.rate)))
-        row.attention += why if month is None else [
-            t(lang, "web.attention.in_month", month=f"{month[5:]}/{month[:4]}", why=Html(w)) for w in why]
-    if thematic_day is None and (today.month - 1) % 3 >= 1:
+        row.attention += why if month_key_ is None else [
+            t(lang, "web.attention.in_month", month=f"{month_key_[5:]}/{month_key_[:4]}", why=Html(w)) for w in why]
+    if thematic_day is None and (today.month - 1) % 3 >= 1 and on_record(since, quarter_start(today)):
         row.attention.append(t(lang, "attention.no_thematic"))
     return row
 
@@ -220,6 +236,8 @@ async def committee_months(session: AsyncSession, committee_id: int, now: dateti
     today = now.astimezone(tz).date()
     with _collector_paused():
         data = await weekly_data.load(session, committee_id, datetime(today.year, 1, 1, tzinfo=tz), ())
+        # From the first month chibo judges for any of its cells (months before are not drawn as "not held").
+        first = min((first_month_on_record(at.astimezone(tz).date()) for at in data.created.values()), default="")
         points = {f"{today.year}-{n:02d}": MonthPoint(f"{today.year}-{n:02d}", 0, 0) for n in range(1, today.month + 1)}
         verdicts: dict[tuple[int, int], AttendanceVerdict] = {}
         for mt in data.meetings:
@@ -229,4 +247,4 @@ async def committee_months(session: AsyncSession, committee_id: int, now: dateti
                                                                   rules, verdicts)
             points[mt.period].present += present
             points[mt.period].expected += count
-    return list(points.values())
+    return [p for p in points.values() if p.month >= first or p.expected]

@@ -15,6 +15,7 @@ from reports import weekly_data, weekly_quality, weekly_substance
 from reports.weekly_data import ATTENDED, NOBODY, CommitteeYear, _statuses
 from reports.weekly_model import AttendanceLine, CellWeek, MeetingRow, MonthResult, WeeklyReport
 from rules import (
+    MISSES,
     AbsenceFlags,
     AttendanceVerdict,
     RuleSet,
@@ -22,7 +23,10 @@ from rules import (
     attendance_verdict,
     duration_verdict,
     month_key,
+    on_record,
     quarter_of,
+    quarter_start,
+    regular_status,
 )
 from rules.names import name_key
 from storage.models import Committee, MeetingKind
@@ -137,34 +141,32 @@ def meeting_numbers(data: CommitteeYear, mt: weekly_data._Meeting, day: date, ru
 
 
 def _regular(cell_meetings: list, month: str, numbers: dict[int, tuple], local_day: dict[int, date],
-             today: date) -> MonthResult:
-    """The cell's regular meeting of ``month``: held (and how), in progress, scheduled, not held (its
-    date passed without a start), or missing."""
+             today: date, since: date) -> MonthResult:
+    """The cell's regular meeting of ``month``, as ``rules.regular_status`` judges it: held (and how), in
+    progress, scheduled, not held (its date passed without a start), missing, or untracked (the cell was
+    added to chibo during or after that month, ``since``)."""
     regular = next((mt for mt in cell_meetings if mt.period == month and mt.kind == MeetingKind.THUONG_KY.value), None)
     if regular is None:
-        return MonthResult(month=month, status="missing")
-    result = judged(MonthResult(month=month, status="scheduled", date=local_day[regular.id]), regular,
-                    numbers[regular.id])
-    if result.status == "scheduled" and result.date < today:
-        result.status = "not_held"
-    return result
+        return MonthResult(month=month, status=regular_status(month, None, False, False, today, since))
+    return judged(MonthResult(month=month, status="scheduled", date=local_day[regular.id]), regular,
+                  numbers[regular.id], today)
 
 
 R = TypeVar("R", bound=MonthResult)
 
 
-def judged(result: R, mt: weekly_data._Meeting, numbers: tuple) -> R:
-    """``result`` (a scheduled meeting's) filled in from the meeting and its ``meeting_numbers``: held, with its
-    duration and attendance and their verdicts, or in progress; the weekly summary and the web view share it."""
+def judged(result: R, mt: weekly_data._Meeting, numbers: tuple, today: date) -> R:
+    """``result`` (a scheduled meeting's, ``result.date`` its local date) filled in from the meeting and its
+    ``meeting_numbers``: its status (``rules.regular_status``) and, when held, its duration and attendance
+    and their verdicts; the weekly summary and the web view share it."""
     present, expected, verdict, duration = numbers
     result.combined = mt.combined
-    if mt.ended_at is not None:
-        result.status = "held"
+    result.status = regular_status(result.month, result.date, mt.started_at is not None, mt.ended_at is not None,
+                                   today, date.min)
+    if result.status == "held":
         result.present, result.expected, result.rate, result.attendance_ok = present, expected, verdict.rate, verdict.ok
         if duration:
             result.minutes, result.minimum, result.duration_ok = duration.minutes, duration.minimum, duration.ok
-    elif mt.started_at is not None:
-        result.status = "in_progress"
     return result
 
 
@@ -175,13 +177,14 @@ def _cell_status(cell_id: int, cell_name: str, data: CommitteeYear, numbers: dic
     quarter's thematic one, who is flagged, and why the cell needs attention."""
     active, expected_now, exempt_now, _expected_set = data.rosters[cell_id].on(today)
     cell_meetings = data.meetings_by_cell.get(cell_id, [])
-    now_result = _regular(cell_meetings, month_key(today), numbers, local_day, today)
+    since = data.created[cell_id].astimezone(tz).date()  # the cell's record starts the day it was added
+    now_result = _regular(cell_meetings, month_key(today), numbers, local_day, today, since)
     cw = CellWeek(cell_id=cell_id, cell_name=cell_name, members_active=active, members_exempt=len(exempt_now),
                   regular_status=now_result.status, regular_date=now_result.date, regular_minutes=now_result.minutes,
                   regular_minimum=now_result.minimum, duration_ok=now_result.duration_ok, present=now_result.present,
                   expected=now_result.expected, rate=now_result.rate, attendance_ok=now_result.attendance_ok)
-    if previous is not None and data.created[cell_id].astimezone(tz).date() < today.replace(day=1):
-        cw.previous = _regular(cell_meetings, previous, numbers, local_day, today)  # not before chibo knew the cell
+    if previous is not None and since < today.replace(day=1):  # the previous month, unless added this month
+        cw.previous = _regular(cell_meetings, previous, numbers, local_day, today, since)
     q_year, q = quarter_of(today)
     cw.thematic_this_quarter = any(
         (mt.kind == MeetingKind.CHUYEN_DE.value or mt.combined) and mt.ended_at is not None
@@ -195,7 +198,7 @@ def _cell_status(cell_id: int, cell_name: str, data: CommitteeYear, numbers: dic
     p = cw.previous
     if p is not None:
         last = f"{p.month[5:]}/{p.month[:4]}"
-        if p.status in ("missing", "not_held"):
+        if p.status in MISSES:
             cw.attention.append(t(lang, "attention.previous_not_held", month=last))
         if p.duration_ok is False:
             cw.attention.append(t(lang, "attention.previous_short", month=last, minutes=p.minutes, minimum=p.minimum))
@@ -210,7 +213,7 @@ def _cell_status(cell_id: int, cell_name: str, data: CommitteeYear, numbers: dic
         cw.attention.append(t(lang, "attention.short", minutes=cw.regular_minutes, minimum=cw.regular_minimum))
     if cw.attendance_ok is False:
         cw.attention.append(t(lang, "attention.low_rate", rate=fmt_rate(cw.rate, rules.attendance_target, lang)))
-    if not cw.thematic_this_quarter and (today.month - 1) % 3 >= 1:
+    if not cw.thematic_this_quarter and (today.month - 1) % 3 >= 1 and on_record(since, quarter_start(today)):
         cw.attention.append(t(lang, "attention.no_thematic"))
     if cw.flagged:
         cw.attention.append(t(lang, "attention.flagged", count=len(cw.flagged)))
@@ -306,7 +309,7 @@ def render_text(report: WeeklyReport, lang: str, tz: ZoneInfo, *, files_note: st
             p = c.previous
             detail = t(lang, "weekly.two_months", last=f"{p.month[5:]}/{p.month[:4]}",
                        last_detail=_detail(p, lang, report.target, past=True), month=month, detail=detail)
-        held_ok = now.ok or (c.previous is not None and c.previous.ok and now.status not in ("missing", "not_held"))
+        held_ok = now.ok or (c.previous is not None and c.previous.ok and now.status not in MISSES)
         mark = "✅" if held_ok else ("⚠️" if c.needs_attention else "•")
         extra = t(lang, "weekly.thematic_yes") if c.thematic_this_quarter else t(lang, "weekly.thematic_no")
         line = t(lang, "weekly.cell_line", mark=mark, cell=c.cell_name, detail=detail, thematic=extra)

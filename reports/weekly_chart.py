@@ -29,12 +29,12 @@ LABELS = {
     "vi": {"title": "Tỷ lệ dự sinh hoạt thường kỳ – {committee} – {month}\nTóm tắt tuần {week}",
            "lowest": "{shown} chi bộ thấp nhất / tổng số {total} chi bộ",
            "target": "Mục tiêu {pct}", "ok": "Đạt mục tiêu", "low": "Dưới mục tiêu",
-           "not_held": "chưa họp", "in_progress": "đang họp", "no_rate": "không có người phải dự",
+           "not_held": "chưa họp", "not_held_on": "không họp theo lịch {date}", "untracked": "chưa theo dõi (mới dùng chibo)", "in_progress": "đang họp", "no_rate": "không có người phải dự",
            "no_data": "Chưa có dữ liệu chi bộ"},
     "en": {"title": "Regular meeting attendance – {committee} – {month}\nWeekly summary {week}",
            "lowest": "{shown} lowest of {total} cells",
            "target": "Target {pct}", "ok": "Meets target", "low": "Below target",
-           "not_held": "not held", "in_progress": "in progress", "no_rate": "nobody expected",
+           "not_held": "not held", "not_held_on": "not held as scheduled ({date})", "untracked": "not tracked (new on chibo)", "in_progress": "in progress", "no_rate": "nobody expected",
            "no_data": "No cell data yet"},
 }
 
@@ -110,15 +110,20 @@ def chart_figure(report: WeeklyReport, lang: str = "vi") -> Figure:
 
 
 def _weakness(cell: CellWeek) -> tuple[float, str]:
-    """Sort key: cells that did not hold the meeting first, then by rate, lowest first."""
+    """Sort key: cells that did not hold the meeting first, then by rate, lowest first; cells not tracked
+    this month (added to chibo during it, nothing scheduled) last."""
+    if cell.regular_status == "untracked":
+        return (2.0, cell.cell_name)
     if cell.regular_status != "held":
         return (-2.0, cell.cell_name)
     return (-1.0 if cell.rate is None else cell.rate, cell.cell_name)
 
 
 def _bar_label(cell: CellWeek, lab: dict[str, str], target: float, lang: str) -> str:
-    if cell.regular_status == "in_progress":
-        return lab["in_progress"]
+    if cell.regular_status in ("in_progress", "untracked"):
+        return lab[cell.regular_status]
+    if cell.regular_status == "not_held" and cell.regular_date is not None:
+        return lab["not_held_on"].format(date=cell.regular_date.strftime("%d/%m"))
     if cell.regular_status != "held":
         return lab["not_held"]
     if cell.rate is None:

@@ -30,6 +30,55 @@ class MeetingOnCalendar:
     combined: bool = False  # a regular meeting held together with the quarter's thematic one (HD 42)
 
 
+def on_record(since: date, first_day: date) -> bool:
+    """Whether chibo can judge a period (a month, a quarter) starting on ``first_day`` for a cell added
+    to chibo on ``since`` (local date): only if it was added by that first day. A cell added in the
+    middle of a month may well have met before it was added, so that month, and every one before, is
+    not counted against it."""
+    return since <= first_day
+
+
+def first_month_on_record(since: date) -> str:
+    """The first month chibo judges for a cell added on ``since``: that month if added on its first
+    day, else the next one."""
+    if since.day == 1:
+        return month_key(since)
+    return month_key(date(since.year + since.month // 12, since.month % 12 + 1, 1))
+
+
+def month_start(month: str) -> date:
+    """"2026-12" -> 1 December 2026."""
+    return date(int(month[:4]), int(month[5:7]), 1)
+
+
+def quarter_start(day: date) -> date:
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def regular_status(month: str, scheduled: date | None, started: bool, ended: bool, today: date,
+                   since: date) -> str:
+    """What a cell's regular meeting of ``month`` is, in every view (web table, weekly text, workbook,
+    chart, /baocao), on ``today``:
+
+    - "held": it ended; "in_progress": begun, not ended;
+    - "scheduled": its date (``scheduled``, local) is today or ahead;
+    - "not_held": its date passed and it was never begun (a miss, until the secretary records the
+      start with /batdau HH:MM or moves it with /doilich);
+    - "missing": none scheduled in a month chibo judges;
+    - "untracked": none scheduled in a month the cell was not on chibo from its first day (``since``,
+      the local date it was added): never counted as a miss."""
+    if ended:
+        return "held"
+    if started:
+        return "in_progress"
+    if scheduled is not None:
+        return "not_held" if scheduled < today else "scheduled"
+    return "missing" if on_record(since, month_start(month)) else "untracked"
+
+
+MISSES = ("not_held", "missing")  # the statuses of a regular meeting counted against the cell
+
+
 def missing_obligations(meetings: Iterable[MeetingOnCalendar], today: date) -> list[Obligation]:
     """What is missing for the cell on ``today``: no regular meeting held or scheduled in this
     month, no thematic meeting (or combined session) held or scheduled in this quarter."""

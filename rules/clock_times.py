@@ -77,6 +77,13 @@ def open_meeting_nudges(started: datetime, morning: time, quiet: tuple[time, tim
     return nudges + [next_day]
 
 
+def missed_start_nudge(scheduled: datetime, morning: time, quiet: tuple[time, time] | None) -> datetime:
+    """When the secretary is told that a meeting was never begun on chibo: 3 hours after its time, that
+    evening, unless that falls in the quiet hours (or after the next morning); else the next morning at
+    ``morning`` (after the quiet hours)."""
+    return open_meeting_nudges(scheduled, morning, quiet)[0]
+
+
 def _after_quiet(moment: datetime, quiet: tuple[time, time] | None) -> datetime:
     """``moment``, or the end of the quiet hours it falls in."""
     return shift_out_of_quiet(moment, quiet, moment + timedelta(days=2))  # no meeting to stop the shift

@@ -36,7 +36,7 @@ async def carry_out(sessions: async_sessionmaker[AsyncSession], settings: Settin
     async with sessions() as session:
         committee = await session.get(Committee, row.payload["committee_id"])
         parts = [] if committee is None else await committee_parts(session, committee, settings.language,
-                                                                   settings.tz)
+                                                                   settings.tz, now)
     extra = {"bot_key": row.payload["bot_key"]} if row.payload.get("bot_key") else {}
     async with sessions() as session, session.begin():
         for number, part in enumerate(parts, start=1):

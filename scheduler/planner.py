@@ -19,7 +19,7 @@ from core.messages import Button, Reply
 from core.parsing import parse_time
 from core.settings import Settings
 from core.texts import Html, fmt_date, fmt_datetime, fmt_time, kind_text, t
-from rules import open_meeting_nudges, preparation_due, shift_out_of_quiet
+from rules import missed_start_nudge, open_meeting_nudges, preparation_due, shift_out_of_quiet
 from rules.clock_times import OPEN_NUDGE_AFTER, PREP_NUDGE_BEFORE
 from storage.models import (
     COMMITTEE_ROLES,
@@ -33,11 +33,20 @@ from storage.models import (
     PlannedMessage,
 )
 from storage.outbox import drop_pending, enqueue
-from storage.queries import active_members, links_for_members, member_span, open_meeting, upcoming_meetings
+from storage.queries import (
+    active_members,
+    in_progress_since,
+    links_for_members,
+    member_span,
+    open_meeting,
+    upcoming_meetings,
+)
 from storage.upsert import insert_for
 
-REMINDER, PREP_NUDGE, OPEN_NUDGE = "reminder", "prep_nudge", "open_nudge"
-REMINDER_KINDS = (REMINDER, PREP_NUDGE)
+REMINDER, PREP_NUDGE, OPEN_NUDGE, MISSED_NUDGE = "reminder", "prep_nudge", "open_nudge", "missed_nudge"
+REMINDER_KINDS = (REMINDER, PREP_NUDGE, MISSED_NUDGE)  # dropped when the meeting begins, is cancelled or moves
+DEFERRED = "deferred"  # not now (another meeting of the cell in progress): the plan falls due again later
+DEFER_STEP = timedelta(minutes=15)
 BATCH = 100
 UNPLANNED = "unplanned"  # the meeting was cancelled, moved or begun before the plan fell due
 
@@ -89,6 +98,14 @@ async def plan_meeting(session: AsyncSession, settings: Settings, meeting: Meeti
     prep = preparation_due(meeting.scheduled_at.astimezone(settings.tz), now.astimezone(settings.tz), settings.quiet)
     if prep is not None:
         await _plan(session, meeting, PREP_NUDGE, stamp, int(PREP_NUDGE_BEFORE.total_seconds()), prep, now)
+    # Not begun on chibo by then: the secretary is told that evening or the next morning, with what to do.
+    scheduled = meeting.scheduled_at.astimezone(settings.tz)
+    missed = missed_start_nudge(scheduled, _morning(settings), settings.quiet)
+    await _plan(session, meeting, MISSED_NUDGE, stamp, int((missed - scheduled).total_seconds()), missed, now)
+
+
+def _morning(settings: Settings) -> time:
+    return parse_time(settings.daily_planner_time) or time(7, 0)
 
 
 async def plan_open_meeting(session: AsyncSession, settings: Settings, meeting: Meeting, now: datetime) -> None:
@@ -96,8 +113,7 @@ async def plan_open_meeting(session: AsyncSession, settings: Settings, meeting: 
     and the next morning."""
     assert meeting.started_at is not None
     started = meeting.started_at.astimezone(settings.tz)
-    morning = parse_time(settings.daily_planner_time) or time(7, 0)
-    for due in open_meeting_nudges(started, morning, settings.quiet):
+    for due in open_meeting_nudges(started, _morning(settings), settings.quiet):
         if due > now:
             await _plan(session, meeting, OPEN_NUDGE, _stamp(started), int((due - started).total_seconds()), due, now)
 
@@ -132,7 +148,11 @@ async def send_due(session: AsyncSession, settings: Settings, now: datetime, lim
     for plan in plans:
         meeting = await session.get(Meeting, plan.meeting_id)
         _, outcome = await _carry_out(session, settings, plan, meeting, now)
-        plan.done_at, plan.outcome = now, outcome
+        if outcome == DEFERRED:  # looked at again a little later, out of the quiet hours
+            later = (now + DEFER_STEP).astimezone(settings.tz)
+            plan.due_at = shift_out_of_quiet(later, settings.quiet, later + timedelta(days=2))
+        else:
+            plan.done_at, plan.outcome = now, outcome
     return len(plans)
 
 
@@ -144,11 +164,23 @@ async def _carry_out(session: AsyncSession, settings: Settings, plan: PlannedMes
         if meeting.ended_at is not None or meeting.started_at is None or _stamp(meeting.started_at) != plan.stamp:
             return 0, "ended"
         return await _open_nudge(session, settings, plan, meeting, now)
+    if plan.kind == MISSED_NUDGE:
+        if meeting.started_at is not None:
+            return 0, "meeting already begun"
+        if _stamp(meeting.scheduled_at) != plan.stamp:
+            return 0, "moved"
+        return await _missed_nudge(session, settings, plan, meeting, now)
     if meeting.started_at is not None or meeting.scheduled_at <= now:
         return 0, "meeting already begun"
     if _stamp(meeting.scheduled_at) != plan.stamp:
         return 0, "moved"
     if plan.kind == PREP_NUDGE:
+        # Never while the cell is in a meeting; one open longer than a meeting can last was left open (its
+        # secretary is nudged to end it): the preparation nudge does not wait for it.
+        current = await in_progress_since(session, meeting.cell_id)
+        if current is not None and current[0] != meeting.id \
+                and now - current[1] < timedelta(hours=settings.max_meeting_hours):
+            return 0, DEFERRED
         return await _prep_nudge(session, settings, plan, meeting, now)
     return await _reminders(session, settings, plan, meeting, now)
 
@@ -226,6 +258,29 @@ async def _open_nudge(session: AsyncSession, settings: Settings, plan: PlannedMe
             queued += await enqueue(session, key=f"open:{meeting.id}:{plan.stamp}:{plan.offset_seconds}:{m.id}",
                                     kind=OPEN_NUDGE, link=link, payload={"text": text, "buttons": []}, due_at=now,
                                     now=now, member_id=m.id, meeting_id=meeting.id, priority=3)
+    return queued, f"queued {queued}"
+
+
+async def _missed_nudge(session: AsyncSession, settings: Settings, plan: PlannedMessage, meeting: Meeting,
+                        now: datetime) -> tuple[int, str]:
+    """The meeting's time has passed and it was never begun on chibo: the secretary and deputies are told
+    what to do, whichever is true: record its real start (and end), or move it."""
+    lang, tz = settings.language, settings.tz
+    scheduled = meeting.scheduled_at.astimezone(tz)
+    tomorrow = now.astimezone(tz).date() + timedelta(days=1)
+    text = t(lang, "missed_nudge", kind=kind_text(lang, meeting.kind.value, meeting.combined),
+             when=fmt_datetime(meeting.scheduled_at, tz), start=fmt_time(scheduled, tz),
+             end=fmt_time(scheduled + timedelta(hours=2), tz), day=tomorrow.isoformat())
+    today = now.astimezone(tz).date()
+    people = [m for m in await active_members(session, meeting.cell_id, today) if m.role in LEADER_ROLES]
+    links = await links_for_members(session, [m.id for m in people])
+    queued = 0
+    for m in people:
+        link = links.get(m.id)
+        if link is not None:
+            queued += await enqueue(session, key=f"missed:{meeting.id}:{plan.stamp}:{m.id}", kind=MISSED_NUDGE,
+                                    link=link, payload={"text": text, "buttons": []}, due_at=now, now=now,
+                                    member_id=m.id, meeting_id=meeting.id, priority=3)
     return queued, f"queued {queued}"
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -81,6 +81,16 @@ async def open_meeting(session: AsyncSession, cell_id: int, *, to_end: bool = Fa
     )
 
 
+async def in_progress_since(session: AsyncSession, cell_id: int) -> tuple[int, datetime] | None:
+    """(id, start) of the cell's meeting in progress, if any, read without a lock (to decide whether a
+    message may go now)."""
+    row = (await session.execute(select(Meeting.id, Meeting.started_at).where(*_in_progress(cell_id))
+                                 .order_by(Meeting.started_at.desc()).limit(1))).first()
+    if row is None or row[1] is None:  # in progress means begun: never None
+        return None
+    return row[0], row[1]
+
+
 async def committee_upcoming_meetings(session: AsyncSession, committee_id: int, now: datetime,
                                       limit: int = 30) -> list[tuple[Meeting, str]]:
     """(meeting, cell name) of every cell of a committee: not started, not cancelled, from ``now`` on."""
@@ -113,6 +123,33 @@ async def upcoming_meetings(session: AsyncSession, cell_id: int, now: datetime, 
         .limit(limit)
     )
     return list(rows)
+
+
+MISSED_LOOKBACK = timedelta(days=7)  # how long a meeting never begun can still be started late, moved or cancelled
+
+
+async def missed_meeting(session: AsyncSession, cell_id: int, now: datetime) -> Meeting | None:
+    """The cell's latest meeting whose time has passed (within ``MISSED_LOOKBACK``) and that was never begun
+    nor cancelled: the one the secretary was told to record (/batdau HH:MM) or move (/doilich)."""
+    return await session.scalar(
+        select(Meeting).where(Meeting.cell_id == cell_id, Meeting.started_at.is_(None), Meeting.cancelled_at.is_(None),
+                              Meeting.scheduled_at < now, Meeting.scheduled_at >= now - MISSED_LOOKBACK)
+        .order_by(Meeting.scheduled_at.desc(), Meeting.id.desc()).limit(1)
+    )
+
+
+async def missed_meetings(session: AsyncSession, cell_ids, before: datetime) -> dict[int, Meeting]:
+    """Each cell's latest meeting scheduled before ``before`` (the start of today) and never begun nor
+    cancelled, for the cells ``cell_ids`` (a list or a select of ids), in one query."""
+    ranked = (
+        select(Meeting.id, func.row_number().over(partition_by=Meeting.cell_id,
+                                                  order_by=(Meeting.scheduled_at.desc(), Meeting.id.desc())).label("n"))
+        .where(Meeting.cell_id.in_(cell_ids), Meeting.started_at.is_(None), Meeting.cancelled_at.is_(None),
+               Meeting.scheduled_at < before)
+        .subquery()
+    )
+    rows = await session.scalars(select(Meeting).join(ranked, ranked.c.id == Meeting.id).where(ranked.c.n == 1))
+    return {m.cell_id: m for m in rows}
 
 
 async def latest_ended_meeting(session: AsyncSession, cell_id: int) -> Meeting | None:

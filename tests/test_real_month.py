@@ -157,7 +157,7 @@ async def test_vang_after_a_meeting_with_one_ahead_asks_which(scene: Scene):
     cell_id = await cell(scene)
     await scene.say(SEC, "/lichhop 2026-12-03 19:30")
     await hold_meeting(scene, 3, [DEP, CU, C, LATECOMER])
-    scene.at(vn(2026, 12, 4, 9, 0))
+    await tick(scene, vn(2026, 12, 4, 9, 0))  # what falls due by then (the quality nudge) first, not as a reply below
     await scene.say(SEC, "/lichhop 2026-12-17 19:30 chuyende")
 
     # A sends the reason the morning after: which meeting is it for?

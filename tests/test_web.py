@@ -411,3 +411,66 @@ async def test_the_web_view_logs_no_token_and_no_name(story, caplog):
                             if not r.name.startswith(("httpx", "httpcore")))  # the test's own client logs its URLs
     assert token not in server_side and not re.search(r"/web/[0-9]", server_side)
     assert not any(name in server_side for name in (COMMITTEE, SECRETARY, TRUANT, "Chi bộ khu dân cư"))
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_a_meeting_past_its_date_without_a_start_is_not_held_and_a_new_cell_is_not_flagged(story):
+    """Cell 2 scheduled December's meeting for 08/12 and never began it: on the 12th every view says it was not
+    held on its date, in the colour of a miss, never "scheduled". Cell 4 was added to chibo on 10/12 (it may well
+    have met before): neither December nor November counts against it, and its chart draws no month as not held."""
+    import io
+    from datetime import datetime
+
+    from openpyxl import load_workbook
+
+    from core.texts import t
+    from scheduler.weekly import run_weekly
+    from storage.models import Role
+
+    sc = story.scene
+    sc.at(datetime(2026, 12, 1, 9, 0, tzinfo=VN))
+    assert "Đã đặt lịch" in (await sc.say(SECRETARY_2, "/lichhop 2026-12-08 19:30 Nhà văn hóa"))[0]
+    sc.at(datetime(2026, 12, 10, 10, 0, tzinfo=VN))
+    new = await sc.add_cell(story.committee_id, "Chi bộ khu dân cư số 4", [("Vương Văn Mới", Role.BI_THU),
+                                                                          ("Lâm Thị Tư", Role.DANG_VIEN)])
+    sc.at(NOW)
+    base = await story.base(COMMITTEE)
+    html = (await get(story, base + "/")).text
+    rows = {int(cell): (status, body) for status, cell, body in
+            re.findall(r'<tr class="(\w+)" data-cell="(\d+)">(.*?)</tr>', html, re.S)}
+    status_2, body_2 = rows[story.cells["2"]]
+    assert status_2 == "attention" and "Đã lên lịch" not in html
+    assert '<span class="low">Không họp theo lịch 08/12</span>' in body_2
+    assert t("vi", "attention.not_held", date="08/12") in _text(body_2)
+    status_4, body_4 = rows[new]
+    assert status_4 == "pending", _text(body_4)  # not "attention"
+    _name, this_4, last_4, *_rest, why_4 = _tds(body_4)
+    assert this_4 == last_4 == "Chưa theo dõi (mới dùng chibo)" and why_4 == ""
+    assert 'class="low"' not in body_4
+    # The cell page says the same of the meeting of 08/12.
+    cell_2 = (await get(story, base + f"/cell/{story.cells['2']}")).text
+    assert '<span class="low">Không họp theo lịch 08/12</span>' in cell_2
+    # The charts: cell 4's draws no month "not held"; cell 2's (on chibo since September) starts in September.
+    svg_4 = (await get(story, base + f"/cell/{new}/chart.svg")).content.decode()
+    svg_2 = (await get(story, base + f"/cell/{story.cells['2']}/chart.svg")).content.decode()
+    assert "chưa họp" not in svg_4
+    assert "09/2026" in svg_2 and "08/2026" not in svg_2 and "01/2026" not in svg_2
+    svg = (await get(story, base + "/chart.svg")).content.decode()
+    assert "09/2026" in svg and "08/2026" not in svg
+    # The workbook the committee downloads.
+    sheet = load_workbook(io.BytesIO((await get(story, base + "/weekly.xlsx")).content)).worksheets[0]
+    by_name = {row[0]: row for row in sheet.iter_rows(min_row=2, values_only=True) if row and row[0]}
+    assert by_name["Chi bộ khu dân cư số 2"][3] == "không họp theo lịch"
+    assert by_name["Chi bộ khu dân cư số 4"][3] == "chưa theo dõi (mới dùng chibo)"
+    assert by_name["Chi bộ khu dân cư số 4"][15] is None  # nothing needs attention
+    # The weekly text the committee receives.
+    await run_weekly(sc.runtime.services)
+    await sc.settle()
+    weekly = "\n".join(sc.server.texts(sc.who(COMMITTEE).chat_id))
+    assert "Chi bộ khu dân cư số 2: KHÔNG HỌP theo lịch 08/12" in weekly
+    assert "⚠️ Chi bộ khu dân cư số 4" not in weekly and "Chi bộ khu dân cư số 4: chưa theo dõi (mới dùng chibo)" in weekly
+    # The committee's /baocao: cell 2's meeting of 08/12 before its latest ended one.
+    report = "\n".join(await sc.say(COMMITTEE, "/baocao", expect=2))
+    assert ("⚠️ Chi bộ khu dân cư số 2: cuộc họp sinh hoạt thường kỳ lịch 19:30 08/12/2026 không họp theo lịch"
+            " (chưa bắt đầu trên chibo).\n📋 Tóm tắt sinh hoạt thường kỳ – Chi bộ khu dân cư số 2") in report
+    assert report.count("không họp theo lịch") == 1

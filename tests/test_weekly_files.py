@@ -291,3 +291,19 @@ def test_chart_in_english(report):
     assert fig._suptitle.get_text().startswith("Regular meeting attendance – ")
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert "not held" in texts and "Target 90%" in texts
+
+
+def test_chart_says_a_missed_meeting_was_not_held_on_its_date_and_leaves_a_new_cell_uncoloured():
+    """A meeting whose date passed without a start: a miss, with its date; a cell added to chibo this month with
+    nothing scheduled: neither a miss nor weakest (drawn last, no red label)."""
+    missed = CellWeek(cell_id=1, cell_name="Chi bộ lỡ họp", members_active=8, members_exempt=0,
+                      regular_status="not_held", regular_date=date(2026, 12, 8), attention=["không họp"])
+    new = CellWeek(cell_id=2, cell_name="Chi bộ mới", members_active=5, members_exempt=0, regular_status="untracked")
+    fig = chart_figure(make_report([new, held(KP1, 9, 11), missed]))
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    top_first = [labels[i] for i in sorted(range(len(labels)), key=lambda i: ax.get_yticks()[i])]
+    assert top_first == ["Chi bộ lỡ họp", KP1, "Chi bộ mới"]
+    texts = [t.get_text() for t in ax.texts]
+    assert "không họp theo lịch 08/12" in texts and "chưa theo dõi (mới dùng chibo)" in texts
+    assert "chưa họp" not in texts and "đã lên lịch" not in texts

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import DB_KINDS
 from openpyxl import load_workbook
 from PIL import Image
 from sqlalchemy import select
@@ -53,6 +54,7 @@ async def hold(scene: Scene, cell_id: int, start: datetime, minutes: int, presen
 
 
 async def test_sixty_cells_summary_arrives_once_with_workbook_and_chart(scene: Scene):
+    scene.at(vn(2026, 11, 1, 8, 0))  # the cells on chibo since November: December is theirs to answer for
     committee = await scene.add_committee("Đảng ủy phường <Hàng Bạc> & Hàng Đào")
     cells = []
     for i in range(60):
@@ -62,6 +64,7 @@ async def test_sixty_cells_summary_arrives_once_with_workbook_and_chart(scene: S
     await hold(scene, cells[1], vn(2026, 12, 5, 19, 30), 70, present=10)  # too short
     await hold(scene, cells[2], vn(2026, 12, 6, 19, 30), 100, present=7)  # low attendance
     await hold(scene, cells[3], vn(2026, 11, 20, 19, 30), 130, present=10, kind=MeetingKind.CHUYEN_DE)
+    scene.at(vn(2026, 12, 14, 8, 0))
     await scene.add_committee_member(committee, "Cấp Ủy Viên")
     await scene.start_bot()
     await scene.link("Cấp Ủy Viên")
@@ -120,3 +123,28 @@ def test_report_weekly_on_demand_from_the_cli(tmp_path, monkeypatch):
     assert runner.invoke(cli, ["report", "weekly", "--committee", "9"]).exit_code != 0
     bad = runner.invoke(cli, ["report", "weekly", "--committee", "1", "--out", "x.csv"])
     assert bad.exit_code != 0 and ".xlsx" in bad.output
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_a_cell_added_mid_month_is_not_flagged_for_that_month_nor_its_quarter(scene: Scene):
+    """Monday 07/12: November is shown beside December. A cell on chibo since October answers for November (none
+    held) and for the quarter's thematic meeting; one added on 16/11 may well have met before: neither counts."""
+    scene.at(vn(2026, 10, 1, 8, 0))
+    committee = await scene.add_committee("Đảng ủy phường")
+    old = await scene.add_cell(committee, "Chi bộ cũ", [("Bí Thư Cũ", Role.BI_THU)] + [
+        (f"Đảng viên cũ {i}", Role.DANG_VIEN) for i in range(3)])
+    scene.at(vn(2026, 11, 16, 8, 0))
+    new = await scene.add_cell(committee, "Chi bộ mới", [("Bí Thư Mới", Role.BI_THU)] + [
+        (f"Đảng viên mới {i}", Role.DANG_VIEN) for i in range(3)])
+    await hold(scene, old, vn(2026, 12, 4, 19, 30), 95, present=4)
+    await hold(scene, new, vn(2026, 12, 3, 19, 30), 95, present=4)
+    scene.at(vn(2026, 12, 7, 8, 0))
+    await scene.add_committee_member(committee, "Cấp Ủy Viên")
+    await scene.start_bot()
+    await scene.link("Cấp Ủy Viên")
+    await run_weekly(scene.runtime.services)
+    await scene.settle()
+    text = "\n".join(scene.server.texts(scene.who("Cấp Ủy Viên").chat_id))
+    assert "⚠️ Chi bộ cũ: tháng 11/2026 không họp thường kỳ; chưa sinh hoạt chuyên đề quý này" in text
+    assert "⚠️ Chi bộ mới" not in text
+    assert "✅ Chi bộ mới: tháng 11/2026: chưa theo dõi (mới dùng chibo) · tháng 12/2026: họp 03/12" in text
