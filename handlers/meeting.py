@@ -54,6 +54,9 @@ async def start_meeting(ctx: Ctx, req: Request) -> Response:
     manual = at is not None
     meeting = await _meeting_to_start(ctx, cell.id, started)
     if meeting is None:
+        current = await open_meeting(ctx.session, cell.id)  # another leader's /batdau committed while we waited
+        if current is not None and current.started_at is not None:
+            return Response.say(ctx.t("start_meeting.already", time=fmt_time(current.started_at, ctx.tz)))
         return Response.say(ctx.t("start_meeting.none_today", date=fmt_date(started, ctx.tz)))
     meeting.started_at, meeting.start_manual = started, manual
     ctx.audit("start", "meeting", meeting.id, None, {"started_at": started.isoformat(), "manual": manual})
@@ -74,11 +77,16 @@ async def start_meeting(ctx: Ctx, req: Request) -> Response:
 
 
 async def _meeting_to_start(ctx: Ctx, cell_id: int, started: datetime) -> Meeting | None:
-    """The meeting scheduled on the start's day; else, a few hours after midnight, last evening's."""
+    """The meeting scheduled on the start's day; else, a few hours after midnight, last evening's.
+
+    The candidates are locked for update, as /ketthuc locks the meeting it ends: a second /batdau at the
+    same moment (another leader, another process) waits for the first to commit, and then no longer finds
+    the meeting among those not started."""
     candidates = list(await ctx.session.scalars(
         select(Meeting)
         .where(Meeting.cell_id == cell_id, Meeting.cancelled_at.is_(None), Meeting.started_at.is_(None))
-        .order_by(Meeting.scheduled_at)
+        .order_by(Meeting.scheduled_at, Meeting.id)
+        .with_for_update().execution_options(populate_existing=True)
     ))
     day = started.astimezone(ctx.tz).date()
     for meeting in candidates:
