@@ -69,7 +69,8 @@ class Runtime:
         self.roles = Roles(ProcessLocks(self.engine), self.dispatcher, settings.election_interval_seconds,
                            pollers={name: self._poller(running) for name, running in self.platforms.items()}
                            if polling else {},
-                           on_poll_lost=self.stop_requested.set)
+                           unpollers={name: running.stop_taking for name, running in self.platforms.items()}
+                           if polling else {})
         if self.take_updates:
             await self.intake.recover()  # what a process that died had kept but not handled
             self.intake.start()

@@ -72,8 +72,9 @@ class RunningTelegram:
 
     async def take_updates(self, hook: WebhookOptions | None) -> None:
         settings = self.services.settings
-        await set_menu(self.app, settings.language, mini_app_url(settings))
-        await self.app.start()
+        if not self.app.running:  # the first time; polling taken up again after an outage only polls
+            await set_menu(self.app, settings.language, mini_app_url(settings))
+            await self.app.start()
         if hook is not None:
             await self.app.bot.set_webhook(url=hook.url.rstrip("/") + "/telegram", secret_token=webhook_secret(settings),
                                            allowed_updates=ALLOWED_UPDATES)
