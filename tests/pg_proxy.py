@@ -1,4 +1,4 @@
-"""A TCP proxy on loopback in front of the test's PostgreSQL, to play an outage without touching the
+"""A TCP proxy on loopback in front of the test's PostgreSQL (or a fake Bot API), to play an outage without touching the
 server others use: ``down()`` stops listening (new connections are refused) and cuts every connection
 through it (the backends see their client go, as after a network cut or pg_terminate_backend);
 ``up()`` listens again on the same port."""
@@ -11,20 +11,15 @@ import contextlib
 from sqlalchemy.engine import make_url
 
 
-class PgProxy:
-    def __init__(self, url: str):
-        parsed = make_url(url)
-        self.target_host, self.target_port = parsed.host or "127.0.0.1", parsed.port or 5432
-        self._url = parsed
+class TcpProxy:
+    """Forwards 127.0.0.1:``port`` to ``target_host``:``target_port`` while up."""
+
+    def __init__(self, target_host: str, target_port: int):
+        self.target_host, self.target_port = target_host, target_port
         self.port = 0
         self._server: asyncio.Server | None = None
         self._links: set[asyncio.StreamWriter] = set()
         self._pumps: set[asyncio.Task] = set()
-
-    @property
-    def url(self) -> str:
-        """The database URL through the proxy."""
-        return self._url.set(host="127.0.0.1", port=self.port).render_as_string(hide_password=False)
 
     async def up(self) -> None:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port, reuse_address=True)
@@ -69,3 +64,15 @@ class PgProxy:
             self._links.discard(sink)
             with contextlib.suppress(Exception):
                 sink.transport.abort()
+
+
+class PgProxy(TcpProxy):
+    def __init__(self, url: str):
+        parsed = make_url(url)
+        super().__init__(parsed.host or "127.0.0.1", parsed.port or 5432)
+        self._url = parsed
+
+    @property
+    def url(self) -> str:
+        """The database URL through the proxy."""
+        return self._url.set(host="127.0.0.1", port=self.port).render_as_string(hide_password=False)

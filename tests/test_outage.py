@@ -22,7 +22,7 @@ import pytest
 from benchmarks.common import REPO, TOKEN, TimedServer, migrate
 from benchmarks.fanout_processes import wait_started
 from tests.conftest import PG_URL, needs_postgres, reset_postgres
-from tests.pg_proxy import PgProxy
+from tests.pg_proxy import PgProxy, TcpProxy
 
 pytestmark = needs_postgres
 
@@ -126,3 +126,48 @@ async def _stop(procs: list[subprocess.Popen]) -> None:
 
 def _logs(tmp_path: Path, commands: list[str]) -> str:
     return "\n".join((tmp_path / f"{command}.log").read_text(errors="replace") for command in commands)
+
+
+# --- the platform away at start-up ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("db", ["sqlite", pytest.param("postgresql", marks=needs_postgres)])
+async def test_telegram_unreachable_at_start_up_is_named_and_retried(tmp_path, db):
+    """The Bot API does not answer when chibo run starts: the log names Telegram (not the database), the
+    process waits and retries with back-off instead of exiting, and takes updates once Telegram answers."""
+    if db == "postgresql":
+        await reset_postgres(PG_URL)
+        url = PG_URL
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'chibo.db'}"
+    await migrate(url)
+    async with TimedServer() as server:
+        front = TcpProxy("127.0.0.1", server.port)
+        await front.up()
+        await front.down()  # its port is known, and nothing answers there
+        server.root = f"http://127.0.0.1:{front.port}"
+        port = free_port()
+        proc = spawn("run", url, server, tmp_path, port)
+        try:
+            await asyncio.sleep(6)
+            log = _logs(tmp_path, ["run"])
+            assert proc.poll() is None, log  # still up: systemd would not restart an exit 2
+            assert "Telegram" in log and "database" not in log.lower(), log
+            assert "Traceback" not in log, log
+            await front.up()
+            assert await until_log(tmp_path / "run.log", "chibo started", 40), _logs(tmp_path, ["run"])
+            server.inject(950, "/start", first_name="An")
+            assert await server.wait_answered(timeout=30), _logs(tmp_path, ["run"])
+            await _stop([proc])
+        finally:
+            await _stop([proc])
+            await front.close()
+    assert proc.returncode == 0
+
+
+async def until_log(path: Path, words: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if words in path.read_text(errors="replace"):
+            return True
+        await asyncio.sleep(0.2)
+    return False
