@@ -142,7 +142,9 @@ async def _handle_batch(items: list[tuple[Services, Request]]) -> list[Response 
 
 async def _handle(services: Services, req: Request) -> Response:
     """A connection that the database dropped (a PostgreSQL restart, an idle timeout) is retried once on
-    a fresh one, so the first request after it is served; any other database error answers "busy"."""
+    a fresh one, so the first request after it is served; so is a request that lost a race to a concurrent
+    one (a unique row written first: the same member checking in from two chats), which then sees what the
+    other wrote. Any other database error answers "busy" (``_busy``)."""
     for attempt in (1, 2):
         try:
             return await _handle_once(services, req)
@@ -152,13 +154,33 @@ async def _handle(services: Services, req: Request) -> Response:
             if exc.connection_invalidated and attempt == 1:
                 log.info("request %s: the database connection was dropped; retrying on a fresh one", req.update_key)
                 continue
-            if isinstance(exc, IntegrityError) and await _handled_elsewhere(services, req):
-                return Response(duplicate=True)  # the same update, handled by a request that wrote first
+            if isinstance(exc, IntegrityError):
+                if await _handled_elsewhere(services, req):
+                    return Response(duplicate=True)  # the same update, handled by a request that wrote first
+                if attempt == 1:
+                    log.info("request %s: a concurrent request wrote first; retrying", req.update_key)
+                    continue
             log.warning("request %s failed in storage: %s", req.update_key, type(exc.orig or exc).__name__)
         except SQLAlchemyError as exc:
             log.warning("request %s failed in storage: %s", req.update_key, type(exc).__name__)
         break
-    return Response.say(t(services.settings.language, "busy_retry"), failed=True)
+    return await _busy(services, req)
+
+
+async def _busy(services: Services, req: Request) -> Response:
+    """Nothing of the request was written. Either it is dropped (its inbox row marked handled, so nothing
+    takes it again) and the member told to send it again; or, when even that mark cannot be written, the
+    intake takes it again in a few seconds and the member is told chibo will retry (then its outcome comes,
+    once). Never "not recorded" followed by a record."""
+    language = services.settings.language
+    try:
+        dropped = await inbox.drop(services.sessions, req.platform, req.update_key, services.clock.now())
+    except Exception as exc:  # the inbox refuses writes too: the row stays to be taken again
+        log.warning("request %s: not dropped either (%s); the intake retries it", req.update_key, type(exc).__name__)
+        return Response.say(t(language, "busy_will_retry"), failed=True)
+    if not dropped and await _handled_elsewhere(services, req):
+        return Response(duplicate=True)
+    return Response.say(t(language, "busy_retry"), failed=True)
 
 
 async def _handle_once(services: Services, req: Request) -> Response:

@@ -141,6 +141,16 @@ async def unreplied(sessions: async_sessionmaker[AsyncSession], now: datetime, l
         return rows
 
 
+async def drop(sessions: async_sessionmaker[AsyncSession], platform: str, update_key: str, now: datetime) -> bool:
+    """An update whose request failed and was answered "not recorded, send it again": handled, so no
+    process takes it again. False when it was handled already (or was never kept)."""
+    async with sessions() as session, session.begin():
+        result = await session.execute(update(InboxUpdate).where(
+            InboxUpdate.platform == platform, InboxUpdate.update_key == update_key, InboxUpdate.handled_at.is_(None))
+            .values(handled_at=now, claimed_until=None))
+        return bool(rowcount(result))
+
+
 async def mark_done(sessions: async_sessionmaker[AsyncSession], ids: Iterable[int], now: datetime) -> None:
     """Rows handled without a request (unparseable, not for us): done, so nobody takes them again."""
     ids = list(ids)
