@@ -188,12 +188,30 @@ async def _handle_once(services: Services, req: Request) -> Response:
     mark the update handled with its answers. The mark is the de-duplication: it only takes an unhandled
     row, and when another request took it first this one is rolled back (a second delivery changes nothing).
     Alone, a check-in is three statements: that read, the mark, the attendance write."""
-    async with services.sessions() as session, session.begin():
-        done = await _run(services, session, req)
-        if not await inbox.mark_handled(session, req.platform, req.update_key, done.now, reply=done.reply):
-            raise _AlreadyHandled
+    marks: set[int] = set()
+    try:
+        async with services.sessions() as session, session.begin():
+            done = await _run(services, session, req)
+            if not await inbox.mark_handled(session, req.platform, req.update_key, done.now, reply=done.reply):
+                raise _AlreadyHandled
+            marks = _take_marks(services)  # last, just before the commit: what went while this one ran
+            await inbox.mark_replied_in(session, marks, done.now)
+    except BaseException:
+        _restore_marks(services, marks)
+        raise
     done.after()
     return done.response
+
+
+def _take_marks(services: Services) -> set[int]:
+    """The answers sent since the last marks (``bot.intake``): marked sent by this transaction, a write that
+    happens anyway, rather than behind it (on SQLite one transaction writes at a time)."""
+    return services.intake.take_marks() if services.intake is not None else set()
+
+
+def _restore_marks(services: Services, marks: set[int]) -> None:
+    if marks and services.intake is not None:
+        services.intake.restore_marks(marks)
 
 
 async def _handle_together(services: Services, reqs: list[Request]) -> list[_Done]:
@@ -201,16 +219,24 @@ async def _handle_together(services: Services, reqs: list[Request]) -> list[_Don
     hands a chat its next update when the last one is done). One statement marks them all handled; if any
     was handled already, or anything fails, the whole transaction is rolled back. The caller runs what
     follows the commit (``_Done.after``)."""
-    async with services.sessions() as session, session.begin():
-        actors = await resolve_actors(session, [(req.platform, req.user_id, _meeting_wanted(req)) for req in reqs])
-        done = []
-        for i, (req, actor) in enumerate(zip(reqs, actors, strict=True)):
-            if i and i % YIELD_EVERY == 0:
-                await asyncio.sleep(0)  # a long batch lets polling, leases and health checks run between requests
-            done.append(await _run(services, session, req, actor))
-        marks = [inbox.Mark(req.platform, req.update_key, d.reply) for req, d in zip(reqs, done, strict=True)]
-        if await inbox.mark_handled_together(session, marks, services.clock.now()) != len(reqs):
-            raise _AlreadyHandled
+    answered: set[int] = set()
+    try:
+        async with services.sessions() as session, session.begin():
+            actors = await resolve_actors(session, [(req.platform, req.user_id, _meeting_wanted(req))
+                                                    for req in reqs])
+            done = []
+            for i, (req, actor) in enumerate(zip(reqs, actors, strict=True)):
+                if i and i % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)  # a long batch lets polling, leases and health checks run between requests
+                done.append(await _run(services, session, req, actor))
+            marks = [inbox.Mark(req.platform, req.update_key, d.reply) for req, d in zip(reqs, done, strict=True)]
+            if await inbox.mark_handled_together(session, marks, services.clock.now()) != len(reqs):
+                raise _AlreadyHandled
+            answered = _take_marks(services)  # last, just before the commit: what went while this one ran
+            await inbox.mark_replied_in(session, answered, services.clock.now())
+    except BaseException:
+        _restore_marks(services, answered)
+        raise
     return done
 
 
