@@ -7,6 +7,7 @@ or a restart never send anything twice.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import asdict, is_dataclass
@@ -45,6 +46,11 @@ async def _safely(name: str, job, services: Services) -> None:
     started = time.monotonic()
     try:
         result = await job(services)
+    except asyncio.CancelledError:  # stopping (SIGTERM) while it ran: its transaction rolled back, one line
+        log.info("job %s outcome=cancelled duration=%.2fs (stopping; it runs again at the next start)", name,
+                 time.monotonic() - started)
+        record_job(name, "cancelled")
+        return  # not re-raised: APScheduler would log the cancellation as an ERROR with a traceback
     except Exception as exc:  # one failed run must not stop the next one
         if unreachable(exc):  # an outage, not a bug: one line (the job runs again at its next time)
             log.warning("job %s outcome=error duration=%.2fs error=database unreachable (%s)", name,

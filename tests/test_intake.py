@@ -301,3 +301,34 @@ async def test_kill_9_while_answers_go_resends_at_most_those_in_flight(scene: Sc
         assert figures["sent_again"] <= figures["answered_before_kill"], figures
         pytest.xfail(f"SQLite polling: {figures['sent_again']} of {figures['answered_before_kill']} sent again")
     assert figures["sent_again"] <= IN_FLIGHT, figures
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+@pytest.mark.parametrize("after", [1, 20])
+async def test_sigterm_right_after_a_batch_logs_no_traceback(scene: Scene, tmp_path, mode, after):
+    """SIGTERM as the first answers of a burst go (and the start-up jobs still run): chibo stops with one
+    line per job cut short, no CancelledError traceback (APScheduler logged one at ERROR for each)."""
+    users = await open_meeting_with_linked_members(scene, MEMBERS)
+    server = scene.server
+    if mode == "webhook":
+        port = free_port()
+        proc = await start_chibo(scene, tmp_path, "--webhook", f"http://127.0.0.1:{port}", "--port", str(port))
+        ready = lambda: bool(server.calls("setWebhook"))  # noqa: E731
+    else:
+        proc = await start_chibo(scene, tmp_path, "--http-port", "0")
+        ready = lambda: bool(server.calls("getUpdates"))  # noqa: E731
+    try:
+        assert await until(lambda: ready() or proc.returncode is not None, 60)
+        for user in users:
+            server.send_text(user, "/diemdanh", first_name="ĐV")
+            server.send_text(user, "/huongdan", first_name="ĐV")
+        await until(lambda: server.sent_count() >= after, 60)
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.wait(), 30)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    log = "\n".join(f.read_text(errors="replace") for f in tmp_path.glob("chibo-*.log"))
+    assert proc.returncode == 0, log
+    assert "Traceback" not in log and "CancelledError" not in log, log

@@ -7,7 +7,6 @@ import json
 import logging
 
 import pytest
-from conftest import needs_postgres
 from pydantic import ValidationError
 
 from bot.logs import setup_logging
@@ -97,20 +96,3 @@ async def test_bot_api_502s_log_one_line_each_without_a_traceback(scene, caplog)
     assert "Traceback" not in caplog.text
     assert 1 <= len([r for r in caplog.records if r.levelno == logging.WARNING]) <= 6, text
 
-
-@pytest.mark.parametrize("db_url", ["sqlite", pytest.param("postgresql", marks=needs_postgres)], indirect=True)
-async def test_stopping_right_after_a_batch_logs_no_cancelled_error(scene, caplog):
-    """SIGTERM (``Runtime.stop``) while a burst's batch is under way and its answers go: nothing logs a
-    CancelledError or a traceback; what was not answered stays in the inbox for the next start."""
-    caplog.set_level(logging.INFO)
-    names = [f"Đảng Viên {i:02d}" for i in range(30)]
-    await scene.meeting_in_progress("Bí Thư", names)
-    caplog.clear()
-    before = scene.server.sent_count()
-    for name in names:
-        scene.server.send_text(scene.who(name).user_id, "/diemdanh", first_name="ĐV")
-    await scene.server.wait_for(lambda: scene.server.sent_count() > before, timeout=20)
-    await scene.stop_bot()
-    assert not [r for r in caplog.records if r.exc_info], [(r.name, r.getMessage()) for r in caplog.records
-                                                            if r.exc_info]
-    assert "CancelledError" not in caplog.text and "Traceback" not in caplog.text
