@@ -19,6 +19,7 @@ import typer
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
+from bot.platforms.base import PlatformProblem
 from storage.db import SchemaNotReady
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ def _sqlstate(exc: BaseException) -> str | None:
 
 def explain(exc: BaseException, url: str) -> str | None:
     """One line for a database problem, or None if ``exc`` is not one (then it is a bug: re-raise)."""
-    if isinstance(exc, DatabaseProblem):
+    if isinstance(exc, DatabaseProblem | PlatformProblem):
         return str(exc)
     if isinstance(exc, SchemaNotReady):
         if exc.state == "ahead":

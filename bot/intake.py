@@ -27,9 +27,6 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Kept], Awaitable[bool]]
 MAX_ATTEMPTS = 5
 MAINTENANCE_EVERY = 3.0
-# How long answered rows wait to be marked together. A kill -9 within it sends those answers again
-# after the restart (at least once, never lost).
-MARK_GATHER = 0.05
 
 
 class Intake:
@@ -42,11 +39,15 @@ class Intake:
         self._task: asyncio.Task | None = None
         self._outage = OncePerMinute("the inbox")
         self._closed = False
-        # Rows whose answers went, to be marked replied: one statement for all that gathered while the
-        # last one ran (under a burst, many rows a statement; alone, at once).
+        # Rows whose answers went, to be marked replied as they go: by the next request's transaction
+        # (``take_marks``: under a burst, a write that happens anyway) or by the marker on a connection of its
+        # own, at once, with all that gathered while its last statement ran. A kill -9 sends again after
+        # the restart only the answers not yet marked: those in flight.
         self._answered: set[int] = set()
         self._answered_ready = asyncio.Event()
         self._marker: asyncio.Task | None = None
+        bind = getattr(services.sessions, "kw", {}).get("bind")
+        self._marks = inbox.ReplyMarks(bind) if bind is not None else None
 
     def register(self, platform: str, bot_key: str | None, handler: Handler) -> None:
         self.handlers[(platform, bot_key)] = handler
@@ -111,17 +112,33 @@ class Intake:
         except Exception as exc:
             self._outage.report(exc)
 
+    def take_marks(self) -> set[int]:
+        """The rows answered and not yet marked, for a request's transaction to mark (``restore_marks`` if it
+        rolls back)."""
+        ids, self._answered = self._answered, set()
+        return ids
+
+    def restore_marks(self, ids: set[int]) -> None:
+        if ids:
+            self._answered |= ids
+            self._answered_ready.set()
+
     async def _mark_answered(self) -> None:
         while True:
             await self._answered_ready.wait()
-            await asyncio.sleep(MARK_GATHER)  # let a burst's marks gather: one statement for them all
+            await asyncio.sleep(0)  # the answers that went in this turn of the loop: one statement
             self._answered_ready.clear()
             await self._flush_answered()
 
     async def _flush_answered(self) -> None:
         ids, self._answered = self._answered, set()
+        if not ids:
+            return
         try:
-            await inbox.mark_replied(self.services.sessions, ids, self.services.clock.now())
+            if self._marks is not None:
+                await self._marks.write(ids, self.services.clock.now())
+            else:
+                await inbox.mark_replied(self.services.sessions, ids, self.services.clock.now())
         except asyncio.CancelledError:
             self._answered |= ids
             raise
@@ -206,6 +223,8 @@ class Intake:
                 await last()
             except Exception as exc:
                 self._outage.report(exc)
+        if self._marks is not None:
+            await self._marks.close()
 
 
 class OncePerMinute:

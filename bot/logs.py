@@ -19,14 +19,28 @@ QUIET_LOGGERS = ("httpx", "httpcore", "telegram", "apscheduler", "tornado.access
                  "alembic")  # its INFO lines would come before chibo's first line, which says what the process does
 
 
+# python-telegram-bot logs an ERROR with the JSON parser's 12-line traceback for every answer that is not
+# JSON (a 502 or 504 page from Telegram's front proxy), then raises a TelegramError that chibo handles and
+# reports in one line of its own (a delivery retried, a reply deferred to the outbox, polling failed).
+_TELEGRAM_REQUEST_LOGGER = "telegram.request.BaseRequest"
+
+
+def _not_a_parse_failure(record: logging.LogRecord) -> bool:
+    return not (isinstance(record.msg, str) and record.msg.startswith("Can not load invalid JSON data"))
+
+
 def quiet_third_party_logs() -> None:
     """Libraries that log request URLs (which hold the bot token) or update contents stay at WARNING,
-    and their records lose their arguments whatever the level (``bot.log_redaction``)."""
+    and their records lose their arguments whatever the level (``bot.log_redaction``). A Bot API answer
+    that is not JSON is not logged by the library: chibo says what it did about it, in one line."""
     log_redaction.install()
     for name in QUIET_LOGGERS:
         logger = logging.getLogger(name)
         if logger.getEffectiveLevel() < logging.WARNING:
             logger.setLevel(logging.WARNING)
+    request_logger = logging.getLogger(_TELEGRAM_REQUEST_LOGGER)
+    if _not_a_parse_failure not in request_logger.filters:
+        request_logger.addFilter(_not_a_parse_failure)
 
 
 class JsonFormatter(logging.Formatter):

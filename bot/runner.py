@@ -29,6 +29,13 @@ class NoPlatform(RuntimeError):
     """No registered platform has a token configured."""
 
 
+class StoppedWhileStarting(Exception):
+    """SIGTERM came while start-up waited for a platform: nothing more to do."""
+
+
+FIRST_RETRY, LAST_RETRY = 1.0, 60.0  # back-off while a platform does not answer at start-up (doubling)
+
+
 @dataclass
 class Runtime:
     """Everything a running chibo holds; ``start`` and ``stop`` bring it up and down."""
@@ -45,7 +52,9 @@ class Runtime:
     async def start(self) -> None:
         settings = self.settings
         self.scheduler = None
-        self.stop_requested = asyncio.Event()
+        self._started = False
+        if getattr(self, "stop_requested", None) is None:  # run_forever makes it first, for SIGTERM during start-up
+            self.stop_requested = asyncio.Event()
         quiet_third_party_logs()
         chosen = platforms.configured(settings)
         if not chosen:
@@ -59,9 +68,10 @@ class Runtime:
         self.intake = self.services.intake = Intake(self.services)
         self.http = self.scheduler = None
         self.platforms: dict[str, Running] = {}
+        self.registrations = {platform.name: platform for platform in chosen}
         for platform in chosen:
-            self.platforms[platform.name] = await platform.start(self.services, self.take_updates,
-                                                                 self.webhook is not None)
+            self.platforms[platform.name] = await self._retrying(
+                platform, "start", lambda p=platform: p.start(self.services, self.take_updates, self.webhook is not None))
         self.dispatcher = Dispatcher(settings, sessions, self.clock,
                                      {name: running.sender for name, running in self.platforms.items()},
                                      last_seen=self.services.last_seen)
@@ -71,7 +81,8 @@ class Runtime:
         self.roles = Roles(self.locks, self.dispatcher, settings.election_interval_seconds,
                            pollers={name: self._poller(running) for name, running in self.platforms.items()}
                            if polling else {},
-                           on_poll_lost=self.stop_requested.set)
+                           unpollers={name: running.stop_taking for name, running in self.platforms.items()}
+                           if polling else {})
         if self.take_updates:
             await self.intake.recover()  # what a process that died had kept but not handled
             self.intake.start()
@@ -81,6 +92,7 @@ class Runtime:
         self.dispatcher.start()
         self.roles.start()
         self.scheduler.start()
+        self._started = True
         await self._serve_health()
         log.info("chibo started: pid=%d mode=%s platforms=%s health_port=%s", os.getpid(), self._mode(),
                  ",".join(self.platforms), self.health_server.port if self.health_server else
@@ -107,11 +119,34 @@ class Runtime:
         self.health_server = health.HealthServer(routes, listen=self.health_listen, port=port)
         await self.health_server.start()
 
-    @staticmethod
-    def _poller(running: Running):
+    def _poller(self, running: Running):
         async def start() -> None:
-            await running.take_updates(None)
+            if self._started:  # taken up again after an outage: one try, the next election round retries
+                await running.take_updates(None)
+            else:
+                await self._retrying(self.registrations[running.name], "take updates",
+                                     lambda: running.take_updates(None))
         return start
+
+    async def _retrying(self, platform, what: str, action):
+        """``action()``, again and again with back-off while ``platform`` does not answer (a platform away
+        at start-up is not configuration the operator must fix: systemd would not restart an exit 2)."""
+        delay, failures = FIRST_RETRY, 0
+        while True:
+            try:
+                return await action()
+            except Exception as exc:
+                if not platform.unreachable(exc):
+                    raise
+                failures += 1
+                log.warning("cannot reach the %s Bot API (%s) to %s; retrying in %.0f s (%d failure(s) so far)",
+                            platform.label or platform.name, type(exc).__name__, what, delay, failures)
+            try:
+                await asyncio.wait_for(self.stop_requested.wait(), delay)
+                raise StoppedWhileStarting
+            except TimeoutError:
+                pass
+            delay = min(delay * 2, LAST_RETRY)
 
     def describe(self) -> str:
         """What this process does, in one line: the first thing it logs (bot.roles logs every change)."""
@@ -147,8 +182,9 @@ class Runtime:
                                    port=hook.port if hook else self.http_port, webhooks=routes)
             await self.http.start()
         if hook is not None:  # long polling waits for the poll lock (Roles.elect)
-            for running in self.platforms.values():
-                await running.take_updates(hook)
+            for name, running in self.platforms.items():
+                await self._retrying(self.registrations[name], "set the webhook",
+                                     lambda r=running: r.take_updates(hook))
 
     async def stop(self) -> None:
         if getattr(self, "scheduler", None) is None:  # start() failed before anything ran
@@ -184,15 +220,19 @@ def freeze_startup_objects() -> None:
 
 
 async def run_forever(runtime: Runtime) -> None:
-    await runtime.start()
-    freeze_startup_objects()
-    stop = runtime.stop_requested
+    stop = runtime.stop_requested = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM):  # before start-up: it may wait for a platform that is away
         try:
             loop.add_signal_handler(sig, stop.set)
         except NotImplementedError:  # pragma: no cover - Windows
             pass
+    try:
+        await runtime.start()
+    except StoppedWhileStarting:
+        await runtime.stop()
+        return
+    freeze_startup_objects()
     try:
         await stop.wait()
     finally:

@@ -165,6 +165,8 @@ class ChiboBot(ExtBot):
             try:
                 await self.keep([incoming(u) for u in raw])
             except Exception as exc:  # not acknowledged: polling backs off and fetches them again
+                if _last_call(data):  # the updater's call when polling stops: Telegram keeps them for later
+                    return []
                 raise NetworkError(f"updates could not be kept ({type(exc).__name__})") from exc
             return [{"update_id": update_id_of(u)} for u in raw]
         return [u if self._parses(u) else {"update_id": update_id_of(u)} for u in raw]
@@ -177,6 +179,13 @@ class ChiboBot(ExtBot):
             log.warning("skipped update %s: python-telegram-bot cannot parse it (%s)", update_id_of(raw),
                         type(exc).__name__)
             return False
+
+
+def _last_call(data) -> bool:
+    """python-telegram-bot's getUpdates with no wait when its polling stops (to confirm what it fetched);
+    chibo polls with a 30-second wait. Failing that call would log the library's ERROR with a traceback."""
+    timeout = data.get("timeout") if isinstance(data, dict) else None
+    return timeout is not None and float(getattr(timeout, "total_seconds", lambda: timeout)()) == 0
 
 
 def update_id_of(raw: dict) -> int | None:

@@ -40,6 +40,11 @@ ZALO_QUOTA_LIMIT = Gauge("chibo_zalo_quota_limit", "The monthly quota of each Za
 JOBS = Counter("chibo_job_runs", "Periodic job runs, by job and outcome", ["job", "outcome"], registry=REGISTRY)
 ACTIVE_SENDER = Gauge("chibo_active_sender", "1 when this process is the one sending the outbox, 0 when it stands by",
                       registry=REGISTRY)
+TAKING_UPDATES = Gauge("chibo_taking_updates", "1 while this process takes a platform's updates (long polling "
+                       "with its poll lock, or a webhook), 0 while it stands by or waits for the database",
+                       ["platform"], registry=REGISTRY)
+DATABASE_UP = Gauge("chibo_database_up", "1 when this process's last election round reached the database, 0 during "
+                    "an outage (PostgreSQL)", registry=REGISTRY)
 LAST_TICK = Gauge("chibo_last_tick_timestamp_seconds", "When a loop last ran (unix time): dispatcher, scheduler",
                   ["loop"], registry=REGISTRY)
 
@@ -68,6 +73,14 @@ def record_job(job: str, outcome: str) -> None:
 def set_active_sender(active: bool) -> None:
     """The active-sender election (one process sends at a time) reports its state here."""
     ACTIVE_SENDER.set(1 if active else 0)
+
+
+def set_taking_updates(platform: str, taking: bool) -> None:
+    TAKING_UPDATES.labels(platform).set(1 if taking else 0)
+
+
+def set_database_up(up: bool) -> None:
+    DATABASE_UP.set(1 if up else 0)
 
 
 def tick(loop: str) -> None:

@@ -128,6 +128,10 @@ class JsonHandler(tornado.web.RequestHandler):
 
     def send_json(self, status: int, body: Any) -> None:
         self.set_status(status)
+        if isinstance(body, str):  # a proxy's HTML error page in front of the API (a 502 from nginx)
+            self.set_header("Content-Type", "text/html")
+            self.finish(body)
+            return
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(body, ensure_ascii=False))
 
@@ -502,6 +506,8 @@ class FakeBotApiServer(abc.ABC):
         """(HTTP status, JSON body) of an error; counts the 429s in :attr:`http_429`."""
         if error.status == 429:
             self.http_429 += 1
+        if error.description.lstrip().startswith("<html"):  # a front proxy's page, not the API's JSON
+            return error.status, error.description  # type: ignore[return-value]
         return error.status, error.envelope()
 
     def _unhandled_error_description(self, reason: str) -> str:

@@ -485,6 +485,8 @@ class FakeTelegramServer(FakeBotApiServer):
 
         429 answers carry ``parameters.retry_after`` (default 1 s), 403 says
         "Forbidden: bot was blocked by the user", 5xx "Internal Server Error".
+        A ``description`` that starts with ``<html`` is answered as that HTML page, not
+        JSON: what Telegram's front proxy sends with a 502 or 504.
         """
         if status == 429 and retry_after is None:
             retry_after = 1

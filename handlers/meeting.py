@@ -66,7 +66,7 @@ async def start_meeting(ctx: Ctx, req: Request) -> Response:
     meeting = await _meeting_to_start(ctx, cell.id, started) if started is not None else None
     if meeting is None and at is not None:
         # A meeting whose time passed without a start (the secretary was told so): recorded on its own day.
-        meeting = await missed_meeting(ctx.session, cell.id, ctx.now)
+        meeting = await missed_meeting(ctx.session, cell.id, ctx.now, lock=True)
         if meeting is not None:
             planned = meeting.scheduled_at.astimezone(ctx.tz).replace(tzinfo=None)
             at = min(readings, key=lambda r: abs(datetime.combine(planned.date(), r) - planned))  # 7h30: 19:30 if set so
@@ -77,6 +77,9 @@ async def start_meeting(ctx: Ctx, req: Request) -> Response:
         assert at is not None
         return _future(ctx, at)
     if meeting is None:
+        current = await open_meeting(ctx.session, cell.id)  # another leader's /batdau committed while we waited
+        if current is not None and current.started_at is not None:
+            return Response.say(ctx.t("start_meeting.already", time=fmt_time(current.started_at, ctx.tz)))
         missed = await missed_meeting(ctx.session, cell.id, ctx.now) if at is None else None
         if missed is not None:  # no time typed: the missed meeting is started only with its real start time
             return Response.say(ctx.t("start_meeting.missed_needs_time", kind=kind_label(ctx, missed),
@@ -107,11 +110,16 @@ async def start_meeting(ctx: Ctx, req: Request) -> Response:
 
 
 async def _meeting_to_start(ctx: Ctx, cell_id: int, started: datetime) -> Meeting | None:
-    """The meeting scheduled on the start's day; else, a few hours after midnight, last evening's."""
+    """The meeting scheduled on the start's day; else, a few hours after midnight, last evening's.
+
+    The candidates are locked for update, as /ketthuc locks the meeting it ends: a second /batdau at the
+    same moment (another leader, another process) waits for the first to commit, and then no longer finds
+    the meeting among those not started."""
     candidates = list(await ctx.session.scalars(
         select(Meeting)
         .where(Meeting.cell_id == cell_id, Meeting.cancelled_at.is_(None), Meeting.started_at.is_(None))
-        .order_by(Meeting.scheduled_at)
+        .order_by(Meeting.scheduled_at, Meeting.id)
+        .with_for_update().execution_options(populate_existing=True)
     ))
     day = started.astimezone(ctx.tz).date()
     for meeting in candidates:

@@ -152,7 +152,9 @@ async def _handle_batch(items: list[tuple[Services, Request]]) -> list[Response 
 
 async def _handle(services: Services, req: Request) -> Response:
     """A connection that the database dropped (a PostgreSQL restart, an idle timeout) is retried once on
-    a fresh one, so the first request after it is served; any other database error answers "busy"."""
+    a fresh one, so the first request after it is served; so is a request that lost a race to a concurrent
+    one (a unique row written first: the same member checking in from two chats), which then sees what the
+    other wrote. Any other database error answers "busy" (``_busy``)."""
     for attempt in (1, 2):
         try:
             return await _handle_once(services, req)
@@ -162,13 +164,33 @@ async def _handle(services: Services, req: Request) -> Response:
             if exc.connection_invalidated and attempt == 1:
                 log.info("request %s: the database connection was dropped; retrying on a fresh one", req.update_key)
                 continue
-            if isinstance(exc, IntegrityError) and await _handled_elsewhere(services, req):
-                return Response(duplicate=True)  # the same update, handled by a request that wrote first
+            if isinstance(exc, IntegrityError):
+                if await _handled_elsewhere(services, req):
+                    return Response(duplicate=True)  # the same update, handled by a request that wrote first
+                if attempt == 1:
+                    log.info("request %s: a concurrent request wrote first; retrying", req.update_key)
+                    continue
             log.warning("request %s failed in storage: %s", req.update_key, type(exc.orig or exc).__name__)
         except SQLAlchemyError as exc:
             log.warning("request %s failed in storage: %s", req.update_key, type(exc).__name__)
         break
-    return Response.say(t(services.settings.language, "busy_retry"), failed=True)
+    return await _busy(services, req)
+
+
+async def _busy(services: Services, req: Request) -> Response:
+    """Nothing of the request was written. Either it is dropped (its inbox row marked handled, so nothing
+    takes it again) and the member told to send it again; or, when even that mark cannot be written, the
+    intake takes it again in a few seconds and the member is told chibo will retry (then its outcome comes,
+    once). Never "not recorded" followed by a record."""
+    language = services.settings.language
+    try:
+        dropped = await inbox.drop(services.sessions, req.platform, req.update_key, services.clock.now())
+    except Exception as exc:  # the inbox refuses writes too: the row stays to be taken again
+        log.warning("request %s: not dropped either (%s); the intake retries it", req.update_key, type(exc).__name__)
+        return Response.say(t(language, "busy_will_retry"), failed=True)
+    if not dropped and await _handled_elsewhere(services, req):
+        return Response(duplicate=True)
+    return Response.say(t(language, "busy_retry"), failed=True)
 
 
 async def _handle_once(services: Services, req: Request) -> Response:
@@ -176,12 +198,30 @@ async def _handle_once(services: Services, req: Request) -> Response:
     mark the update handled with its answers. The mark is the de-duplication: it only takes an unhandled
     row, and when another request took it first this one is rolled back (a second delivery changes nothing).
     Alone, a check-in is three statements: that read, the mark, the attendance write."""
-    async with services.sessions() as session, session.begin():
-        done = await _run(services, session, req)
-        if not await inbox.mark_handled(session, req.platform, req.update_key, done.now, reply=done.reply):
-            raise _AlreadyHandled
+    marks: set[int] = set()
+    try:
+        async with services.sessions() as session, session.begin():
+            done = await _run(services, session, req)
+            if not await inbox.mark_handled(session, req.platform, req.update_key, done.now, reply=done.reply):
+                raise _AlreadyHandled
+            marks = _take_marks(services)  # last, just before the commit: what went while this one ran
+            await inbox.mark_replied_in(session, marks, done.now)
+    except BaseException:
+        _restore_marks(services, marks)
+        raise
     done.after()
     return done.response
+
+
+def _take_marks(services: Services) -> set[int]:
+    """The answers sent since the last marks (``bot.intake``): marked sent by this transaction, a write that
+    happens anyway, rather than behind it (on SQLite one transaction writes at a time)."""
+    return services.intake.take_marks() if services.intake is not None else set()
+
+
+def _restore_marks(services: Services, marks: set[int]) -> None:
+    if marks and services.intake is not None:
+        services.intake.restore_marks(marks)
 
 
 async def _handle_together(services: Services, reqs: list[Request]) -> list[_Done]:
@@ -189,16 +229,24 @@ async def _handle_together(services: Services, reqs: list[Request]) -> list[_Don
     hands a chat its next update when the last one is done). One statement marks them all handled; if any
     was handled already, or anything fails, the whole transaction is rolled back. The caller runs what
     follows the commit (``_Done.after``)."""
-    async with services.sessions() as session, session.begin():
-        actors = await resolve_actors(session, [(req.platform, req.user_id, _meeting_wanted(req)) for req in reqs])
-        done = []
-        for i, (req, actor) in enumerate(zip(reqs, actors, strict=True)):
-            if i and i % YIELD_EVERY == 0:
-                await asyncio.sleep(0)  # a long batch lets polling, leases and health checks run between requests
-            done.append(await _run(services, session, req, actor))
-        marks = [inbox.Mark(req.platform, req.update_key, d.reply) for req, d in zip(reqs, done, strict=True)]
-        if await inbox.mark_handled_together(session, marks, services.clock.now()) != len(reqs):
-            raise _AlreadyHandled
+    answered: set[int] = set()
+    try:
+        async with services.sessions() as session, session.begin():
+            actors = await resolve_actors(session, [(req.platform, req.user_id, _meeting_wanted(req))
+                                                    for req in reqs])
+            done = []
+            for i, (req, actor) in enumerate(zip(reqs, actors, strict=True)):
+                if i and i % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)  # a long batch lets polling, leases and health checks run between requests
+                done.append(await _run(services, session, req, actor))
+            marks = [inbox.Mark(req.platform, req.update_key, d.reply) for req, d in zip(reqs, done, strict=True)]
+            if await inbox.mark_handled_together(session, marks, services.clock.now()) != len(reqs):
+                raise _AlreadyHandled
+            answered = _take_marks(services)  # last, just before the commit: what went while this one ran
+            await inbox.mark_replied_in(session, answered, services.clock.now())
+    except BaseException:
+        _restore_marks(services, answered)
+        raise
     return done
 
 

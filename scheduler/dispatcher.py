@@ -24,6 +24,7 @@ from scheduler.delivery import Blocked, DeliveryError, Permanent, RateLimited, S
 from scheduler.pacing import Pacer
 from storage.last_seen import LastSeen
 from storage.models import ChatLink, Meeting, Member, OutboxMessage
+from storage.outage import Outage, unreachable
 from storage.outbox import enqueue
 from storage.queries import leaders, links_for_members
 from storage.upsert import rowcount
@@ -68,6 +69,7 @@ class Dispatcher:
         self._lock = asyncio.Lock()
         self._task: asyncio.Task | None = None
         self._stopping = False
+        self._outage = Outage(log, "the dispatcher")
 
     # --- running ---
     def wake(self) -> None:
@@ -99,8 +101,12 @@ class Dispatcher:
             try:
                 while not self._stopping and await self.run_once():
                     pass
-            except Exception:  # a broken database connection must not kill the loop
-                log.exception("dispatcher pass failed")
+                self._outage.ok()
+            except Exception as exc:  # a broken database connection must not kill the loop
+                if unreachable(exc):
+                    self._outage.failed(exc)
+                else:
+                    log.exception("dispatcher pass failed")
             if self._stopping:
                 break
             try:

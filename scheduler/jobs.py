@@ -7,6 +7,7 @@ or a restart never send anything twice.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import asdict, is_dataclass
@@ -22,6 +23,7 @@ from scheduler.dispatcher import Dispatcher
 from scheduler.nudges import run_daily
 from scheduler.retention import run_retention
 from scheduler.weekly import run_weekly
+from storage.outage import unreachable
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +46,17 @@ async def _safely(name: str, job, services: Services) -> None:
     started = time.monotonic()
     try:
         result = await job(services)
-    except Exception:  # one failed run must not stop the next one
-        log.exception("job %s outcome=error duration=%.2fs", name, time.monotonic() - started)
+    except asyncio.CancelledError:  # stopping (SIGTERM) while it ran: its transaction rolled back, one line
+        log.info("job %s outcome=cancelled duration=%.2fs (stopping; it runs again at the next start)", name,
+                 time.monotonic() - started)
+        record_job(name, "cancelled")
+        return  # not re-raised: APScheduler would log the cancellation as an ERROR with a traceback
+    except Exception as exc:  # one failed run must not stop the next one
+        if unreachable(exc):  # an outage, not a bug: one line (the job runs again at its next time)
+            log.warning("job %s outcome=error duration=%.2fs error=database unreachable (%s)", name,
+                        time.monotonic() - started, type(exc).__name__)
+        else:
+            log.exception("job %s outcome=error duration=%.2fs", name, time.monotonic() - started)
         record_job(name, "error")
         return
     log.info("job %s outcome=ok duration=%.2fs%s", name, time.monotonic() - started, _summary(result))

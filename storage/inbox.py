@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.models import InboxUpdate
 from storage.upsert import insert_for, rowcount
@@ -125,6 +125,51 @@ async def mark_replied(sessions: async_sessionmaker[AsyncSession], ids: Iterable
                                   .values(replied_at=now, claimed_until=None))
 
 
+async def mark_replied_in(session: AsyncSession, ids: Iterable[int], now: datetime) -> None:
+    """``mark_replied`` inside a transaction already under way (a request's): the marks ride on a write
+    that happens anyway, instead of waiting for SQLite's one writer behind it."""
+    ids = list(ids)
+    if ids:
+        await session.execute(update(InboxUpdate).where(InboxUpdate.id.in_(ids)).values(replied_at=now,
+                                                                                         claimed_until=None))
+
+
+class ReplyMarks:
+    """The marks of answers sent, written on a connection of their own (PostgreSQL: autocommit), so they
+    never wait for a pooled connection behind a burst's transactions."""
+
+    def __init__(self, engine: AsyncEngine):
+        self.engine = engine
+        self._conn: AsyncConnection | None = None
+
+    async def write(self, ids: Iterable[int], now: datetime) -> None:
+        ids = list(ids)
+        if not ids:
+            return
+        try:
+            if self._conn is None or self._conn.closed or self._conn.invalidated:
+                self._conn = await self.engine.connect()
+                if self.engine.dialect.name == "postgresql":
+                    await self._conn.execution_options(isolation_level="AUTOCOMMIT")
+            statement = update(InboxUpdate).where(InboxUpdate.id.in_(ids)).values(replied_at=now, claimed_until=None)
+            if self.engine.dialect.name == "postgresql":
+                await self._conn.execute(statement)
+            else:
+                async with self._conn.begin():
+                    await self._conn.execute(statement)
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            try:
+                await conn.close()
+            except Exception:  # a broken connection: nothing to give back
+                pass
+
+
 async def unreplied(sessions: async_sessionmaker[AsyncSession], now: datetime, limit: int = 500) -> list[InboxUpdate]:
     """Handled rows whose answers a dead process did not send (lease run out), taken with a new lease."""
     async with sessions() as session, session.begin():
@@ -139,6 +184,16 @@ async def unreplied(sessions: async_sessionmaker[AsyncSession], now: datetime, l
             await session.execute(update(InboxUpdate).where(InboxUpdate.id.in_([r.id for r in rows]))
                                   .values(claimed_until=now + LEASE))
         return rows
+
+
+async def drop(sessions: async_sessionmaker[AsyncSession], platform: str, update_key: str, now: datetime) -> bool:
+    """An update whose request failed and was answered "not recorded, send it again": handled, so no
+    process takes it again. False when it was handled already (or was never kept)."""
+    async with sessions() as session, session.begin():
+        result = await session.execute(update(InboxUpdate).where(
+            InboxUpdate.platform == platform, InboxUpdate.update_key == update_key, InboxUpdate.handled_at.is_(None))
+            .values(handled_at=now, claimed_until=None))
+        return bool(rowcount(result))
 
 
 async def mark_done(sessions: async_sessionmaker[AsyncSession], ids: Iterable[int], now: datetime) -> None:

@@ -54,6 +54,10 @@ async def chibo_running(engine: AsyncEngine) -> bool:
     return False
 
 
+class DatabaseUnreachable(Exception):
+    """The database did not answer: whether a lock is free is unknown (not "another process holds it")."""
+
+
 def lock_key(name: str) -> int:
     """A stable signed 64-bit key for ``pg_advisory_lock`` from a readable name."""
     return int.from_bytes(hashlib.sha256(b"chibo:" + name.encode()).digest()[:8], "big", signed=True)
@@ -90,7 +94,8 @@ class ProcessLocks:
         fcntl.flock(self._running_fd, fcntl.LOCK_SH)
 
     async def try_acquire(self, name: str) -> bool:
-        """Take ``name`` if nobody holds it; True if this process holds it now."""
+        """Take ``name`` if nobody holds it; True if this process holds it now, False if another does.
+        Raises ``DatabaseUnreachable`` when the database does not answer (the locks held are lost then)."""
         if name in self.held:
             return True
         if not self.shared:
@@ -99,10 +104,9 @@ class ProcessLocks:
         try:
             conn = await self._connection()
             got = bool(await conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": lock_key(name)}))
-        except Exception:
-            log.warning("could not reach the database to take the %s lock", name, exc_info=True)
+        except Exception as exc:
             await self._lost()
-            return False
+            raise DatabaseUnreachable(type(exc).__name__) from exc
         if got:
             self.held.add(name)
         return got
@@ -114,10 +118,22 @@ class ProcessLocks:
         try:
             conn = await self._connection()
             await conn.scalar(text("SELECT 1"))
-        except Exception:
-            log.warning("the connection holding %s broke: those locks are lost", sorted(self.held))
+        except Exception as exc:
+            log.warning("the connection holding %s broke (%s): those locks are lost", sorted(self.held),
+                        type(exc).__name__)
             await self._lost()
         return set(self.held)
+
+    async def release(self, name: str) -> None:
+        """Give ``name`` back (a role this process took but could not take up)."""
+        if name not in self.held:
+            return
+        self.held.discard(name)
+        if self.shared and self._conn is not None:
+            try:
+                await self._conn.scalar(text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key(name)})
+            except Exception:  # the connection is gone: the server has released it already
+                await self._lost()
 
     async def release_all(self) -> None:
         if self._conn is not None:

@@ -128,14 +128,18 @@ async def upcoming_meetings(session: AsyncSession, cell_id: int, now: datetime, 
 MISSED_LOOKBACK = timedelta(days=7)  # how long a meeting never begun can still be started late, moved or cancelled
 
 
-async def missed_meeting(session: AsyncSession, cell_id: int, now: datetime) -> Meeting | None:
+async def missed_meeting(session: AsyncSession, cell_id: int, now: datetime, lock: bool = False) -> Meeting | None:
     """The cell's latest meeting whose time has passed (within ``MISSED_LOOKBACK``) and that was never begun
-    nor cancelled: the one the secretary was told to record (/batdau HH:MM) or move (/doilich)."""
-    return await session.scalar(
+    nor cancelled: the one the secretary was told to record (/batdau HH:MM) or move (/doilich). ``lock``: held
+    for update, as /batdau holds the meeting it starts (a second /batdau waits, then no longer finds it)."""
+    query = (
         select(Meeting).where(Meeting.cell_id == cell_id, Meeting.started_at.is_(None), Meeting.cancelled_at.is_(None),
                               Meeting.scheduled_at < now, Meeting.scheduled_at >= now - MISSED_LOOKBACK)
         .order_by(Meeting.scheduled_at.desc(), Meeting.id.desc()).limit(1)
     )
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return await session.scalar(query)
 
 
 async def missed_meetings(session: AsyncSession, cell_ids, before: datetime) -> dict[int, Meeting]:

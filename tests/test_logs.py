@@ -60,3 +60,39 @@ def test_a_bad_log_setting_is_refused(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError):
         Settings(_env_file=None)
+
+
+# --- a bad day at the Bot API: one line per failure, no library traceback ---------------------------------
+
+async def test_bot_api_502s_log_one_line_each_without_a_traceback(scene, caplog):
+    """Telegram's front answers a 502 with nginx's HTML page: python-telegram-bot logs an ERROR with the
+    JSON parser's traceback for each; chibo says one line per failure of its own."""
+    from conftest import vn
+
+    from storage.models import Role
+
+    caplog.set_level(logging.INFO)
+    committee = await scene.add_committee("Đảng ủy")
+    await scene.add_cell(committee, "Chi bộ 1", [("Bí Thư", Role.BI_THU), ("Đảng Viên A", Role.DANG_VIEN)])
+    await scene.start_bot()
+    await scene.link("Bí Thư", "Đảng Viên A")
+    member = scene.who("Đảng Viên A")
+    before = scene.server.sent_count(member.chat_id)
+    caplog.clear()
+    nginx = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1>" \
+            "</center>\r\n<hr><center>nginx/1.18.0</center>\r\n</body>\r\n</html>\r\n"
+    scene.server.fail_next("sendMessage", status=502, times=6, chat_id=member.chat_id, description=nginx)
+    for _ in range(3):
+        scene.server.send_text(member.user_id, "/huongdan", first_name="A")
+    await scene.server.wait_for(lambda: len([e for e in scene.server.errors if e[1] == 502]) >= 3, timeout=20)
+    for minute in range(1, 8):  # the outbox retries what could not go, until it goes
+        scene.at(vn(2026, 12, 1, 8, minute))
+        await scene.settle()
+    await scene.server.wait_for(lambda: scene.server.sent_count(member.chat_id) >= before + 3, timeout=20)
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert not [r for r in caplog.records if r.exc_info], [(r.name, r.getMessage()) for r in caplog.records
+                                                            if r.exc_info]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], text
+    assert "Traceback" not in caplog.text
+    assert 1 <= len([r for r in caplog.records if r.levelno == logging.WARNING]) <= 6, text
+

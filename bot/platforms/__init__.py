@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.platforms.base import REGISTRY, Registration, Route, Running, WebhookOptions, register
+from bot.platforms.base import REGISTRY, PlatformProblem, Registration, Route, Running, WebhookOptions, register
 from core.settings import Settings
 
 
@@ -18,5 +18,5 @@ def configured(settings: Settings) -> list[Registration]:
 
 from bot.platforms import telegram, zalo  # noqa: E402  (each module registers itself)
 
-__all__ = ["REGISTRY", "Registration", "Route", "Running", "WebhookOptions", "configured", "register", "registered",
+__all__ = ["REGISTRY", "PlatformProblem", "Registration", "Route", "Running", "WebhookOptions", "configured", "register", "registered",
            "telegram", "zalo"]

@@ -49,6 +49,23 @@ class Running(Protocol):
     async def stop(self) -> None: ...
 
 
+class PlatformProblem(Exception):
+    """A platform refused chibo's configuration (a wrong token): ``str()`` is the one line for the operator,
+    and the command exits with status 2. A platform that does not answer is not one: it is retried."""
+
+
+def network_error(exc: BaseException) -> bool:
+    """The platform could not be reached (refused, reset, timed out, a name that does not resolve)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError | TimeoutError):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 @dataclass(frozen=True)
 class Registration:
     """One registration: everything the entry points need to know about a platform."""
@@ -57,6 +74,9 @@ class Registration:
     configured: Callable[[Settings], bool]  # has a token: the runner starts it
     start: Callable[[Services, bool, bool], Awaitable[Running]]  # (services, take_updates, webhook mode)
     fake: Callable[[], type]  # its fake Bot API server class (fakeapi/), for tests and the demo
+    label: str = ""  # its name for people ("Telegram"); the runner's log lines say which service is away
+    # True when an exception from the platform means it could not be reached (then the runner retries)
+    unreachable: Callable[[BaseException], bool] = network_error
 
 
 REGISTRY: dict[str, Registration] = {}

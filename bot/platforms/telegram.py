@@ -8,9 +8,10 @@ import hmac
 import logging
 
 import tornado.web
+from telegram.error import BadRequest, InvalidToken, NetworkError, TimedOut
 from telegram.ext import Application
 
-from bot.platforms.base import Registration, Route, WebhookOptions, json_body, register
+from bot.platforms.base import PlatformProblem, Registration, Route, WebhookOptions, json_body, network_error, register
 from bot.telegram_adapter import (
     PollingErrors,
     TelegramSender,
@@ -72,8 +73,9 @@ class RunningTelegram:
 
     async def take_updates(self, hook: WebhookOptions | None) -> None:
         settings = self.services.settings
-        await set_menu(self.app, settings.language, mini_app_url(settings))
-        await self.app.start()
+        if not self.app.running:  # the first time; polling taken up again after an outage only polls
+            await set_menu(self.app, settings.language, mini_app_url(settings))
+            await self.app.start()
         if hook is not None:
             await self.app.bot.set_webhook(url=hook.url.rstrip("/") + "/telegram", secret_token=webhook_secret(settings),
                                            allowed_updates=ALLOWED_UPDATES)
@@ -96,7 +98,11 @@ async def start(services: Services, take_updates: bool, webhook: bool) -> Runnin
     settings = services.settings
     app = build_application(services, settings.token_value(), settings.telegram_api_url,
                             updater=take_updates and not webhook)
-    await app.initialize()
+    try:
+        await app.initialize()  # getMe: the token is checked here
+    except InvalidToken:
+        raise PlatformProblem("Telegram từ chối token trong CHIBO_TELEGRAM_TOKEN; lấy lại token từ @BotFather / "
+                              "Telegram refused the bot token.") from None
     services.bot_usernames[NAME] = app.bot.username
     intake = services.intake
     if intake is not None:  # updates go through the inbox (bot.intake)
@@ -111,5 +117,12 @@ def _fake() -> type:
     return FakeTelegramServer
 
 
+def unreachable(exc: BaseException) -> bool:
+    """The Bot API did not answer (refused, timed out, a 5xx or a proxy's page): not a refusal of ours."""
+    if isinstance(exc, BadRequest | InvalidToken):  # BadRequest is a NetworkError in python-telegram-bot
+        return False
+    return isinstance(exc, NetworkError | TimedOut) or network_error(exc)
+
+
 TELEGRAM = register(Registration(name=NAME, configured=lambda settings: bool(settings.token_value()), start=start,
-                                 fake=_fake))
+                                 fake=_fake, label="Telegram", unreachable=unreachable))

@@ -10,9 +10,9 @@ import logging
 
 import tornado.web
 
-from bot.platforms.base import BAD, Registration, Route, WebhookOptions, json_body, register
+from bot.platforms.base import BAD, Registration, Route, WebhookOptions, json_body, network_error, register
 from bot.zalo_adapter import ZaloAdapter, ZaloSender, ZaloSenders
-from bot.zalo_client import ZaloClient, check_secret, parse_event
+from bot.zalo_client import ZaloClient, ZaloServerError, check_secret, parse_event
 from core.services import Services
 from core.settings import DEFAULT_ZALO_BOT, Settings
 from storage.models import Platform
@@ -116,4 +116,5 @@ def _fake() -> type:
 
 
 ZALO = register(Registration(name=NAME, configured=lambda settings: bool(settings.zalo_tokens()), start=start,
-                             fake=_fake))
+                             fake=_fake, label="Zalo",
+                             unreachable=lambda exc: isinstance(exc, ZaloServerError) or network_error(exc)))
