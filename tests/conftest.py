@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import AsyncIterator
+import shutil
+import socket
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import NullPool
 
 from bot.scene import Scene
 from core.clock import FakeClock
@@ -35,21 +39,102 @@ async def reset_postgres(url: str) -> None:
     await engine.dispose()
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on right now (for a server a test starts)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# Migrating takes 0.2-0.6 s, copying a migrated database a few milliseconds: every test that asks for
+# `engine` gets a copy of one database migrated once per test session (a file for SQLite, a template
+# database for PostgreSQL); a test that asks for `db_url` alone gets an empty database, as before.
+
+
+async def _on_server(url: str, *statements: str) -> None:
+    """Run ``statements`` on the server of ``url``, from its maintenance database ``postgres``."""
+    admin = create_engine(make_url(url).set(database="postgres").render_as_string(hide_password=False),
+                          isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    async with admin.connect() as conn:
+        for statement in statements:
+            await conn.execute(text(statement))
+    await admin.dispose()
+
+
+async def _recreate_postgres(url: str, template: str | None = None) -> None:
+    """Drop the database of ``url`` (closing any connection a test left open) and create it again: empty,
+    or a copy of the database ``template``."""
+    name = make_url(url).database
+    copy = f' TEMPLATE "{template}"' if template else ""
+    await _on_server(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"{copy}')
+
+
+async def _migrate(url: str) -> None:
+    eng = create_engine(url, poolclass=NullPool)
+    await upgrade(eng)
+    if eng.dialect.name == "sqlite":  # everything into the main file, so that copying that file is enough
+        async with eng.connect() as conn:
+            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    await eng.dispose()
+
+
+class MigratedTemplates:
+    """The session's migrated databases, each made on first use (inside the test's event loop)."""
+
+    def __init__(self, folder: Path):
+        self.sqlite_file = folder / "chibo.db"
+        self.sqlite_ready = False
+        self.postgres_url: str | None = None
+
+    async def copy_to_sqlite(self, path: Path) -> None:
+        if not self.sqlite_ready:
+            self.sqlite_file.unlink(missing_ok=True)  # what a failed first try left
+            await _migrate(f"sqlite+aiosqlite:///{self.sqlite_file}")
+            self.sqlite_ready = True
+        assert not path.exists(), f"{path} should not exist before the template is copied there"
+        shutil.copy(self.sqlite_file, path)
+
+    async def copy_to_postgres(self, url: str) -> None:
+        if self.postgres_url is None:  # beside the tests' own database, named after it: test_x_template
+            target = make_url(url)
+            template = target.set(database=f"{target.database}_template").render_as_string(hide_password=False)
+            await _recreate_postgres(template)
+            await _migrate(template)
+            self.postgres_url = template
+        await _recreate_postgres(url, template=make_url(self.postgres_url).database)
+
+    async def drop(self) -> None:
+        if self.postgres_url:
+            await _on_server(self.postgres_url, f'DROP DATABASE IF EXISTS "{make_url(self.postgres_url).database}"')
+
+
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory) -> Iterator[MigratedTemplates]:
+    templates = MigratedTemplates(tmp_path_factory.mktemp("template"))
+    yield templates
+    asyncio.run(templates.drop())
+
+
 @pytest.fixture
 async def db_url(request, tmp_path) -> str:
-    """An empty database URL; parametrize with ``DB_KINDS`` to run on both."""
+    """An empty database URL; parametrize with ``DB_KINDS`` to run on both. With ``engine`` the same database
+    holds the migrated schema instead (and nothing else)."""
     kind = getattr(request, "param", "sqlite")
     if kind == "postgresql":
-        await reset_postgres(PG_URL)
+        if "engine" not in request.fixturenames:  # `engine` replaces the database with a migrated copy
+            await _recreate_postgres(PG_URL)
         return PG_URL
     return f"sqlite+aiosqlite:///{tmp_path / 'chibo.db'}"
 
 
 @pytest.fixture
-async def engine(db_url) -> AsyncIterator[AsyncEngine]:
-    """A migrated database."""
+async def engine(db_url, migrated_templates) -> AsyncIterator[AsyncEngine]:
+    """A migrated database at ``db_url``: a copy of the one migrated once per test session."""
+    if db_url.startswith("sqlite"):
+        await migrated_templates.copy_to_sqlite(Path(make_url(db_url).database))
+    else:
+        await migrated_templates.copy_to_postgres(db_url)
     eng = create_engine(db_url)
-    await upgrade(eng)
     yield eng
     await eng.dispose()
 
