@@ -47,9 +47,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-# Migrating takes 0.2-0.6 s, copying a migrated database a few milliseconds: every test that asks for
-# `engine` gets a copy of one database migrated once per test session (a file for SQLite, a template
-# database for PostgreSQL); a test that asks for `db_url` alone gets an empty database, as before.
+# Migrating takes 0.2-0.6 s (over a second on PostgreSQL under load): every test that asks for `engine`
+# gets instead a database just as one migrated once per test session. SQLite: a copy of that file.
+# PostgreSQL: the tests' database with its tables emptied when its schema is still the template's, else
+# a copy of the template database. A test that asks for `db_url` alone gets an empty database, as before.
 
 
 async def _on_server(url: str, *statements: str) -> None:
@@ -192,7 +193,7 @@ async def db_url(request, tmp_path) -> str:
 
 @pytest.fixture
 async def engine(db_url, migrated_templates) -> AsyncIterator[AsyncEngine]:
-    """A migrated database at ``db_url``: a copy of the one migrated once per test session."""
+    """A migrated database at ``db_url``, with no rows: as the one migrated once per test session."""
     if db_url.startswith("sqlite"):
         await migrated_templates.copy_to_sqlite(Path(make_url(db_url).database))
     else:
