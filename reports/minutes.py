@@ -3,7 +3,7 @@
 Everything chibo knows is filled in (cell, time, place, start and end, attendance, the tasks given,
 the proposed quality level); everything it does not know (chair, minute-taker, what was said, the
 resolution) is left as dotted lines for the minute-taker: nothing is invented. The order of the
-meeting follows HD 42-HD/BTCTW (2025), see ``../shared/domain.md``.
+meeting follows HD 42-HD/BTCTW (2025), see ``docs/quy-dinh.md``.
 """
 
 from __future__ import annotations

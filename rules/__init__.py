@@ -1,6 +1,6 @@
 """The rules that judge a cell's meetings: plain functions with no I/O.
 
-Sources for every default are in ``../shared/domain.md`` (Điều lệ Đảng, HD 12-HD/BTCTW,
+Sources for every default are in ``docs/quy-dinh.md`` (Điều lệ Đảng, HD 12-HD/BTCTW,
 HD 42-HD/BTCTW, Chỉ thị 50-CT/TW). A committee may override each figure (``RuleSet``).
 """
 

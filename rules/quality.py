@@ -7,7 +7,7 @@ criterion chibo cannot judge (no tasks were given at the last meeting, say) is l
 total is scaled back to 100 over the criteria judged: never a guess.
 
 The level is a *proposal*: the cell agrees its level, the committee above approves it.
-Defaults and sources: ``../shared/domain.md`` ("Quality of a regular meeting"). A committee may set
+Defaults and sources: ``docs/quy-dinh.md`` ("Chất lượng buổi sinh hoạt thường kỳ"). A committee may set
 its own weights (``chibo committee quality``).
 """
 

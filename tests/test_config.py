@@ -24,16 +24,18 @@ def _default(name: str) -> str:
     return "" if value is None else str(value)
 
 
-def _readme_table() -> dict[str, tuple[str, str]]:
+def _readme_rows() -> list[tuple[str, str, str]]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     section = text[text.index("## Cấu hình / Configuration"):]
     section = section[:section.index("\n## ", 5)]
-    rows = re.findall(r"^\| `(CHIBO_[A-Z_]+)` \| (.*?) \| (.*?) \|$", section, flags=re.MULTILINE)
-    return {name: (default, meaning) for name, default, meaning in rows}
+    return re.findall(r"^\| `(CHIBO_[A-Z_]+)` \| (.*?) \| (.*?) \|$", section, flags=re.MULTILINE)
 
 
 def test_the_readme_table_lists_every_setting_with_its_default():
-    table = _readme_table()
+    rows = _readme_rows()
+    names = [name for name, _, _ in rows]
+    assert len(names) == len(set(names)), f"listed twice: {sorted({n for n in names if names.count(n) > 1})}"
+    table = {name: (default, meaning) for name, default, meaning in rows}
     expected = {f"CHIBO_{name.upper()}" for name in Settings.model_fields}
     assert set(table) == expected, f"missing: {expected - set(table)}; not settings: {set(table) - expected}"
     for name in Settings.model_fields:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
@@ -77,17 +78,11 @@ def test_the_proxy_serves_the_webhooks_files_and_health_but_not_metrics():
 @pytest.mark.skipif(not (shutil.which("nginx") and shutil.which("openssl")), reason="nginx is not installed")
 async def test_through_the_example_proxy_health_and_webhooks_pass_and_metrics_do_not(scene, tmp_path):
     import asyncio
-    import socket
 
     import httpx
 
     from bot.platforms import WebhookOptions
     from bot.runner import Runtime
-
-    def free_port() -> int:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            return s.getsockname()[1]
 
     chibo, public = free_port(), free_port()
     scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, health=True,

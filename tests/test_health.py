@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from datetime import timedelta
 
 import httpx
 import pytest
-from conftest import vn
+from conftest import free_port, vn
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 from sqlalchemy import text
@@ -24,12 +23,6 @@ from scheduler.nudges import run_daily
 from storage.db import create_engine, head_revision, session_factory
 from storage.models import OutboxMessage, Role
 from storage.usage import add_sent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def get(port: int, path: str, **headers) -> httpx.Response:

@@ -9,14 +9,13 @@ import asyncio
 import logging
 import os
 import signal
-import socket
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import DB_KINDS, vn
+from conftest import DB_KINDS, free_port, vn
 from sqlalchemy import func, select, text
 
 from benchmarks.idle import chibo_command
@@ -42,12 +41,6 @@ from storage.models import (
 
 MEMBERS = 60
 IN_FLIGHT = 8  # answers being sent at once (bot.telegram_adapter.ANSWERS_AT_ONCE): what a kill -9 may send again
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def open_meeting_with_linked_members(scene: Scene, n: int) -> list[int]:
@@ -165,7 +158,9 @@ async def crash_during_a_burst(scene: Scene, tmp_path: Path, *args: str, ready) 
 
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
 async def test_kill_9_during_a_burst_loses_nothing_polling(scene: Scene, tmp_path):
-    await crash_during_a_burst(scene, tmp_path, ready=lambda: bool(scene.server.calls("getUpdates")))
+    # its health port too: the default 8443 may be any other chibo's on this machine
+    await crash_during_a_burst(scene, tmp_path, "--http-port", str(free_port()),
+                               ready=lambda: bool(scene.server.calls("getUpdates")))
 
 
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)

@@ -15,7 +15,7 @@ from benchmarks import fanout_processes
 from benchmarks.common import TimedServer, migrate
 from bot.platforms.telegram import webhook_secret
 from core.settings import Settings
-from tests.conftest import PG_URL, needs_postgres, reset_postgres
+from tests.conftest import PG_URL, free_port, needs_postgres, reset_postgres
 
 pytestmark = needs_postgres
 
@@ -96,7 +96,7 @@ async def test_two_polling_runs_one_polls_the_other_stands_by(tmp_path):
 async def test_webhook_processes_behind_a_load_balancer_handle_a_retried_update_once(tmp_path):
     await reset_postgres(PG_URL)
     await migrate(PG_URL)
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     async with TimedServer() as server:
         procs = [_spawn(["run", "--webhook", f"http://127.0.0.1:{port}", "--port", str(port)], server, tmp_path,
                         f"web{i}") for i, port in enumerate(ports)]
@@ -118,11 +118,3 @@ async def test_webhook_processes_behind_a_load_balancer_handle_a_retried_update_
             assert server.sent_count(601) == server.sent_count(602) == 1
         finally:
             _stop(procs)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ import pytest
 
 from benchmarks.common import REPO, TOKEN, TimedServer, migrate
 from benchmarks.fanout_processes import wait_started
-from tests.conftest import PG_URL, needs_postgres, reset_postgres
+from tests.conftest import PG_URL, free_port, needs_postgres, reset_postgres
 from tests.pg_proxy import PgProxy, TcpProxy
 
 pytestmark = needs_postgres
@@ -29,12 +28,6 @@ pytestmark = needs_postgres
 OUTAGES = (3, 12, 30)
 ELECTION_INTERVAL = 1.0  # shorter than the default 5 s, to keep the test's time reasonable
 WITHIN = 12.0  # seconds after the database's return by which a message written during the outage is answered
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def spawn(command: str, url: str, server: TimedServer, workdir: Path, port: int) -> subprocess.Popen:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import io
-import socket
 
 import httpx
 import pytest
-from conftest import vn
+from conftest import free_port, vn
 from docx import Document
 from sqlalchemy import func, select
 
@@ -22,12 +21,6 @@ MEMBERS = ["Lê Văn Cường", "Phạm Thị Dung", "Hoàng Văn Em"]
 @pytest.fixture(autouse=True)
 def reports_dir(settings, tmp_path) -> None:
     settings.reports_dir = str(tmp_path / "reports")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def hold_meeting(scene: Scene) -> list[str]:

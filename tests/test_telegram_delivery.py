@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 
 import httpx
-from conftest import vn
+from conftest import free_port, vn
 from sqlalchemy import select
 
 from bot.platforms import WebhookOptions
 from bot.platforms.telegram import webhook_secret
 from bot.scene import Scene
 from storage.models import OutboxMessage, Role
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def small_cell(scene: Scene, n: int = 3) -> list[str]:

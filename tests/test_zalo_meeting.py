@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import socket
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from conftest import free_port
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
@@ -142,12 +142,6 @@ async def test_when_the_zalo_quota_runs_short_repeat_reminders_are_cut_first(zal
     assert all(len([t for t in scene.zalo_texts(name) if t.startswith("🔔")]) <= 2 for name in MEMBERS[:5])
     sent = scene.zalo.sent_messages()
     assert len(sent) <= 20, "\n".join(m["text"][:40] for m in sent)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.parametrize("wrapped", [False, True], ids=["plain body", "wrapped body"])
