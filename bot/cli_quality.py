@@ -1,6 +1,6 @@
 """``chibo committee quality``: a committee's own weights of the meeting quality criteria.
 
-Provinces score meetings differently (domain.md): a committee may replace chibo's default weights
+Provinces score meetings differently (docs/quy-dinh.md): a committee may replace chibo's default weights
 (``rules.quality.CRITERIA``, with their sources) as long as they still add up to 100.
 """
 

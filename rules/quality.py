@@ -74,7 +74,7 @@ def reminder_due(ended_local: datetime) -> datetime:
     return datetime.combine(day, REMIND_AT, tzinfo=ended_local.tzinfo)
 
 
-# Level thresholds (points out of 100): the common scale of provincial score sheets (domain.md).
+# Level thresholds (points out of 100): the common scale of provincial score sheets (docs/quy-dinh.md).
 TOT_FROM, KHA_FROM, TRUNG_BINH_FROM = 90, 70, 50
 
 

@@ -19,7 +19,7 @@ def test_default_weights_add_up_to_100_and_every_criterion_has_a_source():
     assert sum(quality.default_weights().values()) == 100
     assert all(c.source for c in quality.CRITERIA)
     assert len(quality.QUESTIONS) <= 5  # the issue: at most five questions
-    assert quality.default_weights()["attendance"] == 10  # "commonly weighted 10" (domain.md)
+    assert quality.default_weights()["attendance"] == 10  # "commonly weighted 10" (docs/quy-dinh.md)
     for c in quality.CRITERIA:
         if c.asked:
             assert set(c.options) == set(quality.ANSWER_SCORES[c.key])
