@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.texts import fmt_rate, t
+from reports.attention import Code, Reason
 from reports.weekly_model import CellWeek, WeeklyReport
 from rules import quarter_of, task_record, task_state
 from storage.models import Cell, Task
@@ -39,7 +40,7 @@ async def add(session: AsyncSession, report: WeeklyReport, today: date, tz: Zone
         c.guest_last = last.astimezone(tz).date() if last else None
         c.guest_this_quarter = c.guest_last is not None and quarter_of(c.guest_last) == quarter
         if c.tasks_overdue:
-            c.attention.append(t(lang, "attention.overdue_tasks", count=c.tasks_overdue))
+            c.attention.append(Reason(Code.OVERDUE_TASKS, {"count": c.tasks_overdue}))  # last, as attention.reasons
 
 
 def cell_suffix(c: CellWeek, lang: str) -> str:
