@@ -92,6 +92,15 @@ class CommitteePage:
         return sum(1 for r in self.rows if r.this_month.status == "held")
 
     @property
+    def tracked(self) -> int:
+        """The cells judged this month: not those new to chibo this month ("untracked"), as the weekly summary."""
+        return sum(1 for r in self.rows if r.this_month.status != "untracked")
+
+    @property
+    def untracked(self) -> int:
+        return len(self.rows) - self.tracked
+
+    @property
     def rate(self) -> float | None:
         held = [r.this_month for r in self.rows if r.this_month.status == "held"]
         expected = sum(m.expected or 0 for m in held)

@@ -249,16 +249,22 @@ def _detail(r: MonthResult, lang: str, target: float, past: bool = False) -> str
     return f"{word} {r.date.strftime('%d/%m')}" if r.date is not None else word
 
 
+def _untracked(count: int, lang: str) -> Html:
+    """The note after "đã họp x/y chi bộ" naming the cells new to chibo that month, not counted in y."""
+    return Html(t(lang, "weekly.untracked", count=count) if count else "")
+
+
 def render_text(report: WeeklyReport, lang: str, tz: ZoneInfo, *, files_note: str = "") -> str:
     """The weekly summary as chat text (HTML). Long committees are cut to the cells that matter."""
     month = f"{report.month[5:]}/{report.month[:4]}"
     lines = [t(lang, "weekly.title", committee=report.committee_name, week=report.week_label, month=month)]
-    with_previous = sum(1 for c in report.cells if c.previous is not None)
-    if report.previous_month and with_previous:
+    if report.previous_month and (report.previous_tracked or report.previous_untracked):
         last = f"{report.previous_month[5:]}/{report.previous_month[:4]}"
-        lines.append(t(lang, "weekly.previous_totals", month=last, held=report.previous_held, cells=with_previous,
+        lines.append(t(lang, "weekly.previous_totals", month=last, held=report.previous_held,
+                       cells=report.previous_tracked, untracked=_untracked(report.previous_untracked, lang),
                        rate=fmt_rate(report.previous_rate, report.target, lang)))
-    lines.append(t(lang, "weekly.totals", month=month, held=report.cells_held, cells=len(report.cells),
+    lines.append(t(lang, "weekly.totals", month=month, held=report.cells_held, cells=report.cells_tracked,
+                   untracked=_untracked(report.cells_untracked, lang),
                    rate=fmt_rate(report.overall_rate, report.target, lang), target=fmt_rate(report.target, lang=lang)))
     if report.cells_held:
         counts = weekly_quality.distribution(report)

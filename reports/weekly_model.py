@@ -115,6 +115,15 @@ class WeeklyReport:
         return f"{self.week_start.strftime(first)} – {end.strftime('%d/%m/%Y')}"
 
     @property
+    def previous_tracked(self) -> int:
+        """The cells judged for the month just ended (not those new to chibo then: "untracked")."""
+        return sum(1 for c in self.cells if c.previous is not None and c.previous.status != "untracked")
+
+    @property
+    def previous_untracked(self) -> int:
+        return sum(1 for c in self.cells if c.previous is not None and c.previous.status == "untracked")
+
+    @property
     def previous_held(self) -> int:
         return sum(1 for c in self.cells if c.previous is not None and c.previous.status == "held")
 

@@ -40,7 +40,7 @@ LABELS: dict[str, dict[str, object]] = {
                      "Tối thiểu (phút)", "Thời gian đạt", "Có mặt", "Phải dự", "Tỷ lệ dự"),
         "attendance": ("Chi bộ", "Ngày họp", "Loại", "Đảng viên", "Tình trạng", "Lý do",
                        "Giờ điểm danh", "Bí thư điểm danh"),
-        "totals": ("Số chi bộ", "Đã họp", "Tỷ lệ dự chung"),
+        "totals": ("Số chi bộ", "Đã họp", "Tỷ lệ dự chung", "Mới dùng chibo, chưa tính"),
         "regular": {"held": "đã họp", "in_progress": "đang họp", "scheduled": "đã lên lịch",
                     "not_held": "không họp theo lịch", "missing": "chưa có",
                     "untracked": "chưa theo dõi (mới dùng chibo)"},
@@ -67,7 +67,7 @@ LABELS: dict[str, dict[str, object]] = {
                      "Duration OK", "Present", "Expected", "Attendance rate"),
         "attendance": ("Cell", "Meeting date", "Kind", "Member", "Status", "Reason", "Checked in",
                        "By secretary"),
-        "totals": ("Cells", "Held", "Overall rate"),
+        "totals": ("Cells", "Held", "Overall rate", "New on chibo, not counted"),
         "regular": {"held": "held", "in_progress": "in progress", "scheduled": "scheduled",
                     "not_held": "not held as scheduled", "missing": "none",
                     "untracked": "not tracked (new on chibo)"},
@@ -114,7 +114,8 @@ def write_workbook(report: WeeklyReport, path: pathlib.Path, tz: ZoneInfo, lang:
          lab["level"].get(c.quality_level) if c.quality_level else None,
          c.quality_score]
         for c in report.cells))
-    totals = [v for pair in zip(lab["totals"], (len(report.cells), report.cells_held, report.overall_rate))
+    totals = [v for pair in zip(lab["totals"], (report.cells_tracked, report.cells_held, report.overall_rate,
+                                                        report.cells_untracked))
               for v in pair]
     cells_ws.append([])  # a blank row keeps the totals out of the sorted/filtered block
     cells_ws.append(_cells(cells_ws, totals, {5: PERCENT_FMT}, font=BOLD))
