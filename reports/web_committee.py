@@ -17,7 +17,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reports import attention, weekly_data
-from reports.attention import Code, Reason
+from reports.attention import Reason
 from reports.weekly import _collector_paused, judged, meeting_numbers
 from reports.weekly_data import CommitteeYear
 from reports.weekly_model import MonthResult
@@ -147,13 +147,10 @@ async def _committee_page(session: AsyncSession, committee_id: int, now: datetim
     guests = await last_guests_of_committee(session, committee_id)
     verdicts: dict[tuple[int, int], AttendanceVerdict] = {}
     for cell_id, name in data.cells:
-        row = _row(data, cell_id, name, page, today, tz, rules, verdicts, lang, thematic.get(cell_id))
-        row.overdue_tasks = overdue.get(cell_id, 0)
+        row = _row(data, cell_id, name, page, today, tz, rules, verdicts, thematic.get(cell_id), overdue.get(cell_id, 0))
         if (visit := guests.get(cell_id)) is not None:
             row.last_guest, row.last_guest_day = visit.name, visit.at.astimezone(tz).date()
             row.guest_this_quarter = quarter_of(row.last_guest_day) == (q_year, q)
-        if row.overdue_tasks:
-            row.attention.append(Reason(Code.OVERDUE_TASKS, {"count": row.overdue_tasks}))  # last, as attention.reasons
         page.rows.append(row)
     await _add_quality(session, page)
     # Attention first; among those, a cell with no meeting this month first, then the most reasons.
@@ -171,7 +168,7 @@ async def _add_quality(session: AsyncSession, page: CommitteePage) -> None:
 
 
 def _row(data: CommitteeYear, cell_id: int, name: str, page: CommitteePage, today: date, tz: ZoneInfo,
-         rules: RuleSet, verdicts: dict, lang: str, thematic_day: date | None) -> CellRow:
+         rules: RuleSet, verdicts: dict, thematic_day: date | None, overdue_tasks: int) -> CellRow:
     active, expected_now, _exempt, _set = data.rosters[cell_id].on(today)
     since = data.created[cell_id].astimezone(tz).date()  # the cell's record starts the day it was added
     months: dict[str, MonthMeeting] = {}
@@ -186,10 +183,11 @@ def _row(data: CommitteeYear, cell_id: int, name: str, page: CommitteePage, toda
         return months.get(key) or MonthMeeting(key, regular_status(key, None, False, False, today, since))
 
     row = CellRow(cell_id=cell_id, name=name, this_month=month(page.month), last_month=month(page.last_month),
-                  thematic_day=thematic_day,
+                  thematic_day=thematic_day, overdue_tasks=overdue_tasks,
                   unreachable=sum(1 for i in expected_now if i not in data.reachable), members=active)
     row.attention = attention.reasons(
-        row.this_month, row.last_month, thematic_missing=attention.thematic_due(today, since, thematic_day is not None))
+        row.this_month, row.last_month, overdue_tasks=overdue_tasks,
+        thematic_missing=attention.thematic_due(today, since, thematic_day is not None))
     return row
 
 

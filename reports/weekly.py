@@ -85,6 +85,11 @@ async def _compute(session: AsyncSession, committee_id: int, now: datetime, tz: 
                                          report.previous_month, tz))
     _attendance_sheet(report, data, local_day, months)
     await weekly_substance.add(session, report, today, tz, lang)
+    for cw in report.cells:  # why each needs attention, once its tasks are counted too
+        since = data.created[cw.cell_id].astimezone(tz).date()
+        cw.attention = attention.reasons(
+            cw.regular, cw.previous, flagged=len(cw.flagged), overdue_tasks=cw.tasks_overdue,
+            thematic_missing=attention.thematic_due(today, since, cw.thematic_this_quarter))
     await weekly_quality.add_levels(session, report, data)
     return report
 
@@ -172,7 +177,7 @@ def _cell_status(cell_id: int, cell_name: str, data: CommitteeYear, numbers: dic
                  local_day: dict[int, date], today: date, rules: RuleSet, lang: str,
                  patterns: dict, previous: str | None, tz: ZoneInfo) -> CellWeek:
     """One cell's line: this month's regular meeting (and last month's, in a month's first week), the
-    quarter's thematic one, who is flagged, and why the cell needs attention."""
+    quarter's thematic one and who is flagged (why it needs attention is decided in ``_compute``)."""
     active, expected_now, exempt_now, _expected_set = data.rosters[cell_id].on(today)
     cell_meetings = data.meetings_by_cell.get(cell_id, [])
     since = data.created[cell_id].astimezone(tz).date()  # the cell's record starts the day it was added
@@ -190,8 +195,6 @@ def _cell_status(cell_id: int, cell_name: str, data: CommitteeYear, numbers: dic
     cw.unreachable = sorted((data.names[i] for i in expected_now if i not in data.reachable), key=name_key)
     this_year = [mt for mt in cell_meetings if local_day[mt.id].year == today.year]
     _flag_absences(cw, data, this_year, expected_now, rules, lang, patterns)
-    cw.attention = attention.reasons(cw.regular, cw.previous, flagged=len(cw.flagged),
-                                     thematic_missing=attention.thematic_due(today, since, cw.thematic_this_quarter))
     return cw
 
 
