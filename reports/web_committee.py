@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.texts import Html, fmt_rate, t
-from reports import weekly_data
+from reports import attention, weekly_data
+from reports.attention import Reason
 from reports.weekly import _collector_paused, judged, meeting_numbers
 from reports.weekly_data import CommitteeYear
 from reports.weekly_model import MonthResult
@@ -27,9 +27,7 @@ from rules import (
     RuleSet,
     first_month_on_record,
     month_key,
-    on_record,
     quarter_of,
-    quarter_start,
     regular_status,
 )
 from rules.names import title_key
@@ -63,7 +61,11 @@ class CellRow:
     last_guest: str | None = None  # the committee member last at a meeting of the cell, when recorded
     last_guest_day: date | None = None  # the local day they came
     guest_this_quarter: bool = False  # seed 004: the committee attends each cell once a quarter
-    attention: list[str] = field(default_factory=list)  # why the cell needs attention, most serious first
+    attention: list[Reason] = field(default_factory=list)  # why the cell needs attention, most serious first
+
+    def why(self, lang: str, target: float | None = None) -> list[str]:
+        """The reasons in words, as the weekly text and the workbook say them (``attention.render``)."""
+        return attention.render_all(self.attention, lang, target)
 
     @property
     def status(self) -> str:
@@ -88,6 +90,15 @@ class CommitteePage:
     @property
     def held(self) -> int:
         return sum(1 for r in self.rows if r.this_month.status == "held")
+
+    @property
+    def tracked(self) -> int:
+        """The cells judged this month: not those new to chibo this month ("untracked"), as the weekly summary."""
+        return sum(1 for r in self.rows if r.this_month.status != "untracked")
+
+    @property
+    def untracked(self) -> int:
+        return len(self.rows) - self.tracked
 
     @property
     def rate(self) -> float | None:
@@ -136,13 +147,10 @@ async def _committee_page(session: AsyncSession, committee_id: int, now: datetim
     guests = await last_guests_of_committee(session, committee_id)
     verdicts: dict[tuple[int, int], AttendanceVerdict] = {}
     for cell_id, name in data.cells:
-        row = _row(data, cell_id, name, page, today, tz, rules, verdicts, lang, thematic.get(cell_id))
-        row.overdue_tasks = overdue.get(cell_id, 0)
+        row = _row(data, cell_id, name, page, today, tz, rules, verdicts, thematic.get(cell_id), overdue.get(cell_id, 0))
         if (visit := guests.get(cell_id)) is not None:
             row.last_guest, row.last_guest_day = visit.name, visit.at.astimezone(tz).date()
             row.guest_this_quarter = quarter_of(row.last_guest_day) == (q_year, q)
-        if row.overdue_tasks:
-            row.attention.append(t(lang, "web.attention.overdue", count=row.overdue_tasks))
         page.rows.append(row)
     await _add_quality(session, page)
     # Attention first; among those, a cell with no meeting this month first, then the most reasons.
@@ -160,7 +168,7 @@ async def _add_quality(session: AsyncSession, page: CommitteePage) -> None:
 
 
 def _row(data: CommitteeYear, cell_id: int, name: str, page: CommitteePage, today: date, tz: ZoneInfo,
-         rules: RuleSet, verdicts: dict, lang: str, thematic_day: date | None) -> CellRow:
+         rules: RuleSet, verdicts: dict, thematic_day: date | None, overdue_tasks: int) -> CellRow:
     active, expected_now, _exempt, _set = data.rosters[cell_id].on(today)
     since = data.created[cell_id].astimezone(tz).date()  # the cell's record starts the day it was added
     months: dict[str, MonthMeeting] = {}
@@ -175,25 +183,11 @@ def _row(data: CommitteeYear, cell_id: int, name: str, page: CommitteePage, toda
         return months.get(key) or MonthMeeting(key, regular_status(key, None, False, False, today, since))
 
     row = CellRow(cell_id=cell_id, name=name, this_month=month(page.month), last_month=month(page.last_month),
-                  thematic_day=thematic_day,
+                  thematic_day=thematic_day, overdue_tasks=overdue_tasks,
                   unreachable=sum(1 for i in expected_now if i not in data.reachable), members=active)
-    this, before = row.this_month, row.last_month
-    if this.status == "missing":
-        row.attention.append(t(lang, "attention.no_regular"))
-    if this.status == "not_held":
-        row.attention.append(t(lang, "attention.not_held", date=this.date.strftime("%d/%m")))
-    if before.status in MISSES:
-        row.attention.append(t(lang, "web.attention.last_month_missing"))
-    for m, month_key_ in ((this, None), (before, page.last_month)):
-        why = []
-        if m.duration_ok is False:
-            why.append(t(lang, "attention.short", minutes=m.minutes, minimum=m.minimum))
-        if m.attendance_ok is False:
-            why.append(t(lang, "attention.low_rate", rate=fmt_rate(m.rate)))
-        row.attention += why if month_key_ is None else [
-            t(lang, "web.attention.in_month", month=f"{month_key_[5:]}/{month_key_[:4]}", why=Html(w)) for w in why]
-    if thematic_day is None and (today.month - 1) % 3 >= 1 and on_record(since, quarter_start(today)):
-        row.attention.append(t(lang, "attention.no_thematic"))
+    row.attention = attention.reasons(
+        row.this_month, row.last_month, overdue_tasks=overdue_tasks,
+        thematic_missing=attention.thematic_due(today, since, thematic_day is not None))
     return row
 
 

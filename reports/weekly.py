@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.texts import fmt_rate, t
-from reports import weekly_data, weekly_quality, weekly_substance
+from core.texts import Html, fmt_rate, t
+from reports import attention, weekly_data, weekly_quality, weekly_substance
 from reports.weekly_data import ATTENDED, NOBODY, CommitteeYear, _statuses
 from reports.weekly_model import AttendanceLine, CellWeek, MeetingRow, MonthResult, WeeklyReport
 from rules import (
@@ -23,9 +23,7 @@ from rules import (
     attendance_verdict,
     duration_verdict,
     month_key,
-    on_record,
     quarter_of,
-    quarter_start,
     regular_status,
 )
 from rules.names import name_key
@@ -87,6 +85,11 @@ async def _compute(session: AsyncSession, committee_id: int, now: datetime, tz: 
                                          report.previous_month, tz))
     _attendance_sheet(report, data, local_day, months)
     await weekly_substance.add(session, report, today, tz, lang)
+    for cw in report.cells:  # why each needs attention, once its tasks are counted too
+        since = data.created[cw.cell_id].astimezone(tz).date()
+        cw.attention = attention.reasons(
+            cw.regular, cw.previous, flagged=len(cw.flagged), overdue_tasks=cw.tasks_overdue,
+            thematic_missing=attention.thematic_due(today, since, cw.thematic_this_quarter))
     await weekly_quality.add_levels(session, report, data)
     return report
 
@@ -174,15 +177,13 @@ def _cell_status(cell_id: int, cell_name: str, data: CommitteeYear, numbers: dic
                  local_day: dict[int, date], today: date, rules: RuleSet, lang: str,
                  patterns: dict, previous: str | None, tz: ZoneInfo) -> CellWeek:
     """One cell's line: this month's regular meeting (and last month's, in a month's first week), the
-    quarter's thematic one, who is flagged, and why the cell needs attention."""
+    quarter's thematic one and who is flagged (why it needs attention is decided in ``_compute``)."""
     active, expected_now, exempt_now, _expected_set = data.rosters[cell_id].on(today)
     cell_meetings = data.meetings_by_cell.get(cell_id, [])
     since = data.created[cell_id].astimezone(tz).date()  # the cell's record starts the day it was added
     now_result = _regular(cell_meetings, month_key(today), numbers, local_day, today, since)
     cw = CellWeek(cell_id=cell_id, cell_name=cell_name, members_active=active, members_exempt=len(exempt_now),
-                  regular_status=now_result.status, regular_date=now_result.date, regular_minutes=now_result.minutes,
-                  regular_minimum=now_result.minimum, duration_ok=now_result.duration_ok, present=now_result.present,
-                  expected=now_result.expected, rate=now_result.rate, attendance_ok=now_result.attendance_ok)
+                  regular=now_result)
     if previous is not None and since < today.replace(day=1):  # the previous month, unless added this month
         cw.previous = _regular(cell_meetings, previous, numbers, local_day, today, since)
     q_year, q = quarter_of(today)
@@ -194,29 +195,6 @@ def _cell_status(cell_id: int, cell_name: str, data: CommitteeYear, numbers: dic
     cw.unreachable = sorted((data.names[i] for i in expected_now if i not in data.reachable), key=name_key)
     this_year = [mt for mt in cell_meetings if local_day[mt.id].year == today.year]
     _flag_absences(cw, data, this_year, expected_now, rules, lang, patterns)
-    # What needs attention, most serious first: last month's record, then this month's.
-    p = cw.previous
-    if p is not None:
-        last = f"{p.month[5:]}/{p.month[:4]}"
-        if p.status in MISSES:
-            cw.attention.append(t(lang, "attention.previous_not_held", month=last))
-        if p.duration_ok is False:
-            cw.attention.append(t(lang, "attention.previous_short", month=last, minutes=p.minutes, minimum=p.minimum))
-        if p.attendance_ok is False:
-            cw.attention.append(t(lang, "attention.previous_low_rate", month=last,
-                                  rate=fmt_rate(p.rate, rules.attendance_target, lang)))
-    if cw.regular_status == "missing":
-        cw.attention.append(t(lang, "attention.no_regular"))
-    if cw.regular_status == "not_held":
-        cw.attention.append(t(lang, "attention.not_held", date=cw.regular_date.strftime("%d/%m")))
-    if cw.duration_ok is False:
-        cw.attention.append(t(lang, "attention.short", minutes=cw.regular_minutes, minimum=cw.regular_minimum))
-    if cw.attendance_ok is False:
-        cw.attention.append(t(lang, "attention.low_rate", rate=fmt_rate(cw.rate, rules.attendance_target, lang)))
-    if not cw.thematic_this_quarter and (today.month - 1) % 3 >= 1 and on_record(since, quarter_start(today)):
-        cw.attention.append(t(lang, "attention.no_thematic"))
-    if cw.flagged:
-        cw.attention.append(t(lang, "attention.flagged", count=len(cw.flagged)))
     return cw
 
 
@@ -274,36 +252,41 @@ def _detail(r: MonthResult, lang: str, target: float, past: bool = False) -> str
     return f"{word} {r.date.strftime('%d/%m')}" if r.date is not None else word
 
 
+def _untracked(count: int, lang: str) -> Html:
+    """The note after "đã họp x/y chi bộ" naming the cells new to chibo that month, not counted in y."""
+    return Html(t(lang, "weekly.untracked", count=count) if count else "")
+
+
 def render_text(report: WeeklyReport, lang: str, tz: ZoneInfo, *, files_note: str = "") -> str:
     """The weekly summary as chat text (HTML). Long committees are cut to the cells that matter."""
     month = f"{report.month[5:]}/{report.month[:4]}"
     lines = [t(lang, "weekly.title", committee=report.committee_name, week=report.week_label, month=month)]
-    with_previous = sum(1 for c in report.cells if c.previous is not None)
-    if report.previous_month and with_previous:
+    if report.previous_month and (report.previous_tracked or report.previous_untracked):
         last = f"{report.previous_month[5:]}/{report.previous_month[:4]}"
-        lines.append(t(lang, "weekly.previous_totals", month=last, held=report.previous_held, cells=with_previous,
+        lines.append(t(lang, "weekly.previous_totals", month=last, held=report.previous_held,
+                       cells=report.previous_tracked, untracked=_untracked(report.previous_untracked, lang),
                        rate=fmt_rate(report.previous_rate, report.target, lang)))
-    lines.append(t(lang, "weekly.totals", month=month, held=report.cells_held, cells=len(report.cells),
+    lines.append(t(lang, "weekly.totals", month=month, held=report.cells_held, cells=report.cells_tracked,
+                   untracked=_untracked(report.cells_untracked, lang),
                    rate=fmt_rate(report.overall_rate, report.target, lang), target=fmt_rate(report.target, lang=lang)))
     if report.cells_held:
         counts = weekly_quality.distribution(report)
         lines.append(t(lang, "weekly.quality_totals", tot=counts["tot"], kha=counts["kha"], trung_binh=counts["trung_binh"],
                        kem=counts["kem"], none=counts[weekly_quality.NOT_ASSESSED]))
-    attention = report.attention_first()
-    if attention:
+    first = report.attention_first()
+    if first:
         lines.append("")
-        lines.append(t(lang, "weekly.attention_header", count=len(attention)))
-        for c in attention[:MAX_CELL_LINES]:
-            lines.append(t(lang, "weekly.attention_line", cell=c.cell_name, why="; ".join(c.attention)))
+        lines.append(t(lang, "weekly.attention_header", count=len(first)))
+        for c in first[:MAX_CELL_LINES]:
+            lines.append(t(lang, "weekly.attention_line", cell=c.cell_name,
+                           why=Html("; ".join(attention.render_all(c.attention, lang, report.target)))))
             for name, why in c.flagged:
                 lines.append(t(lang, "weekly.flagged_line", name=name, why=why))
     lines.append("")
     lines.append(t(lang, "weekly.cells_header"))
     shown = report.cells[:MAX_CELL_LINES]
     for c in shown:
-        now = MonthResult(month=report.month, status=c.regular_status, date=c.regular_date, minutes=c.regular_minutes,
-                          minimum=c.regular_minimum, duration_ok=c.duration_ok, present=c.present, expected=c.expected,
-                          rate=c.rate, attendance_ok=c.attendance_ok)
+        now = c.regular
         detail = _detail(now, lang, report.target)
         if c.previous is not None:
             p = c.previous

@@ -76,8 +76,8 @@ def chart_figure(report: WeeklyReport, lang: str = "vi") -> Figure:
     fig = Figure(figsize=(WIDTH_IN, height), dpi=DPI)
     ax = fig.add_subplot()
     rows = range(len(cells))
-    rates = [min(c.rate or 0.0, 1.0) if c.regular_status == "held" else 0.0 for c in cells]
-    colors = [COLOR_OK if c.regular_status == "held" and c.rate is not None and c.rate >= report.target
+    rates = [min(c.regular.rate or 0.0, 1.0) if c.regular.status == "held" else 0.0 for c in cells]
+    colors = [COLOR_OK if c.regular.status == "held" and c.regular.rate is not None and c.regular.rate >= report.target
               else COLOR_LOW for c in cells]
     ax.barh(rows, rates, color=colors, height=0.7)
     ax.set_yticks(rows, [_short(c.cell_name) for c in cells], fontproperties=font, parse_math=False)
@@ -112,23 +112,23 @@ def chart_figure(report: WeeklyReport, lang: str = "vi") -> Figure:
 def _weakness(cell: CellWeek) -> tuple[float, str]:
     """Sort key: cells that did not hold the meeting first, then by rate, lowest first; cells not tracked
     this month (added to chibo during it, nothing scheduled) last."""
-    if cell.regular_status == "untracked":
+    if cell.regular.status == "untracked":
         return (2.0, cell.cell_name)
-    if cell.regular_status != "held":
+    if cell.regular.status != "held":
         return (-2.0, cell.cell_name)
-    return (-1.0 if cell.rate is None else cell.rate, cell.cell_name)
+    return (-1.0 if cell.regular.rate is None else cell.regular.rate, cell.cell_name)
 
 
 def _bar_label(cell: CellWeek, lab: dict[str, str], target: float, lang: str) -> str:
-    if cell.regular_status in ("in_progress", "untracked"):
-        return lab[cell.regular_status]
-    if cell.regular_status == "not_held" and cell.regular_date is not None:
-        return lab["not_held_on"].format(date=cell.regular_date.strftime("%d/%m"))
-    if cell.regular_status != "held":
+    if cell.regular.status in ("in_progress", "untracked"):
+        return lab[cell.regular.status]
+    if cell.regular.status == "not_held" and cell.regular.date is not None:
+        return lab["not_held_on"].format(date=cell.regular.date.strftime("%d/%m"))
+    if cell.regular.status != "held":
         return lab["not_held"]
-    if cell.rate is None:
+    if cell.regular.rate is None:
         return lab["no_rate"]
-    return fmt_rate(cell.rate, target, lang) + (f" ({cell.present}/{cell.expected})" if cell.expected else "")
+    return fmt_rate(cell.regular.rate, target, lang) + (f" ({cell.regular.present}/{cell.regular.expected})" if cell.regular.expected else "")
 
 
 def _short(name: str, limit: int = 32) -> str:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from reports.attention import Reason
 
 
 @dataclass
@@ -33,19 +37,11 @@ class CellWeek:
     cell_name: str
     members_active: int  # active members of the cell today
     members_exempt: int
-    regular_status: str  # "held" | "in_progress" | "scheduled" | "not_held" | "missing" (this month's regular meeting)
-    regular_date: date | None = None  # local date of this month's regular meeting, if any
-    regular_minutes: int | None = None  # duration, when held
-    regular_minimum: int | None = None
-    duration_ok: bool | None = None
-    present: int | None = None  # at this month's regular meeting, when held
-    expected: int | None = None
-    rate: float | None = None  # present / expected, None when not held or nobody expected
-    attendance_ok: bool | None = None
+    regular: MonthResult  # this month's regular meeting (rules.regular_status, and its numbers when held)
     thematic_this_quarter: bool = False  # a thematic meeting held (ended) this quarter
     unreachable: list[str] = field(default_factory=list)  # expected members the bot cannot reach
     flagged: list[tuple[str, str]] = field(default_factory=list)  # (member name, why): absence patterns
-    attention: list[str] = field(default_factory=list)  # short reasons this cell needs attention, most serious first
+    attention: list[Reason] = field(default_factory=list)  # why it needs attention, most serious first (reports.attention)
     previous: MonthResult | None = None  # the month just ended, in the first week of a month
     # Tasks from the resolutions this year, and guests from the committee (reports.weekly_substance).
     tasks_counted: int = 0  # tasks whose deadline has come, or done already
@@ -119,6 +115,15 @@ class WeeklyReport:
         return f"{self.week_start.strftime(first)} – {end.strftime('%d/%m/%Y')}"
 
     @property
+    def previous_tracked(self) -> int:
+        """The cells judged for the month just ended (not those new to chibo then: "untracked")."""
+        return sum(1 for c in self.cells if c.previous is not None and c.previous.status != "untracked")
+
+    @property
+    def previous_untracked(self) -> int:
+        return sum(1 for c in self.cells if c.previous is not None and c.previous.status == "untracked")
+
+    @property
     def previous_held(self) -> int:
         return sum(1 for c in self.cells if c.previous is not None and c.previous.status == "held")
 
@@ -130,13 +135,23 @@ class WeeklyReport:
 
     @property
     def cells_held(self) -> int:
-        return sum(1 for c in self.cells if c.regular_status == "held")
+        return sum(1 for c in self.cells if c.regular.status == "held")
+
+    @property
+    def cells_tracked(self) -> int:
+        """The cells judged this month: not those new to chibo this month ("untracked"), which are not
+        counted as held or not held (the denominator of "đã họp x/y")."""
+        return sum(1 for c in self.cells if c.regular.status != "untracked")
+
+    @property
+    def cells_untracked(self) -> int:
+        return len(self.cells) - self.cells_tracked
 
     @property
     def overall_rate(self) -> float | None:
-        present = sum(c.present or 0 for c in self.cells if c.regular_status == "held")
-        expected = sum(c.expected or 0 for c in self.cells if c.regular_status == "held")
-        return present / expected if expected else None
+        held = [c.regular for c in self.cells if c.regular.status == "held"]
+        expected = sum(r.expected or 0 for r in held)
+        return sum(r.present or 0 for r in held) / expected if expected else None
 
     def longest_without_guest(self) -> list[CellWeek]:
         """Cells no committee member attended this quarter, those never visited first, then the longest ago."""

@@ -37,6 +37,6 @@ def distribution(report: WeeklyReport) -> dict[str, int]:
     """How many held regular meetings were proposed at each level (and how many are not assessed)."""
     counts = {level.value: 0 for level in Level} | {NOT_ASSESSED: 0}
     for cw in report.cells:
-        if cw.regular_status == "held":
+        if cw.regular.status == "held":
             counts[cw.quality_level or NOT_ASSESSED] += 1
     return counts

@@ -21,7 +21,7 @@ LONGEST_WITHOUT_SHOWN = 5
 
 
 async def add(session: AsyncSession, report: WeeklyReport, today: date, tz: ZoneInfo, lang: str) -> None:
-    """Fill each cell's task and guest figures; overdue tasks make a cell need attention."""
+    """Fill each cell's task and guest figures (overdue tasks make a cell need attention: reports.attention)."""
     in_committee = select(Cell.id).where(Cell.committee_id == report.committee_id)
     states = defaultdict(list)
     for cell_id, due_on, done_at in await session.execute(
@@ -38,8 +38,6 @@ async def add(session: AsyncSession, report: WeeklyReport, today: date, tz: Zone
         last: datetime | None = visits.get(c.cell_id)
         c.guest_last = last.astimezone(tz).date() if last else None
         c.guest_this_quarter = c.guest_last is not None and quarter_of(c.guest_last) == quarter
-        if c.tasks_overdue:
-            c.attention.append(t(lang, "attention.overdue_tasks", count=c.tasks_overdue))
 
 
 def cell_suffix(c: CellWeek, lang: str) -> str:

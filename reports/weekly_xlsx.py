@@ -19,7 +19,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from reports import weekly_quality
+from reports import attention, weekly_quality
 from reports.weekly_model import WeeklyReport
 
 DATETIME_FMT = "dd/mm/yyyy hh:mm"
@@ -40,7 +40,7 @@ LABELS: dict[str, dict[str, object]] = {
                      "Tối thiểu (phút)", "Thời gian đạt", "Có mặt", "Phải dự", "Tỷ lệ dự"),
         "attendance": ("Chi bộ", "Ngày họp", "Loại", "Đảng viên", "Tình trạng", "Lý do",
                        "Giờ điểm danh", "Bí thư điểm danh"),
-        "totals": ("Số chi bộ", "Đã họp", "Tỷ lệ dự chung"),
+        "totals": ("Số chi bộ", "Đã họp", "Tỷ lệ dự chung", "Mới dùng chibo, chưa tính"),
         "regular": {"held": "đã họp", "in_progress": "đang họp", "scheduled": "đã lên lịch",
                     "not_held": "không họp theo lịch", "missing": "chưa có",
                     "untracked": "chưa theo dõi (mới dùng chibo)"},
@@ -67,7 +67,7 @@ LABELS: dict[str, dict[str, object]] = {
                      "Duration OK", "Present", "Expected", "Attendance rate"),
         "attendance": ("Cell", "Meeting date", "Kind", "Member", "Status", "Reason", "Checked in",
                        "By secretary"),
-        "totals": ("Cells", "Held", "Overall rate"),
+        "totals": ("Cells", "Held", "Overall rate", "New on chibo, not counted"),
         "regular": {"held": "held", "in_progress": "in progress", "scheduled": "scheduled",
                     "not_held": "not held as scheduled", "missing": "none",
                     "untracked": "not tracked (new on chibo)"},
@@ -106,14 +106,16 @@ def write_workbook(report: WeeklyReport, path: pathlib.Path, tz: ZoneInfo, lang:
         month=_month(report.month), quarter=report.quarter, generated=generated.strftime("%H:%M %d/%m/%Y"))
 
     cells_ws = _sheet(wb, lab["sheets"][0], lab["cells"], {4: DATE_FMT, 10: PERCENT_FMT}, (
-        [c.cell_name, c.members_active, c.members_exempt, lab["regular"].get(c.regular_status, c.regular_status),
-         c.regular_date, c.regular_minutes, c.regular_minimum, ok(c.duration_ok), c.present, c.expected,
-         c.rate, ok(c.attendance_ok), lab["yes_no"][0 if c.thematic_this_quarter else 1],
+        [c.cell_name, c.members_active, c.members_exempt, lab["regular"].get(c.regular.status, c.regular.status),
+         c.regular.date, c.regular.minutes, c.regular.minimum, ok(c.regular.duration_ok), c.regular.present,
+         c.regular.expected, c.regular.rate, ok(c.regular.attendance_ok), lab["yes_no"][0 if c.thematic_this_quarter else 1],
          ", ".join(c.unreachable) or None, "; ".join(f"{name}: {why}" for name, why in c.flagged) or None,
-         "; ".join(c.attention) or None, lab["level"].get(c.quality_level) if c.quality_level else None,
+         "; ".join(attention.render_all(c.attention, lang, report.target)) or None,
+         lab["level"].get(c.quality_level) if c.quality_level else None,
          c.quality_score]
         for c in report.cells))
-    totals = [v for pair in zip(lab["totals"], (len(report.cells), report.cells_held, report.overall_rate))
+    totals = [v for pair in zip(lab["totals"], (report.cells_tracked, report.cells_held, report.overall_rate,
+                                                        report.cells_untracked))
               for v in pair]
     cells_ws.append([])  # a blank row keeps the totals out of the sorted/filtered block
     cells_ws.append(_cells(cells_ws, totals, {5: PERCENT_FMT}, font=BOLD))

@@ -174,9 +174,9 @@ async def test_the_committee_table_shows_what_the_database_holds(story):
     # November: 100 minutes, 7 of 9 (one absent, one excused); the thematic meeting of 20/11; one overdue task.
     assert "100/90 phút" in text_1 and "Dự 7/9 (78%)" in text_1 and "20/11" in text_1
     from core.texts import t
-    assert "1 nhiệm vụ quá hạn" in text_1 and t("vi", "attention.short", minutes=75, minimum=90) in text_1
+    assert t("vi", "attention.overdue_tasks", count=1) in text_1 and t("vi", "attention.short", minutes=75, minimum=90) in text_1
     totals = dict(re.findall(r'<b id="total-(\w+)">([^<]*)</b>', html))
-    assert totals == {"cells": "2", "held": "1", "rate": "78%", "attention": "2", "thematic": "1", "overdue": "1",
+    assert totals == {"cells": "2", "held": "1/2", "rate": "78%", "attention": "2", "thematic": "1", "overdue": "1",
                       "unreachable": "0"}
     filtered = (await get(story, base + "/?status=ok")).text
     assert 'data-cell="' not in filtered

@@ -11,8 +11,9 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
+from reports.attention import Code, Reason
 from reports.weekly_chart import chart_figure, write_chart
-from reports.weekly_model import AttendanceLine, CellWeek, MeetingRow, WeeklyReport
+from reports.weekly_model import AttendanceLine, CellWeek, MeetingRow, MonthResult, WeeklyReport
 from reports.weekly_xlsx import write_workbook
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -35,8 +36,9 @@ def make_report(cells: list[CellWeek] | None = None, **kwargs) -> WeeklyReport:
 def held(name: str, present: int, expected: int, **kwargs) -> CellWeek:
     rate = present / expected
     return CellWeek(cell_id=hash(name) % 10_000, cell_name=name, members_active=expected + 1, members_exempt=1,
-                    regular_status="held", regular_date=date(2026, 12, 5), regular_minutes=95, regular_minimum=90,
-                    duration_ok=True, present=present, expected=expected, rate=rate, attendance_ok=rate >= 0.9,
+                    regular=MonthResult("2026-12", "held", date=date(2026, 12, 5), minutes=95, minimum=90,
+                                        duration_ok=True, present=present, expected=expected, rate=rate,
+                                        attendance_ok=rate >= 0.9),
                     **kwargs)
 
 
@@ -44,10 +46,10 @@ def sample_report() -> WeeklyReport:
     """Three cells: one below target (with every list filled), one at 100% named like a formula, one not held."""
     cells = [
         held(KP1, 9, 11, thematic_this_quarter=True, unreachable=["Nguyễn Văn A", "Trần Thị B"],
-             flagged=[("Lê Văn C", "vắng 3 lần liên tiếp")], attention=["tỷ lệ dự dưới 90%"]),
+             flagged=[("Lê Văn C", "vắng 3 lần liên tiếp")], attention=[Reason(Code.LOW_RATE, {"rate": 9 / 11})]),
         held(FORMULA, 10, 10),
-        CellWeek(cell_id=3, cell_name=SCHOOL, members_active=8, members_exempt=0, regular_status="missing",
-                 attention=["chưa họp thường kỳ", "không liên lạc được 2 đảng viên"]),
+        CellWeek(cell_id=3, cell_name=SCHOOL, members_active=8, members_exempt=0, regular=MonthResult("2026-12", "missing"),
+                 attention=[Reason(Code.NO_REGULAR), Reason(Code.FLAGGED, {"count": 2})]),
     ]
     meetings = [
         MeetingRow(KP1, "thuong_ky", utc(5, 12, 30), utc(5, 12, 35), utc(5, 14, 10), 95, 90, True, 9, 11, 9 / 11,
@@ -114,7 +116,7 @@ def test_cells_sheet_values_and_totals(report, tmp_path):
         "Ngày họp": datetime(2026, 12, 5), "Thời gian (phút)": 95, "Tối thiểu (phút)": 90, "Thời gian đạt": "Đạt",
         "Có mặt": 9, "Phải dự": 11, "Tỷ lệ dự": rate.value, "Tỷ lệ đạt": "Không đạt", "Chuyên đề trong quý": "Có",
         "Không liên lạc được": "Nguyễn Văn A, Trần Thị B", "Đảng viên cần lưu ý": "Lê Văn C: vắng 3 lần liên tiếp",
-        "Cần chú ý": "tỷ lệ dự dưới 90%", "Chất lượng (đề xuất)": None, "Điểm chất lượng": None,
+        "Cần chú ý": "có mặt 82%", "Chất lượng (đề xuất)": None, "Điểm chất lượng": None,
     }
     assert cell_in(kp1, header, "Ngày họp").is_date
     school = {name: cell_in(rows[SCHOOL], header, name).value for name in header}
@@ -122,7 +124,7 @@ def test_cells_sheet_values_and_totals(report, tmp_path):
     assert school["Tỷ lệ dự"] is None and school["Thời gian đạt"] is None and school["Ngày họp"] is None
     assert school["Chuyên đề trong quý"] == "Không"
     assert school["Không liên lạc được"] is None and school["Đảng viên cần lưu ý"] is None  # blank, not ""
-    assert school["Cần chú ý"] == "chưa họp thường kỳ; không liên lạc được 2 đảng viên"
+    assert school["Cần chú ý"] == "chưa có lịch sinh hoạt thường kỳ tháng này; 2 đảng viên cần nhắc nhở"
 
     assert ws.max_row == 7  # header, 3 cells, a blank row, totals, quality levels
     assert all(c.value is None for c in ws[5])
@@ -297,8 +299,9 @@ def test_chart_says_a_missed_meeting_was_not_held_on_its_date_and_leaves_a_new_c
     """A meeting whose date passed without a start: a miss, with its date; a cell added to chibo this month with
     nothing scheduled: neither a miss nor weakest (drawn last, no red label)."""
     missed = CellWeek(cell_id=1, cell_name="Chi bộ lỡ họp", members_active=8, members_exempt=0,
-                      regular_status="not_held", regular_date=date(2026, 12, 8), attention=["không họp"])
-    new = CellWeek(cell_id=2, cell_name="Chi bộ mới", members_active=5, members_exempt=0, regular_status="untracked")
+                      regular=MonthResult("2026-12", "not_held", date=date(2026, 12, 8)),
+                      attention=[Reason(Code.NOT_HELD, {"date": date(2026, 12, 8)})])
+    new = CellWeek(cell_id=2, cell_name="Chi bộ mới", members_active=5, members_exempt=0, regular=MonthResult("2026-12", "untracked"))
     fig = chart_figure(make_report([new, held(KP1, 9, 11), missed]))
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels()]

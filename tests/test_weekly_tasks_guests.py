@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from reports import weekly
+from reports.attention import Code, Reason
 from reports.weekly_xlsx import write_workbook
 from storage.db import session_factory
 from storage.models import (
@@ -84,7 +85,8 @@ async def test_tasks_share_overdue_and_committee_visits_per_cell(engine, tmp_pat
     assert (a.guest_last, a.guest_this_quarter) == (date(2026, 12, 5), True)
     assert (b.guest_last, b.guest_this_quarter) == (date(2026, 8, 5), False)
     assert (c.guest_last, c.guest_this_quarter) == (None, False)
-    assert "1 việc quá hạn" in a.attention and not any("quá hạn" in x for x in b.attention)
+    assert Reason(Code.OVERDUE_TASKS, {"count": 1}) in a.attention
+    assert not any(x.code is Code.OVERDUE_TASKS for x in b.attention)
     assert [x.cell_name for x in report.longest_without_guest()] == ["Chi bộ C", "Chi bộ B"]
     assert len(cell_ids) == 3
 
