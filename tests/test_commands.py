@@ -3,9 +3,12 @@ raise KeyError at run time (``FLOWS[req.command]``), so it is caught here instea
 
 from __future__ import annotations
 
+from datetime import date
+
 from bot.scene import Scene
-from core.texts import t
-from handlers.commands import ALIASES, COMMANDS, MENU, PHRASES, parse_command, parse_plain_command
+from core.texts import CATALOG, example_dates, t
+from handlers.commands import ALIASES, BY_NAME, COMMANDS, MENU, PHRASES, TABLE, parse_command, parse_plain_command
+from handlers.commands import Role as CommandRole
 from handlers.router import FLOWS, IN_GROUPS, OPEN_TO_ANYONE
 from storage.models import Role
 
@@ -13,6 +16,20 @@ from storage.models import Role
 def test_every_command_has_a_flow_and_every_flow_a_command():
     assert set(COMMANDS) == set(FLOWS)
     assert IN_GROUPS <= set(FLOWS) and OPEN_TO_ANYONE <= set(FLOWS)
+
+
+def test_the_table_gives_each_command_once_and_its_help_block_names_it():
+    assert len(TABLE) == len(BY_NAME) == len(COMMANDS)
+    for command in TABLE:
+        assert command.names and command.name in command.names, command.name  # the English name is typed too
+        if command.help is not None:  # the block of /huongdan that describes it shows its Vietnamese name
+            assert f"/{command.names[0]}" in t("vi", command.help, name="A", cell="B", committee="C",
+                                                 **example_dates(date(2026, 12, 7))), command.name
+        for lang in ("vi", "en"):  # its menu text, in every language
+            assert command.menu is False or t(lang, f"menu.{command.name}").strip(), (command.name, lang)
+    for lang in ("vi", "en"):  # and no menu text of a command that is gone
+        assert {k for k in CATALOG[lang] if k.startswith("menu.")} == {f"menu.{c.name}" for c in TABLE if c.menu}
+    assert {c.name for c in TABLE if c.role is CommandRole.ANYONE} == OPEN_TO_ANYONE == {"start", "help"}
 
 
 def test_every_name_of_a_command_parses_to_it_and_no_name_serves_two_commands():

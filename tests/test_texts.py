@@ -14,7 +14,8 @@ REPO = Path(__file__).resolve().parent.parent
 CODE_DIRS = ("bot", "core", "handlers", "reports", "scheduler", "storage")
 # Keys built at run time from a value: f"kind.{meeting.kind.value}", f"why.{reason.value}", …
 DYNAMIC_PREFIXES = ("kind.", "why.", "status.", "quality.q.", "quality.a.", "quality.level.", "quality.criterion.",
-                    "web.status.", "web.filter.", "web.mark.", "web.sym.")
+                    "web.status.", "web.filter.", "web.mark.", "web.sym.",
+                    "menu.")  # menu.<command>: tests/test_commands.py
 
 
 def placeholders(template: str) -> set[str]:
