@@ -36,7 +36,7 @@ class Role(enum.Enum):
 
     ANYONE = "anyone"  # no linked account needed
     LINKED = "linked"  # a linked account: a member, or a committee member where the flow serves them
-    LEADER = "leader"  # the secretary or a deputy (bí thư, phó bí thư)
+    LEADER = "leader"  # a cell's secretary or a deputy (bí thư, phó bí thư); a member is told "not_leader"
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,8 @@ TABLE: tuple[Command, ...] = (
             words=("sua diem danh", "suadiemdanh", "sua diemdanh"), help="help.leader"),
     Command("correct_time", ("suagio", "correct_time", "sua_gio"), fixes.correct_time, Role.LEADER,
             words=("sua gio", "suagio"), help="help.leader_fixes"),
-    Command("report", ("baocao", "report"), reports.report, words=("bao cao", "baocao"), help="help.leader"),
+    Command("report", ("baocao", "report"), reports.report, Role.LEADER, words=("bao cao", "baocao"),
+            help="help.leader"),  # and a committee member, for the cells of their committee
     Command("assess", ("danhgia", "assess"), quality.assess, Role.LEADER, words=("danh gia", "danhgia"),
             help="help.leader_quality"),
     Command("minutes", ("bienban", "minutes"), minutes.minutes, Role.LEADER, words=("bien ban", "bienban"),
@@ -89,7 +90,8 @@ TABLE: tuple[Command, ...] = (
             words=("doi lich", "doilich"), help="help.leader"),
     Command("cancel_meeting", ("huyhop", "cancel_meeting"), scheduling.cancel, Role.LEADER,
             words=("huy hop", "huyhop"), help="help.leader"),
-    Command("link_group", ("lienket", "link_group"), onboarding.link_group, words=("lien ket", "lienket"),
+    # a leader gets a group's code in private; in the group, whoever adds chibo types that code
+    Command("link_group", ("lienket", "link_group"), onboarding.link_group, Role.LEADER, words=("lien ket", "lienket"),
             together=True, in_groups=True, help="help.leader"),
     Command("channel", ("kenh", "channel"), onboarding.channel, words=("kenh", "chon kenh")),
     Command("tasks", ("viec", "tasks"), tasks.list_tasks, words=("viec cua toi", "danh sach viec", "viec"),

@@ -68,3 +68,22 @@ async def test_every_name_of_every_command_is_answered_through_the_router(scene:
         for alias in aliases:
             reply = await scene.say("Nguyễn Văn An", f"/{alias}")
             assert reply and reply[0] not in refusals, alias
+
+
+async def test_a_member_is_refused_every_leader_command_of_the_table(scene: Scene):
+    """The table's role is what the flows check: a member typing any LEADER command, in any of its names
+    or in words, is told it is the secretary's, and nothing else runs."""
+    committee = await scene.add_committee("Đảng ủy")
+    await scene.add_cell(committee, "Chi bộ 1", [("Nguyễn Văn An", Role.BI_THU), ("Trần Văn Ba", Role.DANG_VIEN)])
+    await scene.start_bot()
+    await scene.link("Nguyễn Văn An", "Trần Văn Ba")
+    leader_only = [c for c in TABLE if c.role is CommandRole.LEADER]
+    assert leader_only
+    for command in leader_only:
+        for typed in [f"/{name}" for name in command.names] + list(command.words):
+            reply = await scene.say("Trần Văn Ba", typed)
+            assert reply == [t("vi", "not_leader")], (command.name, typed, reply)
+    for command in TABLE:  # and none of the others
+        if command.role is not CommandRole.LEADER:
+            reply = await scene.say("Trần Văn Ba", f"/{command.names[0]}")
+            assert reply and reply[0] != t("vi", "not_leader"), command.name
