@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from core import buttons
 from core.messages import Button, Reply, Request, Response
 from core.texts import fmt_time
 from handlers import notify
@@ -62,9 +63,9 @@ def _ask_which(ctx: Ctx, held: Meeting, upcoming: Meeting, reason: str) -> Respo
     link.pending_action, link.pending_meeting_id = PENDING_WHICH, None
     link.pending_text = " ".join(reason.split())[:500] or None
     text = ctx.t("absent.which", held=when(ctx, held), next=when(ctx, upcoming))
-    buttons = [[Button(ctx.t("button.absent_held"), f"absent:{held.id}")],
-               [Button(ctx.t("button.absent_next"), f"absent:{upcoming.id}")]]
-    return Response(replies=[Reply(text, buttons)])
+    rows = [[Button(ctx.t("button.absent_held"), buttons.Absent(held.id).encode())],
+               [Button(ctx.t("button.absent_next"), buttons.Absent(upcoming.id).encode())]]
+    return Response(replies=[Reply(text, rows)])
 
 
 async def excusable(ctx: Ctx, meeting: Meeting) -> bool:

@@ -1,120 +1,132 @@
-"""Command names: Vietnamese first, English aliases, one canonical name each."""
+"""The table of commands: each command once, with its names, the words that say it without "/", who may use
+it, whether it may join a batch, its help block, its menu text and its handler. The router, the menus and the
+batching read it; to add a command: one row in ``TABLE``, a handler, texts ("menu.<name>" in each catalog)."""
 
 from __future__ import annotations
 
+import enum
 import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
+from core.messages import Request, Response
+from core.texts import t
+from handlers import (
+    absence,
+    checkin,
+    corrections,
+    fixes,
+    meeting,
+    minutes,
+    onboarding,
+    quality,
+    reports,
+    scheduling,
+    tasks,
+)
+from handlers.context import Ctx
 from rules.names import fold
 
-# canonical name -> names accepted (the first is the one shown in the menu)
-COMMANDS: dict[str, tuple[str, ...]] = {
-    "start": ("start", "batdau_lienket"),
-    "help": ("huongdan", "help", "trogiup"),
-    "schedule": ("lichhop", "schedule"),
-    "cancel_meeting": ("huyhop", "cancel_meeting"),
-    "reschedule": ("doilich", "reschedule"),
-    "absent": ("vang", "absent", "xinvang"),
-    "start_meeting": ("batdau", "start_meeting"),
-    "checkin": ("diemdanh", "checkin"),
-    "checkin_for": ("diemdanh_ho", "checkin_for"),
-    "excuse_for": ("vang_ho", "excuse_for", "excuse", "xinvang_ho"),
-    "correct": ("suadiemdanh", "correct", "sua_diemdanh"),
-    "end_meeting": ("ketthuc", "end_meeting"),
-    "correct_time": ("suagio", "correct_time", "sua_gio"),
-    "report": ("baocao", "report"),
-    "link_group": ("lienket", "link_group"),
-    "channel": ("kenh", "channel"),
-    "assign": ("giaoviec", "assign"),
-    "tasks": ("viec", "tasks"),
-    "done": ("xong", "done"),
-    "edit_task": ("suaviec", "edit_task", "sua_viec"),
-    "withdraw_task": ("xoaviec", "withdraw_task", "xoa_viec", "rutviec"),
-    "assess": ("danhgia", "assess"),
-    "minutes": ("bienban", "minutes"),
-}
+Flow = Callable[[Ctx, Request], Awaitable[Response]]
 
-ALIASES: dict[str, str] = {alias: name for name, aliases in COMMANDS.items() for alias in aliases}
 
-# What the command menu shows (setMyCommands), per language.
-MENU: dict[str, list[tuple[str, str]]] = {
-    "vi": [
-        ("diemdanh", "Điểm danh cuộc họp đang diễn ra"),
-        ("vang", "Xin vắng cuộc họp tới, kèm lý do"),
-        ("lichhop", "Xem hoặc đặt lịch họp"),
-        ("batdau", "Bắt đầu cuộc họp (bí thư)"),
-        ("ketthuc", "Kết thúc cuộc họp (bí thư)"),
-        ("diemdanh_ho", "Điểm danh hộ đảng viên (bí thư)"),
-        ("vang_ho", "Ghi vắng có lý do cho đảng viên (bí thư)"),
-        ("suadiemdanh", "Sửa điểm danh cuộc họp vừa qua (bí thư)"),
-        ("suagio", "Sửa giờ bắt đầu, kết thúc cuộc họp vừa qua (bí thư)"),
-        ("baocao", "Tóm tắt cuộc họp gần nhất"),
-        ("danhgia", "Đánh giá chất lượng cuộc họp (bí thư)"),
-        ("bienban", "Dự thảo biên bản cuộc họp (bí thư)"),
-        ("doilich", "Đổi giờ cuộc họp sắp tới (bí thư)"),
-        ("huyhop", "Hủy cuộc họp sắp tới (bí thư)"),
-        ("lienket", "Liên kết nhóm chat với chi bộ"),
-        ("kenh", "Chọn kênh nhận tin: telegram hoặc zalo"),
-        ("viec", "Việc được giao: xem, báo đã xong"),
-        ("xong", "Báo đã xong một việc: /xong SỐ kết quả"),
-        ("giaoviec", "Giao việc cho đảng viên (bí thư)"),
-        ("suaviec", "Sửa việc đã giao: /suaviec SỐ | VIỆC | HẠN (bí thư)"),
-        ("xoaviec", "Rút việc giao nhầm: /xoaviec SỐ (bí thư)"),
-        ("huongdan", "Hướng dẫn sử dụng"),
-    ],
-    "en": [
-        ("checkin", "Check in to the meeting in progress"),
-        ("absent", "Excuse yourself from the next meeting"),
-        ("schedule", "See or schedule meetings"),
-        ("start_meeting", "Start the meeting (secretary)"),
-        ("end_meeting", "End the meeting (secretary)"),
-        ("checkin_for", "Check a member in (secretary)"),
-        ("excuse_for", "Record a member's excused absence (secretary)"),
-        ("correct", "Correct the last meeting's attendance (secretary)"),
-        ("correct_time", "Correct the last meeting's start or end time (secretary)"),
-        ("report", "Latest meeting summary"),
-        ("assess", "Assess the meeting's quality (secretary)"),
-        ("minutes", "Draft minutes of the meeting (secretary)"),
-        ("reschedule", "Move the next meeting (secretary)"),
-        ("cancel_meeting", "Cancel the next meeting (secretary)"),
-        ("link_group", "Link a group chat to the cell"),
-        ("channel", "Choose where to get messages: telegram or zalo"),
-        ("tasks", "Your tasks: see them, report one done"),
-        ("done", "Report a task done: /done NUMBER result"),
-        ("assign", "Give a member a task (secretary)"),
-        ("edit_task", "Correct a task: /edit_task NUMBER | TASK | DEADLINE (secretary)"),
-        ("withdraw_task", "Withdraw a task given by mistake: /withdraw_task NUMBER (secretary)"),
-        ("help", "Help"),
-    ],
-}
+class Role(enum.Enum):
+    """Who may use a command. The router lets ANYONE in before an account is linked; the flows of the LEADER
+    commands check the role themselves (their answer names what a member may do instead)."""
 
-# Commands typed as words, without the slash and with or without diacritics (Zalo has no menu):
-# "diem danh", "điểm danh", "diemdanh". Longest phrases first so "diem danh ho" wins over "diem danh".
-PHRASES: dict[str, str] = {
-    "diem danh ho": "checkin_for", "diemdanh ho": "checkin_for", "diemdanh_ho": "checkin_for",
-    "vang ho": "excuse_for", "xin vang ho": "excuse_for", "vang_ho": "excuse_for", "vangho": "excuse_for",
-    "sua diem danh": "correct", "suadiemdanh": "correct", "sua diemdanh": "correct",
-    "sua gio": "correct_time", "suagio": "correct_time",
-    "diem danh": "checkin", "diemdanh": "checkin", "checkin": "checkin",
-    "xin vang": "absent", "xinvang": "absent",  # not "vang" alone: "Vâng" means "yes"
-    "lich hop": "schedule", "lichhop": "schedule", "dat lich": "schedule",
-    "doi lich": "reschedule", "doilich": "reschedule",
-    "huy hop": "cancel_meeting", "huyhop": "cancel_meeting",
-    "bat dau": "start_meeting", "batdau": "start_meeting",
-    "ket thuc": "end_meeting", "ketthuc": "end_meeting",
-    "bao cao": "report", "baocao": "report",
-    "danh gia": "assess", "danhgia": "assess",
-    "bien ban": "minutes", "bienban": "minutes",
-    "huong dan": "help", "huongdan": "help", "tro giup": "help", "help": "help",
-    "lien ket": "link_group", "lienket": "link_group",
-    "kenh": "channel", "chon kenh": "channel",
-    "giao viec": "assign", "giaoviec": "assign",
-    "sua viec": "edit_task", "suaviec": "edit_task",
-    "xoa viec": "withdraw_task", "xoaviec": "withdraw_task", "rut viec": "withdraw_task",
-    "viec cua toi": "tasks", "danh sach viec": "tasks", "viec": "tasks",
-    "xong viec": "done", "xong": "done", "da xong": "done",
-    "start": "start",
-}
-_PHRASE_ORDER = sorted(PHRASES, key=len, reverse=True)
+    ANYONE = "anyone"  # no linked account needed
+    LINKED = "linked"  # a linked account: a member, or a committee member where the flow serves them
+    LEADER = "leader"  # a cell's secretary or a deputy (bí thư, phó bí thư); a member is told "not_leader"
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command, everything about it: add a row to ``TABLE``, write its handler and its texts."""
+
+    name: str  # canonical (English), the key of everything else
+    names: tuple[str, ...]  # typed after "/": the first is the Vietnamese one the menu shows
+    handler: Flow
+    role: Role = Role.LINKED
+    words: tuple[str, ...] = ()  # typed without "/", without diacritics ("diem danh" also reads "điểm danh")
+    together: bool = False  # may wait for a database slot with others and run in their batch (core.batching)
+    in_groups: bool = False  # makes sense in a group chat
+    keeps_question: bool = False  # a pending question (a reason, "end now?") survives it: it answers it
+    help: str | None = None  # the /huongdan block (catalog key) that describes it
+    menu: bool = True  # in the command menu (setMyCommands), text "menu.<name>" of each language's catalog
+
+
+# In the order of the menu. The frequent, short requests go ``together``: when they wait for a database slot
+# they are handled together. The others (a report, the minutes, starting, ending or cancelling a meeting and
+# telling the cell) take a transaction of their own, so nobody's check-in waits for them inside a batch. None of
+# the ``together`` ones starts, ends or cancels a meeting: the meetings ``resolve_actors`` loaded for a batch stay
+# as they were for all of it. A correction that computes a meeting's summary again (/suadiemdanh, /vang_ho,
+# /suagio, /suaviec, /xoaviec) goes alone too. Not "vang" alone in words: "Vâng" means "yes".
+TABLE: tuple[Command, ...] = (
+    Command("checkin", ("diemdanh", "checkin"), checkin.checkin, words=("diem danh", "diemdanh", "checkin"),
+            together=True, in_groups=True, help="help.member"),
+    Command("absent", ("vang", "absent", "xinvang"), absence.absent, words=("xin vang", "xinvang"),
+            together=True, keeps_question=True, help="help.member"),
+    Command("schedule", ("lichhop", "schedule"), scheduling.schedule, words=("lich hop", "lichhop", "dat lich"),
+            help="help.member"),
+    Command("start_meeting", ("batdau", "start_meeting"), meeting.start_meeting, Role.LEADER,
+            words=("bat dau", "batdau"), help="help.leader"),
+    Command("end_meeting", ("ketthuc", "end_meeting"), meeting.end_meeting, Role.LEADER,
+            words=("ket thuc", "ketthuc"), keeps_question=True, help="help.leader"),
+    Command("checkin_for", ("diemdanh_ho", "checkin_for"), checkin.checkin_for, Role.LEADER,
+            words=("diem danh ho", "diemdanh ho", "diemdanh_ho"), together=True, help="help.leader"),
+    Command("excuse_for", ("vang_ho", "excuse_for", "excuse", "xinvang_ho"), corrections.excuse_for, Role.LEADER,
+            words=("vang ho", "xin vang ho", "vang_ho", "vangho"), help="help.leader"),
+    Command("correct", ("suadiemdanh", "correct", "sua_diemdanh"), corrections.correct, Role.LEADER,
+            words=("sua diem danh", "suadiemdanh", "sua diemdanh"), help="help.leader"),
+    Command("correct_time", ("suagio", "correct_time", "sua_gio"), fixes.correct_time, Role.LEADER,
+            words=("sua gio", "suagio"), help="help.leader_fixes"),
+    Command("report", ("baocao", "report"), reports.report, Role.LEADER, words=("bao cao", "baocao"),
+            help="help.leader"),  # and a committee member, for the cells of their committee
+    Command("assess", ("danhgia", "assess"), quality.assess, Role.LEADER, words=("danh gia", "danhgia"),
+            help="help.leader_quality"),
+    Command("minutes", ("bienban", "minutes"), minutes.minutes, Role.LEADER, words=("bien ban", "bienban"),
+            help="help.leader_quality"),
+    Command("reschedule", ("doilich", "reschedule"), scheduling.reschedule, Role.LEADER,
+            words=("doi lich", "doilich"), help="help.leader"),
+    Command("cancel_meeting", ("huyhop", "cancel_meeting"), scheduling.cancel, Role.LEADER,
+            words=("huy hop", "huyhop"), help="help.leader"),
+    # a leader gets a group's code in private; in the group, whoever adds chibo types that code
+    Command("link_group", ("lienket", "link_group"), onboarding.link_group, Role.LEADER, words=("lien ket", "lienket"),
+            together=True, in_groups=True, help="help.leader"),
+    Command("channel", ("kenh", "channel"), onboarding.channel, words=("kenh", "chon kenh")),
+    Command("tasks", ("viec", "tasks"), tasks.list_tasks, words=("viec cua toi", "danh sach viec", "viec"),
+            together=True, help="help.member_tasks"),
+    Command("done", ("xong", "done"), tasks.done, words=("xong viec", "xong", "da xong"), together=True,
+            help="help.member_tasks"),
+    Command("assign", ("giaoviec", "assign"), tasks.assign, Role.LEADER, words=("giao viec", "giaoviec"),
+            help="help.leader_tasks"),
+    Command("edit_task", ("suaviec", "edit_task", "sua_viec"), fixes.edit_task, Role.LEADER,
+            words=("sua viec", "suaviec"), help="help.leader_fixes"),
+    Command("withdraw_task", ("xoaviec", "withdraw_task", "xoa_viec", "rutviec"), fixes.withdraw_task, Role.LEADER,
+            words=("xoa viec", "xoaviec", "rut viec"), help="help.leader_fixes"),
+    Command("help", ("huongdan", "help", "trogiup"), onboarding.help_, Role.ANYONE,
+            words=("huong dan", "huongdan", "tro giup", "help"), together=True, in_groups=True, help="help.anyone"),
+    Command("start", ("start", "batdau_lienket"), onboarding.start, Role.ANYONE, words=("start",), together=True,
+            help="help.anyone", menu=False),
+)
+BY_NAME: dict[str, Command] = {command.name: command for command in TABLE}
+
+# Read from the table: canonical name -> names accepted; name typed -> canonical; words -> canonical.
+COMMANDS: dict[str, tuple[str, ...]] = {command.name: command.names for command in TABLE}
+ALIASES: dict[str, str] = {alias: command.name for command in TABLE for alias in command.names}
+PHRASES: dict[str, str] = {words: command.name for command in TABLE for words in command.words}
+_PHRASE_ORDER = sorted(PHRASES, key=len, reverse=True)  # "diem danh ho" wins over "diem danh"
+
+
+def menu(lang: str) -> list[tuple[str, str]]:
+    """What the command menu shows (setMyCommands) in ``lang``: Vietnamese shows the first name, English the
+    canonical one."""
+    return [(command.names[0] if lang == "vi" else command.name, t(lang, f"menu.{command.name}"))
+            for command in TABLE if command.menu]
+
+
+MENU: dict[str, list[tuple[str, str]]] = {lang: menu(lang) for lang in ("vi", "en")}
+
 # Said alone (a polite word after them at most), they check in: "Có mặt!", "co mat a", "Đã đến rồi".
 # Not as the start of a sentence: "Đã đến giờ họp chưa?" is a question, not a check-in.
 ALONE: dict[str, str] = {

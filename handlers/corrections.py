@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from core import buttons
 from core.messages import Button, Reply, Request, Response
 from core.texts import fmt_date, fmt_time
 from handlers import notify
@@ -29,7 +30,6 @@ from storage.queries import active_members, attendance_row, latest_ended_meeting
 MAX_REASON = 300
 AFTER_MEETING = timedelta(days=7)  # /vang_ho reaches the meeting just held this long after it (as /vang does)
 PENDING_EXCUSE_WHICH = "excuse_for_which"  # /vang_ho waits for "which meeting?" (pending_text: "member id|reason")
-EXCUSE_BUTTON = "excuse_for"  # excuse_for:<member id>:<meeting id>
 
 
 async def excuse_for(ctx: Ctx, req: Request) -> Response:
@@ -61,12 +61,12 @@ async def excuse_for(ctx: Ctx, req: Request) -> Response:
             link = ctx.link
             link.pending_action, link.pending_meeting_id = PENDING_EXCUSE_WHICH, None
             link.pending_text = f"{member.id}|{reason}"
-            buttons = [[Button(ctx.t("button.excuse_held", date=fmt_date(just_held.scheduled_at, ctx.tz)),
-                               f"{EXCUSE_BUTTON}:{member.id}:{just_held.id}")],
-                       [Button(ctx.t("button.excuse_next", date=fmt_date(ahead.scheduled_at, ctx.tz)),
-                               f"{EXCUSE_BUTTON}:{member.id}:{ahead.id}")]]
+            rows = [[Button(ctx.t("button.excuse_held", date=fmt_date(just_held.scheduled_at, ctx.tz)),
+                            buttons.ExcuseFor(member.id, just_held.id).encode())],
+                    [Button(ctx.t("button.excuse_next", date=fmt_date(ahead.scheduled_at, ctx.tz)),
+                            buttons.ExcuseFor(member.id, ahead.id).encode())]]
             return Response.say(ctx.t("excuse_for.which", name=member.full_name, held=when(ctx, just_held),
-                                      next=when(ctx, ahead), reason=reason), buttons)
+                                      next=when(ctx, ahead), reason=reason), rows)
     return await _excuse(ctx, meeting, member, reason)
 
 
@@ -74,14 +74,14 @@ def _just_held(ctx: Ctx, meeting: Meeting) -> bool:
     return meeting.ended_at is not None and ctx.now - meeting.ended_at <= AFTER_MEETING
 
 
-async def excuse_for_button(ctx: Ctx, meeting: Meeting, member_part: str) -> Response:
+async def excuse_for_button(ctx: Ctx, meeting: Meeting, pressed_member: int) -> Response:
     """The answer to "which meeting?" after /vang_ho: the reason typed with it goes to the meeting chosen."""
     if not ctx.actor.is_leader:
         return Response(toast=ctx.t("not_leader"))
     link = ctx.link
     pending = link.pending_text if link.pending_action == PENDING_EXCUSE_WHICH else None
     member_id, _, reason = (pending or "").partition("|")
-    if pending is None or member_id != member_part or not reason:
+    if pending is None or member_id != str(pressed_member) or not reason:
         return Response(toast=ctx.t("stale_button"))
     link.pending_action = link.pending_meeting_id = link.pending_text = None
     member = await ctx.session.get(Member, int(member_id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from core import buttons
 from core.messages import Button, Reply, Request, Response
 from core.texts import fmt_time
 from handlers import notify
@@ -27,8 +28,8 @@ async def checkin(ctx: Ctx, req: Request) -> Response:
     followed = set(await ctx.session.scalars(
         select(CellFollower.cell_id).where(CellFollower.committee_member_id == person.id)))
     rows.sort(key=lambda row: (row[0].cell_id not in followed, row[1]))
-    buttons = [[Button(name, f"guest:{meeting.id}")] for meeting, name in rows]
-    return Response.say(ctx.t("guest.choose", count=len(rows)), buttons)
+    choices = [[Button(name, buttons.Guest(meeting.id).encode())] for meeting, name in rows]
+    return Response.say(ctx.t("guest.choose", count=len(rows)), choices)
 
 
 async def button(ctx: Ctx, meeting_id: int) -> Response:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
 
+from core import buttons
 from core.messages import Button, Reply, Request, Response
 from core.parsing import local_datetime, read_time
 from core.texts import Html, echo, fmt_date, fmt_datetime, fmt_time
@@ -133,7 +134,6 @@ async def _meeting_to_start(ctx: Ctx, cell_id: int, started: datetime) -> Meetin
 
 
 PENDING_END = "end_early"  # /ketthuc before the minimum, waiting for "Kết thúc ngay" or /ketthuc again
-END_BUTTON = "end"  # end:<unix time of the end>:<m: typed, n: live>:<meeting id>
 
 
 async def end_meeting(ctx: Ctx, req: Request) -> Response:
@@ -175,7 +175,7 @@ async def end_meeting(ctx: Ctx, req: Request) -> Response:
         verdict = await meeting_summary.duration_if_ended(ctx.session, meeting, ctx.tz, started_at, ended)
         if not verdict.ok:  # ending early is not taken back: asked once more, with what is missing
             ctx.link.pending_action, ctx.link.pending_meeting_id = PENDING_END, meeting.id
-            data = f"{END_BUTTON}:{int(ended.timestamp())}:{'m' if manual else 'n'}:{meeting.id}"
+            data = buttons.EndNow.of(int(ended.timestamp()), manual, meeting.id).encode()
             return Response.say(
                 ctx.t("end_meeting.early", start=fmt_time(started_at, ctx.tz), end=fmt_time(ended, ctx.tz),
                       minutes=verdict.minutes, minimum=verdict.minimum, missing=verdict.short_by),
@@ -183,22 +183,20 @@ async def end_meeting(ctx: Ctx, req: Request) -> Response:
     return await _finish(ctx, meeting, ended, manual)
 
 
-async def end_button(ctx: Ctx, meeting: Meeting, parts: list[str]) -> Response:
+async def end_button(ctx: Ctx, meeting: Meeting, pressed: buttons.EndNow) -> Response:
     """"Kết thúc ngay" under the early-end question: the meeting ends at the time the question named."""
     if not ctx.actor.is_leader:
         return Response(toast=ctx.t("not_leader"))
     link = ctx.link
     if link.pending_action == PENDING_END:
         link.pending_action = link.pending_meeting_id = link.pending_text = None
-    stamp = parts[1]
-    if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12) or parts[2] not in ("m", "n") \
-            or meeting.started_at is None:
+    if meeting.started_at is None:
         return Response(toast=ctx.t("stale_button"))
-    ended = datetime.fromtimestamp(int(stamp), tz=UTC)
+    ended = datetime.fromtimestamp(pressed.ended_at, tz=UTC)
     if ended < meeting.started_at or ended > ctx.now \
             or beyond_bound(meeting.started_at, ended, ctx.settings.max_meeting_hours):
         return Response(toast=ctx.t("stale_button"))
-    response = await _finish(ctx, meeting, ended, parts[2] == "m")
+    response = await _finish(ctx, meeting, ended, pressed.manual)
     response.toast = ctx.t("button.end_now") + " ✓"
     return response
 

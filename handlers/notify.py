@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from core import buttons
 from core.messages import Button, Reply
 from handlers.context import Ctx
 from storage.models import Meeting, Member
@@ -12,7 +13,7 @@ from storage.queries import active_members, group_links, leaders, links_for_memb
 
 
 def checkin_buttons(ctx: Ctx, meeting_id: int) -> list[list[Button]]:
-    return [[Button(ctx.t("button.checkin"), f"checkin:{meeting_id}")]]
+    return [[Button(ctx.t("button.checkin"), buttons.Checkin(meeting_id).encode())]]
 
 
 async def to_members(

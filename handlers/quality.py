@@ -7,8 +7,8 @@ day. Buttons carry ``qa:<criterion>:<answer>:<meeting id>``.
 
 from __future__ import annotations
 
+from core import buttons
 from core.messages import Button, Reply, Request, Response
-from core.parsing import button_id
 from core.texts import Html, fmt_date
 from handlers import notify
 from handlers.context import Ctx
@@ -21,7 +21,6 @@ from storage.outbox import drop_pending, enqueue
 from storage.quality import assessment_for, get_or_create_assessment
 from storage.queries import latest_ended_meeting
 
-BUTTON = "qa"
 REMINDER_KIND = "quality_reminder"
 
 
@@ -50,12 +49,9 @@ async def assess(ctx: Ctx, req: Request) -> Response:
     return await _resume(ctx, meeting)
 
 
-async def button(ctx: Ctx, parts: list[str]) -> Response:
-    meeting_id = button_id(parts[3]) if len(parts) == 4 else None
-    if meeting_id is None:
-        return Response(toast=ctx.t("stale_button"))
-    _, key, answer, _ = parts
-    meeting = await ctx.session.get(Meeting, meeting_id)
+async def button(ctx: Ctx, pressed: buttons.Quality) -> Response:
+    key, answer = pressed.key, pressed.answer
+    meeting = await ctx.session.get(Meeting, pressed.meeting_id)
     if meeting is None or meeting.cancelled_at is not None or meeting.ended_at is None:
         return Response(toast=ctx.t("stale_button"))
     if ctx.actor.cell is None or meeting.cell_id != ctx.actor.cell.id:
@@ -117,9 +113,9 @@ async def _question(ctx: Ctx, meeting: Meeting, key: str) -> Reply:
                       "exempt_present": count.exempt_present}
     text = ctx.t("quality.question", number=number, total=len(quality.QUESTIONS),
                  question=ctx.t(f"quality.q.{question}", **extra))
-    rows = [[Button(ctx.t(f"quality.a.{key}.{answer}"), f"{BUTTON}:{key}:{answer}:{meeting.id}")]
+    rows = [[Button(ctx.t(f"quality.a.{key}.{answer}"), buttons.Quality(key, answer, meeting.id).encode())]
             for answer in quality.CRITERIA_BY_KEY[key].options]
-    rows.append([Button(ctx.t("quality.later"), f"{BUTTON}:skip:-:{meeting.id}")])
+    rows.append([Button(ctx.t("quality.later"), buttons.Quality("skip", "-", meeting.id).encode())])
     return Reply(text, rows)
 
 
@@ -133,7 +129,7 @@ async def _queue_reminder(ctx: Ctx, meeting: Meeting) -> None:
     due = shift_out_of_quiet(due_local, ctx.settings.quiet, due_local.replace(year=due_local.year + 1))
     text = ctx.t("quality.reminder", date=fmt_date(meeting.scheduled_at, ctx.tz),
                  kind=ctx.t(f"kind.{meeting.kind.value}"))
-    reply = Reply(text, [[Button(ctx.t("quality.answer_now"), f"{BUTTON}:resume:-:{meeting.id}")]])
+    reply = Reply(text, [[Button(ctx.t("quality.answer_now"), buttons.Quality("resume", "-", meeting.id).encode())]])
     if await enqueue(ctx.session, key=f"{REMINDER_KIND}:{meeting.id}", kind=REMINDER_KIND, link=link,
                      payload=reply.to_payload(), due_at=due, now=ctx.now, meeting_id=meeting.id, priority=4):
         ctx.queued += 1

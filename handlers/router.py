@@ -6,33 +6,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import buttons
 from core.messages import Request, Response
 from core.metrics import record_batch, record_update
-from core.parsing import button_id
 from core.services import Services
 from core.texts import t
 from handlers import (
     absence,
     checkin,
     corrections,
-    fixes,
     guests,
     meeting,
-    minutes,
-    onboarding,
     quality,
-    reports,
     scheduling,
     tasks,
 )
-from handlers.commands import parse_plain_command
+from handlers.commands import BY_NAME, TABLE, Flow, Role, parse_plain_command
 from handlers.context import Actor, Ctx, MeetingWanted, Preloaded, resolve_actor, resolve_actors
 from storage import inbox
 from storage.invites import looks_like_code
@@ -41,55 +36,20 @@ from storage.queries import member_span
 
 log = logging.getLogger(__name__)
 
-Flow = Callable[[Ctx, Request], Awaitable[Response]]
-
-FLOWS: dict[str, Flow] = {
-    "start": onboarding.start,
-    "help": onboarding.help_,
-    "link_group": onboarding.link_group,
-    "schedule": scheduling.schedule,
-    "cancel_meeting": scheduling.cancel,
-    "reschedule": scheduling.reschedule,
-    "absent": absence.absent,
-    "start_meeting": meeting.start_meeting,
-    "checkin": checkin.checkin,
-    "checkin_for": checkin.checkin_for,
-    "excuse_for": corrections.excuse_for,
-    "correct": corrections.correct,
-    "end_meeting": meeting.end_meeting,
-    "correct_time": fixes.correct_time,
-    "report": reports.report,
-    "channel": onboarding.channel,
-    "assign": tasks.assign,
-    "tasks": tasks.list_tasks,
-    "done": tasks.done,
-    "edit_task": fixes.edit_task,
-    "withdraw_task": fixes.withdraw_task,
-    "assess": quality.assess,
-    "minutes": minutes.minutes,
-}
-OPEN_TO_ANYONE = {"start", "help"}  # everything else needs a linked account
-# buttons that end with a meeting's id
-MEETING_BUTTONS = ("absent", "checkin", "rsvp", "cancel", meeting.END_BUTTON, corrections.EXCUSE_BUTTON)
-AFTER_END_BUTTONS = ("absent", corrections.EXCUSE_BUTTON)  # they may name a meeting that has ended
-FOR_UPDATE_BUTTONS = ("cancel", meeting.END_BUTTON)  # they change the meeting's row: locked as /ketthuc locks it
-IN_GROUPS = {"link_group", "checkin", "help"}  # commands that make sense in a group chat
-# The frequent, short requests: when they wait for a database slot they are handled together (core.batching).
-# The others (a report, the minutes, starting, ending or cancelling a meeting and telling the cell) take a
-# transaction of their own, so nobody's check-in waits for them inside a batch. None of these starts, ends or
-# cancels a meeting: the meetings ``resolve_actors`` loaded for a batch stay as they were for all of it.
-# A correction that computes a meeting's summary again (/suadiemdanh, /vang_ho, /suagio, /suaviec, /xoaviec) goes
-# alone too.
-TOGETHER = {"start", "help", "link_group", "absent", "checkin", "checkin_for", "tasks", "done"}
+# What the table of commands (handlers.commands.TABLE) says, as the router asks it.
+FLOWS: dict[str, Flow] = {command.name: command.handler for command in TABLE}
+OPEN_TO_ANYONE = {command.name for command in TABLE if command.role is Role.ANYONE}  # the others need a linked account
+IN_GROUPS = {command.name for command in TABLE if command.in_groups}  # commands that make sense in a group chat
+TOGETHER = {command.name for command in TABLE if command.together}  # may run in a batch (core.batching)
 YIELD_EVERY = 10  # requests of a batch run between two turns of the event loop
-TOGETHER_BUTTONS = {"checkin", "rsvp", "absent", "guest", "task_done"}  # not cancelling a meeting, not the assessment
 
 
 def _together(req: Request) -> bool:
     """Whether a request may be handled with others (``TOGETHER``): a command typed in words ("ket thuc",
     the usual way on Zalo) counts as the command it names, a press as what its button does."""
-    if req.button is not None:
-        return req.button.split(":")[0] in TOGETHER_BUTTONS
+    if req.button is not None:  # what the button's kind says (core.buttons); data not ours go alone
+        pressed = buttons.decode(req.button)
+        return pressed is not None and pressed.TOGETHER
     command = req.command
     if command is None:
         if scheduling.answers_part_of_day(req.text or ""):  # "tối" may complete a /lichhop: it goes alone
@@ -291,12 +251,9 @@ def _meeting_wanted(req: Request) -> MeetingWanted | None:
     or a press on a meeting's button (by id)."""
     if req.command == "checkin" and not req.args.strip():
         return MeetingWanted()
-    if req.button is not None:
-        parts = req.button.split(":")
-        if parts[0] in MEETING_BUTTONS:
-            meeting_id = button_id(parts[-1])
-            if meeting_id is not None:
-                return MeetingWanted(meeting_id, for_update=parts[0] in FOR_UPDATE_BUTTONS)
+    pressed = buttons.decode(req.button)
+    if pressed is not None and pressed.MEETING and pressed.meeting is not None:
+        return MeetingWanted(pressed.meeting, for_update=pressed.FOR_UPDATE)
     return None
 
 
@@ -348,7 +305,7 @@ async def _route(ctx: Ctx, req: Request) -> Response:
     if actor.member is not None and not member_span(actor.member).active_on(ctx.today) \
             and req.command not in OPEN_TO_ANYONE:
         return Response.say(ctx.t("member.inactive", cell=ctx.cell.name))
-    if actor.link is not None and actor.link.pending_action and req.command not in ("absent", "end_meeting"):
+    if actor.link is not None and actor.link.pending_action and not BY_NAME[req.command].keeps_question:
         actor.link.pending_action = actor.link.pending_meeting_id = None  # a new command drops the question
         actor.link.pending_text = None
     return await FLOWS[req.command](ctx, req)
@@ -357,49 +314,47 @@ async def _route(ctx: Ctx, req: Request) -> Response:
 async def _button(ctx: Ctx, req: Request) -> Response:
     actor = ctx.actor
     assert req.button is not None, "_route calls this for a button only"
-    parts = req.button.split(":")
-    if actor.committee_member is not None and parts[0] in ("guest", "checkin") and len(parts) == 2 \
-            and button_id(parts[1]) is not None:  # a guest from the committee: the meeting chosen, or a group's check-in button
-        return await guests.button(ctx, int(parts[1]))
+    pressed = buttons.decode(req.button)  # None: forged, malformed or too old to be read
+    if actor.committee_member is not None and isinstance(pressed, buttons.Guest | buttons.Checkin):
+        return await guests.button(ctx, pressed.meeting_id)  # a guest from the committee: the meeting chosen, or a group's check-in button
     if actor.member is None:
         return Response(toast=ctx.t("not_linked") if actor.link is None else ctx.t("not_member"))
     if not member_span(actor.member).active_on(ctx.today):
         return Response(toast=ctx.t("member.inactive", cell=ctx.cell.name))
-    if parts[0] == "task_done":
-        return await tasks.pressed_done(ctx, req.button)
-    if parts[0] == quality.BUTTON:  # the meeting has ended: its own checks
-        return await quality.button(ctx, parts)
-    if parts[0] == "ampm" and len(parts) == 2:  # "7:30 in the morning or the evening?" answered
-        return await scheduling.part_of_day_chosen(ctx, req, parts[1])
-    meeting_id = button_id(parts[-1])
-    if meeting_id is None:
+    if isinstance(pressed, buttons.TaskDone):
+        return await tasks.pressed_done(ctx, pressed)
+    if isinstance(pressed, buttons.Quality):  # the meeting has ended: its own checks
+        return await quality.button(ctx, pressed)
+    if isinstance(pressed, buttons.PartOfDay):  # "7:30 in the morning or the evening?" answered
+        return await scheduling.part_of_day_chosen(ctx, req, pressed.hhmm)
+    meeting_id = pressed.meeting if pressed is not None else None
+    if pressed is None or meeting_id is None:
         return Response(toast=ctx.t("stale_button"))
     # Loaded and locked with the actor (_meeting_wanted), else here, locked as ``open_meeting`` locks it: a press
     # that acts on a meeting in progress holds it open until this commits (for update to cancel it: a share
     # lock then an update would deadlock two presses).
     target = ctx.preloaded.meeting if ctx.preloaded is not None else await ctx.session.get(
-        Meeting, meeting_id, with_for_update={"read": parts[0] not in FOR_UPDATE_BUTTONS}, populate_existing=True)
-    if target is None or target.cancelled_at is not None or (target.ended_at is not None and parts[0] not in AFTER_END_BUTTONS):
+        Meeting, meeting_id, with_for_update={"read": not pressed.FOR_UPDATE}, populate_existing=True)
+    if target is None or target.cancelled_at is not None or (target.ended_at is not None and not pressed.AFTER_END):
         return Response(toast=ctx.t("stale_button"))
     if target.cell_id != ctx.cell.id:
         return Response(toast=ctx.t("foreign_meeting"))
-    if parts[0] == "absent" and len(parts) == 2:  # "which meeting?" answered (the reason may be waiting)
+    if isinstance(pressed, buttons.Absent):  # "which meeting?" answered (the reason may be waiting)
         return await absence.absent_button(ctx, target)
-    if parts[0] == "checkin" and len(parts) == 2:
+    if isinstance(pressed, buttons.Checkin):
         if target.started_at is None:
             return Response(toast=ctx.t("stale_button"))
         return await checkin.checkin_button(ctx, target)
-    if parts[0] == "rsvp" and len(parts) == 3 and parts[1] in ("yes", "no"):
-        if target.started_at is not None and parts[1] == "yes":
+    if isinstance(pressed, buttons.Rsvp):
+        if target.started_at is not None and pressed.answer == "yes":
             return await checkin.checkin_button(ctx, target)
-        return await absence.rsvp_button(ctx, target, parts[1])
-    if parts[0] == corrections.EXCUSE_BUTTON and len(parts) == 3:
-        return await corrections.excuse_for_button(ctx, target, parts[1])
-    if parts[0] == meeting.END_BUTTON and len(parts) == 4:
+        return await absence.rsvp_button(ctx, target, pressed.answer)
+    if isinstance(pressed, buttons.ExcuseFor):
+        return await corrections.excuse_for_button(ctx, target, pressed.member_id)
+    if isinstance(pressed, buttons.EndNow):
         if target.started_at is None:
             return Response(toast=ctx.t("stale_button"))
-        return await meeting.end_button(ctx, target, parts)
-    if parts[0] == "cancel" and len(parts) == 3 and parts[1] in ("yes", "no"):
-        return await scheduling.cancel_button(ctx, target, parts[1])
+        return await meeting.end_button(ctx, target, pressed)
+    if isinstance(pressed, buttons.Cancel):
+        return await scheduling.cancel_button(ctx, target, pressed.answer)
     return Response(toast=ctx.t("stale_button"))
-

@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from core import buttons
 from core.messages import Button, Reply, Request, Response
 from core.parsing import as_typed, local_datetime, read_date, read_time
 from core.texts import Html, echo, fmt_date, fmt_datetime
@@ -132,9 +133,9 @@ def _ask_part_of_day(ctx: Ctx, req: Request, at: time) -> Response:
     later = ctx.t(_later_part(evening), time=f"{evening:%H:%M}")  # 14:30 is "chiều", 19:30 "tối"
     text = ctx.t("when.ask", typed=f"{at:%H:%M}", morning=ctx.t("when.morning", time=f"{morning:%H:%M}"),
                  evening=later, retype=f"{at.hour}h{at.minute:02d}")
-    buttons = [[Button(ctx.t("when.morning", time=f"{morning:%H:%M}"), f"ampm:{morning:%H%M}"),
-                Button(later, f"ampm:{evening:%H%M}")]]
-    return Response(replies=[Reply(text, buttons)])
+    rows = [[Button(ctx.t("when.morning", time=f"{morning:%H:%M}"), buttons.PartOfDay(f"{morning:%H%M}").encode()),
+                Button(later, buttons.PartOfDay(f"{evening:%H%M}").encode())]]
+    return Response(replies=[Reply(text, rows)])
 
 
 def _later_part(evening: time) -> str:
@@ -262,9 +263,9 @@ async def cancel(ctx: Ctx, req: Request) -> Response:
     meeting = await _next_to_act_on(ctx)
     if meeting is None:
         return Response.say(ctx.t("cancel.none"))
-    buttons = [[Button(ctx.t("button.cancel_yes"), f"cancel:yes:{meeting.id}"),
-                Button(ctx.t("button.cancel_no"), f"cancel:no:{meeting.id}")]]
-    return Response.say(ctx.t("cancel.confirm", kind=kind_label(ctx, meeting), when=when(ctx, meeting)), buttons)
+    rows = [[Button(ctx.t("button.cancel_yes"), buttons.Cancel("yes", meeting.id).encode()),
+                Button(ctx.t("button.cancel_no"), buttons.Cancel("no", meeting.id).encode())]]
+    return Response.say(ctx.t("cancel.confirm", kind=kind_label(ctx, meeting), when=when(ctx, meeting)), rows)
 
 
 async def cancel_button(ctx: Ctx, meeting: Meeting, answer: str) -> Response:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from core import buttons
 from core.messages import Button, Reply, Request, Response
-from core.parsing import button_id, read_date
+from core.parsing import read_date
 from core.texts import Html, echo, fmt_date
 from handlers import notify
 from handlers.checkin import find_by_name
@@ -99,7 +100,7 @@ async def list_tasks(ctx: Ctx, req: Request) -> Response:
         return Response.say(ctx.t("not_member"))
     own = await open_tasks_of(ctx.session, member.id)
     lines: list[str] = []
-    buttons: list[list[Button]] = []
+    rows: list[list[Button]] = []
     if own:
         lines.append(ctx.t("task.list_own", count=len(own)))
         for i, task in enumerate(own, 1):
@@ -107,15 +108,15 @@ async def list_tasks(ctx: Ctx, req: Request) -> Response:
             lines.append(ctx.t("task.list_item", number=i, task=task.description, due=fmt_day(task.due_on),
                                overdue=Html(ctx.t("task.overdue_mark") if overdue else "")))
         lines.append(ctx.t("task.list_hint"))
-        buttons = [[Button(ctx.t("button.task_done_n", number=i), f"task_done:{task.id}")]
-                   for i, task in enumerate(own[:LIST_BUTTONS], 1)]
+        rows = [[Button(ctx.t("button.task_done_n", number=i), buttons.TaskDone(task.id).encode())]
+                for i, task in enumerate(own[:LIST_BUTTONS], 1)]
     elif not ctx.actor.is_leader:
         lines.append(ctx.t("task.list_none"))
     if ctx.actor.is_leader:
         if lines:
             lines.append("")
         lines += await _cell_lines(ctx)
-    return Response.say("\n".join(lines), buttons)
+    return Response.say("\n".join(lines), rows)
 
 
 async def _cell_lines(ctx: Ctx) -> list[str]:
@@ -169,11 +170,9 @@ async def done(ctx: Ctx, req: Request) -> Response:
     return await _mark_done(ctx, task, member, result or None)
 
 
-async def pressed_done(ctx: Ctx, data: str) -> Response:
+async def pressed_done(ctx: Ctx, pressed: buttons.TaskDone) -> Response:
     """The Đã xong button under a task (or "Xong việc N" under /viec)."""
-    parts = data.split(":")
-    task_id = button_id(parts[1]) if len(parts) == 2 else None
-    task = await ctx.session.get(Task, task_id) if task_id is not None else None
+    task = await ctx.session.get(Task, pressed.task_id)
     if task is None:
         return Response(toast=ctx.t("stale_button"))
     if task.member_id != ctx.member.id:

@@ -15,6 +15,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import buttons
 from core.messages import Button, Reply
 from core.parsing import parse_time
 from core.settings import Settings
@@ -61,10 +62,10 @@ def meeting_reply(settings: Settings, cell: Cell, meeting: Meeting, text_key: st
     text = t(lang, "reminder.confirmed" if confirmed else text_key, cell=cell.name,
              kind=kind_text(lang, meeting.kind.value, meeting.combined), when=fmt_datetime(meeting.scheduled_at, tz), place=place,
              topic=topic)
-    absent = Button(t(lang, "button.absent"), f"rsvp:no:{meeting.id}")
+    absent = Button(t(lang, "button.absent"), buttons.Rsvp("no", meeting.id).encode())
     if confirmed:
         return Reply(text, [[absent]])
-    return Reply(text, [[Button(t(lang, "button.attend"), f"rsvp:yes:{meeting.id}"), absent]])
+    return Reply(text, [[Button(t(lang, "button.attend"), buttons.Rsvp("yes", meeting.id).encode()), absent]])
 
 
 def reminder_due(settings: Settings, meeting: Meeting, offset: timedelta) -> datetime:
@@ -302,7 +303,7 @@ async def catch_up_member(session: AsyncSession, settings: Settings, member: Mem
         lang = settings.language
         prompt = Reply(t(lang, "checkin.prompt", cell=cell.name, kind=kind_text(lang, current.kind.value, current.combined),
                          time=fmt_time(current.started_at, tz)),
-                       [[Button(t(lang, "button.checkin"), f"checkin:{current.id}")]])
+                       [[Button(t(lang, "button.checkin"), buttons.Checkin(current.id).encode())]])
         queued += await enqueue(session, key=f"checkin:{current.id}:{member.id}", kind="checkin_prompt", link=link,
                                 payload=prompt.to_payload(), due_at=now, now=now, member_id=member.id,
                                 meeting_id=current.id, priority=1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+from core import buttons
 from core.messages import Button, Reply
 from core.parsing import parse_time
 from core.settings import Settings
@@ -27,7 +28,7 @@ def fmt_day(day: date) -> str:
 
 
 def done_button(settings: Settings, task_id: int) -> list[list[Button]]:
-    return [[Button(t(settings.language, "button.task_done"), f"task_done:{task_id}")]]
+    return [[Button(t(settings.language, "button.task_done"), buttons.TaskDone(task_id).encode())]]
 
 
 def reminder_reply(settings: Settings, task: Task, days: int) -> Reply:
