@@ -201,7 +201,8 @@ async def announce(ctx: Ctx, meeting: Meeting, exclude: int | None = None, text_
     if text_key != "schedule.notice":  # each change is told (back to a time it had, or the place only)
         stamp += f":{int(ctx.now.timestamp())}:{zlib.crc32(f'{meeting.place}|{meeting.topic}'.encode()):08x}"
     event = "notice" if text_key == "schedule.notice" else "rescheduled"
-    ctx.queued += await followers.meeting_event(ctx.session, ctx.settings, ctx.cell, meeting, event, ctx.now)
+    ctx.queued += await followers.meeting_event(ctx.session, ctx.settings, ctx.cell, meeting, event, ctx.now,
+                                                 stamp=stamp)
     return await notify.to_cell(ctx, meeting, reply, kind="notice", key=f"notice:{meeting.id}:{stamp}:{{member_id}}",
                                 exclude=exclude, priority=3)
 
