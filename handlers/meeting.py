@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import select
 
 from core.messages import Button, Reply, Request, Response
-from core.parsing import local_datetime, read_time
+from core.parsing import local_datetime, read_time, twelve_in_the_evening
 from core.texts import Html, echo, fmt_date, fmt_datetime, fmt_time
 from handlers import corrections, notify, quality, wall_clock
 from handlers.context import Ctx
@@ -28,7 +28,8 @@ def _typed_time(ctx: Ctx, args: str, usage_key: str) -> tuple[tuple[time, ...], 
         return (), None
     reading = read_time(args.split())
     if reading is None:
-        return (), Response.say(ctx.t(usage_key, value=echo(" ".join(args.split()[:3]))))
+        twelve = ctx.t("time.twelve_evening") + "\n\n" if twelve_in_the_evening(args.split()) else ""
+        return (), Response.say(twelve + ctx.t(usage_key, value=echo(" ".join(args.split()[:3]))))
     return (reading.at,) if reading.certain else (reading.at, reading.other), None
 
 

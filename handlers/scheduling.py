@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.messages import Button, Reply, Request, Response
-from core.parsing import as_typed, local_datetime, read_date, read_time
+from core.parsing import as_typed, local_datetime, read_date, read_time, twelve_in_the_evening
 from core.texts import Html, echo, fmt_date, fmt_datetime
 from handlers import notify, wall_clock
 from handlers.context import Ctx
@@ -107,7 +107,8 @@ def _read_when(ctx: Ctx, req: Request, usage_key: str) -> tuple[date, time, list
     at = read_time(words[1:])
     if reading is None or reading.day is None or at is None:
         value = echo(" ".join(words[:2])) or "–"
-        return Response.say(ctx.t("schedule.bad_date", value=value, example=_example(ctx, req)) + "\n\n"
+        twelve = ctx.t("time.twelve_evening") + "\n\n" if at is None and twelve_in_the_evening(words[1:]) else ""
+        return Response.say(twelve + ctx.t("schedule.bad_date", value=value, example=_example(ctx, req)) + "\n\n"
                             + ctx.t(usage_key, example=_example(ctx, req)))
     if not at.certain:
         return _ask_part_of_day(ctx, req, at.at)

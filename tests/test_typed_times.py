@@ -263,3 +263,23 @@ async def test_batdau_takes_the_new_spellings(zalo_scene: Scene):
     scene.at(vn(2026, 12, 5, 21, 10))
     reply = await scene.say_zalo(SEC, "ket thuc 9 giờ tối")
     assert "21:00" in reply[0], reply
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_12_gio_toi_is_answered_with_what_to_type_instead_and_nothing_is_written(scene: Scene):
+    """"12 giờ tối" is not a usual phrase (midnight is "12 giờ đêm", noon "12 giờ trưa"): the answer says so
+    and what to type, /lichhop and /batdau alike; "12 giờ đêm" is 00:00."""
+    await cell(scene)
+    for typed in ("/lichhop 15/01/2027 12 giờ tối Nhà văn hóa", "/lichhop 15/01/2027 12h tối"):
+        reply = (await scene.say(SEC, typed))[0]
+        assert "12 giờ tối" in reply and "12 giờ đêm" in reply and "0h" in reply and "12 giờ trưa" in reply, reply
+        assert "/lichhop" in reply  # the usage with its example follows
+    assert await meetings(scene) == []
+    reply = (await scene.say(SEC, "/lichhop 15/01/2027 12 giờ đêm"))[0]
+    assert "00:00 15/01/2027" in reply, reply
+    scene.at(vn(2027, 1, 15, 0, 20))
+    reply = (await scene.say(SEC, "/batdau 12 giờ tối"))[0]
+    assert "12 giờ đêm" in reply and "0h" in reply and "/batdau" in reply, reply
+    [meeting] = await meetings(scene)
+    assert meeting.started_at is None
+    assert "bắt đầu lúc 00:00" in (await scene.say(SEC, "/batdau 0h"))[0]
