@@ -143,7 +143,7 @@ def twelve_in_the_evening(words: Sequence[str]) -> bool:
     """Whether the first of ``words`` say "12 giờ tối" (12h tối, 12:00 tối): no usual phrase, so ``read_time``
     refuses it; the answer then says what to type (midnight is "12 giờ đêm" or "0h", noon "12 giờ trưa")."""
     match = _CLOCK_RE.match(" ".join(fold(_normalized(w)) for w in words[:_MAX_TIME_WORDS]))
-    return bool(match) and int(match["h"]) == 12 and match["part"] == "toi"
+    return match is not None and int(match["h"]) == 12 and match["part"] == "toi"
 
 
 def _with_part(hour: int, part: str) -> int | None:

@@ -89,7 +89,7 @@ async def start_meeting(ctx: Ctx, req: Request) -> Response:
         soon = a_little_later(ctx.now).astimezone(ctx.tz)
         return Response.say(ctx.t("start_meeting.none_today", date=fmt_date(started, ctx.tz),
                                   example=f"{soon:%d/%m/%Y %H:%M}"))
-    meeting.started_at, meeting.start_manual = started, manual
+    meeting.started_at, meeting.start_manual, meeting.opened_at = started, manual, ctx.now
     ctx.audit("start", "meeting", meeting.id, None, {"started_at": started.isoformat(), "manual": manual})
     await planner.unplan_meeting(ctx.session, meeting, ctx.now)  # no reminder once it has begun
     await planner.plan_open_meeting(ctx.session, ctx.settings, meeting, ctx.now)  # nudged if left open

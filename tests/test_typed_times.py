@@ -283,3 +283,29 @@ async def test_12_gio_toi_is_answered_with_what_to_type_instead_and_nothing_is_w
     [meeting] = await meetings(scene)
     assert meeting.started_at is None
     assert "bắt đầu lúc 00:00" in (await scene.say(SEC, "/batdau 0h"))[0]
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_check_ins_after_a_back_dated_start_are_late_only_from_when_it_was_opened(scene: Scene):
+    """/batdau 19:30 typed at 19:50: a member checking in at 19:52 is on time (the check-in was not open
+    before 19:50), one at 20:10 is 20 minutes late 'after check-in opened', in the reply and the summary;
+    after a restart too. The start stays 19:30 for the duration."""
+    await cell(scene)
+    await scene.say(SEC, "/lichhop 05/12 19:30 Nhà văn hóa")
+    scene.at(vn(2026, 12, 5, 19, 50))
+    assert "bắt đầu lúc 19:30" in (await scene.say(SEC, "/batdau 19:30"))[0]
+    scene.at(vn(2026, 12, 5, 19, 52))
+    reply = (await scene.say(MEMBER, "/diemdanh"))[0]
+    assert "Đã điểm danh" in reply and "muộn" not in reply, reply
+    await scene.stop_bot()
+    await scene.start_bot()
+    scene.at(vn(2026, 12, 5, 20, 10))
+    reply = (await scene.say(OTHER, "/diemdanh"))[0]
+    assert "muộn 20 phút" in reply and "lúc mở điểm danh 19:50" in reply, reply
+    async with scene.sessions()() as s:
+        rows = {r.member_id: r.status for r in await s.scalars(select(Attendance))}
+    assert rows[scene.who(MEMBER).member_id] is AttendanceStatus.PRESENT
+    assert rows[scene.who(OTHER).member_id] is AttendanceStatus.LATE
+    scene.at(vn(2026, 12, 5, 21, 5))
+    summary = "\n".join(await scene.say(SEC, "/ketthuc"))
+    assert "19:30" in summary and "95 phút" in summary and f"Đến muộn: {OTHER} (20 phút)" in summary, summary
