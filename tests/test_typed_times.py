@@ -309,3 +309,17 @@ async def test_check_ins_after_a_back_dated_start_are_late_only_from_when_it_was
     scene.at(vn(2026, 12, 5, 21, 5))
     summary = "\n".join(await scene.say(SEC, "/ketthuc"))
     assert "19:30" in summary and "95 phút" in summary and f"Đến muộn: {OTHER} (20 phút)" in summary, summary
+
+
+async def test_a_missed_meeting_recorded_the_next_morning_counts_check_ins_from_then(scene: Scene):
+    """The meeting of 05/12 19:30 recorded at 08:00 the next day: a check-in at 08:05 is on time, not 12
+    hours late; the record keeps its own day and start."""
+    await cell(scene)
+    await scene.say(SEC, "/lichhop 05/12 19:30 Nhà văn hóa")
+    scene.at(vn(2026, 12, 6, 8, 0))
+    assert "19:30" in (await scene.say(SEC, "/batdau 19:30"))[0]
+    scene.at(vn(2026, 12, 6, 8, 5))
+    reply = (await scene.say(MEMBER, "/diemdanh"))[0]
+    assert "Đã điểm danh" in reply and "muộn" not in reply, reply
+    [meeting] = await meetings(scene)
+    assert meeting.started_at == vn(2026, 12, 5, 19, 30) and meeting.opened_at == vn(2026, 12, 6, 8, 0)
