@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 import sys
 import tempfile
@@ -83,10 +84,11 @@ async def _setup(demo: Demo) -> None:
 async def _schedule(demo: Demo) -> None:
     sc = demo.scene
     await sc.say(SECRETARY, "/lichhop 2026-12-05 19:30 Nhà văn hóa tổ dân phố số 1")
-    await sc.say("Phan Văn Phúc", "/lichhop 2026-12-06 19:30 Nhà ông Phúc")
+    await sc.say("Phan Văn Phúc", "/lichhop 2026-12-06 7h30 tối Nhà ông Phúc")  # a time word: 19:30
     await sc.say("Đinh Văn Xuân", "/lichhop 2026-12-04 19:30 Hội trường khu 3")
     await sc.say("Đinh Văn Xuân", "/lichhop 2026-12-11 19:00 chuyende Hội trường khu 3 | Học tập và làm theo tư tưởng, đạo đức, phong cách Hồ Chí Minh")
     demo.check("đảng viên nhận thông báo lịch họp có nút Tham dự / Xin vắng", demo.saw(MEMBER_1, "Thông báo"))
+    demo.check("giờ gõ bằng chữ (7h30 tối) là 19:30", demo.saw("Phan Văn Phúc", "19:30 06/12/2026"))
 
 
 async def _answers(demo: Demo) -> None:
@@ -169,7 +171,7 @@ async def _guest_and_tasks_cell_1(demo: Demo) -> None:
 async def _tasks_done(demo: Demo) -> None:
     sc = demo.scene
     await sc.say(MEMBER_1, "/viec")
-    await sc.say(MEMBER_1, "/xong 2 Đã học tập và viết thu hoạch")
+    await sc.say(MEMBER_1, "/xong 1 Đã học tập và viết thu hoạch")  # by deadline: 10/12 is 1
     message = next(m for m in sc.inbox(MEMBER_1) if m.get("text", "").startswith("📌") and "Vận động 5 hộ" in m["text"])
     await sc.press(MEMBER_1, message, message["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
     await sc.say("Trần Thị Bình", "/xong")
@@ -177,8 +179,18 @@ async def _tasks_done(demo: Demo) -> None:
 
 
 async def _tasks_view(demo: Demo) -> None:
-    await demo.scene.say(SECRETARY, "/viec")
+    sc = demo.scene
+    await sc.say(SECRETARY, "/viec")
     demo.check("bí thư được báo việc quá hạn một lần", demo.saw(SECRETARY, "việc quá hạn chưa xong"))
+    # A task given with the wrong deadline is put right, then withdrawn: the member is told each time.
+    await sc.say(SECRETARY, "/giaoviec Đỗ Văn Hải | Chuẩn bị hội trường cho buổi sinh hoạt chuyên đề | 20/12")
+    listing = (await sc.say(SECRETARY, "/viec"))[0]
+    number = re.search(r"#(\d+) Đỗ Văn Hải: Chuẩn bị hội trường", listing)
+    if number is not None:
+        await sc.say(SECRETARY, f"/suaviec {number[1]} | | 18/12")
+        await sc.say(SECRETARY, f"/xoaviec {number[1]}")
+    demo.check("bí thư sửa hạn một việc rồi rút việc đó, đảng viên được báo",
+               demo.saw("Đỗ Văn Hải", "18/12/2026") and demo.saw("Đỗ Văn Hải", "đã rút việc"))
 
 
 QUALITY_ANSWERS = ("Có", "Cả nội dung và dự thảo nghị quyết", "Từ 1/3 đến dưới một nửa", "Có cả biểu dương và phê bình",
@@ -204,7 +216,11 @@ async def _assess_and_minutes(demo: Demo) -> None:
 async def _meeting_cell_2(demo: Demo) -> None:
     present = ["Quách Thị Quỳnh", "Lý Văn Sơn", "Kiều Thị Tâm"]
     await _hold(demo, "Phan Văn Phúc", start=datetime(2026, 12, 6, 19, 30, tzinfo=TZ),
-                end=datetime(2026, 12, 6, 20, 40, tzinfo=TZ), present=present)
+                end=datetime(2026, 12, 6, 20, 55, tzinfo=TZ), present=present)
+    # /ketthuc typed a quarter of an hour after the meeting ended: the secretary puts the time right.
+    demo.scene.at(datetime(2026, 12, 6, 21, 0, tzinfo=TZ))
+    await demo.scene.say("Phan Văn Phúc", "/suagio ketthuc 20:40", expect=2)
+    demo.check("bí thư chi bộ 2 sửa giờ kết thúc, tóm tắt được gửi lại", demo.saw("Phan Văn Phúc", "Tóm tắt đã sửa"))
     demo.check("chi bộ 2 (7 đảng viên): đủ 60 phút nhưng tỷ lệ dự họp thấp",
                demo.saw("Phan Văn Phúc", "chi bộ dưới 9 đảng viên") and demo.saw("Phan Văn Phúc", "KHÔNG ĐẠT mục tiêu"))
 

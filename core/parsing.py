@@ -139,6 +139,13 @@ def read_time(words: Sequence[str]) -> TimeReading | None:
     return None if hour24 is None else TimeReading(time(hour24, minute), used, certain=True)
 
 
+def twelve_in_the_evening(words: Sequence[str]) -> bool:
+    """Whether the first of ``words`` say "12 giờ tối" (12h tối, 12:00 tối): no usual phrase, so ``read_time``
+    refuses it; the answer then says what to type (midnight is "12 giờ đêm" or "0h", noon "12 giờ trưa")."""
+    match = _CLOCK_RE.match(" ".join(fold(_normalized(w)) for w in words[:_MAX_TIME_WORDS]))
+    return match is not None and int(match["h"]) == 12 and match["part"] == "toi"
+
+
 def _with_part(hour: int, part: str) -> int | None:
     """The 24-hour hour of ``hour`` said with a part of the day; None when they contradict ("19h sáng")."""
     if part in ("sang", "am"):

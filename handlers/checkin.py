@@ -7,7 +7,7 @@ from core.texts import Html, echo, fmt_time
 from handlers import guests
 from handlers.context import Ctx
 from handlers.describe import when
-from rules import is_late
+from rules import is_late, late_from, minutes_late
 from rules.names import fold
 from storage.models import Attendance, AttendanceStatus, Meeting, Member
 from storage.queries import (
@@ -100,7 +100,8 @@ async def _check_in(ctx: Ctx, meeting: Meeting, member: Member, by: Member | Non
         if by is not None:
             return Response.say(ctx.t("checkin.done", name=member.full_name, time=fmt_time(row.checked_in_at, ctx.tz)))
         return Response.say(ctx.t("checkin.again", time=fmt_time(row.checked_in_at, ctx.tz)))
-    late = is_late(started_at, ctx.now, ctx.actor.rules)
+    since = late_from(started_at, meeting.opened_at)  # a start typed back-dated: from when it was opened
+    late = is_late(since, ctx.now, ctx.actor.rules)
     before = {"status": row.status.value if row.status else None}
     row.status = AttendanceStatus.LATE if late else AttendanceStatus.PRESENT
     row.reason = None
@@ -111,13 +112,13 @@ async def _check_in(ctx: Ctx, meeting: Meeting, member: Member, by: Member | Non
         ctx.audit("checkin_for" if by else "checkin", "attendance", meeting.id, before,
                   {"member_id": member.id, "status": row.status.value})
     now_text = fmt_time(ctx.now, ctx.tz)
-    minutes = int((ctx.now - started_at).total_seconds() // 60)
+    minutes = minutes_late(started_at, meeting.opened_at, ctx.now)
     if by is not None:
         late_text = Html(ctx.t("late_mark", minutes=minutes) if late else "")
         return Response.say(ctx.t("checkin_for.done", name=member.full_name, time=now_text, late=late_text))
     if late:
-        text = ctx.t("checkin.done_late", name=member.full_name, time=now_text, minutes=minutes,
-                     start=fmt_time(started_at, ctx.tz))
+        text = ctx.t("checkin.done_late" if since == started_at else "checkin.done_late_opened", name=member.full_name,
+                     time=now_text, minutes=minutes, start=fmt_time(since, ctx.tz))
     else:
         text = ctx.t("checkin.done", name=member.full_name, time=now_text)
     if member_span(member).exempt_on(ctx.today):

@@ -14,7 +14,7 @@ from core.texts import echo, fmt_date, fmt_datetime, fmt_time
 from handlers import corrections, notify
 from handlers.context import Ctx
 from reports import meeting_summary
-from rules import beyond_bound, end_time_for, is_late
+from rules import beyond_bound, end_time_for, is_late, late_from
 from rules.corrected_times import corrected_start
 from rules.names import fold
 from scheduler import task_jobs
@@ -124,7 +124,8 @@ async def _rejudge_lateness(ctx: Ctx, meeting: Meeting, old_start: datetime) -> 
             continue
         if row.checked_in_at == old_start:
             row.checked_in_at = new_start
-        if row.status is AttendanceStatus.LATE and not is_late(new_start, row.checked_in_at, ctx.actor.rules):
+        since = late_from(new_start, meeting.opened_at)
+        if row.status is AttendanceStatus.LATE and not is_late(since, row.checked_in_at, ctx.actor.rules):
             row.status, row.updated_at = AttendanceStatus.PRESENT, ctx.now
             on_time.append(row.member_id)
     return on_time

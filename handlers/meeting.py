@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from core import buttons
 from core.messages import Button, Reply, Request, Response
-from core.parsing import local_datetime, read_time
+from core.parsing import local_datetime, read_time, twelve_in_the_evening
 from core.texts import Html, echo, fmt_date, fmt_datetime, fmt_time
 from handlers import corrections, notify, quality, wall_clock
 from handlers.context import Ctx
@@ -29,7 +29,8 @@ def _typed_time(ctx: Ctx, args: str, usage_key: str) -> tuple[tuple[time, ...], 
         return (), None
     reading = read_time(args.split())
     if reading is None:
-        return (), Response.say(ctx.t(usage_key, value=echo(" ".join(args.split()[:3]))))
+        twelve = ctx.t("time.twelve_evening") + "\n\n" if twelve_in_the_evening(args.split()) else ""
+        return (), Response.say(twelve + ctx.t(usage_key, value=echo(" ".join(args.split()[:3]))))
     return (reading.at,) if reading.certain else (reading.at, reading.other), None
 
 
@@ -89,7 +90,7 @@ async def start_meeting(ctx: Ctx, req: Request) -> Response:
         soon = a_little_later(ctx.now).astimezone(ctx.tz)
         return Response.say(ctx.t("start_meeting.none_today", date=fmt_date(started, ctx.tz),
                                   example=f"{soon:%d/%m/%Y %H:%M}"))
-    meeting.started_at, meeting.start_manual = started, manual
+    meeting.started_at, meeting.start_manual, meeting.opened_at = started, manual, ctx.now
     ctx.audit("start", "meeting", meeting.id, None, {"started_at": started.isoformat(), "manual": manual})
     await planner.unplan_meeting(ctx.session, meeting, ctx.now)  # no reminder once it has begun
     await planner.plan_open_meeting(ctx.session, ctx.settings, meeting, ctx.now)  # nudged if left open

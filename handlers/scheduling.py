@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core import buttons
 from core.messages import Button, Reply, Request, Response
-from core.parsing import as_typed, local_datetime, read_date, read_time
+from core.parsing import as_typed, local_datetime, read_date, read_time, twelve_in_the_evening
 from core.texts import Html, echo, fmt_date, fmt_datetime
 from handlers import notify, wall_clock
 from handlers.context import Ctx
@@ -108,7 +108,8 @@ def _read_when(ctx: Ctx, req: Request, usage_key: str) -> tuple[date, time, list
     at = read_time(words[1:])
     if reading is None or reading.day is None or at is None:
         value = echo(" ".join(words[:2])) or "–"
-        return Response.say(ctx.t("schedule.bad_date", value=value, example=_example(ctx, req)) + "\n\n"
+        twelve = ctx.t("time.twelve_evening") + "\n\n" if at is None and twelve_in_the_evening(words[1:]) else ""
+        return Response.say(twelve + ctx.t("schedule.bad_date", value=value, example=_example(ctx, req)) + "\n\n"
                             + ctx.t(usage_key, example=_example(ctx, req)))
     if not at.certain:
         return _ask_part_of_day(ctx, req, at.at)
@@ -202,7 +203,8 @@ async def announce(ctx: Ctx, meeting: Meeting, exclude: int | None = None, text_
     if text_key != "schedule.notice":  # each change is told (back to a time it had, or the place only)
         stamp += f":{int(ctx.now.timestamp())}:{zlib.crc32(f'{meeting.place}|{meeting.topic}'.encode()):08x}"
     event = "notice" if text_key == "schedule.notice" else "rescheduled"
-    ctx.queued += await followers.meeting_event(ctx.session, ctx.settings, ctx.cell, meeting, event, ctx.now)
+    ctx.queued += await followers.meeting_event(ctx.session, ctx.settings, ctx.cell, meeting, event, ctx.now,
+                                                 stamp=stamp)
     return await notify.to_cell(ctx, meeting, reply, kind="notice", key=f"notice:{meeting.id}:{stamp}:{{member_id}}",
                                 exclude=exclude, priority=3)
 

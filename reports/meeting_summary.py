@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -22,6 +22,7 @@ from rules import (
     attendance_verdict,
     duration_verdict,
     expected_members,
+    minutes_late,
 )
 from storage.models import Attendance, AttendanceStatus, Cell, Committee, Meeting
 from storage.quality import assessment_for
@@ -97,7 +98,7 @@ async def compute(session: AsyncSession, meeting: Meeting, tz: ZoneInfo) -> Meet
             if status is AttendanceStatus.LATE:
                 assert row is not None and row.checked_in_at is not None and meeting.started_at is not None, \
                     "late is set on check-in to a started meeting"
-                minutes = int((row.checked_in_at - meeting.started_at) / timedelta(minutes=1))
+                minutes = minutes_late(meeting.started_at, meeting.opened_at, row.checked_in_at)
                 summary.late.append((name, minutes))
         elif status is AttendanceStatus.EXCUSED:
             assert row is not None, "the status is the row's"

@@ -13,6 +13,8 @@ from rules.attendance import (
     attendance_verdict,
     expected_members,
     is_late,
+    late_from,
+    minutes_late,
     shown_percent,
 )
 from rules.calendar import (
@@ -90,6 +92,8 @@ __all__ = [
     "later_this_month",
     "in_quiet_hours",
     "is_late",
+    "late_from",
+    "minutes_late",
     "shift_out_of_quiet",
     "shown_percent",
     "minimum_duration",

@@ -39,8 +39,22 @@ def expected_members(members: Iterable[MemberSpan], day: date) -> tuple[list[int
 
 
 def is_late(started_at: datetime, checked_in_at: datetime, rules: RuleSet = RuleSet()) -> bool:
-    """Late means checking in more than ``late_after_minutes`` after the recorded start."""
+    """Late means checking in more than ``late_after_minutes`` after the recorded start (or after
+    ``late_from``: the moment the meeting was opened, for a start typed back-dated)."""
     return checked_in_at - started_at > timedelta(minutes=rules.late_after_minutes)
+
+
+def late_from(started_at: datetime, opened_at: datetime | None) -> datetime:
+    """The moment a check-in's lateness is measured from: the recorded start, or, when the start was typed
+    back-dated (/batdau 19:30 at 19:50, a missed meeting recorded the next morning), the moment the meeting
+    was opened in chibo. Nobody can check in before it is open: they are not late by the secretary's
+    catch-up gap, only by how long after the opening they answered."""
+    return started_at if opened_at is None else max(started_at, opened_at)
+
+
+def minutes_late(started_at: datetime, opened_at: datetime | None, checked_in_at: datetime) -> int:
+    """Whole minutes a check-in came after ``late_from`` (the reply, the summary and the views read this)."""
+    return max(0, int((checked_in_at - late_from(started_at, opened_at)) / timedelta(minutes=1)))
 
 
 @dataclass(frozen=True)

@@ -27,14 +27,17 @@ async def to_followers(session, cell_id: int, payload: dict[str, Any], *, kind: 
     return queued
 
 
-async def meeting_event(session, settings: Settings, cell: Cell, meeting: Meeting, event: str, now: datetime) -> int:
-    """Tell the cell's followers that a meeting was scheduled, moved or cancelled."""
+async def meeting_event(session, settings: Settings, cell: Cell, meeting: Meeting, event: str, now: datetime,
+                        stamp: str | None = None) -> int:
+    """Tell the cell's followers that a meeting was scheduled, moved or cancelled. ``stamp`` names the change
+    (the members' notice key gives it: a place-only or topic-only change to the same time is told again);
+    by default the meeting's time."""
     lang = settings.language
     place = Html(t(lang, "place", place=meeting.place) if meeting.place else "")
     topic = Html(t(lang, "topic", topic=meeting.topic) if meeting.topic else "")
     text = t(lang, EVENTS[event], cell=cell.name, kind=t(lang, f"kind.{meeting.kind.value}"),
              when=fmt_datetime(meeting.scheduled_at, settings.tz), place=place, topic=topic)
-    stamp = int(meeting.scheduled_at.timestamp())
+    stamp = stamp or str(int(meeting.scheduled_at.timestamp()))
     return await to_followers(session, cell.id, {"text": text, "buttons": []}, kind="follow_notice",
                               key=f"follow:{event}:{meeting.id}:{stamp}:{{committee_member_id}}", now=now,
                               meeting_id=meeting.id)

@@ -255,6 +255,9 @@ class Meeting(Base):
     topic: Mapped[str | None] = mapped_column(String(500))
     started_at: Mapped[datetime | None]
     start_manual: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When /batdau was recorded (None before this column): a start typed back-dated is earlier; lateness
+    # is measured from the later of the two (rules.late_from).
+    opened_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     end_manual: Mapped[bool] = mapped_column(Boolean, default=False)
     cancelled_at: Mapped[datetime | None]

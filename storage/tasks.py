@@ -72,10 +72,11 @@ async def meeting_task_counts(session: AsyncSession, meeting_id: int, today: dat
 
 
 async def open_tasks_of(session: AsyncSession, member_id: int) -> list[Task]:
-    """A member's tasks not done yet, in the order /viec numbers them: as given, so a new task never
-    changes the number of one already announced."""
+    """A member's tasks not done yet, in the order /viec numbers them: by deadline, then as given. The
+    list, /xong N, the "Xong việc N" buttons, Zalo's numbered answers and the number a notice names all
+    read this one order (a task due sooner given later takes a smaller number; each notice says its own)."""
     return list(await session.scalars(
-        select(Task).where(Task.member_id == member_id, Task.done_at.is_(None)).order_by(Task.id)))
+        select(Task).where(Task.member_id == member_id, Task.done_at.is_(None)).order_by(Task.due_on, Task.id)))
 
 
 async def cell_tasks(session: AsyncSession, cell_id: int, done_since: datetime) -> list[tuple[Task, str]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from conftest import DB_KINDS, vn
 from sqlalchemy import func, select
@@ -110,3 +112,21 @@ async def test_a_committee_member_pressing_the_groups_check_in_button_is_a_guest
     scene.at(vn(2026, 12, 2, 21, 5))
     summary = (await scene.say(SEC1, "/ketthuc"))[0]
     assert f"Đại biểu cấp trên: {CM}" in summary and "Có mặt 1/2" in summary
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_the_follower_hears_each_change_of_place_and_topic_at_the_same_time(scene: Scene):
+    """The follower's notice key names what changed (as the members' does): a second place-only or topic-only
+    change to the same time reaches the committee member too, not only the cell's members."""
+    await two_cells(scene)
+    await scene.say(SEC1, "/lichhop 2026-12-05 19:30 Nhà văn hóa")
+    await scene.say(SEC1, "/doilich tại Hội trường")
+    assert "tại Hội trường" in scene.last_text(CM) and "tại Hội trường" in scene.last_text(M1)
+    scene.at(scene.clock.now() + timedelta(minutes=5))
+    await scene.say(SEC1, "/doilich tại Sân đình")
+    assert "tại Sân đình" in scene.last_text(CM) and "tại Sân đình" in scene.last_text(M1)
+    scene.at(scene.clock.now() + timedelta(minutes=5))
+    await scene.say(SEC1, "/doilich | Học tập nghị quyết")
+    assert "Học tập nghị quyết" in scene.last_text(CM) and "Học tập nghị quyết" in scene.last_text(M1)
+    changes = [t for t in texts(scene, CM) if t.startswith("🔁")]
+    assert len(changes) == 3 and all("19:30 05/12/2026" in t for t in changes)

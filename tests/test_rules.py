@@ -25,7 +25,9 @@ from rules import (
     expected_members,
     in_quiet_hours,
     is_late,
+    late_from,
     minimum_duration,
+    minutes_late,
     missing_obligations,
     shift_out_of_quiet,
     shown_percent,
@@ -225,6 +227,18 @@ def test_expected_members_of_a_whole_cell_keep_their_order():
 )
 def test_is_late(after, rules, late):
     assert is_late(START, START + after, rules) is late
+
+
+def test_lateness_after_a_back_dated_start_is_measured_from_when_it_was_opened():
+    opened = START + timedelta(minutes=20)  # /batdau 19:30 typed at 19:50
+    assert late_from(START, None) == START and late_from(START, START) == START
+    assert late_from(START, opened) == opened
+    assert not is_late(late_from(START, opened), opened + timedelta(minutes=15))  # 22 min after 19:30: on time
+    assert is_late(late_from(START, opened), opened + timedelta(minutes=15, seconds=1))
+    assert minutes_late(START, opened, opened + timedelta(minutes=20, seconds=59)) == 20
+    assert minutes_late(START, None, START + timedelta(minutes=25)) == 25
+    next_morning = START + timedelta(hours=13)  # a missed meeting recorded on its own day, the next morning
+    assert minutes_late(START, next_morning, next_morning + timedelta(minutes=3)) == 3
 
 
 # --- calendar obligations ---------------------------------------------------------------------

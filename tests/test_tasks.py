@@ -84,11 +84,16 @@ async def test_tasks_given_listed_done_reminded_and_reported_across_restarts(sce
     assert f"• {AN}, {BA}, {SEC}, {CU}, {DEP}: Nghiên cứu Nghị quyết số 57 – hạn 15/12/2026" in report  # by given name, as every list
 
     # A member's list, numbered by deadline; the button marks one done, the secretary is told.
+    # The task given second is due first: it is number 1 in its notice, the list, /xong and the buttons.
+    assert "Nghị quyết số 57" in scene.last_text(AN) and "/xong 1" in scene.last_text(AN)
     reply = await scene.say(AN, "/viec")
-    assert "1. Vận động 5 hộ đóng quỹ khuyến học – hạn 20/12/2026" in reply[0]  # numbered as given
-    assert "2. Nghiên cứu Nghị quyết số 57 – hạn 15/12/2026" in reply[0]
+    assert "1. Nghiên cứu Nghị quyết số 57 – hạn 15/12/2026" in reply[0]  # by deadline, not as given
+    assert "2. Vận động 5 hộ đóng quỹ khuyến học – hạn 20/12/2026" in reply[0]
     listing = scene.last(AN)
     assert [b["text"] for row in listing["reply_markup"]["inline_keyboard"] for b in row] == ["Xong việc 1", "Xong việc 2"]
+    by_id = {t.id: t.description for t in await tasks_in_db(scene) if t.member_id == scene.who(AN).member_id}
+    assert [by_id[int(b["callback_data"].split(":")[1])][:9] for row in listing["reply_markup"]["inline_keyboard"]
+            for b in row] == ["Nghiên cứ", "Vận động "]
     assert "có 2 việc đang chờ" in (await scene.say(AN, "/xong"))[0]  # which one?
     scene.at(vn(2026, 12, 8, 9, 0))
     answer = await scene.press(AN, told, told["reply_markup"]["inline_keyboard"][0][0]["callback_data"])

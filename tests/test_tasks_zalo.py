@@ -66,15 +66,16 @@ async def test_tasks_and_a_guest_on_zalo_with_words_and_numbers(zalo_scene: Scen
     await scene.stop_bot()
     await scene.start_bot()
     listing = (await scene.say_zalo(MEM, "việc"))[0]
-    assert "1. Tuyên truyền phòng chống cháy nổ – hạn 20/12/2026" in listing and "2. Đóng đảng phí tháng 12" in listing
+    # By deadline: the task given second, due first, is number 1 (the list, the numbers, "xong 1").
+    assert "1. Đóng đảng phí tháng 12 – hạn 10/12/2026" in listing and "2. Tuyên truyền phòng chống cháy nổ" in listing
     assert "Trả lời bằng số: 1 – Xong việc 1; 2 – Xong việc 2" in listing
     await choices_stored(scene, MEM)  # remembered just after the answer is sent: wait for it before the "crash"
     await scene.stop_bot()
     await scene.start_bot()
-    assert "hoàn thành việc: Tuyên truyền phòng chống cháy nổ" in (await scene.say_zalo(MEM, "1"))[0]
-    assert any("Lê Thị Số đã xong việc: Tuyên truyền" in t for t in scene.zalo_texts(SEC))
-    reply = (await scene.say_zalo(MEM, "xong 1 đã nộp cho đồng chí bí thư"))[0]  # the one left is now number 1
-    assert "hoàn thành việc: Đóng đảng phí tháng 12 – kết quả: đã nộp cho đồng chí bí thư" in reply
+    assert "hoàn thành việc: Đóng đảng phí tháng 12" in (await scene.say_zalo(MEM, "1"))[0]
+    assert any("Lê Thị Số đã xong việc: Đóng đảng phí" in t for t in scene.zalo_texts(SEC))
+    reply = (await scene.say_zalo(MEM, "xong 1 đã treo băng rôn"))[0]  # the one left is now number 1
+    assert "hoàn thành việc: Tuyên truyền phòng chống cháy nổ – kết quả: đã treo băng rôn" in reply
     assert "không có việc nào đang chờ" in (await scene.say_zalo(MEM, "viec"))[0]
 
     # The reminder on Zalo, three days before, once across a restart; answered with its number.

@@ -263,3 +263,63 @@ async def test_batdau_takes_the_new_spellings(zalo_scene: Scene):
     scene.at(vn(2026, 12, 5, 21, 10))
     reply = await scene.say_zalo(SEC, "ket thuc 9 giờ tối")
     assert "21:00" in reply[0], reply
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_12_gio_toi_is_answered_with_what_to_type_instead_and_nothing_is_written(scene: Scene):
+    """"12 giờ tối" is not a usual phrase (midnight is "12 giờ đêm", noon "12 giờ trưa"): the answer says so
+    and what to type, /lichhop and /batdau alike; "12 giờ đêm" is 00:00."""
+    await cell(scene)
+    for typed in ("/lichhop 15/01/2027 12 giờ tối Nhà văn hóa", "/lichhop 15/01/2027 12h tối"):
+        reply = (await scene.say(SEC, typed))[0]
+        assert "12 giờ tối" in reply and "12 giờ đêm" in reply and "0h" in reply and "12 giờ trưa" in reply, reply
+        assert "/lichhop" in reply  # the usage with its example follows
+    assert await meetings(scene) == []
+    reply = (await scene.say(SEC, "/lichhop 15/01/2027 12 giờ đêm"))[0]
+    assert "00:00 15/01/2027" in reply, reply
+    scene.at(vn(2027, 1, 15, 0, 20))
+    reply = (await scene.say(SEC, "/batdau 12 giờ tối"))[0]
+    assert "12 giờ đêm" in reply and "0h" in reply and "/batdau" in reply, reply
+    [meeting] = await meetings(scene)
+    assert meeting.started_at is None
+    assert "bắt đầu lúc 00:00" in (await scene.say(SEC, "/batdau 0h"))[0]
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_check_ins_after_a_back_dated_start_are_late_only_from_when_it_was_opened(scene: Scene):
+    """/batdau 19:30 typed at 19:50: a member checking in at 19:52 is on time (the check-in was not open
+    before 19:50), one at 20:10 is 20 minutes late 'after check-in opened', in the reply and the summary;
+    after a restart too. The start stays 19:30 for the duration."""
+    await cell(scene)
+    await scene.say(SEC, "/lichhop 05/12 19:30 Nhà văn hóa")
+    scene.at(vn(2026, 12, 5, 19, 50))
+    assert "bắt đầu lúc 19:30" in (await scene.say(SEC, "/batdau 19:30"))[0]
+    scene.at(vn(2026, 12, 5, 19, 52))
+    reply = (await scene.say(MEMBER, "/diemdanh"))[0]
+    assert "Đã điểm danh" in reply and "muộn" not in reply, reply
+    await scene.stop_bot()
+    await scene.start_bot()
+    scene.at(vn(2026, 12, 5, 20, 10))
+    reply = (await scene.say(OTHER, "/diemdanh"))[0]
+    assert "muộn 20 phút" in reply and "lúc mở điểm danh 19:50" in reply, reply
+    async with scene.sessions()() as s:
+        rows = {r.member_id: r.status for r in await s.scalars(select(Attendance))}
+    assert rows[scene.who(MEMBER).member_id] is AttendanceStatus.PRESENT
+    assert rows[scene.who(OTHER).member_id] is AttendanceStatus.LATE
+    scene.at(vn(2026, 12, 5, 21, 5))
+    summary = "\n".join(await scene.say(SEC, "/ketthuc"))
+    assert "19:30" in summary and "95 phút" in summary and f"Đến muộn: {OTHER} (20 phút)" in summary, summary
+
+
+async def test_a_missed_meeting_recorded_the_next_morning_counts_check_ins_from_then(scene: Scene):
+    """The meeting of 05/12 19:30 recorded at 08:00 the next day: a check-in at 08:05 is on time, not 12
+    hours late; the record keeps its own day and start."""
+    await cell(scene)
+    await scene.say(SEC, "/lichhop 05/12 19:30 Nhà văn hóa")
+    scene.at(vn(2026, 12, 6, 8, 0))
+    assert "19:30" in (await scene.say(SEC, "/batdau 19:30"))[0]
+    scene.at(vn(2026, 12, 6, 8, 5))
+    reply = (await scene.say(MEMBER, "/diemdanh"))[0]
+    assert "Đã điểm danh" in reply and "muộn" not in reply, reply
+    [meeting] = await meetings(scene)
+    assert meeting.started_at == vn(2026, 12, 5, 19, 30) and meeting.opened_at == vn(2026, 12, 6, 8, 0)

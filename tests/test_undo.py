@@ -245,9 +245,9 @@ async def test_tasks_are_corrected_and_withdrawn_by_number_audited_and_xong_is_o
     assert view.index(f"#1 {BA}: Việc B – hạn 10/12/2026") < view.index(f"#2 {AN}: Việc C – hạn 15/12/2026") \
         < view.index(f"#3 {AN}: Việc A – hạn 20/12/2026")
     assert "/suaviec SỐ | VIỆC | HẠN" in view and "/xoaviec SỐ" in view
-    # A member's own list keeps the numbers the tasks were given with (/xong N, and on Zalo the reply numbers).
+    # A member's own list is by deadline too, as /xong N and on Zalo the reply numbers read it.
     own = (await scene.say(AN, "/viec"))[0]
-    assert own.index("1. Việc A – hạn 20/12/2026") < own.index("2. Việc C – hạn 15/12/2026")
+    assert own.index("1. Việc C – hạn 15/12/2026") < own.index("2. Việc A – hạn 20/12/2026")
 
     assert "dành cho bí thư" in (await scene.say(AN, "/suaviec 1 | x | 20/12"))[0]
     assert "dành cho bí thư" in (await scene.say(AN, "/xoaviec 1"))[0]
