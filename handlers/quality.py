@@ -7,6 +7,7 @@ day. Buttons carry ``qa:<criterion>:<answer>:<meeting id>``.
 
 from __future__ import annotations
 
+from core import outgoing
 from core.messages import Button, Reply, Request, Response
 from core.parsing import button_id
 from core.texts import Html, fmt_date
@@ -98,8 +99,8 @@ async def _next(ctx: Ctx, meeting: Meeting, assessment: MeetingAssessment,
     title = ctx.t("quality.title", date=fmt_date(meeting.scheduled_at, ctx.tz), kind=ctx.t(f"kind.{meeting.kind.value}"))
     text = "\n".join([title, *quality_report.sheet_lines(q, ctx.lang)])
     if first_time:
-        await notify.to_leaders(ctx, meeting.cell_id, Reply(text), kind="quality", key=f"quality:{meeting.id}:{{member_id}}",
-                                exclude=_member_id(ctx), meeting_id=meeting.id)
+        await notify.to_leaders(ctx, meeting.cell_id, Reply(text), outgoing.QUALITY, exclude=_member_id(ctx),
+                                meeting_id=meeting.id, meeting=meeting.id)
     return Reply(text)
 
 
