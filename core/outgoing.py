@@ -94,6 +94,8 @@ PREP_NUDGE = Message("prep_nudge", 4, "prep:{meeting}:{stamp}:{to}", refreshed=T
 FOLLOW_NOTICE = Message("follow_notice", 4, "follow:{event}:{meeting}:{stamp}:{to}")
 FOLLOW_SUMMARY = Message("summary", 4, "summary:{meeting}{edit}:cm{to}")
 QUALITY_REMINDER = Message("quality_reminder", 4, "quality_reminder:{meeting}")
+REPORT_JOB = Message("report_job", 4, "report:{platform}:{update}")  # not sent: a long answer to put together
+REPORT_PART = Message("report", 4, "report:{platform}:{update}:{part}")  # scheduler.long_answers: job key + ":<part>"
 WEEKLY = Message("weekly", 4, "weekly:{committee}:{week}:{to}{suffix}")  # to = the chat link's id
 TASK_REMINDER = Message("task_reminder", 5, "task_reminder:{task}:{days}", refreshed=True)
 REMINDER = Message("reminder", 6, "reminder:{meeting}:{stamp}:{offset}:{to}")

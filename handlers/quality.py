@@ -18,12 +18,12 @@ from reports import quality as quality_report
 from reports.meeting_summary import AbsenceWarning, MeetingSummary
 from rules import quality, shift_out_of_quiet
 from storage.models import Meeting, MeetingAssessment
-from storage.outbox import drop_pending, enqueue
+from storage.outbox import drop_pending
 from storage.quality import assessment_for, get_or_create_assessment
 from storage.queries import latest_ended_meeting
 
 BUTTON = "qa"
-REMINDER_KIND = "quality_reminder"
+REMINDER_KIND = outgoing.QUALITY_REMINDER.kind
 
 
 def _member_id(ctx: Ctx) -> int | None:
@@ -135,6 +135,5 @@ async def _queue_reminder(ctx: Ctx, meeting: Meeting) -> None:
     text = ctx.t("quality.reminder", date=fmt_date(meeting.scheduled_at, ctx.tz),
                  kind=ctx.t(f"kind.{meeting.kind.value}"))
     reply = Reply(text, [[Button(ctx.t("quality.answer_now"), f"{BUTTON}:resume:-:{meeting.id}")]])
-    if await enqueue(ctx.session, key=f"{REMINDER_KIND}:{meeting.id}", kind=REMINDER_KIND, link=link,
-                     payload=reply.to_payload(), due_at=due, now=ctx.now, meeting_id=meeting.id, priority=4):
-        ctx.queued += 1
+    ctx.queued += await outgoing.send(ctx.session, outgoing.QUALITY_REMINDER, outgoing.link(link), reply, now=ctx.now,
+                                      due_at=due, meeting_id=meeting.id, meeting=meeting.id)

@@ -207,13 +207,13 @@ class Dispatcher:
         if row.kind in live.KINDS and not await self._refresh(row):
             return
         sender, pacer = self.senders[row.platform], self.pacers[row.platform]
-        reason = await sender.admit(row)  # a platform with a budget (Zalo) may cut a row
-        if reason:
-            await self._drop(row, reason)
+        admission = await sender.admit(row)  # a platform with a budget (Zalo) may cut a row
+        if admission.refused:
+            await self._drop(row, admission.refused)
             return
         try:
             async with pacer.slot(row.chat_id, sender.is_group(row.chat_id)):  # held until the platform answered
-                await sender.send(row.chat_id, row.payload)
+                await sender.send(row.chat_id, row.payload, admission)
         except RateLimited as exc:
             self.stats.http_429 += 1
             self._log_failure(row, "rate_limited", exc)
