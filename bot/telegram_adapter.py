@@ -42,7 +42,7 @@ from core.texts import t
 from core.textsplit import split_text
 from handlers import router
 from handlers.commands import MENU, parse_command
-from scheduler.delivery import Blocked, Permanent, RateLimited, Transient
+from scheduler.delivery import ADMITTED, Admission, Blocked, Permanent, RateLimited, Transient
 from storage.inbox import Incoming, Kept
 from storage.models import OutboxMessage, Platform
 from storage.outbox import defer_reply
@@ -84,13 +84,13 @@ class TelegramSender:
     def __init__(self, bot):
         self.bot = bot
 
-    async def admit(self, row: OutboxMessage) -> str | None:
-        return None  # no message budget on Telegram: the pacer keeps to its limits
+    async def admit(self, row: OutboxMessage) -> Admission:
+        return ADMITTED  # no message budget on Telegram: the pacer keeps to its limits
 
     def is_group(self, chat_id: str) -> bool:
         return chat_id.startswith("-")
 
-    async def send(self, chat_id: str, payload: dict) -> None:
+    async def send(self, chat_id: str, payload: dict, admission: Admission = ADMITTED) -> None:
         try:
             await send_payload(self.bot, int(chat_id), payload)
         except RetryAfter as exc:

@@ -25,8 +25,10 @@ from bot.zalo_client import (
     ZaloUnauthorized,
     parse_event,
 )
+from core import outgoing
 from core.files import signed_url
 from core.messages import Request
+from core.outgoing import Quota, quota_of
 from core.services import Services
 from core.settings import DEFAULT_ZALO_BOT
 from core.texts import t
@@ -34,7 +36,7 @@ from core.textsplit import html_to_plain, split_plain
 from handlers import router
 from handlers.commands import parse_command
 from rules import month_key
-from scheduler.delivery import Blocked, Permanent, RateLimited, Transient
+from scheduler.delivery import ADMITTED, Admission, Blocked, Permanent, RateLimited, Transient
 from storage.inbox import Incoming, Kept
 from storage.models import ChatChoice, OutboxMessage, Platform
 from storage.outbox import defer_reply
@@ -68,7 +70,7 @@ class ZaloSender:
     def is_group(self, chat_id: str) -> bool:
         return False  # Zalo chat ids do not say; groups are paced like private chats (stricter)
 
-    async def send(self, chat_id: str, payload: dict) -> None:
+    async def send(self, chat_id: str, payload: dict, admission: Admission = ADMITTED) -> None:
         settings = self.services.settings
         texts, choices = render(settings.language, payload)
         sent = 0
@@ -95,7 +97,7 @@ class ZaloSender:
             async with self._admission:
                 if sent:
                     await self._count(sent)
-                if payload.get("_admitted"):  # counted now: release the reservation admit() made
+                if admission.reserved:  # counted now: release the reservation admit() made
                     self._admitted = max(0, self._admitted - 1)
         if choices:
             await self._remember(chat_id, choices)
@@ -142,9 +144,10 @@ class ZaloSender:
             log.warning("Zalo bot %s has used %d of its %d messages this month", self.bot_key, used,
                         settings.zalo_monthly_quota)
 
-    async def admit(self, row: OutboxMessage) -> str | None:
-        """None to send the row, or why it is cut: short of quota, repeat reminders go first, then
-        everything but answers, check-in prompts and summaries."""
+    async def admit(self, row: OutboxMessage) -> Admission:
+        """Send the row (a unit of the quota reserved for it), or why it is cut: short of quota, repeat
+        reminders go first, then the repeatable messages (core.outgoing: all but answers, check-in
+        prompts, notices and summaries)."""
         settings = self.services.settings
         month = month_key(self.services.clock.now().astimezone(settings.tz).date())
         async with self._admission:
@@ -153,23 +156,22 @@ class ZaloSender:
             used = counted + self._admitted
             quota = settings.zalo_monthly_quota
             if used >= quota:
-                return "zalo monthly quota used up"
+                return Admission("zalo monthly quota used up")
             if used >= WARN_AT * quota:
-                if row.kind == "reminder" and not _is_last_reminder(row.key, settings):
-                    return "zalo quota short: repeat reminder cut"
-                if used >= 0.95 * quota and row.priority > 3:
-                    return "zalo quota short: low priority cut"
+                if row.kind == outgoing.REMINDER.kind and not _is_last_reminder(row.key, settings):
+                    return Admission("zalo quota short: repeat reminder cut")
+                if used >= 0.95 * quota and quota_of(row.priority) is Quota.REPEATABLE:
+                    return Admission("zalo quota short: low priority cut")
             self._admitted += 1
-        row.payload = dict(row.payload, _admitted=True)
-        return None
+        return Admission(reserved=True)
 
 
 def _is_last_reminder(key: str, settings) -> bool:
-    """Reminder keys are reminder:<meeting>:<time>:<offset seconds>:<member>; the last is the smallest offset."""
-    parts = key.split(":")
+    """Whether a reminder (core.outgoing.REMINDER) is the last before its meeting: the smallest offset."""
+    offset = outgoing.REMINDER.field(key, "offset")
     try:
-        return int(parts[3]) == int(min(settings.offsets).total_seconds())
-    except (IndexError, ValueError):
+        return offset is None or int(offset) == int(min(settings.offsets).total_seconds())
+    except ValueError:
         return True
 
 
@@ -187,10 +189,10 @@ class ZaloSenders:
     def is_group(self, chat_id: str) -> bool:
         return False
 
-    async def send(self, chat_id: str, payload: dict) -> None:
-        await self.pick(payload).send(chat_id, payload)
+    async def send(self, chat_id: str, payload: dict, admission: Admission = ADMITTED) -> None:
+        await self.pick(payload).send(chat_id, payload, admission)
 
-    async def admit(self, row: OutboxMessage) -> str | None:
+    async def admit(self, row: OutboxMessage) -> Admission:
         return await self.pick(row.payload).admit(row)
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from core import buttons
+from core import buttons, outgoing
 from core.messages import Button, Reply, Request, Response
 from core.texts import fmt_time
 from handlers import notify
@@ -133,8 +133,7 @@ async def _excuse_or_ask(ctx: Ctx, meeting: Meeting, reason: str) -> Response:
     await planner.unplan_member(ctx.session, meeting.id, member.id, ctx.now)
     notice = Reply(ctx.t("absent.notify_leader.after" if after_meeting else "absent.notify_leader",
                          name=member.full_name, when=when(ctx, meeting), reason=reason))
-    await notify.to_leaders(ctx, meeting.cell_id, notice, kind="absence_notice",
-                            key=f"absence:{meeting.id}:{member.id}:{int(ctx.now.timestamp())}:{{member_id}}",
-                            exclude=member.id, meeting_id=meeting.id)
+    await notify.to_leaders(ctx, meeting.cell_id, notice, outgoing.ABSENCE_NOTICE, exclude=member.id,
+                            meeting_id=meeting.id, meeting=meeting.id, member=member.id, at=int(ctx.now.timestamp()))
     return Response.say(ctx.t("absent.done.after" if after_meeting else "absent.done", when=when(ctx, meeting),
                               reason=reason))

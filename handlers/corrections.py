@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from core import buttons
+from core import buttons, outgoing
 from core.messages import Button, Reply, Request, Response
 from core.texts import fmt_date, fmt_time
 from handlers import notify
@@ -21,7 +21,7 @@ from handlers.describe import when
 from reports import meeting_summary
 from reports import quality as quality_report
 from rules.names import fold
-from scheduler import followers, planner
+from scheduler import planner
 from storage.models import Attendance, AttendanceStatus, Meeting, Member
 from storage.outbox import claim_job
 from storage.quality import assessment_for
@@ -108,8 +108,8 @@ async def _excuse(ctx: Ctx, meeting: Meeting, member: Member, reason: str) -> Re
     if member.id != ctx.member.id:
         await notify.to_members(ctx, [member], Reply(ctx.t("excuse_for.member_notice", when=when(ctx, meeting),
                                                            reason=reason)),
-                                kind="absence_notice", key=f"excused_by:{meeting.id}:{int(ctx.now.timestamp())}:{{member_id}}",
-                                meeting_id=meeting.id, priority=3)
+                                outgoing.EXCUSED_BY, meeting_id=meeting.id, meeting=meeting.id,
+                                at=int(ctx.now.timestamp()))
     return Response.say(ctx.t("excuse_for.done", name=member.full_name, when=when(ctx, meeting), reason=reason))
 
 
@@ -231,12 +231,10 @@ async def summary_and_warnings(ctx: Ctx, meeting: Meeting, *, corrected: bool = 
     if corrected:
         text = ctx.t("summary.corrected", time=fmt_time(ctx.now, ctx.tz)) + "\n" + text
     stamp = f":{int(ctx.now.timestamp())}" if corrected else ""
-    await notify.to_leaders(ctx, meeting.cell_id, Reply(text), kind="summary",
-                            key=f"summary:{meeting.id}{stamp}:{{member_id}}", exclude=ctx.member.id,
-                            meeting_id=meeting.id)
-    ctx.queued += await followers.to_followers(ctx.session, meeting.cell_id, Reply(text).to_payload(), kind="summary",
-                                               key=f"summary:{meeting.id}{stamp}:cm{{committee_member_id}}", now=ctx.now,
-                                               meeting_id=meeting.id)
+    await notify.to_leaders(ctx, meeting.cell_id, Reply(text), outgoing.SUMMARY, exclude=ctx.member.id,
+                            meeting_id=meeting.id, meeting=meeting.id, edit=stamp)
+    await notify.send(ctx, outgoing.FOLLOW_SUMMARY, await outgoing.followers(ctx.session, meeting.cell_id), Reply(text),
+                      meeting_id=meeting.id, meeting=meeting.id, edit=stamp)
     replies = [Reply(text)]
     new = []
     warnings = await meeting_summary.absence_warnings(ctx.session, meeting, ctx.tz)
@@ -247,9 +245,9 @@ async def summary_and_warnings(ctx: Ctx, meeting: Meeting, *, corrected: bool = 
             new.append(warning)
     warning_text = meeting_summary.render_warnings(new, ctx.lang)
     if warning_text:
-        await notify.to_leaders(ctx, meeting.cell_id, Reply(warning_text), kind="absence_warning",
-                                key=f"absence_warning:{meeting.id}:{int(ctx.now.timestamp())}:{{member_id}}",
-                                exclude=ctx.member.id, meeting_id=meeting.id)
+        await notify.to_leaders(ctx, meeting.cell_id, Reply(warning_text), outgoing.ABSENCE_WARNING,
+                                exclude=ctx.member.id, meeting_id=meeting.id, meeting=meeting.id,
+                                at=int(ctx.now.timestamp()))
         replies.append(Reply(warning_text))
     return SummaryOutcome(replies, summary, warnings)
 

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
+from core import outgoing
 from core.messages import Reply, Request, Response
 from core.parsing import parse_due_date, parse_time
 from core.texts import echo, fmt_date, fmt_datetime, fmt_time
@@ -208,9 +209,8 @@ async def edit_task(ctx: Ctx, req: Request) -> Response:
         number = [x.id for x in await open_tasks_of(ctx.session, member.id)].index(task.id) + 1
         notice = Reply(ctx.t("task_fix.member_edited", task=what, due=fmt_day(due), number=number),
                        task_jobs.done_button(ctx.settings, task.id))
-        await notify.to_members(ctx, [member], notice, kind="task_assigned",
-                                key=f"task_edit:{task.id}:{int(ctx.now.timestamp())}:{{member_id}}",
-                                meeting_id=task.meeting_id, priority=3)
+        await notify.to_members(ctx, [member], notice, outgoing.TASK_EDITED, meeting_id=task.meeting_id,
+                                task=task.id, at=int(ctx.now.timestamp()))
     return Response.say(ctx.t("task_fix.edited", name=name, before=str(before["description"]),
                               before_due=fmt_day(date.fromisoformat(str(before["due_on"]))), task=what,
                               due=fmt_day(due)))
@@ -235,5 +235,5 @@ async def withdraw_task(ctx: Ctx, req: Request) -> Response:
     if member_id != ctx.member.id:
         member = await ctx.session.get_one(Member, member_id)
         await notify.to_members(ctx, [member], Reply(ctx.t("task_fix.member_withdrawn", task=what, due=fmt_day(due))),
-                                kind="task_assigned", key=f"task_withdrawn:{before_id}:{{member_id}}", meeting_id=meeting_id, priority=3)
+                                outgoing.TASK_WITHDRAWN, meeting_id=meeting_id, task=before_id)
     return Response.say(ctx.t("task_fix.withdrawn", name=name, task=what, due=fmt_day(due)))

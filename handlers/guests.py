@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from core import buttons
+from core import buttons, outgoing
 from core.messages import Button, Reply, Request, Response
 from core.texts import fmt_time
 from handlers import notify
@@ -60,6 +60,6 @@ async def _record(ctx: Ctx, meeting: Meeting, cell_name: str) -> Response:
     ctx.audit("guest_checkin", "meeting", meeting.id, None, {"committee_member_id": person.id})
     notice = Reply(ctx.t("guest.notice", name=person.full_name, committee=ctx.committee.name,
                          time=fmt_time(ctx.now, ctx.tz)))
-    await notify.to_leaders(ctx, meeting.cell_id, notice, kind="guest_notice",
-                            key=f"guest:{meeting.id}:{person.id}:{{member_id}}", meeting_id=meeting.id)
+    await notify.to_leaders(ctx, meeting.cell_id, notice, outgoing.GUEST_NOTICE, meeting_id=meeting.id,
+                            meeting=meeting.id, guest=person.id)
     return Response.say(ctx.t("guest.done", name=person.full_name, cell=cell_name, time=fmt_time(ctx.now, ctx.tz)))

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
 
-from core import buttons
+from core import buttons, outgoing
 from core.messages import Button, Reply, Request, Response
 from core.parsing import local_datetime, read_time, twelve_in_the_evening
 from core.texts import Html, echo, fmt_date, fmt_datetime, fmt_time
@@ -100,10 +100,8 @@ async def start_meeting(ctx: Ctx, req: Request) -> Response:
         ctx.t("checkin.prompt", cell=cell.name, kind=kind_label(ctx, meeting), time=fmt_time(started, ctx.tz)),
         notify.checkin_buttons(ctx, meeting.id),
     )
-    count = await notify.to_cell(ctx, meeting, prompt, kind="checkin_prompt", key=f"checkin:{meeting.id}:{{member_id}}",
-                                 exclude=ctx.member.id, priority=1)
-    await notify.to_groups(ctx, cell.id, prompt, kind="checkin_prompt", key=f"checkin:{meeting.id}:group:{{chat_id}}",
-                           meeting_id=meeting.id)
+    count = await notify.to_cell(ctx, meeting, prompt, outgoing.CHECKIN_PROMPT, exclude=ctx.member.id)
+    await notify.to_groups(ctx, cell.id, prompt, outgoing.CHECKIN_PROMPT, meeting_id=meeting.id, meeting=meeting.id)
     if started.astimezone(ctx.tz).date() != ctx.now.astimezone(ctx.tz).date():  # an earlier day: say which
         return Response.say(ctx.t("start_meeting.done_on", time=fmt_time(started, ctx.tz), date=fmt_date(started, ctx.tz),
                                   manual=Html(ctx.t("manual_mark") if manual else ""), count=count))

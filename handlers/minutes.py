@@ -10,11 +10,11 @@ import asyncio
 import logging
 from pathlib import Path
 
+from core import outgoing
 from core.messages import Request, Response
 from core.texts import fmt_date
 from handlers.context import Ctx
 from reports import minutes as minutes_report
-from storage.outbox import enqueue
 from storage.queries import latest_ended_meeting
 
 log = logging.getLogger(__name__)
@@ -44,8 +44,6 @@ async def minutes(ctx: Ctx, req: Request) -> Response:
                    "caption": ctx.t("minutes.caption", kind=kind, date=date, cell=cell.name)}],
         "no_link_text": ctx.t("minutes.no_link", name=path.name),  # Zalo without a public URL
     }
-    if await enqueue(ctx.session, key=f"minutes:{meeting.id}:{link.id}:{int(ctx.now.timestamp())}",
-                     kind="minutes", link=link, payload=payload, due_at=ctx.now, now=ctx.now,
-                     meeting_id=meeting.id, priority=2):
-        ctx.queued += 1
+    ctx.queued += await outgoing.send(ctx.session, outgoing.MINUTES, outgoing.link(link), payload, now=ctx.now,
+                                      meeting_id=meeting.id, meeting=meeting.id, at=int(ctx.now.timestamp()))
     return Response.say(ctx.t("minutes.sending", kind=kind, date=date))

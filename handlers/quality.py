@@ -7,7 +7,7 @@ day. Buttons carry ``qa:<criterion>:<answer>:<meeting id>``.
 
 from __future__ import annotations
 
-from core import buttons
+from core import buttons, outgoing
 from core.messages import Button, Reply, Request, Response
 from core.texts import Html, fmt_date
 from handlers import notify
@@ -17,11 +17,11 @@ from reports import quality as quality_report
 from reports.meeting_summary import AbsenceWarning, MeetingSummary
 from rules import quality, shift_out_of_quiet
 from storage.models import Meeting, MeetingAssessment
-from storage.outbox import drop_pending, enqueue
+from storage.outbox import drop_pending
 from storage.quality import assessment_for, get_or_create_assessment
 from storage.queries import latest_ended_meeting
 
-REMINDER_KIND = "quality_reminder"
+REMINDER_KIND = outgoing.QUALITY_REMINDER.kind
 
 
 def _member_id(ctx: Ctx) -> int | None:
@@ -94,8 +94,8 @@ async def _next(ctx: Ctx, meeting: Meeting, assessment: MeetingAssessment,
     title = ctx.t("quality.title", date=fmt_date(meeting.scheduled_at, ctx.tz), kind=ctx.t(f"kind.{meeting.kind.value}"))
     text = "\n".join([title, *quality_report.sheet_lines(q, ctx.lang)])
     if first_time:
-        await notify.to_leaders(ctx, meeting.cell_id, Reply(text), kind="quality", key=f"quality:{meeting.id}:{{member_id}}",
-                                exclude=_member_id(ctx), meeting_id=meeting.id)
+        await notify.to_leaders(ctx, meeting.cell_id, Reply(text), outgoing.QUALITY, exclude=_member_id(ctx),
+                                meeting_id=meeting.id, meeting=meeting.id)
     return Reply(text)
 
 
@@ -130,6 +130,5 @@ async def _queue_reminder(ctx: Ctx, meeting: Meeting) -> None:
     text = ctx.t("quality.reminder", date=fmt_date(meeting.scheduled_at, ctx.tz),
                  kind=ctx.t(f"kind.{meeting.kind.value}"))
     reply = Reply(text, [[Button(ctx.t("quality.answer_now"), buttons.Quality("resume", "-", meeting.id).encode())]])
-    if await enqueue(ctx.session, key=f"{REMINDER_KIND}:{meeting.id}", kind=REMINDER_KIND, link=link,
-                     payload=reply.to_payload(), due_at=due, now=ctx.now, meeting_id=meeting.id, priority=4):
-        ctx.queued += 1
+    ctx.queued += await outgoing.send(ctx.session, outgoing.QUALITY_REMINDER, outgoing.link(link), reply, now=ctx.now,
+                                      due_at=due, meeting_id=meeting.id, meeting=meeting.id)

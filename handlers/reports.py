@@ -3,13 +3,13 @@ the web view (a Mini App button on Telegram, a signed link bound to the person e
 
 from __future__ import annotations
 
+from core import outgoing
 from core.messages import Button, Reply, Request, Response
 from core.weblinks import mini_app_url, web_link
 from handlers.context import Ctx
 from reports import committee_report
 from scheduler import long_answers
 from storage.models import Platform
-from storage.outbox import enqueue
 
 
 async def report(ctx: Ctx, req: Request) -> Response:
@@ -17,10 +17,9 @@ async def report(ctx: Ctx, req: Request) -> Response:
     if actor.committee_member is not None:
         cells = await committee_report.cell_count(ctx.session, ctx.committee.id)
         if cells > committee_report.INLINE_CELLS:  # put together outside the request: nobody waits behind it
-            await enqueue(ctx.session, key=f"report:{req.platform}:{req.update_key}", kind=long_answers.JOB,
-                          link=ctx.link, payload=long_answers.job_payload(ctx.committee.id), due_at=ctx.now,
-                          now=ctx.now, priority=long_answers.PRIORITY)
-            ctx.queued += 1
+            ctx.queued += await outgoing.send(ctx.session, outgoing.REPORT_JOB, outgoing.link(ctx.link),
+                                              long_answers.job_payload(ctx.committee.id), now=ctx.now,
+                                              platform=req.platform, update=req.update_key)
             return _with_web(ctx, req, Response.say(ctx.t("report.preparing", cells=cells)))
         # One message for the whole committee; longer than one message, it goes through the outbox.
         parts = await committee_report.committee_parts(ctx.session, ctx.committee, ctx.lang, ctx.tz,
@@ -48,8 +47,6 @@ async def _through_outbox(ctx: Ctx, req: Request, parts: list[str]) -> Response:
     """A report of many messages goes out through the outbox, paced like every other message; the
     request answers at once, so nobody waits behind it."""
     for number, part in enumerate(parts, start=1):
-        await enqueue(ctx.session, key=f"report:{req.platform}:{req.update_key}:{number}", kind=long_answers.PART_KIND,
-                      link=ctx.link, payload=Reply(part).to_payload(), due_at=ctx.now, now=ctx.now,
-                      priority=long_answers.PRIORITY)
-    ctx.queued += len(parts)
+        ctx.queued += await outgoing.send(ctx.session, outgoing.REPORT_PART, outgoing.link(ctx.link), Reply(part),
+                                          now=ctx.now, platform=req.platform, update=req.update_key, part=number)
     return Response.say(ctx.t("report.queued", parts=len(parts)))

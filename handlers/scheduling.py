@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from core import buttons
+from core import buttons, outgoing
 from core.messages import Button, Reply, Request, Response
 from core.parsing import as_typed, local_datetime, read_date, read_time, twelve_in_the_evening
 from core.texts import Html, echo, fmt_date, fmt_datetime
@@ -205,8 +205,7 @@ async def announce(ctx: Ctx, meeting: Meeting, exclude: int | None = None, text_
     event = "notice" if text_key == "schedule.notice" else "rescheduled"
     ctx.queued += await followers.meeting_event(ctx.session, ctx.settings, ctx.cell, meeting, event, ctx.now,
                                                  stamp=stamp)
-    return await notify.to_cell(ctx, meeting, reply, kind="notice", key=f"notice:{meeting.id}:{stamp}:{{member_id}}",
-                                exclude=exclude, priority=3)
+    return await notify.to_cell(ctx, meeting, reply, outgoing.NOTICE, exclude=exclude, stamp=stamp)
 
 
 async def _regular_in_month(ctx: Ctx, cell_id: int, period: str) -> Meeting | None:
@@ -283,8 +282,7 @@ async def cancel_button(ctx: Ctx, meeting: Meeting, answer: str) -> Response:
     ctx.audit("cancel", "meeting", meeting.id, {"scheduled_at": meeting.scheduled_at.isoformat()}, {"cancelled": True})
     await planner.unplan_meeting(ctx.session, meeting, ctx.now)
     reply = Reply(ctx.t("cancel.notice", kind=kind_label(ctx, meeting), cell=ctx.cell.name, when=when(ctx, meeting)))
-    await notify.to_cell(ctx, meeting, reply, kind="cancel_notice", key=f"cancel:{meeting.id}:{{member_id}}",
-                         exclude=ctx.member.id, priority=2)
+    await notify.to_cell(ctx, meeting, reply, outgoing.CANCEL_NOTICE, exclude=ctx.member.id)
     ctx.queued += await followers.meeting_event(ctx.session, ctx.settings, ctx.cell, meeting, "cancelled", ctx.now)
     text = ctx.t("cancel.done", when=when(ctx, meeting))
     return Response(replies=[Reply(text)], toast=text[:190])

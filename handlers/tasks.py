@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from core import buttons
+from core import buttons, outgoing
 from core.messages import Button, Reply, Request, Response
 from core.parsing import read_date
 from core.texts import Html, echo, fmt_date
@@ -79,8 +79,8 @@ async def assign(ctx: Ctx, req: Request) -> Response:
         number = [x.id for x in await open_tasks_of(ctx.session, member.id)].index(task.id) + 1
         reply = Reply(ctx.t("task.assigned", date=fmt_date(meeting.scheduled_at, ctx.tz), task=what, due=fmt_day(due),
                             number=number), task_jobs.done_button(ctx.settings, task.id))
-        told += await notify.to_members(ctx, [member], reply, kind="task_assigned", key=f"task:{task.id}:{{member_id}}",
-                                        meeting_id=meeting.id, priority=3)
+        told += await notify.to_members(ctx, [member], reply, outgoing.TASK_ASSIGNED, meeting_id=meeting.id,
+                                        task=task.id)
         ctx.queued += await plan_reminders(ctx.session, ctx.settings, task, links.get(member.id), ctx.now)
     names = ", ".join(m.full_name for m in people) if len(people) <= 5 else ctx.t("task.many", count=len(people))
     text = ctx.t("task.assign_done", names=names, task=what, due=fmt_day(due), told=told)
@@ -192,6 +192,6 @@ async def _mark_done(ctx: Ctx, task: Task, member: Member, result: str | None) -
     suffix = Html(ctx.t("task.result_suffix", result=result) if result else "")
     notice = Reply(ctx.t("task.done_notice", name=member.full_name, task=task.description, due=fmt_day(task.due_on),
                          late=late, result=suffix))
-    await notify.to_leaders(ctx, task.cell_id, notice, kind="task_done", key=f"task_done:{task.id}:{{member_id}}",
-                            exclude=member.id, meeting_id=task.meeting_id)
+    await notify.to_leaders(ctx, task.cell_id, notice, outgoing.TASK_DONE, exclude=member.id,
+                            meeting_id=task.meeting_id, task=task.id)
     return Response.say(ctx.t("task.done", task=task.description, late=late, result=suffix))

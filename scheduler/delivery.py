@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -30,15 +31,27 @@ class Permanent(DeliveryError):
     """The platform refused the message itself (e.g. 400): trying again will not help."""
 
 
+@dataclass(frozen=True)
+class Admission:
+    """A sender's answer to "may this row go now?", handed back to its ``send``."""
+
+    refused: str | None = None  # why the row is dropped instead (a platform with a budget cuts rows)
+    reserved: bool = False  # a unit of the budget is held for this send, released when it is counted
+
+
+ADMITTED = Admission()  # no budget to keep (Telegram, direct answers)
+
+
 class Sender(Protocol):
     """What the dispatcher needs of a platform to deliver outbox rows (one per registered platform)."""
 
-    async def admit(self, row: OutboxMessage) -> str | None:
-        """None to send the row now, or why it is dropped (a platform with a message budget cuts rows)."""
+    async def admit(self, row: OutboxMessage) -> Admission:
+        """Whether the row goes now or is dropped (a platform with a message budget cuts rows)."""
         ...
 
-    async def send(self, chat_id: str, payload: dict) -> None:
-        """Deliver one neutral payload; raise the errors above, never the platform's own."""
+    async def send(self, chat_id: str, payload: dict, admission: Admission = ADMITTED) -> None:
+        """Deliver one neutral payload (``admission``: what ``admit`` answered for it); raise the errors
+        above, never the platform's own."""
         ...
 
     def is_group(self, chat_id: str) -> bool:

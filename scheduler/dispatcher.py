@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core import outgoing
 from core.metrics import record_delivery, tick
 from core.settings import Settings
 from core.texts import t
@@ -25,15 +26,13 @@ from scheduler.pacing import Pacer
 from storage.last_seen import LastSeen
 from storage.models import ChatLink, Meeting, Member, OutboxMessage
 from storage.outage import Outage, unreachable
-from storage.outbox import enqueue
-from storage.queries import leaders, links_for_members
 from storage.upsert import rowcount
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 6
-NO_FOLLOW_UP = {"unreachable", "delivery_failed"}  # failures of these tell nobody (no loops)
+NO_FOLLOW_UP = {outgoing.UNREACHABLE.kind, outgoing.DELIVERY_FAILED.kind}  # failures of these tell nobody (no loops)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -203,18 +202,18 @@ class Dispatcher:
         if row.kind == long_answers.JOB:  # not a message: a long answer to put together, then queue
             await self._carry_out(row)
             return
-        if row.kind == "reminder" and await self._reminder_too_late(row):
+        if row.kind == outgoing.REMINDER.kind and await self._reminder_too_late(row):
             return
         if row.kind in live.KINDS and not await self._refresh(row):
             return
         sender, pacer = self.senders[row.platform], self.pacers[row.platform]
-        reason = await sender.admit(row)  # a platform with a budget (Zalo) may cut a row
-        if reason:
-            await self._drop(row, reason)
+        admission = await sender.admit(row)  # a platform with a budget (Zalo) may cut a row
+        if admission.refused:
+            await self._drop(row, admission.refused)
             return
         try:
             async with pacer.slot(row.chat_id, sender.is_group(row.chat_id)):  # held until the platform answered
-                await sender.send(row.chat_id, row.payload)
+                await sender.send(row.chat_id, row.payload, admission)
         except RateLimited as exc:
             self.stats.http_429 += 1
             self._log_failure(row, "rate_limited", exc)
@@ -319,7 +318,7 @@ class Dispatcher:
                 update(OutboxMessage).where(OutboxMessage.id == row.id)
                 .values(failed_at=now, attempts=row.attempts + 1, last_error=error[:500], claimed_until=None)
             )
-            await self._tell_leaders(session, row, "delivery.failed", "delivery_failed", now)
+            await self._tell_leaders(session, row, "delivery.failed", outgoing.DELIVERY_FAILED, now)
 
     async def _blocked(self, row: OutboxMessage, error: str) -> None:
         now = self.clock.now()
@@ -333,21 +332,16 @@ class Dispatcher:
                 update(ChatLink).where(ChatLink.platform == row.platform, ChatLink.chat_id == row.chat_id)
                 .values(blocked_at=now)
             )
-            await self._tell_leaders(session, row, "unreachable.notice", "unreachable", now)
+            await self._tell_leaders(session, row, "unreachable.notice", outgoing.UNREACHABLE, now)
 
-    async def _tell_leaders(self, session: AsyncSession, row: OutboxMessage, text_key: str, kind: str,
-                            now: datetime) -> None:
+    async def _tell_leaders(self, session: AsyncSession, row: OutboxMessage, text_key: str,
+                            message: outgoing.Message, now: datetime) -> None:
         if row.kind in NO_FOLLOW_UP or row.member_id is None:
             return
         member = await session.get(Member, row.member_id)
         tz = self.settings.tz
-        people = [m for m in await leaders(session, member.cell_id, now.astimezone(tz).date()) if m.id != member.id]
-        links = await links_for_members(session, [m.id for m in people])
+        day = now.astimezone(tz).date()
         text = t(self.settings.language, text_key, name=member.full_name)
-        day = now.astimezone(tz).date().isoformat()
-        for leader in people:
-            link = links.get(leader.id)
-            if link is not None:
-                await enqueue(session, key=f"{kind}:{member.id}:{day}:{leader.id}", kind=kind, link=link,
-                              payload={"text": text, "buttons": []}, due_at=now, now=now, priority=2)
+        await outgoing.send(session, message, await outgoing.leaders(session, member.cell_id, day, member.id),
+                            {"text": text, "buttons": []}, now=now, member=member.id, day=day.isoformat())
         self._wake.set()

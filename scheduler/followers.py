@@ -5,26 +5,13 @@ meeting are sent to the committee member who follows the cell."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
+from core import outgoing
 from core.settings import Settings
 from core.texts import Html, fmt_datetime, t
 from storage.models import Cell, Meeting
-from storage.outbox import enqueue
-from storage.tasks import follower_links
 
 EVENTS = {"notice": "follow.notice", "rescheduled": "follow.rescheduled", "cancelled": "follow.cancelled"}
-
-
-async def to_followers(session, cell_id: int, payload: dict[str, Any], *, kind: str, key: str, now: datetime,
-                       meeting_id: int | None = None, priority: int = 4) -> int:
-    """Queue ``payload`` for every follower of the cell; ``key`` is formatted with ``committee_member_id``."""
-    queued = 0
-    for link in await follower_links(session, cell_id):
-        queued += await enqueue(session, key=key.format(committee_member_id=link.committee_member_id), kind=kind,
-                                link=link, payload=payload, due_at=now, now=now, meeting_id=meeting_id,
-                                priority=priority)
-    return queued
 
 
 async def meeting_event(session, settings: Settings, cell: Cell, meeting: Meeting, event: str, now: datetime,
@@ -38,6 +25,6 @@ async def meeting_event(session, settings: Settings, cell: Cell, meeting: Meetin
     text = t(lang, EVENTS[event], cell=cell.name, kind=t(lang, f"kind.{meeting.kind.value}"),
              when=fmt_datetime(meeting.scheduled_at, settings.tz), place=place, topic=topic)
     stamp = stamp or str(int(meeting.scheduled_at.timestamp()))
-    return await to_followers(session, cell.id, {"text": text, "buttons": []}, kind="follow_notice",
-                              key=f"follow:{event}:{meeting.id}:{stamp}:{{committee_member_id}}", now=now,
-                              meeting_id=meeting.id)
+    return await outgoing.send(session, outgoing.FOLLOW_NOTICE, await outgoing.followers(session, cell.id),
+                               {"text": text, "buttons": []}, now=now, meeting_id=meeting.id, event=event,
+                               meeting=meeting.id, stamp=stamp)

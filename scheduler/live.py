@@ -12,20 +12,21 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import outgoing
 from core.settings import Settings
 from core.texts import fmt_date, t
 from rules import TaskState
 from storage.models import Meeting, OutboxMessage, Task
-from storage.tasks import TASK_REMINDER, last_meeting_before, meeting_tasks, state_of
+from storage.tasks import last_meeting_before, meeting_tasks, state_of
 
-KINDS = frozenset({"prep_nudge", TASK_REMINDER})
+KINDS = outgoing.REFRESHED_KINDS
 MARKS = {TaskState.DONE: "✅", TaskState.DONE_LATE: "✅", TaskState.OPEN: "⏳", TaskState.OVERDUE: "⚠️"}
 
 
 async def refresh(session: AsyncSession, settings: Settings, row: OutboxMessage, now: datetime) -> dict[str, Any] | None:
     """The payload to send now, or None when the message is no longer wanted."""
-    if row.kind == TASK_REMINDER:
-        task_id = int(row.key.split(":")[1])
+    if row.kind == outgoing.TASK_REMINDER.kind:
+        task_id = int(outgoing.TASK_REMINDER.field(row.key, "task") or 0)
         task = await session.get(Task, task_id)
         return None if task is None or task.done_at is not None else row.payload
     if row.kind == "prep_nudge" and row.meeting_id is not None:

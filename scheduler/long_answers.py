@@ -15,15 +15,16 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core import outgoing
 from core.messages import Reply
 from core.settings import Settings
 from reports.committee_report import committee_parts
 from storage.models import Committee, OutboxMessage
 from storage.outbox import enqueue_raw
 
-JOB = "report_job"
-PART_KIND = "report"
-PRIORITY = 4
+JOB = outgoing.REPORT_JOB.kind
+PART_KIND = outgoing.REPORT_PART.kind
+PRIORITY = outgoing.REPORT_PART.priority
 
 
 def job_payload(committee_id: int) -> dict:

@@ -7,12 +7,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from core import outgoing
 from core.texts import Html, fmt_datetime, t
 from rules import MeetingOnCalendar, Obligation, later_this_month, missing_obligations, month_key, quarter_of
 from scheduler import followers, planner, task_jobs
 from storage.models import Cell, Meeting, MeetingKind
-from storage.outbox import enqueue
-from storage.queries import active_members, leaders, links_for_members
 
 
 async def run_daily(services) -> int:
@@ -37,17 +36,10 @@ async def plan_cell(session, settings, cell_id: int, now: datetime) -> int:
     cell = await session.get(Cell, cell_id)
     meetings = list(await session.scalars(select(Meeting).where(Meeting.cell_id == cell_id, Meeting.cancelled_at.is_(None))))
     queued = 0
-    people = await leaders(session, cell_id, today)
-    links = await links_for_members(session, [m.id for m in people])
+    people = await outgoing.leaders(session, cell_id, today)
 
-    async def tell(key: str, text: str) -> int:
-        count = 0
-        for leader in people:
-            link = links.get(leader.id)
-            if link is not None:
-                count += await enqueue(session, key=f"{key}:{leader.id}", kind="nudge", link=link,
-                                       payload={"text": text, "buttons": []}, due_at=now, now=now, priority=4)
-        return count
+    async def tell(message: outgoing.Message, text: str, **fields) -> int:
+        return await outgoing.send(session, message, people, {"text": text, "buttons": []}, now=now, **fields)
 
     calendar = [MeetingOnCalendar(m.kind.value, m.scheduled_at.astimezone(tz).date(), combined=m.combined)
                 for m in meetings]
@@ -61,28 +53,23 @@ async def plan_cell(session, settings, cell_id: int, now: datetime) -> int:
                               place=cell.standing_place, auto_created=True, created_at=now)
             session.add(meeting)
             await session.flush()
-            members = await active_members(session, cell.id, today)
-            member_links = await links_for_members(session, [m.id for m in members])
-            notice = planner.meeting_reply(settings, cell, meeting, "schedule.notice").to_payload()
-            for m in members:
-                if m.id in member_links:
-                    queued += await enqueue(session, key=f"notice:{meeting.id}:{int(start.timestamp())}:{m.id}",
-                                            kind="notice",
-                                            link=member_links[m.id], payload=notice, due_at=now, now=now,
-                                            meeting_id=meeting.id, priority=3)
+            notice = planner.meeting_reply(settings, cell, meeting, "schedule.notice")
+            queued += await outgoing.send(session, outgoing.NOTICE, await outgoing.cell(session, cell.id, today), notice,
+                                          now=now, meeting_id=meeting.id, meeting=meeting.id,
+                                          stamp=int(start.timestamp()))
             await planner.plan_meeting(session, settings, meeting, now)
             queued += await followers.meeting_event(session, settings, cell, meeting, "notice", now)
             place = Html(t(lang, "place", place=meeting.place) if meeting.place else "")
-            queued += await tell(f"auto_created:{meeting.id}", t(lang, "nudge.auto_created", cell=cell.name,
-                                 when=fmt_datetime(start, tz), place=place))
+            queued += await tell(outgoing.AUTO_CREATED, t(lang, "nudge.auto_created", cell=cell.name,
+                                 when=fmt_datetime(start, tz), place=place), meeting=meeting.id)
             missing.remove(Obligation.REGULAR_THIS_MONTH)
     if Obligation.REGULAR_THIS_MONTH in missing:
-        queued += await tell(f"nudge_regular:{cell.id}:{period}",
+        queued += await tell(outgoing.NUDGE_REGULAR,
                              t(lang, "nudge.schedule_regular", cell=cell.name, month=f"{today.month:02d}/{today.year}",
-                               example=later_this_month(today).isoformat()))
+                               example=later_this_month(today).isoformat()), cell=cell.id, period=period)
     year, q = quarter_of(today)
     if Obligation.THEMATIC_THIS_QUARTER in missing and (today.month - 1) % 3 == 1:  # second month of the quarter
-        queued += await tell(f"nudge_thematic:{cell.id}:{year}Q{q}",
+        queued += await tell(outgoing.NUDGE_THEMATIC,
                              t(lang, "nudge.schedule_thematic", cell=cell.name, quarter=f"{q}/{year}",
-                               example=later_this_month(today).isoformat()))
+                               example=later_this_month(today).isoformat()), cell=cell.id, quarter=f"{year}Q{q}")
     return queued

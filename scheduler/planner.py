@@ -15,7 +15,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import buttons
+from core import buttons, outgoing
 from core.messages import Button, Reply
 from core.parsing import parse_time
 from core.settings import Settings
@@ -24,7 +24,6 @@ from rules import missed_start_nudge, open_meeting_nudges, preparation_due, shif
 from rules.clock_times import OPEN_NUDGE_AFTER, PREP_NUDGE_BEFORE
 from storage.models import (
     COMMITTEE_ROLES,
-    LEADER_ROLES,
     Attendance,
     AttendanceStatus,
     Cell,
@@ -33,18 +32,18 @@ from storage.models import (
     OutboxMessage,
     PlannedMessage,
 )
-from storage.outbox import drop_pending, enqueue
+from storage.outbox import drop_pending
 from storage.queries import (
     active_members,
     in_progress_since,
-    links_for_members,
     member_span,
     open_meeting,
     upcoming_meetings,
 )
 from storage.upsert import insert_for
 
-REMINDER, PREP_NUDGE, OPEN_NUDGE, MISSED_NUDGE = "reminder", "prep_nudge", "open_nudge", "missed_nudge"
+REMINDER, PREP_NUDGE, OPEN_NUDGE, MISSED_NUDGE = (m.kind for m in (outgoing.REMINDER, outgoing.PREP_NUDGE,
+                                                                   outgoing.OPEN_NUDGE, outgoing.MISSED_NUDGE))
 REMINDER_KINDS = (REMINDER, PREP_NUDGE, MISSED_NUDGE)  # dropped when the meeting begins, is cancelled or moves
 DEFERRED = "deferred"  # not now (another meeting of the cell in progress): the plan falls due again later
 DEFER_STEP = timedelta(minutes=15)
@@ -208,18 +207,12 @@ async def _reminders(session: AsyncSession, settings: Settings, plan: PlannedMes
     cell = await session.get_one(Cell, meeting.cell_id)
     members = [m for m in await expected_now(session, settings, meeting, now) if m.id != meeting.created_by_member_id]
     answers = {a.member_id: a for a in await session.scalars(select(Attendance).where(Attendance.meeting_id == meeting.id))}
-    links = await links_for_members(session, [m.id for m in members])
-    payloads = {confirmed: meeting_reply(settings, cell, meeting, confirmed=confirmed).to_payload()
-                for confirmed in (False, True)}
-    queued = 0
-    for m in members:
-        answer, link = answers.get(m.id), links.get(m.id)
-        if link is None or (answer is not None and answer.status is AttendanceStatus.EXCUSED):
-            continue
-        confirmed = answer is not None and answer.rsvp is True
-        key = f"reminder:{meeting.id}:{plan.stamp}:{plan.offset_seconds}:{m.id}"
-        queued += await enqueue(session, key=key, kind=REMINDER, link=link, payload=payloads[confirmed],
-                                due_at=now, now=now, member_id=m.id, meeting_id=meeting.id, priority=6)
+    members = [m for m in members if not (m.id in answers and answers[m.id].status is AttendanceStatus.EXCUSED)]
+    confirmed = {m.id for m in members if m.id in answers and answers[m.id].rsvp is True}
+    payloads = {yes: meeting_reply(settings, cell, meeting, confirmed=yes) for yes in (False, True)}
+    queued = await outgoing.send(session, outgoing.REMINDER, await outgoing.to_members(session, members),
+                                 lambda r: payloads[r.member_id in confirmed], now=now, meeting_id=meeting.id,
+                                 meeting=meeting.id, stamp=plan.stamp, offset=plan.offset_seconds)
     return queued, f"queued {queued}"
 
 
@@ -230,14 +223,9 @@ async def _prep_nudge(session: AsyncSession, settings: Settings, plan: PlannedMe
     text = t(lang, "prep_nudge", days=days, kind=kind_text(lang, meeting.kind.value, meeting.combined),
              when=fmt_datetime(meeting.scheduled_at, tz))
     people = [m for m in await expected_now(session, settings, meeting, now) if m.role in COMMITTEE_ROLES]
-    links = await links_for_members(session, [m.id for m in people])
-    queued = 0
-    for m in people:
-        link = links.get(m.id)
-        if link is not None:
-            queued += await enqueue(session, key=f"prep:{meeting.id}:{plan.stamp}:{m.id}", kind=PREP_NUDGE, link=link,
-                                    payload={"text": text, "buttons": []}, due_at=now, now=now,
-                                    member_id=m.id, meeting_id=meeting.id, priority=4)
+    queued = await outgoing.send(session, outgoing.PREP_NUDGE, await outgoing.to_members(session, people),
+                                 {"text": text, "buttons": []}, now=now, meeting_id=meeting.id, meeting=meeting.id,
+                                 stamp=plan.stamp)
     return queued, f"queued {queued}"
 
 
@@ -250,15 +238,9 @@ async def _open_nudge(session: AsyncSession, settings: Settings, plan: PlannedMe
     text = t(lang, "open_nudge.first" if first else "open_nudge.morning", kind=kind_text(lang, meeting.kind.value, meeting.combined),
              start=fmt_time(started, tz), date=fmt_date(started, tz), hours=round((now - started).total_seconds() / 3600))
     today = now.astimezone(tz).date()
-    people = [m for m in await active_members(session, meeting.cell_id, today) if m.role in LEADER_ROLES]
-    links = await links_for_members(session, [m.id for m in people])
-    queued = 0
-    for m in people:
-        link = links.get(m.id)
-        if link is not None:
-            queued += await enqueue(session, key=f"open:{meeting.id}:{plan.stamp}:{plan.offset_seconds}:{m.id}",
-                                    kind=OPEN_NUDGE, link=link, payload={"text": text, "buttons": []}, due_at=now,
-                                    now=now, member_id=m.id, meeting_id=meeting.id, priority=3)
+    queued = await outgoing.send(session, outgoing.OPEN_NUDGE, await outgoing.leaders(session, meeting.cell_id, today),
+                                 {"text": text, "buttons": []}, now=now, meeting_id=meeting.id, meeting=meeting.id,
+                                 stamp=plan.stamp, offset=plan.offset_seconds)
     return queued, f"queued {queued}"
 
 
@@ -273,15 +255,9 @@ async def _missed_nudge(session: AsyncSession, settings: Settings, plan: Planned
              when=fmt_datetime(meeting.scheduled_at, tz), start=fmt_time(scheduled, tz),
              end=fmt_time(scheduled + timedelta(hours=2), tz), day=tomorrow.isoformat())
     today = now.astimezone(tz).date()
-    people = [m for m in await active_members(session, meeting.cell_id, today) if m.role in LEADER_ROLES]
-    links = await links_for_members(session, [m.id for m in people])
-    queued = 0
-    for m in people:
-        link = links.get(m.id)
-        if link is not None:
-            queued += await enqueue(session, key=f"missed:{meeting.id}:{plan.stamp}:{m.id}", kind=MISSED_NUDGE,
-                                    link=link, payload={"text": text, "buttons": []}, due_at=now, now=now,
-                                    member_id=m.id, meeting_id=meeting.id, priority=3)
+    queued = await outgoing.send(session, outgoing.MISSED_NUDGE, await outgoing.leaders(session, meeting.cell_id, today),
+                                 {"text": text, "buttons": []}, now=now, meeting_id=meeting.id, meeting=meeting.id,
+                                 stamp=plan.stamp)
     return queued, f"queued {queued}"
 
 
@@ -293,9 +269,8 @@ async def catch_up_member(session: AsyncSession, settings: Settings, member: Mem
     hears twice."""
     tz = settings.tz
     cell = await session.get_one(Cell, member.cell_id)
-    links = await links_for_members(session, [member.id])
-    link = links.get(member.id)
-    if link is None:
+    me = await outgoing.to_members(session, [member])
+    if not me:
         return 0
     queued = 0
     current = await open_meeting(session, member.cell_id)
@@ -304,15 +279,13 @@ async def catch_up_member(session: AsyncSession, settings: Settings, member: Mem
         prompt = Reply(t(lang, "checkin.prompt", cell=cell.name, kind=kind_text(lang, current.kind.value, current.combined),
                          time=fmt_time(current.started_at, tz)),
                        [[Button(t(lang, "button.checkin"), buttons.Checkin(current.id).encode())]])
-        queued += await enqueue(session, key=f"checkin:{current.id}:{member.id}", kind="checkin_prompt", link=link,
-                                payload=prompt.to_payload(), due_at=now, now=now, member_id=member.id,
-                                meeting_id=current.id, priority=1)
+        queued += await outgoing.send(session, outgoing.CHECKIN_PROMPT, me, prompt, now=now, meeting_id=current.id,
+                                      meeting=current.id)
     for meeting in await upcoming_meetings(session, member.cell_id, now):
         day = meeting.scheduled_at.astimezone(tz).date()
         if not member_span(member).active_on(day) or meeting.created_by_member_id == member.id:
             continue
-        notice = meeting_reply(settings, cell, meeting, "schedule.notice").to_payload()
-        queued += await enqueue(session, key=f"notice:{meeting.id}:{_stamp(meeting.scheduled_at)}:{member.id}",
-                                kind="notice", link=link, payload=notice, due_at=now, now=now, member_id=member.id,
-                                meeting_id=meeting.id, priority=3)
+        queued += await outgoing.send(session, outgoing.NOTICE, me, meeting_reply(settings, cell, meeting, "schedule.notice"),
+                                      now=now, meeting_id=meeting.id, meeting=meeting.id,
+                                      stamp=_stamp(meeting.scheduled_at))
     return queued

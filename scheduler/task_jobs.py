@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from core import buttons
+from core import buttons, outgoing
 from core.messages import Button, Reply
 from core.parsing import parse_time
 from core.settings import Settings
@@ -18,9 +18,7 @@ from core.texts import Html, t
 from rules import reminder_days, shift_out_of_quiet
 from rules.names import name_key
 from storage.models import Cell, ChatLink, Member, Task
-from storage.outbox import enqueue
-from storage.queries import leaders, links_for_members
-from storage.tasks import TASK_REMINDER, overdue_unreported
+from storage.tasks import overdue_unreported
 
 
 def fmt_day(day: date) -> str:
@@ -54,9 +52,9 @@ async def plan_reminders(session, settings: Settings, task: Task, link: ChatLink
         if due <= now:
             continue
         days = (task.due_on - day).days
-        queued += await enqueue(session, key=f"{TASK_REMINDER}:{task.id}:{days}", kind=TASK_REMINDER, link=link,
-                                payload=reminder_reply(settings, task, days).to_payload(), due_at=due, now=now,
-                                member_id=task.member_id, meeting_id=task.meeting_id, priority=5)
+        queued += await outgoing.send(session, outgoing.TASK_REMINDER, outgoing.link(link, task.member_id),
+                                      reminder_reply(settings, task, days), now=now, due_at=due,
+                                      meeting_id=task.meeting_id, task=task.id, days=days)
     return queued
 
 
@@ -76,15 +74,9 @@ async def report_overdue(session, settings: Settings, now: datetime) -> int:
         lines = "\n".join(t(lang, "task.overdue_line", name=names[x.member_id], task=x.description,
                             due=fmt_day(x.due_on)) for x in tasks)
         text = t(lang, "task.overdue_report", cell=cell.name, count=len(tasks), lines=Html(lines))
-        people = await leaders(session, cell_id, today)
-        links = await links_for_members(session, [m.id for m in people])
-        first = min(x.id for x in tasks)
-        for leader in people:
-            link = links.get(leader.id)
-            if link is not None:
-                queued += await enqueue(session, key=f"task_overdue:{first}:{today.isoformat()}:{leader.id}",
-                                        kind="task_overdue", link=link, payload={"text": text, "buttons": []},
-                                        due_at=due, now=now, priority=3)
+        queued += await outgoing.send(session, outgoing.TASK_OVERDUE, await outgoing.leaders(session, cell_id, today),
+                                      {"text": text, "buttons": []}, now=now, due_at=due,
+                                      task=min(x.id for x in tasks), day=today.isoformat())
         for x in tasks:
             x.overdue_reported_at = now
     return queued

@@ -11,12 +11,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import outgoing
 from core.settings import Settings
 from core.texts import t
 from reports import weekly
 from reports.weekly_model import WeeklyReport
 from storage.models import ChatLink, Committee, CommitteeMember
-from storage.outbox import claim_job, enqueue
+from storage.outbox import claim_job
 
 
 @dataclass
@@ -82,11 +83,9 @@ async def build_and_queue(session: AsyncSession, settings: Settings, committee_i
         select(ChatLink).join(CommitteeMember, ChatLink.committee_member_id == CommitteeMember.id)
         .where(CommitteeMember.committee_id == committee_id, ChatLink.blocked_at.is_(None))
     )
-    queued = 0
     suffix = f":forced:{int(now.timestamp())}" if force and not first else ""
-    for link in links:
-        queued += await enqueue(session, key=f"weekly:{committee_id}:{report.week}:{link.id}{suffix}", kind="weekly",
-                                link=link, payload=payload, due_at=now, now=now, priority=4)
+    queued = await outgoing.send(session, outgoing.WEEKLY, [r for chat in links for r in outgoing.link(chat)], payload,
+                                 now=now, committee=committee_id, week=report.week, suffix=suffix)
     return WeeklyResult(committee_id, report.week, report, workbook, chart, queued, skipped=False)
 
 

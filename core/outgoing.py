@@ -1,0 +1,173 @@
+"""What chibo sends, to whom, how urgently, and what is cut first when a quota runs low.
+
+Every message chibo queues on its own (not the direct answer to a command) is a row of the table
+below: its stored kind, its priority (0 goes first; the outbox is sent in priority order), its quota
+class (``ESSENTIAL`` or ``REPEATABLE``: a platform short of its monthly budget, Zalo, cuts the
+repeatable ones first), whether its content is settled when it goes out (``refreshed``, see
+scheduler.live), and how its outbox key is built. The key is unique in the outbox: queuing the same
+message twice (a restart, two processes, a second press) queues it once, so nobody hears twice.
+
+To add a reminder: a row here, an audience (``to_members``, ``leaders``, ``cell``, ``groups``,
+``followers``, ``link``) and one ``send(session, ROW, audience, payload, now=..., **key_fields)``.
+
+Stored kinds, keys and priorities are those already in existing databases: never change them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.messages import Reply
+from storage.models import ChatLink, Member
+from storage.outbox import enqueue, enqueue_raw
+from storage.queries import active_members, group_links, links_for_members
+from storage.queries import leaders as cell_leaders
+from storage.tasks import follower_links
+
+
+class Quota(enum.Enum):
+    ESSENTIAL = "essential"  # kept while any budget is left (answers, prompts, notices, summaries)
+    REPEATABLE = "repeatable"  # cut first when the budget runs low (nudges, reminders, reports)
+
+
+ESSENTIAL_UP_TO = 3  # priorities 0..3 are essential, the larger ones repeatable
+
+
+def quota_of(priority: int) -> Quota:
+    """The quota class of a stored row (by its priority, so rows queued by older versions are judged alike)."""
+    return Quota.ESSENTIAL if priority <= ESSENTIAL_UP_TO else Quota.REPEATABLE
+
+
+@dataclass(frozen=True)
+class Message:
+    kind: str  # stored in outbox.kind
+    priority: int  # stored in outbox.priority
+    key: str  # the outbox key, formatted with the call's fields and ``to`` (the recipient)
+    refreshed: bool = False  # content settled when sent (scheduler.live)
+
+    @property
+    def quota(self) -> Quota:
+        return quota_of(self.priority)
+
+    def key_for(self, **fields: Any) -> str:
+        return self.key.format(**fields)
+
+    def field(self, key: str, name: str) -> str | None:
+        """A field read back from a stored key of this message (None if the key has another shape)."""
+        segments, parts = self.key.split(":"), key.split(":")
+        if "{" + name + "}" not in segments or len(parts) != len(segments):
+            return None
+        return parts[segments.index("{" + name + "}")]
+
+
+# --- the table ------------------------------------------------------------------------------------
+# priority 0: deferred answers (storage.outbox.defer_reply, kind "reply").
+CHECKIN_PROMPT = Message("checkin_prompt", 1, "checkin:{meeting}:{to}")  # groups: to = group:<chat id>
+CANCEL_NOTICE = Message("cancel_notice", 2, "cancel:{meeting}:{to}")
+GUEST_NOTICE = Message("guest_notice", 2, "guest:{meeting}:{guest}:{to}")
+QUALITY = Message("quality", 2, "quality:{meeting}:{to}")
+SUMMARY = Message("summary", 2, "summary:{meeting}{edit}:{to}")
+ABSENCE_WARNING = Message("absence_warning", 2, "absence_warning:{meeting}:{at}:{to}")
+ABSENCE_NOTICE = Message("absence_notice", 2, "absence:{meeting}:{member}:{at}:{to}")
+TASK_DONE = Message("task_done", 2, "task_done:{task}:{to}")
+DELIVERY_FAILED = Message("delivery_failed", 2, "delivery_failed:{member}:{day}:{to}")
+UNREACHABLE = Message("unreachable", 2, "unreachable:{member}:{day}:{to}")
+MINUTES = Message("minutes", 2, "minutes:{meeting}:{to}:{at}")  # to = the chat link's id
+NOTICE = Message("notice", 3, "notice:{meeting}:{stamp}:{to}")
+EXCUSED_BY = Message("absence_notice", 3, "excused_by:{meeting}:{at}:{to}")
+TASK_ASSIGNED = Message("task_assigned", 3, "task:{task}:{to}")
+TASK_EDITED = Message("task_assigned", 3, "task_edit:{task}:{at}:{to}")
+TASK_WITHDRAWN = Message("task_assigned", 3, "task_withdrawn:{task}:{to}")
+TASK_OVERDUE = Message("task_overdue", 3, "task_overdue:{task}:{day}:{to}")
+OPEN_NUDGE = Message("open_nudge", 3, "open:{meeting}:{stamp}:{offset}:{to}")
+MISSED_NUDGE = Message("missed_nudge", 3, "missed:{meeting}:{stamp}:{to}")
+AUTO_CREATED = Message("nudge", 4, "auto_created:{meeting}:{to}")
+NUDGE_REGULAR = Message("nudge", 4, "nudge_regular:{cell}:{period}:{to}")
+NUDGE_THEMATIC = Message("nudge", 4, "nudge_thematic:{cell}:{quarter}:{to}")
+PREP_NUDGE = Message("prep_nudge", 4, "prep:{meeting}:{stamp}:{to}", refreshed=True)
+FOLLOW_NOTICE = Message("follow_notice", 4, "follow:{event}:{meeting}:{stamp}:{to}")
+FOLLOW_SUMMARY = Message("summary", 4, "summary:{meeting}{edit}:cm{to}")
+QUALITY_REMINDER = Message("quality_reminder", 4, "quality_reminder:{meeting}")
+REPORT_JOB = Message("report_job", 4, "report:{platform}:{update}")  # not sent: a long answer to put together
+REPORT_PART = Message("report", 4, "report:{platform}:{update}:{part}")  # scheduler.long_answers: job key + ":<part>"
+WEEKLY = Message("weekly", 4, "weekly:{committee}:{week}:{to}{suffix}")  # to = the chat link's id
+TASK_REMINDER = Message("task_reminder", 5, "task_reminder:{task}:{days}", refreshed=True)
+REMINDER = Message("reminder", 6, "reminder:{meeting}:{stamp}:{offset}:{to}")
+
+TABLE: tuple[Message, ...] = tuple(v for v in list(globals().values()) if isinstance(v, Message))
+REFRESHED_KINDS = frozenset(m.kind for m in TABLE if m.refreshed)
+
+
+# --- audiences ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Recipient:
+    to: str  # the recipient's part of the key
+    link: ChatLink | None = None  # a person's chat
+    member_id: int | None = None
+    group: tuple[str, str] | None = None  # (platform, chat id) of a cell's group chat
+
+
+async def to_members(session: AsyncSession, people: Iterable[Member]) -> list[Recipient]:
+    """Each of ``people`` who has a reachable chat."""
+    people = list(people)
+    links = await links_for_members(session, [m.id for m in people])
+    return [Recipient(str(m.id), links[m.id], m.id) for m in people if m.id in links]
+
+
+async def leaders(session: AsyncSession, cell_id: int, day: date, exclude: int | None = None) -> list[Recipient]:
+    """The cell's secretary and deputies (but ``exclude``)."""
+    return await to_members(session, [m for m in await cell_leaders(session, cell_id, day) if m.id != exclude])
+
+
+async def cell(session: AsyncSession, cell_id: int, day: date, exclude: int | None = None) -> list[Recipient]:
+    """Every active member of the cell (but ``exclude``)."""
+    return await to_members(session, [m for m in await active_members(session, cell_id, day) if m.id != exclude])
+
+
+async def groups(session: AsyncSession, cell_id: int) -> list[Recipient]:
+    """The cell's group chats."""
+    return [Recipient(f"group:{g.chat_id}", group=(g.platform, g.chat_id)) for g in await group_links(session, cell_id)]
+
+
+async def followers(session: AsyncSession, cell_id: int) -> list[Recipient]:
+    """The committee members who follow the cell (one chat each)."""
+    return [Recipient(str(link.committee_member_id), link) for link in await follower_links(session, cell_id)]
+
+
+def link(chat: ChatLink | None, member_id: int | None = None, to: str = "") -> list[Recipient]:
+    """One chat known already (none if ``chat`` is None)."""
+    return [] if chat is None else [Recipient(to or str(chat.id), chat, member_id)]
+
+
+# --- the one call ---------------------------------------------------------------------------------
+Payload = Reply | dict[str, Any]
+
+
+async def send(session: AsyncSession, message: Message, audience: Iterable[Recipient],
+               payload: Payload | Callable[[Recipient], Payload], *, now: datetime, due_at: datetime | None = None, meeting_id: int | None = None,
+               **fields: Any) -> int:
+    """Queue ``message`` for each recipient (in the caller's transaction); returns how many were new.
+    ``payload`` may be a function of the recipient (a text that differs from one person to another)."""
+    due = now if due_at is None else due_at
+    count = 0
+    for r in audience:
+        content = payload(r) if callable(payload) else payload
+        body = content.to_payload() if isinstance(content, Reply) else content
+        key = message.key_for(to=r.to, **fields)
+        if r.group is not None:
+            queued = await enqueue_raw(session, dict(
+                key=key, kind=message.kind, platform=r.group[0], chat_id=r.group[1], member_id=None,
+                meeting_id=meeting_id, payload=body, priority=message.priority, due_at=due, attempts=0,
+                created_at=now))
+        else:
+            assert r.link is not None
+            queued = await enqueue(session, key=key, kind=message.kind, link=r.link, payload=body, due_at=due,
+                                   now=now, member_id=r.member_id, meeting_id=meeting_id, priority=message.priority)
+        count += bool(queued)
+    return count
