@@ -209,6 +209,7 @@ async def _handle_once(services: Services, req: Request) -> Response:
     except BaseException:
         _restore_marks(services, marks)
         raise
+    _marks_saved(services, marks)
     done.after()
     return done.response
 
@@ -217,6 +218,11 @@ def _take_marks(services: Services) -> set[int]:
     """The answers sent since the last marks (``bot.intake``): marked sent by this transaction, a write that
     happens anyway, rather than behind it (on SQLite one transaction writes at a time)."""
     return services.intake.take_marks() if services.intake is not None else set()
+
+
+def _marks_saved(services: Services, marks: set[int]) -> None:
+    if marks and services.intake is not None:
+        services.intake.marks_saved(marks)
 
 
 def _restore_marks(services: Services, marks: set[int]) -> None:
@@ -247,6 +253,7 @@ async def _handle_together(services: Services, reqs: list[Request]) -> list[_Don
     except BaseException:
         _restore_marks(services, answered)
         raise
+    _marks_saved(services, answered)
     return done
 
 
