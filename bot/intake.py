@@ -17,6 +17,7 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 
+from core.messages import GIVEN_UP, intake_take
 from core.services import Services
 from storage import inbox
 from storage.inbox import Incoming, Kept
@@ -128,9 +129,11 @@ class Intake:
     async def _handle(self, row: Kept) -> None:
         slot = _Slot(self)
         token = _current.set(slot)
+        take = intake_take.set(GIVEN_UP if row.attempts > MAX_ATTEMPTS else row.attempts)
         try:
             await self._handle_with(row, slot)
         finally:
+            intake_take.reset(take)
             _current.reset(token)
             if slot.held and row.id not in self._holding:  # nothing waits for its mark: given back now
                 self._unmarked.release()
@@ -141,8 +144,10 @@ class Intake:
         try:
             if handler is None:
                 log.warning("no handler for a %s update; it stays in the inbox", row.platform)
-                return
-            marked = await handler(row)
+                if row.attempts <= MAX_ATTEMPTS:
+                    return
+            else:
+                marked = await handler(row)
         except Exception as exc:  # a bug must not make the update come back forever: logged, done
             log.error("update %s could not be handled (%s); skipped", row.update_key, type(exc).__name__,
                       exc_info=exc)
@@ -215,10 +220,10 @@ class Intake:
             return
         now = self.services.clock.now()
         rows = await inbox.reclaim(self.services.sessions, now, platforms)
-        stale = [r.id for r in rows if r.id not in self._held and await self._too_many_attempts(r)]
-        if stale:
-            await inbox.mark_done(self.services.sessions, stale, now)
-        self.submit([r for r in rows if r.id not in stale])
+        for row in rows:  # one taken too often is handed over to be given up (the member told, once)
+            if row.id not in self._held:
+                self._too_many_attempts(row)
+        self.submit(rows)
         await self._resend_unreplied(now)
 
     async def _resend_unreplied(self, now) -> None:
@@ -236,7 +241,7 @@ class Intake:
             await inbox.mark_replied(self.services.sessions, [row.id], now)
             self.services.wake_dispatcher()
 
-    async def _too_many_attempts(self, row: Kept) -> bool:
+    def _too_many_attempts(self, row: Kept) -> bool:
         if row.attempts <= MAX_ATTEMPTS:
             return False
         log.warning("update %s was taken %d times without being handled; given up", row.update_key, row.attempts)
