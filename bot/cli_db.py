@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +13,7 @@ from core.settings import Settings
 from storage.backup import BackupError, backup, check_backup, find_tool, restore, sqlite_path
 from storage.copy import TargetNotEmpty, copy_database
 from storage.db import create_engine, current_revision, head_revision, schema_state
-from storage.locks import chibo_running
+from storage.locks import chibo_running, running_alone
 
 
 def register(db_app: typer.Typer, load_settings) -> None:
@@ -44,15 +45,17 @@ def register(db_app: typer.Typer, load_settings) -> None:
             _tool(lambda: find_tool("pg_restore"))
         _tool(lambda: check_backup(settings.database_url, file))  # before anything touches the database
         if not force and _running(settings.database_url):
-            typer.echo("chibo đang chạy trên cơ sở dữ liệu này, không khôi phục. Dừng chibo trước (ví dụ: "
-                       "systemctl stop chibo), rồi chạy lại lệnh; chỉ thêm --force khi chắc chắn như vậy là đúng / "
-                       "chibo is running against this database: stop it first (or add --force).", err=True)
+            typer.echo(RUNNING_NOW, err=True)
             raise typer.Exit(2)
         if not yes:
             typer.confirm("Dữ liệu hiện có sẽ bị thay thế; chibo đã dừng chưa? / the current data will be replaced; "
                           "is chibo stopped?", abort=True)
         _revision(settings.database_url, must_exist=False)
-        _tool(lambda: restore(settings.database_url, file))
+        alone: list[bool] = []
+        _tool(lambda: alone.append(_restore_alone(settings.database_url, file, force)))
+        if not alone[0]:  # a chibo started since the check above
+            typer.echo(RUNNING_NOW, err=True)
+            raise typer.Exit(2)
         state = schema_state(_revision(settings.database_url))
         typer.echo(f"Đã khôi phục từ / restored from {file}")
         if state == "behind":
@@ -110,6 +113,29 @@ def _revision(url: str, *, must_exist: bool = True) -> str | None:
             await engine.dispose()
 
     return run_on_database(url, _main, must_exist=must_exist)
+
+
+RUNNING_NOW = ("chibo đang chạy trên cơ sở dữ liệu này, không khôi phục. Dừng chibo trước (ví dụ: systemctl stop "
+               "chibo), rồi chạy lại lệnh; chỉ thêm --force khi chắc chắn như vậy là đúng / chibo is running against "
+               "this database: stop it first (or add --force).")
+
+
+def _restore_alone(url: str, file: Path, force: bool) -> bool:
+    """Restore while holding the running mark alone, so a chibo that starts meanwhile waits for the restore to
+    end (``storage.locks.running_alone``). False (nothing done) when a chibo runs, unless ``force``."""
+
+    async def _main() -> bool:
+        engine = create_engine(url)
+        try:
+            async with running_alone(engine) as alone:
+                if not alone and not force:
+                    return False
+                await asyncio.to_thread(restore, url, file)
+                return True
+        finally:
+            await engine.dispose()
+
+    return run_on_database(url, _main, must_exist=False)
 
 
 def _running(url: str) -> bool:

@@ -12,10 +12,12 @@ their lease; rows whose process died are taken again when theirs runs out (``sto
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 
+from core.messages import GIVEN_UP, intake_take
 from core.services import Services
 from storage import inbox
 from storage.inbox import Incoming, Kept
@@ -27,6 +29,39 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Kept], Awaitable[bool]]
 MAX_ATTEMPTS = 5
 MAINTENANCE_EVERY = 3.0
+# Updates whose answers went and whose mark "sent" is not saved yet, at most: a kill -9 sends again after the
+# restart only these. An update waits for a slot before its first answer goes; the slot is given back when its
+# mark is committed (by the marker, or by a request's transaction: ``take_marks``/``marks_saved``).
+UNMARKED_AT_ONCE = 8
+# How long an answer waits for a slot: when the marks cannot be saved (the database away), answers still go
+# (at least once, never held back); the bound holds again when the database is back.
+SLOT_WAIT = 10.0
+
+
+class _Slot:
+    """The slot of the update being handled in this task (``answer_slot``)."""
+
+    __slots__ = ("intake", "held")
+
+    def __init__(self, intake: Intake):
+        self.intake, self.held = intake, False
+
+
+_current: contextvars.ContextVar[_Slot | None] = contextvars.ContextVar("chibo_answer_slot", default=None)
+
+
+async def answer_slot() -> None:
+    """Called by an adapter before it sends an answer: the update being handled takes a slot of
+    ``UNMARKED_AT_ONCE`` (once), waiting while that many answered updates are not yet marked sent. Outside the
+    intake (a bare adapter) it does nothing."""
+    slot = _current.get()
+    if slot is None or slot.held:
+        return
+    try:
+        await asyncio.wait_for(slot.intake._unmarked.acquire(), SLOT_WAIT)
+    except TimeoutError:
+        return
+    slot.held = True
 
 
 class Intake:
@@ -46,6 +81,8 @@ class Intake:
         self._answered: set[int] = set()
         self._answered_ready = asyncio.Event()
         self._marker: asyncio.Task | None = None
+        self._unmarked = asyncio.Semaphore(UNMARKED_AT_ONCE)
+        self._holding: set[int] = set()  # rows holding a slot until their mark is saved
         bind = getattr(services.sessions, "kw", {}).get("bind")
         self._marks = inbox.ReplyMarks(bind) if bind is not None else None
 
@@ -90,17 +127,33 @@ class Intake:
             self._workers.pop(chat_key, None)
 
     async def _handle(self, row: Kept) -> None:
+        slot = _Slot(self)
+        token = _current.set(slot)
+        take = intake_take.set(GIVEN_UP if row.attempts > MAX_ATTEMPTS else row.attempts)
+        try:
+            await self._handle_with(row, slot)
+        finally:
+            intake_take.reset(take)
+            _current.reset(token)
+            if slot.held and row.id not in self._holding:  # nothing waits for its mark: given back now
+                self._unmarked.release()
+
+    async def _handle_with(self, row: Kept, slot: _Slot) -> None:
         handler = self.handlers.get((row.platform, row.bot_key)) or self.handlers.get((row.platform, None))
         marked = False
         try:
             if handler is None:
                 log.warning("no handler for a %s update; it stays in the inbox", row.platform)
-                return
-            marked = await handler(row)
+                if row.attempts <= MAX_ATTEMPTS:
+                    return
+            else:
+                marked = await handler(row)
         except Exception as exc:  # a bug must not make the update come back forever: logged, done
             log.error("update %s could not be handled (%s); skipped", row.update_key, type(exc).__name__,
                       exc_info=exc)
         if marked and self._marker is not None:  # its answers went (or wait in the outbox): none to resend
+            if slot.held:
+                self._holding.add(row.id)  # its slot is given back when the mark is saved
             self._answered.add(row.id)
             self._answered_ready.set()
             return
@@ -117,6 +170,12 @@ class Intake:
         rolls back)."""
         ids, self._answered = self._answered, set()
         return ids
+
+    def marks_saved(self, ids: set[int]) -> None:
+        """The marks of ``ids`` are committed: their slots are given back (``answer_slot``)."""
+        for row_id in ids & self._holding:
+            self._holding.discard(row_id)
+            self._unmarked.release()
 
     def restore_marks(self, ids: set[int]) -> None:
         if ids:
@@ -139,6 +198,7 @@ class Intake:
                 await self._marks.write(ids, self.services.clock.now())
             else:
                 await inbox.mark_replied(self.services.sessions, ids, self.services.clock.now())
+            self.marks_saved(ids)
         except asyncio.CancelledError:
             self._answered |= ids
             raise
@@ -160,17 +220,17 @@ class Intake:
             return
         now = self.services.clock.now()
         rows = await inbox.reclaim(self.services.sessions, now, platforms)
-        stale = [r.id for r in rows if r.id not in self._held and await self._too_many_attempts(r)]
-        if stale:
-            await inbox.mark_done(self.services.sessions, stale, now)
-        self.submit([r for r in rows if r.id not in stale])
+        for row in rows:  # one taken too often is handed over to be given up (the member told, once)
+            if row.id not in self._held:
+                self._too_many_attempts(row)
+        self.submit(rows)
         await self._resend_unreplied(now)
 
     async def _resend_unreplied(self, now) -> None:
         """Answers a dead process committed but did not send: through the outbox (its keys are the ones
         a deferred answer gets, so none goes twice from here)."""
         for row in await inbox.unreplied(self.services.sessions, now):
-            if row.id in self._held or row.id in self._answered:
+            if row.id in self._held or row.id in self._answered or row.id in self._holding:
                 continue
             reply = row.reply or {}
             for index, payload in enumerate(reply.get("payloads", [])):
@@ -181,7 +241,7 @@ class Intake:
             await inbox.mark_replied(self.services.sessions, [row.id], now)
             self.services.wake_dispatcher()
 
-    async def _too_many_attempts(self, row: Kept) -> bool:
+    def _too_many_attempts(self, row: Kept) -> bool:
         if row.attempts <= MAX_ATTEMPTS:
             return False
         log.warning("update %s was taken %d times without being handled; given up", row.update_key, row.attempts)

@@ -62,7 +62,8 @@ class Runtime:
         self.engine = create_engine(settings.database_url)
         await ensure_ready(self.engine)
         self.locks = ProcessLocks(self.engine)
-        await self.locks.mark_running()  # chibo db restore refuses while this process runs
+        if await self.locks.mark_running():  # chibo db restore refuses while this process runs; waited for one
+            await ensure_ready(self.engine)  # the database restored meanwhile: its schema checked again
         sessions = session_factory(self.engine)
         self.services = Services(settings=settings, sessions=sessions, clock=self.clock)
         self.intake = self.services.intake = Intake(self.services)

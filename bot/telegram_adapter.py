@@ -36,6 +36,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
+from bot.intake import answer_slot
 from core.messages import Reply, Request, Response
 from core.services import Services
 from core.texts import t
@@ -261,6 +262,7 @@ class TelegramAdapter:
     async def _reply(self, bot, req: Request, index: int, reply: Reply) -> None:
         """Send one answer; one that cannot go now (429, 5xx, timeouts) goes through the outbox, paced
         and retried, so the answer to a committed action is never dropped."""
+        await answer_slot()  # at most a few answered updates not yet marked sent (what a kill -9 resends)
         delay = await _reply_with_retry(bot, req.chat_id, reply, self._sending)
         if delay is None:
             return

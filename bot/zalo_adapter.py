@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from bot.intake import answer_slot
 from bot.zalo_client import (
     ZaloApiError,
     ZaloBadRequest,
@@ -251,6 +252,7 @@ class ZaloAdapter:
         if response.toast and not texts:  # no toasts on Zalo: the answer is a message
             texts = [{"text": response.toast, "buttons": []}]
         for index, payload in enumerate(texts):
+            await answer_slot()  # at most a few answered updates not yet marked sent (what a kill -9 resends)
             try:
                 await self.sender.send(event.chat_id, payload)
             except (Blocked, Permanent) as exc:

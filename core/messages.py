@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+
+# Which take of the update being handled in this task the intake is at (``bot.intake`` sets it, the router reads
+# it): 0 the first, then 1, 2... when a request that could not be recorded nor dropped is taken again; GIVEN_UP
+# when it was taken too often: it is then dropped and the member told once that it was not recorded.
+intake_take: ContextVar[int] = ContextVar("chibo_intake_take", default=0)
+GIVEN_UP = -1
 
 
 @dataclass(frozen=True)
@@ -20,6 +27,7 @@ class Request:
     raw_command: str | None = None  # the command as typed, for "unknown command"
     addressed: bool = False  # in a group: the message mentions or replies to the bot
     bot_key: str | None = None  # which bot of the platform received it (several Zalo bots)
+    take: int = 0  # ``intake_take`` when the router took it
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import buttons
-from core.messages import Request, Response
+from core.messages import GIVEN_UP, Request, Response, intake_take
 from core.metrics import record_batch, record_update
 from core.services import Services
 from core.texts import t
@@ -71,7 +71,13 @@ def _command_label(req: Request) -> str:
 async def handle(services: Services, req: Request) -> Response:
     """Handle one request. Never raises for bad input or a database error; a failure writes nothing."""
     started, outcome = time.monotonic(), "error"
+    take = intake_take.get()  # read here: the batch may run in another task
     try:
+        if take == GIVEN_UP:
+            response = await _given_up(services, req)
+            return response
+        if take:
+            req = replace(req, take=take)
         response = await services.handling.submit((services, req), _handle_batch, together=_together(req))
         outcome = "duplicate" if response.duplicate else "error" if response.failed else "ok"
         return response
@@ -147,10 +153,25 @@ async def _busy(services: Services, req: Request) -> Response:
         dropped = await inbox.drop(services.sessions, req.platform, req.update_key, services.clock.now())
     except Exception as exc:  # the inbox refuses writes too: the row stays to be taken again
         log.warning("request %s: not dropped either (%s); the intake retries it", req.update_key, type(exc).__name__)
+        if req.take:  # told at its first take that chibo retries; then only its outcome
+            return Response(failed=True)
         return Response.say(t(language, "busy_will_retry"), failed=True)
     if not dropped and await _handled_elsewhere(services, req):
         return Response(duplicate=True)
     return Response.say(t(language, "busy_retry"), failed=True)
+
+
+async def _given_up(services: Services, req: Request) -> Response:
+    """The intake gives the update up (taken too often): dropped, and the member told once it was not recorded
+    (they were told chibo would retry). When even the drop fails, nothing is said: it is given up again later."""
+    try:
+        dropped = await inbox.drop(services.sessions, req.platform, req.update_key, services.clock.now())
+    except Exception as exc:
+        log.warning("request %s: given up but not dropped (%s); tried again later", req.update_key, type(exc).__name__)
+        return Response(failed=True)
+    if not dropped:
+        return Response(duplicate=True)
+    return Response.say(t(services.settings.language, "busy_given_up"), failed=True)
 
 
 async def _handle_once(services: Services, req: Request) -> Response:
@@ -169,6 +190,7 @@ async def _handle_once(services: Services, req: Request) -> Response:
     except BaseException:
         _restore_marks(services, marks)
         raise
+    _marks_saved(services, marks)
     done.after()
     return done.response
 
@@ -177,6 +199,11 @@ def _take_marks(services: Services) -> set[int]:
     """The answers sent since the last marks (``bot.intake``): marked sent by this transaction, a write that
     happens anyway, rather than behind it (on SQLite one transaction writes at a time)."""
     return services.intake.take_marks() if services.intake is not None else set()
+
+
+def _marks_saved(services: Services, marks: set[int]) -> None:
+    if marks and services.intake is not None:
+        services.intake.marks_saved(marks)
 
 
 def _restore_marks(services: Services, marks: set[int]) -> None:
@@ -207,6 +234,7 @@ async def _handle_together(services: Services, reqs: list[Request]) -> list[_Don
     except BaseException:
         _restore_marks(services, answered)
         raise
+    _marks_saved(services, answered)
     return done
 
 

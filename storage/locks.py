@@ -8,10 +8,13 @@ file): every lock is granted, and there is nobody to share it with.
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import hashlib
 import logging
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from sqlalchemy import text
@@ -20,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from storage.private_files import create_private
 
 log = logging.getLogger(__name__)
-RUNNING = "running"  # held shared by every running chibo process; a restore wants it alone
+RUNNING = "running"  # held shared by every running chibo process; a restore holds it alone while it runs
+RESTORE_POLL = 1.0  # a starting chibo looks this often whether the restore that holds the mark has ended
 
 
 def running_file(engine: AsyncEngine) -> Path | None:
@@ -54,6 +58,52 @@ async def chibo_running(engine: AsyncEngine) -> bool:
     return False
 
 
+@asynccontextmanager
+async def running_alone(engine: AsyncEngine) -> AsyncIterator[bool]:
+    """``chibo db restore``'s hold on the running mark, alone, for as long as the restore runs: a chibo that starts
+    meanwhile waits for it (``ProcessLocks.mark_running``). Yields False (and holds nothing) when a chibo process
+    holds it now."""
+    if engine.dialect.name == "postgresql":
+        async with engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            alone = bool(await conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": lock_key(RUNNING)}))
+            try:
+                yield alone
+            finally:
+                if alone:
+                    await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key(RUNNING)})
+        return
+    path = running_file(engine)
+    if path is None:
+        yield True
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    create_private(path)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            alone = True
+        except BlockingIOError:
+            alone = False
+        yield alone
+    finally:
+        os.close(fd)  # closing gives the lock back
+
+
+class _RestoreWait:
+    """Says once that a starting chibo waits for a restore."""
+
+    def __init__(self) -> None:
+        self.waited = False
+
+    async def __call__(self) -> None:
+        if not self.waited:
+            log.warning("chibo db restore is running against this database; waiting for it to end")
+            self.waited = True
+        await asyncio.sleep(RESTORE_POLL)
+
+
 class DatabaseUnreachable(Exception):
     """The database did not answer: whether a lock is free is unknown (not "another process holds it")."""
 
@@ -74,24 +124,43 @@ class ProcessLocks:
         self._running = False
         self._running_fd: int | None = None
 
-    async def mark_running(self) -> None:
+    async def mark_running(self) -> bool:
         """Say that a chibo process runs against this database, for as long as it lives (``chibo db restore``
         refuses then): a shared advisory lock on PostgreSQL (taken again after a reconnection), a shared
-        ``flock`` on the file beside the database on SQLite. Both go when the process dies, even by kill -9."""
-        self._running = True
+        ``flock`` on the file beside the database on SQLite. Both go when the process dies, even by kill -9.
+        While a restore holds the mark alone (``running_alone``) this waits for it to end; True if it waited
+        (the database is then the restored one)."""
+        wait = _RestoreWait()
         if self.shared:
             try:
-                await self._connection()
+                conn = await self._connection()
+                while not await conn.scalar(text("SELECT pg_try_advisory_lock_shared(:k)"), {"k": lock_key(RUNNING)}):
+                    await wait()
+            except asyncio.CancelledError:
+                raise
             except Exception:
                 log.warning("could not reach the database to mark this process as running", exc_info=True)
                 await self._lost()
-            return
+            self._running = True  # a new connection takes it again
+            return wait.waited
+        self._running = True
         path = running_file(self.engine)
         if path is None or self._running_fd is not None:
-            return
+            return False
         create_private(path)
-        self._running_fd = os.open(path, os.O_RDONLY)
-        fcntl.flock(self._running_fd, fcntl.LOCK_SH)
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    await wait()
+        except BaseException:
+            os.close(fd)
+            raise
+        self._running_fd = fd
+        return wait.waited
 
     async def try_acquire(self, name: str) -> bool:
         """Take ``name`` if nobody holds it; True if this process holds it now, False if another does.

@@ -13,8 +13,9 @@ import pytest
 from conftest import DB_KINDS, needs_postgres
 from sqlalchemy import func, select, text
 
+from bot.intake import MAX_ATTEMPTS
 from bot.scene import Scene
-from storage.models import Attendance, AttendanceStatus, AuditLog, Meeting
+from storage.models import Attendance, AttendanceStatus, AuditLog, InboxUpdate, Meeting
 from tests.test_corrections_race import waiting_on_locks
 
 SEC, MEMBER = "Nguyễn Văn An", "Lê Văn Cường"
@@ -79,3 +80,57 @@ async def test_two_check_ins_of_one_member_racing_are_answered_once_each_and_rec
     assert await present(scene) == 2
     async with scene.sessions()() as s:
         assert await s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.entity == "attendance")) <= 1
+
+
+async def _inbox_refuses_handling(scene: Scene, refuse: bool) -> None:
+    """The inbox keeps updates but refuses to mark one handled: a request cannot be recorded nor dropped."""
+    postgres = scene.settings.database_url.startswith("postgresql")
+    async with scene.sessions()() as s, s.begin():
+        if refuse and postgres:
+            await s.execute(text("CREATE FUNCTION inbox_away() RETURNS trigger LANGUAGE plpgsql AS "
+                                 "$$ BEGIN RAISE EXCEPTION 'inbox away'; END $$"))
+            await s.execute(text("CREATE TRIGGER inbox_away BEFORE UPDATE OF handled_at ON inbox FOR EACH ROW "
+                                 "WHEN (NEW.handled_at IS NOT NULL) EXECUTE FUNCTION inbox_away()"))
+        elif refuse:
+            await s.execute(text("CREATE TRIGGER inbox_away BEFORE UPDATE OF handled_at ON inbox "
+                                 "WHEN NEW.handled_at IS NOT NULL BEGIN SELECT RAISE(ABORT, 'inbox away'); END"))
+        else:
+            await s.execute(text("DROP TRIGGER inbox_away" + (" ON inbox" if postgres else "")))
+
+
+async def _takes(scene: Scene) -> int:
+    async with scene.sessions()() as s:
+        return await s.scalar(select(func.max(InboxUpdate.attempts)).where(InboxUpdate.handled_at.is_(None))) or 0
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_chibo_will_retry_is_said_once_and_giving_up_says_not_recorded_once(scene: Scene):
+    """Not recorded and not even dropped: the member is told chibo retries, once (not at every take); when the
+    intake gives the update up, they are told once that it was not recorded, and nothing is recorded."""
+    await scene.meeting_in_progress(SEC, [MEMBER])
+    chat = scene.who(MEMBER).chat_id
+    await _inbox_refuses_handling(scene, True)
+    before = scene.server.sent_count(chat)
+    answer = await scene.say(MEMBER, "/diemdanh", timeout=10)
+    assert "tự thử lại" in answer[0], answer
+    for _ in range(60):  # each take: the lease runs out, the intake's next pass (every 3 s) takes it again
+        if await _takes(scene) > MAX_ATTEMPTS + 1:
+            break
+        scene.clock.advance(seconds=11)
+        await asyncio.sleep(1.0)
+    assert await _takes(scene) > MAX_ATTEMPTS + 1  # given up once already, but not even droppable: nothing said
+    assert len(scene.server.texts(chat)) == before + 1, scene.server.texts(chat)[before:]
+
+    await _inbox_refuses_handling(scene, False)
+    scene.clock.advance(seconds=11)
+    await scene.server.wait_for(lambda: scene.server.sent_count(chat) > before + 1, timeout=15)
+    for _ in range(3):  # more passes: nothing more is said
+        scene.clock.advance(seconds=11)
+        await asyncio.sleep(3.5)
+    await scene.settle()
+    told = scene.server.texts(chat)[before:]
+    assert len(told) == 2 and "không ghi được" in told[1] and "gửi lại" in told[1], told
+    assert await present(scene) == 1  # the secretary only
+    async with scene.sessions()() as s:
+        assert await s.scalar(select(func.count()).select_from(InboxUpdate).where(
+            InboxUpdate.handled_at.is_(None))) == 0

@@ -8,6 +8,7 @@ import os
 import shutil
 import sqlite3
 import stat
+import threading
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -225,6 +226,49 @@ async def test_restore_refuses_while_chibo_runs_against_the_database_unless_forc
     if db_url.startswith("sqlite"):  # --force: the operator knows better (a stale process on another host, say)
         await scene.start_bot()
         await asyncio.to_thread(cli, "db", "restore", backup_file, "--yes", "--force")
+        await scene.stop_bot()
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_a_chibo_started_while_a_restore_runs_waits_for_it_to_end(scene, db_url, tmp_path, monkeypatch, caplog):
+    """The restore holds the running mark alone while it runs: a chibo started meanwhile does not take updates
+    on the database being replaced; it waits, then starts on the restored one."""
+    from bot import cli_db
+
+    for name in list(os.environ):
+        if name.startswith("CHIBO_") and not name.startswith("CHIBO_TEST_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CHIBO_DATABASE_URL", db_url)
+    cli = Cli(url=db_url, tmp=tmp_path, runner=CliRunner())
+    await scene.add_committee("Đảng ủy phường Hàng Bạc")
+    backup_file = str(tmp_path / "chibo.bak")
+    await asyncio.to_thread(cli, "db", "backup", backup_file)
+    await scene.add_committee("Đảng ủy thêm sau sao lưu")
+    restoring, go_on = threading.Event(), threading.Event()
+    real_restore = cli_db.restore
+
+    def slow_restore(url, file):  # a long restore: the test says when it goes on
+        restoring.set()
+        go_on.wait(60)
+        real_restore(url, file)
+
+    monkeypatch.setattr(cli_db, "restore", slow_restore)
+    restore_run = asyncio.ensure_future(asyncio.to_thread(cli, "db", "restore", backup_file, "--yes"))
+    assert await asyncio.to_thread(restoring.wait, 30)
+    caplog.set_level(logging.WARNING, logger="storage.locks")
+    start = asyncio.ensure_future(scene.start_bot())
+    try:
+        await asyncio.sleep(3)
+        assert not start.done(), "chibo started on the database being restored"
+        assert "chibo db restore is running against this database; waiting" in caplog.text
+    finally:
+        go_on.set()
+        await restore_run
+    await asyncio.wait_for(start, 30)
+    try:
+        assert [c["name"] for c in (await _dump(db_url))["committees"]] == ["Đảng ủy phường Hàng Bạc"]
+    finally:
         await scene.stop_bot()
 
 

@@ -59,8 +59,20 @@ async def _shoot(browser, url: str, name: str) -> dict:
 
 
 async def test_the_committee_member_sees_the_table_in_the_browser(story, browser):
+    console: list[str] = []
+    browser_page = browser.new_page
+
+    async def new_page(**kwargs):  # every page's console, to see what its CSP refused
+        opened = await browser_page(**kwargs)
+        opened.on("console", lambda message: console.append(message.text))
+        return opened
+
+    browser.new_page = new_page
     seen = await _shoot(browser, story.root + await story.base(COMMITTEE) + "/", "committee")
     page = seen["page"]
+    # The page's stylesheet applies under a CSP without 'unsafe-inline' (it carries the response's nonce).
+    assert await page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(250, 250, 250)"
+    assert await page.evaluate("getComputedStyle(document.querySelector('table')).borderCollapse") == "collapse"
     assert seen["phone"]["status"] == 200 and seen["phone"]["overflow"] <= 0  # no sideways scrolling at 360 px
     assert await page.inner_text("#total-cells") == "2" and await page.inner_text("#total-held") == "1/2"
     assert await page.inner_text("#total-overdue") == "1"
@@ -74,6 +86,7 @@ async def test_the_committee_member_sees_the_table_in_the_browser(story, browser
     chart = page.locator("img.chart")
     await chart.scroll_into_view_if_needed()
     assert await chart.evaluate("img => img.complete && img.naturalWidth > 0")  # the SVG chart is drawn
+    assert not [m for m in console if "Content Security Policy" in m], console
     await page.click(f'tr[data-cell="{story.cells["1"]}"] a')
     await page.wait_for_selector("#grid")
     assert "Chi bộ khu dân cư số 1" in await page.inner_text("h1")

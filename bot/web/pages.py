@@ -57,7 +57,7 @@ class _Base(tornado.web.RequestHandler):
         # Telegram's own apps open the Mini App in a web view, not a frame.
         self.nonce = secrets.token_urlsafe(18)
         self.set_header("Content-Security-Policy",
-                        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                        f"default-src 'self'; img-src 'self' data:; style-src 'self' 'nonce-{self.nonce}'; "
                         f"script-src 'self' 'nonce-{self.nonce}' {TELEGRAM_ORIGIN}; object-src 'none'; "
                         "base-uri 'none'; form-action 'self'; "
                         "frame-ancestors 'self' https://web.telegram.org https://*.web.telegram.org")
@@ -78,7 +78,8 @@ class _Base(tornado.web.RequestHandler):
 
     def write_error(self, status_code: int, **kwargs) -> None:
         self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.finish(render("forbidden.html" if status_code == 403 else "error.html", self.lang, self.tz))
+        self.finish(render("forbidden.html" if status_code == 403 else "error.html", self.lang, self.tz,
+                           nonce=self.nonce))
 
 
 class _Viewed(_Base):
@@ -124,6 +125,12 @@ class _Viewed(_Base):
         files are CPU work); ``attachment`` names the file to download."""
         body = await asyncio.to_thread(make, *args)
         self.set_header("Content-Type", content_type)
+        if content_type == SVG:
+            # matplotlib's SVG styles each element in a style attribute (no nonce or file can carry those): the
+            # chart's own policy allows inline styles and nothing else, no script at all. The pages' policy
+            # (``set_default_headers``) allows only their own nonce'd stylesheet.
+            self.set_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; "
+                            "img-src data:; frame-ancestors 'self' https://web.telegram.org https://*.web.telegram.org")
         if attachment is not None:
             self.set_header("Content-Disposition", f'attachment; filename="{attachment}"')
         self.finish(body)
