@@ -493,7 +493,7 @@ def _setup_logging(settings: Settings) -> None:
     setup_logging(settings.log_level, settings.log_format)
 
 
-from bot import cli_quality  # noqa: E402,F401  (registers "chibo committee quality")
+from bot import cli_quality  # noqa: F401  (registers "chibo committee quality")
 
 
 def main() -> None:

@@ -209,7 +209,7 @@ class Intake:
             self._task = None
         workers = list(self._workers.values())
         if workers:  # finish what was taken; what is left stays in the inbox for the next start
-            done, pending = await asyncio.wait(workers, timeout=timeout)
+            _done, pending = await asyncio.wait(workers, timeout=timeout)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)

@@ -109,7 +109,7 @@ class Runtime:
         self.readiness = health.Readiness(self.engine,
                                           stale_after=max(120.0, 10 * self.settings.dispatch_interval_seconds))
         token = self.settings.metrics_token.get_secret_value() if self.settings.metrics_token else None
-        quotas = {key: self.settings.zalo_monthly_quota for key in self.settings.zalo_tokens()}
+        quotas = dict.fromkeys(self.settings.zalo_tokens(), self.settings.zalo_monthly_quota)
         routes = health.routes(self.services, self.readiness, metrics_token=token, zalo_quotas=quotas)
         shared = self.http is not None and (self.webhook is None or self.health_port in (None, self.webhook.port))
         if shared:

@@ -113,7 +113,7 @@ class _Roster:
     active_to, exempt_since), so every day between two such dates has the same answer: it is
     worked out once, with the rules' own functions, for all the meetings in that stretch."""
 
-    __slots__ = ("spans", "names", "_changes", "_on", "_by_name")
+    __slots__ = ("_by_name", "_changes", "_on", "names", "spans")
 
     def __init__(self) -> None:
         self.spans: list[MemberSpan] = []
