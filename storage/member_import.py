@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -69,7 +70,7 @@ class MemberRow:
 
 def read_table(path: Path) -> list[tuple[int, dict[str, str]]]:
     """(line number, row) pairs with canonical keys; the header is line 1."""
-    rows = _read_xlsx(path) if path.suffix.lower() in (".xlsx", ".xlsm") else _read_csv(path)
+    rows: Sequence[Sequence[object]] = _read_xlsx(path) if path.suffix.lower() in (".xlsx", ".xlsm") else _read_csv(path)
     if not rows:
         raise ImportFileError("tệp trống / the file is empty")
     header = [HEADER_ALIASES.get(fold(str(h or "")).strip()) for h in rows[0]]
@@ -169,6 +170,7 @@ def validate(rows: list[tuple[int, dict[str, str]]]) -> tuple[list[MemberRow], l
         if problems:
             errors.append(RowError(line, "; ".join(problems)))
         else:
+            assert role is not None and status is not None  # each one missing is a problem above
             good.append(MemberRow(line, cell, name, role, status, exempt_word in YES, phone))
     return good, errors
 
