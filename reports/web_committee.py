@@ -121,6 +121,7 @@ async def committee_page(session: AsyncSession, committee_id: int, now: datetime
 async def _committee_page(session: AsyncSession, committee_id: int, now: datetime, tz: ZoneInfo,
                           lang: str) -> CommitteePage:
     committee = await session.get(Committee, committee_id)
+    assert committee is not None  # the web view's viewer belongs to it
     rules = RuleSet.from_overrides(committee)
     today = now.astimezone(tz).date()
     last = previous_month(today)
@@ -181,6 +182,7 @@ def _row(data: CommitteeYear, cell_id: int, name: str, page: CommitteePage, toda
     if this.status == "missing":
         row.attention.append(t(lang, "attention.no_regular"))
     if this.status == "not_held":
+        assert this.date is not None  # not held: its date has passed
         row.attention.append(t(lang, "attention.not_held", date=this.date.strftime("%d/%m")))
     if before.status in MISSES:
         row.attention.append(t(lang, "web.attention.last_month_missing"))

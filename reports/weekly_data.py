@@ -77,6 +77,7 @@ async def load(session: AsyncSession, committee_id: int, year_start: datetime,
     )]
     # Each meeting's member ids by status, as the text "12,15,31" (one per status, None when nobody):
     # a few thousand short strings rather than a hundred thousand rows.
+    assert session.bind is not None  # sessions come from storage.db.session_factory(engine)
     member_text = (Attendance.member_id if session.bind.dialect.name == "sqlite"  # group_concat takes numbers,
                    else cast(Attendance.member_id, String))  # string_agg only text (and SQLite's CAST is slow)
     by_status: dict[int, tuple[str | None, ...]] = {
