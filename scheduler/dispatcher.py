@@ -340,6 +340,7 @@ class Dispatcher:
         if row.kind in NO_FOLLOW_UP or row.member_id is None:
             return
         member = await session.get(Member, row.member_id)
+        assert member is not None  # the row goes with its member (ON DELETE CASCADE)
         tz = self.settings.tz
         people = [m for m in await leaders(session, member.cell_id, now.astimezone(tz).date()) if m.id != member.id]
         links = await links_for_members(session, [m.id for m in people])
