@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 from telegram import (
     BotCommand,
@@ -54,7 +55,7 @@ ANSWERS_AT_ONCE = 8
 GROUP_TYPES = {"group", "supergroup"}
 
 
-def keyboard(buttons: list[list[dict]]) -> InlineKeyboardMarkup | None:
+def keyboard(buttons: list[list[dict]] | None) -> InlineKeyboardMarkup | None:
     """A payload's button rows ({"label", "data"}) as an inline keyboard."""
     if not buttons:
         return None
@@ -113,7 +114,7 @@ def to_request(update: Update, bot_username: str | None) -> Request | None:
     chat = update.effective_chat
     if user is None or chat is None or user.is_bot:
         return None
-    common = dict(
+    common: dict[str, Any] = dict(
         platform=Platform.TELEGRAM,
         user_id=str(user.id),
         chat_id=str(chat.id),
@@ -156,7 +157,7 @@ class ChiboBot(ExtBot):
         with self._unfrozen():
             self._keep = keep
 
-    async def _post(self, endpoint: str, data=None, **kwargs):  # type: ignore[override]
+    async def _post(self, endpoint: str, data=None, **kwargs):
         result = await super()._post(endpoint, data, **kwargs)
         if endpoint != "getUpdates" or not isinstance(result, list):
             return result
