@@ -12,6 +12,7 @@ import time
 import traceback
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from benchmarks import busy_report, checkin, fanout, fanout_processes, idle, summary, web
@@ -112,7 +113,7 @@ def _report_latency(args: argparse.Namespace, sizes: dict, data: Path, work: Pat
 
 
 def run(args: argparse.Namespace) -> dict:
-    sizes = dict(QUICK if args.quick else FULL)
+    sizes: dict[str, Any] = dict(QUICK if args.quick else FULL)
     for key in ("checkins", "fanout", "cells", "fanout_processes", "report_cells", "report_asks"):
         if getattr(args, key):
             sizes[key] = getattr(args, key)

@@ -130,6 +130,7 @@ async def measure(url: str, workdir: Path, asks: int, users: tuple[int, int]) ->
     async with ChatTimes(enforce_limits=True) as server:
         runtime = Runtime(settings=bench_settings(url, server, workdir))
         await runtime.start()
+        assert runtime.scheduler is not None  # started
         for job in ("daily-planner-startup", "retention-startup"):  # start-up passes: not what is measured
             if runtime.scheduler.get_job(job) is not None:
                 runtime.scheduler.remove_job(job)

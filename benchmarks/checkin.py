@@ -144,6 +144,7 @@ async def run_bare(users: list[tuple[int, str]], warm: list[tuple[int, str]], ti
         app.add_handler(MessageHandler(filters.TEXT, ok))
         await app.initialize()
         await app.start()
+        assert app.updater is not None  # built with an updater
         await app.updater.start_polling(poll_interval=0.0, timeout=30, allowed_updates=["message", "callback_query"])
         try:
             await _burst(server, warm, "/diemdanh", timeout)
@@ -165,6 +166,7 @@ async def run_chibo(url: str, users: list[tuple[int, str]], warm: list[tuple[int
         runtime = Runtime(settings=bench_settings(url, server, workdir), clock=FakeClock(now))
         await runtime.start()
         # The start-up planner pass is done before the burst rather than during it.
+        assert runtime.scheduler is not None  # started
         runtime.scheduler.remove_job("daily-planner-startup")
         await run_daily(runtime.services)
         freeze_startup_objects()  # as `chibo run` does once started (bot.runner.run_forever)
@@ -176,6 +178,7 @@ async def run_chibo(url: str, users: list[tuple[int, str]], warm: list[tuple[int
                 started = await _burst(server, users, CHIBO_TEXT, timeout)
             figures = _figures(server, users, started, "✅")
             if profiler is not None:
+                assert profile is not None  # a profiler only for a profile path
                 _write_profile(profiler, profile)
         finally:
             await runtime.stop()

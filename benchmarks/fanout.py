@@ -87,7 +87,9 @@ async def measure(url: str, count: int, workdir: Path) -> dict:
         engine = create_engine(url)
         sessions = session_factory(engine)
         # The same python-telegram-bot Bot chibo runs with (defaults, timeouts, connection pool).
-        app = build_application(Services(settings=settings, sessions=sessions, clock=clock), settings.token_value(),
+        token = settings.token_value()
+        assert token is not None  # bench_settings gives the fake server's token
+        app = build_application(Services(settings=settings, sessions=sessions, clock=clock), token,
                                 settings.telegram_api_url, updater=False)
         await app.initialize()
         dispatcher = Dispatcher(settings, sessions, clock, {Platform.TELEGRAM: TelegramSender(app.bot)})

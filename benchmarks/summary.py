@@ -22,6 +22,7 @@ import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -79,7 +80,7 @@ def generate(path: Path, cells: int, seed: int = 2026) -> dict:
 
     created = datetime(2015, 1, 1, tzinfo=UTC)
     committees = -(-cells // CELLS_PER_COMMITTEE)
-    counts = {"committees": committees, "cells": cells, "members": 0, "chat_links": 0, "meetings": 0,
+    counts: dict[str, Any] = {"committees": committees, "cells": cells, "members": 0, "chat_links": 0, "meetings": 0,
               "attendance": 0}
     member_id = meeting_id = 0
     user_id = 10_000_000
@@ -155,8 +156,8 @@ def generate(path: Path, cells: int, seed: int = 2026) -> dict:
                 start = scheduled + timedelta(minutes=rng.randint(0, 15)) if held else None
                 meeting_rows.append(dict(
                     id=meeting_id, cell_id=cell_id, kind=kind, period=f"{YEAR}-{month:02d}", scheduled_at=_utc(scheduled),
-                    place="Nhà văn hóa khu dân cư", topic=None, started_at=_utc(start) if held else None,
-                    start_manual=False, ended_at=_utc(start + timedelta(minutes=minutes)) if held else None,
+                    place="Nhà văn hóa khu dân cư", topic=None, started_at=_utc(start) if start else None,
+                    start_manual=False, ended_at=_utc(start + timedelta(minutes=minutes)) if start else None,
                     end_manual=False, cancelled_at=None, auto_created=False, created_by_member_id=secretary,
                     created_at=_utc(scheduled - timedelta(days=10)),
                 ))
@@ -170,6 +171,7 @@ def generate(path: Path, cells: int, seed: int = 2026) -> dict:
                                                         reason=None, checked_in_at=None, recorded_by_member_id=None,
                                                         updated_at=_utc(scheduled - timedelta(days=2))))
                         continue
+                    assert start is not None  # held
                     if exempt and rng.random() < 0.8:
                         continue  # exempt members mostly have no row
                     roll = rng.random()

@@ -6,10 +6,9 @@ import json
 import logging
 import os
 import re
-import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -45,7 +44,7 @@ T = TypeVar("T")
 JsonOpt = Annotated[bool, typer.Option("--json", help="In JSON (chỉ JSON) ra stdout / print JSON only")]
 
 
-def fail(message: str, code: int = 1) -> None:
+def fail(message: str, code: int = 1) -> NoReturn:
     typer.echo(message, err=True)
     raise typer.Exit(code)
 
@@ -282,7 +281,7 @@ def member_exempt(
         return m
 
     m = with_db(work)
-    typer.echo(f"{m.full_name}: {'miễn sinh hoạt – ' + m.exempt_reason if m.exempt else 'không còn miễn sinh hoạt'}")
+    typer.echo(f"{m.full_name}: {f'miễn sinh hoạt – {m.exempt_reason}' if m.exempt else 'không còn miễn sinh hoạt'}")
 
 
 # --- invites ---
@@ -493,7 +492,7 @@ def _setup_logging(settings: Settings) -> None:
     setup_logging(settings.log_level, settings.log_format)
 
 
-from bot import cli_quality  # noqa: E402,F401  (registers "chibo committee quality")
+from bot import cli_quality  # noqa: F401  (registers "chibo committee quality")
 
 
 def main() -> None:
@@ -501,5 +500,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import fields
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,6 +63,6 @@ def register(committee_app: typer.Typer, with_db, emit) -> None:
         emit(as_json, figures, "\n".join(lines))
 
 
-def _bad(message: str) -> None:
+def _bad(message: str) -> NoReturn:
     typer.echo(message, err=True)
     raise typer.Exit(1)

@@ -11,9 +11,9 @@ import asyncio
 import errno
 import logging
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import typer
 from sqlalchemy.engine import make_url
@@ -132,7 +132,7 @@ def find_problem(exc: BaseException, url: str) -> str | None:
     return None
 
 
-def run_on_database(url: str, main: Callable[[], Awaitable[T]], *, must_exist: bool = True) -> T:
+def run_on_database(url: str, main: Callable[[], Coroutine[Any, Any, T]], *, must_exist: bool = True) -> T:
     """``asyncio.run(main())`` for a CLI command: a database problem is one line on stderr and exit 2."""
     try:
         check_url(url, must_exist=must_exist)

@@ -15,7 +15,7 @@ import sys
 import tempfile
 import textwrap
 import time as wallclock
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -104,7 +104,7 @@ async def _answers(demo: Demo) -> None:
 
 
 async def _hold(demo: Demo, secretary: str, *, start: datetime, end: datetime, present: list[str],
-                late: list[str] = (), helped: list[str] = (),
+                late: Sequence[str] = (), helped: Sequence[str] = (),
                 before_end: Callable[[Demo], Awaitable[None]] | None = None) -> None:
     sc = demo.scene
     sc.at(start)
@@ -153,7 +153,9 @@ async def _follow(demo: Demo) -> None:
     sc = demo.scene
     async with sc.sessions()() as s, s.begin():
         cell = await s.scalar(select(Cell).where(Cell.name == "Chi bộ khu dân cư số 1"))
-        await set_follows(s, sc.who(COMMITTEE).committee_member_id, [cell], sc.clock.now())
+        follower = sc.who(COMMITTEE).committee_member_id
+        assert follower is not None and cell is not None  # the demo's committee member and cell 1
+        await set_follows(s, follower, [cell], sc.clock.now())
 
 
 async def _guest_and_tasks_cell_1(demo: Demo) -> None:
@@ -291,8 +293,10 @@ async def simulate(out: Path, *, show_progress: bool = True,
                 await action(demo)
             scene.at(now)
             if now.hour == 7 and now.minute == 0:
+                assert scene.runtime is not None  # started by the first event
                 await run_daily(scene.runtime.services)
             if now.weekday() == 0 and now.hour == 8 and now.minute == 0:
+                assert scene.runtime is not None
                 results = await run_weekly(scene.runtime.services)
                 for r in results:
                     shutil.copy(r.workbook, out / "tom-tat-tuan.xlsx")
@@ -324,6 +328,7 @@ async def simulate(out: Path, *, show_progress: bool = True,
 async def _serve(demo: Demo, serve: Callable[[Demo, dict[str, str]], Awaitable[None]]) -> None:
     """The web view of the demo committee, on chibo's own HTTP server, with a link for each viewer."""
     sc = demo.scene
+    assert sc.runtime is not None  # the demo's bot is running
     http = HttpServer(sc.runtime.services, listen="127.0.0.1", port=0)
     await http.start()
     sc.settings.public_url = f"http://127.0.0.1:{http.port}"
@@ -333,7 +338,9 @@ async def _serve(demo: Demo, serve: Callable[[Demo, dict[str, str]], Awaitable[N
             for name, _role in VIEWERS:
                 link_id = await s.scalar(select(ChatLink.id).where(
                     ChatLink.platform == Platform.TELEGRAM, ChatLink.platform_user_id == str(sc.who(name).user_id)))
-                links[name] = web_link(sc.settings, link_id, sc.clock.now())
+                link = web_link(sc.settings, link_id, sc.clock.now())
+                assert link is not None  # public_url is set above
+                links[name] = link
         await serve(demo, links)
     finally:
         await http.stop()

@@ -17,4 +17,4 @@ class NoServerVersion(tornado.web.OutputTransform):
         return status_code, headers, chunk
 
 
-TRANSFORMS = [NoServerVersion]  # for tornado.web.Application(transforms=...)
+TRANSFORMS: list[type[tornado.web.OutputTransform]] = [NoServerVersion]  # for tornado.web.Application(transforms=...)

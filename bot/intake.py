@@ -41,7 +41,7 @@ SLOT_WAIT = 10.0
 class _Slot:
     """The slot of the update being handled in this task (``answer_slot``)."""
 
-    __slots__ = ("intake", "held")
+    __slots__ = ("held", "intake")
 
     def __init__(self, intake: Intake):
         self.intake, self.held = intake, False
@@ -269,7 +269,7 @@ class Intake:
             self._task = None
         workers = list(self._workers.values())
         if workers:  # finish what was taken; what is left stays in the inbox for the next start
-            done, pending = await asyncio.wait(workers, timeout=timeout)
+            _done, pending = await asyncio.wait(workers, timeout=timeout)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)

@@ -9,13 +9,15 @@ import os
 import signal
 from dataclasses import dataclass, field
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
 from bot import health, platforms
 from bot.http_server import HttpServer
 from bot.intake import Intake
 from bot.logs import quiet_third_party_logs
 from bot.platforms import Running, WebhookOptions
 from bot.roles import Roles
-from core.clock import SystemClock
+from core.clock import Clock, SystemClock
 from core.services import Services
 from core.settings import Settings
 from scheduler.dispatcher import Dispatcher
@@ -41,7 +43,7 @@ class Runtime:
     """Everything a running chibo holds; ``start`` and ``stop`` bring it up and down."""
 
     settings: Settings
-    clock: object = field(default_factory=SystemClock)
+    clock: Clock = field(default_factory=SystemClock)
     webhook: WebhookOptions | None = None
     take_updates: bool = True
     http_port: int = 8443  # chibo's HTTP endpoint without a webhook (signed files, with CHIBO_PUBLIC_URL)
@@ -51,7 +53,7 @@ class Runtime:
 
     async def start(self) -> None:
         settings = self.settings
-        self.scheduler = None
+        self.scheduler: AsyncIOScheduler | None = None
         self._started = False
         if getattr(self, "stop_requested", None) is None:  # run_forever makes it first, for SIGTERM during start-up
             self.stop_requested = asyncio.Event()
@@ -67,7 +69,8 @@ class Runtime:
         sessions = session_factory(self.engine)
         self.services = Services(settings=settings, sessions=sessions, clock=self.clock)
         self.intake = self.services.intake = Intake(self.services)
-        self.http = self.scheduler = None
+        self.http: HttpServer | None = None
+        self.scheduler = None
         self.platforms: dict[str, Running] = {}
         self.registrations = {platform.name: platform for platform in chosen}
         for platform in chosen:
@@ -104,16 +107,17 @@ class Runtime:
 
     async def _serve_health(self) -> None:
         """/healthz, /readyz, /metrics: on the HTTP endpoint already serving this port, else on their own."""
-        self.health_server = None
+        self.health_server: health.HealthServer | None = None
         if not self.health:
             return
         self.readiness = health.Readiness(self.engine,
                                           stale_after=max(120.0, 10 * self.settings.dispatch_interval_seconds))
         token = self.settings.metrics_token.get_secret_value() if self.settings.metrics_token else None
-        quotas = {key: self.settings.zalo_monthly_quota for key in self.settings.zalo_tokens()}
+        quotas = dict.fromkeys(self.settings.zalo_tokens(), self.settings.zalo_monthly_quota)
         routes = health.routes(self.services, self.readiness, metrics_token=token, zalo_quotas=quotas)
         shared = self.http is not None and (self.webhook is None or self.health_port in (None, self.webhook.port))
         if shared:
+            assert self.http is not None  # shared: the HTTP endpoint serves this port
             self.http.app.add_handlers(r".*", routes)
             return
         port = self.health_port if self.webhook is not None and self.health_port is not None else self.http_port
@@ -196,9 +200,10 @@ class Runtime:
             if getattr(self, "engine", None) is not None:
                 await self.engine.dispose()
             return
+        assert self.scheduler is not None  # set above when start() got this far
         self.scheduler.shutdown(wait=False)
-        if getattr(self, "health_server", None) is not None:
-            await self.health_server.stop()
+        if (health_server := getattr(self, "health_server", None)) is not None:
+            await health_server.stop()
         if self.http is not None:
             await self.http.stop()
         for running in self.platforms.values():

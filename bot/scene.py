@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.runner import Runtime
 from core.clock import FakeClock
 from core.settings import Settings
 from fakeapi.telegram import FakeTelegramServer
+from fakeapi.zalo import FakeZaloServer
 from storage import invites
 from storage.db import create_engine, session_factory
 from storage.models import Cell, Committee, CommitteeMember, InviteKind, Member, MemberStatus, Role
@@ -56,9 +58,9 @@ class Scene:
     # Ten-digit ids, as Telegram's are: a short one (1001) can turn up by chance inside a logged number or a
     # timestamp, and the privacy tests look for every chat id in the logs.
     _next_user: int = 5_550_000_000
-    _engine: object = None
+    _engine: AsyncEngine | None = None
     transcript: list[Line] = field(default_factory=list)
-    zalo: object = None  # a fakeapi.zalo.FakeZaloServer when the scene also plays Zalo
+    zalo: FakeZaloServer | None = None  # when the scene also plays Zalo
     _seen: dict[int, int] = field(default_factory=dict)
     _seen_zalo: dict[str, int] = field(default_factory=dict)
 
@@ -93,7 +95,7 @@ class Scene:
             return c.id
 
     async def add_cell(self, committee_id: int, name: str, members: list[tuple[str, Role]], *,
-                       exempt: set[str] = frozenset(), active_from: date | None = None) -> int:
+                       exempt: set[str] | frozenset[str] = frozenset(), active_from: date | None = None) -> int:
         active_from = active_from or date(2026, 1, 1)
         async with self.sessions()() as s, s.begin():
             cell = Cell(committee_id=committee_id, name=name, created_at=self.clock.now())
@@ -170,6 +172,7 @@ class Scene:
     async def say_zalo(self, name: str, text: str, *, chat_id: str | None = None, chat_type: str = "PRIVATE",
                        expect: int = 1, timeout: float = 5.0) -> list[str]:
         """``name`` writes ``text`` on Zalo; waits for ``expect`` new messages there and returns them."""
+        assert self.zalo is not None, "a zalo_scene plays Zalo"
         person = self.who(name)
         if person.zalo_id is None:
             person.zalo_id = f"zl{person.user_id}"
@@ -179,11 +182,13 @@ class Scene:
         before = self.zalo.sent_count(chat)
         self.zalo.send_text(person.zalo_id, text, chat_id=chat, chat_type=chat_type, display_name=name)
         if expect:
-            await self.zalo.wait_for(lambda: self.zalo.sent_count(chat) >= before + expect, timeout=timeout)
+            zalo = self.zalo
+            await zalo.wait_for(lambda: zalo.sent_count(chat) >= before + expect, timeout=timeout)
         await self.settle()
         return [m.get("text") or m.get("caption") or "" for m in self.zalo.sent_messages(chat)[before:]]
 
     def zalo_texts(self, name: str) -> list[str]:
+        assert self.zalo is not None, "a zalo_scene plays Zalo"
         person = self.who(name)
         return self.zalo.texts(person.zalo_id) if person.zalo_id else []
 
@@ -204,6 +209,7 @@ class Scene:
             person = self.who(name)
             code = await self.new_invite(name) if person.code_used else person.code
             person.code_used = True
+            assert code is not None  # everyone added to the scene got an invite
             await self.say_zalo(name, code)
 
     async def settle(self) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -222,7 +223,7 @@ class ZaloAdapter:
         return await self.handle_event(event)
 
     async def to_request(self, event: ZaloEvent) -> Request | None:
-        common = dict(platform=Platform.ZALO, user_id=event.user_id, chat_id=event.chat_id,
+        common: dict[str, Any] = dict(platform=Platform.ZALO, user_id=event.user_id, chat_id=event.chat_id,
                       update_key=f"zalo:{self.bot_key}:{event.dedup_key}", display_name=event.display_name or "",
                       is_group=event.is_group, addressed=event.is_group, bot_key=self.bot_key)
         if event.text is None:

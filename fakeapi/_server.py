@@ -232,13 +232,14 @@ class FakeBotApiServer(abc.ABC):
         # method key -> (method name as registered, handler)
         self._methods: dict[str, tuple[str, MethodHandler]] = {}
         # What both platforms serve: the bot itself, long polling and the webhook.
-        for name, handler in {
+        common: dict[str, Callable[..., Any]] = {  # getUpdates also takes the request's context
             "getMe": self._get_me,
             "getUpdates": self._get_updates,
             "setWebhook": self._set_webhook,
             "deleteWebhook": self._delete_webhook,
             "getWebhookInfo": self._get_webhook_info,
-        }.items():
+        }
+        for name, handler in common.items():
             self._add_method(name, handler)
         self._webhook: Any = None
         self._failures: list[FailureRule] = []

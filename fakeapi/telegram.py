@@ -172,6 +172,8 @@ _BOT_COMMAND_NAME_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 class _FileHandler(JsonHandler):
     """``/file/bot<token>/<file_path>``: downloads of uploaded files (``getFile``)."""
 
+    _server: FakeTelegramServer
+
     def get(self, token: str, path: str) -> None:
         upload = self._server._files_by_path.get(path) if token == self._server.token else None
         if upload is None:
@@ -818,6 +820,8 @@ class FakeTelegramServer(FakeBotApiServer):
             for chat in self._chats.values():
                 if chat_id.startswith("@") and chat.get("username") == chat_id[1:]:
                     return chat
+            raise _bad_request("chat not found")
+        if chat_id is None:  # neither a number nor a name (a bool, a list): was a 500 from `None > 0`
             raise _bad_request("chat not found")
         if chat_id not in self._chats:
             if chat_id == 0:

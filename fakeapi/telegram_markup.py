@@ -265,7 +265,7 @@ class _HtmlParser:
     def _token_value(self, j: int, begin: int) -> tuple[int, str]:
         text, size = self.text, self.size
         token_begin = j
-        while j < size and (text[j].isascii() and text[j].isalnum() or text[j] in ".-"):
+        while j < size and ((text[j].isascii() and text[j].isalnum()) or text[j] in ".-"):
             j += 1
         value = text[token_begin:j].lower()
         if j >= size:

@@ -63,7 +63,7 @@ import tornado.httputil
 
 from fakeapi._server import Answer, ApiError, FakeBotApiServer, RequestContext
 
-__all__ = ["ApiError", "FakeZaloServer", "MAX_TEXT_LENGTH", "SECRET_HEADER"]
+__all__ = ["MAX_TEXT_LENGTH", "SECRET_HEADER", "ApiError", "FakeZaloServer"]
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -193,7 +193,7 @@ async def _change(ctx: Ctx, meeting: Meeting, member: Member, status: Attendance
     if status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE):
         if late_minutes is not None:
             row.checked_in_at = meeting.started_at + timedelta(minutes=late_minutes)
-        elif row.checked_in_at is None or status is AttendanceStatus.PRESENT and before["status"] == "late":
+        elif row.checked_in_at is None or (status is AttendanceStatus.PRESENT and before["status"] == "late"):
             row.checked_in_at = meeting.started_at
     else:
         row.checked_in_at = None

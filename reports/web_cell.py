@@ -119,6 +119,7 @@ def _span(row) -> MemberSpan:
 
 async def cell_year(session: AsyncSession, cell_id: int, now: datetime, tz: ZoneInfo) -> CellYear:
     cell = await session.get(Cell, cell_id)
+    assert cell is not None  # the web view found the cell before asking
     rules = RuleSet.from_overrides(await session.get(Committee, cell.committee_id))
     today = now.astimezone(tz).date()
     year_start = datetime(today.year, 1, 1, tzinfo=tz)
@@ -183,14 +184,14 @@ async def cell_year(session: AsyncSession, cell_id: int, now: datetime, tz: Zone
         if not any(span.active_on(mt.day) for mt in page.meetings) and not span.active_on(today):
             continue  # not a member this year
         row_marks = []
-        for mt in page.meetings:
-            status = marks.get(mt.meeting_id, {}).get(m.id)
-            if not span.active_on(mt.day):
+        for mty in page.meetings:
+            mark = marks.get(mty.meeting_id, {}).get(m.id)
+            if not span.active_on(mty.day):
                 row_marks.append("-")
-            elif span.exempt_on(mt.day) and status is None:
+            elif span.exempt_on(mty.day) and mark is None:
                 row_marks.append("exempt")
             else:
-                row_marks.append(status or ("absent" if mt.held else ""))
+                row_marks.append(mark or ("absent" if mty.held else ""))
         flags = absence_flags(histories.get(m.id, []), rules)
         page.members.append(MemberYear(member_id=m.id, name=m.full_name, role=m.role, marks=row_marks,
                                        unexcused=flags.unexcused, near_striking_off=flags.warn_unexcused))
@@ -224,6 +225,7 @@ class MemberPage:
 
 async def member_page(session: AsyncSession, member_id: int, now: datetime, tz: ZoneInfo) -> MemberPage:
     member = await session.get(Member, member_id)
+    assert member is not None  # the signed-in viewer's own member row
     year = await cell_year(session, member.cell_id, now, tz)
     mine = next((m for m in year.members if m.member_id == member_id), None)
     page = MemberPage(member_id=member.id, name=member.full_name, cell_name=year.cell_name, year=year.year)

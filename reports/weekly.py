@@ -63,6 +63,7 @@ def _collector_paused():
 
 async def _compute(session: AsyncSession, committee_id: int, now: datetime, tz: ZoneInfo, lang: str) -> WeeklyReport:
     committee = await session.get(Committee, committee_id)
+    assert committee is not None  # the callers pass a committee of the database
     rules = RuleSet.from_overrides(committee)
     today = now.astimezone(tz).date()
     q_year, q = quarter_of(today)
@@ -132,8 +133,8 @@ def meeting_numbers(data: CommitteeYear, mt: weekly_data._Meeting, day: date, ru
     lists = data.by_status.get(mt.id, NOBODY)
     present = 0
     for n in ATTENDED:
-        if lists[n]:
-            present += len(expected_set.intersection(lists[n].split(",")))
+        if ids := lists[n]:
+            present += len(expected_set.intersection(ids.split(",")))
     count = len(expected)
     verdict = verdicts.get((present, count))
     if verdict is None:
@@ -246,6 +247,7 @@ MAX_CELL_LINES = 40  # the rest is in the workbook: the text stays a few message
 def _detail(r: MonthResult, lang: str, target: float, past: bool = False) -> str:
     """A month's regular meeting in a few words: held (when, how long, who came), or its status."""
     if r.status == "held":
+        assert r.date is not None  # held on a day
         return t(lang, "weekly.cell_held", date=r.date.strftime("%d/%m"), minutes=r.minutes or 0,
                  minimum=r.minimum or 0, present=r.present, expected=r.expected, rate=fmt_rate(r.rate, target, lang))
     word = t(lang, "status.missing_past" if past and r.status == "missing" else f"status.{r.status}")

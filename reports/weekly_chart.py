@@ -42,6 +42,7 @@ LABELS = {
 def write_chart(report: WeeklyReport, path: pathlib.Path, lang: str = "vi") -> pathlib.Path:
     """Write the attendance bar chart of ``report`` to ``path`` as PNG (labels in ``lang``); return ``path``."""
     fig = chart_figure(report, lang)
+    assert isinstance(fig.canvas, FigureCanvasAgg)  # chart_figure draws on an Agg canvas
     fig.canvas.print_png(path)
     fig.clear()  # nothing global to close: the figure was never registered with pyplot
     return path
@@ -159,7 +160,7 @@ def month_chart_svg(points: list[tuple[str, float | None]], target: float, name:
     lab = MONTH_LABELS.get(lang, MONTH_LABELS["vi"])
     font = FontProperties(family=FONT, size=10)
     fig = Figure(figsize=(WIDTH_IN, 3.6), dpi=DPI)
-    FigureCanvasSVG(fig)
+    canvas = FigureCanvasSVG(fig)
     ax = fig.add_axes((0.07, 0.14, 0.9, 0.68))
     xs = list(range(len(points)))
     rates = [rate or 0.0 for _, rate in points]
@@ -180,6 +181,6 @@ def month_chart_svg(points: list[tuple[str, float | None]], target: float, name:
     fig.suptitle(_short(lab["title"].format(name=name, year=year), 90), fontproperties=font, fontsize=12,
                  parse_math=False)
     out = io.BytesIO()
-    fig.canvas.print_svg(out)
+    canvas.print_svg(out)
     fig.clear()
     return out.getvalue()

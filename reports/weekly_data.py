@@ -77,6 +77,7 @@ async def load(session: AsyncSession, committee_id: int, year_start: datetime,
     )]
     # Each meeting's member ids by status, as the text "12,15,31" (one per status, None when nobody):
     # a few thousand short strings rather than a hundred thousand rows.
+    assert session.bind is not None  # sessions come from storage.db.session_factory(engine)
     member_text = (Attendance.member_id if session.bind.dialect.name == "sqlite"  # group_concat takes numbers,
                    else cast(Attendance.member_id, String))  # string_agg only text (and SQLite's CAST is slow)
     by_status: dict[int, tuple[str | None, ...]] = {
@@ -113,7 +114,7 @@ class _Roster:
     active_to, exempt_since), so every day between two such dates has the same answer: it is
     worked out once, with the rules' own functions, for all the meetings in that stretch."""
 
-    __slots__ = ("spans", "names", "_changes", "_on", "_by_name")
+    __slots__ = ("_by_name", "_changes", "_on", "names", "spans")
 
     def __init__(self) -> None:
         self.spans: list[MemberSpan] = []

@@ -48,6 +48,7 @@ def cell_suffix(c: CellWeek, lang: str) -> str:
     if c.tasks_overdue:
         out += t(lang, "weekly.tasks_overdue", count=c.tasks_overdue)
     if c.guest_this_quarter:
+        assert c.guest_last is not None  # a visit this quarter is the last one
         out += t(lang, "weekly.guest_yes", date=c.guest_last.strftime("%d/%m"))
     else:
         out += t(lang, "weekly.guest_no")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pathlib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
@@ -29,7 +30,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@")
 MAX_CELL_TEXT = 32_767  # Excel's limit for one cell
 BOLD = Font(bold=True)
 
-LABELS: dict[str, dict[str, object]] = {
+LABELS: dict[str, dict[str, Any]] = {  # labels, tuples and dicts of labels
     "vi": {
         "sheets": ("Chi bộ", "Cuộc họp", "Điểm danh"),
         "cells": ("Chi bộ", "Số đảng viên", "Miễn sinh hoạt", "Sinh hoạt thường kỳ", "Ngày họp",
@@ -99,6 +100,7 @@ def write_workbook(report: WeeklyReport, path: pathlib.Path, tz: ZoneInfo, lang:
     wb = Workbook()
     wb.remove(wb.active)
     generated = local(report.generated_at)
+    assert generated is not None  # generated_at is always set
     wb.properties.creator = "chibo"
     wb.properties.created = report.generated_at.astimezone(UTC).replace(tzinfo=None)
     wb.properties.title = lab["title"].format(week=report.week_label, committee=report.committee_name)
@@ -147,7 +149,7 @@ def write_workbook(report: WeeklyReport, path: pathlib.Path, tz: ZoneInfo, lang:
     return path
 
 
-TASKS_GUESTS_LABELS: dict[str, dict[str, object]] = {
+TASKS_GUESTS_LABELS: dict[str, dict[str, Any]] = {
     "vi": {"sheet": "Việc, cấp ủy dự",
            "headers": ("Chi bộ", "Việc đã đến hạn", "Xong đúng hạn", "Tỷ lệ đúng hạn", "Quá hạn",
                        "Cấp ủy dự họp quý này", "Lần cấp ủy dự gần nhất"),

@@ -78,7 +78,7 @@ def visible_words(text: str) -> str:
     kept = []
     for ch in text:
         category = unicodedata.category(ch)
-        if ch in _BLANK_LETTERS or category in ("Cf", "Cc", "Co", "Cn", "Cs") and ch not in "\n\t":
+        if ch in _BLANK_LETTERS or (category in ("Cf", "Cc", "Co", "Cn", "Cs") and ch not in "\n\t"):
             continue
         kept.append(" " if category.startswith("Z") or ch in "\n\t" else ch)
     return " ".join("".join(kept).split())

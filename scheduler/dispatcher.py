@@ -339,6 +339,7 @@ class Dispatcher:
         if row.kind in NO_FOLLOW_UP or row.member_id is None:
             return
         member = await session.get(Member, row.member_id)
+        assert member is not None  # the row goes with its member (ON DELETE CASCADE)
         tz = self.settings.tz
         day = now.astimezone(tz).date()
         text = t(self.settings.language, text_key, name=member.full_name)

@@ -76,7 +76,8 @@ def build_scheduler(services: Services, dispatcher: Dispatcher) -> AsyncIOSchedu
                       id="dispatcher-tick", coalesce=True, max_instances=1)
     scheduler.add_job(_safely, CronTrigger.from_crontab(settings.weekly_summary_cron, timezone=settings.tz),
                       args=("weekly", run_weekly, services), id="weekly-summary", **common)
-    at = parse_time(settings.daily_planner_time)  # checked by the settings: always a time
+    at = parse_time(settings.daily_planner_time)
+    assert at is not None  # checked by the settings: always a time
     scheduler.add_job(_safely, CronTrigger(hour=at.hour, minute=at.minute, timezone=settings.tz),
                       args=("daily", run_daily, services), id="daily-planner", **common)
     scheduler.add_job(_safely, CronTrigger(hour=at.hour, minute=at.minute, timezone=settings.tz),

@@ -32,7 +32,7 @@ TELEGRAM_LIMITS = Limits()
 
 
 class _Bucket:
-    __slots__ = ("rate", "capacity", "tokens", "stamp", "window")
+    __slots__ = ("capacity", "rate", "stamp", "tokens", "window")
 
     def __init__(self, rate: float, capacity: float, now: float, window: _Window | None = None):
         self.rate, self.capacity, self.tokens, self.stamp = rate, capacity, capacity, now
@@ -58,7 +58,7 @@ class _Window:
     """At most ``limit`` messages in any ``span`` seconds. A message counts from when it is taken
     until ``span`` seconds after it is finished (its answer came back)."""
 
-    __slots__ = ("limit", "span", "in_flight", "finished")
+    __slots__ = ("finished", "in_flight", "limit", "span")
 
     def __init__(self, limit: float, span: float):
         self.limit = max(1, math.ceil(limit))
@@ -90,7 +90,7 @@ class _Window:
 
 
 class _Ticket:
-    __slots__ = ("windows", "open")
+    __slots__ = ("open", "windows")
 
     def __init__(self, windows: tuple[_Window, ...]):
         self.windows, self.open = windows, True

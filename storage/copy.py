@@ -30,10 +30,10 @@ class TableCount:
 
 
 async def _counts(engine: AsyncEngine) -> dict[str, int]:
-    counts = {}
+    counts: dict[str, int] = {}
     async with engine.connect() as conn:
         for table in Base.metadata.sorted_tables:
-            counts[table.name] = await conn.scalar(select(func.count()).select_from(table))
+            counts[table.name] = await conn.scalar(select(func.count()).select_from(table)) or 0
     return counts
 
 

@@ -69,7 +69,9 @@ def _alembic_config(connection: Connection | None = None) -> Config:
 
 
 def head_revision() -> str:
-    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None, "storage/migrations/versions holds the migrations"
+    return head
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:

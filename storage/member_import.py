@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -69,10 +70,7 @@ class MemberRow:
 
 def read_table(path: Path) -> list[tuple[int, dict[str, str]]]:
     """(line number, row) pairs with canonical keys; the header is line 1."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        rows = _read_xlsx(path)
-    else:
-        rows = _read_csv(path)
+    rows: Sequence[Sequence[object]] = _read_xlsx(path) if path.suffix.lower() in (".xlsx", ".xlsm") else _read_csv(path)
     if not rows:
         raise ImportFileError("tệp trống / the file is empty")
     header = [HEADER_ALIASES.get(fold(str(h or "")).strip()) for h in rows[0]]
@@ -117,7 +115,7 @@ def _read_csv(path: Path) -> list[list[str]]:
                               "the file is not UTF-8 text; save it as 'CSV UTF-8' or as .xlsx") from exc
     # Read as Excel and Python's csv module write: fields quoted with ", a quote inside doubled; only the
     # delimiter varies (";" from Excel in a Vietnamese or European locale, a tab from "Unicode text").
-    return [row for row in csv.reader(io.StringIO(text), csv.excel, delimiter=_delimiter(text))]
+    return list(csv.reader(io.StringIO(text), csv.excel, delimiter=_delimiter(text)))
 
 
 def _delimiter(text: str) -> str:
@@ -172,6 +170,7 @@ def validate(rows: list[tuple[int, dict[str, str]]]) -> tuple[list[MemberRow], l
         if problems:
             errors.append(RowError(line, "; ".join(problems)))
         else:
+            assert role is not None and status is not None  # each one missing is a problem above
             good.append(MemberRow(line, cell, name, role, status, exempt_word in YES, phone))
     return good, errors
 

@@ -87,7 +87,7 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON}
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON}  # noqa: RUF012 -- SQLAlchemy reads it off the class
 
 
 class Committee(Base):

@@ -137,7 +137,7 @@ async def test_a_burst_of_check_ins_is_handled_together_and_every_member_is_answ
     counted, batches = _batch_sizes()
     checked = await _checked_in(scene)  # the secretary, who started the meeting
 
-    answers = await _burst(scene, {name: "/diemdanh" for name in MEMBERS} | {SECRETARY: "/huongdan"})
+    answers = await _burst(scene, dict.fromkeys(MEMBERS, "/diemdanh") | {SECRETARY: "/huongdan"})
 
     for name in MEMBERS:
         assert answers[name][0].startswith("✅"), (name, answers[name])
@@ -153,7 +153,7 @@ async def test_a_burst_of_check_ins_is_handled_together_and_every_member_is_answ
                                          .where(InboxUpdate.handled_at.is_(None)))
         assert unhandled == 0
 
-    again = await _burst(scene, {name: "/diemdanh" for name in MEMBERS[:4]})  # a second time: already done
+    again = await _burst(scene, dict.fromkeys(MEMBERS[:4], "/diemdanh"))  # a second time: already done
     assert all("đã điểm danh" in a[0].lower() for a in again.values()), again
 
 

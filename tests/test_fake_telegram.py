@@ -357,18 +357,22 @@ async def test_enforce_limits() -> None:
             assert all(retry_seconds(r) >= 1 for r in refused)
 
     # one private chat: a short burst passes, then 429
-    async with FakeTelegramServer(enforce_limits=True) as limited:
-        async with Bot(limited.token, base_url=limited.base_url) as client:
-            burst = [await _outcome(client.send_message(USER, str(i))) for i in range(5)]
-            assert burst[:3] == ["0", "1", "2"]
-            assert all(isinstance(r, RetryAfter) for r in burst[3:])
+    async with (
+        FakeTelegramServer(enforce_limits=True) as limited,
+        Bot(limited.token, base_url=limited.base_url) as client,
+    ):
+        burst = [await _outcome(client.send_message(USER, str(i))) for i in range(5)]
+        assert burst[:3] == ["0", "1", "2"]
+        assert all(isinstance(r, RetryAfter) for r in burst[3:])
 
     # one group: 20 messages a minute
-    async with FakeTelegramServer(enforce_limits=True) as limited:
-        async with Bot(limited.token, base_url=limited.base_url) as client:
-            sent = [await _outcome(client.send_message(GROUP, str(i))) for i in range(21)]
-            assert not any(isinstance(r, Exception) for r in sent[:20])
-            assert isinstance(sent[20], RetryAfter) and retry_seconds(sent[20]) > 30
+    async with (
+        FakeTelegramServer(enforce_limits=True) as limited,
+        Bot(limited.token, base_url=limited.base_url) as client,
+    ):
+        sent = [await _outcome(client.send_message(GROUP, str(i))) for i in range(21)]
+        assert not any(isinstance(r, Exception) for r in sent[:20])
+        assert isinstance(sent[20], RetryAfter) and retry_seconds(sent[20]) > 30
 
 
 async def _outcome(send: Awaitable[Message]) -> str | RetryAfter:

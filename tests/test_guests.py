@@ -37,7 +37,7 @@ def texts(scene: Scene, name: str) -> list[str]:
 
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
 async def test_a_committee_member_checks_in_as_a_guest_and_a_follower_hears_of_the_cell(scene: Scene):
-    cell1, cell2 = await two_cells(scene)
+    cell1, _cell2 = await two_cells(scene)
     assert "không có chi bộ nào thuộc Đảng ủy phường Hàng Bạc đang họp" in (await scene.say(CM, "/diemdanh"))[0]
 
     # The follower hears of the meeting (no RSVP buttons: they are not a member); the other does not.

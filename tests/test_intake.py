@@ -284,7 +284,7 @@ async def test_kill_9_while_answers_go_resends_at_most_those_in_flight(scene: Sc
     if mode == "webhook":
         port = free_port()
         args = ("--webhook", f"http://127.0.0.1:{port}", "--port", str(port))
-        ready = lambda: bool(scene.server.calls("setWebhook"))  # noqa: E731
+        ready = lambda: bool(scene.server.calls("setWebhook"))
     figures = await measure(scene.settings.database_url, scene.server, scene.settings.token_value(), users,
                             tmp_path, *args, ready=ready, kill_after=30)
     assert figures["complete"] and figures["lost"] == 0, figures
@@ -302,10 +302,10 @@ async def test_sigterm_right_after_a_batch_logs_no_traceback(scene: Scene, tmp_p
     if mode == "webhook":
         port = free_port()
         proc = await start_chibo(scene, tmp_path, "--webhook", f"http://127.0.0.1:{port}", "--port", str(port))
-        ready = lambda: bool(server.calls("setWebhook"))  # noqa: E731
+        ready = lambda: bool(server.calls("setWebhook"))
     else:
         proc = await start_chibo(scene, tmp_path, "--http-port", "0")
-        ready = lambda: bool(server.calls("getUpdates"))  # noqa: E731
+        ready = lambda: bool(server.calls("getUpdates"))
     try:
         assert await until(lambda: ready() or proc.returncode is not None, 60)
         for user in users:

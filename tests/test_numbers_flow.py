@@ -63,7 +63,7 @@ async def test_one_duration_one_count_one_score_in_every_view(scene: Scene, tmp_
     for name in MEMBERS[:-2] + EXEMPT:
         await scene.say(name, "/diemdanh")
     scene.at(vn(2026, 12, 5, 21, 2))
-    summary, intro, question = await scene.say(SEC, "/ketthuc 21:00", expect=3)  # typed in minutes: 19:30–21:00
+    summary, intro, _question = await scene.say(SEC, "/ketthuc 21:00", expect=3)  # typed in minutes: 19:30–21:00
 
     # The duration: 90 minutes, as "19:30 – 21:00" says, not 89 and "KHÔNG ĐẠT".
     assert "Bắt đầu 19:30, kết thúc 21:00 (nhập tay): 90 phút" in summary

@@ -42,7 +42,7 @@ def _outbox(key: str, **times) -> OutboxMessage:
 
 
 async def _fill(sessions) -> None:
-    days = lambda n: NOW - timedelta(days=n)  # noqa: E731
+    days = lambda n: NOW - timedelta(days=n)
     async with sessions() as session, session.begin():
         for i in range(7):  # 7 old keys: more than one batch of 3
             session.add(_update(f"old{i}", days(31)))

@@ -43,7 +43,7 @@ def test_levels(score, full, level):
     # nothing to judge for the last tasks: scaled over the 90 points judged.
     ({**KNOWN_GOOD, "last_tasks": None, "tasks_given": 0.4}, ALL_GOOD, 93, Level.TOT),
     ({**KNOWN_GOOD, "attendance": 0.0, "duration": 0.0}, {**ALL_GOOD, "minutes": "partial"}, 75, Level.KHA),
-    ({k: 0.0 for k in KNOWN_GOOD}, {"committee_met": "no", "prepared": "no", "members_spoke": "none",
+    (dict.fromkeys(KNOWN_GOOD, 0.0), {"committee_met": "no", "prepared": "no", "members_spoke": "none",
                                     "praise_criticism": "no", "minutes": "no"}, 0, Level.KEM),
 ])
 def test_scores(known, answers, score, level):

@@ -332,7 +332,7 @@ async def test_a_chat_link_belongs_to_exactly_one_owner(engine, owner):
     ids = dict(member_id=member_id, committee_member_id=person_id) if owner == "both" else {}
     async with sessions() as s:
         s.add(ChatLink(platform=Platform.TELEGRAM, platform_user_id="1", chat_id="1", linked_at=NOW, **ids))
-        with pytest.raises(IntegrityError, match="ck_chat_link_owner|CHECK constraint failed"):
+        with pytest.raises(IntegrityError, match=r"ck_chat_link_owner|CHECK constraint failed"):
             await s.commit()
     assert await count(sessions, ChatLink) == 0
 

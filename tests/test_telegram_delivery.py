@@ -27,7 +27,7 @@ async def test_the_command_menu_is_set_at_start_up_in_vietnamese(scene: Scene):
     scope = {"type": "all_private_chats"}
     commands = [c["command"] for c in scene.server.my_commands(scope)]
     assert commands[0] == "diemdanh" and {"lichhop", "batdau", "ketthuc", "vang", "baocao"} <= set(commands)
-    assert [c["command"] for c in scene.server.my_commands(scope, "en")][0] == "checkin"
+    assert next(c["command"] for c in scene.server.my_commands(scope, "en")) == "checkin"
 
 
 async def test_webhook_mode_checks_the_secret_on_every_request(scene: Scene):

@@ -238,7 +238,7 @@ async def test_tasks_are_corrected_and_withdrawn_by_number_audited_and_xong_is_o
     await scene.say(SEC, f"/giaoviec {AN} | Việc A | 20/12")
     await scene.say(SEC, f"/giaoviec {BA} | Việc B | 10/12")
     await scene.say(SEC, f"/giaoviec {AN} | Việc C | 15/12")
-    a, b, c = await task_rows(scene)
+    _a, b, c = await task_rows(scene)
 
     # The secretary's list: the cell's open tasks by deadline, numbered for /suaviec and /xoaviec.
     view = (await scene.say(SEC, "/viec"))[0]

@@ -179,7 +179,7 @@ async def test_the_committee_table_shows_what_the_database_holds(story):
     assert [int(cell) for _, cell, _ in rows] == [story.cells["2"], story.cells["1"]]  # attention first: cell 2 missed December
     status_2, text_2 = by_cell[story.cells["2"]]
     assert status_2 == "attention" and "Chưa có lịch" in text_2 and "chưa sinh hoạt chuyên đề quý này" in text_2
-    status_1, text_1 = by_cell[story.cells["1"]]
+    _status_1, text_1 = by_cell[story.cells["1"]]
     # December: 75 of 90 minutes; 9 expected (one exempt), 7 came (one of them late): 78 %.
     assert "75/90 phút" in text_1 and "Dự 7/9 (78%)" in text_1
     # November: 100 minutes, 7 of 9 (one absent, one excused); the thematic meeting of 20/11; one overdue task.

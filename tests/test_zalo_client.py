@@ -95,7 +95,7 @@ async def test_get_me(server: FakeZaloServer, client: ZaloClient) -> None:
     assert [name for name, _ in server.requests] == ["getMe"]
 
 
-@pytest.mark.parametrize("idle_form, status", [("ok_false", 200), ("http_408", 408)])
+@pytest.mark.parametrize(("idle_form", "status"), [("ok_false", 200), ("http_408", 408)])
 async def test_idle_poll_returns_none(idle_form: str, status: int) -> None:
     async with FakeZaloServer(idle_form=idle_form) as server:
         raw = await raw_post(server, "getUpdates", {"timeout": "0"})
@@ -240,7 +240,7 @@ async def test_chat_ids_must_be_strings(client: ZaloClient) -> None:
 
 @pytest.mark.parametrize("http_200_errors", [False, True], ids=["http-status", "http-200"])
 @pytest.mark.parametrize(
-    "status, expected",
+    ("status", "expected"),
     [
         (401, ZaloUnauthorized),
         (403, ZaloForbidden),
@@ -253,21 +253,23 @@ async def test_chat_ids_must_be_strings(client: ZaloClient) -> None:
     ],
 )
 async def test_error_codes_are_mapped(status: int, expected: type, http_200_errors: bool) -> None:
-    async with FakeZaloServer(http_200_errors=http_200_errors) as server:
-        async with ZaloClient(server.token, server.root) as client:
-            server.fail_next("sendMessage", status)
-            with pytest.raises(expected) as caught:
-                await client.send_message(USER, "hello")
-            error = caught.value
-            assert type(error) is expected
-            assert error.error_code == status
-            assert error.method == "sendMessage"
-            if status == 429:
-                assert error.description == "Quota exceeded"
-                assert error.retry_after is None
-            # The failure was used up: the next send goes through.
+    async with (
+        FakeZaloServer(http_200_errors=http_200_errors) as server,
+        ZaloClient(server.token, server.root) as client,
+    ):
+        server.fail_next("sendMessage", status)
+        with pytest.raises(expected) as caught:
             await client.send_message(USER, "hello")
-            assert server.texts(USER) == ["hello"]
+        error = caught.value
+        assert type(error) is expected
+        assert error.error_code == status
+        assert error.method == "sendMessage"
+        if status == 429:
+            assert error.description == "Quota exceeded"
+            assert error.retry_after is None
+        # The failure was used up: the next send goes through.
+        await client.send_message(USER, "hello")
+        assert server.texts(USER) == ["hello"]
 
 
 async def test_rate_limited_carries_retry_after_when_given(
@@ -307,18 +309,17 @@ async def test_blocked_chat_is_forbidden(server: FakeZaloServer, client: ZaloCli
 
 
 async def test_monthly_quota_answers_429() -> None:
-    async with FakeZaloServer(quota=2) as server:
-        async with ZaloClient(server.token, server.root) as client:
-            await client.send_message(USER, "1")
-            await client.send_photo(OTHER, "https://example.invalid/2.png")
-            for send in (
-                lambda: client.send_message(USER, "3"),
-                lambda: client.send_sticker(USER, "0e078a2fb66a5f34067b"),
-            ):
-                with pytest.raises(ZaloRateLimited) as caught:
-                    await send()
-                assert caught.value.description == "Quota exceeded"
-            assert await client.send_chat_action(USER) is True  # not a message
+    async with FakeZaloServer(quota=2) as server, ZaloClient(server.token, server.root) as client:
+        await client.send_message(USER, "1")
+        await client.send_photo(OTHER, "https://example.invalid/2.png")
+        for send in (
+            lambda: client.send_message(USER, "3"),
+            lambda: client.send_sticker(USER, "0e078a2fb66a5f34067b"),
+        ):
+            with pytest.raises(ZaloRateLimited) as caught:
+                await send()
+            assert caught.value.description == "Quota exceeded"
+        assert await client.send_chat_action(USER) is True  # not a message
     assert server.sent_count() == 2
     assert server.http_429 == 2
 
@@ -503,36 +504,35 @@ async def test_webhook_delivery_with_secret_header(
     wrap: bool, webhook_receiver: tuple[str, list]
 ) -> None:
     url, posts = webhook_receiver
-    async with FakeZaloServer(wrap_webhook=wrap) as server:
-        async with ZaloClient(server.token, server.root) as client:
-            result = await client.set_webhook(url, SECRET)
-            assert result["url"] == url and isinstance(result["updated_at"], int)
-            assert (await client.get_webhook_info())["url"] == url
+    async with FakeZaloServer(wrap_webhook=wrap) as server, ZaloClient(server.token, server.root) as client:
+        result = await client.set_webhook(url, SECRET)
+        assert result["url"] == url and isinstance(result["updated_at"], int)
+        assert (await client.get_webhook_info())["url"] == url
 
-            sent = server.send_text(USER, "qua webhook")
-            await server.wait_for(lambda: len(posts) == 1 and len(server.webhook_deliveries) == 1)
-            headers, body = posts[0]
-            assert check_secret(headers.get(SECRET_HEADER), SECRET)
-            assert not check_secret(headers.get(SECRET_HEADER), SECRET + "x")
-            if wrap:
-                assert body == {"ok": True, "result": sent}
-            else:
-                assert body == sent
-            event = parse_event(body)
-            assert event is not None and event.text == "qua webhook" and event.chat_id == USER
-            assert server.webhook_deliveries == [body]
+        sent = server.send_text(USER, "qua webhook")
+        await server.wait_for(lambda: len(posts) == 1 and len(server.webhook_deliveries) == 1)
+        headers, body = posts[0]
+        assert check_secret(headers.get(SECRET_HEADER), SECRET)
+        assert not check_secret(headers.get(SECRET_HEADER), SECRET + "x")
+        if wrap:
+            assert body == {"ok": True, "result": sent}
+        else:
+            assert body == sent
+        event = parse_event(body)
+        assert event is not None and event.text == "qua webhook" and event.chat_id == USER
+        assert server.webhook_deliveries == [body]
 
-            # Polling does not work while a webhook is set...
-            with pytest.raises(ZaloBadRequest):
-                await client.get_update(timeout=0)
-            # ...and works again after deleteWebhook.
-            deleted = await client.delete_webhook()
-            assert deleted["url"] == ""
-            assert (await client.get_webhook_info())["url"] == ""
-            server.send_text(USER, "polling again")
-            polled = await client.get_update(timeout=5)
-            assert polled is not None and polled.text == "polling again"
-            assert len(posts) == 1
+        # Polling does not work while a webhook is set...
+        with pytest.raises(ZaloBadRequest):
+            await client.get_update(timeout=0)
+        # ...and works again after deleteWebhook.
+        deleted = await client.delete_webhook()
+        assert deleted["url"] == ""
+        assert (await client.get_webhook_info())["url"] == ""
+        server.send_text(USER, "polling again")
+        polled = await client.get_update(timeout=5)
+        assert polled is not None and polled.text == "polling again"
+        assert len(posts) == 1
 
 
 async def test_webhook_secret_must_be_8_to_256_characters(
@@ -572,7 +572,7 @@ async def test_close_leaves_a_given_http_client_open(server: FakeZaloServer) -> 
         assert not http.is_closed
         own = ZaloClient(server.token, server.root)
         await own.close()
-        assert own._http.is_closed  # noqa: SLF001
+        assert own._http.is_closed
 
 
 def test_bad_token_is_refused_at_construction() -> None:

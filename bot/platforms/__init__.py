@@ -16,7 +16,7 @@ def configured(settings: Settings) -> list[Registration]:
     return [p for p in REGISTRY.values() if p.configured(settings)]
 
 
-from bot.platforms import telegram, zalo  # noqa: E402  (each module registers itself)
+from bot.platforms import telegram, zalo
 
 __all__ = ["REGISTRY", "PlatformProblem", "Registration", "Route", "Running", "WebhookOptions", "configured", "register", "registered",
            "telegram", "zalo"]

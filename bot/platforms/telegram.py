@@ -24,6 +24,7 @@ from bot.telegram_adapter import (
 from core.services import Services
 from core.settings import Settings
 from core.weblinks import mini_app_url
+from scheduler.delivery import Sender
 from storage.models import Platform
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,9 @@ def webhook_secret(settings: Settings) -> str:
     """The secret Telegram sends with every webhook request: configured, or derived from the token."""
     if settings.webhook_secret:
         return settings.webhook_secret.get_secret_value()
-    return hashlib.sha256(b"chibo-webhook:" + settings.token_value().encode()).hexdigest()[:48]
+    token = settings.token_value()
+    assert token is not None  # Telegram is configured
+    return hashlib.sha256(b"chibo-webhook:" + token.encode()).hexdigest()[:48]
 
 
 class _Webhook(tornado.web.RequestHandler):
@@ -62,11 +65,11 @@ class _Webhook(tornado.web.RequestHandler):
 
 
 class RunningTelegram:
-    name = NAME
+    name: str = NAME
 
     def __init__(self, services: Services, app: Application):
         self.services, self.app = services, app
-        self.sender = TelegramSender(app.bot)
+        self.sender: Sender = TelegramSender(app.bot)
 
     def webhook_routes(self, hook: WebhookOptions) -> list[Route]:
         return [(r"/telegram", _Webhook, {"keep": self.app.bot.keep, "secret": webhook_secret(self.services.settings)})]
@@ -80,6 +83,7 @@ class RunningTelegram:
             await self.app.bot.set_webhook(url=hook.url.rstrip("/") + "/telegram", secret_token=webhook_secret(settings),
                                            allowed_updates=ALLOWED_UPDATES)
         else:
+            assert self.app.updater is not None  # built with an updater when it takes updates
             await self.app.updater.start_polling(poll_interval=0.0, timeout=30, allowed_updates=ALLOWED_UPDATES,
                                                  error_callback=PollingErrors())
 
@@ -96,7 +100,9 @@ class RunningTelegram:
 
 async def start(services: Services, take_updates: bool, webhook: bool) -> RunningTelegram:
     settings = services.settings
-    app = build_application(services, settings.token_value(), settings.telegram_api_url,
+    token = settings.token_value()
+    assert token is not None  # only a configured platform is started
+    app = build_application(services, token, settings.telegram_api_url,
                             updater=take_updates and not webhook)
     try:
         await app.initialize()  # getMe: the token is checked here

@@ -15,6 +15,7 @@ from bot.zalo_adapter import ZaloAdapter, ZaloSender, ZaloSenders
 from bot.zalo_client import ZaloClient, ZaloServerError, check_secret, parse_event
 from core.services import Services
 from core.settings import DEFAULT_ZALO_BOT, Settings
+from scheduler.delivery import Sender
 from storage.models import Platform
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ class RunningZalo:
 
     def __init__(self, services: Services, adapters: dict[str, ZaloAdapter]):
         self.services, self.adapters = services, adapters
-        self.sender = ZaloSenders({k: a.sender for k, a in adapters.items()})
+        self.sender: Sender = ZaloSenders({k: a.sender for k, a in adapters.items()})
         self._tasks: set[asyncio.Task] = set()  # webhook events still being handled
 
     def webhook_routes(self, hook: WebhookOptions) -> list[Route]:

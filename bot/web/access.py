@@ -51,5 +51,6 @@ async def viewer_for_link(session: AsyncSession, link_id: int, today: date) -> V
     if member is None or not member_span(member).active_on(today):
         return None
     cell = await session.get(Cell, member.cell_id)
+    assert cell is not None  # a member's cell (foreign key)
     kind = LEADER if member.role in LEADER_ROLES else MEMBER
     return Viewer(link_id=link.id, kind=kind, committee_id=cell.committee_id, cell_id=cell.id, member_id=member.id)

@@ -117,6 +117,7 @@ class _Viewed(_Base):
             if not self.viewer.may_see_cell(cell):
                 self.forbidden()
                 return None
+            assert cell is not None  # may_see_cell(None) is False
             return await web_cell.cell_year(session, cell.id, self.services.clock.now(), self.tz)
 
     async def send_made(self, content_type: str, make: Callable[..., str | bytes], *args: object,

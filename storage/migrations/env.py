@@ -28,6 +28,7 @@ if connection is not None:
     _run(connection)
 else:  # pragma: no cover - manual use: alembic -x url=sqlite:///chibo.db upgrade head
     url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
+    assert url, "give the database: alembic -x url=sqlite:///chibo.db upgrade head"
     engine = create_engine(url)
     with engine.begin() as conn:
         _run(conn)
