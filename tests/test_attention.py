@@ -88,7 +88,7 @@ async def test_the_same_reasons_read_the_same_in_text_workbook_and_web(engine, t
     # The web table: the same reasons, decided by the same function, in the same words.
     web_a = next(r for r in page.rows if r.name == "Chi bộ A")
     assert web_a.attention == a.attention
-    html = render("committee.html", "vi", VN, base="/x", p=page, rows=page.rows, status="",
+    html = render("committee.html", "vi", VN, base="/x", p=page, rows=page.rows, status="", nonce="n",
                   statuses=web_committee.STATUSES)
     cells = re.findall(r'<td data-label="Cần chú ý" class="why">(.*?)</td>', html, re.S)
     assert "; ".join(words) in cells
@@ -114,7 +114,7 @@ async def test_a_cell_new_to_chibo_is_left_out_of_held_x_of_y_everywhere(engine,
     assert list(totals[6:8]) == ["Mới dùng chibo, chưa tính", 1]
 
     assert (page.held, page.tracked, page.untracked) == (1, 2, 1)
-    html = render("committee.html", "vi", VN, base="/x", p=page, rows=page.rows, status="",
+    html = render("committee.html", "vi", VN, base="/x", p=page, rows=page.rows, status="", nonce="n",
                   statuses=web_committee.STATUSES)
     totals_web = dict(re.findall(r'<b id="total-(\w+)">([^<]*)</b>', html))
     assert totals_web["held"] == "1/2" and totals_web["untracked"] == "1" and totals_web["cells"] == "3"
