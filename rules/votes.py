@@ -47,6 +47,11 @@ class VoteResult:
     of: int  # the denominator N
     adopted: bool  # approve > of / 2, judged on whole numbers
 
+    @property
+    def needed(self) -> int:
+        """The fewest approvals that are more than half of ``of``."""
+        return self.of // 2 + 1
+
 
 def vote_result(voters: Iterable[Voter], ballots: Mapping[int, bool]) -> VoteResult:
     """The result of a vote: ``ballots`` maps a member's id to True (tán thành) or False (không tán thành);
