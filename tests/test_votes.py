@@ -5,7 +5,10 @@ one vote, in the reply, the summary and the minutes, after a restart, on SQLite 
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from docx import Document
 from conftest import DB_KINDS, vn
 from sqlalchemy import select, update
 
@@ -116,6 +119,16 @@ async def test_more_than_half_by_one_vote_with_probationary_exempt_excused_and_g
     async with scene.sessions()() as s:
         changes = list(await s.scalars(select(AuditLog).where(AuditLog.action == "ballot")))
     assert any(c.before == {"approve": False} and c.after and c.after["approve"] is True for c in changes)
+
+    # The minutes draft carries each result with its counts.
+    await scene.say(SEC, "/bienban", expect=2)
+    doc = Document(io.BytesIO(scene.server.calls("sendDocument")[-1]["document"].content))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "Kết quả biểu quyết:" in text
+    assert ("1. Thông qua nghị quyết tháng 12: tán thành 5, không tán thành 1, chưa biểu quyết 2, trên tổng số 8 "
+            "đảng viên – được thông qua (quá nửa, cần 5).") in text
+    assert "2. Kết nạp đảng viên mới: tán thành 4, không tán thành 1, chưa biểu quyết 3" in text
+    assert "không được thông qua (cần 5 tán thành)" in text
 
 
 async def test_only_a_leader_opens_a_vote_only_in_a_meeting_and_one_at_a_time(scene: Scene):
