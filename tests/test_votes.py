@@ -8,8 +8,8 @@ from __future__ import annotations
 import io
 
 import pytest
-from docx import Document
 from conftest import DB_KINDS, vn
+from docx import Document
 from sqlalchemy import select, update
 
 from bot.scene import Scene
