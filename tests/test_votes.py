@@ -13,6 +13,8 @@ from docx import Document
 from sqlalchemy import select, update
 
 from bot.scene import Scene
+from bot.web.render import render
+from reports import web_cell
 from storage.models import AuditLog, Ballot, Member, MemberStatus, Role, Vote
 
 SEC, DEP = "Nguyễn Văn Bí", "Trần Thị Phó"
@@ -129,6 +131,15 @@ async def test_more_than_half_by_one_vote_with_probationary_exempt_excused_and_g
             "đảng viên – được thông qua (quá nửa, cần 5).") in text
     assert "2. Kết nạp đảng viên mới: tán thành 4, không tán thành 1, chưa biểu quyết 3" in text
     assert "không được thông qua (cần 5 tán thành)" in text
+
+    # The web view of the cell lists them the same way.
+    async with scene.sessions()() as s:
+        cell_id = (await s.scalars(select(Member.cell_id).where(Member.full_name == SEC))).one()
+        year = await web_cell.cell_year(s, cell_id, scene.clock.now(), scene.settings.tz)
+    page = render("cell.html", "vi", scene.settings.tz, base="", p=year, committee_view=True, nonce="n")
+    assert ("1. Thông qua nghị quyết tháng 12: tán thành 5, không tán thành 1, chưa biểu quyết 2, trên tổng số 8 "
+            "đảng viên – được thông qua (quá nửa, cần 5).") in page
+    assert "2. Kết nạp đảng viên mới: tán thành 4, không tán thành 1, chưa biểu quyết 3" in page
 
 
 async def test_only_a_leader_opens_a_vote_only_in_a_meeting_and_one_at_a_time(scene: Scene):
