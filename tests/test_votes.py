@@ -10,12 +10,14 @@ import io
 import pytest
 from conftest import DB_KINDS, vn
 from docx import Document
+from openpyxl import load_workbook
 from sqlalchemy import select, update
 
 from bot.scene import Scene
 from bot.web.render import render
-from reports import web_cell
-from storage.models import AuditLog, Ballot, Member, MemberStatus, Role, Vote
+from reports import web_cell, weekly
+from reports.weekly_xlsx import write_workbook
+from storage.models import AuditLog, Ballot, Cell, Member, MemberStatus, Role, Vote
 
 SEC, DEP = "Nguyễn Văn Bí", "Trần Thị Phó"
 A, B, C, D = "Lê Văn An", "Phạm Thị Ba", "Hoàng Văn Cư", "Đỗ Thị Du"
@@ -70,7 +72,7 @@ async def vote(scene: Scene, name: str, choice: str) -> str:
 
 
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
-async def test_more_than_half_by_one_vote_with_probationary_exempt_excused_and_guest(scene: Scene):
+async def test_more_than_half_by_one_vote_with_probationary_exempt_excused_and_guest(scene: Scene, tmp_path):
     await meeting_started(scene)
     opened = (await scene.say(SEC, "/bieuquyet Thông qua nghị quyết tháng 12"))[0]
     assert "Đã gửi cho 6 đảng viên chính thức có mặt khác" in opened  # DEP, A-D, EX_IN; not PROB, not CAP
@@ -140,6 +142,15 @@ async def test_more_than_half_by_one_vote_with_probationary_exempt_excused_and_g
     assert ("1. Thông qua nghị quyết tháng 12: tán thành 5, không tán thành 1, chưa biểu quyết 2, trên tổng số 8 "
             "đảng viên – được thông qua (quá nửa, cần 5).") in page
     assert "2. Kết nạp đảng viên mới: tán thành 4, không tán thành 1, chưa biểu quyết 3" in page
+
+    # And the committee's weekly workbook, one row per vote.
+    async with scene.sessions()() as s:
+        committee_id = (await s.scalars(select(Cell.committee_id).where(Cell.id == cell_id))).one()
+        report = await weekly.compute(s, committee_id, scene.clock.now(), scene.settings.tz)
+    sheet = load_workbook(write_workbook(report, tmp_path / "w.xlsx", scene.settings.tz))["Biểu quyết"]
+    rows = [list(r) for r in sheet.iter_rows(min_row=2, values_only=True)]
+    assert [r[2:] for r in rows] == [["Thông qua nghị quyết tháng 12", 5, 1, 2, 8, "Được thông qua"],
+                                     ["Kết nạp đảng viên mới", 4, 1, 3, 8, "Không được thông qua"]]
 
 
 async def test_only_a_leader_opens_a_vote_only_in_a_meeting_and_one_at_a_time(scene: Scene):
