@@ -45,16 +45,15 @@ async def open_vote(ctx: Ctx, req: Request) -> Response:
     await ctx.session.flush()
     ctx.audit("vote_open", "vote", vote.id, None, {"subject": subject, "meeting_id": meeting.id})
     voters, members = await stored.voters(ctx.session, meeting, meeting.scheduled_at.astimezone(ctx.tz).date())
-    present = [members[v.member_id] for v in voters if v.present and v.member_id != ctx.member.id]
-    may = [m for m in present if m.status == MemberStatus.CHINH_THUC]
-    probationary = [m for m in present if m.status != MemberStatus.CHINH_THUC]
+    others = [v for v in voters if v.member_id != ctx.member.id]
+    may = [members[v.member_id] for v in others if v.may_vote]
+    probationary = [members[v.member_id] for v in others if v.present and not v.official]
     told = await notify.to_members(ctx, may, Reply(ctx.t("vote.asked", subject=echo(subject)),
                                                    ballot_buttons(ctx, vote.id)),
                                    outgoing.VOTE_OPEN, meeting_id=meeting.id, vote=vote.id)
     await notify.to_members(ctx, probationary, Reply(ctx.t("vote.probationary_notice", subject=echo(subject))),
                             outgoing.VOTE_OPEN, meeting_id=meeting.id, vote=vote.id)
-    own = ctx.member.status == MemberStatus.CHINH_THUC and any(v.member_id == ctx.member.id and v.present
-                                                              for v in voters)
+    own = any(v.member_id == ctx.member.id and v.may_vote for v in voters)
     key = "vote.opened_with_own" if own else "vote.opened"
     return Response.say(ctx.t(key, subject=echo(subject), count=told), ballot_buttons(ctx, vote.id, closing=True))
 
@@ -111,6 +110,8 @@ async def pressed(ctx: Ctx, choice: buttons.VoteChoice) -> Response:
     if ctx.member.status != MemberStatus.CHINH_THUC:
         return Response.say(ctx.t("vote.probationary", subject=echo(vote.subject)))
     voters, _ = await stored.voters(ctx.session, meeting, meeting.scheduled_at.astimezone(ctx.tz).date())
+    if ctx.member.suspended:
+        return Response.say(ctx.t("vote.suspended"))
     if not any(v.member_id == ctx.member.id and v.may_vote for v in voters):
         return Response.say(ctx.t("vote.not_present"))
     approve = choice.choice == "yes"

@@ -146,6 +146,8 @@ class Member(Base):
     exempt: Mapped[bool] = mapped_column(Boolean, default=False)
     exempt_reason: Mapped[str | None] = mapped_column(String(500))
     exempt_since: Mapped[date | None] = mapped_column(Date)
+    # Suspended from activities (đình chỉ sinh hoạt): not counted in a vote (QĐ 24-QĐ/TW 9.3.2, rules.votes).
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     active_from: Mapped[date] = mapped_column(Date)
     active_to: Mapped[date | None] = mapped_column(Date)
     # The channel chosen with /kenh; None: the one the person used last.

@@ -34,12 +34,13 @@ async def ballots(session: AsyncSession, vote_id: int) -> dict[int, Ballot]:
 
 async def voters(session: AsyncSession, meeting: Meeting, day: date) -> tuple[list[Voter], dict[int, Member]]:
     """The cell's members called to the meeting (active on its day) as the vote rules see them, and the
-    members by id. Nobody is recorded as suspended (đình chỉ sinh hoạt) in chibo yet."""
+    members by id."""
     members = await active_members(session, meeting.cell_id, day)
     rows = {a.member_id: a for a in await session.scalars(select(Attendance).where(Attendance.meeting_id == meeting.id))}
     out = []
     for m in members:
         status = rows[m.id].status if m.id in rows else None
         out.append(Voter(m.id, official=m.status == MemberStatus.CHINH_THUC, present=status in PRESENT,
-                         excused=status == AttendanceStatus.EXCUSED, exempt=member_span(m).exempt_on(day)))
+                         excused=status == AttendanceStatus.EXCUSED, exempt=member_span(m).exempt_on(day),
+                         suspended=m.suspended))
     return out, {m.id: m for m in members}

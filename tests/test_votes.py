@@ -24,9 +24,10 @@ A, B, C, D = "Lê Văn An", "Phạm Thị Ba", "Hoàng Văn Cư", "Đỗ Thị D
 PROB = "Vũ Văn Dự"  # probationary (dự bị)
 EX_IN, EX_OUT = "Bùi Thị Miễn", "Ngô Văn Nghỉ"  # exempt: one attends, one does not
 EXCUSED, ABSENT = "Lý Văn Ốm", "Đinh Văn Vắng"
+SUSP = "Tạ Văn Đình"  # suspended (đình chỉ sinh hoạt): attends, not counted
 CAP = "Trần Văn Cấp"  # of the committee above, a guest
 CELL = [(SEC, Role.BI_THU), (DEP, Role.PHO_BI_THU)] + [
-    (n, Role.DANG_VIEN) for n in (A, B, C, D, PROB, EX_IN, EX_OUT, EXCUSED, ABSENT)]
+    (n, Role.DANG_VIEN) for n in (A, B, C, D, PROB, EX_IN, EX_OUT, EXCUSED, ABSENT, SUSP)]
 # Counted (N): SEC, DEP, A, B, C, D, EX_IN (present), ABSENT (unexcused) = 8: more than half is 5.
 
 
@@ -36,6 +37,7 @@ async def meeting_started(scene: Scene, *, zalo: bool = False) -> None:
     await scene.add_committee_member(committee, CAP)
     async with scene.sessions()() as s, s.begin():
         await s.execute(update(Member).where(Member.full_name == PROB).values(status=MemberStatus.DU_BI))
+        await s.execute(update(Member).where(Member.full_name == SUSP).values(suspended=True))
     await scene.start_bot()
     say = scene.say_zalo if zalo else scene.say
     await (scene.link_zalo if zalo else scene.link)(*[n for n, _ in CELL])
@@ -47,7 +49,7 @@ async def meeting_started(scene: Scene, *, zalo: bool = False) -> None:
     await scene.settle()
     await say(SEC, "/batdau")
     scene.at(vn(2026, 12, 5, 19, 35))
-    for name in (DEP, A, B, C, D, PROB, EX_IN):
+    for name in (DEP, A, B, C, D, PROB, EX_IN, SUSP):
         await say(name, "/diemdanh")
     if not zalo:
         await scene.say(CAP, "/diemdanh")
@@ -79,6 +81,7 @@ async def test_more_than_half_by_one_vote_with_probationary_exempt_excused_and_g
     assert "Biểu quyết" in scene.last_text(A) and "Thông qua nghị quyết tháng 12" in scene.last_text(A)
     assert "Điều 5" in scene.last_text(PROB)  # told, without buttons
     assert not any("vote:" in str(m.get("reply_markup")) for m in scene.inbox(PROB))
+    assert not any("Thông qua nghị quyết" in (m.get("text") or "") for m in scene.inbox(SUSP))  # suspended
     assert not any("Thông qua nghị quyết" in (m.get("text") or "") for m in scene.inbox(CAP))  # a guest
 
     assert "Tán thành" in await vote(scene, SEC, "yes")
@@ -90,11 +93,15 @@ async def test_more_than_half_by_one_vote_with_probationary_exempt_excused_and_g
     await scene.start_bot()
     assert "Đã đổi ý kiến" in await vote(scene, EX_IN, "yes")  # changed: the 5th approval
     await vote(scene, C, "no")
-    # A probationary member's press (an old button forwarded, say) is answered politely and not counted.
-    message = scene.last_with_button(A, "vote:")
-    data = message["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
-    await scene.press(PROB, message, data)
-    assert "dự bị không biểu quyết" in scene.last_text(PROB)
+    # A probationary or suspended member who sends a ballot anyway (an old button, forged data) is answered
+    # politely and not counted.
+    data = scene.last_with_button(A, "vote:")["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    await scene.press(PROB, scene.last(PROB), data, forged=True)
+    assert scene.last_text(PROB).startswith("Cảm ơn đồng chí. Theo Điều lệ Đảng (Điều 5), đảng viên dự bị")
+    await scene.press(SUSP, scene.last(SUSP), data, forged=True)
+    assert "đình chỉ sinh hoạt nên không biểu quyết" in scene.last_text(SUSP)
+    await scene.press(ABSENT, scene.last(ABSENT), data, forged=True)
+    assert "chưa điểm danh có mặt" in scene.last_text(ABSENT) and "/diemdanh" in scene.last_text(ABSENT)
     assert len(await ballots(scene)) == 6
 
     result = (await scene.say(SEC, "/ketthucbq"))[0]

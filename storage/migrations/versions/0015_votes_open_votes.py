@@ -1,4 +1,5 @@
-"""votes and ballots: open votes (biểu quyết) during a meeting, their result kept when closed
+"""votes and ballots: open votes (biểu quyết) during a meeting, their result kept when closed; members.suspended
+(đình chỉ sinh hoạt), not counted in a vote
 
 Revision ID: 0015_votes
 Revises: 0014
@@ -16,6 +17,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("members") as batch:
+        batch.add_column(sa.Column("suspended", sa.Boolean(), nullable=False, server_default=sa.false()))
     op.create_table(
         "votes",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -54,3 +57,5 @@ def downgrade() -> None:
     op.drop_table("ballots")
     op.drop_index("ix_votes_meeting_id", table_name="votes")
     op.drop_table("votes")
+    with op.batch_alter_table("members") as batch:
+        batch.drop_column("suspended")
