@@ -12,7 +12,7 @@ from handlers.context import Ctx
 from reports.votes import result_text
 from rules.votes import vote_result
 from storage import votes as stored
-from storage.models import Ballot, Meeting, MemberStatus, Vote
+from storage.models import Meeting, MemberStatus, Vote
 from storage.queries import open_meeting
 
 SUBJECT_LIMIT = 500
@@ -117,10 +117,7 @@ async def pressed(ctx: Ctx, choice: buttons.VoteChoice) -> Response:
     approve = choice.choice == "yes"
     ballot = (await stored.ballots(ctx.session, vote.id)).get(ctx.member.id)
     before = None if ballot is None else {"approve": ballot.approve}
-    if ballot is None:
-        ctx.session.add(Ballot(vote_id=vote.id, member_id=ctx.member.id, approve=approve, at=ctx.now))
-    else:
-        ballot.approve, ballot.at = approve, ctx.now
+    await stored.cast_ballot(ctx.session, vote.id, ctx.member.id, approve, ctx.now)
     ctx.audit("ballot", "vote", vote.id, before, {"approve": approve, "member_id": ctx.member.id})
     choice_text = ctx.t("button.vote_yes" if approve else "button.vote_no")
     key = "vote.changed" if before is not None and before["approve"] != approve else "vote.recorded"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rules.votes import Voter
 from storage.models import Attendance, AttendanceStatus, Ballot, Meeting, Member, MemberStatus, Vote
 from storage.queries import active_members, member_span
+from storage.upsert import insert_for
 
 PRESENT = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
 
@@ -30,6 +31,14 @@ async def meeting_votes(session: AsyncSession, meeting_id: int) -> list[Vote]:
 async def ballots(session: AsyncSession, vote_id: int) -> dict[int, Ballot]:
     rows = await session.scalars(select(Ballot).where(Ballot.vote_id == vote_id))
     return {b.member_id: b for b in rows}
+
+
+async def cast_ballot(session: AsyncSession, vote_id: int, member_id: int, approve: bool, at: datetime) -> None:
+    """The member's ballot, or their changed mind: one row per member whatever two presses at once do."""
+    insert = insert_for(session)
+    statement = insert(Ballot).values(vote_id=vote_id, member_id=member_id, approve=approve, at=at)
+    await session.execute(statement.on_conflict_do_update(index_elements=["vote_id", "member_id"],
+                                                          set_={"approve": approve, "at": at}))
 
 
 async def voters(session: AsyncSession, meeting: Meeting, day: date) -> tuple[list[Voter], dict[int, Member]]:
