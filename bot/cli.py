@@ -25,7 +25,17 @@ from scheduler import planner
 from storage import invites as invite_codes
 from storage.db import create_engine, ensure_ready, session_factory, upgrade
 from storage.member_import import ImportFileError, import_members
-from storage.models import AuditLog, Cell, ChatLink, Committee, CommitteeMember, InviteCode, InviteKind, Member
+from storage.models import (
+    AuditLog,
+    Cell,
+    ChatLink,
+    Committee,
+    CommitteeMember,
+    InviteCode,
+    InviteKind,
+    Member,
+    MemberStatus,
+)
 
 app = typer.Typer(help="chibo – trợ lý sinh hoạt chi bộ (Telegram, Zalo). Lệnh dành cho người vận hành.",
                   no_args_is_help=True, add_completion=False)
@@ -282,6 +292,52 @@ def member_exempt(
 
     m = with_db(work)
     typer.echo(f"{m.full_name}: {f'miễn sinh hoạt – {m.exempt_reason}' if m.exempt else 'không còn miễn sinh hoạt'}")
+
+
+@member_app.command("status")
+def member_status(
+    member_id: int,
+    status: Annotated[str, typer.Argument(help="chinh_thuc (chính thức) | du_bi (dự bị)")],
+) -> None:
+    """Đảng viên chính thức hay dự bị (dự bị không biểu quyết) / a full or probationary member."""
+    wanted = {"chinh_thuc": MemberStatus.CHINH_THUC, "du_bi": MemberStatus.DU_BI}.get(status.strip().lower())
+    if wanted is None:
+        fail(f"Tình trạng '{status}' không rõ: gõ chinh_thuc hoặc du_bi / unknown status: chinh_thuc or du_bi, "
+             f"e.g. chibo member status {member_id} chinh_thuc")
+
+    async def work(session: AsyncSession, settings: Settings) -> Member:
+        m = await session.get(Member, member_id)
+        if m is None:
+            fail(f"Không có đảng viên #{member_id} / no such member.")
+        before = {"status": m.status.value}
+        m.status = wanted
+        session.add(AuditLog(actor="operator", action="member_status", entity="member", entity_id=m.id,
+                             before=before, after={"status": wanted.value}, at=now()))
+        return m
+
+    m = with_db(work)
+    typer.echo(f"{m.full_name}: {'đảng viên chính thức' if m.status == MemberStatus.CHINH_THUC else 'đảng viên dự bị'}")
+
+
+@member_app.command("suspend")
+def member_suspend(
+    member_id: int,
+    clear: Annotated[bool, typer.Option("--clear", help="Hết đình chỉ / the suspension ends")] = False,
+) -> None:
+    """Đình chỉ sinh hoạt (không tính khi biểu quyết) / suspend a member (not counted in votes)."""
+
+    async def work(session: AsyncSession, settings: Settings) -> Member:
+        m = await session.get(Member, member_id)
+        if m is None:
+            fail(f"Không có đảng viên #{member_id} / no such member.")
+        before = {"suspended": m.suspended}
+        m.suspended = not clear
+        session.add(AuditLog(actor="operator", action="suspend", entity="member", entity_id=m.id, before=before,
+                             after={"suspended": m.suspended}, at=now()))
+        return m
+
+    m = with_db(work)
+    typer.echo(f"{m.full_name}: {'đang bị đình chỉ sinh hoạt' if m.suspended else 'không bị đình chỉ sinh hoạt'}")
 
 
 # --- invites ---

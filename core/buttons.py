@@ -239,8 +239,33 @@ class PartOfDay(ButtonData):
         return cls(parts[0])
 
 
+@dataclass(frozen=True)
+class VoteChoice(ButtonData):
+    """vote:<yes|no|end>:<vote>: a ballot under an open vote (tán thành / không tán thành), or the
+    secretary's "close the vote"."""
+
+    KIND = "vote"
+    choice: Literal["yes", "no", "end"]
+    vote_id: int
+
+    @classmethod
+    def _parse(cls, parts: list[str]) -> VoteChoice | None:
+        if len(parts) != 2:
+            return None
+        vote_id = _id(parts[1])
+        if vote_id is None:
+            return None
+        if parts[0] == "yes":
+            return cls("yes", vote_id)
+        if parts[0] == "no":
+            return cls("no", vote_id)
+        if parts[0] == "end":
+            return cls("end", vote_id)
+        return None
+
+
 KINDS: dict[str, type[ButtonData]] = {kind.KIND: kind for kind in (
-    Absent, Checkin, Guest, Rsvp, Cancel, EndNow, ExcuseFor, TaskDone, Quality, PartOfDay)}
+    Absent, Checkin, Guest, Rsvp, Cancel, EndNow, ExcuseFor, TaskDone, Quality, PartOfDay, VoteChoice)}
 
 
 def decode(data: str | None) -> ButtonData | None:

@@ -23,6 +23,7 @@ from handlers import (
     reports,
     scheduling,
     tasks,
+    votes,
 )
 from handlers.context import Ctx
 from rules.names import fold
@@ -86,6 +87,10 @@ TABLE: tuple[Command, ...] = (
             help="help.leader_quality"),
     Command("minutes", ("bienban", "minutes"), minutes.minutes, Role.LEADER, words=("bien ban", "bienban"),
             help="help.leader_quality"),
+    Command("vote", ("bieuquyet", "vote"), votes.open_vote, Role.LEADER, words=("bieu quyet", "bieuquyet"),
+            help="help.leader_votes"),
+    Command("close_vote", ("ketthucbq", "close_vote"), votes.close_vote, Role.LEADER,
+            words=("ket thuc bieu quyet", "ketthucbq"), help="help.leader_votes"),
     Command("reschedule", ("doilich", "reschedule"), scheduling.reschedule, Role.LEADER,
             words=("doi lich", "doilich"), help="help.leader"),
     Command("cancel_meeting", ("huyhop", "cancel_meeting"), scheduling.cancel, Role.LEADER,

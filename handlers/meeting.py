@@ -10,7 +10,7 @@ from core import buttons, outgoing
 from core.messages import Button, Reply, Request, Response
 from core.parsing import local_datetime, read_time, twelve_in_the_evening
 from core.texts import Html, echo, fmt_date, fmt_datetime, fmt_time
-from handlers import corrections, notify, quality, wall_clock
+from handlers import corrections, notify, quality, votes, wall_clock
 from handlers.context import Ctx
 from handlers.describe import kind_label
 from reports import meeting_summary
@@ -204,6 +204,7 @@ async def _finish(ctx: Ctx, meeting: Meeting, ended: datetime, manual: bool) -> 
     meeting.ended_at, meeting.end_manual = ended, manual
     ctx.audit("end", "meeting", meeting.id, None, {"ended_at": ended.isoformat(), "manual": manual})
     await _close_attendance(ctx, meeting)
+    await votes.close_open(ctx, meeting)  # a vote still open is counted as it stands
     await ctx.session.flush()
     outcome = await corrections.summary_and_warnings(ctx, meeting)
     quality_replies = await quality.after_end(ctx, meeting, outcome.summary, outcome.warnings)

@@ -26,6 +26,7 @@ from handlers import (
     quality,
     scheduling,
     tasks,
+    votes,
 )
 from handlers.commands import BY_NAME, TABLE, Flow, Role, parse_plain_command
 from handlers.context import Actor, Ctx, MeetingWanted, Preloaded, resolve_actor, resolve_actors
@@ -353,6 +354,8 @@ async def _button(ctx: Ctx, req: Request) -> Response:
         return await tasks.pressed_done(ctx, pressed)
     if isinstance(pressed, buttons.Quality):  # the meeting has ended: its own checks
         return await quality.button(ctx, pressed)
+    if isinstance(pressed, buttons.VoteChoice):  # a ballot under an open vote: its own checks
+        return await votes.pressed(ctx, pressed)
     if isinstance(pressed, buttons.PartOfDay):  # "7:30 in the morning or the evening?" answered
         return await scheduling.part_of_day_chosen(ctx, req, pressed.hhmm)
     meeting_id = pressed.meeting if pressed is not None else None

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.texts import Html, esc, fmt_date, fmt_rate, fmt_time, kind_text, t
+from reports import votes
 from rules import (
     AbsenceFlags,
     AttendanceCount,
@@ -24,10 +25,11 @@ from rules import (
     expected_members,
     minutes_late,
 )
-from storage.models import Attendance, AttendanceStatus, Cell, Committee, Meeting
+from storage.models import Attendance, AttendanceStatus, Cell, Committee, Meeting, Vote
 from storage.quality import assessment_for
 from storage.queries import active_members, links_for_members, member_span
 from storage.tasks import meeting_guests, meeting_tasks
+from storage.votes import meeting_votes
 
 
 @dataclass
@@ -58,6 +60,7 @@ class MeetingSummary:
     tasks: list[tuple[str, str, date]] = field(default_factory=list)  # (member name, task, deadline)
     present_without_task: list[str] = field(default_factory=list)
     guests: list[str] = field(default_factory=list)  # committee members who attended (not counted)
+    votes: list[Vote] = field(default_factory=list)  # the votes held (closed ones carry their result)
     quality_level: str | None = None  # the proposed level (rules.quality.Level), once the secretary answered
     quality_score: int | None = None
     count: AttendanceCount | None = None  # who was in the room: the expected who came and the exempt who came
@@ -153,6 +156,7 @@ async def _add_tasks_and_guests(session: AsyncSession, meeting: Meeting, summary
         if m.id not in with_task and rows.get(m.id) is not None
         and rows[m.id].status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE)]
     summary.guests = await meeting_guests(session, meeting.id)
+    summary.votes = await meeting_votes(session, meeting.id)
 
 
 def render(s: MeetingSummary, lang: str, tz: ZoneInfo) -> str:
@@ -166,6 +170,7 @@ def render(s: MeetingSummary, lang: str, tz: ZoneInfo) -> str:
     lines += _attendance_lines(s, tr, lang)
     lines += _guest_lines(s, tr)
     lines += _task_lines(s, tr)
+    lines += _vote_lines(s, tr)
     lines += _manual_lines(s, tr)
     if s.unreachable:
         lines.append(tr("summary.unreachable", names=", ".join(s.unreachable)))
@@ -226,6 +231,15 @@ def _attendance_lines(s: MeetingSummary, tr: Callable[..., str], lang: str) -> l
 
 def _guest_lines(s: MeetingSummary, tr: Callable[..., str]) -> list[str]:
     return [tr("summary.guests", names=", ".join(s.guests))] if s.guests else []
+
+
+def _vote_lines(s: MeetingSummary, tr: Callable[..., str]) -> list[str]:
+    """Each vote held, with its result (rules.votes, kept when it was closed)."""
+    if not s.votes:
+        return []
+    return [tr("vote.summary_title", count=len(s.votes))] + [
+        votes.result_text(tr, v) if v.closed_at is not None else tr("vote.still_open", subject=v.subject)
+        for v in s.votes]
 
 
 def _task_lines(s: MeetingSummary, tr: Callable[..., str]) -> list[str]:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.texts import fmt_date, fmt_rate, t
-from reports import meeting_summary
+from reports import meeting_summary, votes
 from reports.meeting_summary import MeetingSummary
 from storage.models import Cell, Committee, Meeting
 from storage.quality import TaskLine, meeting_tasks
@@ -166,6 +166,10 @@ def write_docx(data: MinutesData, path: Path, tz: ZoneInfo, lang: str = "vi") ->
     para(tr("minutes.part_closing"), bold=True)
     para(tr("minutes.conclusion"))
     para(DOTS * 2)
+    if s.votes:
+        para(tr("vote.minutes_title"), bold=True)
+        for number, vote in enumerate((v for v in s.votes if v.closed_at is not None), 1):
+            para(votes.minutes_line(tr, number, vote))
     para(tr("minutes.tasks_title"))
     if data.tasks:
         table = doc.add_table(rows=1, cols=4)

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import String, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from reports.votes import result_of
 from rules import (
     AttendanceVerdict,
     DurationVerdict,
@@ -30,7 +31,8 @@ from rules import (
     regular_status,
 )
 from rules.names import name_key
-from storage.models import Attendance, Cell, Committee, Meeting, Member, Task
+from rules.votes import VoteResult
+from storage.models import Attendance, Cell, Committee, Meeting, Member, Task, Vote
 from storage.quality import assessments_for_meetings
 
 ATTENDED = ("present", "late")
@@ -68,6 +70,7 @@ class MeetingYear:
     by_status: dict[str, list[str]] = field(default_factory=dict)  # status -> member names (expected members)
     tasks: list[TaskLine] = field(default_factory=list)
     assessment: Assessment | None = None  # the quality level proposed for the meeting, once assessed
+    votes: list[tuple[str, VoteResult]] = field(default_factory=list)  # (motion, result) of each vote closed
     status: str = "scheduled"  # rules.regular_status: "held", "in_progress", "scheduled" or "not_held"
 
     @property
@@ -148,6 +151,11 @@ async def cell_year(session: AsyncSession, cell_id: int, now: datetime, tz: Zone
     for task in await session.scalars(select(Task).where(Task.meeting_id.in_(ids)).order_by(Task.due_on, Task.id)):
         tasks[task.meeting_id].append(_task_line(task, names.get(task.member_id, ""), today, tz))
 
+    held_votes: dict[int, list[tuple[str, VoteResult]]] = defaultdict(list)
+    for vote in await session.scalars(select(Vote).where(Vote.meeting_id.in_(ids), Vote.closed_at.is_not(None))
+                                      .order_by(Vote.id)):
+        held_votes[vote.meeting_id].append((vote.subject, result_of(vote)))
+
     spans = [_span(m) for m in members]
     months: dict[str, MonthPoint] = {}
     histories: dict[int, list[tuple[str, str | None]]] = defaultdict(list)  # member -> (month, status) at ended meetings
@@ -157,7 +165,7 @@ async def cell_year(session: AsyncSession, cell_id: int, now: datetime, tz: Zone
         expected, exempt = expected_members(active, day)
         rows = marks.get(mt.id, {})
         my = MeetingYear(meeting_id=mt.id, kind=mt.kind.value, day=day, topic=mt.topic, started_at=mt.started_at,
-                         ended_at=mt.ended_at, duration=None, attendance=None, tasks=tasks.get(mt.id, []),
+                         ended_at=mt.ended_at, duration=None, attendance=None, tasks=tasks.get(mt.id, []), votes=held_votes.get(mt.id, []),
                          status=regular_status(mt.period, day, mt.started_at is not None, mt.ended_at is not None,
                                                today, date.min))
         if (a := assessments.get(mt.id)) is not None and a.completed_at is not None and a.level and a.score is not None:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.texts import Html, fmt_rate, t
-from reports import attention, weekly_data, weekly_quality, weekly_substance
+from reports import attention, weekly_data, weekly_quality, weekly_substance, weekly_votes
 from reports.weekly_data import ATTENDED, NOBODY, CommitteeYear, _statuses
 from reports.weekly_model import AttendanceLine, CellWeek, MeetingRow, MonthResult, WeeklyReport
 from rules import (
@@ -86,6 +86,7 @@ async def _compute(session: AsyncSession, committee_id: int, now: datetime, tz: 
                                          report.previous_month, tz))
     _attendance_sheet(report, data, local_day, months)
     await weekly_substance.add(session, report, today, tz, lang)
+    await weekly_votes.add(session, report, data, tz)
     for cw in report.cells:  # why each needs attention, once its tasks are counted too
         since = data.created[cw.cell_id].astimezone(tz).date()
         cw.attention = attention.reasons(

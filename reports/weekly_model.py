@@ -90,6 +90,20 @@ class AttendanceLine:
 
 
 @dataclass
+class VoteRow:
+    """One vote closed at a meeting this year (reports.weekly_votes), its result as rules.votes counted it."""
+
+    cell_name: str
+    meeting_day: date
+    subject: str
+    approve: int
+    against: int
+    not_voted: int
+    counted: int
+    adopted: bool
+
+
+@dataclass
 class WeeklyReport:
     committee_id: int
     committee_name: str
@@ -104,6 +118,7 @@ class WeeklyReport:
     previous_month: str | None = None  # "2026-11": the month just ended, shown in a month's first week
     meetings: list[MeetingRow] = field(default_factory=list)  # this year's meetings of every cell
     attendance: list[AttendanceLine] = field(default_factory=list)  # per member, this month's meetings
+    votes: list[VoteRow] = field(default_factory=list)  # this year's votes of every cell
 
     @property
     def week_label(self) -> str:

@@ -138,6 +138,7 @@ def write_workbook(report: WeeklyReport, path: pathlib.Path, tz: ZoneInfo, lang:
         for a in report.attendance))
 
     _tasks_and_guests_sheet(wb, report, lang)
+    _votes_sheet(wb, report, lang)
     if report.previous_month:  # the month just ended, in a month's first week (last, so the other sheets keep their places)
         _sheet(wb, lab["previous_sheet"].format(month=_month(report.previous_month).replace("/", "-")),
                lab["previous"], {2: DATE_FMT, 8: PERCENT_FMT}, (
@@ -169,6 +170,26 @@ def _tasks_and_guests_sheet(wb: Workbook, report: WeeklyReport, lang: str) -> No
         [c.cell_name, c.tasks_counted, c.tasks_on_time, c.tasks_share, c.tasks_overdue,
          lab["yes_no"][0 if c.guest_this_quarter else 1], c.guest_last]
         for c in report.cells))
+
+
+VOTES_LABELS: dict[str, dict[str, Any]] = {
+    "vi": {"sheet": "Biểu quyết",
+           "headers": ("Chi bộ", "Ngày họp", "Nội dung biểu quyết", "Tán thành", "Không tán thành",
+                       "Chưa biểu quyết", "Tổng số được tính", "Kết quả"),
+           "adopted": ("Được thông qua", "Không được thông qua")},
+    "en": {"sheet": "Votes",
+           "headers": ("Cell", "Meeting date", "Motion", "In favour", "Against", "Not voted", "Counted", "Result"),
+           "adopted": ("Adopted", "Not adopted")},
+}
+
+
+def _votes_sheet(wb: Workbook, report: WeeklyReport, lang: str) -> None:
+    """Each vote held this year with its counts (reports.weekly_votes, as rules.votes counted them)."""
+    lab = VOTES_LABELS.get(lang, VOTES_LABELS["vi"])
+    _sheet(wb, lab["sheet"], lab["headers"], {1: DATE_FMT}, (
+        [v.cell_name, v.meeting_day, v.subject, v.approve, v.against, v.not_voted, v.counted,
+         lab["adopted"][0 if v.adopted else 1]]
+        for v in report.votes))
 
 
 def _sheet(wb: Workbook, title: str, headers: Sequence[str], formats: dict[int, str],

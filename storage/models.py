@@ -146,6 +146,8 @@ class Member(Base):
     exempt: Mapped[bool] = mapped_column(Boolean, default=False)
     exempt_reason: Mapped[str | None] = mapped_column(String(500))
     exempt_since: Mapped[date | None] = mapped_column(Date)
+    # Suspended from activities (đình chỉ sinh hoạt): not counted in a vote (QĐ 24-QĐ/TW 9.3.2, rules.votes).
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     active_from: Mapped[date] = mapped_column(Date)
     active_to: Mapped[date | None] = mapped_column(Date)
     # The channel chosen with /kenh; None: the one the person used last.
@@ -494,3 +496,35 @@ class PlatformUsage(Base):
     bot_key: Mapped[str] = mapped_column(String(64))
     month: Mapped[str] = mapped_column(String(7))
     sent: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Vote(Base):
+    """An open vote (biểu quyết) on a motion during a meeting; its counts are kept when it is closed
+    (rules.votes), so the summary, the minutes and the reports read the result as it was declared."""
+
+    __tablename__ = "votes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    subject: Mapped[str] = mapped_column(String(500))
+    opened_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    opened_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    approve: Mapped[int | None] = mapped_column(Integer)
+    against: Mapped[int | None] = mapped_column(Integer)
+    not_voted: Mapped[int | None] = mapped_column(Integer)
+    counted: Mapped[int | None] = mapped_column(Integer)  # the denominator N
+    adopted: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class Ballot(Base):
+    """One member's vote; changed in place until the vote is closed."""
+
+    __tablename__ = "ballots"
+    __table_args__ = (UniqueConstraint("vote_id", "member_id", name="uq_ballot_member"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vote_id: Mapped[int] = mapped_column(ForeignKey("votes.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    approve: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime]

@@ -683,3 +683,23 @@ def test_every_refusal_to_the_operator_is_in_vietnamese_first(ready: Cli, cell, 
     assert len(lines) == 2 and all(vietnamese_first(line) for line in lines), result.output
     assert "biến lạ CHIBO_REMINDER_OFSETS; có phải CHIBO_REMINDER_OFFSETS?" in result.output
     assert "không phải khoảng giờ như 22:00-06:00" in result.output and "Value error" not in result.output
+
+
+@on_both
+def test_member_status_and_suspension_for_votes(ready: Cli, cell, two_members):
+    dat = two_members[1]["id"]
+    assert "đảng viên dự bị" in ready("member", "status", str(dat), "du_bi").stdout
+    assert ready.db(lambda s: s.get(Member, dat)).status.value == "du_bi"
+    refused = ready("member", "status", str(dat), "dubi", ok=False)
+    assert "chinh_thuc" in refused.stderr and f"chibo member status {dat} chinh_thuc" in refused.stderr
+    assert "đảng viên chính thức" in ready("member", "status", str(dat), "chinh_thuc").stdout
+    assert "đang bị đình chỉ" in ready("member", "suspend", str(dat)).stdout
+    assert ready.db(lambda s: s.get(Member, dat)).suspended is True
+    ready("member", "suspend", str(dat), "--clear")
+    assert ready.db(lambda s: s.get(Member, dat)).suspended is False
+    assert "no such member" in ready("member", "suspend", "77", ok=False).stderr
+    logs = ready.db(lambda s: s.scalars(select(AuditLog).where(AuditLog.action.in_(("member_status", "suspend")))
+                                        .order_by(AuditLog.id)))
+    assert [(l.action, l.after) for l in logs] == [
+        ("member_status", {"status": "du_bi"}), ("member_status", {"status": "chinh_thuc"}),
+        ("suspend", {"suspended": True}), ("suspend", {"suspended": False})]
