@@ -22,6 +22,7 @@ from handlers import (
     quality,
     reports,
     scheduling,
+    speakers,
     tasks,
 )
 from handlers.context import Ctx
@@ -86,6 +87,8 @@ TABLE: tuple[Command, ...] = (
             help="help.leader_quality"),
     Command("minutes", ("bienban", "minutes"), minutes.minutes, Role.LEADER, words=("bien ban", "bienban"),
             help="help.leader_quality"),
+    Command("spoke", ("phatbieu", "spoke"), speakers.spoke, Role.LEADER, words=("phat bieu", "phatbieu"),
+            help="help.leader_spoke"),
     Command("reschedule", ("doilich", "reschedule"), scheduling.reschedule, Role.LEADER,
             words=("doi lich", "doilich"), help="help.leader"),
     Command("cancel_meeting", ("huyhop", "cancel_meeting"), scheduling.cancel, Role.LEADER,

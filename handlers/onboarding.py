@@ -138,6 +138,7 @@ async def help_(ctx: Ctx, req: Request) -> Response:
         text = ctx.t("help.member", name=actor.member.full_name, cell=ctx.cell.name) + ctx.t("help.member_tasks")
         if actor.is_leader:
             text += ctx.t("help.leader") + ctx.t("help.leader_fixes") + ctx.t("help.leader_tasks") + ctx.t("help.leader_quality")
+            text += ctx.t("help.leader_spoke")
         return Response.say(text)
     if actor.committee_member:
         return Response.say(ctx.t("help.committee", name=actor.committee_member.full_name, committee=ctx.committee.name)

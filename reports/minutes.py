@@ -157,6 +157,9 @@ def write_docx(data: MinutesData, path: Path, tz: ZoneInfo, lang: str = "vi") ->
     if s.guests:
         para(tr("minutes.guests", count=len(s.guests), names=", ".join(s.guests)))
 
+    if s.spoke is not None:  # who spoke (/phatbieu), counted as the summary and the assessment count it
+        para(tr("spoke.minutes", spoke=s.spoke.spoke, present=s.spoke.present, names=", ".join(s.speakers)))
+
     para(tr("minutes.content_title"), bold=True)
     for part, items in ORDER.items():
         para(tr(part), bold=True)

@@ -357,6 +357,20 @@ class MeetingAssessment(Base):
     completed_at: Mapped[datetime | None]
 
 
+class MeetingSpeaker(Base):
+    """A member who spoke at a meeting, as the secretary or a deputy recorded it (/phatbieu): HD 12's "many
+    members speak" is judged from these rows (rules.quality.Spoke) once there is one."""
+
+    __tablename__ = "meeting_speakers"
+    __table_args__ = (UniqueConstraint("meeting_id", "member_id", name="uq_meeting_speaker"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    recorded_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime]
+
+
 class OutboxMessage(Base):
     """A message to send; the dispatcher delivers due rows once each (``key`` is unique)."""
 
