@@ -371,6 +371,34 @@ class MeetingSpeaker(Base):
     recorded_at: Mapped[datetime]
 
 
+class MeetingDocument(Base):
+    """A document for a meeting (/tailieu): the draft resolution or other papers, sent to the members with the
+    next reminder (``released_at``: from then on, to anyone who links later too)."""
+
+    __tablename__ = "meeting_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(String(3500))
+    added_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    added_at: Mapped[datetime]
+    released_at: Mapped[datetime | None]
+
+
+class MeetingComment(Base):
+    """A member's comment on a meeting's documents before it (/gopy). ``digest_stamp``: the digest to the
+    leaders that carries it (one message for the comments of a few hours, not one each)."""
+
+    __tablename__ = "meeting_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime]
+    digest_stamp: Mapped[int] = mapped_column(Integer)
+
+
 class OutboxMessage(Base):
     """A message to send; the dispatcher delivers due rows once each (``key`` is unique)."""
 
