@@ -11,6 +11,8 @@ from docx import Document
 from sqlalchemy import select
 
 from bot.scene import Scene
+from bot.web.render import render
+from reports import web_cell
 from storage.models import AuditLog, MeetingComment, MeetingDocument, Role
 
 SEC, DEP = "Nguyễn Văn An", "Trần Thị Bình"
@@ -27,7 +29,7 @@ async def test_a_draft_goes_with_the_reminder_and_comments_come_back_in_one_dige
     scene.settings.reports_dir = str(tmp_path / "reports")
     scene.settings.quiet_hours = "22:00-06:00"
     committee = await scene.add_committee("Đảng ủy phường Hàng Bạc")
-    await scene.add_cell(committee, "Chi bộ khu dân cư số 1",
+    cell = await scene.add_cell(committee, "Chi bộ khu dân cư số 1",
                          [(SEC, Role.BI_THU), (DEP, Role.PHO_BI_THU), (M1, Role.DANG_VIEN), (M2, Role.DANG_VIEN),
                           (M3, Role.DANG_VIEN)])
     await scene.start_bot()
@@ -87,6 +89,12 @@ async def test_a_draft_goes_with_the_reminder_and_comments_come_back_in_one_dige
     await scene.say(SEC, "/batdau")
     scene.at(vn(2026, 12, 5, 21, 5))
     await scene.say(SEC, "/ketthuc", expect=3)
+    # The web view of the cell lists the paper (the meetings held so far).
+    async with scene.sessions()() as s:
+        page = await web_cell.cell_year(s, cell, scene.clock.now(), scene.settings.tz)
+    assert page.meetings[-1].documents == [DRAFT]
+    html = render("cell.html", "vi", scene.settings.tz, base="", p=page, committee_view=False, nonce="n")
+    assert "Tài liệu gửi trước cuộc họp:" in html and DRAFT in html
     await scene.say(SEC, "/bienban", expect=2)
     upload = scene.server.calls("sendDocument")[-1]["document"]
     text = "\n".join(p.text for p in Document(io.BytesIO(upload.content)).paragraphs)
