@@ -11,6 +11,7 @@ from core.messages import Request, Response
 from core.texts import fmt_datetime
 from handlers.context import Ctx
 from handlers.describe import when
+from rules.names import fold
 from scheduler import planner
 from storage.models import Meeting, MeetingComment, MeetingDocument, PlannedMessage
 from storage.queries import upcoming_meetings
@@ -35,6 +36,9 @@ async def add(ctx: Ctx, req: Request) -> Response:
     if not text:
         count = len(await documents.documents_of(ctx.session, meeting.id))
         return Response.say(ctx.t("documents.usage", when=when(ctx, meeting), count=count))
+    first, rest = ([*text.split(maxsplit=1), ""])[:2]
+    if fold(first) in ("bo", "xoa") and rest.strip().isdigit():  # "/tailieu bỏ 2": one attached by mistake
+        return await _remove(ctx, meeting, int(rest.strip()))
     if len(text) > MAX_DOCUMENT:
         return Response.say(ctx.t("documents.too_long", length=len(text), limit=MAX_DOCUMENT))
     document = MeetingDocument(meeting_id=meeting.id, text=text, added_by_member_id=ctx.member.id, added_at=ctx.now)
@@ -54,6 +58,19 @@ async def add(ctx: Ctx, req: Request) -> Response:
     ctx.queued += await documents.send_documents(ctx.session, ctx.settings, meeting,
                                                  await outgoing.to_members(ctx.session, members), ctx.now)
     return Response.say(ctx.t("documents.added_now", when=when(ctx, meeting)))
+
+
+async def _remove(ctx: Ctx, meeting: Meeting, number: int) -> Response:
+    """A paper not sent yet is taken off (audited); one the members have already received cannot be."""
+    papers = await documents.documents_of(ctx.session, meeting.id)
+    if not 1 <= number <= len(papers):
+        return Response.say(ctx.t("documents.no_such", number=number, count=len(papers)))
+    paper = papers[number - 1]
+    if paper.released_at is not None:
+        return Response.say(ctx.t("documents.already_sent", number=number))
+    ctx.audit("document_removed", "meeting", meeting.id, {"document_id": paper.id, "length": len(paper.text)}, None)
+    await ctx.session.delete(paper)
+    return Response.say(ctx.t("documents.removed", number=number, when=when(ctx, meeting)))
 
 
 async def comment(ctx: Ctx, req: Request) -> Response:

@@ -40,6 +40,9 @@ async def test_a_draft_goes_with_the_reminder_and_comments_come_back_in_one_dige
     assert "dành cho bí thư" in (await scene.say(M1, f"/tailieu {DRAFT}"))[0]  # a member may not
     assert "Cách dùng" in (await scene.say(SEC, "/tailieu"))[0]
     assert "Chưa có dự thảo" in (await scene.say(M1, "/gopy Tôi nhất trí"))[0]  # nothing sent yet
+    assert "Đã đính kèm" in (await scene.say(SEC, "/tailieu Bản nháp gửi nhầm"))[0]
+    assert "Không có tài liệu số 2" in (await scene.say(SEC, "/tailieu bỏ 2"))[0]
+    assert "Đã bỏ tài liệu số 1" in (await scene.say(SEC, "/tailieu bỏ 1"))[0]
     reply = (await scene.say(SEC, f"/tailieu {DRAFT}"))[0]
     assert "Đã đính kèm" in reply and "02/12/2026" in reply  # with the reminder three days ahead
     await scene.settle()
@@ -49,6 +52,8 @@ async def test_a_draft_goes_with_the_reminder_and_comments_come_back_in_one_dige
     await scene.settle()
     for name in (DEP, M1, M2):
         assert count(scene, name, DRAFT) == 1, name
+        assert count(scene, name, "Bản nháp gửi nhầm") == 0, name
+    assert "đã gửi đến các đảng viên, không rút lại được" in (await scene.say(SEC, "/tailieu bỏ 1"))[0]
 
     assert "Cách dùng" in (await scene.say(M1, "/gopy"))[0]
     assert "Bí thư nhận cùng các góp ý khác" in (await scene.say(M1, "/gopy Đề nghị bổ sung chỉ tiêu vệ sinh"))[0]
@@ -83,6 +88,7 @@ async def test_a_draft_goes_with_the_reminder_and_comments_come_back_in_one_dige
         assert len(list(await s.scalars(select(MeetingDocument)))) == 1
         assert len(list(await s.scalars(select(MeetingComment)))) == 3
         assert await s.scalar(select(AuditLog).where(AuditLog.action == "document_added")) is not None
+        assert await s.scalar(select(AuditLog).where(AuditLog.action == "document_removed")) is not None
 
     # The minutes draft lists the comments.
     scene.at(vn(2026, 12, 5, 19, 30))
