@@ -59,8 +59,10 @@ async def test_a_draft_goes_with_the_reminder_and_comments_come_back_in_one_dige
     assert "Bí thư nhận cùng các góp ý khác" in (await scene.say(M1, "/gopy Đề nghị bổ sung chỉ tiêu vệ sinh"))[0]
     scene.at(vn(2026, 12, 2, 19, 45))
     await scene.say(M2, "/gopy Nhất trí với dự thảo")
-    # Three hours after the first comment is 22:30, in the quiet hours: the digest waits for 06:00.
+    # Three hours after the first comment is 22:30, in the quiet hours: the digest waits for 06:00, across a restart.
+    await scene.stop_bot()
     scene.at(vn(2026, 12, 3, 5, 59))
+    await scene.start_bot()
     await scene.settle()
     assert count(scene, SEC, "góp ý dự thảo") == 0
     scene.at(vn(2026, 12, 3, 6, 0))
