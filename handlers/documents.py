@@ -36,7 +36,7 @@ async def add(ctx: Ctx, req: Request) -> Response:
     if not text:
         count = len(await documents.documents_of(ctx.session, meeting.id))
         return Response.say(ctx.t("documents.usage", when=when(ctx, meeting), count=count))
-    first, rest = ([*text.split(maxsplit=1), ""])[:2]
+    first, rest = [*text.split(maxsplit=1), "", ""][:2]
     if fold(first) in ("bo", "xoa") and rest.strip().isdigit():  # "/tailieu bỏ 2": one attached by mistake
         return await _remove(ctx, meeting, int(rest.strip()))
     if len(text) > MAX_DOCUMENT:

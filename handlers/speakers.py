@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 
-from core.messages import Request, Response
+from core import buttons
+from core.messages import Button, Request, Response
 from core.texts import echo
 from handlers.checkin import find_by_name
 from handlers.context import Ctx
@@ -32,22 +33,42 @@ async def spoke(ctx: Ctx, req: Request) -> Response:
     if meeting is None:
         return Response.say(ctx.t("spoke.no_meeting"))
     args = req.args.strip()
-    first, rest = ([*args.split(maxsplit=1), ""])[:2]
+    first, rest = [*args.split(maxsplit=1), "", ""][:2]
     remove = fold(first) in _REMOVE and bool(rest.strip())
     names = [n.strip() for n in _SEPARATORS.split(rest if remove else args) if n.strip()]
     current = await speaker_ids(ctx.session, meeting.id)
     if not names:
-        return await _state(ctx, meeting, "spoke.usage")
+        return await _state(ctx, meeting, "spoke.usage", tap_list=True)
     chosen, errors = await _match(ctx, meeting, names)
     if errors:
         return Response.say("\n".join([*errors, ctx.t("spoke.usage_short")]))
     after = current - chosen if remove else current | chosen
     if after == current:
         return await _state(ctx, meeting, "spoke.unchanged")
+    await _record(ctx, meeting, current, after)
+    return await _state(ctx, meeting, "spoke.done")
+
+
+async def spoke_button(ctx: Ctx, meeting: Meeting, member_id: int) -> Response:
+    """A name of the tap list pressed: marked as having spoken, or unmarked."""
+    if not ctx.actor.is_leader:
+        return Response(toast=ctx.t("not_leader"))
+    if meeting.started_at is None or (meeting.ended_at is not None and ctx.now - meeting.ended_at > AFTER_MEETING):
+        return Response(toast=ctx.t("stale_button"))
+    if member_id not in await present_member_ids(ctx.session, meeting.id):
+        return Response(toast=ctx.t("stale_button"))
+    current = await speaker_ids(ctx.session, meeting.id)
+    after = current - {member_id} if member_id in current else current | {member_id}
+    await _record(ctx, meeting, current, after)
+    response = await _state(ctx, meeting, "spoke.done", tap_list=True)
+    response.toast = response.replies[0].text.split("\n")[0][:190]
+    return response
+
+
+async def _record(ctx: Ctx, meeting: Meeting, current: set[int], after: set[int]) -> None:
     await set_speakers(ctx.session, meeting.id, after, ctx.member.id, ctx.now)
     ctx.audit("spoke", "meeting", meeting.id, {"member_ids": sorted(current)}, {"member_ids": sorted(after)})
     await _rescore(ctx, meeting)
-    return await _state(ctx, meeting, "spoke.done")
 
 
 async def _meeting(ctx: Ctx) -> Meeting | None:
@@ -95,9 +116,17 @@ async def _rescore(ctx: Ctx, meeting: Meeting) -> None:
         ctx.audit("quality_rescored", "meeting", meeting.id, before, {"score": q.score, "level": assessment.level})
 
 
-async def _state(ctx: Ctx, meeting: Meeting, key: str) -> Response:
+async def _state(ctx: Ctx, meeting: Meeting, key: str, *, tap_list: bool = False) -> Response:
+    """Who spoke so far; with ``tap_list``, one button per member present (marked ✓ if they spoke) to change it."""
     summary = await meeting_summary.compute(ctx.session, meeting, ctx.tz)
     present = summary.count.in_room if summary.count is not None else 0
     spoke = summary.spoke.spoke if summary.spoke is not None else 0
-    return Response.say(ctx.t(key, when=when(ctx, meeting), spoke=spoke, present=present,
-                              names=", ".join(summary.speakers) or "—"))
+    text = ctx.t(key, when=when(ctx, meeting), spoke=spoke, present=present, names=", ".join(summary.speakers) or "—")
+    rows: list[list[Button]] = []
+    if tap_list:
+        day = meeting.scheduled_at.astimezone(ctx.tz).date()
+        in_room = await present_member_ids(ctx.session, meeting.id)
+        spoken = await speaker_ids(ctx.session, meeting.id)
+        rows = [[Button(("✓ " if m.id in spoken else "") + m.full_name, buttons.Spoke(m.id, meeting.id).encode())]
+                for m in await active_members(ctx.session, ctx.cell.id, day) if m.id in in_room]
+    return Response.say(text, rows)

@@ -43,6 +43,16 @@ async def test_who_spoke_is_counted_and_not_asked(scene: Scene, tmp_path):
     reply = (await scene.say(SEC, "/phatbieu bỏ Dung"))[0]
     assert "1/4" in reply
     await scene.say(DEP, "/phatbieu Phạm Thị Dung")  # a deputy may too
+    # The tap list: one button per member present, ✓ for those recorded; a tap marks or unmarks.
+    await scene.say(SEC, "/phatbieu")
+    listing = scene.last(SEC)
+    labels = {b["text"]: b["callback_data"] for row in listing["reply_markup"]["inline_keyboard"] for b in row}
+    assert set(labels) == {SEC, DEP, f"✓ {M1}", f"✓ {M2}"}  # Hoàng Văn Em is absent: not listed
+    assert "dành cho bí thư" in (await scene.press(M1, listing, labels[DEP]))["text"]
+    pressed = await scene.press(SEC, listing, labels[DEP])
+    assert "3/4" in pressed["text"]
+    pressed = await scene.press(SEC, listing, labels[DEP])  # pressed again: unmarked
+    assert "2/4" in pressed["text"]
 
     scene.at(vn(2026, 12, 5, 21, 5))
     summary, intro, question = await scene.say(SEC, "/ketthuc", expect=3)
@@ -70,7 +80,7 @@ async def test_who_spoke_is_counted_and_not_asked(scene: Scene, tmp_path):
         row = await s.scalar(select(MeetingAssessment))
         assert (row.score, row.level) == (66, "trung_binh") and "members_spoke" not in row.answers
         audits = list(await s.scalars(select(AuditLog).where(AuditLog.action == "spoke").order_by(AuditLog.id)))
-        assert len(audits) == 4 and audits[-1].before["member_ids"] != audits[-1].after["member_ids"]
+        assert len(audits) == 6 and audits[-1].before["member_ids"] != audits[-1].after["member_ids"]
 
     await scene.say(SEC, "/bienban", expect=2)
     upload = scene.server.calls("sendDocument")[-1]["document"]
