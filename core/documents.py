@@ -31,10 +31,20 @@ async def documents_of(session: AsyncSession, meeting_id: int, *, released: bool
     return list(await session.scalars(query.order_by(MeetingDocument.id)))
 
 
-def document_reply(settings: Settings, meeting: Meeting, document: MeetingDocument, number: int) -> Reply:
+def document_reply(settings: Settings, meeting: Meeting, document: MeetingDocument, number: int,
+                   platform: str | None = None) -> dict[str, Any]:
+    """The paper as sent to a chat on ``platform``: a file goes on by its reference on the platform it came from;
+    elsewhere its name is said (the platform's reference means nothing there)."""
     lang, tz = settings.language, settings.tz
-    return Reply(t(lang, "documents.sent", number=number, kind=kind_text(lang, meeting.kind.value, meeting.combined),
-                   when=fmt_datetime(meeting.scheduled_at, tz), text=document.text))
+    text = t(lang, "documents.sent", number=number, kind=kind_text(lang, meeting.kind.value, meeting.combined),
+             when=fmt_datetime(meeting.scheduled_at, tz), text=document.text)
+    payload = Reply(text).to_payload()
+    if document.file_id is not None:
+        if platform == document.platform:
+            payload["files"] = [{"file_id": document.file_id, "kind": document.file_kind, "name": document.file_name}]
+        else:
+            payload["text"] += t(lang, "documents.file_elsewhere", name=document.file_name or "")
+    return payload
 
 
 async def send_documents(session: AsyncSession, settings: Settings, meeting: Meeting,
@@ -45,9 +55,12 @@ async def send_documents(session: AsyncSession, settings: Settings, meeting: Mee
     for number, document in enumerate(await documents_of(session, meeting.id, released=not release), 1):
         if document.released_at is None:
             document.released_at = now
-        queued += await outgoing.send(session, outgoing.DOCUMENT, audience,
-                                      document_reply(settings, meeting, document, number), now=now,
-                                      meeting_id=meeting.id, document=document.id)
+
+        def payload(r: outgoing.Recipient, d: MeetingDocument = document, n: int = number) -> dict[str, Any]:
+            return document_reply(settings, meeting, d, n, str(r.link.platform) if r.link else None)
+
+        queued += await outgoing.send(session, outgoing.DOCUMENT, audience, payload, now=now, meeting_id=meeting.id,
+                                      document=document.id)
     return queued
 
 

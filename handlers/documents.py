@@ -18,6 +18,7 @@ from storage.queries import upcoming_meetings
 
 MAX_DOCUMENT = 3500
 MAX_COMMENT = 1000
+FILE_TYPES = ("pdf", "doc", "docx", "jpg", "jpeg", "png")
 
 
 async def _ahead(ctx: Ctx) -> Meeting | None:
@@ -33,6 +34,8 @@ async def add(ctx: Ctx, req: Request) -> Response:
     if meeting is None:
         return Response.say(ctx.t("documents.no_meeting"))
     text = req.args.strip()
+    if req.file is not None:
+        return await _add_file(ctx, meeting, req, text)
     if not text:
         count = len(await documents.documents_of(ctx.session, meeting.id))
         return Response.say(ctx.t("documents.usage", when=when(ctx, meeting), count=count))
@@ -42,9 +45,30 @@ async def add(ctx: Ctx, req: Request) -> Response:
     if len(text) > MAX_DOCUMENT:
         return Response.say(ctx.t("documents.too_long", length=len(text), limit=MAX_DOCUMENT))
     document = MeetingDocument(meeting_id=meeting.id, text=text, added_by_member_id=ctx.member.id, added_at=ctx.now)
+    return await _attach(ctx, meeting, document)
+
+
+async def _add_file(ctx: Ctx, meeting: Meeting, req: Request, caption: str) -> Response:
+    """A PDF, a Word file or a picture sent with /tailieu in its caption."""
+    file = req.file
+    assert file is not None, "add calls this for a file only"
+    extension = file.name.rsplit(".", 1)[-1].lower() if "." in file.name else ""
+    if file.kind != "photo" and extension not in FILE_TYPES:
+        return Response.say(ctx.t("documents.file_type", name=file.name))
+    if len(caption) > MAX_DOCUMENT:
+        return Response.say(ctx.t("documents.too_long", length=len(caption), limit=MAX_DOCUMENT))
+    document = MeetingDocument(meeting_id=meeting.id, text=caption or file.name, added_by_member_id=ctx.member.id,
+                               added_at=ctx.now, platform=str(req.platform), file_id=file.file_id,
+                               file_name=file.name[:255], file_kind=file.kind)
+    return await _attach(ctx, meeting, document)
+
+
+async def _attach(ctx: Ctx, meeting: Meeting, document: MeetingDocument) -> Response:
+    """Stored and audited; sent with the next reminder, or at once when none is left."""
     ctx.session.add(document)
     await ctx.session.flush()
-    ctx.audit("document_added", "meeting", meeting.id, None, {"document_id": document.id, "length": len(text)})
+    ctx.audit("document_added", "meeting", meeting.id, None,
+              {"document_id": document.id, "length": len(document.text), "file": document.file_name})
     next_reminder = await ctx.session.scalar(
         select(PlannedMessage.due_at).where(PlannedMessage.meeting_id == meeting.id,
                                             PlannedMessage.kind == outgoing.REMINDER.kind,

@@ -383,6 +383,11 @@ class MeetingDocument(Base):
     added_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     added_at: Mapped[datetime]
     released_at: Mapped[datetime | None]
+    # A file sent with /tailieu in its caption: the platform's reference (chibo keeps no copy), sent on by it.
+    platform: Mapped[str | None] = mapped_column(String(20))
+    file_id: Mapped[str | None] = mapped_column(String(300))
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    file_kind: Mapped[str | None] = mapped_column(String(10))  # "document" | "photo"
 
 
 class MeetingComment(Base):

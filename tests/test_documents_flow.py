@@ -109,3 +109,32 @@ async def test_a_draft_goes_with_the_reminder_and_comments_come_back_in_one_dige
     assert "Tài liệu gửi trước cuộc họp: 1." in text
     assert "Góp ý của đảng viên về dự thảo trước cuộc họp (3):" in text
     assert f"• {M3}: Đề nghị thêm thời hạn" in text
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_a_file_sent_with_tailieu_goes_on_with_the_reminder(scene: Scene):
+    committee = await scene.add_committee("Đảng ủy phường Hàng Bạc")
+    await scene.add_cell(committee, "Chi bộ khu dân cư số 1",
+                         [(SEC, Role.BI_THU), (DEP, Role.PHO_BI_THU), (M1, Role.DANG_VIEN)])
+    await scene.start_bot()
+    await scene.link(SEC, DEP, M1)
+    await scene.say(SEC, "/lichhop 2026-12-05 19:30 Nhà văn hóa tổ 3")
+    sec = scene.who(SEC)
+
+    async def send_file(name: str, caption: str) -> str:
+        before = scene.server.sent_count(sec.chat_id)
+        scene.server.send_document(sec.user_id, name, b"%PDF-1.4 du thao", caption, first_name="An")
+        await scene.server.wait_for(lambda: scene.server.sent_count(sec.chat_id) > before)
+        await scene.settle()
+        return scene.last_text(SEC)
+
+    assert "không phải" in await send_file("virus.exe", "/tailieu")  # not a PDF, Word file or picture
+    assert "Đã đính kèm" in await send_file("du-thao-nghi-quyet.pdf", "/tailieu Dự thảo nghị quyết tháng 12")
+    async with scene.sessions()() as s:
+        (paper,) = list(await s.scalars(select(MeetingDocument)))
+        assert paper.file_name == "du-thao-nghi-quyet.pdf" and paper.file_id
+    scene.at(vn(2026, 12, 2, 19, 30))
+    await scene.settle()
+    got = [m for m in scene.server.sent_messages(scene.who(M1).chat_id) if "document" in m]
+    assert len(got) == 1 and got[0]["document"]["file_id"] == paper.file_id
+    assert count(scene, M1, "Dự thảo nghị quyết tháng 12") == 1

@@ -37,6 +37,10 @@ def upgrade() -> None:
                   nullable=True),
         sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("released_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("platform", sa.String(20), nullable=True),
+        sa.Column("file_id", sa.String(300), nullable=True),
+        sa.Column("file_name", sa.String(255), nullable=True),
+        sa.Column("file_kind", sa.String(10), nullable=True),
     )
     op.create_index("ix_meeting_documents_meeting_id", "meeting_documents", ["meeting_id"])
     op.create_table(
