@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from telegram import (
@@ -125,6 +128,26 @@ def _attachment(message) -> Attachment | None:
         photo = message.photo[-1]
         return Attachment(photo.file_id, "anh.jpg", photo.file_size or 0, "photo")
     return None
+
+
+MAX_COPY = 20 * 1024 * 1024  # what the Bot API lets a bot download
+
+
+async def _keep_copy(bot, folder: str, req: Request) -> Request:
+    """A paper sent with /tailieu, copied to the reports folder so members on Zalo get it by a signed link;
+    without the copy (too big, a network error) Telegram members still get it by its reference."""
+    file = req.file
+    if file is None or file.size > MAX_COPY:
+        return req
+    extension = file.name.rsplit(".", 1)[-1].lower() if "." in file.name else "jpg"
+    name = f"chibo-tai-lieu-{secrets.token_hex(8)}.{extension if extension.isalnum() else 'bin'}"
+    try:
+        await asyncio.to_thread(Path(folder).mkdir, parents=True, exist_ok=True)
+        await (await bot.get_file(file.file_id)).download_to_drive(Path(folder) / name)
+    except (TelegramError, OSError) as exc:
+        log.warning("a paper sent with /tailieu could not be copied (%s)", type(exc).__name__)
+        return req
+    return replace(req, file=replace(file, saved=name))
 
 
 def to_request(update: Update, bot_username: str | None) -> Request | None:
@@ -261,6 +284,8 @@ class TelegramAdapter:
             if update.callback_query is not None:
                 await _quietly(update.callback_query.answer())
             return False
+        if req.file is not None and req.command == "document":
+            req = await _keep_copy(bot, self.services.settings.reports_dir, req)
         try:
             response = await router.handle(self.services, req)
         except Exception:

@@ -9,12 +9,14 @@ is settled when it is sent (``digest_payload``, scheduler.live)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import outgoing
+from core.files import signed_url
 from core.messages import Reply
 from core.settings import Settings
 from core.texts import Html, fmt_datetime, kind_text, t
@@ -32,7 +34,7 @@ async def documents_of(session: AsyncSession, meeting_id: int, *, released: bool
 
 
 def document_reply(settings: Settings, meeting: Meeting, document: MeetingDocument, number: int,
-                   platform: str | None = None) -> dict[str, Any]:
+                   platform: str | None, now: datetime) -> dict[str, Any]:
     """The paper as sent to a chat on ``platform``: a file goes on by its reference on the platform it came from;
     elsewhere its name is said (the platform's reference means nothing there)."""
     lang, tz = settings.language, settings.tz
@@ -42,6 +44,8 @@ def document_reply(settings: Settings, meeting: Meeting, document: MeetingDocume
     if document.file_id is not None:
         if platform == document.platform:
             payload["files"] = [{"file_id": document.file_id, "kind": document.file_kind, "name": document.file_name}]
+        elif document.file_copy and (url := signed_url(settings, Path(settings.reports_dir) / document.file_copy, now)):
+            payload["text"] += t(lang, "documents.file_link", name=document.file_name or "", url=url)
         else:
             payload["text"] += t(lang, "documents.file_elsewhere", name=document.file_name or "")
     return payload
@@ -57,7 +61,7 @@ async def send_documents(session: AsyncSession, settings: Settings, meeting: Mee
             document.released_at = now
 
         def payload(r: outgoing.Recipient, d: MeetingDocument = document, n: int = number) -> dict[str, Any]:
-            return document_reply(settings, meeting, d, n, str(r.link.platform) if r.link else None)
+            return document_reply(settings, meeting, d, n, str(r.link.platform) if r.link else None, now)
 
         queued += await outgoing.send(session, outgoing.DOCUMENT, audience, payload, now=now, meeting_id=meeting.id,
                                       document=document.id)

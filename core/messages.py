@@ -39,6 +39,7 @@ class Attachment:
     name: str
     size: int
     kind: str = "document"  # "document" | "photo"
+    saved: str | None = None  # a copy kept in the reports folder (its file name), for a signed link on Zalo
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ async def _add_file(ctx: Ctx, meeting: Meeting, req: Request, caption: str) -> R
         return Response.say(ctx.t("documents.too_long", length=len(caption), limit=MAX_DOCUMENT))
     document = MeetingDocument(meeting_id=meeting.id, text=caption or file.name, added_by_member_id=ctx.member.id,
                                added_at=ctx.now, platform=str(req.platform), file_id=file.file_id,
-                               file_name=file.name[:255], file_kind=file.kind)
+                               file_name=file.name[:255], file_kind=file.kind, file_copy=file.saved)
     return await _attach(ctx, meeting, document)
 
 

@@ -388,6 +388,7 @@ class MeetingDocument(Base):
     file_id: Mapped[str | None] = mapped_column(String(300))
     file_name: Mapped[str | None] = mapped_column(String(255))
     file_kind: Mapped[str | None] = mapped_column(String(10))  # "document" | "photo"
+    file_copy: Mapped[str | None] = mapped_column(String(100))  # its copy in the reports folder (signed link on Zalo)
 
 
 class MeetingComment(Base):

@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column("file_id", sa.String(300), nullable=True),
         sa.Column("file_name", sa.String(255), nullable=True),
         sa.Column("file_kind", sa.String(10), nullable=True),
+        sa.Column("file_copy", sa.String(100), nullable=True),
     )
     op.create_index("ix_meeting_documents_meeting_id", "meeting_documents", ["meeting_id"])
     op.create_table(
