@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from telegram import (
@@ -38,7 +41,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot.intake import answer_slot
-from core.messages import Reply, Request, Response
+from core.messages import Attachment, Reply, Request, Response
 from core.services import Services
 from core.texts import t
 from core.textsplit import split_text
@@ -73,6 +76,12 @@ async def send_payload(bot, chat_id: int | str, payload: dict) -> None:
         markup = keyboard(payload.get("buttons")) if i == len(parts) - 1 else None
         await bot.send_message(chat_id=chat_id, text=part, reply_markup=markup)
     for f in payload.get("files", []):
+        if f.get("file_id"):  # a file a person sent to this bot, sent on by its id
+            if f.get("kind") == "photo":
+                await bot.send_photo(chat_id=chat_id, photo=f["file_id"], caption=f.get("caption"))
+            else:
+                await bot.send_document(chat_id=chat_id, document=f["file_id"], caption=f.get("caption"))
+            continue
         with open(f["path"], "rb") as fh:  # noqa: ASYNC230 -- a local file, read by the upload itself
             if f.get("kind") == "photo":
                 await bot.send_photo(chat_id=chat_id, photo=fh, caption=f.get("caption"), filename=f.get("name"))
@@ -110,6 +119,37 @@ class TelegramSender:
             raise Transient(str(exc)[:200]) from exc
 
 
+def _attachment(message) -> Attachment | None:
+    """The file of a message (a document, or the largest size of a photo), by reference."""
+    if message.document is not None:
+        doc = message.document
+        return Attachment(doc.file_id, doc.file_name or "tep", doc.file_size or 0)
+    if message.photo:
+        photo = message.photo[-1]
+        return Attachment(photo.file_id, "anh.jpg", photo.file_size or 0, "photo")
+    return None
+
+
+MAX_COPY = 20 * 1024 * 1024  # what the Bot API lets a bot download
+
+
+async def _keep_copy(bot, folder: str, req: Request) -> Request:
+    """A paper sent with /tailieu, copied to the reports folder so members on Zalo get it by a signed link;
+    without the copy (too big, a network error) Telegram members still get it by its reference."""
+    file = req.file
+    if file is None or file.size > MAX_COPY:
+        return req
+    extension = file.name.rsplit(".", 1)[-1].lower() if "." in file.name else "jpg"
+    name = f"chibo-tai-lieu-{secrets.token_hex(8)}.{extension if extension.isalnum() else 'bin'}"
+    try:
+        await asyncio.to_thread(Path(folder).mkdir, parents=True, exist_ok=True)
+        await (await bot.get_file(file.file_id)).download_to_drive(Path(folder) / name)
+    except (TelegramError, OSError) as exc:
+        log.warning("a paper sent with /tailieu could not be copied (%s)", type(exc).__name__)
+        return req
+    return replace(req, file=replace(file, saved=name))
+
+
 def to_request(update: Update, bot_username: str | None) -> Request | None:
     user = update.effective_user
     chat = update.effective_chat
@@ -129,6 +169,11 @@ def to_request(update: Update, bot_username: str | None) -> Request | None:
     if message is None:
         return None
     if message.text is None:  # a photo, a sticker, a location…: in private, the hint to type a command
+        attached = _attachment(message)
+        parsed_caption = parse_command(message.caption, bot_username) if message.caption and attached else None
+        if parsed_caption is not None and parsed_caption[0] is not None and not common["is_group"]:
+            name, args, typed = parsed_caption  # a file with its command in the caption (/tailieu)
+            return Request(**common, command=name, args=args, raw_command=typed, file=attached)
         return None if common["is_group"] else Request(**common, text="")
     parsed = parse_command(message.text, bot_username)
     if parsed is None:
@@ -239,6 +284,8 @@ class TelegramAdapter:
             if update.callback_query is not None:
                 await _quietly(update.callback_query.answer())
             return False
+        if req.file is not None and req.command == "document":
+            req = await _keep_copy(bot, self.services.settings.reports_dir, req)
         try:
             response = await router.handle(self.services, req)
         except Exception:

@@ -226,6 +226,23 @@ class Quality(ButtonData):
 
 
 @dataclass(frozen=True)
+class Spoke(ButtonData):
+    """spoke:<member>:<meeting>: a member present marked as having spoken, or unmarked (/phatbieu's tap list)."""
+
+    KIND = "spoke"
+    MEETING, AFTER_END = True, True
+    member_id: int
+    meeting_id: int
+
+    @classmethod
+    def _parse(cls, parts: list[str]) -> Spoke | None:
+        if len(parts) != 2:
+            return None
+        member_id, meeting_id = _id(parts[0]), _id(parts[1])
+        return cls(member_id, meeting_id) if member_id is not None and meeting_id is not None else None
+
+
+@dataclass(frozen=True)
 class PartOfDay(ButtonData):
     """ampm:<HHMM>: "7:30 in the morning or the evening?" answered."""
 
@@ -265,7 +282,7 @@ class VoteChoice(ButtonData):
 
 
 KINDS: dict[str, type[ButtonData]] = {kind.KIND: kind for kind in (
-    Absent, Checkin, Guest, Rsvp, Cancel, EndNow, ExcuseFor, TaskDone, Quality, PartOfDay, VoteChoice)}
+    Absent, Checkin, Guest, Rsvp, Cancel, EndNow, ExcuseFor, TaskDone, Quality, PartOfDay, VoteChoice, Spoke)}
 
 
 def decode(data: str | None) -> ButtonData | None:

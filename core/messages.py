@@ -28,6 +28,18 @@ class Request:
     addressed: bool = False  # in a group: the message mentions or replies to the bot
     bot_key: str | None = None  # which bot of the platform received it (several Zalo bots)
     take: int = 0  # ``intake_take`` when the router took it
+    file: Attachment | None = None  # a file sent with the command in its caption (/tailieu)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file a person sent, as the platform names it: chibo keeps the reference, not the bytes."""
+
+    file_id: str
+    name: str
+    size: int
+    kind: str = "document"  # "document" | "photo"
+    saved: str | None = None  # a copy kept in the reports folder (its file name), for a signed link on Zalo
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,8 @@ REPORT_JOB = Message("report_job", 4, "report:{platform}:{update}")  # not sent:
 REPORT_PART = Message("report", 4, "report:{platform}:{update}:{part}")  # scheduler.long_answers: job key + ":<part>"
 WEEKLY = Message("weekly", 4, "weekly:{committee}:{week}:{to}{suffix}")  # to = the chat link's id
 TASK_REMINDER = Message("task_reminder", 5, "task_reminder:{task}:{days}", refreshed=True)
+DOCUMENT = Message("document", 3, "document:{document}:{to}")  # /tailieu: once to each member
+COMMENTS = Message("comments", 3, "comments:{meeting}:{stamp}:{to}", refreshed=True)  # /gopy digest to the leaders
 REMINDER = Message("reminder", 6, "reminder:{meeting}:{stamp}:{offset}:{to}")
 
 TABLE: tuple[Message, ...] = tuple(v for v in list(globals().values()) if isinstance(v, Message))

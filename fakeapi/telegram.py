@@ -369,6 +369,23 @@ class FakeTelegramServer(FakeBotApiServer):
         self._messages[(chat_id, message["message_id"])] = _StoredMessage(message, from_bot=False)
         return self.inject_update({"message": message})
 
+    def send_document(self, user_id: int, file_name: str, content: bytes, caption: str = "", *,
+                      mime_type: str = "application/pdf", first_name: str = "User") -> dict[str, Any]:
+        """A user sends a file (in the private chat) with ``caption``; returns the queued Update. The file is
+        known to the server afterwards: the bot may send it on by its ``file_id``."""
+        update = self.send_text(user_id, caption or "x", first_name=first_name)
+        message = update["message"]
+        upload = self._register_file(UploadedFile(file_name, content, mime_type), "document")
+        del message["text"]
+        message.pop("entities", None)
+        message["document"] = {"file_id": upload.file_id, "file_unique_id": upload.file_unique_id,
+                               "file_name": file_name, "mime_type": mime_type, "file_size": upload.size}
+        if caption:
+            message["caption"] = caption
+            if entities := _command_entities(caption):
+                message["caption_entities"] = entities
+        return update
+
     def press_button(
         self, user_id: int, message: dict[str, Any], data: str, *, first_name: str = "User",
         forged: bool = False,

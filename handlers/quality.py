@@ -86,7 +86,7 @@ async def _next(ctx: Ctx, meeting: Meeting, assessment: MeetingAssessment,
     """The next question, or (all answered) the score sheet and the proposed level, stored."""
     q = q or await quality_report.score(ctx.session, meeting, assessment, ctx.tz)
     if q.missing:
-        return await _question(ctx, meeting, q.missing[0])
+        return await _question(ctx, meeting, q.missing[0], q.asked)
     first_time = assessment.completed_at is None
     assessment.score, assessment.level = q.score, q.level.value if q.level else None
     assessment.completed_at = assessment.completed_at or ctx.now
@@ -99,8 +99,8 @@ async def _next(ctx: Ctx, meeting: Meeting, assessment: MeetingAssessment,
     return Reply(text)
 
 
-async def _question(ctx: Ctx, meeting: Meeting, key: str) -> Reply:
-    number = quality.QUESTIONS.index(key) + 1
+async def _question(ctx: Ctx, meeting: Meeting, key: str, asked: tuple[str, ...]) -> Reply:
+    number = asked.index(key) + 1
     extra: dict[str, int] = {}
     question = key
     if key == "members_spoke":  # the members in the room, as the summary counts them (rules.attendance_count)
@@ -111,7 +111,7 @@ async def _question(ctx: Ctx, meeting: Meeting, key: str) -> Reply:
             question = "members_spoke_exempt"
             extra |= {"expected_present": count.verdict.present, "expected": count.verdict.expected,
                       "exempt_present": count.exempt_present}
-    text = ctx.t("quality.question", number=number, total=len(quality.QUESTIONS),
+    text = ctx.t("quality.question", number=number, total=len(asked),
                  question=ctx.t(f"quality.q.{question}", **extra))
     rows = [[Button(ctx.t(f"quality.a.{key}.{answer}"), buttons.Quality(key, answer, meeting.id).encode())]
             for answer in quality.CRITERIA_BY_KEY[key].options]

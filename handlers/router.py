@@ -25,6 +25,7 @@ from handlers import (
     meeting,
     quality,
     scheduling,
+    speakers,
     tasks,
     votes,
 )
@@ -382,6 +383,8 @@ async def _button(ctx: Ctx, req: Request) -> Response:
         return await absence.rsvp_button(ctx, target, pressed.answer)
     if isinstance(pressed, buttons.ExcuseFor):
         return await corrections.excuse_for_button(ctx, target, pressed.member_id)
+    if isinstance(pressed, buttons.Spoke):
+        return await speakers.spoke_button(ctx, target, pressed.member_id)
     if isinstance(pressed, buttons.EndNow):
         if target.started_at is None:
             return Response(toast=ctx.t("stale_button"))

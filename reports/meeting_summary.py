@@ -25,9 +25,12 @@ from rules import (
     expected_members,
     minutes_late,
 )
+from rules.names import name_key
+from rules.quality import Spoke
 from storage.models import Attendance, AttendanceStatus, Cell, Committee, Meeting, Vote
 from storage.quality import assessment_for
 from storage.queries import active_members, links_for_members, member_span
+from storage.speakers import speaker_ids
 from storage.tasks import meeting_guests, meeting_tasks
 from storage.votes import meeting_votes
 
@@ -64,6 +67,8 @@ class MeetingSummary:
     quality_level: str | None = None  # the proposed level (rules.quality.Level), once the secretary answered
     quality_score: int | None = None
     count: AttendanceCount | None = None  # who was in the room: the expected who came and the exempt who came
+    speakers: list[str] = field(default_factory=list)  # who spoke, of those in the room (/phatbieu)
+    spoke: Spoke | None = None  # how many of the room spoke, once recorded (HD 12: many members speak)
 
     @property
     def ok(self) -> bool:
@@ -123,6 +128,10 @@ async def compute(session: AsyncSession, meeting: Meeting, tz: ZoneInfo) -> Meet
         (summary.exempt_attended if attended else summary.exempt).append(by_id[member_id].full_name)
     summary.count = attendance_count(expected_ids, exempt_ids, came, rules)
     summary.attendance = summary.count.verdict
+    spoke_ids = await speaker_ids(session, meeting.id) & came
+    if spoke_ids:
+        summary.speakers = [by_id[i].full_name for i in sorted(spoke_ids, key=lambda i: name_key(by_id[i].full_name))]
+        summary.spoke = Spoke(len(spoke_ids), summary.count.in_room)
     await _add_tasks_and_guests(session, meeting, summary, [by_id[i] for i in expected_ids], rows)
     assessment = await assessment_for(session, meeting.id)
     if assessment is not None and assessment.completed_at is not None:
@@ -169,6 +178,7 @@ def render(s: MeetingSummary, lang: str, tz: ZoneInfo) -> str:
     lines += _time_lines(s, tr, tz)
     lines += _attendance_lines(s, tr, lang)
     lines += _guest_lines(s, tr)
+    lines += _speaker_lines(s, tr)
     lines += _task_lines(s, tr)
     lines += _vote_lines(s, tr)
     lines += _manual_lines(s, tr)
@@ -227,6 +237,13 @@ def _attendance_lines(s: MeetingSummary, tr: Callable[..., str], lang: str) -> l
     if s.exempt:
         lines.append(tr("summary.exempt", names=", ".join(s.exempt)))
     return lines
+
+
+def _speaker_lines(s: MeetingSummary, tr: Callable[..., str]) -> list[str]:
+    """Who spoke (/phatbieu), counted of the members in the room as the assessment counts them."""
+    if s.spoke is None:
+        return []
+    return [tr("spoke.summary", spoke=s.spoke.spoke, present=s.spoke.present, names=", ".join(s.speakers))]
 
 
 def _guest_lines(s: MeetingSummary, tr: Callable[..., str]) -> list[str]:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import html
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.documents import comments_of, documents_of
 from core.texts import fmt_date, fmt_rate, t
 from reports import meeting_summary, votes
 from reports.meeting_summary import MeetingSummary
@@ -42,6 +43,8 @@ class MinutesData:
     ended_at: datetime | None
     summary: MeetingSummary
     tasks: list[TaskLine]
+    documents: int = 0  # papers sent before the meeting (/tailieu)
+    comments: list[tuple[str, str]] = field(default_factory=list)  # (member, comment) on them (/gopy)
 
 
 async def gather(session: AsyncSession, meeting: Meeting, tz: ZoneInfo) -> MinutesData:
@@ -52,6 +55,7 @@ async def gather(session: AsyncSession, meeting: Meeting, tz: ZoneInfo) -> Minut
         place=meeting.place, scheduled_at=meeting.scheduled_at, started_at=meeting.started_at,
         ended_at=meeting.ended_at, summary=await meeting_summary.compute(session, meeting, tz),
         tasks=await meeting_tasks(session, meeting.id),
+        documents=len(await documents_of(session, meeting.id)), comments=await comments_of(session, meeting.id),
     )
 
 
@@ -156,6 +160,16 @@ def write_docx(data: MinutesData, path: Path, tz: ZoneInfo, lang: str = "vi") ->
         para(tr("minutes.exempt", count=len(s.exempt), names=", ".join(s.exempt)))  # exempt, and did not come
     if s.guests:
         para(tr("minutes.guests", count=len(s.guests), names=", ".join(s.guests)))
+
+    if s.spoke is not None:  # who spoke (/phatbieu), counted as the summary and the assessment count it
+        para(tr("spoke.minutes", spoke=s.spoke.spoke, present=s.spoke.present, names=", ".join(s.speakers)))
+
+    if data.documents:
+        para(tr("documents.minutes", count=data.documents))
+    if data.comments:
+        para(tr("comments.minutes", count=len(data.comments)))
+        for name, comment in data.comments:
+            para(tr("comments.item", name=name, text=comment))
 
     para(tr("minutes.content_title"), bold=True)
     for part, items in ORDER.items():

@@ -56,6 +56,8 @@ async def known_facts(session: AsyncSession, meeting: Meeting, tz: ZoneInfo, sum
         known["on_time"] = quality.on_time_fraction(late, rules.late_after_minutes)
     if summary.duration is not None:
         known["duration"] = quality.duration_fraction(summary.duration.minutes, summary.duration.minimum)
+    if summary.spoke is not None:  # who spoke is recorded: the question is no longer asked
+        known["members_spoke"], facts["members_spoke"] = summary.spoke.fraction, summary.spoke
     present = await present_member_ids(session, meeting.id)
     given = {task.member_id for task in await meeting_tasks(session, meeting.id)}
     known["tasks_given"] = quality.tasks_given_fraction(len(present & given), len(present))
@@ -97,8 +99,7 @@ def item_lines(q: QualityScore, lang: str, *, asked: bool | None = None) -> list
     """One line per criterion with a weight (only the asked ones, or only the known ones, if ``asked`` is set)."""
     lines = []
     for item in q.items:
-        criterion = quality.CRITERIA_BY_KEY[item.key]
-        if item.weight == 0 or (asked is not None and criterion.asked != asked):
+        if item.weight == 0 or (asked is not None and (item.key in q.asked) != asked):
             continue
         name = t(lang, f"quality.criterion.{item.key}")
         if item.points is None:
@@ -122,6 +123,8 @@ def fact_parts(facts: object, lang: str) -> list[str]:
         else:
             conduct = t(lang, "quality.part.nobody_unexcused")
         return [rate, conduct]
+    if isinstance(facts, quality.Spoke):
+        return [t(lang, "spoke.part", spoke=facts.spoke, present=facts.present)]
     if isinstance(facts, quality.LastTasks):
         parts = [t(lang, "quality.part.tasks_due", on_time=facts.on_time, counted=facts.counted)] if facts.counted else []
         if facts.not_yet_due:

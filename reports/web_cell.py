@@ -32,7 +32,7 @@ from rules import (
 )
 from rules.names import name_key
 from rules.votes import VoteResult
-from storage.models import Attendance, Cell, Committee, Meeting, Member, Task, Vote
+from storage.models import Attendance, Cell, Committee, Meeting, MeetingDocument, Member, Task, Vote
 from storage.quality import assessments_for_meetings
 
 ATTENDED = ("present", "late")
@@ -72,6 +72,7 @@ class MeetingYear:
     assessment: Assessment | None = None  # the quality level proposed for the meeting, once assessed
     votes: list[tuple[str, VoteResult]] = field(default_factory=list)  # (motion, result) of each vote closed
     status: str = "scheduled"  # rules.regular_status: "held", "in_progress", "scheduled" or "not_held"
+    documents: list[str] = field(default_factory=list)  # the papers sent before it (/tailieu), as typed
 
     @property
     def held(self) -> bool:
@@ -147,6 +148,10 @@ async def cell_year(session: AsyncSession, cell_id: int, now: datetime, tz: Zone
     ):
         marks[meeting_id][member_id] = status
     assessments = await assessments_for_meetings(session, ids)
+    papers: dict[int, list[str]] = defaultdict(list)
+    for meeting_id, text in await session.execute(select(MeetingDocument.meeting_id, MeetingDocument.text)
+                                                  .where(MeetingDocument.meeting_id.in_(ids)).order_by(MeetingDocument.id)):
+        papers[meeting_id].append(text)
     tasks: dict[int, list[TaskLine]] = defaultdict(list)
     for task in await session.scalars(select(Task).where(Task.meeting_id.in_(ids)).order_by(Task.due_on, Task.id)):
         tasks[task.meeting_id].append(_task_line(task, names.get(task.member_id, ""), today, tz))
@@ -166,6 +171,7 @@ async def cell_year(session: AsyncSession, cell_id: int, now: datetime, tz: Zone
         rows = marks.get(mt.id, {})
         my = MeetingYear(meeting_id=mt.id, kind=mt.kind.value, day=day, topic=mt.topic, started_at=mt.started_at,
                          ended_at=mt.ended_at, duration=None, attendance=None, tasks=tasks.get(mt.id, []), votes=held_votes.get(mt.id, []),
+                         documents=papers.get(mt.id, []),
                          status=regular_status(mt.period, day, mt.started_at is not None, mt.ended_at is not None,
                                                today, date.min))
         if (a := assessments.get(mt.id)) is not None and a.completed_at is not None and a.level and a.score is not None:

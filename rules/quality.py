@@ -151,6 +151,33 @@ def last_tasks_fraction(done_on_time: int, given: int) -> float | None:
     return done_on_time / given
 
 
+def members_spoke_fraction(spoke: int, present: int) -> float | None:
+    """HD 12's "many members speak", from who spoke of the members in the room: half or more, full; a third
+    or more, 0.6; fewer, 0.3; nobody, 0 (the answers of the question it replaces, ``ANSWER_SCORES``). Judged
+    on the counts themselves, not a rounded share: 2 of 6 is a third."""
+    if present <= 0:
+        return None
+    if spoke <= 0:
+        return ANSWER_SCORES["members_spoke"]["none"]
+    if spoke * 2 >= present:
+        return ANSWER_SCORES["members_spoke"]["half"]
+    if spoke * 3 >= present:
+        return ANSWER_SCORES["members_spoke"]["third"]
+    return ANSWER_SCORES["members_spoke"]["few"]
+
+
+@dataclass(frozen=True)
+class Spoke:
+    """Who spoke, as the secretary recorded it (/phatbieu): ``spoke`` of the ``present`` members in the room."""
+
+    spoke: int
+    present: int
+
+    @property
+    def fraction(self) -> float | None:
+        return members_spoke_fraction(self.spoke, self.present)
+
+
 @dataclass(frozen=True)
 class LastTasks:
     """The last meeting's tasks as they stood at this meeting (``rules.tasks.task_record``): a task
@@ -207,6 +234,7 @@ class QualityScore:
     level: Level | None
     missing: tuple[str, ...]  # questions not answered yet
     points: float | None = field(default=None)
+    asked: tuple[str, ...] = QUESTIONS  # the questions put to the secretary: those chibo could not judge itself
 
     @property
     def complete(self) -> bool:
@@ -245,18 +273,20 @@ def assess(known: Mapping[str, float | None], answers: Mapping[str, str], weight
            facts: Mapping[str, object] | None = None) -> QualityScore:
     """Score a meeting. ``known``: the fractions chibo computed (None: nothing to judge);
     ``answers``: the secretary's answer to each question asked so far; ``facts``: what a known
-    fraction was judged from, carried to the score sheet."""
+    fraction was judged from, carried to the score sheet. A question chibo can judge from its records
+    (``members_spoke`` once who spoke is recorded) is taken from ``known`` and no longer asked."""
     weights = weights or default_weights()
+    asked = tuple(k for k in QUESTIONS if known.get(k) is None)
     items = []
     for c in CRITERIA:
-        fraction = answer_fraction(c.key, answers.get(c.key)) if c.asked else known.get(c.key)
+        fraction = answer_fraction(c.key, answers.get(c.key)) if c.key in asked else known.get(c.key)
         items.append(CriterionScore(c.key, weights.get(c.key, c.weight), fraction, (facts or {}).get(c.key)))
-    missing = tuple(k for k in QUESTIONS if answers.get(k) is None)
+    missing = tuple(k for k in asked if answers.get(k) is None)
     if missing:
-        return QualityScore(tuple(items), None, None, missing)
+        return QualityScore(tuple(items), None, None, missing, asked=asked)
     judged = [i for i in items if i.fraction is not None and i.weight > 0]
     total = sum(i.weight for i in judged)
     points = 100 * sum(i.points or 0.0 for i in judged) / total if total else 0.0
     needed = [i for i in items if CRITERIA_BY_KEY[i.key].must_be_full and i.weight > 0]
     full = all(i.full for i in needed)
-    return QualityScore(tuple(items), shown_score(points), level_for(points, full), (), points)
+    return QualityScore(tuple(items), shown_score(points), level_for(points, full), (), points, asked)

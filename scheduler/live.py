@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import outgoing
+from core import documents, outgoing
 from core.settings import Settings
 from core.texts import fmt_date, t
 from rules import TaskState
@@ -29,6 +29,8 @@ async def refresh(session: AsyncSession, settings: Settings, row: OutboxMessage,
         task_id = int(outgoing.TASK_REMINDER.field(row.key, "task") or 0)
         task = await session.get(Task, task_id)
         return None if task is None or task.done_at is not None else row.payload
+    if row.kind == outgoing.COMMENTS.kind:
+        return await documents.digest_payload(session, settings, row)
     if row.kind == "prep_nudge" and row.meeting_id is not None:
         return dict(row.payload, text=row.payload["text"] + await last_tasks_text(session, settings, row.meeting_id, now))
     return row.payload

@@ -15,7 +15,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import buttons, outgoing
+from core import buttons, documents, outgoing
 from core.messages import Button, Reply
 from core.parsing import parse_time
 from core.settings import Settings
@@ -210,9 +210,11 @@ async def _reminders(session: AsyncSession, settings: Settings, plan: PlannedMes
     members = [m for m in members if not (m.id in answers and answers[m.id].status is AttendanceStatus.EXCUSED)]
     confirmed = {m.id for m in members if m.id in answers and answers[m.id].rsvp is True}
     payloads = {yes: meeting_reply(settings, cell, meeting, confirmed=yes) for yes in (False, True)}
-    queued = await outgoing.send(session, outgoing.REMINDER, await outgoing.to_members(session, members),
+    audience = await outgoing.to_members(session, members)
+    queued = await outgoing.send(session, outgoing.REMINDER, audience,
                                  lambda r: payloads[r.member_id in confirmed], now=now, meeting_id=meeting.id,
                                  meeting=meeting.id, stamp=plan.stamp, offset=plan.offset_seconds)
+    queued += await documents.send_documents(session, settings, meeting, audience, now)  # /tailieu, with it
     return queued, f"queued {queued}"
 
 
@@ -288,4 +290,5 @@ async def catch_up_member(session: AsyncSession, settings: Settings, member: Mem
         queued += await outgoing.send(session, outgoing.NOTICE, me, meeting_reply(settings, cell, meeting, "schedule.notice"),
                                       now=now, meeting_id=meeting.id, meeting=meeting.id,
                                       stamp=_stamp(meeting.scheduled_at))
+        queued += await documents.catch_up(session, settings, meeting, member, now)  # sent already to the others
     return queued

@@ -359,6 +359,54 @@ class MeetingAssessment(Base):
     completed_at: Mapped[datetime | None]
 
 
+class MeetingSpeaker(Base):
+    """A member who spoke at a meeting, as the secretary or a deputy recorded it (/phatbieu): HD 12's "many
+    members speak" is judged from these rows (rules.quality.Spoke) once there is one."""
+
+    __tablename__ = "meeting_speakers"
+    __table_args__ = (UniqueConstraint("meeting_id", "member_id", name="uq_meeting_speaker"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    recorded_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime]
+
+
+class MeetingDocument(Base):
+    """A document for a meeting (/tailieu): the draft resolution or other papers, sent to the members with the
+    next reminder (``released_at``: from then on, to anyone who links later too)."""
+
+    __tablename__ = "meeting_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(String(3500))
+    added_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    added_at: Mapped[datetime]
+    released_at: Mapped[datetime | None]
+    # A file sent with /tailieu in its caption: the platform's reference (chibo keeps no copy), sent on by it.
+    platform: Mapped[str | None] = mapped_column(String(20))
+    file_id: Mapped[str | None] = mapped_column(String(300))
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    file_kind: Mapped[str | None] = mapped_column(String(10))  # "document" | "photo"
+    file_copy: Mapped[str | None] = mapped_column(String(100))  # its copy in the reports folder (signed link on Zalo)
+
+
+class MeetingComment(Base):
+    """A member's comment on a meeting's documents before it (/gopy). ``digest_stamp``: the digest to the
+    leaders that carries it (one message for the comments of a few hours, not one each)."""
+
+    __tablename__ = "meeting_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime]
+    digest_stamp: Mapped[int] = mapped_column(Integer)
+
+
 class OutboxMessage(Base):
     """A message to send; the dispatcher delivers due rows once each (``key`` is unique)."""
 

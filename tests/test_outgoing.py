@@ -25,7 +25,7 @@ def test_priorities_and_quota_classes():
     assert priorities["checkin_prompt"] == 1 and priorities["reminder"] == 6 and priorities["task_reminder"] == 5
     assert outgoing.SUMMARY.quota is Quota.ESSENTIAL and outgoing.FOLLOW_SUMMARY.quota is Quota.REPEATABLE
     assert outgoing.REMINDER.quota is Quota.REPEATABLE and outgoing.NOTICE.quota is Quota.ESSENTIAL
-    assert {"prep_nudge", "task_reminder"} == outgoing.REFRESHED_KINDS
+    assert {"prep_nudge", "task_reminder", "comments"} == outgoing.REFRESHED_KINDS
     # one stored kind, one refresh rule
     for kind in {m.kind for m in outgoing.TABLE}:
         assert len({m.refreshed for m in outgoing.TABLE if m.kind == kind}) == 1

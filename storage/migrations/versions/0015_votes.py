@@ -1,7 +1,7 @@
 """votes and ballots: open votes (biểu quyết) during a meeting, their result kept when closed; members.suspended
 (đình chỉ sinh hoạt), not counted in a vote
 
-Revision ID: 0015_votes
+Revision ID: 0015
 Revises: 0014
 Create Date: 2026-12-07
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0015_votes"
+revision: str = "0015"
 down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
