@@ -71,13 +71,21 @@ def read_months(text: str, today: date) -> list[str] | None:
     return [f"{y:04d}-{m:02d}" for y, m in months]
 
 
-def owed_months(year: int, joined: date, left: date | None, today: date) -> list[str]:
+def owes(month: str, joined: date, left: date | None) -> bool:
+    """Whether a member owes ``month``'s dues: from the month they joined to the month they left."""
+    return month_key(joined) <= month and (left is None or month <= month_key(left))
+
+
+def owed_months(year: int, joined: date, left: date | None, today: date, since: str | None = "0000-00") -> list[str]:
     """The months of ``year`` a member owes and that have ended by ``today``: from the month they joined (not
-    before), to the month they left, and before ``today``'s month."""
+    before), to the month they left, and before ``today``'s month; none before ``since``, the cell's first month
+    of dues on record (None: the cell records no dues, nothing is on record as owed)."""
+    if since is None:
+        return []
     months = []
     for month in range(1, 13):
         key = f"{year:04d}-{month:02d}"
-        if key < month_key(joined) or (left is not None and key > month_key(left)) or key >= month_key(today):
+        if not owes(key, joined, left) or key >= month_key(today) or key < since:
             continue
         months.append(key)
     return months

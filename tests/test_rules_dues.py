@@ -79,3 +79,9 @@ def test_collection_rate_over_those_who_owe():
     month = collection([1, 2, 3, 4], {1: 30000, 2: 50000, 9: 20000})
     assert (month.paid, month.owing, month.amount, month.rate) == (2, 4, 100000, 0.5)
     assert collection([], {}).rate is None
+
+
+def test_nothing_owed_before_the_cell_records_dues():
+    assert owed_months(2026, date(2020, 1, 1), None, TODAY, since=None) == []
+    assert owed_months(2026, date(2020, 1, 1), None, TODAY, since="2026-09") == ["2026-09", "2026-10", "2026-11"]
+    assert owed_months(2026, date(2026, 10, 3), None, TODAY, since="2026-09") == ["2026-10", "2026-11"]

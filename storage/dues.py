@@ -1,0 +1,48 @@
+"""Party dues in the database: the months paid, read for a member, a cell's month and a cell's year."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rules.calendar import month_key
+from storage.models import DuesPayment
+
+
+async def payment(session: AsyncSession, member_id: int, month: date) -> DuesPayment | None:
+    return await session.scalar(select(DuesPayment).where(DuesPayment.member_id == member_id,
+                                                          DuesPayment.month == month))
+
+
+async def member_year(session: AsyncSession, member_id: int, year: int) -> dict[str, int]:
+    """Month ("YYYY-MM") -> amount paid, for one member's calendar year."""
+    rows = await session.scalars(select(DuesPayment).where(
+        DuesPayment.member_id == member_id, DuesPayment.month >= date(year, 1, 1),
+        DuesPayment.month <= date(year, 12, 1)))
+    return {month_key(p.month): p.amount for p in rows}
+
+
+async def cell_month(session: AsyncSession, cell_id: int, month: date) -> dict[int, int]:
+    """Member -> amount paid for ``month`` (its first day), in the cell."""
+    rows = await session.scalars(select(DuesPayment).where(DuesPayment.cell_id == cell_id,
+                                                           DuesPayment.month == month))
+    return {p.member_id: p.amount for p in rows}
+
+
+async def cell_year(session: AsyncSession, cell_id: int, year: int) -> dict[int, set[str]]:
+    """Member -> the months ("YYYY-MM") of ``year`` they paid, in the cell."""
+    rows = await session.execute(select(DuesPayment.member_id, DuesPayment.month).where(
+        DuesPayment.cell_id == cell_id, DuesPayment.month >= date(year, 1, 1), DuesPayment.month <= date(year, 12, 1)))
+    paid: dict[int, set[str]] = defaultdict(set)
+    for member_id, month in rows:
+        paid[member_id].add(month_key(month))
+    return dict(paid)
+
+
+async def first_month(session: AsyncSession, cell_id: int) -> str | None:
+    """The first month ("YYYY-MM") the cell recorded any dues for: months before it are not on chibo's record."""
+    first = await session.scalar(select(func.min(DuesPayment.month)).where(DuesPayment.cell_id == cell_id))
+    return month_key(first) if first is not None else None
