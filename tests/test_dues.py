@@ -158,3 +158,109 @@ async def test_dues_on_zalo_the_list_is_numbered(zalo_scene: Scene):
     assert any("Chi bộ đã ghi nhận đồng chí đóng đảng phí tháng 12/2026" in t for t in scene.zalo_texts(BA))
     assert "Tháng 12/2026: đã đóng 25.000 đ" in (await scene.say_zalo(BA, "/dangphi"))[0]
     assert await payments(scene) == [(BA, date(2026, 12, 1), 25000)]
+
+
+YEAR = [(SEC, Role.BI_THU), (DEP, Role.PHO_BI_THU), (AN, Role.DANG_VIEN), (BA, Role.DANG_VIEN), (CU, Role.DANG_VIEN),
+        (DU, Role.DANG_VIEN)]
+
+
+async def collect_month(scene: Scene, month: int, *, skip: tuple[str, ...] = ()) -> None:
+    """On the 3rd, the secretary opens the cell's month and chooses each member who paid, one by one."""
+    scene.at(vn(2026, month, 3, 18, 0))
+    await scene.settle()
+    await scene.say(SEC, "/dangphi")
+    while True:
+        listing = scene.last_with_button(SEC, "dues:")
+        left = [(label, data) for label, data in choices(listing) if not label.startswith(skip or ("\0",))]
+        if not left:
+            return
+        await scene.press(SEC, listing, left[0][1])
+        if scene.last(SEC).get("reply_markup") is None:  # everyone has paid
+            return
+
+
+async def hold_meeting(scene: Scene, month: int, *, absent: tuple[str, ...] = (), year: int = 2026) -> list[str]:
+    """The month's meeting on the 10th; everyone but ``absent`` checks in. Returns what the secretary got."""
+    scene.at(vn(year, month, 10, 8, 0))
+    await scene.settle()
+    await scene.say(SEC, f"/lichhop {year}-{month:02d}-10 19:30 Nhà văn hóa")
+    scene.at(vn(year, month, 10, 19, 30))
+    await scene.settle()
+    await scene.say(SEC, "/batdau")
+    async with scene.sessions()() as s:
+        active = {m.full_name for m in await s.scalars(select(Member).where(Member.active_from <= date(year, month, 10)))}
+    for name, _ in YEAR[1:]:
+        if name not in absent and name in active:
+            await scene.say(name, "/diemdanh")
+    scene.at(vn(year, month, 10, 21, 5))
+    before = len(scene.server.texts(scene.who(SEC).chat_id))
+    await scene.say(SEC, "/ketthuc")
+    return scene.server.texts(scene.who(SEC).chat_id)[before:]
+
+
+def warned(texts: list[str]) -> list[str]:
+    return [t for t in texts if "Cần nhắc nhở" in t]
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_a_year_of_dues_unpaid_months_warned_at_two_flagged_at_three(scene: Scene):
+    """Cư misses March, May and August: warned at the June meeting (two months), flagged at September's (three);
+    Ba's unexcused absence in February and her unpaid July make two months together, each named; Du joins in
+    July and owes nothing before; January 2027 starts a new count."""
+    scene.at(vn(2026, 1, 2, 8, 0))
+    committee = await scene.add_committee("Đảng ủy phường")
+    await scene.add_cell(committee, "Chi bộ số 9", YEAR)
+    async with scene.sessions()() as s, s.begin():
+        await s.execute(update(Member).where(Member.full_name == DU).values(active_from=date(2026, 7, 1)))
+    await scene.start_bot()
+    await scene.link(*[n for n, _ in YEAR if n != DU])
+    for name, _ in YEAR[:5]:
+        await scene.say(SEC, f"/mucdangphi {name} | 30.000")
+
+    seen: dict[int, list[str]] = {}
+    for month in range(1, 13):
+        if month == 7:
+            scene.at(vn(2026, 7, 1, 9, 0))
+            scene.who(DU).code_used = True  # the code of January has expired: a new one
+            await scene.link(DU)
+            await scene.say(SEC, f"/mucdangphi {DU} | 20.000")
+        skip = tuple(name for name, months in ((CU, (3, 5, 8)), (BA, (7,))) if month in months)
+        await collect_month(scene, month, skip=skip)
+        seen[month] = await hold_meeting(scene, month, absent=(BA,) if month == 2 else ())
+
+    assert all(warned(seen[m]) == [] for m in (1, 2, 3, 4, 5, 7)), {m: warned(t) for m, t in seen.items()}
+    june = warned(seen[6])
+    assert len(june) == 1
+    assert (f"{CU}: 2 tháng của năm 2026 vắng sinh hoạt không lý do hoặc chưa đóng đảng phí "
+            "(tháng 3: chưa đóng đảng phí; tháng 5: chưa đóng đảng phí)") in june[0]
+    assert "đủ 3 tháng" not in june[0] and BA not in june[0] and "Điều 8.1" in june[0]
+    assert any("Cần nhắc nhở" in t for t in scene.server.texts(scene.who(DEP).chat_id))  # the deputy too
+    august = warned(seen[8])
+    assert len(august) == 1 and CU not in august[0]  # Cư: still two months, not warned again
+    assert (f"{BA}: 2 tháng của năm 2026 vắng sinh hoạt không lý do hoặc chưa đóng đảng phí "
+            "(tháng 2: vắng sinh hoạt không lý do; tháng 7: chưa đóng đảng phí)") in august[0]
+    september = warned(seen[9])
+    assert len(september) == 1
+    assert (f"{CU}: 3 tháng của năm 2026 vắng sinh hoạt không lý do hoặc chưa đóng đảng phí (tháng 3: chưa đóng "
+            "đảng phí; tháng 5: chưa đóng đảng phí; tháng 8: chưa đóng đảng phí) – đủ 3 tháng: chi bộ xem xét") in september[0]
+    assert [line for t in warned([t for texts in seen.values() for t in texts]) for line in t.splitlines() if DU in line] == []  # joined in July: January to June not owed
+
+    own = (await scene.say(CU, "/dangphi"))[0]
+    assert "Đã đóng 9 tháng" in own and "Chưa đóng 3 tháng đã qua: 03/2026, 05/2026, 08/2026" in own
+    own = (await scene.say(DU, "/dangphi"))[0]
+    assert "Đã đóng 6 tháng (07/2026, 08/2026, 09/2026, 10/2026, 11/2026, 12/2026), tổng 120.000 đ" in own
+    assert "Chưa đóng" not in own
+
+    # A new year: 2026's months no longer count; January's meeting warns nobody.
+    await collect_month_2027(scene)
+    january = await hold_meeting(scene, 1, year=2027)
+    assert warned(january) == []
+    own = (await scene.say(CU, "/dangphi"))[0]
+    assert "năm 2027" in own and "Tháng 01/2027: đã đóng 30.000 đ" in own and "Chưa đóng" not in own
+
+
+async def collect_month_2027(scene: Scene) -> None:
+    scene.at(vn(2027, 1, 3, 18, 0))
+    await scene.settle()
+    for name, _ in YEAR:
+        await scene.say(SEC, f"/dangphi {name} | 1/2027 | 30.000")
