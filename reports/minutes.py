@@ -20,6 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.texts import fmt_date, fmt_rate, t
 from reports import meeting_summary
 from reports.meeting_summary import MeetingSummary
+from rules.calendar import month_key
+from rules.dues import Collection, fmt_amount
+from storage.dues import cell_collection
 from storage.models import Cell, Committee, Meeting
 from storage.quality import TaskLine, meeting_tasks
 
@@ -42,16 +45,19 @@ class MinutesData:
     ended_at: datetime | None
     summary: MeetingSummary
     tasks: list[TaskLine]
+    dues: Collection | None = None  # the month's Party dues: one line, not one row per member
 
 
 async def gather(session: AsyncSession, meeting: Meeting, tz: ZoneInfo) -> MinutesData:
     cell = await session.get_one(Cell, meeting.cell_id)
+    day = meeting.scheduled_at.astimezone(tz).date()
     committee = await session.get_one(Committee, cell.committee_id)
     return MinutesData(
         committee_name=committee.name, cell_name=cell.name, kind=meeting.kind.value, topic=meeting.topic,
         place=meeting.place, scheduled_at=meeting.scheduled_at, started_at=meeting.started_at,
         ended_at=meeting.ended_at, summary=await meeting_summary.compute(session, meeting, tz),
         tasks=await meeting_tasks(session, meeting.id),
+        dues=await cell_collection(session, cell.id, month_key(day), day),
     )
 
 
@@ -156,6 +162,9 @@ def write_docx(data: MinutesData, path: Path, tz: ZoneInfo, lang: str = "vi") ->
         para(tr("minutes.exempt", count=len(s.exempt), names=", ".join(s.exempt)))  # exempt, and did not come
     if s.guests:
         para(tr("minutes.guests", count=len(s.guests), names=", ".join(s.guests)))
+    if data.dues is not None:
+        para(tr("minutes.dues", month=f"{day.month:02d}/{day.year}", paid=data.dues.paid, owing=data.dues.owing,
+                amount=fmt_amount(data.dues.amount)))
 
     para(tr("minutes.content_title"), bold=True)
     for part, items in ORDER.items():

@@ -8,8 +8,10 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rules.calendar import month_key
+from rules.calendar import month_key, month_start
+from rules.dues import Collection, collection, owes
 from storage.models import DuesPayment
+from storage.queries import active_members
 
 
 async def payment(session: AsyncSession, member_id: int, month: date) -> DuesPayment | None:
@@ -46,3 +48,12 @@ async def first_month(session: AsyncSession, cell_id: int) -> str | None:
     """The first month ("YYYY-MM") the cell recorded any dues for: months before it are not on chibo's record."""
     first = await session.scalar(select(func.min(DuesPayment.month)).where(DuesPayment.cell_id == cell_id))
     return month_key(first) if first is not None else None
+
+
+async def cell_collection(session: AsyncSession, cell_id: int, month: str, day: date) -> Collection | None:
+    """The cell's dues for ``month``: the members active on ``day`` who owe it, paid n of m, amount collected.
+    None when the cell records no dues in chibo."""
+    if await first_month(session, cell_id) is None:
+        return None
+    owing = [m.id for m in await active_members(session, cell_id, day) if owes(month, m.active_from, m.active_to)]
+    return collection(owing, await cell_month(session, cell_id, month_start(month)))

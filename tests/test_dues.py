@@ -5,10 +5,12 @@ a member cannot record; on Zalo the list is numbered; it all holds after a resta
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import pytest
 from conftest import DB_KINDS, vn
+from docx import Document
 from sqlalchemy import select, update
 
 from bot.scene import Scene
@@ -257,6 +259,14 @@ async def test_a_year_of_dues_unpaid_months_warned_at_two_flagged_at_three(scene
     assert warned(january) == []
     own = (await scene.say(CU, "/dangphi"))[0]
     assert "năm 2027" in own and "Tháng 01/2027: đã đóng 30.000 đ" in own and "Chưa đóng" not in own
+
+    # The minutes draft: one dues line for the cell's month, not one row per member.
+    await scene.say(SEC, "/bienban", expect=2)
+    upload = scene.server.calls("sendDocument")[-1]["document"]
+    doc = Document(io.BytesIO(upload.content))
+    text = "\n".join([p.text for p in doc.paragraphs] + [c.text for t in doc.tables for row in t.rows for c in row.cells])
+    assert text.count("Đảng phí tháng 01/2027: 6/6 đồng chí đã đóng, thu 180.000 đ.") == 1
+    assert "30.000" not in text
 
 
 async def collect_month_2027(scene: Scene) -> None:
