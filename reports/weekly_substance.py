@@ -14,6 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.texts import fmt_rate, t
 from reports.weekly_model import CellWeek, WeeklyReport
 from rules import quarter_of, task_record, task_state
+from rules.calendar import month_key
+from rules.dues import fmt_amount
+from storage.dues import cell_collection
 from storage.models import Cell, Task
 from storage.tasks import last_guest_visits
 
@@ -38,6 +41,8 @@ async def add(session: AsyncSession, report: WeeklyReport, today: date, tz: Zone
         last: datetime | None = visits.get(c.cell_id)
         c.guest_last = last.astimezone(tz).date() if last else None
         c.guest_this_quarter = c.guest_last is not None and quarter_of(c.guest_last) == quarter
+        c.dues_month = month_key(today)
+        c.dues = await cell_collection(session, c.cell_id, c.dues_month, today)
 
 
 def cell_suffix(c: CellWeek, lang: str) -> str:
@@ -47,6 +52,9 @@ def cell_suffix(c: CellWeek, lang: str) -> str:
         out += t(lang, "weekly.tasks", on_time=c.tasks_on_time, counted=c.tasks_counted, share=fmt_rate(c.tasks_share))
     if c.tasks_overdue:
         out += t(lang, "weekly.tasks_overdue", count=c.tasks_overdue)
+    if c.dues is not None and c.dues.owing:
+        out += t(lang, "weekly.dues", month=f"{c.dues_month[5:]}/{c.dues_month[:4]}", paid=c.dues.paid,
+                 owing=c.dues.owing, share=fmt_rate(c.dues.rate), amount=fmt_amount(c.dues.amount))
     if c.guest_this_quarter:
         assert c.guest_last is not None  # a visit this quarter is the last one
         out += t(lang, "weekly.guest_yes", date=c.guest_last.strftime("%d/%m"))

@@ -9,11 +9,12 @@ import io
 from datetime import date
 
 import pytest
-from conftest import DB_KINDS, vn
+from conftest import DB_KINDS, VN, vn
 from docx import Document
 from sqlalchemy import select, update
 
 from bot.scene import Scene
+from reports import weekly
 from storage.models import AuditLog, DuesPayment, Member, Role
 
 SEC, DEP, AN, BA, CU, DU = "Nguyễn Văn Bí", "Trần Thị Phó", "Lê Văn An", "Phạm Thị Ba", "Hoàng Văn Cư", "Đỗ Thị Du"
@@ -141,6 +142,12 @@ async def test_dues_set_recorded_tapped_corrected_and_seen(scene: Scene):
     view = (await scene.say(SEC, "/dangphi"))[0]
     assert "tháng 12/2026: đã đóng 3/6 đồng chí, thu 100.000 đ" in view
     assert f"Chưa đóng: {SEC}, {DU}, {DEP}." in view
+
+    # The committee's weekly summary: each cell's collection for the month, the same figures.
+    async with scene.sessions()() as s:
+        report = await weekly.compute(s, committee, scene.clock.now(), VN)
+    assert "đảng phí tháng 12/2026: 3/6 đã đóng (50%), thu 100.000 đ" in weekly.render_text(report, "vi", VN)
+    assert "Party dues for 12/2026: 3/6 paid (50%), 100.000 đ collected" in weekly.render_text(report, "en", VN)
 
 
 async def test_dues_on_zalo_the_list_is_numbered(zalo_scene: Scene):
