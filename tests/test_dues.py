@@ -11,10 +11,12 @@ from datetime import date
 import pytest
 from conftest import DB_KINDS, VN, vn
 from docx import Document
+from openpyxl import load_workbook
 from sqlalchemy import select, update
 
 from bot.scene import Scene
 from reports import weekly
+from reports.weekly_xlsx import write_workbook
 from storage.models import AuditLog, DuesPayment, Member, Role
 
 SEC, DEP, AN, BA, CU, DU = "Nguyễn Văn Bí", "Trần Thị Phó", "Lê Văn An", "Phạm Thị Ba", "Hoàng Văn Cư", "Đỗ Thị Du"
@@ -39,7 +41,7 @@ def choices(message: dict) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
-async def test_dues_set_recorded_tapped_corrected_and_seen(scene: Scene):
+async def test_dues_set_recorded_tapped_corrected_and_seen(scene: Scene, tmp_path):
     committee = await scene.add_committee("Đảng ủy phường")
     await scene.add_cell(committee, "Chi bộ số 4", CELL)
     async with scene.sessions()() as s, s.begin():  # Du joined on 15 June: months before are not owed
@@ -148,6 +150,9 @@ async def test_dues_set_recorded_tapped_corrected_and_seen(scene: Scene):
         report = await weekly.compute(s, committee, scene.clock.now(), VN)
     assert "đảng phí tháng 12/2026: 3/6 đã đóng (50%), thu 100.000 đ" in weekly.render_text(report, "vi", VN)
     assert "Party dues for 12/2026: 3/6 paid (50%), 100.000 đ collected" in weekly.render_text(report, "en", VN)
+    sheet = load_workbook(write_workbook(report, tmp_path / "w.xlsx", VN))["Đảng phí"]
+    assert [[c.value for c in row] for row in sheet.iter_rows()] == [
+        ["Chi bộ", "Tháng", "Phải đóng", "Đã đóng", "Tỷ lệ", "Số tiền (đ)"], ["Chi bộ số 4", "12/2026", 6, 3, 0.5, 100000]]
 
 
 async def test_dues_on_zalo_the_list_is_numbered(zalo_scene: Scene):
