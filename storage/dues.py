@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rules.calendar import month_key, month_start
 from rules.dues import Collection, collection, owes
-from storage.models import DuesPayment
-from storage.queries import active_members
+from storage.models import DuesPayment, Member
 
 
 async def payment(session: AsyncSession, member_id: int, month: date) -> DuesPayment | None:
@@ -53,7 +53,28 @@ async def first_month(session: AsyncSession, cell_id: int) -> str | None:
 async def cell_collection(session: AsyncSession, cell_id: int, month: str, day: date) -> Collection | None:
     """The cell's dues for ``month``: the members active on ``day`` who owe it, paid n of m, amount collected.
     None when the cell records no dues in chibo."""
-    if await first_month(session, cell_id) is None:
-        return None
-    owing = [m.id for m in await active_members(session, cell_id, day) if owes(month, m.active_from, m.active_to)]
-    return collection(owing, await cell_month(session, cell_id, month_start(month)))
+    return (await collections(session, [cell_id], month, day)).get(cell_id)
+
+
+async def collections(session: AsyncSession, cell_ids: Sequence[int], month: str, day: date) -> dict[int, Collection]:
+    """``cell_collection`` for many cells in three queries, whatever their number (the weekly summary, the web
+    view); a cell that records no dues in chibo is left out."""
+    ids = list(cell_ids)
+    if not ids:
+        return {}
+    recording = set(await session.scalars(select(DuesPayment.cell_id).where(DuesPayment.cell_id.in_(ids)).distinct()))
+    if not recording:
+        return {}
+    owing: dict[int, list[int]] = defaultdict(list)
+    for member_id, cell_id, joined, left in await session.execute(
+        select(Member.id, Member.cell_id, Member.active_from, Member.active_to).where(
+            Member.cell_id.in_(recording), Member.active_from <= day,
+            or_(Member.active_to.is_(None), Member.active_to >= day))):
+        if owes(month, joined, left):
+            owing[cell_id].append(member_id)
+    paid: dict[int, dict[int, int]] = defaultdict(dict)
+    for cell_id, member_id, amount in await session.execute(
+        select(DuesPayment.cell_id, DuesPayment.member_id, DuesPayment.amount).where(
+            DuesPayment.cell_id.in_(recording), DuesPayment.month == month_start(month))):
+        paid[cell_id][member_id] = amount
+    return {cell_id: collection(owing.get(cell_id, []), paid.get(cell_id, {})) for cell_id in recording}
