@@ -6,13 +6,20 @@ a member cannot record; on Zalo the list is numbered; it all holds after a resta
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 
+import httpx
 import pytest
 from conftest import DB_KINDS, VN, vn
 from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import select, update
+from web_story import COMMITTEE as STORY_COMMITTEE
+from web_story import MEMBER as STORY_MEMBER
+from web_story import SECRETARY as STORY_SECRETARY
+from web_story import TRUANT as STORY_TRUANT
+from web_story import build as build_story
 
 from bot.scene import Scene
 from reports import weekly
@@ -286,3 +293,24 @@ async def collect_month_2027(scene: Scene) -> None:
     await scene.settle()
     for name, _ in YEAR:
         await scene.say(SEC, f"/dangphi {name} | 1/2027 | 30.000")
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_the_committee_web_view_shows_each_cells_dues_for_the_month(scene: Scene):
+    """The secretary of cell 1 records two payments in the chat; the committee's table shows 2/10 for cell 1, the
+    figure of the weekly summary, and nothing for cell 2, which records no dues in chibo."""
+    story = await build_story(scene)
+    try:
+        for name in (STORY_MEMBER, STORY_TRUANT):
+            await scene.say(STORY_SECRETARY, f"/dangphi {name} | 12/2026 | 25.000")
+        async with httpx.AsyncClient(base_url=story.root, timeout=60) as client:
+            html = (await client.get(await story.base(STORY_COMMITTEE) + "/")).text
+        rows = {int(cell): body for cell, body in re.findall(r'<tr class="\w+" data-cell="(\d+)">(.*?)</tr>', html, re.S)}
+        dues = {cell: re.search(r'class="dues">(.*?)</td>', body, re.S).group(1) for cell, body in rows.items()}
+        assert dues[story.cells["1"]] == "2/10 (20%), 50.000 đ"
+        assert dues[story.cells["2"]] == '<span class="mute">Chưa</span>'
+        async with scene.sessions()() as s:
+            report = await weekly.compute(s, story.committee_id, scene.clock.now(), VN)
+        assert "đảng phí tháng 12/2026: 2/10 đã đóng (20%), thu 50.000 đ" in weekly.render_text(report, "vi", VN)
+    finally:
+        await story.http.stop()
