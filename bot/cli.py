@@ -20,6 +20,7 @@ from bot.db_problems import run_on_database
 from core.clock import SystemClock
 from core.config_sources import SecretFileError, dotenv_names, unknown_names
 from core.settings import DEFAULT_ZALO_BOT, Settings
+from rules.dues import fmt_amount, parse_amount
 from rules.names import name_key
 from scheduler import planner
 from storage import invites as invite_codes
@@ -338,6 +339,26 @@ def member_suspend(
 
     m = with_db(work)
     typer.echo(f"{m.full_name}: {'đang bị đình chỉ sinh hoạt' if m.suspended else 'không bị đình chỉ sinh hoạt'}")
+
+
+@member_app.command("dues")
+def member_dues(member_id: int, amount: str) -> None:
+    """Mức đảng phí hằng tháng chi bộ định (VND: 30000, 30.000, 30k) / the monthly dues the cell set."""
+    value = parse_amount(amount)
+    if value is None:
+        fail(f"Số tiền '{amount}' không hợp lệ: gõ như 30000, 30.000 hoặc 30k / not an amount: type 30000, 30.000 or 30k.")
+
+    async def work(session: AsyncSession, settings: Settings) -> Member:
+        m = await session.get(Member, member_id)
+        if m is None:
+            fail(f"Không có đảng viên #{member_id} / no such member.")
+        session.add(AuditLog(actor="operator", action="dues_amount", entity="member", entity_id=m.id,
+                             before={"dues_amount": m.dues_amount}, after={"dues_amount": value}, at=now()))
+        m.dues_amount = value
+        return m
+
+    m = with_db(work)
+    typer.echo(f"{m.full_name}: đảng phí {fmt_amount(value)}/tháng / monthly dues {fmt_amount(value)}")
 
 
 # --- invites ---

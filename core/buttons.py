@@ -208,6 +208,24 @@ class TaskDone(ButtonData):
 
 
 @dataclass(frozen=True)
+class DuesPaid(ButtonData):
+    """dues:<member>:<YYYYMM>: "paid" for one member under the cell's month of dues (/dangphi)."""
+
+    KIND = "dues"
+    member_id: int
+    month: int  # YYYYMM
+
+    @classmethod
+    def _parse(cls, parts: list[str]) -> DuesPaid | None:
+        if len(parts) != 2:
+            return None
+        member_id, month = _id(parts[0]), _id(parts[1])
+        if member_id is None or month is None or not 200001 <= month <= 299912 or not 1 <= month % 100 <= 12:
+            return None
+        return cls(member_id, month)
+
+
+@dataclass(frozen=True)
 class Quality(ButtonData):
     """qa:<question key|skip|resume>:<answer|->:<meeting>: the meeting's quality assessment. The key and
     the answer are checked against the questions by handlers.quality."""
@@ -282,7 +300,8 @@ class VoteChoice(ButtonData):
 
 
 KINDS: dict[str, type[ButtonData]] = {kind.KIND: kind for kind in (
-    Absent, Checkin, Guest, Rsvp, Cancel, EndNow, ExcuseFor, TaskDone, Quality, PartOfDay, VoteChoice, Spoke)}
+    Absent, Checkin, Guest, Rsvp, Cancel, EndNow, ExcuseFor, TaskDone, DuesPaid, Quality, PartOfDay, VoteChoice,
+    Spoke)}
 
 
 def decode(data: str | None) -> ButtonData | None:

@@ -21,6 +21,7 @@ from handlers import (
     absence,
     checkin,
     corrections,
+    dues,
     guests,
     meeting,
     quality,
@@ -353,6 +354,8 @@ async def _button(ctx: Ctx, req: Request) -> Response:
         return Response(toast=ctx.t("member.inactive", cell=ctx.cell.name))
     if isinstance(pressed, buttons.TaskDone):
         return await tasks.pressed_done(ctx, pressed)
+    if isinstance(pressed, buttons.DuesPaid):
+        return await dues.pressed_paid(ctx, pressed)
     if isinstance(pressed, buttons.Quality):  # the meeting has ended: its own checks
         return await quality.button(ctx, pressed)
     if isinstance(pressed, buttons.VoteChoice):  # a ballot under an open vote: its own checks

@@ -25,8 +25,10 @@ from rules import (
     expected_members,
     minutes_late,
 )
+from rules.dues import Article81, article_8_1, owed_months, unpaid_months
 from rules.names import name_key
 from rules.quality import Spoke
+from storage import dues as stored_dues
 from storage.models import Attendance, AttendanceStatus, Cell, Committee, Meeting, Vote
 from storage.quality import assessment_for
 from storage.queries import active_members, links_for_members, member_span
@@ -296,12 +298,21 @@ class AbsenceWarning:
     name: str
     year: int
     flags: AbsenceFlags
+    article: Article81 | None = None  # Điều 8.1 with the months of unpaid dues, when there are any
+
+    @property
+    def with_dues(self) -> bool:
+        """Months of unpaid dues count towards Điều 8.1 and reach the warning."""
+        return self.article is not None and bool(self.article.unpaid_months) and self.article.warn
 
     def level_keys(self) -> list[str]:
-        """One key per level reached (months with an unexcused absence, excused absences in a row):
-        the secretary is told once for each new level, whatever corrections or restarts follow."""
+        """One key per level reached (months with an unexcused absence or unpaid dues, excused absences in a
+        row): the secretary is told once for each new level, whatever corrections or restarts follow."""
         keys = []
-        if self.flags.warn_unexcused:
+        if self.with_dues:
+            assert self.article is not None
+            keys.append(f"article81:{self.member_id}:{self.year}:{self.article.count}")
+        elif self.flags.warn_unexcused:
             keys.append(f"unexcused:{self.member_id}:{self.year}:{self.flags.months}")
         if self.flags.warn_excused_streak:
             keys.append(f"excused:{self.member_id}:{self.year}:{self.flags.excused_streak}")
@@ -325,13 +336,27 @@ async def absence_warnings(session: AsyncSession, meeting: Meeting, tz: ZoneInfo
     for a in await session.scalars(select(Attendance).where(Attendance.meeting_id.in_([mid for mid, _ in ended]))):
         statuses.setdefault(a.member_id, {})[a.meeting_id] = a.status.value if a.status else None
     members = await active_members(session, cell.id, day)
+    since = await stored_dues.first_month(session, cell.id)  # no dues on record: none are owed
+    paid = await stored_dues.cell_year(session, cell.id, day.year) if since is not None else {}
     out = []
     for m in members:
         if member_span(m).exempt_on(day):
             continue
         flags = absence_flags([(period, statuses.get(m.id, {}).get(mid)) for mid, period in ended], rules)
-        if flags.any:
-            out.append(AbsenceWarning(m.id, m.full_name, day.year, flags))
+        unpaid = unpaid_months(owed_months(day.year, m.active_from, m.active_to, day, since), paid.get(m.id, ()))
+        article = article_8_1(flags.unexcused_months, unpaid, rules)
+        if flags.any or (unpaid and article.warn):
+            out.append(AbsenceWarning(m.id, m.full_name, day.year, flags, article))
+    return out
+
+
+def _month_reasons(article: Article81, lang: str) -> list[str]:
+    """ "tháng 3: vắng sinh hoạt không lý do", "tháng 5: chưa đóng đảng phí", each month named once."""
+    out = []
+    for month in article.months:
+        why = [t(lang, key) for key, months in (("absence.why_absent", article.absent_months),
+                                                ("absence.why_unpaid", article.unpaid_months)) if month in months]
+        out.append(t(lang, "absence.month_reason", month=int(month[5:]), why=", ".join(why)))
     return out
 
 
@@ -341,7 +366,12 @@ def render_warnings(warnings: list[AbsenceWarning], lang: str) -> str | None:
     lines = []
     for w in warnings:
         f = w.flags
-        if f.warn_unexcused:
+        if w.with_dues:
+            assert w.article is not None
+            lines.append(t(lang, "absence.article81", name=w.name, count=w.article.count, year=w.year,
+                           months=Html("; ".join(_month_reasons(w.article, lang))),
+                           flag=Html(t(lang, "absence.article81_flag") if w.article.flag else "")))
+        elif f.warn_unexcused:
             months = ", ".join(str(int(m[5:])) for m in f.unexcused_months)
             lines.append(t(lang, "absence.unexcused", name=w.name, count=f.months, year=w.year, months=months))
         if f.warn_excused_streak:

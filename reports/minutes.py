@@ -21,6 +21,9 @@ from core.documents import comments_of, documents_of
 from core.texts import fmt_date, fmt_rate, t
 from reports import meeting_summary, votes
 from reports.meeting_summary import MeetingSummary
+from rules.calendar import month_key
+from rules.dues import Collection, fmt_amount
+from storage.dues import cell_collection
 from storage.models import Cell, Committee, Meeting
 from storage.quality import TaskLine, meeting_tasks
 
@@ -45,10 +48,12 @@ class MinutesData:
     tasks: list[TaskLine]
     documents: int = 0  # papers sent before the meeting (/tailieu)
     comments: list[tuple[str, str]] = field(default_factory=list)  # (member, comment) on them (/gopy)
+    dues: Collection | None = None  # the month's Party dues: one line, not one row per member
 
 
 async def gather(session: AsyncSession, meeting: Meeting, tz: ZoneInfo) -> MinutesData:
     cell = await session.get_one(Cell, meeting.cell_id)
+    day = meeting.scheduled_at.astimezone(tz).date()
     committee = await session.get_one(Committee, cell.committee_id)
     return MinutesData(
         committee_name=committee.name, cell_name=cell.name, kind=meeting.kind.value, topic=meeting.topic,
@@ -56,6 +61,7 @@ async def gather(session: AsyncSession, meeting: Meeting, tz: ZoneInfo) -> Minut
         ended_at=meeting.ended_at, summary=await meeting_summary.compute(session, meeting, tz),
         tasks=await meeting_tasks(session, meeting.id),
         documents=len(await documents_of(session, meeting.id)), comments=await comments_of(session, meeting.id),
+        dues=await cell_collection(session, cell.id, month_key(day), day),
     )
 
 
@@ -160,6 +166,9 @@ def write_docx(data: MinutesData, path: Path, tz: ZoneInfo, lang: str = "vi") ->
         para(tr("minutes.exempt", count=len(s.exempt), names=", ".join(s.exempt)))  # exempt, and did not come
     if s.guests:
         para(tr("minutes.guests", count=len(s.guests), names=", ".join(s.guests)))
+    if data.dues is not None:
+        para(tr("minutes.dues", month=f"{day.month:02d}/{day.year}", paid=data.dues.paid, owing=data.dues.owing,
+                amount=fmt_amount(data.dues.amount)))
 
     if s.spoke is not None:  # who spoke (/phatbieu), counted as the summary and the assessment count it
         para(tr("spoke.minutes", spoke=s.spoke.spoke, present=s.spoke.present, names=", ".join(s.speakers)))

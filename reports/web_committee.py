@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.texts import fmt_rate, t
 from reports import attention, weekly_data
 from reports.attention import Reason
 from reports.weekly import _collector_paused, judged, meeting_numbers
@@ -30,7 +31,9 @@ from rules import (
     quarter_of,
     regular_status,
 )
+from rules.dues import Collection, fmt_amount
 from rules.names import title_key
+from storage.dues import collections
 from storage.models import Cell, Committee, Meeting, MeetingKind, Task
 from storage.quality import assessments_for_meetings
 from storage.tasks import last_guests_of_committee
@@ -57,11 +60,19 @@ class CellRow:
     thematic_day: date | None  # the thematic meeting held this quarter (the latest), if any
     overdue_tasks: int = 0
     unreachable: int = 0  # expected members the bot cannot reach
+    dues: Collection | None = None  # this month's Party dues (storage.dues.collections)
     members: int = 0
     last_guest: str | None = None  # the committee member last at a meeting of the cell, when recorded
     last_guest_day: date | None = None  # the local day they came
     guest_this_quarter: bool = False  # seed 004: the committee attends each cell once a quarter
     attention: list[Reason] = field(default_factory=list)  # why the cell needs attention, most serious first
+
+    def dues_text(self, lang: str) -> str | None:
+        """This month's Party dues as the weekly summary reads them (None: the cell records none in chibo)."""
+        if self.dues is None or not self.dues.owing:
+            return None
+        return t(lang, "web.dues", paid=self.dues.paid, owing=self.dues.owing, share=fmt_rate(self.dues.rate),
+                 amount=fmt_amount(self.dues.amount))
 
     def why(self, lang: str, target: float | None = None) -> list[str]:
         """The reasons in words, as the weekly text and the workbook say them (``attention.render``)."""
@@ -146,9 +157,11 @@ async def _committee_page(session: AsyncSession, committee_id: int, now: datetim
     thematic = await thematic_held_since(session, committee_id, quarter_start, tz)
     overdue = await overdue_by_cell(session, committee_id, today)
     guests = await last_guests_of_committee(session, committee_id)
+    dues = await collections(session, [cell_id for cell_id, _ in data.cells], page.month, today)
     verdicts: dict[tuple[int, int], AttendanceVerdict] = {}
     for cell_id, name in data.cells:
         row = _row(data, cell_id, name, page, today, tz, rules, verdicts, thematic.get(cell_id), overdue.get(cell_id, 0))
+        row.dues = dues.get(cell_id)
         if (visit := guests.get(cell_id)) is not None:
             row.last_guest, row.last_guest_day = visit.name, visit.at.astimezone(tz).date()
             row.guest_this_quarter = quarter_of(row.last_guest_day) == (q_year, q)

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from rules.dues import Collection
+
 if TYPE_CHECKING:
     from reports.attention import Reason
 
@@ -49,6 +51,8 @@ class CellWeek:
     tasks_overdue: int = 0  # not done, deadline passed
     guest_last: date | None = None  # when a committee member last attended one of its meetings
     guest_this_quarter: bool = False
+    dues: Collection | None = None  # this month's Party dues (None: the cell records none in chibo)
+    dues_month: str = ""  # "YYYY-MM"
 
     @property
     def tasks_share(self) -> float | None:

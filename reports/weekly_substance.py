@@ -1,6 +1,6 @@
 """What the cells' meetings produced, in the weekly summary: the share of tasks done by their deadline
-and the overdue ones (this year), and when a committee member last attended a meeting (seed 004:
-the committee above attends each cell at least once a quarter). Two queries whatever the size."""
+and the overdue ones (this year), the month's Party dues collected, and when a committee member last attended a meeting (seed 004:
+the committee above attends each cell at least once a quarter). Five queries whatever the size."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.texts import fmt_rate, t
 from reports.weekly_model import CellWeek, WeeklyReport
 from rules import quarter_of, task_record, task_state
+from rules.calendar import month_key
+from rules.dues import fmt_amount
+from storage.dues import collections
 from storage.models import Cell, Task
 from storage.tasks import last_guest_visits
 
@@ -32,12 +35,14 @@ async def add(session: AsyncSession, report: WeeklyReport, today: date, tz: Zone
         states[cell_id].append((due_on, task_state(due_on, done_on, today)))
     visits = await last_guest_visits(session, [c.cell_id for c in report.cells])
     quarter = quarter_of(today)
+    dues = await collections(session, [c.cell_id for c in report.cells], month_key(today), today)
     for c in report.cells:
         record = task_record(states.get(c.cell_id, []), today)
         c.tasks_counted, c.tasks_on_time, c.tasks_overdue = record.counted, record.on_time, record.overdue
         last: datetime | None = visits.get(c.cell_id)
         c.guest_last = last.astimezone(tz).date() if last else None
         c.guest_this_quarter = c.guest_last is not None and quarter_of(c.guest_last) == quarter
+        c.dues_month, c.dues = month_key(today), dues.get(c.cell_id)
 
 
 def cell_suffix(c: CellWeek, lang: str) -> str:
@@ -47,6 +52,9 @@ def cell_suffix(c: CellWeek, lang: str) -> str:
         out += t(lang, "weekly.tasks", on_time=c.tasks_on_time, counted=c.tasks_counted, share=fmt_rate(c.tasks_share))
     if c.tasks_overdue:
         out += t(lang, "weekly.tasks_overdue", count=c.tasks_overdue)
+    if c.dues is not None and c.dues.owing:
+        out += t(lang, "weekly.dues", month=f"{c.dues_month[5:]}/{c.dues_month[:4]}", paid=c.dues.paid,
+                 owing=c.dues.owing, share=fmt_rate(c.dues.rate), amount=fmt_amount(c.dues.amount))
     if c.guest_this_quarter:
         assert c.guest_last is not None  # a visit this quarter is the last one
         out += t(lang, "weekly.guest_yes", date=c.guest_last.strftime("%d/%m"))

@@ -139,6 +139,7 @@ def write_workbook(report: WeeklyReport, path: pathlib.Path, tz: ZoneInfo, lang:
 
     _tasks_and_guests_sheet(wb, report, lang)
     _votes_sheet(wb, report, lang)
+    _dues_sheet(wb, report, lang)
     if report.previous_month:  # the month just ended, in a month's first week (last, so the other sheets keep their places)
         _sheet(wb, lab["previous_sheet"].format(month=_month(report.previous_month).replace("/", "-")),
                lab["previous"], {2: DATE_FMT, 8: PERCENT_FMT}, (
@@ -190,6 +191,21 @@ def _votes_sheet(wb: Workbook, report: WeeklyReport, lang: str) -> None:
         [v.cell_name, v.meeting_day, v.subject, v.approve, v.against, v.not_voted, v.counted,
          lab["adopted"][0 if v.adopted else 1]]
         for v in report.votes))
+DUES_LABELS: dict[str, dict[str, Any]] = {
+    "vi": {"sheet": "Đảng phí", "headers": ("Chi bộ", "Tháng", "Phải đóng", "Đã đóng", "Tỷ lệ", "Số tiền (đ)")},
+    "en": {"sheet": "Party dues", "headers": ("Cell", "Month", "Members owing", "Paid", "Share", "Amount (VND)")},
+}
+
+
+def _dues_sheet(wb: Workbook, report: WeeklyReport, lang: str) -> None:
+    """Per cell that records dues in chibo: this month's collection (reports.weekly_substance), as in the text."""
+    cells = [c for c in report.cells if c.dues is not None]
+    if not cells:
+        return
+    lab = DUES_LABELS.get(lang, DUES_LABELS["vi"])
+    _sheet(wb, lab["sheet"], lab["headers"], {4: PERCENT_FMT}, (
+        [c.cell_name, f"{c.dues_month[5:]}/{c.dues_month[:4]}", c.dues.owing, c.dues.paid, c.dues.rate, c.dues.amount]
+        for c in cells if c.dues is not None))
 
 
 def _sheet(wb: Workbook, title: str, headers: Sequence[str], formats: dict[int, str],

@@ -13,10 +13,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rules.dues import parse_amount
 from rules.names import fold
 from storage.models import AuditLog, Cell, Member, MemberStatus, Role
 
-FIELDS = ("cell", "full_name", "role", "status", "exempt", "phone")
+FIELDS = ("cell", "full_name", "role", "status", "exempt", "phone", "dues")
 HEADER_ALIASES = {
     "cell": "cell", "chi bo": "cell",
     "full_name": "full_name", "ho va ten": "full_name", "ho ten": "full_name",
@@ -25,6 +26,7 @@ HEADER_ALIASES = {
     "exempt": "exempt", "mien sinh hoat": "exempt",
     "phone": "phone", "dien thoai": "phone", "so dien thoai": "phone",
     "sdt": "phone", "so dt": "phone",  # "SĐT", the usual short form in Vietnamese lists
+    "dues": "dues", "dang phi": "dues", "muc dang phi": "dues",  # the monthly amount the cell set (VND)
 }
 ROLE_WORDS = {
     "bi_thu": Role.BI_THU, "bi thu": Role.BI_THU,
@@ -66,6 +68,7 @@ class MemberRow:
     status: MemberStatus
     exempt: bool
     phone: str | None
+    dues: int | None = None  # the monthly Party dues the cell set (VND), if the file has them
 
 
 def read_table(path: Path) -> list[tuple[int, dict[str, str]]]:
@@ -167,11 +170,15 @@ def validate(rows: list[tuple[int, dict[str, str]]]) -> tuple[list[MemberRow], l
             problems.append(f"miễn sinh hoạt phải là có/không, 1/0 / exempt must be 1/0, yes/no or có/không, "
                             f"not '{row.get('exempt')}'")
         phone = normalize_phone(row.get("phone", ""))
+        dues_text = row.get("dues", "").strip()
+        dues = parse_amount(dues_text) if dues_text else None
+        if dues_text and dues is None:
+            problems.append(f"đảng phí không hợp lệ / dues not an amount '{dues_text}' (30000, 30.000, 30k)")
         if problems:
             errors.append(RowError(line, "; ".join(problems)))
         else:
             assert role is not None and status is not None  # each one missing is a problem above
-            good.append(MemberRow(line, cell, name, role, status, exempt_word in YES, phone))
+            good.append(MemberRow(line, cell, name, role, status, exempt_word in YES, phone, dues))
     return good, errors
 
 
@@ -221,7 +228,7 @@ async def import_members(session: AsyncSession, path: Path, today: date, now: da
         session.add(Member(
             cell_id=cells[r.cell].id, full_name=r.full_name, role=r.role, status=r.status, phone=r.phone,
             exempt=r.exempt, exempt_reason="(nhập từ danh sách)" if r.exempt else None,
-            exempt_since=today if r.exempt else None, active_from=today, created_at=now,
+            exempt_since=today if r.exempt else None, active_from=today, created_at=now, dues_amount=r.dues,
         ))
     session.add(AuditLog(actor="operator", action="import_members", entity="member", entity_id=None,
                          before=None, after={"count": len(rows), "file": path.name}, at=now))

@@ -152,6 +152,10 @@ class Member(Base):
     active_to: Mapped[date | None] = mapped_column(Date)
     # The channel chosen with /kenh; None: the one the person used last.
     preferred_platform: Mapped[str | None] = mapped_column(PlatformName())
+    # Party dues: the monthly amount the cell set (VND; None: not set yet), and whether the secretary chose
+    # this member to collect them (/thuphi).
+    dues_amount: Mapped[int | None] = mapped_column(Integer)
+    dues_collector: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime]
 
     cell: Mapped[Cell] = relationship(back_populates="members")
@@ -311,6 +315,25 @@ class Task(Base):
     done_at: Mapped[datetime | None]
     result: Mapped[str | None] = mapped_column(String(500))  # the member's short account of what was done
     overdue_reported_at: Mapped[datetime | None]  # the secretary was told it is overdue (once)
+
+
+class DuesPayment(Base):
+    """One month of a member's Party dues, paid: recorded by the secretary or a collector. ``month`` is the
+    first day of the month paid for. A payment put right in the chat is changed or deleted, audited."""
+
+    __tablename__ = "dues_payments"
+    __table_args__ = (
+        UniqueConstraint("member_id", "month", name="uq_dues_member_month"),
+        Index("ix_dues_cell_month", "cell_id", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cell_id: Mapped[int] = mapped_column(ForeignKey("cells.id", ondelete="RESTRICT"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    month: Mapped[date] = mapped_column(Date)
+    amount: Mapped[int] = mapped_column(Integer)  # VND
+    recorded_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime]
 
 
 class MeetingGuest(Base):

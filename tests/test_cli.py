@@ -703,3 +703,27 @@ def test_member_status_and_suspension_for_votes(ready: Cli, cell, two_members):
     assert [(l.action, l.after) for l in logs] == [
         ("member_status", {"status": "du_bi"}), ("member_status", {"status": "chinh_thuc"}),
         ("suspend", {"suspended": True}), ("suspend", {"suspended": False})]
+# --- Party dues: the amount the cell set, by file or one at a time ---------------------------------
+
+def test_member_dues_set_by_the_operator_and_imported(ready: Cli, cell, two_members):
+    dat = two_members[1]["id"]
+    result = ready("member", "dues", str(dat), "30.000")
+    assert "Trần Đức Đạt: đảng phí 30.000 đ/tháng" in result.stdout
+    assert ready.db(lambda s: s.get(Member, dat)).dues_amount == 30000
+    ready("member", "dues", str(dat), "45k")
+    assert ready.db(lambda s: s.get(Member, dat)).dues_amount == 45000
+    logs = ready.db(lambda s: s.scalars(select(AuditLog).where(AuditLog.action == "dues_amount").order_by(AuditLog.id)))
+    assert [(l.before, l.after) for l in logs] == [({"dues_amount": None}, {"dues_amount": 30000}),
+                                                   ({"dues_amount": 30000}, {"dues_amount": 45000})]
+    assert "không hợp lệ" in ready("member", "dues", str(dat), "ba chục", ok=False).stderr
+    assert "no such member" in ready("member", "dues", "999", "30000", ok=False).stderr
+
+    path = ready.file("dp.csv", VI_HEADER + ",Đảng phí\n"
+                      "Chi bộ số 1,Vũ Văn Hà,Đảng viên,,,,30.000\n"
+                      "Chi bộ số 1,Bùi Thị Lan,Đảng viên,,,,\n")
+    ready("members", "import", path)
+    stored = {m.full_name: m.dues_amount for m in ready.db(lambda s: s.scalars(select(Member)))}
+    assert (stored["Vũ Văn Hà"], stored["Bùi Thị Lan"]) == (30000, None)
+    bad = ready.file("bad.csv", VI_HEADER + ",Đảng phí\nChi bộ số 1,Ngô Văn Tư,Đảng viên,,,,ba chục\n")
+    result = ready("members", "import", bad, ok=False)
+    assert "đảng phí không hợp lệ" in result.output and "Ngô Văn Tư" not in str(ready.members(cell["id"]))
