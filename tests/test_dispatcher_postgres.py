@@ -10,7 +10,7 @@ from conftest import needs_postgres
 from sqlalchemy import func, select
 from telegram import Bot
 
-from bot.telegram_adapter import TelegramSender
+from bot.platforms.telegram.adapter import TelegramSender
 from core.clock import FakeClock
 from fakeapi.telegram import FakeTelegramServer
 from scheduler import planner

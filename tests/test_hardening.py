@@ -128,7 +128,7 @@ def test_html_is_split_with_its_tags_balanced():
 
 
 async def test_a_long_summary_inside_bold_is_sent_in_parts_the_api_accepts(scene: Scene):
-    from bot.telegram_adapter import send_payload
+    from bot.platforms.telegram.adapter import send_payload
 
     await setup(scene, link=False)
     await send_payload(scene.runtime.platforms["telegram"].app.bot, 4242, {"text": "<b>" + "Đảng viên " * 1000 + "</b>"})

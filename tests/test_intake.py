@@ -20,7 +20,7 @@ from sqlalchemy import func, select, text
 
 from benchmarks.idle import chibo_command
 from bot.platforms import WebhookOptions
-from bot.platforms.telegram import webhook_secret
+from bot.platforms.telegram.registration import webhook_secret
 from bot.runner import Runtime
 from bot.scene import Scene
 from fakeapi._server import ApiError

@@ -9,7 +9,7 @@ from conftest import free_port, vn
 from sqlalchemy import select
 
 from bot.platforms import WebhookOptions
-from bot.platforms.telegram import webhook_secret
+from bot.platforms.telegram.registration import webhook_secret
 from bot.scene import Scene
 from storage.models import OutboxMessage, Role
 

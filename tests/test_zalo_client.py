@@ -1,4 +1,4 @@
-"""The Zalo Bot API client (bot/zalo_client.py) against the fake server (fakeapi/zalo.py)."""
+"""The Zalo Bot API client (bot/platforms/zalo/client.py) against the fake server (fakeapi/zalo.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import tornado.httpserver
 import tornado.netutil
 import tornado.web
 
-from bot.zalo_client import (
+from bot.platforms.zalo.client import (
     MAX_TEXT_LENGTH,
     SECRET_HEADER,
     ZaloApiError,

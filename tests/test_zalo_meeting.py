@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from bot.platforms import WebhookOptions
-from bot.platforms.zalo import webhook_secret as zalo_webhook_secret
+from bot.platforms.zalo.registration import webhook_secret as zalo_webhook_secret
 from bot.runner import Runtime
 from bot.scene import Scene
 from handlers.commands import COMMANDS, PHRASES

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.intake import answer_slot
-from bot.zalo_client import (
+from bot.platforms.zalo.client import (
     ZaloApiError,
     ZaloBadRequest,
     ZaloClient,

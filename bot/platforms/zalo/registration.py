@@ -1,4 +1,4 @@
-"""Zalo, registered: ``bot.zalo_client`` (the Bot API client), ``bot.zalo_adapter`` (events in, plain
+"""Zalo, registered: ``bot.platforms.zalo.client`` (the Bot API client), ``bot.platforms.zalo.adapter`` (events in, plain
 texts out, the monthly quota, ``ZaloSender``), one adapter per configured bot, the webhooks at
 /zalo and /zalo/<key>, and ``fakeapi.zalo``."""
 
@@ -11,8 +11,8 @@ import logging
 import tornado.web
 
 from bot.platforms.base import BAD, Registration, Route, WebhookOptions, json_body, network_error, register
-from bot.zalo_adapter import ZaloAdapter, ZaloSender, ZaloSenders
-from bot.zalo_client import ZaloClient, ZaloServerError, check_secret, parse_event
+from bot.platforms.zalo.adapter import ZaloAdapter, ZaloSender, ZaloSenders
+from bot.platforms.zalo.client import ZaloClient, ZaloServerError, check_secret, parse_event
 from core.services import Services
 from core.settings import DEFAULT_ZALO_BOT, Settings
 from scheduler.delivery import Sender

@@ -1,4 +1,4 @@
-"""Telegram, registered: python-telegram-bot's Application (client and polling), ``bot.telegram_adapter``
+"""Telegram, registered: python-telegram-bot's Application (client and polling), ``bot.platforms.telegram.adapter``
 (updates in, payloads out, ``TelegramSender``), the webhook at /telegram, and ``fakeapi.telegram``."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from telegram.error import BadRequest, InvalidToken, NetworkError, TimedOut
 from telegram.ext import Application
 
 from bot.platforms.base import PlatformProblem, Registration, Route, WebhookOptions, json_body, network_error, register
-from bot.telegram_adapter import (
+from bot.platforms.telegram.adapter import (
     PollingErrors,
     TelegramSender,
     build_application,
