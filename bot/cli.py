@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import cli_db, cli_rules
-from bot.db_problems import run_on_database
+from bot.runtime.db_problems import run_on_database
 from core.clock import SystemClock
 from core.config_sources import SecretFileError, dotenv_names, unknown_names
 from core.settings import DEFAULT_ZALO_BOT, Settings
@@ -444,7 +444,7 @@ def run(
 ) -> None:
     """Chạy bot (long polling, hoặc webhook với --webhook) / run the bot."""
     from bot.platforms import WebhookOptions
-    from bot.runner import Runtime, run_forever
+    from bot.runtime.runner import Runtime, run_forever
 
     settings = load_settings()
     require_a_platform(settings)
@@ -462,7 +462,7 @@ def worker(
     listen: Annotated[str, typer.Option(help="Địa chỉ của /healthz… / the health endpoint's address")] = "127.0.0.1",
 ) -> None:
     """Chỉ chạy bộ lập lịch và gửi tin, không nhận tin / planner and dispatcher only."""
-    from bot.runner import Runtime, run_forever
+    from bot.runtime.runner import Runtime, run_forever
 
     settings = load_settings()
     require_a_platform(settings)
@@ -487,7 +487,7 @@ def demo(
 
 
 def _setup_logging(settings: Settings) -> None:
-    from bot.logs import setup_logging  # libraries that log a Bot API URL (it holds the token) stay quiet
+    from bot.runtime.logs import setup_logging  # libraries that log a Bot API URL (it holds the token) stay quiet
 
     setup_logging(settings.log_level, settings.log_format)
 

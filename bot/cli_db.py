@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from bot.db_problems import DatabaseProblem, check_url, run_on_database
+from bot.runtime.db_problems import DatabaseProblem, check_url, run_on_database
 from core.settings import Settings
 from storage.backup import BackupError, backup, check_backup, find_tool, restore, sqlite_path
 from storage.copy import TargetNotEmpty, copy_database

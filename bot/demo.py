@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.http_server import HttpServer
+from bot.runtime.http_server import HttpServer
 from bot.scene import Line, Scene
 from core.clock import FakeClock
 from core.settings import Settings

@@ -58,7 +58,7 @@ class Dispatcher:
         self.settings, self.sessions, self.clock = settings, sessions, clock
         self.last_seen = last_seen  # this process's notes of who wrote last: written before plans pick a chat
         self.senders = senders
-        # The platforms this process sends for now: all of them, unless an election (bot.roles) says
+        # The platforms this process sends for now: all of them, unless an election (bot.runtime.roles) says
         # another process is the active sender for some (one sender per bot across processes).
         self.active: set[str] = set(senders)
         self.pacers = pacers or {p: Pacer() for p in senders}

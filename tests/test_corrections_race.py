@@ -16,7 +16,7 @@ import pytest
 from conftest import needs_postgres, vn
 from sqlalchemy import func, select, text
 
-from bot.runner import Runtime
+from bot.runtime.runner import Runtime
 from bot.scene import Scene, members_by_name
 from storage.models import Attendance, AttendanceStatus, AuditLog, Meeting, Role
 

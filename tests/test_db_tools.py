@@ -393,7 +393,7 @@ def test_the_traceback_goes_to_the_log_at_debug_only(cli: Cli, monkeypatch, capl
     monkeypatch.setenv("CHIBO_DATABASE_URL", "postgresql+asyncpg://chibo:hunter2@127.0.0.1:1/chibo")
     result = cli("members", "list", "1", ok=False)
     assert "hunter2" not in result.output
-    debug = [r for r in caplog.records if r.name == "bot.db_problems"]
+    debug = [r for r in caplog.records if r.name == "bot.runtime.db_problems"]
     assert debug and all(r.levelno == logging.DEBUG for r in debug) and debug[0].exc_info
 
 

@@ -12,9 +12,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 from sqlalchemy import text
 
-from bot import runner
 from bot.cli import health_port
-from bot.runner import Runtime, WebhookOptions
+from bot.runtime import runner
+from bot.runtime.runner import Runtime, WebhookOptions
 from bot.scene import Scene
 from core import metrics
 from core.settings import Settings

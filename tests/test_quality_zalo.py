@@ -10,7 +10,7 @@ from conftest import free_port, vn
 from docx import Document
 from sqlalchemy import func, select
 
-from bot.runner import Runtime
+from bot.runtime.runner import Runtime
 from bot.scene import Scene
 from storage.models import OutboxMessage, Role
 

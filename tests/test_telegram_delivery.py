@@ -33,7 +33,7 @@ async def test_the_command_menu_is_set_at_start_up_in_vietnamese(scene: Scene):
 async def test_webhook_mode_checks_the_secret_on_every_request(scene: Scene):
     names = await small_cell(scene)
     port = free_port()
-    from bot.runner import Runtime
+    from bot.runtime.runner import Runtime
 
     scene.runtime = Runtime(settings=scene.settings, clock=scene.clock,
                             webhook=WebhookOptions(url=f"http://127.0.0.1:{port}", listen="127.0.0.1", port=port))

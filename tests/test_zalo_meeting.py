@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from bot.platforms import WebhookOptions
 from bot.platforms.zalo.registration import webhook_secret as zalo_webhook_secret
-from bot.runner import Runtime
+from bot.runtime.runner import Runtime
 from bot.scene import Scene
 from handlers.commands import COMMANDS, PHRASES
 from storage.models import Attendance, AttendanceStatus, ChatLink, OutboxMessage, Platform, Role

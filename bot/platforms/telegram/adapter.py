@@ -37,7 +37,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.intake import answer_slot
+from bot.runtime.intake import answer_slot
 from core.messages import Reply, Request, Response
 from core.services import Services
 from core.texts import t
@@ -361,7 +361,7 @@ def build_application(services: Services, token: str, api_url: str, *, updater: 
         builder = builder.updater(None)
     app = builder.build()
     adapter = TelegramAdapter(services, app.bot)
-    app.bot_data["adapter"] = adapter  # the intake hands it the kept updates (bot.runner)
+    app.bot_data["adapter"] = adapter  # the intake hands it the kept updates (bot.runtime.runner)
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & (filters.TEXT | filters.ChatType.PRIVATE),
                                    adapter.on_update))
     app.add_handler(CallbackQueryHandler(adapter.on_update))

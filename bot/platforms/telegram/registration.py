@@ -111,7 +111,7 @@ async def start(services: Services, take_updates: bool, webhook: bool) -> Runnin
                               "Telegram refused the bot token.") from None
     services.bot_usernames[NAME] = app.bot.username
     intake = services.intake
-    if intake is not None:  # updates go through the inbox (bot.intake)
+    if intake is not None:  # updates go through the inbox (bot.runtime.intake)
         intake.register(Platform.TELEGRAM, None, app.bot_data["adapter"].handle_kept)
         app.bot.set_keep(lambda items: intake.take(Platform.TELEGRAM, None, items))
     return RunningTelegram(services, app)

@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.intake import answer_slot
 from bot.platforms.zalo.client import (
     ZaloApiError,
     ZaloBadRequest,
@@ -27,6 +26,7 @@ from bot.platforms.zalo.client import (
     ZaloUnauthorized,
     parse_event,
 )
+from bot.runtime.intake import answer_slot
 from core import outgoing
 from core.files import signed_url
 from core.messages import Request
@@ -203,7 +203,7 @@ class ZaloAdapter:
         self.services, self.client, self.sender, self.bot_key = services, client, sender, bot_key
         self._task: asyncio.Task | None = None
         self._stopping = False
-        self.intake = None  # bot.intake.Intake, set by the runner
+        self.intake = None  # bot.runtime.intake.Intake, set by the runner
 
     async def take(self, event: ZaloEvent) -> None:
         """Keep the event in the inbox (before the webhook answers 200, before the next poll), then it
@@ -274,7 +274,7 @@ class ZaloAdapter:
                     log.info("answer on Zalo not delivered: %s", type(exc).__name__)
         return True
 
-    # --- long polling (the webhook is in bot.http_server) ---
+    # --- long polling (the webhook is in bot.runtime.http_server) ---
     def start_polling(self) -> None:
         self._stopping = False
         self._task = asyncio.create_task(self._poll(), name=f"chibo-zalo-polling-{self.bot_key}")

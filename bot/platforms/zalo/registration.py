@@ -47,7 +47,7 @@ class _Webhook(tornado.web.RequestHandler):
             self.set_status(400)
             return
         event = parse_event(body)
-        if event is not None:  # kept before the 200 (bot.intake); handled, and de-duplicated, behind
+        if event is not None:  # kept before the 200 (bot.runtime.intake); handled, and de-duplicated, behind
             try:
                 await self.adapter.take(event)
             except Exception as exc:
@@ -104,7 +104,7 @@ async def start(services: Services, take_updates: bool, webhook: bool) -> Runnin
     for key, token in services.settings.zalo_tokens().items():  # one adapter per Zalo bot, each with its quota
         client = ZaloClient(token, services.settings.zalo_api_url)
         adapters[key] = adapter = ZaloAdapter(services, client, ZaloSender(client, services, key), key)
-        if services.intake is not None:  # events go through the inbox (bot.intake)
+        if services.intake is not None:  # events go through the inbox (bot.runtime.intake)
             adapter.intake = services.intake
             services.intake.register(Platform.ZALO, key, adapter.handle_kept)
     return RunningZalo(services, adapters)
