@@ -479,7 +479,7 @@ def demo(
     serve: Annotated[bool, typer.Option("--serve", help="Mở trang web theo dõi đến khi nhấn Enter / serve the web view")] = False,
 ) -> None:
     """Xem chibo làm việc trong một phút, không cần token, không cần mạng / see chibo work offline."""
-    from bot.demo import run_demo
+    from bot.demo.demo import run_demo
 
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -11,7 +11,7 @@ import pytest
 from conftest import DB_KINDS, needs_postgres, vn
 from sqlalchemy import func, select, text
 
-from bot.scene import Scene
+from bot.demo.scene import Scene
 from core.textsplit import split_text
 from fakeapi.telegram import parse_html
 from storage.models import Attendance, AttendanceStatus, CodeGuesses, Meeting, Role

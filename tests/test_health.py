@@ -13,9 +13,9 @@ from pydantic import SecretStr
 from sqlalchemy import text
 
 from bot.cli import health_port
+from bot.demo.scene import Scene
 from bot.runtime import runner
 from bot.runtime.runner import Runtime, WebhookOptions
-from bot.scene import Scene
 from core import metrics
 from core.settings import Settings
 from scheduler.jobs import _safely

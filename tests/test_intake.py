@@ -19,10 +19,10 @@ from conftest import DB_KINDS, free_port, vn
 from sqlalchemy import func, select, text
 
 from benchmarks.idle import chibo_command
+from bot.demo.scene import Scene
 from bot.platforms import WebhookOptions
 from bot.platforms.telegram.registration import webhook_secret
 from bot.runtime.runner import Runtime
-from bot.scene import Scene
 from fakeapi._server import ApiError
 from storage.models import (
     Attendance,

@@ -14,7 +14,7 @@ from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot.scene import Scene
+from bot.demo.scene import Scene
 from reports import web_cell, weekly
 from reports.weekly_chart import chart_figure
 from reports.weekly_xlsx import write_workbook

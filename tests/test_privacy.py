@@ -6,7 +6,7 @@ import logging
 
 from conftest import vn
 
-from bot.scene import Scene
+from bot.demo.scene import Scene
 from scheduler.jobs import _safely
 from scheduler.nudges import run_daily
 from scheduler.retention import run_retention

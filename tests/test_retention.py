@@ -10,7 +10,7 @@ import pytest
 from conftest import DB_KINDS, vn
 from sqlalchemy import func, or_, select
 
-from bot.scene import Scene
+from bot.demo.scene import Scene
 from core.clock import FakeClock
 from core.services import Services
 from scheduler.jobs import build_scheduler

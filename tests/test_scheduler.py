@@ -8,7 +8,7 @@ from datetime import datetime, time
 from conftest import VN, vn
 from sqlalchemy import func, select
 
-from bot.scene import Scene
+from bot.demo.scene import Scene
 from scheduler.nudges import run_daily
 from storage.models import Cell, Meeting, OutboxMessage, PlannedMessage, Role
 

@@ -8,7 +8,7 @@ import pytest
 from conftest import DB_KINDS, vn
 from sqlalchemy import func, select
 
-from bot.scene import Scene
+from bot.demo.scene import Scene
 from scheduler.nudges import run_daily
 from storage.models import AuditLog, OutboxMessage, Role, Task
 

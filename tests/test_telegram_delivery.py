@@ -8,9 +8,9 @@ import httpx
 from conftest import free_port, vn
 from sqlalchemy import select
 
+from bot.demo.scene import Scene
 from bot.platforms import WebhookOptions
 from bot.platforms.telegram.registration import webhook_secret
-from bot.scene import Scene
 from storage.models import OutboxMessage, Role
 
 

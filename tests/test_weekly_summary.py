@@ -14,7 +14,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.cli import app as cli
-from bot.scene import Scene
+from bot.demo.scene import Scene
 from core.clock import FakeClock
 from fakeapi.telegram import FakeTelegramServer
 from scheduler.weekly import run_weekly

@@ -7,7 +7,7 @@ from datetime import date
 
 from conftest import vn
 
-from bot.scene import Scene
+from bot.demo.scene import Scene
 from rules import a_little_later, later_this_month, next_month_day
 from scheduler.nudges import run_daily
 from storage.models import Role

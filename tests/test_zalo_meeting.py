@@ -12,10 +12,10 @@ from conftest import free_port
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
+from bot.demo.scene import Scene
 from bot.platforms import WebhookOptions
 from bot.platforms.zalo.registration import webhook_secret as zalo_webhook_secret
 from bot.runtime.runner import Runtime
-from bot.scene import Scene
 from handlers.commands import COMMANDS, PHRASES
 from storage.models import Attendance, AttendanceStatus, ChatLink, OutboxMessage, Platform, Role
 

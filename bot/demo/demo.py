@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot.demo.scene import Line, Scene
 from bot.runtime.http_server import HttpServer
-from bot.scene import Line, Scene
 from core.clock import FakeClock
 from core.settings import Settings
 from core.weblinks import web_link
