@@ -233,7 +233,7 @@ async def test_restore_refuses_while_chibo_runs_against_the_database_unless_forc
 async def test_a_chibo_started_while_a_restore_runs_waits_for_it_to_end(scene, db_url, tmp_path, monkeypatch, caplog):
     """The restore holds the running mark alone while it runs: a chibo started meanwhile does not take updates
     on the database being replaced; it waits, then starts on the restored one."""
-    from bot import cli_db
+    from bot.cli import db as cli_db
 
     for name in list(os.environ):
         if name.startswith("CHIBO_") and not name.startswith("CHIBO_TEST_"):

@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 from sqlalchemy import text
 
-from bot.cli import health_port
+from bot.cli.app import health_port
 from bot.demo.scene import Scene
 from bot.runtime import runner
 from bot.runtime.runner import Runtime, WebhookOptions

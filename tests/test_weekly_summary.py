@@ -13,7 +13,7 @@ from PIL import Image
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from bot.cli import app as cli
+from bot.cli.app import app as cli
 from bot.demo.scene import Scene
 from core.clock import FakeClock
 from fakeapi.telegram import FakeTelegramServer

@@ -258,7 +258,7 @@ async def test_several_zalo_bots_each_serve_their_own_cells(zalo_scene: Scene):
 def test_the_operator_assigns_a_cell_to_a_zalo_bot(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from bot.cli import app as cli
+    from bot.cli.app import app as cli
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CHIBO_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'c.db'}")

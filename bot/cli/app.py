@@ -15,7 +15,8 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import cli_db, cli_rules
+from bot.cli import committee_rules as cli_rules
+from bot.cli import db as cli_db
 from bot.runtime.db_problems import run_on_database
 from core.clock import SystemClock
 from core.config_sources import SecretFileError, dotenv_names, unknown_names
@@ -492,7 +493,7 @@ def _setup_logging(settings: Settings) -> None:
     setup_logging(settings.log_level, settings.log_format)
 
 
-from bot import cli_quality  # noqa: F401  (registers "chibo committee quality")
+from bot.cli import quality  # noqa: F401  (registers "chibo committee quality")
 
 
 def main() -> None:

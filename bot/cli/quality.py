@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cli import JsonOpt, committee_app, emit, fail, now, with_db
+from bot.cli.app import JsonOpt, committee_app, emit, fail, now, with_db
 from core.settings import Settings
 from rules import quality
 from storage.models import AuditLog, Committee
