@@ -22,7 +22,7 @@ from telegram.ext import ApplicationBuilder, Defaults, MessageHandler, filters
 from benchmarks.common import TOKEN, TimedServer, bench_settings, fix_sequences, migrate, percentile, rounded
 from bot.runtime.runner import Runtime, freeze_startup_objects
 from core.clock import FakeClock
-from scheduler.nudges import run_daily
+from scheduler.timed.nudges import run_daily
 from storage.db import create_engine, session_factory
 from storage.models import (
     Attendance,

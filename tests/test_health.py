@@ -19,7 +19,7 @@ from bot.runtime.runner import Runtime, WebhookOptions
 from core import metrics
 from core.settings import Settings
 from scheduler.jobs import _safely
-from scheduler.nudges import run_daily
+from scheduler.timed.nudges import run_daily
 from storage.db import create_engine, head_revision, session_factory
 from storage.models import OutboxMessage, Role
 from storage.usage import add_sent

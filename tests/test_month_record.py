@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.demo.scene import Scene, members_by_name
-from scheduler.weekly import run_weekly
+from scheduler.timed.weekly import run_weekly
 from storage.models import Attendance, AttendanceStatus, AuditLog, Meeting, OutboxMessage, Role
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -18,7 +18,7 @@ from bot.demo.scene import Scene
 from reports import web_cell, weekly
 from reports.weekly_chart import chart_figure
 from reports.weekly_xlsx import write_workbook
-from scheduler.weekly import build_and_queue
+from scheduler.timed.weekly import build_and_queue
 from storage.models import Meeting, MeetingAssessment, Role
 
 SEC = "Nguyễn Văn An"

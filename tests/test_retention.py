@@ -14,7 +14,7 @@ from bot.demo.scene import Scene
 from core.clock import FakeClock
 from core.services import Services
 from scheduler.jobs import build_scheduler
-from scheduler.retention import run_retention
+from scheduler.timed.retention import run_retention
 from storage.db import create_engine, session_factory
 from storage.models import (
     Attendance,

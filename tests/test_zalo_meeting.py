@@ -178,7 +178,7 @@ def test_every_command_exists_on_both_platforms():
 
 
 async def test_the_weekly_chart_goes_to_zalo_as_a_signed_link_that_chibo_serves(zalo_scene: Scene, tmp_path):
-    from scheduler.weekly import run_weekly
+    from scheduler.timed.weekly import run_weekly
 
     scene = zalo_scene
     port = free_port()
@@ -204,7 +204,7 @@ async def test_the_weekly_chart_goes_to_zalo_as_a_signed_link_that_chibo_serves(
 
 
 async def test_without_a_public_url_zalo_gets_the_text_and_how_to_get_the_workbook(zalo_scene: Scene, tmp_path):
-    from scheduler.weekly import run_weekly
+    from scheduler.timed.weekly import run_weekly
 
     scene = zalo_scene
     scene.settings.reports_dir = str(tmp_path / "reports")

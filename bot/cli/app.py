@@ -329,7 +329,7 @@ def report_weekly(
 ) -> None:
     """Tóm tắt tuần của đảng ủy (văn bản, Excel, biểu đồ) / the committee's weekly summary."""
     from reports.weekly import render_text
-    from scheduler.weekly import build_and_queue
+    from scheduler.timed.weekly import build_and_queue
 
     if out is not None and out.suffix.lower() != ".xlsx":
         fail(f"--out phải là tệp .xlsx, không phải '{out.name}' / --out must end in .xlsx")

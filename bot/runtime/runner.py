@@ -21,7 +21,7 @@ from bot.runtime.roles import Roles
 from core.clock import Clock, SystemClock
 from core.services import Services
 from core.settings import Settings
-from scheduler.dispatcher import Dispatcher
+from scheduler.delivery.dispatcher import Dispatcher
 from scheduler.jobs import build_scheduler
 from storage.db import create_engine, ensure_ready, session_factory
 from storage.locks import ProcessLocks

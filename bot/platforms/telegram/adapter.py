@@ -44,7 +44,7 @@ from core.texts import t
 from core.textsplit import split_text
 from handlers import router
 from handlers.commands import MENU, parse_command
-from scheduler.delivery import ADMITTED, Admission, Blocked, Permanent, RateLimited, Transient
+from scheduler.delivery.senders import ADMITTED, Admission, Blocked, Permanent, RateLimited, Transient
 from storage.inbox import Incoming, Kept
 from storage.models import OutboxMessage, Platform
 from storage.outbox import defer_reply

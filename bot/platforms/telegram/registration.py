@@ -24,7 +24,7 @@ from bot.platforms.telegram.adapter import (
 from core.services import Services
 from core.settings import Settings
 from core.weblinks import mini_app_url
-from scheduler.delivery import Sender
+from scheduler.delivery.senders import Sender
 from storage.models import Platform
 
 log = logging.getLogger(__name__)

@@ -38,7 +38,7 @@ from core.textsplit import html_to_plain, split_plain
 from handlers import router
 from handlers.commands import parse_command
 from rules import month_key
-from scheduler.delivery import ADMITTED, Admission, Blocked, Permanent, RateLimited, Transient
+from scheduler.delivery.senders import ADMITTED, Admission, Blocked, Permanent, RateLimited, Transient
 from storage.inbox import Incoming, Kept
 from storage.models import ChatChoice, OutboxMessage, Platform
 from storage.outbox import defer_reply

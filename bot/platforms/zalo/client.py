@@ -24,7 +24,7 @@ its "HTTP Request: ..." lines.  Callers should still set
 ``logging.getLogger("httpx").setLevel(logging.WARNING)`` (``bot/cli/app.py`` does).
 
 Errors are :class:`ZaloApiError` subclasses, so a caller can translate them into
-the neutral delivery errors of ``scheduler/delivery.py``:
+the neutral delivery errors of ``scheduler/delivery/senders.py``:
 
 ==========================  ======================================================
 401                         :class:`ZaloUnauthorized` (bad or reset token)

@@ -15,7 +15,7 @@ from bot.platforms.zalo.adapter import ZaloAdapter, ZaloSender, ZaloSenders
 from bot.platforms.zalo.client import ZaloClient, ZaloServerError, check_secret, parse_event
 from core.services import Services
 from core.settings import DEFAULT_ZALO_BOT, Settings
-from scheduler.delivery import Sender
+from scheduler.delivery.senders import Sender
 from storage.models import Platform
 
 log = logging.getLogger(__name__)

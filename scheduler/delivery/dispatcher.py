@@ -20,9 +20,10 @@ from core import outgoing
 from core.metrics import record_delivery, tick
 from core.settings import Settings
 from core.texts import t
-from scheduler import live, long_answers, planner
-from scheduler.delivery import Blocked, DeliveryError, Permanent, RateLimited, Sender, Transient
-from scheduler.pacing import Pacer
+from scheduler import planner
+from scheduler.delivery import live, long_answers
+from scheduler.delivery.pacing import Pacer
+from scheduler.delivery.senders import Blocked, DeliveryError, Permanent, RateLimited, Sender, Transient
 from storage.last_seen import LastSeen
 from storage.models import ChatLink, Meeting, Member, OutboxMessage
 from storage.outage import Outage, unreachable
@@ -285,7 +286,7 @@ class Dispatcher:
         return True
 
     async def _refresh(self, row: OutboxMessage) -> bool:
-        """Settle a live message's content now (scheduler.live); False if it was dropped instead."""
+        """Settle a live message's content now (scheduler.delivery.live); False if it was dropped instead."""
         async with self.sessions() as session, session.begin():
             payload = await live.refresh(session, self.settings, row, self.clock.now())
             if payload is not None:
