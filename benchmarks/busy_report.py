@@ -2,7 +2,7 @@
 committee of 300 cells (every cell with a year of meetings, as the summary measure generates them),
 and while the report's messages go out, an ordinary member sends ``/huongdan`` every 1.5 seconds.
 
-chibo's real ``bot.runner.Runtime`` (system clock) polls a ``TimedServer`` that enforces Telegram's
+chibo's real ``bot.runtime.runner.Runtime`` (system clock) polls a ``TimedServer`` that enforces Telegram's
 flood limits, in this process's event loop. Timed from each injection to the answer the server
 accepted: every ``/huongdan`` (p50 / p99 / max), the ``/baocao`` request's first answer, and the
 whole report (until its last message was accepted).
@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import func, insert, select
 
 from benchmarks.common import TimedServer, bench_settings, percentile, rounded, sqlite_url
-from bot.runner import Runtime
+from bot.runtime.runner import Runtime
 from storage.copy import copy_database
 from storage.db import create_engine
 from storage.models import Cell, ChatLink, CommitteeMember, Member, OutboxMessage, Platform, Role

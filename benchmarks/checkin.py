@@ -20,9 +20,9 @@ from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, Defaults, MessageHandler, filters
 
 from benchmarks.common import TOKEN, TimedServer, bench_settings, fix_sequences, migrate, percentile, rounded
-from bot.runner import Runtime, freeze_startup_objects
+from bot.runtime.runner import Runtime, freeze_startup_objects
 from core.clock import FakeClock
-from scheduler.nudges import run_daily
+from scheduler.timed.nudges import run_daily
 from storage.db import create_engine, session_factory
 from storage.models import (
     Attendance,
@@ -169,7 +169,7 @@ async def run_chibo(url: str, users: list[tuple[int, str]], warm: list[tuple[int
         assert runtime.scheduler is not None  # started
         runtime.scheduler.remove_job("daily-planner-startup")
         await run_daily(runtime.services)
-        freeze_startup_objects()  # as `chibo run` does once started (bot.runner.run_forever)
+        freeze_startup_objects()  # as `chibo run` does once started (bot.runtime.runner.run_forever)
         try:
             await _burst(server, warm, CHIBO_TEXT, timeout)
             server.forget_timings()

@@ -13,10 +13,10 @@ from pathlib import Path
 from sqlalchemy import func, insert, select
 
 from benchmarks.common import GLOBAL_LIMIT, TimedServer, bench_settings, fix_sequences, migrate, rounded
-from bot.telegram_adapter import TelegramSender, build_application
+from bot.platforms.telegram.adapter import TelegramSender, build_application
 from core.clock import SystemClock
 from core.services import Services
-from scheduler.dispatcher import Dispatcher
+from scheduler.delivery.dispatcher import Dispatcher
 from scheduler.planner import meeting_reply
 from storage.db import create_engine, session_factory
 from storage.models import (

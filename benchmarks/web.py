@@ -23,7 +23,7 @@ REPEAT = 5
 
 
 async def measure(db: Path) -> dict:
-    from bot.http_server import HttpServer
+    from bot.runtime.http_server import HttpServer
     from core.clock import FakeClock
     from core.services import Services
     from core.settings import Settings

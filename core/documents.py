@@ -4,7 +4,7 @@ A document goes to the members with the meeting's next reminder (``send_document
 from then on to anyone who links later (``catch_up``): one outbox row per document and member, so nobody gets
 it twice. Comments reach the leaders together: the first comment queues one digest a few hours later (out of
 the quiet hours); those that come before it goes are carried by the same digest (``digest_stamp``), whose text
-is settled when it is sent (``digest_payload``, scheduler.live)."""
+is settled when it is sent (``digest_payload``, scheduler.delivery.live)."""
 
 from __future__ import annotations
 

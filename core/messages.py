@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-# Which take of the update being handled in this task the intake is at (``bot.intake`` sets it, the router reads
+# Which take of the update being handled in this task the intake is at (``bot.runtime.intake`` sets it, the router reads
 # it): 0 the first, then 1, 2... when a request that could not be recorded nor dropped is taken again; GIVEN_UP
 # when it was taken too often: it is then dropped and the member told once that it was not recorded.
 intake_take: ContextVar[int] = ContextVar("chibo_intake_take", default=0)

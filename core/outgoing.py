@@ -4,7 +4,7 @@ Every message chibo queues on its own (not the direct answer to a command) is a 
 below: its stored kind, its priority (0 goes first; the outbox is sent in priority order), its quota
 class (``ESSENTIAL`` or ``REPEATABLE``: a platform short of its monthly budget, Zalo, cuts the
 repeatable ones first), whether its content is settled when it goes out (``refreshed``, see
-scheduler.live), and how its outbox key is built. The key is unique in the outbox: queuing the same
+scheduler.delivery.live), and how its outbox key is built. The key is unique in the outbox: queuing the same
 message twice (a restart, two processes, a second press) queues it once, so nobody hears twice.
 
 To add a reminder: a row here, an audience (``to_members``, ``leaders``, ``cell``, ``groups``,
@@ -49,7 +49,7 @@ class Message:
     kind: str  # stored in outbox.kind
     priority: int  # stored in outbox.priority
     key: str  # the outbox key, formatted with the call's fields and ``to`` (the recipient)
-    refreshed: bool = False  # content settled when sent (scheduler.live)
+    refreshed: bool = False  # content settled when sent (scheduler.delivery.live)
 
     @property
     def quota(self) -> Quota:
@@ -99,7 +99,7 @@ FOLLOW_NOTICE = Message("follow_notice", 4, "follow:{event}:{meeting}:{stamp}:{t
 FOLLOW_SUMMARY = Message("summary", 4, "summary:{meeting}{edit}:cm{to}")
 QUALITY_REMINDER = Message("quality_reminder", 4, "quality_reminder:{meeting}")
 REPORT_JOB = Message("report_job", 4, "report:{platform}:{update}")  # not sent: a long answer to put together
-REPORT_PART = Message("report", 4, "report:{platform}:{update}:{part}")  # scheduler.long_answers: job key + ":<part>"
+REPORT_PART = Message("report", 4, "report:{platform}:{update}:{part}")  # scheduler.delivery.long_answers: job key + ":<part>"
 WEEKLY = Message("weekly", 4, "weekly:{committee}:{week}:{to}{suffix}")  # to = the chat link's id
 TASK_REMINDER = Message("task_reminder", 5, "task_reminder:{task}:{days}", refreshed=True)
 DOCUMENT = Message("document", 3, "document:{document}:{to}")  # /tailieu: once to each member

@@ -32,7 +32,7 @@ class Services:
     # PostgreSQL takes many. Requests that wait for a slot are handled together (core.batching).
     # Sending the answers happens outside, so a slow chat holds no slot.
     handling: Batcher = field(default_factory=lambda: Batcher(slots=1))
-    intake: Any = None  # bot.intake.Intake when updates are taken (the inbox in front of the handlers)
+    intake: Any = None  # bot.runtime.intake.Intake when updates are taken (the inbox in front of the handlers)
     last_seen: LastSeen = field(default_factory=LastSeen)  # written behind the requests (storage.last_seen)
 
     def __post_init__(self) -> None:

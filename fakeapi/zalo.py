@@ -143,7 +143,7 @@ class FakeZaloServer(FakeBotApiServer):
 
     Call everything from the event loop the server was started in.  Any chat id is
     accepted for sending (Zalo's behaviour towards people who never wrote to the bot is
-    not known).  :attr:`root` is what to give :class:`bot.zalo_client.ZaloClient` as
+    not known).  :attr:`root` is what to give :class:`bot.platforms.zalo.client.ZaloClient` as
     ``api_url``.  Method names are case-sensitive.  :attr:`webhook_deliveries` holds the
     bodies as POSTed (wrapped or not).  After :meth:`block`, sending to the chat answers
     403 "Forbidden" (what Zalo really answers to a person who blocked the bot is not

@@ -18,8 +18,8 @@ from reports import meeting_summary
 from rules import beyond_bound, end_time_for, is_late, late_from
 from rules.corrected_times import corrected_start
 from rules.names import fold
-from scheduler import task_jobs
-from scheduler.task_jobs import fmt_day, plan_reminders
+from scheduler.timed import task_jobs
+from scheduler.timed.task_jobs import fmt_day, plan_reminders
 from storage.models import Attendance, AttendanceStatus, Meeting, Member, Task
 from storage.queries import latest_ended_meeting, links_for_members, open_meeting
 from storage.tasks import forget_task_reminders, open_cell_tasks, open_tasks_of

@@ -8,7 +8,7 @@ from core.messages import Button, Reply, Request, Response
 from core.weblinks import mini_app_url, web_link
 from handlers.context import Ctx
 from reports import committee_report
-from scheduler import long_answers
+from scheduler.delivery import long_answers
 from storage.models import Platform
 
 

@@ -199,7 +199,7 @@ async def _handle_once(services: Services, req: Request) -> Response:
 
 
 def _take_marks(services: Services) -> set[int]:
-    """The answers sent since the last marks (``bot.intake``): marked sent by this transaction, a write that
+    """The answers sent since the last marks (``bot.runtime.intake``): marked sent by this transaction, a write that
     happens anyway, rather than behind it (on SQLite one transaction writes at a time)."""
     return services.intake.take_marks() if services.intake is not None else set()
 

@@ -19,7 +19,8 @@ from handlers.context import Ctx
 from handlers.describe import kind_label, place_suffix, when
 from rules import beyond_horizon, horizon_end, month_key
 from rules.names import fold
-from scheduler import followers, planner
+from scheduler import planner
+from scheduler.timed import followers
 from storage.models import Meeting, MeetingKind
 from storage.queries import committee_upcoming_meetings, missed_meeting, upcoming_meetings
 

@@ -15,8 +15,8 @@ from handlers.context import Ctx
 from handlers.fixes import example_due
 from rules import TaskState
 from rules.names import fold
-from scheduler import task_jobs
-from scheduler.task_jobs import fmt_day, plan_reminders
+from scheduler.timed import task_jobs
+from scheduler.timed.task_jobs import fmt_day, plan_reminders
 from storage.models import Member, Task
 from storage.queries import active_members, latest_ended_meeting, links_for_members, open_meeting
 from storage.tasks import cell_tasks, drop_task_reminders, meeting_tasks, open_tasks_of, present_member_ids, state_of

@@ -1,5 +1,5 @@
 """What /baocao shows: one cell's latest meeting summary, or every cell's of a committee as chat
-messages (a committee of many cells is put together outside the request: scheduler.long_answers)."""
+messages (a committee of many cells is put together outside the request: scheduler.delivery.long_answers)."""
 
 from __future__ import annotations
 

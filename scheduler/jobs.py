@@ -19,10 +19,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from core.metrics import record_job, tick
 from core.parsing import parse_time
 from core.services import Services
-from scheduler.dispatcher import Dispatcher
-from scheduler.nudges import run_daily
-from scheduler.retention import run_retention
-from scheduler.weekly import run_weekly
+from scheduler.delivery.dispatcher import Dispatcher
+from scheduler.timed.nudges import run_daily
+from scheduler.timed.retention import run_retention
+from scheduler.timed.weekly import run_weekly
 from storage.outage import unreachable
 
 log = logging.getLogger(__name__)

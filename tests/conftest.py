@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import NullPool
 
-from bot.scene import Scene
+from bot.demo.scene import Scene
 from core.clock import FakeClock
 from core.settings import Settings
 from fakeapi.telegram import FakeTelegramServer
@@ -230,7 +230,7 @@ async def _open_web_view(demo, links: dict[str, str]) -> None:
 def demo_run(tmp_path_factory):
     """The demo's month, played once per test session: (demo, output folder, its SQLite database).
     Its web view was served at the end, and each viewer's page fetched (``DEMO_WEB_PAGES``)."""
-    from bot.demo import simulate
+    from bot.demo.demo import simulate
 
     out = tmp_path_factory.mktemp("demo")
     database = out / "demo.db"

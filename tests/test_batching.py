@@ -9,7 +9,7 @@ import pytest
 from conftest import DB_KINDS
 from sqlalchemy import func, select
 
-from bot.scene import Scene
+from bot.demo.scene import Scene
 from core.batching import Batcher
 from core.messages import Request, Response
 from core.metrics import REGISTRY

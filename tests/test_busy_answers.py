@@ -13,8 +13,8 @@ import pytest
 from conftest import DB_KINDS, needs_postgres
 from sqlalchemy import func, select, text
 
-from bot.intake import MAX_ATTEMPTS
-from bot.scene import Scene
+from bot.demo.scene import Scene
+from bot.runtime.intake import MAX_ATTEMPTS
 from storage.models import Attendance, AttendanceStatus, AuditLog, InboxUpdate, Meeting
 from tests.test_corrections_race import waiting_on_locks
 

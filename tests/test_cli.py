@@ -20,7 +20,7 @@ from conftest import DB_KINDS, PG_URL, reset_postgres
 from sqlalchemy import func, select, update
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.app import app
 from storage.db import create_engine, current_revision, head_revision, session_factory
 from storage.invites import ALPHABET, CODE_LENGTH
 from storage.models import (

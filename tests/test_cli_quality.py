@@ -6,7 +6,7 @@ import json
 
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.app import app
 
 
 def test_a_committee_sets_and_resets_its_quality_weights(tmp_path):

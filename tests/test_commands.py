@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.scene import Scene
+from bot.demo.scene import Scene
 from core.texts import CATALOG, example_dates, t
 from handlers.commands import ALIASES, BY_NAME, COMMANDS, MENU, PHRASES, TABLE, parse_command, parse_plain_command
 from handlers.commands import Role as CommandRole

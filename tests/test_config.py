@@ -10,7 +10,7 @@ import pytest
 from pydantic import SecretStr, ValidationError
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.app import app
 from core.config_sources import SecretFileError, file_values, unknown_names
 from core.settings import Settings
 

@@ -16,8 +16,8 @@ import pytest
 from conftest import needs_postgres, vn
 from sqlalchemy import func, select, text
 
-from bot.runner import Runtime
-from bot.scene import Scene, members_by_name
+from bot.demo.scene import Scene, members_by_name
+from bot.runtime.runner import Runtime
 from storage.models import Attendance, AttendanceStatus, AuditLog, Meeting, Role
 
 pytestmark = [needs_postgres, pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)]

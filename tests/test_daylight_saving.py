@@ -12,7 +12,7 @@ import pytest
 from conftest import DB_KINDS
 from sqlalchemy import func, select
 
-from bot.scene import Scene
+from bot.demo.scene import Scene
 from rules import wall_clock_problem
 from rules.wall_clock import FOLD, GAP
 from storage.models import Meeting, OutboxMessage, Role

@@ -233,7 +233,7 @@ async def test_restore_refuses_while_chibo_runs_against_the_database_unless_forc
 async def test_a_chibo_started_while_a_restore_runs_waits_for_it_to_end(scene, db_url, tmp_path, monkeypatch, caplog):
     """The restore holds the running mark alone while it runs: a chibo started meanwhile does not take updates
     on the database being replaced; it waits, then starts on the restored one."""
-    from bot import cli_db
+    from bot.cli import db as cli_db
 
     for name in list(os.environ):
         if name.startswith("CHIBO_") and not name.startswith("CHIBO_TEST_"):
@@ -393,7 +393,7 @@ def test_the_traceback_goes_to_the_log_at_debug_only(cli: Cli, monkeypatch, capl
     monkeypatch.setenv("CHIBO_DATABASE_URL", "postgresql+asyncpg://chibo:hunter2@127.0.0.1:1/chibo")
     result = cli("members", "list", "1", ok=False)
     assert "hunter2" not in result.output
-    debug = [r for r in caplog.records if r.name == "bot.db_problems"]
+    debug = [r for r in caplog.records if r.name == "bot.runtime.db_problems"]
     assert debug and all(r.levelno == logging.DEBUG for r in debug) and debug[0].exc_info
 
 

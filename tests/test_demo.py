@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.demo import VIEWERS, render_transcript
+from bot.demo.demo import VIEWERS, render_transcript
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -82,7 +82,7 @@ async def test_through_the_example_proxy_health_and_webhooks_pass_and_metrics_do
     import httpx
 
     from bot.platforms import WebhookOptions
-    from bot.runner import Runtime
+    from bot.runtime.runner import Runtime
 
     chibo, public = free_port(), free_port()
     scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, health=True,

@@ -10,12 +10,12 @@ from conftest import needs_postgres
 from sqlalchemy import func, select
 from telegram import Bot
 
-from bot.telegram_adapter import TelegramSender
+from bot.platforms.telegram.adapter import TelegramSender
 from core.clock import FakeClock
 from fakeapi.telegram import FakeTelegramServer
 from scheduler import planner
-from scheduler.dispatcher import Dispatcher
-from scheduler.pacing import Limits, Pacer
+from scheduler.delivery.dispatcher import Dispatcher
+from scheduler.delivery.pacing import Limits, Pacer
 from storage.db import session_factory
 from storage.models import (
     Cell,

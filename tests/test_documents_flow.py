@@ -10,7 +10,7 @@ from conftest import DB_KINDS, vn
 from docx import Document
 from sqlalchemy import select
 
-from bot.scene import Scene
+from bot.demo.scene import Scene
 from bot.web.render import render
 from reports import web_cell
 from storage.models import AuditLog, MeetingComment, MeetingDocument, Role

@@ -21,7 +21,7 @@ from web_story import SECRETARY as STORY_SECRETARY
 from web_story import TRUANT as STORY_TRUANT
 from web_story import build as build_story
 
-from bot.scene import Scene
+from bot.demo.scene import Scene
 from reports import weekly
 from reports.weekly_xlsx import write_workbook
 from storage.models import AuditLog, DuesPayment, Member, Role

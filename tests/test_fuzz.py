@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from conftest import vn
 
-from bot.scene import Scene
+from bot.demo.scene import Scene
 from handlers.commands import COMMANDS
 from storage.models import Role
 

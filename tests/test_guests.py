@@ -8,7 +8,7 @@ import pytest
 from conftest import DB_KINDS, vn
 from sqlalchemy import func, select
 
-from bot.scene import Scene
+from bot.demo.scene import Scene
 from storage.followers import FollowError, set_follows
 from storage.models import Attendance, Cell, MeetingGuest, Role
 

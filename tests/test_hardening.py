@@ -11,7 +11,7 @@ import pytest
 from conftest import DB_KINDS, needs_postgres, vn
 from sqlalchemy import func, select, text
 
-from bot.scene import Scene
+from bot.demo.scene import Scene
 from core.textsplit import split_text
 from fakeapi.telegram import parse_html
 from storage.models import Attendance, AttendanceStatus, CodeGuesses, Meeting, Role
@@ -128,7 +128,7 @@ def test_html_is_split_with_its_tags_balanced():
 
 
 async def test_a_long_summary_inside_bold_is_sent_in_parts_the_api_accepts(scene: Scene):
-    from bot.telegram_adapter import send_payload
+    from bot.platforms.telegram.adapter import send_payload
 
     await setup(scene, link=False)
     await send_payload(scene.runtime.platforms["telegram"].app.bot, 4242, {"text": "<b>" + "Đảng viên " * 1000 + "</b>"})

@@ -12,14 +12,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 from sqlalchemy import text
 
-from bot import runner
-from bot.cli import health_port
-from bot.runner import Runtime, WebhookOptions
-from bot.scene import Scene
+from bot.cli.app import health_port
+from bot.demo.scene import Scene
+from bot.runtime import runner
+from bot.runtime.runner import Runtime, WebhookOptions
 from core import metrics
 from core.settings import Settings
 from scheduler.jobs import _safely
-from scheduler.nudges import run_daily
+from scheduler.timed.nudges import run_daily
 from storage.db import create_engine, head_revision, session_factory
 from storage.models import OutboxMessage, Role
 from storage.usage import add_sent

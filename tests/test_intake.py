@@ -19,10 +19,10 @@ from conftest import DB_KINDS, free_port, vn
 from sqlalchemy import func, select, text
 
 from benchmarks.idle import chibo_command
+from bot.demo.scene import Scene
 from bot.platforms import WebhookOptions
-from bot.platforms.telegram import webhook_secret
-from bot.runner import Runtime
-from bot.scene import Scene
+from bot.platforms.telegram.registration import webhook_secret
+from bot.runtime.runner import Runtime
 from fakeapi._server import ApiError
 from storage.models import (
     Attendance,
@@ -40,7 +40,7 @@ from storage.models import (
 )
 
 MEMBERS = 60
-IN_FLIGHT = 8  # answered updates not yet marked sent, at most (bot.intake.UNMARKED_AT_ONCE): what a kill -9 may send again
+IN_FLIGHT = 8  # answered updates not yet marked sent, at most (bot.runtime.intake.UNMARKED_AT_ONCE): what a kill -9 may send again
 
 
 async def open_meeting_with_linked_members(scene: Scene, n: int) -> list[int]:

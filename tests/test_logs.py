@@ -9,7 +9,7 @@ import logging
 import pytest
 from pydantic import ValidationError
 
-from bot.logs import setup_logging
+from bot.runtime.logs import setup_logging
 from core.settings import Settings
 
 
@@ -50,8 +50,8 @@ def test_text_format_and_the_level_from_the_environment(restore_root_logger, mon
     assert (settings.log_level, settings.log_format) == ("DEBUG", "text")
     stream = io.StringIO()
     setup_logging(settings.log_level, settings.log_format, stream)
-    logging.getLogger("bot.runner").debug("chibo started")
-    assert stream.getvalue().rstrip().endswith("DEBUG bot.runner: chibo started")
+    logging.getLogger("bot.runtime.runner").debug("chibo started")
+    assert stream.getvalue().rstrip().endswith("DEBUG bot.runtime.runner: chibo started")
     assert logging.getLogger("sqlalchemy.engine").getEffectiveLevel() >= logging.WARNING  # SQL parameters: never
 
 

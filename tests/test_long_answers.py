@@ -14,7 +14,7 @@ import pytest
 from conftest import DB_KINDS
 from sqlalchemy import func, insert, select, text, update
 
-from bot.scene import Scene
+from bot.demo.scene import Scene
 from storage.models import (
     Attendance,
     AttendanceStatus,

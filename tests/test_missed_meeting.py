@@ -9,7 +9,7 @@ import pytest
 from conftest import DB_KINDS, vn
 from sqlalchemy import select
 
-from bot.scene import Scene
+from bot.demo.scene import Scene
 from storage.models import Meeting, PlannedMessage, Role
 
 SEC, DEP, CU, A, B = "Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Chi Ủy", "Phạm Văn Một", "Hoàng Thị Hai"

@@ -14,8 +14,8 @@ from conftest import DB_KINDS
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot.scene import Scene, members_by_name
-from scheduler.weekly import run_weekly
+from bot.demo.scene import Scene, members_by_name
+from scheduler.timed.weekly import run_weekly
 from storage.models import Attendance, AttendanceStatus, AuditLog, Meeting, OutboxMessage, Role
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")

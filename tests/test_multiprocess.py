@@ -13,7 +13,7 @@ import pytest
 
 from benchmarks import fanout_processes
 from benchmarks.common import TimedServer, migrate
-from bot.platforms.telegram import webhook_secret
+from bot.platforms.telegram.registration import webhook_secret
 from core.settings import Settings
 from tests.conftest import PG_URL, free_port, needs_postgres, reset_postgres
 

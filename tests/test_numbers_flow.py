@@ -14,11 +14,11 @@ from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot.scene import Scene
+from bot.demo.scene import Scene
 from reports import web_cell, weekly
 from reports.weekly_chart import chart_figure
 from reports.weekly_xlsx import write_workbook
-from scheduler.weekly import build_and_queue
+from scheduler.timed.weekly import build_and_queue
 from storage.models import Meeting, MeetingAssessment, Role
 
 SEC = "Nguyễn Văn An"

@@ -6,10 +6,10 @@ import logging
 
 from conftest import vn
 
-from bot.scene import Scene
+from bot.demo.scene import Scene
 from scheduler.jobs import _safely
-from scheduler.nudges import run_daily
-from scheduler.retention import run_retention
+from scheduler.timed.nudges import run_daily
+from scheduler.timed.retention import run_retention
 from storage.models import Role
 
 SECRET_REASON = "Khám bệnh ở viện K, phòng 305"

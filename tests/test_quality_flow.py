@@ -11,7 +11,7 @@ from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot.scene import Scene, members_by_name
+from bot.demo.scene import Scene, members_by_name
 from reports import weekly
 from reports.weekly_xlsx import write_workbook
 from storage.models import Committee, Meeting, MeetingAssessment, OutboxMessage, Role, Task

@@ -10,8 +10,8 @@ from conftest import free_port, vn
 from docx import Document
 from sqlalchemy import func, select
 
-from bot.runner import Runtime
-from bot.scene import Scene
+from bot.demo.scene import Scene
+from bot.runtime.runner import Runtime
 from storage.models import OutboxMessage, Role
 
 SEC, DEP = "Nguyễn Văn An", "Trần Thị Bình"

@@ -9,7 +9,7 @@ import pytest
 from conftest import DB_KINDS, vn
 from sqlalchemy import select
 
-from bot.scene import Person, Scene
+from bot.demo.scene import Person, Scene
 from storage import invites
 from storage.models import Attendance, AttendanceStatus, AuditLog, InviteKind, Meeting, Member, OutboxMessage, Role
 

@@ -10,11 +10,11 @@ import pytest
 from conftest import DB_KINDS, vn
 from sqlalchemy import func, or_, select
 
-from bot.scene import Scene
+from bot.demo.scene import Scene
 from core.clock import FakeClock
 from core.services import Services
 from scheduler.jobs import build_scheduler
-from scheduler.retention import run_retention
+from scheduler.timed.retention import run_retention
 from storage.db import create_engine, session_factory
 from storage.models import (
     Attendance,

@@ -8,8 +8,8 @@ from datetime import datetime, time
 from conftest import VN, vn
 from sqlalchemy import func, select
 
-from bot.scene import Scene
-from scheduler.nudges import run_daily
+from bot.demo.scene import Scene
+from scheduler.timed.nudges import run_daily
 from storage.models import Cell, Meeting, OutboxMessage, PlannedMessage, Role
 
 NAMES = ["Bí Thư", "Đảng Viên Một", "Đảng Viên Hai", "Cụ Miễn"]

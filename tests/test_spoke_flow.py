@@ -11,7 +11,7 @@ from docx import Document
 from sqlalchemy import select
 from test_quality_flow import DEP, M1, M2, OTHER_SEC, SEC, answer, hold_meeting, setup
 
-from bot.scene import Scene
+from bot.demo.scene import Scene
 from storage.models import AuditLog, MeetingAssessment, MeetingSpeaker
 
 

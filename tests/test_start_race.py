@@ -12,7 +12,7 @@ import pytest
 from conftest import needs_postgres, vn
 from sqlalchemy import func, select
 
-from bot.scene import Scene
+from bot.demo.scene import Scene
 from storage.models import AuditLog, Meeting, Role
 from tests.test_corrections_race import waiting_on_locks
 

@@ -9,7 +9,7 @@ import pytest
 from conftest import DB_KINDS, vn
 from sqlalchemy import event, func, select
 
-from bot.scene import Scene
+from bot.demo.scene import Scene
 from core.messages import Request
 from handlers import router
 from storage.models import Attendance, InboxUpdate, Role

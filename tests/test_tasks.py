@@ -8,8 +8,8 @@ import pytest
 from conftest import DB_KINDS, vn
 from sqlalchemy import func, select
 
-from bot.scene import Scene
-from scheduler.nudges import run_daily
+from bot.demo.scene import Scene
+from scheduler.timed.nudges import run_daily
 from storage.models import AuditLog, OutboxMessage, Role, Task
 
 SEC, DEP, AN, BA, CU, DU = "Nguyễn Văn Bí", "Trần Thị Phó", "Lê Văn An", "Phạm Thị Ba", "Hoàng Văn Cư", "Đỗ Thị Du"

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.scene import Scene
+from bot.demo.scene import Scene
 from storage.models import ChatChoice, Role
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -8,9 +8,9 @@ import httpx
 from conftest import free_port, vn
 from sqlalchemy import select
 
+from bot.demo.scene import Scene
 from bot.platforms import WebhookOptions
-from bot.platforms.telegram import webhook_secret
-from bot.scene import Scene
+from bot.platforms.telegram.registration import webhook_secret
 from storage.models import OutboxMessage, Role
 
 
@@ -33,7 +33,7 @@ async def test_the_command_menu_is_set_at_start_up_in_vietnamese(scene: Scene):
 async def test_webhook_mode_checks_the_secret_on_every_request(scene: Scene):
     names = await small_cell(scene)
     port = free_port()
-    from bot.runner import Runtime
+    from bot.runtime.runner import Runtime
 
     scene.runtime = Runtime(settings=scene.settings, clock=scene.clock,
                             webhook=WebhookOptions(url=f"http://127.0.0.1:{port}", listen="127.0.0.1", port=port))

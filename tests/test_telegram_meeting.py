@@ -6,7 +6,7 @@ import pytest
 from conftest import DB_KINDS, vn
 from sqlalchemy import func, select
 
-from bot.scene import Scene, members_by_name
+from bot.demo.scene import Scene, members_by_name
 from storage.models import Attendance, AttendanceStatus, AuditLog, ChatLink, Meeting, MeetingKind, Role
 
 SECRETARY, DEPUTY = "Nguyễn Văn An", "Trần Thị Bình"

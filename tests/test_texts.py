@@ -64,7 +64,7 @@ PRESS_WORDS = {"vi": re.compile(r"\b(bấm|nhấn|nút)\b", re.IGNORECASE), "en"
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_no_chat_text_tells_to_press_a_button_zalo_has_none(lang):
-    """Zalo has no buttons: its choices are numbers (bot.zalo_adapter.render adds "Trả lời bằng số: 1 – …").
+    """Zalo has no buttons: its choices are numbers (bot.platforms.zalo.adapter.render adds "Trả lời bằng số: 1 – …").
     A text sent on both says what to choose, never that there is something to press."""
     pressing = [key for key, text in CATALOG[lang].items()
                 if not key.startswith(CHAT_ONLY) and PRESS_WORDS[lang].search(text)]
@@ -72,7 +72,7 @@ def test_no_chat_text_tells_to_press_a_button_zalo_has_none(lang):
 
 
 def test_numbered_choices_read_well_whatever_the_label():
-    from bot.zalo_adapter import render
+    from bot.platforms.zalo.adapter import render
 
     payload = {"text": "Câu 1/5", "buttons": [[{"label": "Có", "data": "a"}, {"label": "Không", "data": "b"}],
                                                [{"label": "Để sau", "data": "c"}]]}

@@ -10,7 +10,7 @@ import pytest
 from conftest import DB_KINDS, vn
 from sqlalchemy import select
 
-from bot.scene import Scene
+from bot.demo.scene import Scene
 from storage.models import (
     Attendance,
     AttendanceStatus,

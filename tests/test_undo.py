@@ -12,7 +12,7 @@ from conftest import DB_KINDS, needs_postgres, vn
 from sqlalchemy import func, select
 from sqlalchemy import text as sql
 
-from bot.scene import Scene
+from bot.demo.scene import Scene
 from storage.models import (
     Attendance,
     AttendanceStatus,

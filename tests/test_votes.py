@@ -13,7 +13,7 @@ from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import select, update
 
-from bot.scene import Scene
+from bot.demo.scene import Scene
 from bot.web.render import render
 from reports import web_cell, weekly
 from reports.weekly_xlsx import write_workbook

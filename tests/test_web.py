@@ -435,7 +435,7 @@ async def test_a_meeting_past_its_date_without_a_start_is_not_held_and_a_new_cel
     from openpyxl import load_workbook
 
     from core.texts import t
-    from scheduler.weekly import run_weekly
+    from scheduler.timed.weekly import run_weekly
     from storage.models import Role
 
     sc = story.scene

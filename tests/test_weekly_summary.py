@@ -13,11 +13,11 @@ from PIL import Image
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from bot.cli import app as cli
-from bot.scene import Scene
+from bot.cli.app import app as cli
+from bot.demo.scene import Scene
 from core.clock import FakeClock
 from fakeapi.telegram import FakeTelegramServer
-from scheduler.weekly import run_weekly
+from scheduler.timed.weekly import run_weekly
 from storage.models import Attendance, AttendanceStatus, Meeting, MeetingKind, Member, Role
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")

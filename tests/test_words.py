@@ -7,9 +7,9 @@ from datetime import date
 
 from conftest import vn
 
-from bot.scene import Scene
+from bot.demo.scene import Scene
 from rules import a_little_later, later_this_month, next_month_day
-from scheduler.nudges import run_daily
+from scheduler.timed.nudges import run_daily
 from storage.models import Role
 
 SEC, AN = "Nguyễn Văn Bí", "Lê Văn An"

@@ -1,4 +1,4 @@
-"""The Zalo Bot API client (bot/zalo_client.py) against the fake server (fakeapi/zalo.py)."""
+"""The Zalo Bot API client (bot/platforms/zalo/client.py) against the fake server (fakeapi/zalo.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import tornado.httpserver
 import tornado.netutil
 import tornado.web
 
-from bot.zalo_client import (
+from bot.platforms.zalo.client import (
     MAX_TEXT_LENGTH,
     SECRET_HEADER,
     ZaloApiError,
@@ -381,7 +381,7 @@ async def test_token_and_text_stay_out_of_logs_and_errors(
             await impatient.get_me()
 
     http_lines = [r.getMessage() for r in caplog.records if r.name == "httpx"]
-    # Masked by the client, or (once a chibo process installed bot.log_redaction) without arguments at all.
+    # Masked by the client, or (once a chibo process installed bot.runtime.log_redaction) without arguments at all.
     assert any("HTTP Request" in line and ("/bot***/" in line or "<redacted>" in line) for line in http_lines)
     for record in caplog.records:
         assert server.token not in record.getMessage()

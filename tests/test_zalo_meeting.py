@@ -12,10 +12,10 @@ from conftest import free_port
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
+from bot.demo.scene import Scene
 from bot.platforms import WebhookOptions
-from bot.platforms.zalo import webhook_secret as zalo_webhook_secret
-from bot.runner import Runtime
-from bot.scene import Scene
+from bot.platforms.zalo.registration import webhook_secret as zalo_webhook_secret
+from bot.runtime.runner import Runtime
 from handlers.commands import COMMANDS, PHRASES
 from storage.models import Attendance, AttendanceStatus, ChatLink, OutboxMessage, Platform, Role
 
@@ -178,7 +178,7 @@ def test_every_command_exists_on_both_platforms():
 
 
 async def test_the_weekly_chart_goes_to_zalo_as_a_signed_link_that_chibo_serves(zalo_scene: Scene, tmp_path):
-    from scheduler.weekly import run_weekly
+    from scheduler.timed.weekly import run_weekly
 
     scene = zalo_scene
     port = free_port()
@@ -204,7 +204,7 @@ async def test_the_weekly_chart_goes_to_zalo_as_a_signed_link_that_chibo_serves(
 
 
 async def test_without_a_public_url_zalo_gets_the_text_and_how_to_get_the_workbook(zalo_scene: Scene, tmp_path):
-    from scheduler.weekly import run_weekly
+    from scheduler.timed.weekly import run_weekly
 
     scene = zalo_scene
     scene.settings.reports_dir = str(tmp_path / "reports")
@@ -258,7 +258,7 @@ async def test_several_zalo_bots_each_serve_their_own_cells(zalo_scene: Scene):
 def test_the_operator_assigns_a_cell_to_a_zalo_bot(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from bot.cli import app as cli
+    from bot.cli.app import app as cli
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CHIBO_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'c.db'}")

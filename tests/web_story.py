@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.http_server import HttpServer
-from bot.scene import Scene
+from bot.demo.scene import Scene
+from bot.runtime.http_server import HttpServer
 from core.weblinks import web_token
 from storage.models import (
     Attendance,

@@ -2,7 +2,7 @@
 
 A platform is: its client (the Bot API it talks to), its adapter (updates in as neutral
 ``Request``s, ``Response``s out as its own payloads, within its own limits), its sender for the
-dispatcher (``scheduler.delivery.Sender``), its fake Bot API server for tests, and one call to
+dispatcher (``scheduler.delivery.senders.Sender``), its fake Bot API server for tests, and one call to
 ``register``. The runner, the HTTP server and the CLI only loop over what is registered.
 """
 
@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from core.services import Services
 from core.settings import Settings
-from scheduler.delivery import Sender
+from scheduler.delivery.senders import Sender
 from storage.types import PLATFORM_NAME
 
 Route = tuple[str, type, dict[str, Any]]  # a tornado route: path, handler class, its initialize() arguments

@@ -1,4 +1,4 @@
-"""The web view's routes, for chibo's HTTP server (``bot.http_server``)."""
+"""The web view's routes, for chibo's HTTP server (``bot.runtime.http_server``)."""
 
 from __future__ import annotations
 

@@ -40,14 +40,14 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.intake import answer_slot
+from bot.runtime.intake import answer_slot
 from core.messages import Attachment, Reply, Request, Response
 from core.services import Services
 from core.texts import t
 from core.textsplit import split_text
 from handlers import router
 from handlers.commands import MENU, parse_command
-from scheduler.delivery import ADMITTED, Admission, Blocked, Permanent, RateLimited, Transient
+from scheduler.delivery.senders import ADMITTED, Admission, Blocked, Permanent, RateLimited, Transient
 from storage.inbox import Incoming, Kept
 from storage.models import OutboxMessage, Platform
 from storage.outbox import defer_reply
@@ -408,7 +408,7 @@ def build_application(services: Services, token: str, api_url: str, *, updater: 
         builder = builder.updater(None)
     app = builder.build()
     adapter = TelegramAdapter(services, app.bot)
-    app.bot_data["adapter"] = adapter  # the intake hands it the kept updates (bot.runner)
+    app.bot_data["adapter"] = adapter  # the intake hands it the kept updates (bot.runtime.runner)
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & (filters.TEXT | filters.ChatType.PRIVATE),
                                    adapter.on_update))
     app.add_handler(CallbackQueryHandler(adapter.on_update))

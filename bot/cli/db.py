@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from bot.db_problems import DatabaseProblem, check_url, run_on_database
+from bot.cli.common import load_settings
+from bot.runtime.db_problems import DatabaseProblem, check_url, run_on_database
 from core.settings import Settings
 from storage.backup import BackupError, backup, check_backup, find_tool, restore, sqlite_path
 from storage.copy import TargetNotEmpty, copy_database
@@ -16,7 +17,7 @@ from storage.db import create_engine, current_revision, head_revision, schema_st
 from storage.locks import chibo_running, running_alone
 
 
-def register(db_app: typer.Typer, load_settings) -> None:
+def register(db_app: typer.Typer) -> None:
     """Add the commands to ``chibo db``; ``load_settings`` reads the configuration (exit 2 if it is bad)."""
 
     @db_app.command("backup")

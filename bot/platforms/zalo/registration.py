@@ -1,4 +1,4 @@
-"""Zalo, registered: ``bot.zalo_client`` (the Bot API client), ``bot.zalo_adapter`` (events in, plain
+"""Zalo, registered: ``bot.platforms.zalo.client`` (the Bot API client), ``bot.platforms.zalo.adapter`` (events in, plain
 texts out, the monthly quota, ``ZaloSender``), one adapter per configured bot, the webhooks at
 /zalo and /zalo/<key>, and ``fakeapi.zalo``."""
 
@@ -11,11 +11,11 @@ import logging
 import tornado.web
 
 from bot.platforms.base import BAD, Registration, Route, WebhookOptions, json_body, network_error, register
-from bot.zalo_adapter import ZaloAdapter, ZaloSender, ZaloSenders
-from bot.zalo_client import ZaloClient, ZaloServerError, check_secret, parse_event
+from bot.platforms.zalo.adapter import ZaloAdapter, ZaloSender, ZaloSenders
+from bot.platforms.zalo.client import ZaloClient, ZaloServerError, check_secret, parse_event
 from core.services import Services
 from core.settings import DEFAULT_ZALO_BOT, Settings
-from scheduler.delivery import Sender
+from scheduler.delivery.senders import Sender
 from storage.models import Platform
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ class _Webhook(tornado.web.RequestHandler):
             self.set_status(400)
             return
         event = parse_event(body)
-        if event is not None:  # kept before the 200 (bot.intake); handled, and de-duplicated, behind
+        if event is not None:  # kept before the 200 (bot.runtime.intake); handled, and de-duplicated, behind
             try:
                 await self.adapter.take(event)
             except Exception as exc:
@@ -104,7 +104,7 @@ async def start(services: Services, take_updates: bool, webhook: bool) -> Runnin
     for key, token in services.settings.zalo_tokens().items():  # one adapter per Zalo bot, each with its quota
         client = ZaloClient(token, services.settings.zalo_api_url)
         adapters[key] = adapter = ZaloAdapter(services, client, ZaloSender(client, services, key), key)
-        if services.intake is not None:  # events go through the inbox (bot.intake)
+        if services.intake is not None:  # events go through the inbox (bot.runtime.intake)
             adapter.intake = services.intake
             services.intake.register(Platform.ZALO, key, adapter.handle_kept)
     return RunningZalo(services, adapters)

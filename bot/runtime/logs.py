@@ -12,7 +12,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-from bot import log_redaction
+from bot.runtime import log_redaction
 
 QUIET_LOGGERS = ("httpx", "httpcore", "telegram", "apscheduler", "tornado.access",
                  "aiosqlite", "asyncpg", "sqlalchemy.engine",  # these three log SQL parameters (names, reasons)
@@ -31,7 +31,7 @@ def _not_a_parse_failure(record: logging.LogRecord) -> bool:
 
 def quiet_third_party_logs() -> None:
     """Libraries that log request URLs (which hold the bot token) or update contents stay at WARNING,
-    and their records lose their arguments whatever the level (``bot.log_redaction``). A Bot API answer
+    and their records lose their arguments whatever the level (``bot.runtime.log_redaction``). A Bot API answer
     that is not JSON is not logged by the library: chibo says what it did about it, in one line."""
     log_redaction.install()
     for name in QUIET_LOGGERS:

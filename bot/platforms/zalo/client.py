@@ -21,10 +21,10 @@ Privacy: the token is part of every URL.  Nothing in this module logs a URL or a
 message text, exceptions never carry either (httpx errors are not chained), and
 a filter on the ``httpx`` logger replaces ``/bot<token>/`` by ``/bot***/`` in
 its "HTTP Request: ..." lines.  Callers should still set
-``logging.getLogger("httpx").setLevel(logging.WARNING)`` (``bot/cli.py`` does).
+``logging.getLogger("httpx").setLevel(logging.WARNING)`` (``bot/cli/app.py`` does).
 
 Errors are :class:`ZaloApiError` subclasses, so a caller can translate them into
-the neutral delivery errors of ``scheduler/delivery.py``:
+the neutral delivery errors of ``scheduler/delivery/senders.py``:
 
 ==========================  ======================================================
 401                         :class:`ZaloUnauthorized` (bad or reset token)

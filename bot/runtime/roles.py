@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from core import metrics
-from scheduler.dispatcher import Dispatcher
+from scheduler.delivery.dispatcher import Dispatcher
 from storage.locks import DatabaseUnreachable, ProcessLocks
 from storage.outage import unreachable
 

@@ -2,29 +2,26 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import re
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import cli_db, cli_rules
-from bot.db_problems import run_on_database
-from core.clock import SystemClock
-from core.config_sources import SecretFileError, dotenv_names, unknown_names
+from bot.cli import committee_rules as cli_rules
+from bot.cli import db as cli_db
+from bot.cli import quality as cli_quality
+from bot.cli.common import JsonOpt, emit, fail, load_settings, now, with_db
+from bot.runtime.db_problems import run_on_database
 from core.settings import DEFAULT_ZALO_BOT, Settings
 from rules.dues import fmt_amount, parse_amount
 from rules.names import name_key
 from scheduler import planner
 from storage import invites as invite_codes
-from storage.db import create_engine, ensure_ready, session_factory, upgrade
+from storage.db import create_engine, upgrade
 from storage.member_import import ImportFileError, import_members
 from storage.models import (
     AuditLog,
@@ -51,63 +48,6 @@ app.add_typer(cell_app, name="cell")
 app.add_typer(members_app, name="members")
 app.add_typer(member_app, name="member")
 
-T = TypeVar("T")
-JsonOpt = Annotated[bool, typer.Option("--json", help="In JSON (chỉ JSON) ra stdout / print JSON only")]
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    typer.echo(message, err=True)
-    raise typer.Exit(code)
-
-
-def load_settings() -> Settings:
-    warnings = unknown_names(os.environ, Settings.model_fields)
-    warnings += unknown_names(dotenv_names(Path(".env")), Settings.model_fields, where=" in .env")
-    for warning in warnings:
-        typer.echo(f"Cảnh báo / warning: {warning}", err=True)
-    try:
-        return Settings()
-    except ValidationError as exc:
-        problems = "; ".join(f"CHIBO_{'_'.join(str(p) for p in e['loc']).upper()}: {_problem(e['msg'])}"
-                             for e in exc.errors())
-        fail(f"Cấu hình sai / bad configuration: {problems}", 2)
-    except SecretFileError as exc:
-        fail(f"Cấu hình sai / bad configuration: {exc}", 2)
-    raise AssertionError("unreachable")
-
-
-def _problem(message: str) -> str:
-    """A setting's problem, Vietnamese first: chibo's own checks say it in both languages already;
-    pydantic's ("Input should be a valid integer") get a Vietnamese head."""
-    if message.startswith("Value error, "):
-        return message.removeprefix("Value error, ")
-    return f"giá trị không hợp lệ / {message}"
-
-
-def with_db(work: Callable[[AsyncSession, Settings], Awaitable[T]], *, migrate_check: bool = True) -> T:
-    """Run ``work`` in one transaction on a migrated database."""
-    settings = load_settings()
-
-    async def _main() -> T:
-        engine = create_engine(settings.database_url)
-        try:
-            if migrate_check:
-                await ensure_ready(engine)
-            async with session_factory(engine)() as session, session.begin():
-                return await work(session, settings)
-        finally:
-            await engine.dispose()
-
-    return run_on_database(settings.database_url, _main)
-
-
-def emit(as_json: bool, data: Any, human: str) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False) if as_json else human)
-
-
-def now():
-    return SystemClock().now()
-
 
 # --- db ---
 @db_app.command("upgrade")
@@ -126,8 +66,8 @@ def db_upgrade() -> None:
     typer.echo("Cơ sở dữ liệu đã sẵn sàng / database is up to date.")
 
 
-cli_db.register(db_app, lambda: load_settings())
-cli_rules.register(committee_app, lambda work: with_db(work), lambda *a: emit(*a))
+cli_db.register(db_app)
+cli_rules.register(committee_app)
 
 
 # --- committees and cells ---
@@ -466,7 +406,7 @@ def report_weekly(
 ) -> None:
     """Tóm tắt tuần của đảng ủy (văn bản, Excel, biểu đồ) / the committee's weekly summary."""
     from reports.weekly import render_text
-    from scheduler.weekly import build_and_queue
+    from scheduler.timed.weekly import build_and_queue
 
     if out is not None and out.suffix.lower() != ".xlsx":
         fail(f"--out phải là tệp .xlsx, không phải '{out.name}' / --out must end in .xlsx")
@@ -521,7 +461,7 @@ def run(
 ) -> None:
     """Chạy bot (long polling, hoặc webhook với --webhook) / run the bot."""
     from bot.platforms import WebhookOptions
-    from bot.runner import Runtime, run_forever
+    from bot.runtime.runner import Runtime, run_forever
 
     settings = load_settings()
     require_a_platform(settings)
@@ -539,7 +479,7 @@ def worker(
     listen: Annotated[str, typer.Option(help="Địa chỉ của /healthz… / the health endpoint's address")] = "127.0.0.1",
 ) -> None:
     """Chỉ chạy bộ lập lịch và gửi tin, không nhận tin / planner and dispatcher only."""
-    from bot.runner import Runtime, run_forever
+    from bot.runtime.runner import Runtime, run_forever
 
     settings = load_settings()
     require_a_platform(settings)
@@ -556,7 +496,7 @@ def demo(
     serve: Annotated[bool, typer.Option("--serve", help="Mở trang web theo dõi đến khi nhấn Enter / serve the web view")] = False,
 ) -> None:
     """Xem chibo làm việc trong một phút, không cần token, không cần mạng / see chibo work offline."""
-    from bot.demo import run_demo
+    from bot.demo.demo import run_demo
 
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -564,12 +504,12 @@ def demo(
 
 
 def _setup_logging(settings: Settings) -> None:
-    from bot.logs import setup_logging  # libraries that log a Bot API URL (it holds the token) stay quiet
+    from bot.runtime.logs import setup_logging  # libraries that log a Bot API URL (it holds the token) stay quiet
 
     setup_logging(settings.log_level, settings.log_format)
 
 
-from bot import cli_quality  # noqa: F401  (registers "chibo committee quality")
+cli_quality.register(committee_app)
 
 
 def main() -> None:

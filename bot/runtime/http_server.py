@@ -17,8 +17,8 @@ import tornado.httpserver
 import tornado.netutil
 import tornado.web
 
-from bot.http_headers import TRANSFORMS
 from bot.platforms import Route
+from bot.runtime.http_headers import TRANSFORMS
 from bot.web.routes import routes as web_routes
 from core.files import resolve
 

@@ -1,4 +1,4 @@
-"""Telegram, registered: python-telegram-bot's Application (client and polling), ``bot.telegram_adapter``
+"""Telegram, registered: python-telegram-bot's Application (client and polling), ``bot.platforms.telegram.adapter``
 (updates in, payloads out, ``TelegramSender``), the webhook at /telegram, and ``fakeapi.telegram``."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from telegram.error import BadRequest, InvalidToken, NetworkError, TimedOut
 from telegram.ext import Application
 
 from bot.platforms.base import PlatformProblem, Registration, Route, WebhookOptions, json_body, network_error, register
-from bot.telegram_adapter import (
+from bot.platforms.telegram.adapter import (
     PollingErrors,
     TelegramSender,
     build_application,
@@ -24,7 +24,7 @@ from bot.telegram_adapter import (
 from core.services import Services
 from core.settings import Settings
 from core.weblinks import mini_app_url
-from scheduler.delivery import Sender
+from scheduler.delivery.senders import Sender
 from storage.models import Platform
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ async def start(services: Services, take_updates: bool, webhook: bool) -> Runnin
                               "Telegram refused the bot token.") from None
     services.bot_usernames[NAME] = app.bot.username
     intake = services.intake
-    if intake is not None:  # updates go through the inbox (bot.intake)
+    if intake is not None:  # updates go through the inbox (bot.runtime.intake)
         intake.register(Platform.TELEGRAM, None, app.bot_data["adapter"].handle_kept)
         app.bot.set_keep(lambda items: intake.take(Platform.TELEGRAM, None, items))
     return RunningTelegram(services, app)

@@ -15,8 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.intake import answer_slot
-from bot.zalo_client import (
+from bot.platforms.zalo.client import (
     ZaloApiError,
     ZaloBadRequest,
     ZaloClient,
@@ -27,6 +26,7 @@ from bot.zalo_client import (
     ZaloUnauthorized,
     parse_event,
 )
+from bot.runtime.intake import answer_slot
 from core import outgoing
 from core.files import signed_url
 from core.messages import Request
@@ -38,7 +38,7 @@ from core.textsplit import html_to_plain, split_plain
 from handlers import router
 from handlers.commands import parse_command
 from rules import month_key
-from scheduler.delivery import ADMITTED, Admission, Blocked, Permanent, RateLimited, Transient
+from scheduler.delivery.senders import ADMITTED, Admission, Blocked, Permanent, RateLimited, Transient
 from storage.inbox import Incoming, Kept
 from storage.models import ChatChoice, OutboxMessage, Platform
 from storage.outbox import defer_reply
@@ -203,7 +203,7 @@ class ZaloAdapter:
         self.services, self.client, self.sender, self.bot_key = services, client, sender, bot_key
         self._task: asyncio.Task | None = None
         self._stopping = False
-        self.intake = None  # bot.intake.Intake, set by the runner
+        self.intake = None  # bot.runtime.intake.Intake, set by the runner
 
     async def take(self, event: ZaloEvent) -> None:
         """Keep the event in the inbox (before the webhook answers 200, before the next poll), then it
@@ -274,7 +274,7 @@ class ZaloAdapter:
                     log.info("answer on Zalo not delivered: %s", type(exc).__name__)
         return True
 
-    # --- long polling (the webhook is in bot.http_server) ---
+    # --- long polling (the webhook is in bot.runtime.http_server) ---
     def start_polling(self) -> None:
         self._stopping = False
         self._task = asyncio.create_task(self._poll(), name=f"chibo-zalo-polling-{self.bot_key}")

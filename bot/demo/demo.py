@@ -23,14 +23,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.http_server import HttpServer
-from bot.scene import Line, Scene
+from bot.demo.scene import Line, Scene
+from bot.runtime.http_server import HttpServer
 from core.clock import FakeClock
 from core.settings import Settings
 from core.weblinks import web_link
 from fakeapi.telegram import FakeTelegramServer
-from scheduler.nudges import run_daily
-from scheduler.weekly import run_weekly
+from scheduler.timed.nudges import run_daily
+from scheduler.timed.weekly import run_weekly
 from storage.db import create_engine, upgrade
 from storage.models import ChatLink, Platform, Role
 

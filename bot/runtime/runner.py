@@ -11,16 +11,17 @@ from dataclasses import dataclass, field
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot import health, platforms
-from bot.http_server import HttpServer
-from bot.intake import Intake
-from bot.logs import quiet_third_party_logs
+from bot import platforms
 from bot.platforms import Running, WebhookOptions
-from bot.roles import Roles
+from bot.runtime import health
+from bot.runtime.http_server import HttpServer
+from bot.runtime.intake import Intake
+from bot.runtime.logs import quiet_third_party_logs
+from bot.runtime.roles import Roles
 from core.clock import Clock, SystemClock
 from core.services import Services
 from core.settings import Settings
-from scheduler.dispatcher import Dispatcher
+from scheduler.delivery.dispatcher import Dispatcher
 from scheduler.jobs import build_scheduler
 from storage.db import create_engine, ensure_ready, session_factory
 from storage.locks import ProcessLocks
@@ -154,7 +155,7 @@ class Runtime:
             delay = min(delay * 2, LAST_RETRY)
 
     def describe(self) -> str:
-        """What this process does, in one line: the first thing it logs (bot.roles logs every change)."""
+        """What this process does, in one line: the first thing it logs (bot.runtime.roles logs every change)."""
         roles, names = self.roles, ", ".join(self.platforms)
         command = "chibo run" if self.take_updates else "chibo worker"
         if not self.take_updates:

@@ -11,13 +11,17 @@ from typing import Annotated
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cli import JsonOpt, committee_app, emit, fail, now, with_db
+from bot.cli.common import JsonOpt, emit, fail, now, with_db
 from core.settings import Settings
 from rules import quality
 from storage.models import AuditLog, Committee
 
 
-@committee_app.command("quality")
+def register(committee_app: typer.Typer) -> None:
+    """Add ``chibo committee quality`` to ``committee_app``."""
+    committee_app.command("quality")(committee_quality)
+
+
 def committee_quality(
     committee: int,
     weight: Annotated[list[str] | None, typer.Option(

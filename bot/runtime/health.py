@@ -24,7 +24,7 @@ import tornado.netutil
 import tornado.web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.http_headers import TRANSFORMS
+from bot.runtime.http_headers import TRANSFORMS
 from core import metrics
 from core.services import Services
 from rules import month_key

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.runner import Runtime
+from bot.runtime.runner import Runtime
 from core.clock import FakeClock
 from core.settings import Settings
 from fakeapi.telegram import FakeTelegramServer

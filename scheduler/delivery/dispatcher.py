@@ -20,9 +20,10 @@ from core import outgoing
 from core.metrics import record_delivery, tick
 from core.settings import Settings
 from core.texts import t
-from scheduler import live, long_answers, planner
-from scheduler.delivery import Blocked, DeliveryError, Permanent, RateLimited, Sender, Transient
-from scheduler.pacing import Pacer
+from scheduler import planner
+from scheduler.delivery import live, long_answers
+from scheduler.delivery.pacing import Pacer
+from scheduler.delivery.senders import Blocked, DeliveryError, Permanent, RateLimited, Sender, Transient
 from storage.last_seen import LastSeen
 from storage.models import ChatLink, Meeting, Member, OutboxMessage
 from storage.outage import Outage, unreachable
@@ -58,7 +59,7 @@ class Dispatcher:
         self.settings, self.sessions, self.clock = settings, sessions, clock
         self.last_seen = last_seen  # this process's notes of who wrote last: written before plans pick a chat
         self.senders = senders
-        # The platforms this process sends for now: all of them, unless an election (bot.roles) says
+        # The platforms this process sends for now: all of them, unless an election (bot.runtime.roles) says
         # another process is the active sender for some (one sender per bot across processes).
         self.active: set[str] = set(senders)
         self.pacers = pacers or {p: Pacer() for p in senders}
@@ -285,7 +286,7 @@ class Dispatcher:
         return True
 
     async def _refresh(self, row: OutboxMessage) -> bool:
-        """Settle a live message's content now (scheduler.live); False if it was dropped instead."""
+        """Settle a live message's content now (scheduler.delivery.live); False if it was dropped instead."""
         async with self.sessions() as session, session.begin():
             payload = await live.refresh(session, self.settings, row, self.clock.now())
             if payload is not None:

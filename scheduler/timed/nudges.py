@@ -10,7 +10,8 @@ from sqlalchemy import select
 from core import outgoing
 from core.texts import Html, fmt_datetime, t
 from rules import MeetingOnCalendar, Obligation, later_this_month, missing_obligations, month_key, quarter_of
-from scheduler import followers, planner, task_jobs
+from scheduler import planner
+from scheduler.timed import followers, task_jobs
 from storage.models import Cell, Meeting, MeetingKind
 
 

@@ -8,12 +8,15 @@ from typing import Annotated, NoReturn
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cli.common import emit, with_db
 from core.clock import SystemClock
 from rules.ruleset import LIMITS, RuleSet, parse_override
 from storage.models import AuditLog, Committee
 
 
-def register(committee_app: typer.Typer, with_db, emit) -> None:
+def register(committee_app: typer.Typer) -> None:
+    """Add ``chibo committee rules`` to ``committee_app``."""
+
     @committee_app.command("rules")
     def committee_rules(
         committee_id: int,
