@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 from conftest import free_port, vn
 
-from bot.runtime.runner import Runtime
 from bot.demo.scene import Scene
+from bot.runtime.runner import Runtime
 from storage.models import Role
 
 SEC, DEP = "Nguyễn Văn An", "Trần Thị Bình"
