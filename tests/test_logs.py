@@ -96,3 +96,25 @@ async def test_bot_api_502s_log_one_line_each_without_a_traceback(scene, caplog)
     assert "Traceback" not in caplog.text
     assert 1 <= len([r for r in caplog.records if r.levelno == logging.WARNING]) <= 6, text
 
+
+
+def test_an_interrupted_connection_reset_is_one_warning_line_without_traceback():
+    """SIGTERM while a job's connection rolls back: SQLAlchemy's pool logs its reset failure with a
+    traceback (seen as a CancelledError traceback after a batch); chibo's handler makes it one line."""
+    import asyncio
+    import io
+
+    from bot.runtime.logs import setup_logging
+
+    out = io.StringIO()
+    setup_logging("INFO", "text", out)
+    for error in (asyncio.CancelledError(), OSError("connection lost")):
+        try:
+            raise error
+        except BaseException:
+            logging.getLogger("sqlalchemy.pool.impl.AsyncAdaptedQueuePool").error(
+                "Exception during reset or similar", exc_info=True)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2, lines
+    assert "WARNING" in lines[0] and "(cancelled)" in lines[0] and "(OSError)" in lines[1]
+    assert "Traceback" not in out.getvalue() and "CancelledError" not in out.getvalue()

@@ -7,6 +7,7 @@ stay at WARNING whatever the level.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
@@ -41,6 +42,18 @@ def quiet_third_party_logs() -> None:
     request_logger = logging.getLogger(_TELEGRAM_REQUEST_LOGGER)
     if _not_a_parse_failure not in request_logger.filters:
         request_logger.addFilter(_not_a_parse_failure)
+
+
+def _one_line_for_a_dropped_connection(record: logging.LogRecord) -> bool:
+    """SQLAlchemy's pool logs "Exception during reset or similar" with a traceback when a connection's
+    rollback is interrupted (a job cancelled at SIGTERM, a backend gone): the connection is discarded and
+    nothing is lost, so it is one line, naming the exception, and never a traceback or a CancelledError."""
+    if record.name.startswith("sqlalchemy.pool") and record.exc_info and record.exc_info[1] is not None:
+        kind = "cancelled" if isinstance(record.exc_info[1], asyncio.CancelledError) else type(record.exc_info[1]).__name__
+        record.msg, record.args = f"a connection's reset was interrupted ({kind}): the connection is discarded", ()
+        record.exc_info, record.exc_text = None, None
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+    return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -78,6 +91,7 @@ def setup_logging(level: str = "INFO", fmt: str = "text", stream=None) -> None:
     handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
     handler.set_name("chibo")
+    handler.addFilter(_one_line_for_a_dropped_connection)
     root = logging.getLogger()
     for old in list(root.handlers):
         if old.get_name() == "chibo":
