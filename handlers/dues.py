@@ -116,13 +116,8 @@ def _parts(args: str) -> list[str]:
     return [" ".join(p.split()) for p in args.split("|")]
 
 
-async def record(ctx: Ctx, args: str) -> Response:
-    """/dangphi HỌ TÊN | THÁNG | SỐ TIỀN (the amount of each month; left out: the amount the cell set)."""
-    if not can_collect(ctx):
-        return Response.say(ctx.t("dues.not_collector"))
-    parts = _parts(args)
-    if len(parts) not in (2, 3) or not all(parts):
-        return Response.say(ctx.t("dues.usage", **_examples(ctx)))
+async def _member_and_months(ctx: Ctx, parts: list[str]) -> tuple[Member, list[str]] | Response:
+    """The member named in ``parts[0]`` and the months typed in ``parts[1]``, or the answer saying which is wrong."""
     members = await active_members(ctx.session, ctx.cell.id, ctx.today)
     member = _find(ctx, members, parts[0])
     if isinstance(member, Response):
@@ -130,6 +125,20 @@ async def record(ctx: Ctx, args: str) -> Response:
     months = read_months(parts[1], ctx.today)
     if months is None:
         return Response.say(ctx.t("dues.bad_months", value=echo(parts[1]), **_examples(ctx)))
+    return member, months
+
+
+async def record(ctx: Ctx, args: str) -> Response:
+    """/dangphi HỌ TÊN | THÁNG | SỐ TIỀN (the amount of each month; left out: the amount the cell set)."""
+    if not can_collect(ctx):
+        return Response.say(ctx.t("dues.not_collector"))
+    parts = _parts(args)
+    if len(parts) not in (2, 3) or not all(parts):
+        return Response.say(ctx.t("dues.usage", **_examples(ctx)))
+    found = await _member_and_months(ctx, parts)
+    if isinstance(found, Response):
+        return found
+    member, months = found
     before_joining = [m for m in months if not owes(m, member.active_from, member.active_to)]
     if before_joining:
         return Response.say(ctx.t("dues.not_owed", name=member.full_name, months=_months_text(before_joining)))
@@ -218,13 +227,10 @@ async def undo(ctx: Ctx, req: Request) -> Response:
     parts = _parts(req.args)
     if len(parts) != 2 or not all(parts):
         return Response.say(ctx.t("dues.undo_usage", **_examples(ctx)))
-    members = await active_members(ctx.session, ctx.cell.id, ctx.today)
-    member = _find(ctx, members, parts[0])
-    if isinstance(member, Response):
-        return member
-    months = read_months(parts[1], ctx.today)
-    if months is None:
-        return Response.say(ctx.t("dues.bad_months", value=echo(parts[1]), **_examples(ctx)))
+    found = await _member_and_months(ctx, parts)
+    if isinstance(found, Response):
+        return found
+    member, months = found
     removed, missing = [], []
     for month in months:
         row = await stored.payment(ctx.session, member.id, month_start(month))
