@@ -12,9 +12,13 @@ def routes(services) -> list[tuple]:
     args = {"services": services}
     return [
         (r"/web/tg", pages.TelegramSignIn, args),
+        (r"/web/static/([a-z]+\.(?:css|js))", pages.Static),  # the pages' stylesheet and script, no token
         (rf"{_T}/", pages.Home, args),
+        (rf"{_T}/pdf", pages.pdf_of(pages.Home), args),
         (rf"{_T}/me", pages.MePage, args),
+        (rf"{_T}/me/pdf", pages.pdf_of(pages.MePage), args),
         (rf"{_T}/cell/([0-9]{{1,12}})", pages.CellPage, args),
+        (rf"{_T}/cell/([0-9]{{1,12}})/pdf", pages.pdf_of(pages.CellPage), args),
         (rf"{_T}/cell/([0-9]{{1,12}})/chart\.svg", pages.CellChart, args),
         (rf"{_T}/chart\.svg", pages.CommitteeChart, args),
         (rf"{_T}/weekly\.xlsx", pages.WeeklyWorkbook, args),
