@@ -37,7 +37,7 @@ def browser() -> str | None:
 
 
 def command(binary: str, page: Path, out: Path, profile: Path) -> list[str]:
-    args = [binary, "--headless", "--disable-gpu", "--no-first-run", "--disable-extensions", "--disable-sync",
+    args = [binary, "--headless", "--disable-gpu", "--js-flags=--jitless", "--no-first-run", "--disable-extensions", "--disable-sync",
             "--disable-background-networking", "--disable-component-update", "--no-pdf-header-footer",
             f"--user-data-dir={profile}", f"--print-to-pdf={out}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:

@@ -40,6 +40,7 @@
 
   function makeSortable(table) {
     var headers = table.tHead.rows[0].cells;
+    table.classList.add("sortable");  // on phones a card table's header shows again, as a row of sort buttons
     Array.prototype.forEach.call(headers, function (th, column) {
       var button = document.createElement("button");
       button.type = "button";
