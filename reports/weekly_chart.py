@@ -93,11 +93,14 @@ def chart_figure(report: WeeklyReport, lang: str = "vi") -> Figure:
     ax.grid(axis="x", alpha=0.3)
     ax.spines[["top", "right"]].set_visible(False)
 
+    per_unit = (1 - (names_in + 0.2 + 0.35) / WIDTH_IN) * WIDTH_IN * DPI  # pixels per unit of rate on the x axis
     for row, cell, width in zip(rows, cells, rates):
-        inside = width >= 0.8
-        ax.text(width - 0.01 if inside else width + 0.01, row, _bar_label(cell, lab, report.target, lang), va="center",
-                ha="right" if inside else "left", color="white" if inside else COLOR_TEXT,
-                fontproperties=font, fontsize=8, parse_math=False)
+        label = ax.text(0, row, _bar_label(cell, lab, report.target, lang), va="center", fontproperties=font,
+                        fontsize=8, parse_math=False)
+        x, inside = _bar_label_place(width, label.get_window_extent(renderer).width / per_unit, report.target)
+        label.set_x(x)
+        label.set_horizontalalignment("right" if inside else "left")
+        label.set_color("white" if inside else COLOR_TEXT)
 
     target_label = lab["target"].format(pct=f"{report.target:.0%}")
     ax.axvline(report.target, color=COLOR_TEXT, linestyle="--", linewidth=1.2)
@@ -108,6 +111,21 @@ def chart_figure(report: WeeklyReport, lang: str = "vi") -> Figure:
                         Line2D([], [], color=COLOR_TEXT, linestyle="--", label=target_label)],
                loc="lower center", bbox_to_anchor=(0.5, 0.0), ncols=3, prop=font, frameon=False)
     return fig
+
+
+def _bar_label_place(width: float, label: float, target: float) -> tuple[float, bool]:
+    """Where a bar's label goes, in rate units: (x, inside the bar). Inside a long bar (white, right-aligned),
+    else just after it; never across the target line nor past the axis: a label that would cross the line
+    goes inside the bar, ending before the line, or after the line."""
+    pad = 0.01
+    places = [(width - pad, True), (width + pad, False)] if width >= 0.8 else [(width + pad, False), (width - pad, True)]
+    places += [(min(width, target) - pad, True), (max(width, target) + pad, False)]
+    for x, inside in places:
+        start, end = (x - label, x) if inside else (x, x + label)
+        if start >= 0 and end <= 1 and (not inside or end <= width) \
+                and not start - pad / 2 < target < end + pad / 2:
+            return x, inside
+    return places[0]
 
 
 def _weakness(cell: CellWeek) -> tuple[float, str]:
