@@ -70,12 +70,13 @@ def _pdf_pages(body: bytes) -> list[str]:
 
 async def test_every_page_passes_axe_with_large_text_captions_and_headers(story, browser):
     axe = axe_api.Axe()
-    for name, url in (await _pages(story)).items():
+    forbidden = story.root + await story.base(MEMBER) + f"/cell/{story.cells['1']}"
+    for name, url in [*(await _pages(story)).items(), ("forbidden", forbidden)]:
         for size in (PHONE, DESKTOP):
             page = await browser.new_page(viewport=size)
             console: list[str] = []
             page.on("console", lambda message, seen=console: seen.append(message.text))
-            assert (await page.goto(url)).status == 200
+            assert (await page.goto(url)).status == (403 if name == "forbidden" else 200)
             await page.wait_for_load_state("load")
             results = await axe.run(page)
             serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
@@ -89,7 +90,8 @@ async def test_every_page_passes_axe_with_large_text_captions_and_headers(story,
             tables = await page.evaluate("""() => [...document.querySelectorAll('main table')].map(t => ({
                 caption: t.caption ? t.caption.textContent.trim() : '',
                 unscoped: [...t.tHead.rows[0].cells].filter(th => th.tagName !== 'TH' || th.scope !== 'col').length}))""")
-            assert tables and all(t["caption"] and t["unscoped"] == 0 for t in tables), (name, tables)
+            assert all(t["caption"] and t["unscoped"] == 0 for t in tables) and (tables or name == "forbidden"), \
+                (name, tables)
             # The phone: the whole page never scrolls sideways (the grid and the chart scroll in their box).
             if size is PHONE:
                 assert await page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"], name
