@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import DB_KINDS
 from test_web_browser import ARGS, CHROMIUM, SHOTS
 from web_story import COMMITTEE, MEMBER, SECRETARY, VN, build
 
@@ -166,6 +167,7 @@ async def test_without_javascript_every_row_is_there_in_the_servers_order(story,
     await context.close()
 
 
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
 async def test_each_page_offers_its_pdf_on_a4(story, browser):
     import httpx
 
@@ -247,6 +249,7 @@ async def _three_hundred_cells(story) -> str:
     return await story.base(PRINTER)
 
 
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
 async def test_a_committee_of_300_cells_prints_on_a4_with_no_row_cut(story, browser):
     import httpx
 
@@ -293,3 +296,24 @@ async def test_a_committee_of_300_cells_prints_on_a4_with_no_row_cut(story, brow
             assert _plain("Cấp ủy dự gần nhất") in text and _plain(f"{BIG} – Tháng 12/2026") in text
         seen += names
     assert seen == sorted(seen, key=lambda n: (n % 7 != 0, n)) and len(seen) == 300  # every row once, in order
+
+
+async def test_a_cells_whole_year_fits_across_a4(story, browser):
+    from web_story import CELL_1, _all, _meeting
+
+    for month in range(1, 10):  # a regular meeting every month before October (web_story has Oct-Dec)
+        await _meeting(story.scene, story.cells["1"], MeetingKind.THUONG_KY, datetime(2026, month, 5, 19, 30, tzinfo=VN),
+                       95, _all(CELL_1))
+    for month in (2, 5, 8):
+        await _meeting(story.scene, story.cells["1"], MeetingKind.CHUYEN_DE, datetime(2026, month, 20, 19, 0, tzinfo=VN),
+                       120, _all(CELL_1))
+    page = await browser.new_page(viewport=DESKTOP)
+    await page.goto(story.root + await story.base(SECRETARY) + f"/cell/{story.cells['1']}")
+    assert await page.locator("#grid thead th").count() == 1 + 16 + 1  # name, 16 meetings, unexcused
+    await page.emulate_media(media="print")
+    width = round((210 - 24) / 25.4 * 96)  # A4's printable width in CSS pixels
+    await page.set_viewport_size({"width": width, "height": 1000})
+    right = await page.evaluate("document.querySelector('#grid').getBoundingClientRect().right")
+    await page.screenshot(path=str(SHOTS / "cell-year-print.png"))
+    assert right <= width, (right, width)
+    await page.close()
