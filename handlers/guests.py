@@ -10,6 +10,7 @@ from core.messages import Button, Reply, Request, Response
 from core.texts import fmt_time
 from handlers import notify
 from handlers.context import Ctx
+from storage.committees import subtree_ids
 from storage.models import Cell, CellFollower, CommitteeMember, Meeting, MeetingGuest
 
 
@@ -18,7 +19,7 @@ async def checkin(ctx: Ctx, req: Request) -> Response:
     person = _person(ctx)
     rows = list(await ctx.session.execute(
         select(Meeting, Cell.name).join(Cell, Cell.id == Meeting.cell_id)
-        .where(Cell.committee_id == person.committee_id, Meeting.started_at.is_not(None),
+        .where(Cell.committee_id.in_(subtree_ids(person.committee_id)), Meeting.started_at.is_not(None),
                Meeting.ended_at.is_(None), Meeting.cancelled_at.is_(None))
         .order_by(Cell.name, Meeting.id)))
     if not rows:

@@ -27,6 +27,7 @@ from rules import (
     regular_status,
 )
 from rules.names import name_key
+from storage.committees import rules_for
 from storage.models import Committee, MeetingKind
 
 
@@ -64,7 +65,7 @@ def _collector_paused():
 async def _compute(session: AsyncSession, committee_id: int, now: datetime, tz: ZoneInfo, lang: str) -> WeeklyReport:
     committee = await session.get(Committee, committee_id)
     assert committee is not None  # the callers pass a committee of the database
-    rules = RuleSet.from_overrides(committee)
+    rules = await rules_for(session, committee_id)
     today = now.astimezone(tz).date()
     q_year, q = quarter_of(today)
     reported = reported_week(today)
@@ -79,10 +80,10 @@ async def _compute(session: AsyncSession, committee_id: int, now: datetime, tz: 
         since = min(since, date(int(report.previous_month[:4]), int(report.previous_month[5:]), 1))
     data = await weekly_data.load(session, committee_id, datetime(since.year, since.month, since.day, tzinfo=tz), months)
     local_day = {mt.id: mt.scheduled_at.astimezone(tz).date() for mt in data.meetings}
-    numbers = _meetings_sheet(report, data, local_day, rules, months)
-    patterns: dict[tuple[tuple[str, str | None], ...], AbsenceFlags] = {}  # most members share a few histories
+    numbers = _meetings_sheet(report, data, local_day, months)
+    patterns: dict[tuple, AbsenceFlags] = {}  # most members share a few histories
     for cell_id, cell_name in data.cells:
-        report.cells.append(_cell_status(cell_id, cell_name, data, numbers, local_day, today, rules, lang, patterns,
+        report.cells.append(_cell_status(cell_id, cell_name, data, numbers, local_day, today, lang, patterns,
                                          report.previous_month, tz))
     _attendance_sheet(report, data, local_day, months)
     await weekly_substance.add(session, report, today, tz, lang)
@@ -105,14 +106,14 @@ def previous_month(today: date) -> str | None:
 
 
 def _meetings_sheet(report: WeeklyReport, data: CommitteeYear, local_day: dict[int, date],
-                    rules: RuleSet, months: tuple[str, ...]) -> dict[int, tuple]:
+                    months: tuple[str, ...]) -> dict[int, tuple]:
     """One row per meeting loaded; returns the numbers of the reported months' meetings by id."""
     numbers: dict[int, tuple] = {}
-    verdicts: dict[tuple[int, int], AttendanceVerdict] = {}  # the same few counts come back again and again
+    verdicts: dict[tuple, AttendanceVerdict] = {}  # the same few counts come back again and again
     cell_names = data.cell_names
     for mt in data.meetings:
         meeting_id, cell_id, kind, period, scheduled_at, started_at, ended_at, combined = mt
-        present, count, verdict, duration = meeting_numbers(data, mt, local_day[meeting_id], rules, verdicts)
+        present, count, verdict, duration = meeting_numbers(data, mt, local_day[meeting_id], data.rules[cell_id], verdicts)
         if period in months:
             numbers[meeting_id] = (present, count, verdict, duration)
         report.meetings.append(MeetingRow(
@@ -126,10 +127,11 @@ def _meetings_sheet(report: WeeklyReport, data: CommitteeYear, local_day: dict[i
 
 
 def meeting_numbers(data: CommitteeYear, mt: weekly_data._Meeting, day: date, rules: RuleSet,
-                    verdicts: dict[tuple[int, int], AttendanceVerdict]) -> tuple:
-    """(present, expected, attendance verdict, duration verdict or None) of one meeting of ``data``.
+                    verdicts: dict[tuple, AttendanceVerdict]) -> tuple:
+    """(present, expected, attendance verdict, duration verdict or None) of one meeting of ``data``, by
+    ``rules`` (its cell's: ``data.rules``).
 
-    ``verdicts`` caches attendance verdicts by (present, expected): the same few counts come back."""
+    ``verdicts`` caches attendance verdicts by (present, expected, rules): the same few counts come back."""
     active, expected, _exempt, expected_set = data.rosters[mt.cell_id].on(day)
     lists = data.by_status.get(mt.id, NOBODY)
     present = 0
@@ -137,9 +139,9 @@ def meeting_numbers(data: CommitteeYear, mt: weekly_data._Meeting, day: date, ru
         if ids := lists[n]:
             present += len(expected_set.intersection(ids.split(",")))
     count = len(expected)
-    verdict = verdicts.get((present, count))
+    verdict = verdicts.get((present, count, rules))
     if verdict is None:
-        verdict = verdicts[present, count] = attendance_verdict(present, count, rules)
+        verdict = verdicts[present, count, rules] = attendance_verdict(present, count, rules)
     duration = (duration_verdict(mt.kind, active, mt.started_at, mt.ended_at, rules, mt.combined)
                 if mt.started_at and mt.ended_at else None)
     return present, count, verdict, duration
@@ -176,7 +178,7 @@ def judged(result: R, mt: weekly_data._Meeting, numbers: tuple, today: date) -> 
 
 
 def _cell_status(cell_id: int, cell_name: str, data: CommitteeYear, numbers: dict[int, tuple],
-                 local_day: dict[int, date], today: date, rules: RuleSet, lang: str,
+                 local_day: dict[int, date], today: date, lang: str,
                  patterns: dict, previous: str | None, tz: ZoneInfo) -> CellWeek:
     """One cell's line: this month's regular meeting (and last month's, in a month's first week), the
     quarter's thematic one and who is flagged (why it needs attention is decided in ``_compute``)."""
@@ -196,7 +198,7 @@ def _cell_status(cell_id: int, cell_name: str, data: CommitteeYear, numbers: dic
     )
     cw.unreachable = sorted((data.names[i] for i in expected_now if i not in data.reachable), key=name_key)
     this_year = [mt for mt in cell_meetings if local_day[mt.id].year == today.year]
-    _flag_absences(cw, data, this_year, expected_now, rules, lang, patterns)
+    _flag_absences(cw, data, this_year, expected_now, data.rules[cell_id], lang, patterns)
     return cw
 
 
@@ -209,9 +211,9 @@ def _flag_absences(cw: CellWeek, data: CommitteeYear, cell_meetings: list, expec
                   for mt, statuses in zip(ended_meetings, ended)]
     histories = zip(*by_meeting) if ended else [()] * len(expected_now)
     for member_id, history in zip(expected_now, histories):
-        flags = patterns.get(history)
+        flags = patterns.get((rules, history))
         if flags is None:
-            flags = patterns[history] = absence_flags(history, rules)
+            flags = patterns[rules, history] = absence_flags(history, rules)
         if flags.warn_unexcused:
             cw.flagged.append((data.names[member_id], t(lang, "why.unexcused", count=flags.months)))
         if flags.warn_excused_streak:

@@ -24,7 +24,7 @@ from bot.web.render import render
 from core.parsing import button_id
 from core.weblinks import read_web_token, web_token
 from reports import minutes, web_cell, web_committee, weekly
-from rules import RuleSet
+from storage.committees import rules_for
 from storage.models import Cell, ChatLink, Committee, Meeting, Platform
 
 log = logging.getLogger(__name__)
@@ -190,7 +190,7 @@ class CommitteeChart(_Viewed):
         async with self.services.sessions() as session:
             points = await web_committee.committee_months(session, committee_id, self.services.clock.now(), self.tz)
             committee = await session.get(Committee, committee_id)
-            target = RuleSet.from_overrides(committee).attendance_target
+            target = (await rules_for(session, committee_id)).attendance_target
         await self.send_made(SVG, month_chart_svg, [(p.month, p.rate) for p in points], target, committee.name,
                              int(points[-1].month[:4]), self.lang)
 
