@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.texts import Html, fmt_rate, t
 from reports import attention, weekly_data, weekly_quality, weekly_substance, weekly_votes
 from reports.weekly_data import ATTENDED, NOBODY, CommitteeYear, _statuses
-from reports.weekly_model import AttendanceLine, CellWeek, MeetingRow, MonthResult, WeeklyReport
+from reports.weekly_model import AttendanceLine, CellWeek, MeetingRow, MonthResult, Rollup, WeeklyReport
 from rules import (
     MISSES,
     AbsenceFlags,
@@ -27,7 +27,7 @@ from rules import (
     regular_status,
 )
 from rules.names import name_key
-from storage.committees import rules_for
+from storage.committees import branches, rules_for
 from storage.models import Committee, MeetingKind
 
 
@@ -94,7 +94,27 @@ async def _compute(session: AsyncSession, committee_id: int, now: datetime, tz: 
             cw.regular, cw.previous, flagged=len(cw.flagged), overdue_tasks=cw.tasks_overdue,
             thematic_missing=attention.thematic_due(today, since, cw.thematic_this_quarter))
     await weekly_quality.add_levels(session, report, data)
+    await _roll_up(session, report, data)
     return report
+
+
+async def _roll_up(session: AsyncSession, report: WeeklyReport, data: CommitteeYear) -> None:
+    """With committees below this one: each direct child with the cells of its branch (a ward with its
+    cells, a partial committee's too), and each of the committee's own cells on its own, in that order.
+    Their totals are ``CellTotals``' own: the same as each child's summary shows."""
+    tree = await branches(session, report.committee_id)
+    if not tree.children:
+        return
+    rollups = {child_id: Rollup("committee", child_id, name, (await rules_for(session, child_id)).attendance_target)
+               for child_id, name in tree.children}
+    own: list[Rollup] = []
+    for cw in report.cells:
+        branch = tree.branch_of.get(data.committee_of[cw.cell_id])
+        if branch is None:  # a cell of the committee itself (chi bộ trực thuộc)
+            own.append(Rollup("cell", cw.cell_id, cw.cell_name, data.rules[cw.cell_id].attendance_target, [cw]))
+        else:
+            rollups[branch].cells.append(cw)
+    report.children = [*rollups.values(), *own]
 
 
 def previous_month(today: date) -> str | None:
@@ -282,38 +302,76 @@ def render_text(report: WeeklyReport, lang: str, tz: ZoneInfo, *, files_note: st
     if first:
         lines.append("")
         lines.append(t(lang, "weekly.attention_header", count=len(first)))
-        for c in first[:MAX_CELL_LINES]:
-            lines.append(t(lang, "weekly.attention_line", cell=c.cell_name,
-                           why=Html("; ".join(attention.render_all(c.attention, lang, report.target)))))
-            for name, why in c.flagged:
-                lines.append(t(lang, "weekly.flagged_line", name=name, why=why))
+        if report.children:  # grouped by the child they lie under, as the office follows them
+            room = MAX_CELL_LINES
+            for child in report.children:
+                its = child.attention_first()
+                if not its or room <= 0:
+                    continue
+                if child.kind == "committee":
+                    lines.append(t(lang, "weekly.tree_group", name=child.name, count=len(its)))
+                lines += _attention_lines(its[:room], lang, report.target)
+                room -= len(its[:room])
+        else:
+            lines += _attention_lines(first[:MAX_CELL_LINES], lang, report.target)
     lines.append("")
-    lines.append(t(lang, "weekly.cells_header"))
-    shown = report.cells[:MAX_CELL_LINES]
-    for c in shown:
-        now = c.regular
-        detail = _detail(now, lang, report.target)
-        if c.previous is not None:
-            p = c.previous
-            detail = t(lang, "weekly.two_months", last=f"{p.month[5:]}/{p.month[:4]}",
-                       last_detail=_detail(p, lang, report.target, past=True), month=month, detail=detail)
-        held_ok = now.ok or (c.previous is not None and c.previous.ok and now.status not in MISSES)
-        mark = "✅" if held_ok else ("⚠️" if c.needs_attention else "•")
-        extra = t(lang, "weekly.thematic_yes") if c.thematic_this_quarter else t(lang, "weekly.thematic_no")
-        line = t(lang, "weekly.cell_line", mark=mark, cell=c.cell_name, detail=detail, thematic=extra)
-        if c.unreachable:
-            line += t(lang, "weekly.unreachable", count=len(c.unreachable))
-        line += weekly_substance.cell_suffix(c, lang)
-        if c.quality_level:
-            line += t(lang, "weekly.quality_cell", level=t(lang, f"quality.level.{c.quality_level}"), score=c.quality_score)
-        lines.append(line)
-    if len(report.cells) > len(shown):
-        lines.append(t(lang, "weekly.more_cells", count=len(report.cells) - len(shown)))
+    if report.children:
+        lines.append(t(lang, "weekly.tree_header"))
+        for child in report.children[:MAX_CELL_LINES]:
+            lines.append(_child_line(child, report, lang, month) if child.kind == "committee"
+                         else _cell_line(child.cells[0], report, lang, month))
+        if len(report.children) > MAX_CELL_LINES:
+            lines.append(t(lang, "weekly.more_cells", count=len(report.children) - MAX_CELL_LINES))
+        lines.append(t(lang, "weekly.tree_hint", example=report.children[0].name))
+    else:
+        lines.append(t(lang, "weekly.cells_header"))
+        shown = report.cells[:MAX_CELL_LINES]
+        lines += [_cell_line(c, report, lang, month) for c in shown]
+        if len(report.cells) > len(shown):
+            lines.append(t(lang, "weekly.more_cells", count=len(report.cells) - len(shown)))
     lines += weekly_substance.guest_section(report, lang)
     if files_note:
         lines.append("")
         lines.append(files_note)
     return "\n".join(lines)
+
+
+def _attention_lines(cells: list[CellWeek], lang: str, target: float) -> list[str]:
+    lines = []
+    for c in cells:
+        lines.append(t(lang, "weekly.attention_line", cell=c.cell_name,
+                       why=Html("; ".join(attention.render_all(c.attention, lang, target)))))
+        lines += [t(lang, "weekly.flagged_line", name=name, why=why) for name, why in c.flagged]
+    return lines
+
+
+def _cell_line(c: CellWeek, report: WeeklyReport, lang: str, month: str) -> str:
+    """One cell's line: its regular meeting (last month's too, in a month's first week) and the rest."""
+    now = c.regular
+    detail = _detail(now, lang, report.target)
+    if c.previous is not None:
+        p = c.previous
+        detail = t(lang, "weekly.two_months", last=f"{p.month[5:]}/{p.month[:4]}",
+                   last_detail=_detail(p, lang, report.target, past=True), month=month, detail=detail)
+    held_ok = now.ok or (c.previous is not None and c.previous.ok and now.status not in MISSES)
+    mark = "✅" if held_ok else ("⚠️" if c.needs_attention else "•")
+    extra = t(lang, "weekly.thematic_yes") if c.thematic_this_quarter else t(lang, "weekly.thematic_no")
+    line = t(lang, "weekly.cell_line", mark=mark, cell=c.cell_name, detail=detail, thematic=extra)
+    if c.unreachable:
+        line += t(lang, "weekly.unreachable", count=len(c.unreachable))
+    line += weekly_substance.cell_suffix(c, lang)
+    if c.quality_level:
+        line += t(lang, "weekly.quality_cell", level=t(lang, f"quality.level.{c.quality_level}"), score=c.quality_score)
+    return line
+
+
+def _child_line(child: Rollup, report: WeeklyReport, lang: str, month: str) -> str:
+    """A committee below, rolled up: its cells' meetings this month, their attendance, those needing attention."""
+    needing = len(child.attention_first())
+    mark = "⚠️" if needing else ("✅" if child.cells_held == child.cells_tracked and child.cells_tracked else "•")
+    return t(lang, "weekly.tree_line", mark=mark, name=child.name, month=month, held=child.cells_held,
+             cells=child.cells_tracked, untracked=_untracked(child.cells_untracked, lang),
+             rate=fmt_rate(child.overall_rate, child.target, lang), attention=needing)
 
 
 def reported_week(today: date) -> tuple[date, date]:

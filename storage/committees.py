@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Select, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rules.names import fold
 from rules.ruleset import RuleSet
 from storage.models import Cell, Committee
 
@@ -111,3 +112,61 @@ async def inherited(session: AsyncSession, committee_id: int | None) -> Inherite
 async def rules_for(session: AsyncSession, committee_id: int | None) -> RuleSet:
     """The rule figures that apply to the committee's cells (``inherited``)."""
     return RuleSet.from_overrides(await inherited(session, committee_id))
+
+
+@dataclass
+class Branches:
+    """The committees directly below one committee, and under which of them each committee of its subtree lies."""
+
+    children: list[tuple[int, str]]  # (id, name), by id
+    branch_of: dict[int, int]  # a committee of the subtree -> the direct child it lies under (itself, for a child)
+
+
+async def branches(session: AsyncSession, committee_id: int) -> Branches:
+    """The committee's direct children and the branch of each committee below it, in one query."""
+    ids = subtree_ids(committee_id).subquery()
+    rows = (await session.execute(select(Committee.id, Committee.name, Committee.parent_id)
+                                  .where(Committee.id.in_(select(ids.c.id))).order_by(Committee.id))).all()
+    parent = {row_id: parent_id for row_id, _, parent_id in rows}
+    found = Branches(children=[(row_id, name) for row_id, name, parent_id in rows if parent_id == committee_id],
+                     branch_of={})
+    for row_id in parent:
+        step, seen = row_id, set()
+        while step in parent and parent[step] != committee_id and step != committee_id and step not in seen:
+            seen.add(step)
+            step = parent[step]  # type: ignore[assignment]  # inside the subtree every parent is known
+        if step != committee_id and parent.get(step) == committee_id:
+            found.branch_of[row_id] = step
+    return found
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A committee or a cell below a committee, as ``/baocao TÊN`` names it."""
+
+    kind: str  # "committee" | "cell"
+    id: int
+    name: str
+
+
+async def find_units(session: AsyncSession, committee_id: int, name: str) -> list[Unit]:
+    """The committees and cells below ``committee_id`` called ``name`` (case, spacing and diacritics aside):
+    those directly below first; only when none is, those further down."""
+    wanted = _folded(name)
+    if not wanted:
+        return []
+    tree = await subtree(session, committee_id)
+    committees = (await session.execute(select(Committee.id, Committee.name, Committee.parent_id)
+                                        .where(Committee.id.in_(tree), Committee.id != committee_id))).all()
+    cells = (await session.execute(select(Cell.id, Cell.name, Cell.committee_id)
+                                   .where(Cell.committee_id.in_(tree)))).all()
+    found = [(parent == committee_id, Unit("committee", row_id, row_name)) for row_id, row_name, parent in committees
+             if _folded(row_name) == wanted]
+    found += [(parent == committee_id, Unit("cell", row_id, row_name)) for row_id, row_name, parent in cells
+              if _folded(row_name) == wanted]
+    near = [unit for direct, unit in found if direct]
+    return sorted(near or [unit for _, unit in found], key=lambda u: (u.kind, u.id))
+
+
+def _folded(text: str) -> str:
+    return " ".join(fold(text).casefold().split())
