@@ -23,7 +23,7 @@ async def report(ctx: Ctx, req: Request) -> Response:
     if actor.committee_member is not None:
         if req.args.strip():  # /baocao TÊN: a committee or a cell below, one level down
             return await _unit_named(ctx, req, req.args)
-        return await _committee(ctx, req, ctx.committee)
+        return _with_web(ctx, req, await _committee(ctx, req, ctx.committee))
     if not actor.is_leader:  # only the refusal and what to type instead: no report, no link after "not for you"
         return Response.say(ctx.t("not_leader"))
     return _with_web(ctx, req, Response.say(await committee_report.cell_text(ctx.session, ctx.cell, ctx.lang, ctx.tz,
@@ -38,12 +38,12 @@ async def _committee(ctx: Ctx, req: Request, committee: Committee) -> Response:
         ctx.queued += await outgoing.send(ctx.session, outgoing.REPORT_JOB, outgoing.link(ctx.link),
                                           long_answers.job_payload(committee.id), now=ctx.now,
                                           platform=req.platform, update=req.update_key)
-        return _with_web(ctx, req, Response.say(ctx.t("report.preparing", cells=cells)))
+        return Response.say(ctx.t("report.preparing", cells=cells))
     # One message for the whole committee; longer than one message, it goes through the outbox.
     parts = await committee_report.committee_parts(ctx.session, committee, ctx.lang, ctx.tz, ctx.now)
     if len(parts) == 1:
-        return _with_web(ctx, req, Response.say(parts[0], await _unit_buttons(ctx, committee.id)))
-    return _with_web(ctx, req, await _through_outbox(ctx, req, parts))
+        return Response.say(parts[0], await _unit_buttons(ctx, committee.id))
+    return await _through_outbox(ctx, req, parts)
 
 
 async def _unit_buttons(ctx: Ctx, committee_id: int) -> list[list[Button]]:
@@ -71,11 +71,12 @@ async def _unit_named(ctx: Ctx, req: Request, text: str) -> Response:
     if len(found) > 1:
         return Response.say(ctx.t("report.unit_ambiguous", name=name, names=", ".join(u.name for u in found),
                                   example=found[0].name))
-    return await _unit(ctx, req, found[0].kind, found[0].id)
+    return _with_web(ctx, req, await _unit(ctx, req, found[0].kind, found[0].id))
 
 
 async def unit_pressed(ctx: Ctx, req: Request, pressed: Unit) -> Response:
-    """A button under a committee's report: that committee or cell below, if it still is below."""
+    """A button under a committee's report: that committee or cell below, if it still is below (the web
+    link came with the report the button is under)."""
     return await _unit(ctx, req, pressed.kind, pressed.unit_id)
 
 
@@ -89,8 +90,7 @@ async def _unit(ctx: Ctx, req: Request, kind: str, unit_id: int) -> Response:
     cell = await ctx.session.get(Cell, unit_id)
     if cell is None or cell.committee_id not in below:
         return Response(toast=ctx.t("stale_button"))
-    return _with_web(ctx, req, Response.say(await committee_report.cell_text(ctx.session, cell, ctx.lang, ctx.tz,
-                                                                              ctx.now)))
+    return Response.say(await committee_report.cell_text(ctx.session, cell, ctx.lang, ctx.tz, ctx.now))
 
 
 def _with_web(ctx: Ctx, req: Request, response: Response) -> Response:
