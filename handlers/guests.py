@@ -10,7 +10,7 @@ from core.messages import Button, Reply, Request, Response
 from core.texts import fmt_time
 from handlers import notify
 from handlers.context import Ctx
-from storage.committees import subtree_ids
+from storage.committees import subtree, subtree_ids
 from storage.models import Cell, CellFollower, CommitteeMember, Meeting, MeetingGuest
 
 
@@ -39,7 +39,7 @@ async def button(ctx: Ctx, meeting_id: int) -> Response:
     if meeting is None or meeting.started_at is None or meeting.ended_at is not None or meeting.cancelled_at is not None:
         return Response(toast=ctx.t("stale_button"))
     cell = await ctx.session.get(Cell, meeting.cell_id)
-    if cell is None or cell.committee_id != _person(ctx).committee_id:
+    if cell is None or cell.committee_id not in await subtree(ctx.session, _person(ctx).committee_id):
         return Response(toast=ctx.t("foreign_meeting"))
     response = await _record(ctx, meeting, cell.name)
     response.toast = response.replies[0].text.split("\n")[0][:190]

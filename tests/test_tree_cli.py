@@ -145,3 +145,21 @@ def test_a_unit_is_found_by_name_with_or_without_diacritics_nearest_first(ready:
     assert both_cells == ["cell", "cell"]  # one in each ward: the caller asks which
     assert beside == []  # a ward never finds the ward beside it
     assert deep == [ids["ward_a"]]  # two levels down, when nothing directly below has the name
+
+
+@on_both
+def test_a_district_member_may_follow_its_wards_cells_a_ward_member_not_the_other_wards(ready: Cli):
+    ids = tree(ready)
+    district_person = ready.json("committee", "invite", str(ids["district"]), "--name", "Lâm Thị Quận")
+    ward_person = ready.json("committee", "invite", str(ids["ward_a"]), "--name", "Đào Văn Phường")
+
+    async def cells(session):
+        return {c.committee_id: c.id for c in await session.scalars(select(Cell))}
+
+    by_committee = ready.db(cells)
+    followed = ready.json("committee", "follow", str(district_person["committee_member_id"]),
+                          str(by_committee[ids["ward_a"]]), str(by_committee[ids["ward_b"]]))
+    assert [c["id"] for c in followed["cells"]] == sorted([by_committee[ids["ward_a"]], by_committee[ids["ward_b"]]])
+    refused = ready("committee", "follow", str(ward_person["committee_member_id"]), str(by_committee[ids["ward_b"]]),
+                    ok=False)
+    assert "another committee's cell" in refused.output
