@@ -245,3 +245,24 @@ async def test_rules_set_on_the_district_judge_the_wards_cells_unless_a_ward_set
     # The ward's own view and the district's agree on each cell's reasons.
     assert {c.cell_name: c.attention for c in ward_a.cells} == {
         c.cell_name: c.attention for c in district.cells if c.cell_name in ("Chi bộ khu phố 1", "Chi bộ khu phố 2")}
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_two_units_of_one_name_are_asked_about_and_the_one_typed_exactly_wins(tree: Tree):
+    scene = tree.scene
+    await scene.add_cell(tree.committees[WARD_B], "Chi bộ khu phố 1", [("Đinh Văn Ơn", Role.BI_THU)])
+    both = await baocao(scene, CM_DISTRICT, "chi bo khu pho 1")  # one in each ward, two levels down
+    assert "Có nhiều đơn vị tên" in both and "ví dụ" in both
+    assert "Tóm tắt" not in both  # nothing shown until the district's member says which
+    # Only ward A's is found from ward A: the other ward's is beside it.
+    assert "Có nhiều" not in await baocao(scene, CM_A, "chi bo khu pho 1")
+
+
+def test_the_unit_button_round_trips_and_refuses_what_it_does_not_write():
+    from core import buttons
+
+    for kind in ("committee", "cell"):
+        data = buttons.Unit(kind, 42).encode()
+        assert data == f"unit:{kind}:42" and buttons.decode(data) == buttons.Unit(kind, 42)
+    for forged in ("unit:ward:42", "unit:committee:042", "unit:cell", "unit:cell:42:1", "unit:cell:-1"):
+        assert buttons.decode(forged) is None, forged

@@ -91,12 +91,13 @@ def committee_add(
         session.add(committee)
         await session.flush()
         session.add(AuditLog(actor="operator", action="add", entity="committee", entity_id=committee.id,
-                             before=None, after={"name": name, "parent_id": parent}, at=now()))
+                             before=None, after={"name": name, **({"parent_id": parent} if parent else {})}, at=now()))
         return committee
 
     c = with_db(work)
     under = f" (dưới đảng ủy #{c.parent_id} / under #{c.parent_id})" if c.parent_id is not None else ""
-    emit(as_json, {"id": c.id, "name": c.name, "parent_id": c.parent_id}, f"Đã thêm đảng ủy #{c.id}: {c.name}{under}")
+    shown = {"id": c.id, "name": c.name, **({"parent_id": c.parent_id} if c.parent_id is not None else {})}
+    emit(as_json, shown, f"Đã thêm đảng ủy #{c.id}: {c.name}{under}")
 
 
 @cell_app.command("add")
