@@ -266,3 +266,20 @@ def test_the_unit_button_round_trips_and_refuses_what_it_does_not_write():
         assert data == f"unit:{kind}:42" and buttons.decode(data) == buttons.Unit(kind, 42)
     for forged in ("unit:ward:42", "unit:committee:042", "unit:cell", "unit:cell:42:1", "unit:cell:-1"):
         assert buttons.decode(forged) is None, forged
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_a_lateness_set_on_the_district_applies_at_a_wards_check_in(tree: Tree):
+    """The check-in reads the actor's rules: a ward under a district takes the district's lateness."""
+    scene = tree.scene
+    async with scene.sessions()() as s, s.begin():
+        from storage.models import Committee
+        (await s.get_one(Committee, tree.committees[DISTRICT])).late_after_minutes = 5
+    scene.at(datetime(2026, 12, 10, 19, 0, tzinfo=VN))
+    scheduled = await scene.say(SEC_A1, "/lichhop 2026-12-12 19:30 chuyende Nhà văn hóa | Nghị quyết 57")
+    scene.at(datetime(2026, 12, 12, 19, 30, tzinfo=VN))
+    started = await scene.say(SEC_A1, "/batdau")
+    assert started, (scheduled, started)
+    scene.at(datetime(2026, 12, 12, 19, 38, tzinfo=VN))  # 8 minutes: late by the district's 5, not by the default 15
+    answer = "\n".join(await scene.say(MEMBER_A1, "/diemdanh"))
+    assert "muộn 8 phút" in answer, (scheduled, started, answer)
