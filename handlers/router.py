@@ -25,6 +25,7 @@ from handlers import (
     guests,
     meeting,
     quality,
+    reports,
     scheduling,
     speakers,
     tasks,
@@ -348,6 +349,8 @@ async def _button(ctx: Ctx, req: Request) -> Response:
     pressed = buttons.decode(req.button)  # None: forged, malformed or too old to be read
     if actor.committee_member is not None and isinstance(pressed, buttons.Guest | buttons.Checkin):
         return await guests.button(ctx, pressed.meeting_id)  # a guest from the committee: the meeting chosen, or a group's check-in button
+    if actor.committee_member is not None and isinstance(pressed, buttons.Unit):
+        return await reports.unit_pressed(ctx, req, pressed)  # /baocao one level down
     if actor.member is None:
         return Response(toast=ctx.t("not_linked") if actor.link is None else ctx.t("not_member"))
     if not member_span(actor.member).active_on(ctx.today):

@@ -29,7 +29,8 @@ from rules.dues import Article81, article_8_1, owed_months, unpaid_months
 from rules.names import name_key
 from rules.quality import Spoke
 from storage import dues as stored_dues
-from storage.models import Attendance, AttendanceStatus, Cell, Committee, Meeting, Vote
+from storage.committees import rules_for
+from storage.models import Attendance, AttendanceStatus, Cell, Meeting, Vote
 from storage.quality import assessment_for
 from storage.queries import active_members, links_for_members, member_span
 from storage.speakers import speaker_ids
@@ -79,8 +80,7 @@ class MeetingSummary:
 
 async def compute(session: AsyncSession, meeting: Meeting, tz: ZoneInfo) -> MeetingSummary:
     cell = await session.get_one(Cell, meeting.cell_id)
-    committee = await session.get(Committee, cell.committee_id)
-    rules = RuleSet.from_overrides(committee)
+    rules = await rules_for(session, cell.committee_id)
     day = meeting.scheduled_at.astimezone(tz).date()
     members = await active_members(session, cell.id, day)
     by_id = {m.id: m for m in members}
@@ -151,9 +151,8 @@ async def duration_if_ended(session: AsyncSession, meeting: Meeting, tz: ZoneInf
     """The duration verdict the summary would give the meeting with these times (before /ketthuc ends it
     early, or /suagio corrects a time): the same cell size, rules and computation as ``compute``."""
     cell = await session.get_one(Cell, meeting.cell_id)
-    committee = await session.get(Committee, cell.committee_id)
     members = await active_members(session, cell.id, meeting.scheduled_at.astimezone(tz).date())
-    return _verdict(meeting, len(members), RuleSet.from_overrides(committee), started_at, ended_at)
+    return _verdict(meeting, len(members), await rules_for(session, cell.committee_id), started_at, ended_at)
 
 
 async def _add_tasks_and_guests(session: AsyncSession, meeting: Meeting, summary: MeetingSummary,
@@ -323,7 +322,7 @@ async def absence_warnings(session: AsyncSession, meeting: Meeting, tz: ZoneInfo
     """Members of the meeting's cell whose absences this calendar year call for a word: months with an
     unexcused absence (Điều lệ Đảng, Điều 8.1), excused absences in a row (HD 12)."""
     cell = await session.get_one(Cell, meeting.cell_id)
-    rules = RuleSet.from_overrides(await session.get(Committee, cell.committee_id))
+    rules = await rules_for(session, cell.committee_id)
     day = meeting.scheduled_at.astimezone(tz).date()
     year_start = datetime(day.year, 1, 1, tzinfo=tz)
     ended = list(await session.execute(

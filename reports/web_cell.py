@@ -22,7 +22,6 @@ from rules import (
     AttendanceVerdict,
     DurationVerdict,
     MemberSpan,
-    RuleSet,
     absence_flags,
     attendance_verdict,
     duration_verdict,
@@ -32,7 +31,8 @@ from rules import (
 )
 from rules.names import name_key
 from rules.votes import VoteResult
-from storage.models import Attendance, Cell, Committee, Meeting, MeetingDocument, Member, Task, Vote
+from storage.committees import rules_for
+from storage.models import Attendance, Cell, Meeting, MeetingDocument, Member, Task, Vote
 from storage.quality import assessments_for_meetings
 
 ATTENDED = ("present", "late")
@@ -124,7 +124,7 @@ def _span(row) -> MemberSpan:
 async def cell_year(session: AsyncSession, cell_id: int, now: datetime, tz: ZoneInfo) -> CellYear:
     cell = await session.get(Cell, cell_id)
     assert cell is not None  # the web view found the cell before asking
-    rules = RuleSet.from_overrides(await session.get(Committee, cell.committee_id))
+    rules = await rules_for(session, cell.committee_id)
     today = now.astimezone(tz).date()
     year_start = datetime(today.year, 1, 1, tzinfo=tz)
     page = CellYear(cell_id=cell.id, cell_name=cell.name, committee_id=cell.committee_id, year=today.year,

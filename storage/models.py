@@ -95,6 +95,10 @@ class Committee(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    # The committee above (a district's city, a ward's district); None at the top. Its members see
+    # everything below it, and its rules apply below unless a lower committee sets its own
+    # (storage.committees).
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("committees.id", ondelete="RESTRICT"), index=True)
     # Overrides of the default rules; NULL means "use chibo's default" (rules.RuleSet).
     min_regular_minutes: Mapped[int | None] = mapped_column(Integer)
     min_thematic_minutes: Mapped[int | None] = mapped_column(Integer)

@@ -13,7 +13,7 @@ from rules.ruleset import LIMITS, RuleSet, parse_override
 from storage.models import AuditLog, Committee
 
 cli, migrated_sqlite, ready = test_cli.cli, test_cli.migrated_sqlite, test_cli.ready
-NOT_RULES = {"id", "name", "created_at", "quality_weights"}  # the quality weights have their own command
+NOT_RULES = {"id", "name", "parent_id", "created_at", "quality_weights"}  # the quality weights have their own command
 
 
 def test_every_ruleset_figure_has_a_committee_column_and_a_limit_and_nothing_else_does():
@@ -61,7 +61,8 @@ def test_set_show_and_clear_a_committees_figures_with_the_cli(ready: Cli):
 
     changed = ready.json("committee", "rules", str(committee), "--set", "min_regular_minutes=100",
                          "--set", "attendance_target=85%", "--set", "excused_streak_over=2")
-    assert changed["min_regular_minutes"] == {"value": 100, "default": 90, "overridden": True}
+    assert changed["min_regular_minutes"] == {"value": 100, "default": 90, "overridden": True,
+                                              "source": {"id": committee, "name": "Đảng ủy phường"}}
     assert changed["attendance_target"]["value"] == pytest.approx(0.85)
     assert changed["excused_streak_over"]["value"] == 2 and not changed["late_after_minutes"]["overridden"]
 
@@ -78,7 +79,7 @@ def test_set_show_and_clear_a_committees_figures_with_the_cli(ready: Cli):
     assert "min_regular_minutes" in human and "100" in human and "mặc định 90" in human
 
     cleared = ready.json("committee", "rules", str(committee), "--clear", "min_regular_minutes")
-    assert cleared["min_regular_minutes"] == {"value": 90, "default": 90, "overridden": False}
+    assert cleared["min_regular_minutes"] == {"value": 90, "default": 90, "overridden": False, "source": None}
     assert cleared["excused_streak_over"]["overridden"]
     everything = ready.json("committee", "rules", str(committee), "--clear", "all")
     assert not any(f["overridden"] for f in everything.values())

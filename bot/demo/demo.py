@@ -1,5 +1,7 @@
 """``chibo demo``: a simulated month of three cells, played on the real bot in under a minute.
 
+Their ward sits under a district with a second ward; the district's member gets both wards rolled up.
+
 No token and no network: the bot, its dispatcher and its jobs run for real against the fake Bot
 API server shipped in ``fakeapi`` on 127.0.0.1, with a clock that runs fast. Every step is
 checked; the demo exits non-zero if one did not happen.
@@ -49,10 +51,14 @@ CELL_2 = [("Phan Văn Phúc", Role.BI_THU), ("Quách Thị Quỳnh", Role.DANG_V
 CELL_3 = [("Đinh Văn Xuân", Role.BI_THU), ("Cao Thị Yến", Role.PHO_BI_THU)] + [
     (f"Đảng viên {name}", Role.DANG_VIEN) for name in
     ("Ánh", "Bảo", "Chi", "Duy", "Giao", "Hiếu", "Khoa", "Linh", "Nam", "Oanh", "Phong", "Quân", "Sang", "Thảo")]
+# The committee above: a district over the demo's ward and a second ward of one cell.
+DISTRICT, WARD, WARD_2 = "Quận ủy Hoàn Kiếm (mô phỏng)", "Đảng ủy phường Hàng Bạc (mô phỏng)", "Đảng ủy phường Hàng Đào (mô phỏng)"
+DISTRICT_MEMBER = "Lương Văn Quận"
+CELL_4 = [("Văn Đức Thọ", Role.BI_THU), ("Chu Thị Ước", Role.DANG_VIEN), ("Triệu Văn Việt", Role.DANG_VIEN)]
 EXEMPT = "Hoàng Văn Em"  # exempt for health: not counted, gets no reminders
 NO_PHONE = "Vũ Thị Giang"  # checked in by the secretary
 VIEWERS = [(SECRETARY, "bí thư, Chi bộ khu dân cư số 1"), (MEMBER_1, "đảng viên"), (MEMBER_2, "đảng viên"),
-           (COMMITTEE, "cấp ủy viên phụ trách")]
+           (DISTRICT_MEMBER, "quận ủy viên"), (COMMITTEE, "cấp ủy viên phụ trách")]
 
 
 @dataclass
@@ -60,6 +66,7 @@ class Demo:
     scene: Scene
     out: Path
     checks: list[tuple[str, bool]] = field(default_factory=list)
+    ward_id: int = 0  # the demo's ward: its weekly files are the ones written out
 
     def check(self, what: str, ok: bool) -> None:
         self.checks.append((what, bool(ok)))
@@ -70,13 +77,16 @@ class Demo:
 
 async def _setup(demo: Demo) -> None:
     sc = demo.scene
-    committee = await sc.add_committee("Đảng ủy phường Hàng Bạc (mô phỏng)")
+    district = await sc.add_committee(DISTRICT)
+    committee = demo.ward_id = await sc.add_committee(WARD, parent=district)
     await sc.add_cell(committee, "Chi bộ khu dân cư số 1", CELL_1, exempt={EXEMPT})
     await sc.add_cell(committee, "Chi bộ khu dân cư số 2", CELL_2)
     await sc.add_cell(committee, "Chi bộ khu dân cư số 3", CELL_3)
     await sc.add_committee_member(committee, COMMITTEE)
+    await sc.add_cell(await sc.add_committee(WARD_2, parent=district), "Chi bộ phố Hàng Đào", CELL_4)
+    await sc.add_committee_member(district, DISTRICT_MEMBER)
     await sc.start_bot()
-    everyone = [n for n, _ in CELL_1 + CELL_2 + CELL_3 if n != NO_PHONE] + [COMMITTEE]
+    everyone = [n for n, _ in CELL_1 + CELL_2 + CELL_3 + CELL_4 if n != NO_PHONE] + [COMMITTEE, DISTRICT_MEMBER]
     await sc.link(*everyone)
     demo.check("mọi đảng viên có điện thoại đã liên kết tài khoản", demo.saw(MEMBER_1, "Chào đồng chí"))
 
@@ -238,6 +248,20 @@ async def _report(demo: Demo) -> None:
     await demo.scene.say(COMMITTEE, "/baocao", expect=1)  # one message for the whole committee
 
 
+async def _district_report(demo: Demo) -> None:
+    """The district's member: both wards rolled up, then one ward by its button."""
+    sc = demo.scene
+    await sc.say(DISTRICT_MEMBER, "/baocao")
+    demo.check("quận ủy viên xem từng phường: số chi bộ đã họp và tỷ lệ dự họp cộng lại",
+               demo.saw(DISTRICT_MEMBER, f"{WARD}: tháng 12/2026 đã họp 3/3 chi bộ")
+               and demo.saw(DISTRICT_MEMBER, f"{WARD_2}: tháng 12/2026 đã họp 0/1 chi bộ"))
+    message = sc.last_with_button(DISTRICT_MEMBER, "unit:")
+    ward = message["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    await sc.press(DISTRICT_MEMBER, message, ward)
+    demo.check("quận ủy viên bấm vào một phường: thấy từng chi bộ của phường",
+               demo.saw(DISTRICT_MEMBER, "Chi bộ khu dân cư số 1") and demo.saw(DISTRICT_MEMBER, "Chi bộ khu dân cư số 3"))
+
+
 def _events() -> list[tuple[datetime, Callable[[Demo], Awaitable[None]]]]:
     return [
         (datetime(2026, 12, 1, 6, 30, tzinfo=TZ), _setup),
@@ -252,6 +276,7 @@ def _events() -> list[tuple[datetime, Callable[[Demo], Awaitable[None]]]]:
         (datetime(2026, 12, 11, 9, 0, tzinfo=TZ), _tasks_view),
         (datetime(2026, 12, 11, 19, 0, tzinfo=TZ), _thematic_cell_3),
         (datetime(2026, 12, 12, 9, 0, tzinfo=TZ), _report),
+        (datetime(2026, 12, 12, 9, 30, tzinfo=TZ), _district_report),
     ]
 
 
@@ -299,8 +324,9 @@ async def simulate(out: Path, *, show_progress: bool = True,
                 assert scene.runtime is not None
                 results = await run_weekly(scene.runtime.services)
                 for r in results:
-                    shutil.copy(r.workbook, out / "tom-tat-tuan.xlsx")
-                    shutil.copy(r.chart, out / "bieu-do-ty-le-du-hop.png")
+                    if r.committee_id == demo.ward_id:  # the ward's; the district's has its wards rolled up
+                        shutil.copy(r.workbook, out / "tom-tat-tuan.xlsx")
+                        shutil.copy(r.chart, out / "bieu-do-ty-le-du-hop.png")
             await scene.settle()
             if show_progress:
                 _progress((now - START).total_seconds() / total, now)
@@ -360,6 +386,9 @@ def _final_checks(demo: Demo) -> None:
     demo.check("bí thư chi bộ 2 chưa đánh giá chất lượng: được nhắc một lần vào sáng hôm sau",
                sum("chưa được đánh giá chất lượng" in line.text for line in demo.scene.transcript
                    if line.person == "Phan Văn Phúc" and line.sender == "bot") == 1)
+    demo.check("quận ủy viên nhận tóm tắt tuần của quận: từng phường, việc cần quan tâm theo phường",
+               demo.saw(DISTRICT_MEMBER, "Tóm tắt tuần") and demo.saw(DISTRICT_MEMBER, "Các đơn vị trực thuộc")
+               and demo.saw(DISTRICT_MEMBER, f"{WARD_2} (1 chi bộ)"))
     demo.check("tệp Excel và biểu đồ đã được ghi", (demo.out / "tom-tat-tuan.xlsx").exists()
                and (demo.out / "bieu-do-ty-le-du-hop.png").exists())
 

@@ -87,9 +87,9 @@ class Scene:
             await self._engine.dispose()
 
     # --- setting up the organisation (what an operator does with the CLI) ---
-    async def add_committee(self, name: str) -> int:
+    async def add_committee(self, name: str, parent: int | None = None) -> int:
         async with self.sessions()() as s, s.begin():
-            c = Committee(name=name, created_at=self.clock.now())
+            c = Committee(name=name, parent_id=parent, created_at=self.clock.now())
             s.add(c)
             await s.flush()
             return c.id

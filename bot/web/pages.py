@@ -27,7 +27,7 @@ from bot.web.render import STATIC, render
 from core.parsing import button_id
 from core.weblinks import read_web_token, web_token
 from reports import minutes, web_cell, web_committee, weekly
-from rules import RuleSet
+from storage.committees import children, rules_for
 from storage.models import Cell, ChatLink, Committee, Meeting, Platform
 
 log = logging.getLogger(__name__)
@@ -152,7 +152,7 @@ class _Viewed(_Base):
         async with self.services.sessions() as session:
             points = await web_committee.committee_months(session, committee_id, self.services.clock.now(), self.tz)
             committee = await session.get(Committee, committee_id)
-            target = RuleSet.from_overrides(committee).attendance_target
+            target = (await rules_for(session, committee_id)).attendance_target
         return [(p.month, p.rate) for p in points], target, committee.name, int(points[-1].month[:4]), self.lang
 
     async def cell_year(self, cell_id: str) -> web_cell.CellYear | None:
@@ -225,14 +225,26 @@ class Home(_Viewed):
             self.redirect(f"{self.base}/me", status=303)
             return
         status = self.get_argument("status", "")
+        # A committee below the viewer's (?committee=ID): its page, one level down; any other id is 403.
+        shown = v.committee_id
+        if asked := self.get_argument("committee", ""):
+            row_id = button_id(asked)
+            if row_id is None or not v.may_see_committee(row_id):
+                self.forbidden()
+                return
+            shown = row_id
         async with self.services.sessions() as session:
-            data = await web_committee.committee_page(session, v.committee_id, self.services.clock.now(), self.tz,
+            data = await web_committee.committee_page(session, shown, self.services.clock.now(), self.tz,
                                                       self.lang)
+            below = [(c.id, c.name) for c in await children(session, shown)]
+            up = (await session.get_one(Committee, shown)).parent_id if shown != v.committee_id else None
         rows = [r for r in data.rows if r.status == status] if status in web_committee.STATUSES else data.rows
-        charts = {"chart_src": await svg_uri(month_chart_svg, *await self.committee_chart(v.committee_id))} \
+        charts = {"chart_src": await svg_uri(month_chart_svg, *await self.committee_chart(shown))} \
             if self.as_pdf else {}
+        here = f"committee={shown}&" if shown != v.committee_id else ""
         self.page("committee.html", base=self.base, p=data, rows=rows, status=status,
-                  statuses=web_committee.STATUSES, **charts)
+                  statuses=web_committee.STATUSES, children=below, here=here,
+                  up=None if up is None else (up if up != v.committee_id else 0), **charts)
 
 
 class CellPage(_Viewed):
