@@ -2,7 +2,8 @@
 recorded at 23:58 on 31 December are December's; at 00:01 on 1 January the cell's month is January (still 31
 December in UTC); "12" typed in January records the December just ended; the first meeting of 2027 warns once
 about 2026's unpaid months that only ended with December (a third month: the cell considers the case), not about
-a December paid late; the next meeting does not warn again, and 2027's count starts empty."""
+a December paid late; the next meeting does not warn again, and 2027's count starts empty; the member sees
+what 2026 still owes next to the new year."""
 
 from __future__ import annotations
 
@@ -71,5 +72,8 @@ async def test_december_paid_and_unpaid_across_the_new_year(scene: Scene):
 
     february = await hold_meeting(scene, 2027, 2)  # told once; January 2027 unpaid is one month of the new count
     assert february == []
-    own = (await scene.say(CU, "/dangphi"))[0]
+    own = (await scene.say(CU, "/dangphi"))[0]  # the member sees the new year, and what the old one still owes
     assert "năm 2027" in own and "Chưa đóng 1 tháng đã qua: 01/2027" in own
+    assert "Năm 2026 còn chưa đóng 3 tháng: 10/2026, 11/2026, 12/2026" in own
+    own = (await scene.say(BA, "/dangphi"))[0]
+    assert "Năm 2026" not in own  # December paid late: nothing owed for 2026
