@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 
 import httpx
 from sqlalchemy import func, select
@@ -22,17 +21,6 @@ from storage.models import Ballot, DuesPayment, Vote
 from tests.conftest import PG_URL, free_port, needs_postgres, reset_postgres
 
 pytestmark = needs_postgres
-
-
-def _stop(procs) -> None:
-    for proc in procs:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    for proc in procs:
-        try:
-            proc.wait(timeout=30)
-        except Exception:
-            proc.kill()
 
 
 async def test_two_processes_count_each_ballot_and_each_payment_once(tmp_path):
@@ -101,7 +89,7 @@ async def test_two_processes_count_each_ballot_and_each_payment_once(tmp_path):
                 await say(sec, "/dangphi", ports[0])
                 collection = server.texts(sec)[-1]
         finally:
-            _stop(procs)
+            fanout_processes.stop(procs)
     for log in ("web0.log", "web1.log"):  # a conflict is handled, not raised
         text = (tmp_path / log).read_text()
         assert "Traceback" not in text and "IntegrityError" not in text, text[-2000:]
