@@ -313,6 +313,8 @@ async def _route(ctx: Ctx, req: Request) -> Response:
     if req.button is not None:
         return await _button(ctx, req)
     if req.command is None:
+        if req.unreadable:  # Zalo passed no content on (a file, a video…): say what it can take instead
+            return Response.say(ctx.t("zalo.unreadable_leader" if actor.is_leader else "zalo.unreadable"))
         if req.raw_command is not None:  # in a group it may be another bot's command: not ours to answer
             return Response() if req.is_group else Response.say(ctx.t("unknown_command"))
         if req.is_group and not req.addressed:

@@ -54,17 +54,6 @@ def _spawn(args, server, tmp_path, name):
     return fanout_processes.spawn(args, PG_URL, server, tmp_path, tmp_path / f"{name}.log")
 
 
-def _stop(procs):
-    for proc in procs:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    for proc in procs:
-        try:
-            proc.wait(timeout=30)
-        except Exception:
-            proc.kill()
-
-
 async def test_two_polling_runs_one_polls_the_other_stands_by(tmp_path):
     await reset_postgres(PG_URL)
     await migrate(PG_URL)
@@ -90,7 +79,7 @@ async def test_two_polling_runs_one_polls_the_other_stands_by(tmp_path):
             for log in ("first.log", "second.log"):  # never two getUpdates at once (Telegram's 409)
                 assert "Conflict" not in (tmp_path / log).read_text()
         finally:
-            _stop(procs)
+            fanout_processes.stop(procs)
 
 
 async def test_webhook_processes_behind_a_load_balancer_handle_a_retried_update_once(tmp_path):
@@ -117,4 +106,4 @@ async def test_webhook_processes_behind_a_load_balancer_handle_a_retried_update_
             await asyncio.sleep(3)  # the retried update, had it been handled again, would be answered by now
             assert server.sent_count(601) == server.sent_count(602) == 1
         finally:
-            _stop(procs)
+            fanout_processes.stop(procs)

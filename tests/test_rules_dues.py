@@ -47,6 +47,21 @@ def test_months_read_as_typed(text, months):
     assert read_months(text, TODAY) == months
 
 
+@pytest.mark.parametrize(("today", "text", "months"), [
+    (date(2027, 1, 2), "12", ["2026-12"]),  # in January, the December just ended
+    (date(2027, 1, 2), "11,12", ["2026-11", "2026-12"]),
+    (date(2027, 1, 2), "1", ["2027-01"]),
+    (date(2026, 12, 31), "1", ["2027-01"]),  # in December, the coming January
+    (date(2026, 12, 31), "11,12,1", ["2026-11", "2026-12", "2027-01"]),
+    (date(2026, 12, 31), "1-3", ["2027-01", "2027-02", "2027-03"]),
+    (date(2026, 7, 15), "1", ["2026-01"]),  # six months either way: this year
+    (date(2026, 7, 15), "12", ["2026-12"]),
+    (date(2027, 1, 2), "12/2027", ["2027-12"]),  # a year typed is kept
+])
+def test_months_without_a_year_are_the_nearest(today, text, months):
+    assert read_months(text, today) == months
+
+
 def test_months_owed_from_joining_to_the_end_of_last_month():
     assert owed_months(2026, date(2020, 1, 1), None, TODAY) == [f"2026-{m:02d}" for m in range(1, 12)]
     assert owed_months(2026, date(2026, 6, 20), None, TODAY) == [f"2026-{m:02d}" for m in range(6, 12)]  # joined June
