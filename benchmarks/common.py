@@ -6,6 +6,7 @@ import asyncio
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -48,6 +49,18 @@ async def start_chibo(url: str, api_root: str, token: str, workdir: Path, *args:
     with open(log or workdir / f"chibo-{time.monotonic_ns()}.log", "wb") as out:
         return await asyncio.create_subprocess_exec(*chibo_command(), "run", *args, cwd=workdir, env=environ,
                                                     stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=out)
+
+
+async def stop_chibo(proc: asyncio.subprocess.Process, timeout: float = 30) -> None:
+    """SIGTERM, as systemd stops it; killed if it has not ended within ``timeout`` seconds."""
+    if proc.returncode is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(proc.wait(), timeout)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
 
 
 async def until(predicate: Callable[[], bool], timeout: float, step: float = 0.02) -> bool:

@@ -8,11 +8,10 @@ fake Bot API served from this process. VmRSS is read from /proc when it first ca
 from __future__ import annotations
 
 import asyncio
-import signal
 import time
 from pathlib import Path
 
-from benchmarks.common import TOKEN, TimedServer, cpu_seconds, proc_status_kb, rounded, start_chibo, until
+from benchmarks.common import TOKEN, TimedServer, cpu_seconds, proc_status_kb, rounded, start_chibo, stop_chibo, until
 
 
 async def measure(database_url: str, workdir: Path, settle_timeout: float = 120.0) -> dict:
@@ -38,13 +37,7 @@ async def measure(database_url: str, workdir: Path, settle_timeout: float = 120.
             hwm = proc_status_kb("VmHWM", proc.pid)
             menu = sum(1 for m, _ in server.requests if m == "setMyCommands")
         finally:
-            if proc.returncode is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    await asyncio.wait_for(proc.wait(), 20)
-                except TimeoutError:
-                    proc.kill()
-                    await proc.wait()
+            await stop_chibo(proc, 20)
     return {
         "idle_rss_mb": rounded((rss_ready or 0) / 1024, 1),
         "settled_rss_mb": rounded((rss_settled or 0) / 1024, 1),

@@ -10,7 +10,7 @@ import asyncio
 import signal
 from pathlib import Path
 
-from benchmarks.common import start_chibo, until
+from benchmarks.common import start_chibo, stop_chibo, until
 
 
 async def measure(url: str, server, token: str, users: list[int], workdir: Path, *args: str,
@@ -39,12 +39,7 @@ async def measure(url: str, server, token: str, users: list[int], workdir: Path,
         complete = await until(lambda: all(server.sent_count(u) - base[u] >= 2 for u in users), 180, step=0.01)
         await asyncio.sleep(2.0)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(proc.wait(), 30)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
+        await stop_chibo(proc)
     answers = {u: server.sent_count(u) - base[u] for u in users}
     return {
         "requests": 2 * len(users),

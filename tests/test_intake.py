@@ -132,12 +132,7 @@ async def crash_during_a_burst(scene: Scene, tmp_path: Path, *args: str, ready) 
             assert await s.scalar(select(func.count()).select_from(InboxUpdate)
                                   .where(InboxUpdate.handled_at.is_(None))) == 0
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(proc.wait(), 30)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
+        await common.stop_chibo(proc)
 
 
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
