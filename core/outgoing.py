@@ -8,7 +8,9 @@ scheduler.delivery.live), and how its outbox key is built. The key is unique in 
 message twice (a restart, two processes, a second press) queues it once, so nobody hears twice.
 
 To add a reminder: a row here, an audience (``to_members``, ``leaders``, ``cell``, ``groups``,
-``followers``, ``link``) and one ``send(session, ROW, audience, payload, now=..., **key_fields)``.
+``followers``, ``link``, ``chat``) and one ``send(session, ROW, audience, payload, now=..., **key_fields)``.
+A long answer in several messages goes through ``send_parts``; an answer the adapters could not send at once
+through ``defer_reply``: nothing else writes outbox rows.
 
 Stored kinds, keys and priorities are those already in existing databases: never change them.
 """

@@ -32,3 +32,16 @@ def test_priorities_and_quota_classes():
     # one stored kind, one refresh rule
     for kind in {m.kind for m in outgoing.TABLE}:
         assert len({m.refreshed for m in outgoing.TABLE if m.kind == kind}) == 1
+
+
+def test_only_core_outgoing_writes_outbox_rows():
+    """One place queues messages: every other module calls ``outgoing.send``, ``send_parts`` or ``defer_reply``
+    (a loop of its own over recipients or parts, or a key formatted by hand, would bypass the table)."""
+    import re
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    writers = re.compile(r"\benqueue(_chat|_raw)?\(|insert\(OutboxMessage\)")
+    found = sorted(str(p.relative_to(repo)) for d in ("bot", "core", "handlers", "reports", "scheduler", "storage")
+                   for p in (repo / d).rglob("*.py") if writers.search(p.read_text(encoding="utf-8")))
+    assert found == ["core/outgoing.py", "storage/outbox.py"]
