@@ -6,6 +6,9 @@ from __future__ import annotations
 import re
 from datetime import date
 
+import pytest
+from conftest import DB_KINDS
+
 from bot.demo.scene import Scene
 from core.messages import Request
 from core.texts import CATALOG, example_dates, t
@@ -68,6 +71,7 @@ def test_the_help_of_each_asker_shows_every_command_they_may_use_and_none_other(
     assert "help.schedule" in [k for _, s in help_keys(frozenset(ASKERS["collector"])) for k in s]
 
 
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
 async def test_help_as_each_asker_reads_it_in_the_chat(scene: Scene):
     """/huongdan as typed by a stranger, a member, the collector, the secretary, a deputy and a committee member:
     the Vietnamese name of every command their hats may use, and of none other (nor a LEADER command's name
