@@ -212,7 +212,7 @@ async def resolve_actors(session: AsyncSession, wants: list[tuple[str, str, Meet
     user id, meeting wanted): one query for each meeting wanted (under a burst of check-ins, the meeting in
     progress of each member, or the meeting whose button they press), one for the actors found without it.
     A linked actor who wanted a meeting and has none gets an empty ``Preloaded``; nobody in a batch starts
-    one (``handlers.router.TOGETHER``), so it stays true for the whole transaction."""
+    one (``Command.together`` in handlers.commands), so it stays true for the whole transaction."""
     rows: dict[int, Any] = {}
     preloaded: dict[int, Preloaded] = {}
     groups: dict[tuple[str, str | None, int | None], list[int]] = {}

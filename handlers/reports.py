@@ -106,7 +106,6 @@ def _with_web(ctx: Ctx, req: Request, response: Response) -> Response:
 async def _through_outbox(ctx: Ctx, req: Request, parts: list[str]) -> Response:
     """A report of many messages goes out through the outbox, paced like every other message; the
     request answers at once, so nobody waits behind it."""
-    for number, part in enumerate(parts, start=1):
-        ctx.queued += await outgoing.send(ctx.session, outgoing.REPORT_PART, outgoing.link(ctx.link), Reply(part),
-                                          now=ctx.now, platform=req.platform, update=req.update_key, part=number)
+    job = outgoing.REPORT_JOB.key_for(platform=req.platform, update=req.update_key)
+    ctx.queued += await outgoing.send_parts(ctx.session, outgoing.link(ctx.link), parts, job=job, now=ctx.now)
     return Response.say(ctx.t("report.queued", parts=len(parts)))

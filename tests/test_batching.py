@@ -267,8 +267,9 @@ async def test_a_requester_that_gives_up_while_its_batch_runs_leaves_the_others_
     (dict(text="Sáng"), False),
 ])
 def test_long_requests_go_alone_however_they_are_asked(request_, together):
+    """What decides it is the request's kind (``router.classify``), the one the routing reads as well."""
     req = Request(platform="telegram", user_id="1", chat_id="1", update_key="tg:1", **request_)
-    assert router._together(req) is together
+    assert router.classify(req).together is together
 
 
 async def _requests(scene: Scene, wanted: list[tuple[str, dict]]) -> list[Request]:

@@ -211,9 +211,10 @@ def test_postgres_restore_refuses_a_damaged_dump_or_another_applications_and_cha
     assert len(dump(PG_URL)["committees"]) == 3
 
 
-@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
-async def test_restore_refuses_while_chibo_runs_against_the_database_unless_force(scene, db_url, tmp_path,
-                                                                                  monkeypatch):
+@pytest.fixture
+async def backed_up(scene, db_url, tmp_path, monkeypatch) -> tuple[Cli, str]:
+    """The CLI on the scene's database (none of the developer's CHIBO_ variables), a backup of it holding one
+    committee, and a second committee written after the backup: (cli, backup file)."""
     for name in list(os.environ):
         if name.startswith("CHIBO_") and not name.startswith("CHIBO_TEST_"):
             monkeypatch.delenv(name)
@@ -224,6 +225,12 @@ async def test_restore_refuses_while_chibo_runs_against_the_database_unless_forc
     backup_file = str(tmp_path / "chibo.bak")
     await asyncio.to_thread(cli, "db", "backup", backup_file)
     await scene.add_committee("Đảng ủy thêm sau sao lưu")
+    return cli, backup_file
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_restore_refuses_while_chibo_runs_against_the_database_unless_force(scene, db_url, backed_up):
+    cli, backup_file = backed_up
     await scene.start_bot()
     before = _records(await _dump(db_url))
     result = await asyncio.to_thread(cli, "db", "restore", backup_file, "--yes", ok=False)
@@ -239,21 +246,12 @@ async def test_restore_refuses_while_chibo_runs_against_the_database_unless_forc
 
 
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
-async def test_a_chibo_started_while_a_restore_runs_waits_for_it_to_end(scene, db_url, tmp_path, monkeypatch, caplog):
+async def test_a_chibo_started_while_a_restore_runs_waits_for_it_to_end(scene, db_url, backed_up, monkeypatch, caplog):
     """The restore holds the running mark alone while it runs: a chibo started meanwhile does not take updates
     on the database being replaced; it waits, then starts on the restored one."""
     from bot.cli import db as cli_db
 
-    for name in list(os.environ):
-        if name.startswith("CHIBO_") and not name.startswith("CHIBO_TEST_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("CHIBO_DATABASE_URL", db_url)
-    cli = Cli(url=db_url, tmp=tmp_path, runner=CliRunner())
-    await scene.add_committee("Đảng ủy phường Hàng Bạc")
-    backup_file = str(tmp_path / "chibo.bak")
-    await asyncio.to_thread(cli, "db", "backup", backup_file)
-    await scene.add_committee("Đảng ủy thêm sau sao lưu")
+    cli, backup_file = backed_up
     restoring, go_on = threading.Event(), threading.Event()
     real_restore = cli_db.restore
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
 import time
 from datetime import UTC, datetime, timedelta
@@ -18,7 +17,8 @@ import pytest
 from conftest import DB_KINDS, free_port, vn
 from sqlalchemy import func, select, text
 
-from benchmarks.idle import chibo_command
+from benchmarks import common
+from benchmarks.common import until
 from bot.demo.scene import Scene
 from bot.platforms import WebhookOptions
 from bot.platforms.telegram.registration import webhook_secret
@@ -69,25 +69,9 @@ async def open_meeting_with_linked_members(scene: Scene, n: int) -> list[int]:
     return users
 
 
-async def until(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(0.02)
-    return True
-
-
 async def start_chibo(scene: Scene, workdir: Path, *args: str) -> asyncio.subprocess.Process:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHIBO_")}
-    env.update(CHIBO_DATABASE_URL=scene.settings.database_url, CHIBO_TELEGRAM_TOKEN=scene.settings.token_value(),
-               CHIBO_TELEGRAM_API_URL=scene.server.root, CHIBO_QUIET_HOURS="off",
-               CHIBO_REPORTS_DIR=str(workdir / "reports"))
-    log = open(workdir / f"chibo-{time.monotonic_ns()}.log", "wb")
-    proc = await asyncio.create_subprocess_exec(*chibo_command(), "run", *args, cwd=workdir, env=env,
-                                                stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log)
-    log.close()
-    return proc
+    return await common.start_chibo(scene.settings.database_url, scene.server.root, scene.settings.token_value(),
+                                    workdir, *args, CHIBO_QUIET_HOURS="off")
 
 
 async def checkins(scene: Scene) -> int:
@@ -148,12 +132,7 @@ async def crash_during_a_burst(scene: Scene, tmp_path: Path, *args: str, ready) 
             assert await s.scalar(select(func.count()).select_from(InboxUpdate)
                                   .where(InboxUpdate.handled_at.is_(None))) == 0
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(proc.wait(), 30)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
+        await common.stop_chibo(proc)
 
 
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)

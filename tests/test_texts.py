@@ -16,7 +16,7 @@ CODE_DIRS = ("bot", "core", "handlers", "reports", "scheduler", "storage")
 DYNAMIC_PREFIXES = ("kind.", "why.", "status.", "quality.q.", "quality.a.", "quality.level.", "quality.criterion.",
                     "web.status.", "web.filter.", "web.mark.", "web.sym.",
                     "attention.",  # attention.<code>: tests/test_attention.py checks them against reports.attention.Code
-                    "menu.")  # menu.<command>: tests/test_commands.py
+                    "menu.", "help.")  # menu.<command>, help.<command>: tests/test_commands.py
 
 
 def placeholders(template: str) -> set[str]:

@@ -41,6 +41,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot.runtime.intake import answer_slot
+from core import outgoing
 from core.messages import Attachment, Reply, Request, Response
 from core.services import Services
 from core.texts import t
@@ -50,7 +51,6 @@ from handlers.commands import MENU, parse_command
 from scheduler.delivery.senders import ADMITTED, Admission, Blocked, Permanent, RateLimited, Transient
 from storage.inbox import Incoming, Kept
 from storage.models import OutboxMessage, Platform
-from storage.outbox import defer_reply
 
 log = logging.getLogger(__name__)
 
@@ -315,9 +315,9 @@ class TelegramAdapter:
         if delay is None:
             return
         now = self.services.clock.now()
-        await defer_reply(self.services.sessions, key=f"reply:{req.update_key}:{index}", platform=Platform.TELEGRAM,
-                          chat_id=req.chat_id, payload=reply.to_payload(), due_at=now + timedelta(seconds=delay),
-                          now=now)
+        await outgoing.defer_reply(self.services.sessions, platform=Platform.TELEGRAM, chat_id=req.chat_id,
+                                   update=req.update_key, index=index, payload=reply.to_payload(),
+                                   due_at=now + timedelta(seconds=delay), now=now)
         self.services.wake_dispatcher()
 
 

@@ -44,7 +44,6 @@ from rules import month_key
 from scheduler.delivery.senders import ADMITTED, Admission, Blocked, Permanent, RateLimited, Transient
 from storage.inbox import Incoming, Kept
 from storage.models import ChatChoice, OutboxMessage, Platform
-from storage.outbox import defer_reply
 from storage.usage import add_sent, sent_in
 
 log = logging.getLogger(__name__)
@@ -294,9 +293,9 @@ class ZaloAdapter:
                 except (RateLimited, Transient) as exc:  # the action is committed: its answer goes later
                     log.info("answer on Zalo could not go now (%s); it goes through the outbox", type(exc).__name__)
                     now = self.services.clock.now()
-                    await defer_reply(self.services.sessions, key=f"reply:{req.update_key}:{index}",
-                                      platform=Platform.ZALO, chat_id=event.chat_id,
-                                      payload=dict(payload, bot_key=self.bot_key), due_at=now, now=now)
+                    await outgoing.defer_reply(self.services.sessions, platform=Platform.ZALO, chat_id=event.chat_id,
+                                               update=req.update_key, index=index,
+                                               payload=dict(payload, bot_key=self.bot_key), due_at=now, now=now)
                     self.services.wake_dispatcher()
                 except (Blocked, Permanent) as exc:
                     log.info("answer on Zalo not delivered: %s", type(exc).__name__)
