@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.texts import fmt_rate, t
 from reports import attention, weekly_data
 from reports.web_committee import MonthMeeting, add_quality
 from reports.weekly import _collector_paused, judged, meeting_numbers
@@ -26,9 +27,9 @@ from rules import MISSES, AttendanceVerdict, RuleSet, TaskRecord, on_record, reg
 from rules.dues import Collection
 from rules.names import title_key
 from rules.period import MONTH, QUARTER, YEAR, Period
-from rules.yearly import YearProposal, YearRecord, propose_year_level
+from rules.yearly import Reason, YearProposal, YearRecord, propose_year_level
 from storage.dues import collections
-from storage.models import Committee, MeetingKind, Task
+from storage.models import Committee, CommitteeMember, MeetingKind, Task
 from storage.ratings import ratings
 
 NOT_JUDGED = ("untracked", "scheduled", "in_progress")  # months neither held nor missed (yet)
@@ -43,6 +44,7 @@ class Rating:
     reason: str | None
     actor: str
     at: datetime
+    who: str | None = None  # the committee member's name (None: the operator, by command)
 
 
 @dataclass
@@ -180,10 +182,14 @@ async def _compute(session: AsyncSession, committee_id: int, period: Period, now
     await _dues(session, page, ids, months, today)
     if page.is_year:
         decided = await ratings(session, ids, period.year)
+        who = {d.committee_member_id for d in decided.values() if d.committee_member_id}
+        people = {i: n for i, n in await session.execute(  # noqa: C416 -- a Result has keys(): dict() would misread it
+            select(CommitteeMember.id, CommitteeMember.full_name).where(CommitteeMember.id.in_(who)))}
         for r in page.rows:
             r.proposal = propose_year_level(year_record(r), rules)
             if (done := decided.get(r.cell_id)) is not None:
-                r.rating = Rating(done.level, done.previous_level, done.reason, done.actor, done.at)
+                r.rating = Rating(done.level, done.previous_level, done.reason, done.actor, done.at,
+                                  people.get(done.committee_member_id or 0))
     page.rows.sort(key=lambda r: title_key(r.name))
     return page
 
@@ -242,3 +248,34 @@ def year_record(r: CellPeriod) -> YearRecord:
                       quarters_without_thematic=r.quarters_without_thematic,
                       levels=[m.quality for m in r.held], attendance=r.rate, tasks_share=r.tasks.share,
                       dues_share=r.dues.rate if r.dues else None)
+
+
+def period_label(period: Period, lang: str) -> str:
+    """"Tháng 11/2026", "Quý 4/2026", "Năm 2026" (the catalog's ``web.period.*``)."""
+    if period.kind == MONTH:
+        return t(lang, "web.period.month", month=f"{period.number:02d}", year=period.year)
+    if period.kind == QUARTER:
+        return t(lang, "web.period.quarter", quarter=period.number, year=period.year)
+    return t(lang, "web.period.year", year=period.year)
+
+
+def reason_text(reason: Reason, lang: str) -> str:
+    """One reason of a proposed yearly level in words (catalog ``rating.reason.<code>``): months as 03/2026,
+    quarters as Q2/2026, rates and shares as percentages never rounded onto the target they missed."""
+    params: dict[str, object] = {}
+    target = reason.params.get("target")
+    for name, value in reason.params.items():
+        if name == "months" and isinstance(value, list):
+            params[name] = ", ".join(f"{m[5:]}/{m[:4]}" for m in value)
+        elif name == "quarters" and isinstance(value, list):
+            params[name] = ", ".join(f"{q[5:]}/{q[:4]}" for q in value)
+        elif name in ("rate", "share", "target"):
+            params[name] = fmt_rate(value if isinstance(value, float) else None,
+                                    target if name == "rate" and isinstance(target, float) else None, lang)
+        else:
+            params[name] = value
+    return t(lang, f"rating.reason.{reason.code}", **params)
+
+
+def level_text(level: str | None, lang: str) -> str:
+    return t(lang, f"quality.level.{level}") if level else "–"

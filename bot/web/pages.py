@@ -25,6 +25,7 @@ from core.parsing import button_id
 from core.weblinks import read_web_token, web_token
 from reports import minutes, web_cell, web_committee, weekly
 from rules import RuleSet
+from rules.period import Period
 from storage.models import Cell, ChatLink, Committee, Meeting, Platform
 
 log = logging.getLogger(__name__)
@@ -109,8 +110,8 @@ class _Viewed(_Base):
             return None
         return self.viewer.committee_id
 
-    async def cell_year(self, cell_id: str) -> web_cell.CellYear | None:
-        """The cell's year of meetings, or None when the viewer may not see that cell (answered 403)."""
+    async def cell_year(self, cell_id: str, period: Period | None = None) -> web_cell.CellYear | None:
+        """The cell's year (or ``period``) of meetings, or None when the viewer may not see that cell (answered 403)."""
         row_id = button_id(cell_id)  # past the integer columns' range: no row (PostgreSQL would raise)
         async with self.services.sessions() as session:
             cell = await session.get(Cell, row_id) if row_id is not None else None
@@ -118,7 +119,7 @@ class _Viewed(_Base):
                 self.forbidden()
                 return None
             assert cell is not None  # may_see_cell(None) is False
-            return await web_cell.cell_year(session, cell.id, self.services.clock.now(), self.tz)
+            return await web_cell.cell_year(session, cell.id, self.services.clock.now(), self.tz, period)
 
     async def send_made(self, content_type: str, make: Callable[..., str | bytes], *args: object,
                         attachment: str | None = None) -> None:
@@ -155,6 +156,12 @@ class Home(_Viewed):
         if v.kind != COMMITTEE:
             self.redirect(f"{self.base}/me", status=303)
             return
+        from bot.web.period_pages import asked_period, show_period  # it builds on this module's handlers
+
+        period, typed = asked_period(self)
+        if period is not None or typed is not None:
+            await show_period(self, period, typed)
+            return
         status = self.get_argument("status", "")
         async with self.services.sessions() as session:
             data = await web_committee.committee_page(session, v.committee_id, self.services.clock.now(), self.tz,
@@ -166,9 +173,16 @@ class Home(_Viewed):
 
 class CellPage(_Viewed):
     async def get(self, token: str, cell_id: str) -> None:
-        data = await self.cell_year(cell_id)
+        from bot.web.period_pages import asked_period, bad_period_text, picker_context
+
+        period, typed = asked_period(self)
+        data = await self.cell_year(cell_id, period)
         if data is not None:
-            self.page("cell.html", base=self.base, p=data, committee_view=self.viewer.kind == COMMITTEE)
+            assert data.period is not None  # cell_year sets it
+            if typed is not None:
+                self.set_status(400)
+            self.page("cell.html", base=self.base, p=data, committee_view=self.viewer.kind == COMMITTEE,
+                      bad=bad_period_text(self, typed) if typed else None, **picker_context(self, data.period))
 
 
 class MePage(_Viewed):
