@@ -43,7 +43,7 @@ class Rating:
     previous: str | None
     reason: str | None
     actor: str
-    at: datetime
+    at: datetime  # local
     who: str | None = None  # the committee member's name (None: the operator, by command)
 
 
@@ -188,7 +188,7 @@ async def _compute(session: AsyncSession, committee_id: int, period: Period, now
         for r in page.rows:
             r.proposal = propose_year_level(year_record(r), rules)
             if (done := decided.get(r.cell_id)) is not None:
-                r.rating = Rating(done.level, done.previous_level, done.reason, done.actor, done.at,
+                r.rating = Rating(done.level, done.previous_level, done.reason, done.actor, done.at.astimezone(tz),
                                   people.get(done.committee_member_id or 0))
     page.rows.sort(key=lambda r: title_key(r.name))
     return page

@@ -8,6 +8,7 @@ bold, frozen, filtered header; text never a formula), from the same ``CommitteeP
 from __future__ import annotations
 
 import pathlib
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -107,4 +108,4 @@ def _cells_sheet(wb: Workbook, title: str, rows: Sequence[CellPeriod], page: Com
                     rating.at.date() if rating else None, rating.reason if rating else None]
         return out
 
-    _sheet(wb, title[:31], headers, formats, (line(r) for r in rows))
+    _sheet(wb, re.sub(r"[\[\]:*?/\\]", " ", title)[:31], headers, formats, (line(r) for r in rows))

@@ -25,7 +25,7 @@ from core.parsing import button_id
 from core.weblinks import read_web_token, web_token
 from reports import minutes, web_cell, web_committee, weekly
 from rules import RuleSet
-from rules.period import Period
+from rules.period import Period, this_month
 from storage.models import Cell, ChatLink, Committee, Meeting, Platform
 
 log = logging.getLogger(__name__)
@@ -156,7 +156,11 @@ class Home(_Viewed):
         if v.kind != COMMITTEE:
             self.redirect(f"{self.base}/me", status=303)
             return
-        from bot.web.period_pages import asked_period, show_period  # it builds on this module's handlers
+        from bot.web.period_pages import (  # it builds on this module's handlers
+            asked_period,
+            picker_context,
+            show_period,
+        )
 
         period, typed = asked_period(self)
         if period is not None or typed is not None:
@@ -168,7 +172,8 @@ class Home(_Viewed):
                                                       self.lang)
         rows = [r for r in data.rows if r.status == status] if status in web_committee.STATUSES else data.rows
         self.page("committee.html", base=self.base, p=data, rows=rows, status=status,
-                  statuses=web_committee.STATUSES)
+                  statuses=web_committee.STATUSES, **picker_context(self, this_month(self.services.clock.now()
+                                                                                  .astimezone(self.tz).date())))
 
 
 class CellPage(_Viewed):
