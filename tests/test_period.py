@@ -13,6 +13,7 @@ import pytest
 from conftest import DB_KINDS
 from openpyxl import load_workbook
 from sqlalchemy import func, select
+from test_web import get
 from web_story import COMMITTEE, OTHER_COMMITTEE, SECRETARY, VN, build
 
 from core.texts import CATALOG
@@ -115,11 +116,6 @@ async def story(scene):
     st = await build(scene)
     yield st
     await st.http.stop()
-
-
-async def get(story, path: str) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=story.root, follow_redirects=False, timeout=60) as client:
-        return await client.get(path)
 
 
 async def post(story, path: str, data: dict) -> httpx.Response:

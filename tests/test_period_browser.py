@@ -4,25 +4,13 @@ with a reason; the decision is in the database once, however often the page is r
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 from conftest import DB_KINDS
 from sqlalchemy import select
+from test_web_browser import ARGS, CHROMIUM, DESKTOP, PHONE, SHOTS, playwright_api, pytestmark  # noqa: F401 -- the same Chromium
 from web_story import COMMITTEE, build
 
 from storage.models import CellYearRating
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]
-SHOTS = Path(__file__).with_name("screenshots")
-PHONE, DESKTOP = {"width": 360, "height": 740}, {"width": 1280, "height": 900}
-
-playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed (pip install -e '.[dev]')")
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                reason="no Chromium: apt-get install chromium (.ci/run does it)")
 
 
 @pytest.fixture
