@@ -290,3 +290,44 @@ async def test_across_the_new_year(story):
     assert 'value="2027-Q1" selected' in q1.text and text_of(row_of(q1.text, c1, "period-cells"), "held") == "0/1"
     home = await get(story, base + "/")
     assert '<option value="2027-01" selected>' in home.text  # the picker on the month's page starts at this month
+
+
+# --- in the chat ---
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_a_committee_member_rates_a_cell_in_the_chat(story):
+    """/xeploai: the list of the year's proposals, then one cell's level with a reason; kept after a restart."""
+    scene = story.scene
+    c2 = story.cells["2"]
+
+    async def rows() -> list[tuple]:
+        async with scene.sessions()() as s:
+            return [(r.cell_id, r.year, r.previous_level, r.level, r.proposed_level, r.actor, r.reason)
+                    for r in await s.scalars(select(CellYearRating).order_by(CellYearRating.id))]
+
+    listed = "\n".join(await scene.say(COMMITTEE, "/xeploai 2026"))
+    assert "1. Chi bộ khu dân cư số 1: Khá → Chưa xác nhận" in listed
+    assert "2. Chi bộ khu dân cư số 2: Kém → Chưa xác nhận" in listed
+    assert "/xeploai 2026 2 kha" in listed  # how to type it, with this year
+    assert "xác nhận" in "\n".join(await scene.say(COMMITTEE, "xếp loại"))  # in words, this year by default
+    # Refusals: each says what to type, and nothing is written.
+    need = "\n".join(await scene.say(COMMITTEE, "/xeploai 2026 2 trung bình"))
+    assert "lý do" in need and "/xeploai 2026 2 trung_binh" in need
+    assert "từ 1 đến 2" in "\n".join(await scene.say(COMMITTEE, "/xeploai 2026 7 kem"))
+    assert "Không hiểu năm" in "\n".join(await scene.say(COMMITTEE, "/xeploai năm nay"))
+    assert "tot, kha" in "\n".join(await scene.say(COMMITTEE, "/xeploai 2026 2 xuất sắc"))
+    assert "dành cho cấp ủy" in "\n".join(await scene.say(SECRETARY, "/xeploai 2026 1 tot"))
+    assert await rows() == []
+
+    saved = "\n".join(await scene.say(COMMITTEE, "/xeploai 2026 2 trung bình Chi bộ đã họp bù tháng 10"))
+    assert "Đã ghi mức xếp loại năm 2026 của Chi bộ khu dân cư số 2: Trung bình (trước đó: –)." in saved
+    member = scene.who(COMMITTEE).committee_member_id
+    await scene.stop_bot()
+    await scene.start_bot()  # the decision is in the database, not in the process
+    assert await rows() == [(c2, 2026, None, "trung_binh", "kem", f"committee_member:{member}",
+                             "Chi bộ đã họp bù tháng 10")]
+    assert "2. Chi bộ khu dân cư số 2: Kém → Trung bình" in "\n".join(await scene.say(COMMITTEE, "/xeploai 2026"))
+    # The web page shows the chat's decision.
+    page = await get(story, await story.base(COMMITTEE) + "/rating?ky=2026")
+    assert "Chi bộ đã họp bù tháng 10" in row_of(page.text, c2, "rating")
