@@ -146,7 +146,7 @@ async def help_(ctx: Ctx, req: Request) -> Response:
         return Response.say(text)
     if actor.committee_member:
         return Response.say(ctx.t("help.committee", name=actor.committee_member.full_name, committee=ctx.committee.name)
-                            + ctx.t("help.committee_guest"))
+                            + ctx.t("help.committee_guest") + ctx.t("help.committee_rating"))
     return Response.say(ctx.t("help.anyone"))
 
 

@@ -201,6 +201,9 @@ async def test_a_cells_page_over_a_period(story):
     assert f'data-meeting="{m["1-11"]}"' in nov.text and f'data-meeting="{m["1-th"]}"' in nov.text
     assert f'data-meeting="{m["1-10"]}"' not in nov.text and f'data-meeting="{m["1-12"]}"' not in nov.text
     assert "Tháng 11/2026" in nov.text and f'href="{base}/?ky=2026-11"' in nov.text  # back to the same period
+    assert f'/cell/{c1}/chart.svg?ky=2026-11"' in nov.text
+    chart = await get(story, base + f"/cell/{c1}/chart.svg?ky=2026-Q4")
+    assert chart.status_code == 200 and chart.headers["content-type"].startswith("image/svg+xml")
 
 
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)

@@ -230,7 +230,9 @@ def write_workbook(*args):
 
 class CellChart(_Viewed):
     async def get(self, token: str, cell_id: str) -> None:
-        data = await self.cell_year(cell_id)
+        from bot.web.period_pages import asked_period
+
+        data = await self.cell_year(cell_id, asked_period(self)[0])  # a period not understood: this year's
         if data is not None:
             await self.send_made(SVG, month_chart_svg, [(p.month, p.rate) for p in data.months], data.target,
                                  data.cell_name, data.year, self.lang)
