@@ -14,14 +14,14 @@ from conftest import DB_KINDS
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 from test_web import get
-from web_story import COMMITTEE, OTHER_COMMITTEE, SECRETARY, VN, build
+from web_story import COMMITTEE, DEPUTY, MEMBER, OTHER_COMMITTEE, SECRETARY, VN, build
 
 from core.texts import CATALOG
 from rules import RuleSet
 from rules.period import MONTH, QUARTER, YEAR, Period, choices, parse_period
 from rules.quality import Level
 from rules.yearly import YearRecord, parse_level, propose_year_level
-from storage.models import CellYearRating, CommitteeMember
+from storage.models import CellYearRating, CommitteeMember, DuesPayment
 
 # --- the rules ---
 
@@ -161,6 +161,30 @@ async def test_the_committee_sees_a_quarter_and_the_quarter_before(story):
     nov = await get(story, base + "/?ky=2026-11")
     assert text_of(row_of(nov.text, c2, "period-cells"), "held") == "1/1"
     assert "Tháng 11/2026" in nov.text
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_dues_over_a_period_where_the_cell_keeps_them(story):
+    """Cell 1 records dues in chibo: two members paid October and November. The quarter counts member-months
+    (ten members owe each of its three months), as each month's collection of the weekly summary, summed."""
+    scene, c1, c2 = story.scene, story.cells["1"], story.cells["2"]
+    async with scene.sessions()() as s, s.begin():
+        for who in (MEMBER, DEPUTY):
+            for month in (10, 11):
+                s.add(DuesPayment(cell_id=c1, member_id=scene.who(who).member_id, month=date(2026, month, 1),
+                                  amount=30000, recorded_at=datetime(2026, month, 5, 20, 0, tzinfo=VN)))
+    base = await story.base(COMMITTEE)
+    q4 = await get(story, base + "/?ky=2026-Q4")
+    assert text_of(row_of(q4.text, c1, "period-cells"), "dues") == "4/30 (13%)"
+    assert text_of(row_of(q4.text, c2, "period-cells"), "dues") == "Chưa"  # cell 2 keeps no dues in chibo
+    nov = await get(story, base + "/?ky=2026-11")
+    assert text_of(row_of(nov.text, c1, "period-cells"), "dues") == "2/10 (20%)"
+    cell = await get(story, base + f"/cell/{c1}?ky=2026")
+    member_row = cell.text.split(f'data-member="{scene.who(MEMBER).member_id}"', 1)[1].split("</tr>", 1)[0]
+    assert text_of(member_row, "dues-months") == "10, 11"
+    nov_cell = await get(story, base + f"/cell/{c1}?ky=2026-12")
+    member_row = nov_cell.text.split(f'data-member="{scene.who(MEMBER).member_id}"', 1)[1].split("</tr>", 1)[0]
+    assert text_of(member_row, "dues-months") == "–"  # nothing paid for December
 
 
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
