@@ -134,7 +134,7 @@ async def cell_year(session: AsyncSession, cell_id: int, now: datetime, tz: Zone
     rules = RuleSet.from_overrides(await session.get(Committee, cell.committee_id))
     today = now.astimezone(tz).date()
     period = period or this_year(today)
-    year_start = datetime(period.start.year, period.start.month, 1, tzinfo=tz)
+    year_start = datetime(period.year, 1, 1, tzinfo=tz)  # the year's meetings before the period count for Điều 8.1
     until = min(now, datetime.combine(period.end + timedelta(days=1), time(0), tzinfo=tz) - timedelta(microseconds=1))
     page = CellYear(cell_id=cell.id, cell_name=cell.name, committee_id=cell.committee_id, year=period.year,
                     target=rules.attendance_target, period=period)
@@ -178,6 +178,11 @@ async def cell_year(session: AsyncSession, cell_id: int, now: datetime, tz: Zone
         active = [s for s in spans if s.active_on(day)]
         expected, exempt = expected_members(active, day)
         rows = marks.get(mt.id, {})
+        if mt.ended_at:  # Điều 8.1 counts the calendar year: every meeting of it up to the period's end
+            for member_id in expected:
+                histories[member_id].append((mt.period, rows.get(member_id)))
+        if not period.contains(day):
+            continue  # before a month or quarter asked: its absences count, it is not shown
         my = MeetingYear(meeting_id=mt.id, kind=mt.kind.value, day=day, topic=mt.topic, started_at=mt.started_at,
                          ended_at=mt.ended_at, duration=None, attendance=None, tasks=tasks.get(mt.id, []), votes=held_votes.get(mt.id, []),
                          documents=papers.get(mt.id, []),
@@ -190,8 +195,6 @@ async def cell_year(session: AsyncSession, cell_id: int, now: datetime, tz: Zone
         for member_id in expected:
             status = rows.get(member_id) or ("absent" if mt.ended_at else "")
             my.by_status.setdefault(status, []).append(names[member_id])
-            if mt.ended_at:
-                histories[member_id].append((mt.period, rows.get(member_id)))
         if exempt:
             my.by_status["exempt"] = [names[i] for i in exempt]
         if mt.ended_at:

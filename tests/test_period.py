@@ -14,7 +14,7 @@ from conftest import DB_KINDS
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 from test_web import get
-from web_story import COMMITTEE, DEPUTY, MEMBER, OTHER_COMMITTEE, SECRETARY, VN, build
+from web_story import COMMITTEE, DEPUTY, MEMBER, OTHER_COMMITTEE, SECRETARY, TRUANT, VN, build
 
 from core.texts import CATALOG
 from rules import RuleSet
@@ -226,6 +226,11 @@ async def test_a_cells_page_over_a_period(story):
     assert f'data-meeting="{m["1-10"]}"' not in nov.text and f'data-meeting="{m["1-12"]}"' not in nov.text
     assert "Tháng 11/2026" in nov.text and f'href="{base}/?ky=2026-11"' in nov.text  # back to the same period
     assert f'/cell/{c1}/chart.svg?ky=2026-11"' in nov.text
+    # Điều 8.1 counts the calendar year: December alone still shows the member absent without reason in
+    # October and November, though present in December.
+    dec = await get(story, base + f"/cell/{c1}?ky=2026-12")
+    assert f'data-meeting="{m["1-11"]}"' not in dec.text
+    assert 'id="near"' in dec.text and TRUANT in dec.text.split('id="near"', 1)[1].split("</p>", 1)[0]
     chart = await get(story, base + f"/cell/{c1}/chart.svg?ky=2026-Q4")
     assert chart.status_code == 200 and chart.headers["content-type"].startswith("image/svg+xml")
 
