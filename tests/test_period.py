@@ -13,8 +13,8 @@ import pytest
 from conftest import DB_KINDS
 from openpyxl import load_workbook
 from sqlalchemy import func, select
-from test_web import get
-from web_story import COMMITTEE, DEPUTY, MEMBER, OTHER_COMMITTEE, SECRETARY, TRUANT, VN, build
+from test_web import get, story  # noqa: F401  (fixtures)
+from web_story import COMMITTEE, DEPUTY, MEMBER, OTHER_COMMITTEE, SECRETARY, TRUANT, VN
 
 from core.texts import CATALOG
 from rules import RuleSet
@@ -111,14 +111,7 @@ def test_a_level_is_read_as_people_type_it():
 # --- the pages ---
 
 
-@pytest.fixture
-async def story(scene):
-    st = await build(scene)
-    yield st
-    await st.http.stop()
-
-
-async def post(story, path: str, data: dict) -> httpx.Response:
+async def post(story, path: str, data: dict) -> httpx.Response:  # noqa: F811
     async with httpx.AsyncClient(base_url=story.root, follow_redirects=False, timeout=60) as client:
         return await client.post(path, data=data)
 
@@ -135,7 +128,7 @@ def text_of(html: str, cls: str) -> str:
 
 
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
-async def test_the_committee_sees_a_quarter_and_the_quarter_before(story):
+async def test_the_committee_sees_a_quarter_and_the_quarter_before(story):  # noqa: F811
     """Cells on chibo from 1 September 2026: the fourth quarter is judged whole, the third only from September."""
     base = await story.base(COMMITTEE)
     c1, c2 = story.cells["1"], story.cells["2"]
@@ -164,7 +157,7 @@ async def test_the_committee_sees_a_quarter_and_the_quarter_before(story):
 
 
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
-async def test_dues_over_a_period_where_the_cell_keeps_them(story):
+async def test_dues_over_a_period_where_the_cell_keeps_them(story):  # noqa: F811
     """Cell 1 records dues in chibo: two members paid October and November. The quarter counts member-months
     (ten members owe each of its three months), as each month's collection of the weekly summary, summed."""
     scene, c1, c2 = story.scene, story.cells["1"], story.cells["2"]
@@ -188,7 +181,7 @@ async def test_dues_over_a_period_where_the_cell_keeps_them(story):
 
 
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
-async def test_a_period_that_is_not_one_says_what_to_type(story):
+async def test_a_period_that_is_not_one_says_what_to_type(story):  # noqa: F811
     base = await story.base(COMMITTEE)
     for bad in ("2026-13", "hôm qua", "2026-Q9"):
         response = await get(story, base + "/?ky=" + bad)
@@ -200,7 +193,7 @@ async def test_a_period_that_is_not_one_says_what_to_type(story):
 
 
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
-async def test_who_may_see_the_period_pages(story):
+async def test_who_may_see_the_period_pages(story):  # noqa: F811
     c1, c3 = story.cells["1"], story.cells["3"]
     secretary, other = await story.base(SECRETARY), await story.base(OTHER_COMMITTEE)
     assert (await get(story, secretary + "/?ky=2026")).status_code == 303  # to their own cell's page
@@ -214,7 +207,7 @@ async def test_who_may_see_the_period_pages(story):
 
 
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
-async def test_a_cells_page_over_a_period(story):
+async def test_a_cells_page_over_a_period(story):  # noqa: F811
     base = await story.base(COMMITTEE)
     c1, m = story.cells["1"], story.meetings
     year = await get(story, base + f"/cell/{c1}?ky=2026")
@@ -236,7 +229,7 @@ async def test_a_cells_page_over_a_period(story):
 
 
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
-async def test_the_committee_member_confirms_and_changes_a_yearly_level(story):
+async def test_the_committee_member_confirms_and_changes_a_yearly_level(story):  # noqa: F811
     base = await story.base(COMMITTEE)
     c1, c2 = story.cells["1"], story.cells["2"]
     page = await get(story, base + "/rating?ky=2026")
@@ -304,7 +297,7 @@ async def test_the_committee_member_confirms_and_changes_a_yearly_level(story):
 
 
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
-async def test_across_the_new_year(story):
+async def test_across_the_new_year(story):  # noqa: F811
     """On 4 January 2027: the year 2026 is whole (December counted, as it ended), January 2027 is this month."""
     story.scene.at(datetime(2027, 1, 4, 9, 0, tzinfo=VN))
     base = await story.base(COMMITTEE)
@@ -328,7 +321,7 @@ async def test_across_the_new_year(story):
 
 
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
-async def test_a_committee_member_rates_a_cell_in_the_chat(story):
+async def test_a_committee_member_rates_a_cell_in_the_chat(story):  # noqa: F811
     """/xeploai: the list of the year's proposals, then one cell's level with a reason; kept after a restart."""
     scene = story.scene
     c2 = story.cells["2"]

@@ -7,25 +7,10 @@ from __future__ import annotations
 import pytest
 from conftest import DB_KINDS
 from sqlalchemy import select
-from test_web_browser import ARGS, CHROMIUM, DESKTOP, PHONE, SHOTS, playwright_api, pytestmark  # noqa: F401 -- the same Chromium
-from web_story import COMMITTEE, build
+from test_web_browser import DESKTOP, PHONE, SHOTS, browser, pytestmark, story  # noqa: F401  (fixtures, Chromium)
+from web_story import COMMITTEE
 
 from storage.models import CellYearRating
-
-
-@pytest.fixture
-async def browser():
-    async with playwright_api.async_playwright() as p:
-        b = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        await b.close()
-
-
-@pytest.fixture
-async def story(scene):
-    st = await build(scene)
-    yield st
-    await st.http.stop()
 
 
 async def overflow(page) -> int:
@@ -33,7 +18,7 @@ async def overflow(page) -> int:
 
 
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
-async def test_the_committee_member_picks_a_period_and_confirms_a_yearly_level(story, browser):
+async def test_the_committee_member_picks_a_period_and_confirms_a_yearly_level(story, browser):  # noqa: F811
     SHOTS.mkdir(exist_ok=True)
     c1, c2 = story.cells["1"], story.cells["2"]
     console: list[str] = []

@@ -5,57 +5,21 @@ A past year (2025) keeps the test independent of the day it runs: its months are
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 from datetime import UTC, datetime
 
-import pytest
-from conftest import DB_KINDS, PG_URL, reset_postgres
 from openpyxl import load_workbook
 from sqlalchemy import select, update
-from typer.testing import CliRunner
+from test_cli import Cli, cli, migrated_sqlite, on_both, ready  # noqa: F401  (fixtures)
 
-from bot.cli.app import app
-from storage.db import create_engine, session_factory
 from storage.models import Cell, CellYearRating, Meeting, MeetingKind
 
 
-@pytest.fixture(params=DB_KINDS)
-def env(request, tmp_path, monkeypatch) -> dict[str, str]:
-    for name in list(os.environ):
-        if name.startswith("CHIBO_") and not name.startswith("CHIBO_TEST_"):
-            monkeypatch.delenv(name)  # nothing of the developer's settings is read
-    monkeypatch.chdir(tmp_path)
-    if request.param == "postgresql":
-        asyncio.run(reset_postgres(PG_URL))
-        return {"CHIBO_DATABASE_URL": PG_URL}
-    return {"CHIBO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'c.db'}"}
-
-
-def db(url: str, work):
-    async def main():
-        engine = create_engine(url)
-        try:
-            async with session_factory(engine)() as session, session.begin():
-                return await work(session)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(main())
-
-
-def test_the_operator_reports_a_year_and_rates_a_cell(env, tmp_path):
-    runner = CliRunner()
-
+@on_both
+def test_the_operator_reports_a_year_and_rates_a_cell(ready: Cli, tmp_path):  # noqa: F811
     def run(*args: str, code: int = 0):
-        result = runner.invoke(app, list(args), env=env)
-        if result.exception is not None and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        assert result.exit_code == code, result.output
-        return result
+        return ready(*args, ok=code == 0)
 
-    run("db", "upgrade")
     run("committee", "add", "Đảng ủy phường Hàng Bạc")
     run("cell", "add", "Chi bộ số 1", "--committee", "1")
     run("cell", "add", "Chi bộ số 2", "--committee", "1")
@@ -70,7 +34,7 @@ def test_the_operator_reports_a_year_and_rates_a_cell(env, tmp_path):
                                     scheduled_at=start, started_at=start, ended_at=start.replace(hour=14, minute=10),
                                     created_at=start))
 
-    db(env["CHIBO_DATABASE_URL"], history)
+    ready.db(history)
     shown = json.loads(run("report", "period", "--committee", "1", "--period", "2025", "--out",
                            str(tmp_path / "nam.xlsx"), "--json").stdout)
     cells = {c["cell"]: c for c in shown["cells"]}
@@ -103,7 +67,7 @@ def test_the_operator_reports_a_year_and_rates_a_cell(env, tmp_path):
         return [(r.cell_id, r.year, r.previous_level, r.level, r.proposed_level, r.actor, r.reason)
                 for r in await session.scalars(select(CellYearRating).order_by(CellYearRating.id))]
 
-    assert db(env["CHIBO_DATABASE_URL"], audit) == [
+    assert ready.db(audit) == [
         (1, 2025, None, "kha", "trung_binh", "operator", "Họp bù tháng 11 và 12 ngoài chibo"),
         (2, 2025, None, "kem", "kem", "operator", None),
         (1, 2025, "kha", "trung_binh", "trung_binh", "operator", None)]
