@@ -23,6 +23,7 @@ from handlers import (
     minutes,
     onboarding,
     quality,
+    rating,
     reports,
     scheduling,
     speakers,
@@ -196,6 +197,8 @@ TABLE: tuple[Command, ...] = (
             section=_AFTER),
     Command("minutes", ("bienban", "minutes"), minutes.minutes, Role.LEADER, words=("bien ban", "bienban"),
             section=_AFTER),
+    Command("rate", ("xeploai", "rate", "xep_loai"), rating.rate_cell, words=("xep loai", "xeploai"),
+            section=_AFTER, hats=(Hat.COMMITTEE,)),  # the committee's yearly rating of its cells
     Command("correct", ("suadiemdanh", "correct", "sua_diemdanh"), corrections.correct, Role.LEADER,
             words=("sua diem danh", "suadiemdanh", "sua diemdanh"), section=_FIXES),
     Command("correct_time", ("suagio", "correct_time", "sua_gio"), fixes.correct_time, Role.LEADER,

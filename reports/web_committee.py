@@ -9,6 +9,7 @@ levels proposed for the two months' regular meetings take one query each, whatev
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -166,16 +167,15 @@ async def _committee_page(session: AsyncSession, committee_id: int, now: datetim
             row.last_guest, row.last_guest_day = visit.name, visit.at.astimezone(tz).date()
             row.guest_this_quarter = quarter_of(row.last_guest_day) == (q_year, q)
         page.rows.append(row)
-    await _add_quality(session, page)
+    await add_quality(session, [m for r in page.rows for m in (r.this_month, r.last_month)])
     # Attention first; among those, a cell with no meeting this month first, then the most reasons.
     page.rows.sort(key=lambda r: (STATUSES.index(r.status), r.this_month.status not in MISSES, -len(r.attention), title_key(r.name)))
     return page
 
 
-async def _add_quality(session: AsyncSession, page: CommitteePage) -> None:
-    """The level proposed for each held regular meeting of the two months, once its assessment is complete."""
-    held = {m.meeting_id: m for r in page.rows for m in (r.this_month, r.last_month)
-            if m.status == "held" and m.meeting_id is not None}
+async def add_quality(session: AsyncSession, months: Iterable[MonthMeeting]) -> None:
+    """The level proposed for each held regular meeting of ``months``, once its assessment is complete (one query)."""
+    held = {m.meeting_id: m for m in months if m.status == "held" and m.meeting_id is not None}
     for meeting_id, assessment in (await assessments_for_meetings(session, list(held))).items():
         if assessment.completed_at is not None and assessment.level is not None:
             held[meeting_id].quality, held[meeting_id].quality_score = assessment.level, assessment.score

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     Time,
     UniqueConstraint,
     false,
@@ -111,6 +112,8 @@ class Committee(Base):
     quality_weights: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     unexcused_warn_at: Mapped[int | None] = mapped_column(Integer)
     excused_streak_over: Mapped[int | None] = mapped_column(Integer)
+    year_good_share: Mapped[float | None] = mapped_column(Float)  # rules.yearly
+    year_poor_missed_months: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime]
 
     cells: Mapped[list[Cell]] = relationship(back_populates="committee")
@@ -384,6 +387,26 @@ class MeetingAssessment(Base):
     created_at: Mapped[datetime]
     skipped_at: Mapped[datetime | None]  # the secretary chose to answer later
     completed_at: Mapped[datetime | None]
+
+
+class CellYearRating(Base):
+    """One decision on a cell's yearly level (HD 12: the committee above rates each cell once a year): the
+    level set, the one it replaced and the one chibo proposed (rules.yearly), who and why. The cell's level
+    for the year is its latest row; the rows are the audit."""
+
+    __tablename__ = "cell_year_ratings"
+    __table_args__ = (Index("ix_cell_year_ratings_cell_year", "cell_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cell_id: Mapped[int] = mapped_column(ForeignKey("cells.id", ondelete="CASCADE"))
+    year: Mapped[int] = mapped_column(Integer)
+    level: Mapped[str] = mapped_column(String(20))  # rules.quality.Level
+    previous_level: Mapped[str | None] = mapped_column(String(20))
+    proposed_level: Mapped[str | None] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(100))  # "committee_member:3", "operator"
+    committee_member_id: Mapped[int | None] = mapped_column(ForeignKey("committee_members.id", ondelete="SET NULL"))
+    at: Mapped[datetime]
 
 
 class MeetingSpeaker(Base):

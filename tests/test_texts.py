@@ -15,6 +15,7 @@ CODE_DIRS = ("bot", "core", "handlers", "reports", "scheduler", "storage")
 # Keys built at run time from a value: f"kind.{meeting.kind.value}", f"why.{reason.value}", …
 DYNAMIC_PREFIXES = ("kind.", "why.", "status.", "quality.q.", "quality.a.", "quality.level.", "quality.criterion.",
                     "web.status.", "web.filter.", "web.mark.", "web.sym.",
+                    "rating.reason.",  # rating.reason.<code>: tests/test_period.py checks them against rules.yearly
                     "attention.",  # attention.<code>: tests/test_attention.py checks them against reports.attention.Code
                     "menu.", "help.")  # menu.<command>, help.<command>: tests/test_commands.py
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cli import committee_rules as cli_rules
 from bot.cli import committee_tree as cli_tree
 from bot.cli import db as cli_db
+from bot.cli import period as cli_period
 from bot.cli import quality as cli_quality
 from bot.cli.common import JsonOpt, emit, fail, load_settings, now, with_db
 from bot.runtime.db_problems import run_on_database
@@ -436,6 +437,9 @@ def report_weekly(
             typer.echo("Tuần này đã gửi rồi; dùng --force để gửi lại / already sent this week, use --force.")
         else:
             typer.echo(f"Đã xếp {result.queued} tin để gửi; bot đang chạy sẽ gửi đi / queued {result.queued} messages.")
+
+
+cli_period.register(committee_app, report_app, find_cell)
 
 
 # --- running ---

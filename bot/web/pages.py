@@ -27,6 +27,7 @@ from bot.web.render import STATIC, render
 from core.parsing import button_id
 from core.weblinks import read_web_token, web_token
 from reports import minutes, web_cell, web_committee, weekly
+from rules.period import Period, this_month
 from storage.committees import children, rules_for
 from storage.models import Cell, ChatLink, Committee, Meeting, Platform
 
@@ -155,8 +156,8 @@ class _Viewed(_Base):
             target = (await rules_for(session, committee_id)).attendance_target
         return [(p.month, p.rate) for p in points], target, committee.name, int(points[-1].month[:4]), self.lang
 
-    async def cell_year(self, cell_id: str) -> web_cell.CellYear | None:
-        """The cell's year of meetings, or None when the viewer may not see that cell (answered 403)."""
+    async def cell_year(self, cell_id: str, period: Period | None = None) -> web_cell.CellYear | None:
+        """The cell's year (or ``period``) of meetings, or None when the viewer may not see that cell (answered 403)."""
         row_id = button_id(cell_id)  # past the integer columns' range: no row (PostgreSQL would raise)
         async with self.services.sessions() as session:
             cell = await session.get(Cell, row_id) if row_id is not None else None
@@ -164,7 +165,7 @@ class _Viewed(_Base):
                 self.forbidden()
                 return None
             assert cell is not None  # may_see_cell(None) is False
-            return await web_cell.cell_year(session, cell.id, self.services.clock.now(), self.tz)
+            return await web_cell.cell_year(session, cell.id, self.services.clock.now(), self.tz, period)
 
     async def send_made(self, content_type: str, make: Callable[..., str | bytes], *args: object,
                         attachment: str | None = None) -> None:
@@ -224,6 +225,16 @@ class Home(_Viewed):
         if v.kind != COMMITTEE:
             self.redirect(f"{self.base}/me", status=303)
             return
+        from bot.web.period_pages import (  # it builds on this module's handlers
+            asked_period,
+            picker_context,
+            show_period,
+        )
+
+        period, typed = asked_period(self)
+        if period is not None or typed is not None:
+            await show_period(self, period, typed)
+            return
         status = self.get_argument("status", "")
         # A committee below the viewer's (?committee=ID): its page, one level down; any other id is 403.
         shown = v.committee_id
@@ -244,17 +255,26 @@ class Home(_Viewed):
         here = f"committee={shown}&" if shown != v.committee_id else ""
         self.page("committee.html", base=self.base, p=data, rows=rows, status=status,
                   statuses=web_committee.STATUSES, children=below, here=here,
-                  up=None if up is None else (up if up != v.committee_id else 0), **charts)
+                  up=None if up is None else (up if up != v.committee_id else 0), **charts,
+                  **picker_context(self, this_month(self.services.clock.now().astimezone(self.tz).date())))
 
 
 class CellPage(_Viewed):
     printable = True
 
     async def get(self, token: str, cell_id: str) -> None:
-        data = await self.cell_year(cell_id)
+        from bot.web.period_pages import asked_period, bad_period_text, picker_context
+
+        period, typed = asked_period(self)
+        data = await self.cell_year(cell_id, period)
         if data is not None:
+            assert data.period is not None  # cell_year sets it
+            if typed is not None:
+                self.set_status(400)
             charts = {"chart_src": await svg_uri(month_chart_svg, *cell_chart(data, self.lang))} if self.as_pdf else {}
-            self.page("cell.html", base=self.base, p=data, committee_view=self.viewer.kind == COMMITTEE, **charts)
+            self.page("cell.html", base=self.base, p=data, committee_view=self.viewer.kind == COMMITTEE,
+                      bad=bad_period_text(self, typed) if typed else None, **picker_context(self, data.period),
+                      **charts)
 
 
 class MePage(_Viewed):
@@ -299,7 +319,9 @@ def cell_chart(data: web_cell.CellYear, lang: str) -> tuple:
 
 class CellChart(_Viewed):
     async def get(self, token: str, cell_id: str) -> None:
-        data = await self.cell_year(cell_id)
+        from bot.web.period_pages import asked_period
+
+        data = await self.cell_year(cell_id, asked_period(self)[0])  # a period not understood: this year's
         if data is not None:
             await self.send_made(SVG, month_chart_svg, *cell_chart(data, self.lang))
 
