@@ -23,11 +23,12 @@ from reports import attention, weekly_data
 from reports.web_committee import MonthMeeting, add_quality
 from reports.weekly import _collector_paused, judged, meeting_numbers
 from reports.weekly_data import CommitteeYear
-from rules import MISSES, AttendanceVerdict, RuleSet, TaskRecord, on_record, regular_status, task_record, task_state
+from rules import MISSES, AttendanceVerdict, TaskRecord, on_record, regular_status, task_record, task_state
 from rules.dues import Collection
 from rules.names import title_key
 from rules.period import MONTH, QUARTER, YEAR, Period
 from rules.yearly import Reason, YearProposal, YearRecord, propose_year_level
+from storage.committees import rules_for
 from storage.dues import collections
 from storage.models import Committee, CommitteeMember, MeetingKind, Task
 from storage.ratings import ratings
@@ -151,7 +152,7 @@ async def _compute(session: AsyncSession, committee_id: int, period: Period, now
                    tz: ZoneInfo) -> CommitteePeriod:
     committee = await session.get(Committee, committee_id)
     assert committee is not None  # the callers checked it
-    rules = RuleSet.from_overrides(committee)
+    rules = await rules_for(session, committee_id)  # set here or on a committee above
     today = now.astimezone(tz).date()
     page = CommitteePeriod(committee_id=committee.id, committee_name=committee.name, period=period, today=today,
                            target=rules.attendance_target)

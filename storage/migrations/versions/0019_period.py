@@ -1,8 +1,8 @@
 """The yearly rating of a cell's meetings: each level the committee confirmed or changed, with who, when,
 from what and why (an audit of its own); and two figures of the proposed level a committee may set
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-07
 """
 from collections.abc import Sequence
