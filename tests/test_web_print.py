@@ -190,7 +190,7 @@ async def test_each_page_offers_its_pdf_on_a4(story, browser):
         assert _plain("Đảng ủy phường Thử Nghiệm – Tháng 12/2026") in committee[0]  # the print header: committee, period
         cell = _pdf_pages((await http.get(story.root + await story.base(SECRETARY) + f"/cell/{story.cells['1']}/pdf"))
                           .content)
-        assert _plain("Chi bộ khu dân cư số 1 – 2026") in cell[0]
+        assert _plain("Chi bộ khu dân cư số 1 – Năm 2026") in cell[0]
         assert "".join(cell).count(_plain("Có mặt")) >= 4  # every meeting opened in print, not only the last
         # Another committee's cell is as forbidden as a PDF as it is as a page.
         other = await http.get(story.root + await story.base(COMMITTEE) + f"/cell/{story.cells['3']}/pdf")
