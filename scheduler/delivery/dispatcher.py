@@ -24,6 +24,7 @@ from scheduler import planner
 from scheduler.delivery import live, long_answers
 from scheduler.delivery.pacing import Pacer
 from scheduler.delivery.senders import Blocked, DeliveryError, Permanent, RateLimited, Sender, Transient
+from scheduler.release import Releases
 from storage.last_seen import LastSeen
 from storage.models import ChatLink, Meeting, Member, OutboxMessage
 from storage.outage import Outage, unreachable
@@ -65,6 +66,7 @@ class Dispatcher:
         self.pacers = pacers or {p: Pacer() for p in senders}
         self.batch_size, self.concurrency = batch_size, concurrency
         self.stats = DispatchStats()
+        self.releases = Releases()  # when reminder plans must be let go for the bots' pace (scheduler.release)
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task | None = None
@@ -145,7 +147,7 @@ class Dispatcher:
         """Plans that fell due become outbox rows, addressed to the roster as it is now."""
         while True:
             async with self.sessions() as session, session.begin():
-                done = await planner.send_due(session, self.settings, self.clock.now())
+                done = await planner.send_due(session, self.settings, self.clock.now(), releases=self.releases)
             if done < planner.BATCH:
                 return
 
@@ -282,7 +284,9 @@ class Dispatcher:
             await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id)
                                   .values(dropped_at=now, last_error=reason, claimed_until=None))
         self.stats.dropped_late += 1
-        record_delivery(str(row.platform), "dropped")
+        record_delivery(str(row.platform), "too_late" if reason == "meeting already begun" else "dropped")
+        log.info("reminder dropped row=%s platform=%s meeting=%s reason=%s", row.id, row.platform, row.meeting_id,
+                 reason)
         return True
 
     async def _refresh(self, row: OutboxMessage) -> bool:
