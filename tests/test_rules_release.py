@@ -39,7 +39,7 @@ def test_meetings_spread_over_an_hour_chain_backwards_from_the_last():
     bursts = [_burst(i, 18_000, meeting=MEETING + timedelta(minutes=15 * i)) for i in range(5)]
     releases = release_schedule(bursts, {"telegram": 30.0})
     assert all(r.on_time for r in releases.values())
-    for i, r in releases.items():
+    for r in releases.values():
         assert r.send_not_before >= r.deadline - TWO_HOURS / 4
         assert r.send_not_before <= r.deadline - timedelta(minutes=10)
     # Only one of them ends on its deadline; all are done by the last one's.
