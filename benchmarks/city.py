@@ -77,6 +77,7 @@ EVENINGS = 4
 STARTS = ((19, 0, 0.5), (19, 30, 0.35), (20, 0, 0.15))  # local time, share of the evening's meetings
 MEETING_LENGTH = timedelta(minutes=90)
 CHECKIN_SPREAD = 15 * 60  # seconds after the start over which members check in
+CHECKIN_STEP = 10  # ... in groups every ten seconds (the simulated month has fewer passes to make)
 FULL = {"committees": 631, "cells": 20_000, "members": 400_000}
 PLATFORM_LIMIT = 30.0  # one bot, messages a second (Telegram's limit; the Zalo bots are given the same)
 IDLE_STEP = timedelta(minutes=15)  # longest virtual jump while nothing is due
@@ -272,7 +273,7 @@ class Month:
                                            .where(Member.cell_id == meeting.cell_id))).all()
             rows = [dict(key=f"sim-checkin:{meeting_id}:{member}", kind="reply", platform=platform, chat_id=chat,
                          member_id=member, meeting_id=None, payload={"text": "Đã điểm danh.", "buttons": []},
-                         priority=0, due_at=now + timedelta(seconds=rng.uniform(0, CHECKIN_SPREAD)), attempts=0,
+                         priority=0, due_at=now + timedelta(seconds=CHECKIN_STEP * rng.randrange(CHECKIN_SPREAD // CHECKIN_STEP)), attempts=0,
                          created_at=now) for platform, chat, member in links]
             if rows:
                 await session.execute(insert(OutboxMessage), rows)
