@@ -119,11 +119,20 @@ class FakeBots:
     """A platform's bots as the dispatcher's sender: each paced on its own and sending into a fake with
     Telegram's flood limits on the virtual clock. Counts what each bot sent in each second."""
 
-    def __init__(self, bots: int, clock: FakeClock, sleep: VirtualSleep, rate: float = PLATFORM_LIMIT):
+    def __init__(self, bots: int, clock: FakeClock, sleep: VirtualSleep, rate: float = PLATFORM_LIMIT,
+                 dilation: float = 1.0):
         self.clock = clock
+        # A smaller city keeps the full city's queues when its bots' time runs ``dilation`` times slower:
+        # the pacer and the fake's flood control both see Telegram's own limits, on a clock that ticks
+        # ``dilation`` seconds per second.
+        self.monotonic = lambda: sleep.monotonic() * dilation
+
+        async def slower(seconds: float) -> None:
+            await sleep(seconds / dilation)
+
         limits = Limits(per_second=rate, burst=max(1.0, rate))
-        self.pacers = [Pacer(limits, monotonic=sleep.monotonic, sleep=sleep) for _ in range(bots)]
-        self.floods = [_FloodControl(clock=sleep.monotonic) for _ in range(bots)]
+        self.pacers = [Pacer(limits, monotonic=self.monotonic, sleep=slower) for _ in range(bots)]
+        self.floods = [_FloodControl(clock=self.monotonic) for _ in range(bots)]
         self.per_second: Counter[tuple[int, int]] = Counter()
         self.http_429 = 0
         self.accepted = 0
@@ -148,7 +157,7 @@ class FakeBots:
             self.http_429 += 1
             raise RateLimited(float(retry))
         self.accepted += 1
-        self.per_second[(bot, int(self.clock.now().timestamp()))] += 1
+        self.per_second[(bot, int(self.monotonic()))] += 1  # per second of the bots' clock
 
 
 def _unpaced() -> Pacer:
@@ -229,18 +238,20 @@ async def seed(url: str, scale: float, settings: Settings) -> dict:
 
 # --- the month --------------------------------------------------------------------------------------
 class Month:
-    def __init__(self, url: str, settings: Settings, bots: int, clock: FakeClock, rate: float = PLATFORM_LIMIT):
+    def __init__(self, url: str, settings: Settings, bots: int, clock: FakeClock, rate: float = PLATFORM_LIMIT,
+                 dilation: float = 1.0):
         self.url, self.settings, self.clock = url, settings, clock
         self.sleep = VirtualSleep(clock)
         self.engine = create_engine(url)
         self.sessions = session_factory(self.engine)
-        self.senders = {p: FakeBots(bots, clock, self.sleep, rate) for p in (Platform.TELEGRAM, Platform.ZALO)}
-        self.dispatcher = Dispatcher(settings, self.sessions, clock, dict(self.senders),
+        self.senders = {p: FakeBots(bots, clock, self.sleep, rate, dilation) for p in (Platform.TELEGRAM, Platform.ZALO)}
+        self.dispatcher = Dispatcher(settings, self.sessions, clock, {str(p): s for p, s in self.senders.items()},
                                      pacers={p: s.pacers[0] if bots == 1 else _unpaced() for p, s in self.senders.items()},
                                      batch_size=500, concurrency=16)
         self.events: list[tuple[datetime, int, str, int]] = []  # (when, seq, what, meeting id)
         self._seq = itertools.count()
         self.progress = False
+        self.dilation = dilation
         self.interval = timedelta(seconds=settings.dispatch_interval_seconds)
 
     async def script(self) -> None:
@@ -340,7 +351,9 @@ async def figures(month: Month, settings: Settings) -> dict:
         unsent = await session.scalar(select(func.count()).select_from(OutboxMessage).where(
             OutboxMessage.sent_at.is_(None), OutboxMessage.dropped_at.is_(None), OutboxMessage.failed_at.is_(None)))
         db_bytes = await session.scalar(text("SELECT pg_database_size(current_database())"))
-    lateness, early_share, dropped, bursts = [], [], 0, Counter()
+    lateness: list[float] = []
+    early_share: list[float] = []
+    dropped, bursts = 0, Counter[tuple]()
     for platform, key, sent_at, dropped_at, _error, scheduled in reminders:
         offset = timedelta(seconds=int(key.split(":")[3]))
         intended = scheduled - offset
@@ -361,7 +374,7 @@ async def figures(month: Month, settings: Settings) -> dict:
     bots = len(next(iter(month.senders.values())).pacers)
     ideal = release_schedule(
         [Burst(i, platform, n, scheduled, offset) for i, ((platform, _, scheduled, offset), n) in enumerate(bursts.items())],
-        dict.fromkeys(("telegram", "zalo"), PLATFORM_LIMIT * bots))
+        dict.fromkeys(("telegram", "zalo"), PLATFORM_LIMIT * bots * month.dilation))
     ideal_late = sum(r.late for r in ideal.values())
     sent = sum(s.accepted for s in month.senders.values())
     return {
@@ -408,15 +421,19 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def measure(url: str, scale: float, bots: int) -> dict:
+async def measure(url: str, scale: float, bots: int, dilate: bool = True) -> dict:
+    """The month at ``scale``; ``dilate``: the bots' time runs ``scale`` times slower (their pace is ``scale``
+    times the platform's), so that a smaller city's queues, lateness and latencies are the full city's."""
     note = await postgres_ready(url)
     if note:
         return {"skipped": note}
+    dilation = min(1.0, scale) if dilate else 1.0
     settings = Settings(_env_file=None, database_url=url, telegram_token="1:sim", zalo_token="sim",
-                        telegram_per_second=PLATFORM_LIMIT * bots, zalo_per_second=PLATFORM_LIMIT * bots)
+                        telegram_per_second=PLATFORM_LIMIT * bots * dilation,
+                        zalo_per_second=PLATFORM_LIMIT * bots * dilation)
     city = await seed(url, scale, settings)
     clock = FakeClock(SIM_START)
-    month = Month(url, settings, bots, clock)
+    month = Month(url, settings, bots, clock, dilation=dilation)
     month.progress = True
     try:
         await month.script()
@@ -427,7 +444,7 @@ async def measure(url: str, scale: float, bots: int) -> dict:
         week = await weekly(month, MONTH_START + timedelta(days=7, hours=8))
     finally:
         await month.engine.dispose()
-    return {"scale": scale, "city": city, **figs, "weekly": week, "peak_rss_mb": rounded(_peak_rss_mb(), 1),
+    return {"scale": scale, "bots_time_dilation": dilation, "city": city, **figs, "weekly": week, "peak_rss_mb": rounded(_peak_rss_mb(), 1),
             "cpu_s": rounded(cpu, 1), "wall_s": rounded(wall, 1),
             "cpu_s_per_1000_messages": rounded(cpu / max(1, figs["messages_sent"]) * 1000, 2),
             "virtual_days": EVENINGS + 4.5, **run}
@@ -438,7 +455,7 @@ def table(r: dict) -> str:
         return f"city: {r}"
     rows = [
         ("scale", f"{r['scale']} ({r['city']['cells']} cells, {r['city']['members']} members, "
-                  f"{r['bots_per_platform']} bot(s) per platform)", ""),
+                  f"{r['bots_per_platform']} bot(s) per platform, bots' time x{r['bots_time_dilation']})", ""),
         ("reminders sent / dropped", f"{r['reminders_sent']} / {r['reminders_dropped']}", "all / 0"),
         ("reminder lateness p50 / p99 / max (s)",
          f"{r['lateness_p50_s']} / {r['lateness_p99_s']} / {r['lateness_max_s']}", "≤ 0"),
@@ -464,10 +481,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks city", description=__doc__.split("\n")[0])
     parser.add_argument("--scale", type=float, default=0.1, help="share of the city (1 = 400,000 members)")
     parser.add_argument("--bots", type=int, default=1, help="bots per platform")
+    parser.add_argument("--real-rate", action="store_true",
+                        help="bots at 30/s whatever the scale (default: 30 x scale, so a smaller city queues as the full one)")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--postgres-url", default=os.environ.get("CHIBO_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL))
     args = parser.parse_args(argv)
-    result = asyncio.run(measure(args.postgres_url, args.scale, args.bots))
+    result = asyncio.run(measure(args.postgres_url, args.scale, args.bots, not args.real_rate))
     print(table(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n")

@@ -19,9 +19,10 @@ the forward play finds a message late, no order of sending at that capacity woul
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 EARLY_SHARE = 4  # at most a quarter of the offset early
 
@@ -66,7 +67,7 @@ class Release:
         return self.late == 0
 
 
-def release_schedule(bursts: Iterable[Burst], capacity: dict[Hashable, float]) -> dict[Hashable, Release]:
+def release_schedule(bursts: Iterable[Burst], capacity: Mapping[Any, float]) -> dict[Any, Release]:
     """Send-not-before and deadline for every burst, and what is expected of it at ``capacity``
     (messages a second, per bot). A bot missing from ``capacity`` or with none raises ValueError."""
     by_bot: dict[Hashable, list[Burst]] = {}

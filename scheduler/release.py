@@ -56,7 +56,7 @@ class Releases:
 
     def hopeless(self, plan_id: int) -> bool:
         """Every message of the plan is expected only after its meeting has begun."""
-        parts = self.by_plan.get(plan_id)
+        parts = self.by_plan.get(plan_id) or []
         return bool(parts) and all(r.too_late >= r.count for r in parts)
 
     def forget(self, plan_id: int) -> None:
@@ -111,7 +111,8 @@ async def schedule(session: AsyncSession, settings: Settings, now: datetime) -> 
             bursts.append(Burst((BACKLOG, str(platform)), str(platform), count, now + timedelta(days=365),
                                 timedelta(0), now, now))
     by_plan: dict[int, list[Release]] = {}
-    for (plan_id, _), release in release_schedule(bursts, rates).items():
+    for key, release in release_schedule(bursts, rates).items():
+        plan_id = key[0]
         if plan_id != BACKLOG:
             by_plan.setdefault(plan_id, []).append(release)
     return by_plan
