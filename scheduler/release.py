@@ -5,7 +5,9 @@ carried out now so that, at each platform's pace, the last of their messages sti
 intended time; and :meth:`Releases.hopeless` which could only arrive after their meeting has begun
 (dropped, counted). It reads what is ahead: the reminder plans not done whose earliest moment is near,
 how many linked members each would reach per platform (an estimate: the roster is read again when the
-plan is carried out), and the messages already queued and unsent (they go first, being older).
+plan is carried out), the messages already queued and unsent (they go first, being older), and the answers to the check-ins
+of the meetings that begin meanwhile (one per member at most, in their first fifteen minutes: answers go
+before reminders).
 
 Every process computes the same schedule from the shared database; plans are then locked with
 ``SKIP LOCKED`` by ``planner.send_due`` as before, so each is carried out once."""
@@ -24,7 +26,8 @@ from rules.quiet import shift_out_of_quiet
 from rules.release import EARLY_SHARE, Burst, Release, release_schedule
 from storage.models import ChatLink, Meeting, Member, OutboxMessage, PlannedMessage
 
-BACKLOG = "backlog"
+BACKLOG, ANSWERS = "backlog", "answers"
+CHECK_INS = timedelta(minutes=15)  # how long after a meeting's start its members check in
 SPAN = timedelta(hours=6)  # beyond the earliest moment: plans this much further ahead weigh on the schedule too
 REFRESH = timedelta(seconds=30)  # how long one process trusts its schedule (a plan made meanwhile is still due on time)
 
@@ -79,7 +82,13 @@ async def schedule(session: AsyncSession, settings: Settings, now: datetime) -> 
     )).all())
     if not plans:
         return {}
-    cells = sorted({p.cell_id for p in plans})
+    # Meetings that begin meanwhile: their members check in during the first minutes, and each answer
+    # goes before any reminder (priority 0), through the same bots.
+    meetings = list((await session.execute(
+        select(Meeting.id, Meeting.cell_id, Meeting.scheduled_at).where(
+            Meeting.scheduled_at > now - CHECK_INS, Meeting.scheduled_at <= ahead,
+            Meeting.cancelled_at.is_(None), Meeting.started_at.is_(None)))).all())
+    cells = sorted({p.cell_id for p in plans} | {m.cell_id for m in meetings})
     reach: dict[tuple[int, str], int] = {}
     for start in range(0, len(cells), 5000):
         rows = await session.execute(
@@ -101,6 +110,13 @@ async def schedule(session: AsyncSession, settings: Settings, now: datetime) -> 
             count = reach.get((plan.cell_id, platform), 0)
             if count:
                 bursts.append(Burst((plan.id, platform), platform, count, meeting_at, offset, intended, earliest))
+    for meeting in meetings:  # as many answers as members, at most: the bots' time they may take
+        for platform in rates:
+            count = reach.get((meeting.cell_id, platform), 0)
+            if count:
+                begins = max(meeting.scheduled_at, now)
+                bursts.append(Burst((ANSWERS, meeting.id, platform), platform, count, begins + timedelta(days=365),
+                                    timedelta(0), begins + CHECK_INS, begins))
     # Messages already queued and unsent go first: they hold the bot from now.
     for platform, count in (await session.execute(
             select(OutboxMessage.platform, func.count()).where(
@@ -113,7 +129,7 @@ async def schedule(session: AsyncSession, settings: Settings, now: datetime) -> 
     by_plan: dict[int, list[Release]] = {}
     for key, release in release_schedule(bursts, rates).items():
         plan_id = key[0]
-        if plan_id != BACKLOG:
+        if plan_id not in (BACKLOG, ANSWERS):
             by_plan.setdefault(plan_id, []).append(release)
     return by_plan
 

@@ -33,7 +33,7 @@ TWO_HOURS = timedelta(hours=2)
 EVENING = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)  # 19:00 in Hà Nội
 
 
-async def _city(sessions, settings, meetings: list[datetime], members: int, now: datetime) -> None:
+async def _city(sessions, settings, meetings: list[datetime], members: int | list[int], now: datetime) -> None:
     """One cell per meeting time, ``members`` linked members each (on Telegram), every meeting planned."""
     async with sessions() as s, s.begin():
         committee = Committee(name="Đảng ủy phường", created_at=now)
@@ -43,7 +43,7 @@ async def _city(sessions, settings, meetings: list[datetime], members: int, now:
             cell = Cell(committee_id=committee.id, name=f"Chi bộ {c + 1}", created_at=now)
             s.add(cell)
             await s.flush()
-            for i in range(members):
+            for i in range(members if isinstance(members, int) else members[c]):
                 m = Member(cell_id=cell.id, full_name=f"Đảng viên {c}-{i}", role=Role.BI_THU if i == 0 else Role.DANG_VIEN,
                            active_from=(now - timedelta(days=100)).date(), created_at=now)
                 s.add(m)
@@ -58,7 +58,8 @@ async def _city(sessions, settings, meetings: list[datetime], members: int, now:
             await planner.plan_meeting(s, settings, meeting, now)
 
 
-async def _month(engine, settings, rate: float, meetings: list[datetime], members: int):
+async def _month(engine, settings, rate: float, meetings: list[datetime], members: int | list[int],
+                 script: bool = False):
     settings = settings.model_copy(update={"reminder_offsets": "2h", "quiet_hours": "off",
                                            "telegram_per_second": rate, "zalo_per_second": rate})
     now = EVENING - timedelta(hours=6)
@@ -66,6 +67,8 @@ async def _month(engine, settings, rate: float, meetings: list[datetime], member
     month = Month(str(engine.url.render_as_string(hide_password=False)), settings, 1, clock, rate=rate)
     await _city(month.sessions, settings, meetings, members, now)
     try:
+        if script:  # the meetings begin, members check in (each answered with a message), and end
+            await month.script()
         await month.run(max(meetings) + timedelta(hours=1))
         async with month.sessions() as s:
             rows = (await s.execute(select(OutboxMessage, Meeting.scheduled_at)
@@ -116,3 +119,19 @@ async def test_a_reminder_that_could_only_arrive_late_is_not_even_queued(engine,
     assert month.senders[Platform.TELEGRAM].accepted == 0
     lines = [r.getMessage() for r in caplog.records if "reminder plan dropped" in r.getMessage()]
     assert len(lines) == 1 and "Đảng viên" not in lines[0]
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_reminders_stay_in_their_window_while_a_meeting_s_check_ins_are_answered(engine, settings):
+    # 80 members check in at a meeting at 17:00 (800 s of the bot's 900 until 17:15), each answered with a
+    # message; 20 members of a 19:10 meeting are due their "2 hours before" at 17:10.
+    meetings = [EVENING - TWO_HOURS, EVENING + timedelta(minutes=10)]
+    month, rows, _ = await _month(engine, settings, 0.1, meetings, [80, 20], script=True)
+    assert len(rows) == 100  # the first meeting's reminders went at 15:00
+    for row, scheduled in rows:
+        intended = scheduled - TWO_HOURS
+        assert intended - TWO_HOURS / 4 <= row.sent_at <= intended, (row.sent_at, intended)
+    async with month.sessions() as s:
+        answers = list(await s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "reply")))
+    assert len(answers) == 100 and all(a.sent_at is not None for a in answers)
+    assert month.senders[Platform.TELEGRAM].http_429 == 0
