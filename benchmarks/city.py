@@ -217,7 +217,7 @@ async def seed(url: str, scale: float, settings: Settings) -> dict:
                                         role=Role.BI_THU if i < n["cells"] else Role.DANG_VIEN,
                                         status=MemberStatus.CHINH_THUC, exempt=False,
                                         active_from=(now - timedelta(days=400)).date(), created_at=now))
-                    platform = Platform.TELEGRAM if i % 2 == 0 else Platform.ZALO
+                    platform = Platform.TELEGRAM if (i // n["cells"]) % 2 == 0 else Platform.ZALO  # half of each cell
                     links.append(dict(platform=platform, platform_user_id=str(10_000_000 + i),
                                       chat_id=str(10_000_000 + i), member_id=i + 1, linked_at=now))
                 await conn.execute(insert(Member), members)
