@@ -16,9 +16,13 @@ bot is paced on its own and sends into a fake with Telegram's flood limits (``fa
 clock. The Zalo bots get the same limits (the Zalo fake keeps only the monthly quota; its quota is
 left to the arithmetic in the guide, see below).
 
+A smaller city (``--scale`` below 1) runs its bots' clock ``scale`` times slower (each bot still sends 30
+per bot second), so its queues last as long as the full city's and its lateness and latencies are the full
+city's; ``--real-rate`` turns that off.
+
 Each meeting begins at its time and ends 90 minutes later (written to the database as /batdau and /ketthuc
 would, their plans dropped the same way); every linked member checks in during its first fifteen minutes
-and is answered with a message through the same bot (an outbox answer, priority 0: a typed check-in's
+(every ten seconds, in groups) and is answered with a message through the same bot (an outbox answer, priority 0: a typed check-in's
 bound; button presses answered with answerCallbackQuery are not messages); at the end the secretary gets
 the summary message. At the end of the month every committee's weekly summary is computed
 (``reports.weekly.compute``) and timed.
