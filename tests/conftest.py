@@ -26,7 +26,17 @@ from fakeapi.telegram import FakeTelegramServer
 from fakeapi.zalo import FakeZaloServer
 from storage.db import create_engine, upgrade
 
-PG_URL = os.environ.get("CHIBO_TEST_POSTGRES_URL")
+
+def _worker_url(url: str | None) -> str | None:
+    """Each pytest-xdist worker (gw0, gw1, ...) gets its own database beside the one named: test_gw0, ..."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    target = make_url(url)
+    return target.set(database=f"{target.database}_{worker}").render_as_string(hide_password=False)
+
+
+PG_URL = _worker_url(os.environ.get("CHIBO_TEST_POSTGRES_URL"))
 needs_postgres = pytest.mark.skipif(not PG_URL, reason="CHIBO_TEST_POSTGRES_URL is not set")
 
 DB_KINDS = ["sqlite", pytest.param("postgresql", marks=needs_postgres)]
@@ -172,6 +182,30 @@ async def _emptied_if_unchanged(url: str, expected: str | None) -> str | None:
         await eng.dispose()
 
 
+def pytest_sessionstart(session) -> None:
+    """A worker's database is made here, from the server's maintenance database, when it does not exist yet
+    (a test that uses ``PG_URL`` directly expects it to be there)."""
+    if PG_URL and os.environ.get("CHIBO_TEST_POSTGRES_URL") != PG_URL:
+        asyncio.run(_recreate_postgres(PG_URL))
+
+
+def pytest_sessionfinish(session) -> None:
+    if PG_URL and os.environ.get("CHIBO_TEST_POSTGRES_URL") != PG_URL:  # a worker's own database: dropped
+        asyncio.run(_on_server(PG_URL, f'DROP DATABASE IF EXISTS "{make_url(PG_URL).database}" WITH (FORCE)'))
+
+
+GROUPS = ("unit", "flow", "postgres", "browser")  # the folders under tests/, each a marker (pytest -m unit)
+
+
+def pytest_collection_modifyitems(items) -> None:
+    for item in items:
+        group = item.path.parent.name
+        if group in GROUPS:
+            item.add_marker(group)
+        if "demo_run" in getattr(item, "fixturenames", ()):  # the demo is played once per worker that asks:
+            item.add_marker(pytest.mark.xdist_group("demo"))  # its tests all go to the same one
+
+
 @pytest.fixture(scope="session")
 def migrated_templates(tmp_path_factory) -> Iterator[MigratedTemplates]:
     templates = MigratedTemplates(tmp_path_factory.mktemp("template"))
@@ -274,3 +308,4 @@ async def zalo_scene(scene: Scene) -> AsyncIterator[Scene]:
     yield scene
     await scene.stop_bot()  # before the fake Zalo goes away, so the bot never polls a closed server
     await scene.zalo.stop()
+

@@ -11,14 +11,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from web_story import COMMITTEE, GUEST_2, MEMBER, NOW, SECRETARY, TRUANT, build
 
 from bot.web.initdata import sign_init_data
+from tests.support.web_story import COMMITTEE, GUEST_2, MEMBER, NOW, SECRETARY, TRUANT, build
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run", "--disable-sync"]
-SHOTS = Path(__file__).with_name("screenshots")
+SHOTS = Path(__file__).parents[1] / "screenshots"  # tests/screenshots, gitignored
 PHONE, DESKTOP = {"width": 360, "height": 740}, {"width": 1280, "height": 900}
 
 playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed (pip install -e '.[dev]')")

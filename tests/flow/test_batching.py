@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import DB_KINDS
 from sqlalchemy import func, select
 
 from bot.demo.scene import Scene
@@ -17,6 +16,7 @@ from handlers import router
 from storage import inbox
 from storage.inbox import Incoming
 from storage.models import Attendance, AttendanceStatus, InboxUpdate, Role
+from tests.conftest import DB_KINDS
 
 # --- the batcher on its own ----------------------------------------------------------------------------
 

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-REPO = Path(__file__).resolve().parent.parent
-PG_URL = os.environ.get("CHIBO_TEST_POSTGRES_URL")
+from tests.conftest import PG_URL
+
+REPO = Path(__file__).resolve().parents[2]
 CHECKIN_KEYS = {"chibo_per_s", "bare_per_s", "ratio", "p50_ms", "p99_ms"}
 
 
@@ -28,7 +29,7 @@ def run_benchmarks(tmp_path: Path) -> tuple[subprocess.CompletedProcess, dict]:
     out = tmp_path / "figures.json"
     cmd = [sys.executable, "-m", "benchmarks", "--quick", "--cells", "20", "--checkins", "20", "--fanout", "50",
            "--report-cells", "6", "--report-asks", "2",
-           # the several-process fan-out spawns chibo processes: tests/test_multiprocess.py runs the same measure
+           # the several-process fan-out spawns chibo processes: tests/postgres/test_multiprocess.py runs the same measure
            "--only", "checkin,fanout,summary,web,idle,report_latency", "--json", str(out)]
     if PG_URL:  # the benchmarks' own database beside the tests' one (named after it, so that two runs on
         # one server, each with its own test database, never share it)

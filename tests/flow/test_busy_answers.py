@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import DB_KINDS, needs_postgres
 from sqlalchemy import func, select, text
 
 from bot.demo.scene import Scene
 from bot.runtime.intake import MAX_ATTEMPTS
 from storage.models import Attendance, AttendanceStatus, AuditLog, InboxUpdate, Meeting
-from tests.test_corrections_race import waiting_on_locks
+from tests.conftest import DB_KINDS, needs_postgres
+from tests.postgres.test_corrections_race import waiting_on_locks
 
 SEC, MEMBER = "Nguyễn Văn An", "Lê Văn Cường"
 BUSY = "chưa ghi được"

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DB_KINDS, PG_URL, reset_postgres
 from sqlalchemy import func, select, update
 from typer.testing import CliRunner
 
@@ -37,6 +36,7 @@ from storage.models import (
     OutboxMessage,
     Platform,
 )
+from tests.conftest import DB_KINDS, PG_URL, reset_postgres
 
 BOM = "\ufeff"
 VI_HEADER = "Chi bộ,Họ và tên,Chức vụ,Tình trạng,Miễn sinh hoạt,Điện thoại"

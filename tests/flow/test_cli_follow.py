@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import select
-from test_cli import Cli, cell, cli, migrated_sqlite, ready  # noqa: F401  (fixtures)
 
 from storage.models import AuditLog, Cell, CellFollower, Committee
+from tests.flow.test_cli import Cli, cell, cli, migrated_sqlite, ready  # noqa: F401  (fixtures)
 
 
 def test_follow_cells_list_them_and_stop(ready: Cli, cell):  # noqa: F811

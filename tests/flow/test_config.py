@@ -14,7 +14,7 @@ from bot.cli.app import app
 from core.config_sources import SecretFileError, file_values, unknown_names
 from core.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _default(name: str) -> str:

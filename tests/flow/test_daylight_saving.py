@@ -9,13 +9,13 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import DB_KINDS
 from sqlalchemy import func, select
 
 from bot.demo.scene import Scene
 from rules import wall_clock_problem
 from rules.wall_clock import FOLD, GAP
 from storage.models import Meeting, OutboxMessage, Role
+from tests.conftest import DB_KINDS
 
 SECRETARY, MEMBER = "Nguyễn Văn An", "Trần Thị Bình"
 

@@ -13,14 +13,14 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-import test_cli
-from conftest import DB_KINDS, PG_URL, needs_postgres, reset_postgres
 from sqlalchemy import select, text
-from test_cli import Cli
 from typer.testing import CliRunner
 
 from storage.db import create_engine, downgrade, head_revision
 from storage.models import Base
+from tests.conftest import DB_KINDS, PG_URL, needs_postgres, reset_postgres
+from tests.flow import test_cli
+from tests.flow.test_cli import Cli
 
 cli, migrated_sqlite, ready = test_cli.cli, test_cli.migrated_sqlite, test_cli.ready  # the CLI tests' fixtures
 ALL_TABLES = [t.name for t in Base.metadata.sorted_tables]

@@ -10,7 +10,7 @@ import pytest
 
 from bot.demo.demo import VIEWERS, render_transcript
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_demo_serves_the_web_view_of_its_committee(demo_run):

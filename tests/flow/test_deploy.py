@@ -10,9 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import free_port
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 UNITS = {"chibo.service": "run", "chibo-worker.service": "worker"}
 CHIBO = Path(sys.executable).with_name("chibo")  # the installed console script

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 
 import pytest
-from conftest import DB_KINDS, vn
 from docx import Document
 from sqlalchemy import select
 
@@ -14,6 +13,7 @@ from bot.demo.scene import Scene
 from bot.web.render import render
 from reports import web_cell
 from storage.models import AuditLog, MeetingComment, MeetingDocument, Role
+from tests.conftest import DB_KINDS, vn
 
 SEC, DEP = "Nguyễn Văn An", "Trần Thị Bình"
 M1, M2, M3 = "Lê Văn Cường", "Phạm Thị Dung", "Hoàng Văn Em"

@@ -11,20 +11,20 @@ from datetime import date
 
 import httpx
 import pytest
-from conftest import DB_KINDS, VN, vn
 from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import select, update
-from web_story import COMMITTEE as STORY_COMMITTEE
-from web_story import MEMBER as STORY_MEMBER
-from web_story import SECRETARY as STORY_SECRETARY
-from web_story import TRUANT as STORY_TRUANT
-from web_story import build as build_story
 
 from bot.demo.scene import Scene
 from reports import weekly
 from reports.weekly_xlsx import write_workbook
 from storage.models import AuditLog, DuesPayment, Member, Role
+from tests.conftest import DB_KINDS, VN, vn
+from tests.support.web_story import COMMITTEE as STORY_COMMITTEE
+from tests.support.web_story import MEMBER as STORY_MEMBER
+from tests.support.web_story import SECRETARY as STORY_SECRETARY
+from tests.support.web_story import TRUANT as STORY_TRUANT
+from tests.support.web_story import build as build_story
 
 SEC, DEP, AN, BA, CU, DU = "Nguyễn Văn Bí", "Trần Thị Phó", "Lê Văn An", "Phạm Thị Ba", "Hoàng Văn Cư", "Đỗ Thị Du"
 CELL = [(SEC, Role.BI_THU), (DEP, Role.PHO_BI_THU), (AN, Role.DANG_VIEN), (BA, Role.DANG_VIEN),

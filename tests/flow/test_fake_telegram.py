@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator, Awaitable
 import httpx
 import pytest
 import pytest_asyncio
-from conftest import free_port
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import (
     BadRequest,
@@ -32,6 +31,7 @@ from telegram.ext import (
 )
 
 from fakeapi.telegram import FakeTelegramServer, HtmlParseError, UploadedFile, parse_html
+from tests.conftest import free_port
 
 USER = 1001
 GROUP = -1002003

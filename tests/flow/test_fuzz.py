@@ -8,11 +8,10 @@ import itertools
 import logging
 from dataclasses import dataclass
 
-from conftest import vn
-
 from bot.demo.scene import Scene
 from handlers.commands import COMMANDS
 from storage.models import Role
+from tests.conftest import vn
 
 SEC, MEMBER, STRANGER = "Nguyễn Văn An", "Trần Thị Bình", "Người Lạ"
 COMMITTEE_MEMBER = "Phạm Thị Cấp Ủy"

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import DB_KINDS, vn
 from sqlalchemy import func, select
 
 from bot.demo.scene import Scene
 from storage.followers import FollowError, set_follows
 from storage.models import Attendance, Cell, MeetingGuest, Role
+from tests.conftest import DB_KINDS, vn
 
 SEC1, M1, SEC2, M2 = "Nguyễn Văn Một", "Lê Thị Hai", "Phan Văn Ba", "Quách Thị Bốn"
 CM, CM2, OUTSIDER = "Trần Văn Cấp", "Đặng Thị Ủy", "Võ Văn Ngoài"

@@ -8,13 +8,13 @@ import logging
 from datetime import timedelta
 
 import pytest
-from conftest import DB_KINDS, needs_postgres, vn
 from sqlalchemy import func, select, text
 
 from bot.demo.scene import Scene
 from core.textsplit import split_text
 from fakeapi.telegram import parse_html
 from storage.models import Attendance, AttendanceStatus, CodeGuesses, Meeting, Role
+from tests.conftest import DB_KINDS, needs_postgres, vn
 
 SEC, MEMBER, OTHER = "Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường"
 COMMITTEE_MEMBER = "Phạm Thị Cấp Ủy"

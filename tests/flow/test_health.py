@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from conftest import free_port, vn
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 from sqlalchemy import text
@@ -23,6 +22,7 @@ from scheduler.timed.nudges import run_daily
 from storage.db import create_engine, head_revision, session_factory
 from storage.models import OutboxMessage, Role
 from storage.usage import add_sent
+from tests.conftest import free_port, vn
 
 
 async def get(port: int, path: str, **headers) -> httpx.Response:

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import DB_KINDS, free_port, vn
 from sqlalchemy import func, select, text
 
 from benchmarks.idle import chibo_command
@@ -38,6 +37,7 @@ from storage.models import (
     Platform,
     Role,
 )
+from tests.conftest import DB_KINDS, free_port, vn
 
 MEMBERS = 60
 IN_FLIGHT = 8  # answered updates not yet marked sent, at most (bot.runtime.intake.UNMARKED_AT_ONCE): what a kill -9 may send again

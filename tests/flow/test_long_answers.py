@@ -11,7 +11,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from conftest import DB_KINDS
 from sqlalchemy import func, insert, select, text, update
 
 from bot.demo.scene import Scene
@@ -26,6 +25,7 @@ from storage.models import (
     OutboxMessage,
     Role,
 )
+from tests.conftest import DB_KINDS
 
 LONG = "thuộc Đảng bộ phường Hàng Bạc, quận Hoàn Kiếm, thành phố Hà Nội (tổ dân phố số 1 đến số 4)"
 CELLS, MEMBERS = 300, 12

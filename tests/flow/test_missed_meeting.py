@@ -6,11 +6,11 @@ the cell is in a meeting: it waits for the end. Through the real bot, with the F
 from __future__ import annotations
 
 import pytest
-from conftest import DB_KINDS, vn
 from sqlalchemy import select
 
 from bot.demo.scene import Scene
 from storage.models import Meeting, PlannedMessage, Role
+from tests.conftest import DB_KINDS, vn
 
 SEC, DEP, CU, A, B = "Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Chi Ủy", "Phạm Văn Một", "Hoàng Thị Hai"
 ROSTER = [(SEC, Role.BI_THU), (DEP, Role.PHO_BI_THU), (CU, Role.CHI_UY), (A, Role.DANG_VIEN), (B, Role.DANG_VIEN)]

@@ -10,13 +10,13 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import DB_KINDS
 from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.demo.scene import Scene, members_by_name
 from scheduler.timed.weekly import run_weekly
 from storage.models import Attendance, AttendanceStatus, AuditLog, Meeting, OutboxMessage, Role
+from tests.conftest import DB_KINDS
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 SEC, DEP = "Nguyễn Văn An", "Trần Thị Bình"

@@ -9,7 +9,6 @@ import io
 from datetime import datetime
 
 import pytest
-from conftest import DB_KINDS, vn
 from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -20,6 +19,7 @@ from reports.weekly_chart import chart_figure
 from reports.weekly_xlsx import write_workbook
 from scheduler.timed.weekly import build_and_queue
 from storage.models import Meeting, MeetingAssessment, Role
+from tests.conftest import DB_KINDS, vn
 
 SEC = "Nguyễn Văn An"
 MEMBERS = ["Trần Thị Bình", "Lê Văn Cường", "Phạm Thị Dung", "Hoàng Văn Em", "Vũ Thị Giang", "Đỗ Văn Hải",

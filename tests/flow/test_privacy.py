@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from conftest import vn
-
 from bot.demo.scene import Scene
 from scheduler.jobs import _safely
 from scheduler.timed.nudges import run_daily
 from scheduler.timed.retention import run_retention
 from storage.models import Role
+from tests.conftest import vn
 
 SECRET_REASON = "Khám bệnh ở viện K, phòng 305"
 

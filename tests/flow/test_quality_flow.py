@@ -6,7 +6,6 @@ import io
 from datetime import date
 
 import pytest
-from conftest import DB_KINDS, vn
 from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -15,6 +14,7 @@ from bot.demo.scene import Scene, members_by_name
 from reports import weekly
 from reports.weekly_xlsx import write_workbook
 from storage.models import Committee, Meeting, MeetingAssessment, OutboxMessage, Role, Task
+from tests.conftest import DB_KINDS, vn
 
 SEC, DEP = "Nguyễn Văn An", "Trần Thị Bình"
 M1, M2, M3 = "Lê Văn Cường", "Phạm Thị Dung", "Hoàng Văn Em"

@@ -6,13 +6,13 @@ import io
 
 import httpx
 import pytest
-from conftest import free_port, vn
 from docx import Document
 from sqlalchemy import func, select
 
 from bot.demo.scene import Scene
 from bot.runtime.runner import Runtime
 from storage.models import OutboxMessage, Role
+from tests.conftest import free_port, vn
 
 SEC, DEP = "Nguyễn Văn An", "Trần Thị Bình"
 MEMBERS = ["Lê Văn Cường", "Phạm Thị Dung", "Hoàng Văn Em"]

@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
-from conftest import DB_KINDS, vn
 from sqlalchemy import select
 
 from bot.demo.scene import Person, Scene
 from storage import invites
 from storage.models import Attendance, AttendanceStatus, AuditLog, InviteKind, Meeting, Member, OutboxMessage, Role
+from tests.conftest import DB_KINDS, vn
 
 SEC, DEP, CU = "Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Chi Ủy"
 A, B, C, LATECOMER = "Phạm Văn Một", "Hoàng Thị Hai", "Đỗ Văn Ba", "Vũ Thị Mới"

@@ -7,7 +7,6 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import DB_KINDS, vn
 from sqlalchemy import func, or_, select
 
 from bot.demo.scene import Scene
@@ -26,6 +25,7 @@ from storage.models import (
     Role,
 )
 from storage.retention import prune
+from tests.conftest import DB_KINDS, vn
 
 NOW = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
 

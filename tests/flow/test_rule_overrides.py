@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import fields
 
 import pytest
-import test_cli
 from sqlalchemy import select
-from test_cli import Cli
 
 from rules.ruleset import LIMITS, RuleSet, parse_override
 from storage.models import AuditLog, Committee
+from tests.flow import test_cli
+from tests.flow.test_cli import Cli
 
 cli, migrated_sqlite, ready = test_cli.cli, test_cli.migrated_sqlite, test_cli.ready
 NOT_RULES = {"id", "name", "created_at", "quality_weights"}  # the quality weights have their own command

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, time
 
-from conftest import VN, vn
 from sqlalchemy import func, select
 
 from bot.demo.scene import Scene
 from scheduler.timed.nudges import run_daily
 from storage.models import Cell, Meeting, OutboxMessage, PlannedMessage, Role
+from tests.conftest import VN, vn
 
 NAMES = ["Bí Thư", "Đảng Viên Một", "Đảng Viên Hai", "Cụ Miễn"]
 

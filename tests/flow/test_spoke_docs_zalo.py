@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import httpx
-from conftest import free_port, vn
 
 from bot.demo.scene import Scene
 from bot.runtime.runner import Runtime
 from storage.models import Role
+from tests.conftest import free_port, vn
 
 SEC, DEP = "Nguyễn Văn An", "Trần Thị Bình"
 MEMBERS = ["Lê Văn Cường", "Phạm Thị Dung", "Hoàng Văn Em"]

@@ -6,13 +6,13 @@ from __future__ import annotations
 import io
 
 import pytest
-from conftest import DB_KINDS, vn
 from docx import Document
 from sqlalchemy import select
-from test_quality_flow import DEP, M1, M2, OTHER_SEC, SEC, answer, hold_meeting, setup
 
 from bot.demo.scene import Scene
 from storage.models import AuditLog, MeetingAssessment, MeetingSpeaker
+from tests.conftest import DB_KINDS, vn
+from tests.flow.test_quality_flow import DEP, M1, M2, OTHER_SEC, SEC, answer, hold_meeting, setup
 
 
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)

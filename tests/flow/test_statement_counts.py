@@ -6,13 +6,13 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 import pytest
-from conftest import DB_KINDS, vn
 from sqlalchemy import event, func, select
 
 from bot.demo.scene import Scene
 from core.messages import Request
 from handlers import router
 from storage.models import Attendance, InboxUpdate, Role
+from tests.conftest import DB_KINDS, vn
 
 SECRETARY, MEMBERS = "Nguyễn Văn An", ["Bùi Văn Ba", "Đinh Thị Tư", "Mai Văn Năm"]
 

@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import DB_KINDS
 from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import IntegrityError, StatementError
 
@@ -42,6 +41,7 @@ from storage.models import (
     Role,
 )
 from storage.outbox import enqueue_raw
+from tests.conftest import DB_KINDS
 
 pytestmark = pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
 

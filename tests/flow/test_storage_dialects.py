@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import needs_postgres
 from sqlalchemy import text
+
+from tests.conftest import needs_postgres
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -5,12 +5,12 @@ preparation nudge list them."""
 from __future__ import annotations
 
 import pytest
-from conftest import DB_KINDS, vn
 from sqlalchemy import func, select
 
 from bot.demo.scene import Scene
 from scheduler.timed.nudges import run_daily
 from storage.models import AuditLog, OutboxMessage, Role, Task
+from tests.conftest import DB_KINDS, vn
 
 SEC, DEP, AN, BA, CU, DU = "Nguyễn Văn Bí", "Trần Thị Phó", "Lê Văn An", "Phạm Thị Ba", "Hoàng Văn Cư", "Đỗ Thị Du"
 CELL = [(SEC, Role.BI_THU), (DEP, Role.PHO_BI_THU), (AN, Role.DANG_VIEN), (BA, Role.DANG_VIEN),

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-from conftest import free_port, vn
 from sqlalchemy import select
 
 from bot.demo.scene import Scene
 from bot.platforms import WebhookOptions
 from bot.platforms.telegram.registration import webhook_secret
 from storage.models import OutboxMessage, Role
+from tests.conftest import free_port, vn
 
 
 async def small_cell(scene: Scene, n: int = 3) -> list[str]:

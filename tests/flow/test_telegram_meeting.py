@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DB_KINDS, vn
 from sqlalchemy import func, select
 
 from bot.demo.scene import Scene, members_by_name
 from storage.models import Attendance, AttendanceStatus, AuditLog, ChatLink, Meeting, MeetingKind, Role
+from tests.conftest import DB_KINDS, vn
 
 SECRETARY, DEPUTY = "Nguyễn Văn An", "Trần Thị Bình"
 EXEMPT, EXCUSED, LATE, ABSENT, NO_PHONE = "Phạm Văn Cụ", "Lê Thị Vắng", "Hoàng Văn Muộn", "Đỗ Văn Vắng", "Vũ Thị Không"

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from conftest import DB_KINDS, vn
 from sqlalchemy import select
 
 from bot.demo.scene import Scene
@@ -22,6 +21,7 @@ from storage.models import (
     Role,
     Task,
 )
+from tests.conftest import DB_KINDS, vn
 
 SEC, MEMBER, OTHER = "Nguyễn Văn An", "Lê Văn Cường", "Phạm Thị Dung"
 

@@ -8,7 +8,6 @@ import asyncio
 from datetime import datetime
 
 import pytest
-from conftest import DB_KINDS, needs_postgres, vn
 from sqlalchemy import func, select
 from sqlalchemy import text as sql
 
@@ -23,6 +22,7 @@ from storage.models import (
     Role,
     Task,
 )
+from tests.conftest import DB_KINDS, needs_postgres, vn
 
 SEC, DEP = "Nguyễn Văn Bí", "Trần Thị Phó"
 MEMBERS = ["Lê Văn An", "Phạm Thị Ba", "Hoàng Văn Cư", "Đỗ Thị Du", "Vũ Văn Em", "Bùi Thị Giang", "Ngô Văn Hải",

@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 
 import pytest
-from conftest import DB_KINDS, vn
 from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import select, update
@@ -18,6 +17,7 @@ from bot.web.render import render
 from reports import web_cell, weekly
 from reports.weekly_xlsx import write_workbook
 from storage.models import AuditLog, Ballot, Cell, Member, MemberStatus, Role, Vote
+from tests.conftest import DB_KINDS, vn
 
 SEC, DEP = "Nguyễn Văn Bí", "Trần Thị Phó"
 A, B, C, D = "Lê Văn An", "Phạm Thị Ba", "Hoàng Văn Cư", "Đỗ Thị Du"

@@ -10,8 +10,11 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from conftest import DB_KINDS
-from web_story import (
+
+from bot.web.initdata import sign_init_data, telegram_user_id
+from core.weblinks import read_web_token, web_token
+from tests.conftest import DB_KINDS
+from tests.support.web_story import (
     CHI_UY,
     COMMITTEE,
     DEPUTY,
@@ -25,9 +28,6 @@ from web_story import (
     VN,
     build,
 )
-
-from bot.web.initdata import sign_init_data, telegram_user_id
-from core.weblinks import read_web_token, web_token
 
 TOKEN = "123456:TEST-TOKEN"
 

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import DB_KINDS
 from openpyxl import load_workbook
 from PIL import Image
 from sqlalchemy import select
@@ -19,6 +18,7 @@ from core.clock import FakeClock
 from fakeapi.telegram import FakeTelegramServer
 from scheduler.timed.weekly import run_weekly
 from storage.models import Attendance, AttendanceStatus, Meeting, MeetingKind, Member, Role
+from tests.conftest import DB_KINDS
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from conftest import vn
-
 from bot.demo.scene import Scene
 from rules import a_little_later, later_this_month, next_month_day
 from scheduler.timed.nudges import run_daily
 from storage.models import Role
+from tests.conftest import vn
 
 SEC, AN = "Nguyễn Văn Bí", "Lê Văn An"
 

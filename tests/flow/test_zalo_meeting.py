@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from conftest import free_port
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
@@ -18,6 +17,7 @@ from bot.platforms.zalo.registration import webhook_secret as zalo_webhook_secre
 from bot.runtime.runner import Runtime
 from handlers.commands import COMMANDS, PHRASES
 from storage.models import Attendance, AttendanceStatus, ChatLink, OutboxMessage, Platform, Role
+from tests.conftest import free_port
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 SEC, DEP = "Nguyễn Văn An", "Trần Thị Bình"

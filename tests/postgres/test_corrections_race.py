@@ -13,12 +13,12 @@ import asyncio
 import logging
 
 import pytest
-from conftest import needs_postgres, vn
 from sqlalchemy import func, select, text
 
 from bot.demo.scene import Scene, members_by_name
 from bot.runtime.runner import Runtime
 from storage.models import Attendance, AttendanceStatus, AuditLog, Meeting, Role
+from tests.conftest import needs_postgres, vn
 
 pytestmark = [needs_postgres, pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)]
 

@@ -6,7 +6,6 @@ import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from conftest import needs_postgres
 from sqlalchemy import func, select
 from telegram import Bot
 
@@ -28,6 +27,7 @@ from storage.models import (
     PlannedMessage,
     Platform,
 )
+from tests.conftest import needs_postgres
 
 FAST = Limits(per_second=100_000, burst=100_000, per_chat_per_second=100, per_chat_burst=100)
 

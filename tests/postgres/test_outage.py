@@ -2,7 +2,7 @@
 real ``chibo run`` processes, alone and beside a ``chibo worker``. Nobody exits: /readyz says 503 while
 the database is away, and a message written during the outage is answered within seconds of its return.
 
-The outage is a TCP proxy on loopback (``tests/pg_proxy.py``) between chibo and the test's database:
+The outage is a TCP proxy on loopback (``tests/support/pg_proxy.py``) between chibo and the test's database:
 the PostgreSQL server others use is never touched."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import pytest
 from benchmarks.common import REPO, TOKEN, TimedServer, migrate
 from benchmarks.fanout_processes import wait_started
 from tests.conftest import PG_URL, free_port, needs_postgres, reset_postgres
-from tests.pg_proxy import PgProxy, TcpProxy
+from tests.support.pg_proxy import PgProxy, TcpProxy
 
 pytestmark = needs_postgres
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import needs_postgres, vn
 from sqlalchemy import func, select
 
 from bot.demo.scene import Scene
 from storage.models import AuditLog, Meeting, Role
-from tests.test_corrections_race import waiting_on_locks
+from tests.conftest import needs_postgres, vn
+from tests.postgres.test_corrections_race import waiting_on_locks
 
 pytestmark = [needs_postgres, pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import time, timedelta
 
 import pytest
-from conftest import vn
 
 from rules import (
     beyond_bound,
@@ -16,6 +15,7 @@ from rules import (
     start_time_for,
     start_time_of,
 )
+from tests.conftest import vn
 
 case = pytest.param
 NIGHT = (time(22, 0), time(6, 0))

@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import date, time
 
 import pytest
-from conftest import vn
 
 from rules import first_month_on_record, missed_start_nudge, on_record, quarter_start, regular_status
+from tests.conftest import vn
 
 case = pytest.param
 NIGHT = (time(22, 0), time(6, 0))

@@ -10,13 +10,13 @@ import pytest
 
 from core.texts import CATALOG, LANGUAGES, load_catalog, t
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 CODE_DIRS = ("bot", "core", "handlers", "reports", "scheduler", "storage")
 # Keys built at run time from a value: f"kind.{meeting.kind.value}", f"why.{reason.value}", …
 DYNAMIC_PREFIXES = ("kind.", "why.", "status.", "quality.q.", "quality.a.", "quality.level.", "quality.criterion.",
                     "web.status.", "web.filter.", "web.mark.", "web.sym.",
-                    "attention.",  # attention.<code>: tests/test_attention.py checks them against reports.attention.Code
-                    "menu.")  # menu.<command>: tests/test_commands.py
+                    "attention.",  # attention.<code>: tests/flow/test_attention.py checks them against reports.attention.Code
+                    "menu.")  # menu.<command>: tests/flow/test_commands.py
 
 
 def placeholders(template: str) -> set[str]:
