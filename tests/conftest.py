@@ -25,6 +25,7 @@ from core.settings import Settings
 from fakeapi.telegram import FakeTelegramServer
 from fakeapi.zalo import FakeZaloServer
 from storage.db import create_engine, upgrade
+from storage.models import Role
 
 
 def _worker_url(url: str | None) -> str | None:
@@ -308,4 +309,36 @@ async def zalo_scene(scene: Scene) -> AsyncIterator[Scene]:
     yield scene
     await scene.stop_bot()  # before the fake Zalo goes away, so the bot never polls a closed server
     await scene.zalo.stop()
+
+
+@pytest.fixture
+def port() -> int:
+    """A free TCP port on 127.0.0.1, for a server or a `chibo` process the test starts (never a fixed one:
+    other tests, other workers and other chibos on the machine run beside it)."""
+    return free_port()
+
+
+async def linked_cell(scene: Scene, members: list[tuple[str, Role]], *, committee: str = "Đảng ủy",
+                      name: str = "Chi bộ 1", exempt: set[str] | frozenset[str] = frozenset(),
+                      link: bool | list[str] = True, zalo: bool = False) -> int:
+    """Where most stories start: a committee with one cell of ``members``, the bot started and every member
+    linked (on Zalo when ``zalo``; only those named when ``link`` is a list; nobody when it is False).
+    Returns the cell's id."""
+    committee_id = await scene.add_committee(committee)
+    cell_id = await scene.add_cell(committee_id, name, members, exempt=exempt)
+    await scene.start_bot()
+    names = link if isinstance(link, list) else [n for n, _ in members] if link else []
+    if names:
+        await (scene.link_zalo if zalo else scene.link)(*names)
+    return cell_id
+
+
+SMALL_CELL = [("Bí Thư", Role.BI_THU), ("Đảng Viên A", Role.DANG_VIEN), ("Đảng Viên B", Role.DANG_VIEN)]
+
+
+@pytest.fixture
+async def cell(scene: Scene) -> int:
+    """``SMALL_CELL`` (a secretary, two members) in "Đảng ủy", all linked on Telegram, the bot running: its id.
+    A meeting in progress: ``scene.meeting_in_progress(secretary, members)`` (bot/demo/scene.py)."""
+    return await linked_cell(scene, SMALL_CELL)
 

@@ -43,9 +43,8 @@ async def cell(scene: Scene) -> None:
     await scene.add_cell(committee, "Chi bộ 1", [("Bí Thư Riêng", Role.BI_THU), ("Đảng Viên Riêng", Role.DANG_VIEN)])
 
 
-async def test_polling_mode_serves_health_readiness_and_metrics(scene: Scene):
+async def test_polling_mode_serves_health_readiness_and_metrics(scene: Scene, port):
     await cell(scene)
-    port = free_port()
     scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, health=True, http_port=port)
     await scene.runtime.start()
     await scene.link("Bí Thư Riêng", "Đảng Viên Riêng")
@@ -85,8 +84,7 @@ async def test_polling_mode_serves_health_readiness_and_metrics(scene: Scene):
         assert not [w for w in words if secret in w], secret
 
 
-async def test_the_outbox_gauges_count_due_rows_by_platform_and_kind(scene: Scene):
-    port = free_port()
+async def test_the_outbox_gauges_count_due_rows_by_platform_and_kind(scene: Scene, port):
     scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, health=True, http_port=port)
     await scene.runtime.start()
     now = scene.clock.now()
@@ -100,9 +98,8 @@ async def test_the_outbox_gauges_count_due_rows_by_platform_and_kind(scene: Scen
     assert found[("chibo_outbox_due", (("kind", "nudge"), ("platform", "zalo")))] == 1  # the other is not due yet
 
 
-async def test_metrics_are_not_served_through_a_proxy_or_to_another_host_without_the_token(scene: Scene):
+async def test_metrics_are_not_served_through_a_proxy_or_to_another_host_without_the_token(scene: Scene, port):
     await cell(scene)
-    port = free_port()
     scene.settings.metrics_token = SecretStr("scrape-me")
     scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, health=True, http_port=port)
     await scene.runtime.start()
@@ -115,9 +112,8 @@ async def test_metrics_are_not_served_through_a_proxy_or_to_another_host_without
     assert (await get(port, "/healthz", **{"X-Forwarded-For": "203.0.113.9"})).status_code == 200
 
 
-async def test_readiness_fails_when_the_schema_is_behind_or_the_dispatcher_stops(scene: Scene):
+async def test_readiness_fails_when_the_schema_is_behind_or_the_dispatcher_stops(scene: Scene, port):
     await cell(scene)
-    port = free_port()
     scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, health=True, http_port=port)
     await scene.runtime.start()
     assert (await get(port, "/readyz")).status_code == 200
@@ -139,9 +135,8 @@ async def test_readiness_fails_when_the_schema_is_behind_or_the_dispatcher_stops
     assert stale.status_code == 503 and stale.json()["dispatcher"].startswith("stale")
 
 
-async def test_webhook_mode_serves_health_on_the_webhook_port_unless_given(scene: Scene):
+async def test_webhook_mode_serves_health_on_the_webhook_port_unless_given(scene: Scene, port):
     await cell(scene)
-    port = free_port()
     scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, health=True,
                             webhook=WebhookOptions(url=f"http://127.0.0.1:{port}", port=port))
     await scene.runtime.start()
@@ -156,8 +151,7 @@ async def test_webhook_mode_serves_health_on_the_webhook_port_unless_given(scene
     assert (await get(port, "/readyz")).status_code == 404
 
 
-async def test_a_worker_serves_health_too(scene: Scene):
-    port = free_port()
+async def test_a_worker_serves_health_too(scene: Scene, port):
     scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, health=True, take_updates=False,
                             http_port=port)
     await scene.runtime.start()

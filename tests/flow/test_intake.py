@@ -37,7 +37,7 @@ from storage.models import (
     Platform,
     Role,
 )
-from tests.conftest import DB_KINDS, free_port, vn
+from tests.conftest import DB_KINDS, SMALL_CELL, free_port, linked_cell, vn
 
 MEMBERS = 60
 IN_FLIGHT = 8  # answered updates not yet marked sent, at most (bot.runtime.intake.UNMARKED_AT_ONCE): what a kill -9 may send again
@@ -164,25 +164,15 @@ async def test_kill_9_during_a_burst_loses_nothing_polling(scene: Scene, tmp_pat
 
 
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
-async def test_kill_9_during_a_burst_loses_nothing_webhook(scene: Scene, tmp_path):
-    port = free_port()
+async def test_kill_9_during_a_burst_loses_nothing_webhook(scene: Scene, tmp_path, port):
     await crash_during_a_burst(scene, tmp_path, "--webhook", f"http://127.0.0.1:{port}", "--port", str(port),
                                ready=lambda: bool(scene.server.calls("setWebhook")))
 
 
 # --- nobody waits ------------------------------------------------------------------------------------
 
-async def small_cell(scene: Scene) -> None:
-    committee = await scene.add_committee("Đảng ủy")
-    await scene.add_cell(committee, "Chi bộ 1", [("Bí Thư", Role.BI_THU), ("Đảng Viên A", Role.DANG_VIEN),
-                                                 ("Đảng Viên B", Role.DANG_VIEN)])
-    await scene.start_bot()
-    await scene.link("Bí Thư", "Đảng Viên A", "Đảng Viên B")
-
-
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
-async def test_another_member_is_answered_within_a_second_while_one_chat_is_in_a_429(scene: Scene):
-    await small_cell(scene)
+async def test_another_member_is_answered_within_a_second_while_one_chat_is_in_a_429(scene: Scene, cell):
     slow = scene.who("Đảng Viên A")
     scene.server.fail_next("sendMessage", status=429, retry_after=20, times=1, chat_id=slow.chat_id)
     scene.server.send_text(slow.user_id, "/lichhop 2026-12-05 19:30", first_name="A")  # not a leader: an answer
@@ -198,8 +188,7 @@ async def test_another_member_is_answered_within_a_second_while_one_chat_is_in_a
 
 
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
-async def test_another_member_is_answered_within_a_second_during_40_guesses(scene: Scene):
-    await small_cell(scene)
+async def test_another_member_is_answered_within_a_second_during_40_guesses(scene: Scene, cell):
     for n in range(40):
         scene.server.send_text(777, f"/start ZZZZ{n % 8 + 2}ABC", first_name="Kẻ Đoán")
     await asyncio.sleep(0.2)
@@ -209,8 +198,7 @@ async def test_another_member_is_answered_within_a_second_during_40_guesses(scen
     await scene.server.wait_for(lambda: scene.server.sent_count(777) >= 40, timeout=60)
 
 
-async def test_a_reply_that_cannot_go_now_goes_later_through_the_outbox(scene: Scene):
-    await small_cell(scene)
+async def test_a_reply_that_cannot_go_now_goes_later_through_the_outbox(scene: Scene, cell):
     member = scene.who("Đảng Viên A")
     scene.at(vn(2026, 12, 5, 19, 0))
     await scene.say("Bí Thư", "/lichhop 2026-12-05 19:30")
@@ -231,10 +219,8 @@ async def test_a_reply_that_cannot_go_now_goes_later_through_the_outbox(scene: S
 
 # --- webhook bodies and outages ------------------------------------------------------------------------
 
-async def test_bad_webhook_bodies_with_the_right_secret_answer_400_without_a_traceback(scene: Scene, caplog):
-    await small_cell(scene)
+async def test_bad_webhook_bodies_with_the_right_secret_answer_400_without_a_traceback(scene: Scene, cell, caplog, port):
     await scene.stop_bot()
-    port = free_port()
     scene.runtime = Runtime(settings=scene.settings, clock=scene.clock,
                             webhook=WebhookOptions(url=f"http://127.0.0.1:{port}", listen="127.0.0.1", port=port))
     await scene.runtime.start()
@@ -254,7 +240,7 @@ async def test_bad_webhook_bodies_with_the_right_secret_answer_400_without_a_tra
 
 async def test_a_database_outage_is_logged_once_and_nothing_is_lost(scene: Scene, caplog):
     caplog.set_level(logging.INFO)
-    await small_cell(scene)
+    await linked_cell(scene, SMALL_CELL)
     async with scene.sessions()() as s, s.begin():
         await s.execute(text("ALTER TABLE inbox RENAME TO inbox_away"))
     member = scene.who("Đảng Viên A")

@@ -10,18 +10,14 @@ from sqlalchemy import select
 
 from bot.demo.scene import Scene
 from storage.models import Meeting, PlannedMessage, Role
-from tests.conftest import DB_KINDS, vn
+from tests.conftest import DB_KINDS, linked_cell, vn
 
 SEC, DEP, CU, A, B = "Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Chi Ủy", "Phạm Văn Một", "Hoàng Thị Hai"
 ROSTER = [(SEC, Role.BI_THU), (DEP, Role.PHO_BI_THU), (CU, Role.CHI_UY), (A, Role.DANG_VIEN), (B, Role.DANG_VIEN)]
 
 
 async def cell(scene: Scene) -> int:
-    committee = await scene.add_committee("Đảng ủy phường")
-    cell_id = await scene.add_cell(committee, "Chi bộ số 1", ROSTER)
-    await scene.start_bot()
-    await scene.link(*[n for n, _ in ROSTER])
-    return cell_id
+    return await linked_cell(scene, ROSTER, committee="Đảng ủy phường", name="Chi bộ số 1")
 
 
 def texts(scene: Scene, name: str, prefix: str) -> list[str]:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.demo.scene import Person, Scene
 from storage import invites
 from storage.models import Attendance, AttendanceStatus, AuditLog, InviteKind, Meeting, Member, OutboxMessage, Role
-from tests.conftest import DB_KINDS, vn
+from tests.conftest import DB_KINDS, linked_cell, vn
 
 SEC, DEP, CU = "Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Chi Ủy"
 A, B, C, LATECOMER = "Phạm Văn Một", "Hoàng Thị Hai", "Đỗ Văn Ba", "Vũ Thị Mới"
@@ -20,11 +20,8 @@ ROSTER = [(SEC, Role.BI_THU), (DEP, Role.PHO_BI_THU), (CU, Role.CHI_UY), (A, Rol
 
 
 async def cell(scene: Scene, *, link_all: bool = True) -> int:
-    committee = await scene.add_committee("Đảng ủy phường")
-    cell_id = await scene.add_cell(committee, "Chi bộ số 1", ROSTER)
-    await scene.start_bot()
-    await scene.link(*[n for n, _ in ROSTER if link_all or n != LATECOMER])
-    return cell_id
+    return await linked_cell(scene, ROSTER, committee="Đảng ủy phường", name="Chi bộ số 1",
+                             link=[n for n, _ in ROSTER if link_all or n != LATECOMER])
 
 
 def texts(scene: Scene, name: str, prefix: str = "") -> list[str]:

@@ -10,18 +10,14 @@ from sqlalchemy import func, select
 from bot.demo.scene import Scene
 from scheduler.timed.nudges import run_daily
 from storage.models import Cell, Meeting, OutboxMessage, PlannedMessage, Role
-from tests.conftest import VN, vn
+from tests.conftest import VN, linked_cell, vn
 
 NAMES = ["Bí Thư", "Đảng Viên Một", "Đảng Viên Hai", "Cụ Miễn"]
 
 
 async def cell_with_members(scene: Scene) -> int:
-    committee = await scene.add_committee("Đảng ủy")
-    cell = await scene.add_cell(committee, "Chi bộ 1", [(NAMES[0], Role.BI_THU)] + [(n, Role.DANG_VIEN) for n in NAMES[1:]],
-                                exempt={"Cụ Miễn"})
-    await scene.start_bot()
-    await scene.link(*NAMES)
-    return cell
+    return await linked_cell(scene, [(NAMES[0], Role.BI_THU)] + [(n, Role.DANG_VIEN) for n in NAMES[1:]],
+                             exempt={"Cụ Miễn"})
 
 
 def reminders(scene: Scene, name: str) -> list[str]:

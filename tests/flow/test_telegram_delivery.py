@@ -11,7 +11,7 @@ from bot.demo.scene import Scene
 from bot.platforms import WebhookOptions
 from bot.platforms.telegram.registration import webhook_secret
 from storage.models import OutboxMessage, Role
-from tests.conftest import free_port, vn
+from tests.conftest import vn
 
 
 async def small_cell(scene: Scene, n: int = 3) -> list[str]:
@@ -30,9 +30,8 @@ async def test_the_command_menu_is_set_at_start_up_in_vietnamese(scene: Scene):
     assert next(c["command"] for c in scene.server.my_commands(scope, "en")) == "checkin"
 
 
-async def test_webhook_mode_checks_the_secret_on_every_request(scene: Scene):
+async def test_webhook_mode_checks_the_secret_on_every_request(scene: Scene, port):
     names = await small_cell(scene)
-    port = free_port()
     from bot.runtime.runner import Runtime
 
     scene.runtime = Runtime(settings=scene.settings, clock=scene.clock,

@@ -21,20 +21,14 @@ from storage.models import (
     Role,
     Task,
 )
-from tests.conftest import DB_KINDS, vn
+from tests.conftest import DB_KINDS, linked_cell, vn
 
 SEC, MEMBER, OTHER = "Nguyễn Văn An", "Lê Văn Cường", "Phạm Thị Dung"
 
 
 async def cell(scene: Scene, *, zalo: bool = False) -> None:
-    committee = await scene.add_committee("Đảng ủy phường Hàng Bạc")
-    await scene.add_cell(committee, "Chi bộ khu dân cư số 5",
-                         [(SEC, Role.BI_THU), (MEMBER, Role.DANG_VIEN), (OTHER, Role.DANG_VIEN)])
-    await scene.start_bot()
-    if zalo:
-        await scene.link_zalo(SEC, MEMBER, OTHER)
-    else:
-        await scene.link(SEC, MEMBER, OTHER)
+    await linked_cell(scene, [(SEC, Role.BI_THU), (MEMBER, Role.DANG_VIEN), (OTHER, Role.DANG_VIEN)],
+                      committee="Đảng ủy phường Hàng Bạc", name="Chi bộ khu dân cư số 5", zalo=zalo)
 
 
 async def meetings(scene: Scene) -> list[Meeting]:
