@@ -26,7 +26,8 @@ SEC, DEP, FORGOT = "Nguyễn Văn An", "Trần Thị Bình", "Phạm Thị Quên
 OTHERS = ["Lê Văn Cường", "Hoàng Văn Em"]
 # What the secretary sends, what the member's record becomes, and what chibo answers when it has done it.
 CORRECTIONS = {
-    "/suadiemdanh": (f"sửa điểm danh {FORGOT} | có mặt", AttendanceStatus.PRESENT, "Đã sửa điểm danh"),
+    # (a tuple even for one: send() unpacks it, and a string would unpack into letters matching any message)
+    "/suadiemdanh": (f"sửa điểm danh {FORGOT} | có mặt", AttendanceStatus.PRESENT, ("Đã sửa điểm danh",)),
     "/vang_ho": (f"vắng hộ {FORGOT} | ốm", AttendanceStatus.EXCUSED, ("Đã sửa điểm danh", "Đã ghi đồng chí")),
 }
 ORDERS = ["the end, then the correction", "the correction while the end is under way",
@@ -83,7 +84,7 @@ async def waiting_on_locks(scene: Scene, count: int) -> None:
     raise AssertionError(f"{count} transaction(s) did not come to wait for a lock")
 
 
-async def send(scene: Scene, words: str, done: str | tuple[str, ...]) -> tuple[str, str | None]:
+async def send(scene: Scene, words: str, done: tuple[str, ...]) -> tuple[str, str | None]:
     """The secretary sends ``words`` on Zalo: chibo's answer, and the corrected summary when one follows
     (other messages, such as the summary of the end, may come in between)."""
     mark = len(scene.zalo_texts(SEC))
