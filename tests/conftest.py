@@ -198,13 +198,10 @@ def pytest_sessionfinish(session) -> None:
 GROUPS = ("unit", "flow", "postgres", "browser")  # the folders under tests/, each a marker (pytest -m unit)
 
 
-def pytest_collection_modifyitems(items) -> None:
-    for item in items:
-        group = item.path.parent.name
-        if group in GROUPS:
-            item.add_marker(group)
-        if "demo_run" in getattr(item, "fixturenames", ()):  # the demo is played once per worker that asks:
-            item.add_marker(pytest.mark.xdist_group("demo"))  # its tests all go to the same one
+def pytest_itemcollected(item) -> None:  # each test marked by its folder: pytest -m unit
+    group = item.path.parent.name
+    if group in GROUPS:
+        item.add_marker(group)
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_demo_serves_the_web_view_of_its_committee(demo_run):
-    from conftest import DEMO_WEB_PAGES as SERVED
+    from tests.conftest import DEMO_WEB_PAGES as SERVED
 
     status, page = SERVED[VIEWERS[-1][0]]  # the committee member: the table of the three cells
     assert status == 200 and all(f"Chi bộ khu dân cư số {n}" in page for n in (1, 2, 3))

@@ -67,9 +67,8 @@ def test_a_bad_log_setting_is_refused(monkeypatch, name, value):
 async def test_bot_api_502s_log_one_line_each_without_a_traceback(scene, caplog):
     """Telegram's front answers a 502 with nginx's HTML page: python-telegram-bot logs an ERROR with the
     JSON parser's traceback for each; chibo says one line per failure of its own."""
-    from conftest import vn
-
     from storage.models import Role
+    from tests.conftest import vn
 
     caplog.set_level(logging.INFO)
     committee = await scene.add_committee("Đảng ủy")
