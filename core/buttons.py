@@ -5,7 +5,7 @@ router decodes a press with ``decode()``: the 64-byte limit is checked here, and
 data (an unknown kind, a wrong number of parts, an id that cannot be a row's, a choice not offered)
 decode to None, here only. The wire format is the one buttons already sent in chats carry
 (``kind:part:part``); it must not change, or the buttons under old messages stop working
-(tests/test_buttons.py decodes old strings).
+(tests/unit/test_buttons.py decodes old strings).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The table of commands: each command once, with its names, the words that say it without "/", who may use
 it, whether it may join a batch, its place in the help and the menu, and its handler. The router, the help
 (/huongdan, on Telegram and Zalo alike), the Telegram menu and the batching read it; to add a command: one row in
-``TABLE``, a handler, texts ("menu.<name>" and "help.<name>" in each catalog, tests/test_commands.py checks)."""
+``TABLE``, a handler, texts ("menu.<name>" and "help.<name>" in each catalog, tests/flow/test_commands.py checks)."""
 
 from __future__ import annotations
 
