@@ -11,6 +11,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from core.texts import fmt_rate, t
+from reports import period_report
 
 TEMPLATES = Path(__file__).with_name("templates")
 STATIC = Path(__file__).with_name("static")  # served at /web/static/ (``pages.Static``)
@@ -56,5 +57,7 @@ def render(name: str, lang: str, tz: ZoneInfo, **context: object) -> str:
     def hm(value: datetime | None) -> str:
         return value.astimezone(tz).strftime("%H:%M") if value else "–"
 
-    return _env.get_template(name).render(tr=tr, rate=fmt_rate, day=_day, short_day=_short_day, month=_month,
-                                          hm=hm, lang=lang, static_text=static_text, **context)
+    helpers: dict[str, object] = {  # a page's own context may give its own (the period picker does)
+        "tr": tr, "rate": fmt_rate, "day": _day, "short_day": _short_day, "month": _month, "hm": hm, "lang": lang,
+        "static_text": static_text, "period_label": lambda period: period_report.period_label(period, lang)}
+    return _env.get_template(name).render(**(helpers | context))
