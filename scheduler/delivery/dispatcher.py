@@ -62,7 +62,8 @@ class Dispatcher:
         # The platforms this process sends for now: all of them, unless an election (bot.runtime.roles) says
         # another process is the active sender for some (one sender per bot across processes).
         self.active: set[str] = set(senders)
-        self.pacers = pacers or {p: Pacer() for p in senders}
+        # A sender that also answers people directly shares its pacer, so answers and the outbox keep one pace.
+        self.pacers = pacers or {p: getattr(s, "pacer", None) or Pacer() for p, s in senders.items()}
         self.batch_size, self.concurrency = batch_size, concurrency
         self.stats = DispatchStats()
         self._wake = asyncio.Event()
@@ -213,7 +214,8 @@ class Dispatcher:
             await self._drop(row, admission.refused)
             return
         try:
-            async with pacer.slot(row.chat_id, sender.is_group(row.chat_id)):  # held until the platform answered
+            # Held until the platform answered; a deferred answer (priority 0) goes ahead of reminders.
+            async with pacer.slot(row.chat_id, sender.is_group(row.chat_id), urgent=row.priority == 0):
                 await sender.send(row.chat_id, row.payload, admission)
         except RateLimited as exc:
             self.stats.http_429 += 1

@@ -6,6 +6,11 @@ holds its place in the window from the moment it is let go until ``span`` second
 came back. The platform counted it at some moment in between, so however long the request took,
 the platform never sees more than N in one span; and the window can be filled to the limit, which
 a token bucket with a safety margin cannot.
+
+Two lanes share one pacer: an answer to a member's own action (a check-in's reply, a command's answer) is
+taken ``urgent`` and goes ahead of queued reminders. While an answer waits only for room overall (its own
+chat is ready), no message of the ordinary lane is let go, so a burst of reminders delays an answer by at
+most the window's turn, and both lanes together never exceed the platform's limits.
 """
 
 from __future__ import annotations
@@ -110,6 +115,8 @@ class Pacer:
         self._chats: dict[str, _Bucket] = {}
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
+        self._urgent_lock = asyncio.Lock()
+        self._urgent_ready = 0  # answers whose chat is ready, waiting for room overall: the ordinary lane yields
 
     def _chat_bucket(self, chat_id: str, is_group: bool, now: float) -> _Bucket:
         bucket = self._chats.get(chat_id)
@@ -132,22 +139,36 @@ class Pacer:
         """How long the chat itself must wait (so a caller can skip it and send to others first)."""
         return self._chat_bucket(chat_id, is_group, self._monotonic()).wait_time(self._monotonic())
 
-    async def _take(self, chat_id: str, is_group: bool) -> _Ticket:
-        async with self._lock:
-            while True:
-                now = self._monotonic()
-                chat = self._chat_bucket(chat_id, is_group, now)
-                windows = (self._window,) if chat.window is None else (self._window, chat.window)
-                waits = [w.wait_time(now) for w in windows]
-                wait = max(self._paused_until - now, self._global.wait_time(now), chat.wait_time(now),
-                           *(w for w in waits if w is not None))
-                if wait <= 0 and None not in waits:
-                    self._global.take()
-                    chat.take()
-                    for w in windows:
-                        w.take()
-                    return _Ticket(windows)
-                await self._sleep(wait if wait > 0 else self.POLL)
+    async def _take(self, chat_id: str, is_group: bool, urgent: bool = False) -> _Ticket:
+        ready = False  # this answer is counted in _urgent_ready
+        async with self._urgent_lock if urgent else self._lock:
+            try:
+                while True:
+                    now = self._monotonic()
+                    chat = self._chat_bucket(chat_id, is_group, now)
+                    windows = (self._window,) if chat.window is None else (self._window, chat.window)
+                    waits = [w.wait_time(now) for w in windows]
+                    chat_wait = chat.wait_time(now)
+                    if urgent:  # ready for its chat: the ordinary lane waits until this one is out
+                        chat_ready = chat_wait <= 0 and (chat.window is None or waits[-1] == 0)
+                        if chat_ready != ready:
+                            ready = chat_ready
+                            self._urgent_ready += 1 if ready else -1
+                    elif self._urgent_ready:
+                        await self._sleep(self.POLL)
+                        continue
+                    wait = max(self._paused_until - now, self._global.wait_time(now), chat_wait,
+                               *(w for w in waits if w is not None))
+                    if wait <= 0 and None not in waits:
+                        self._global.take()
+                        chat.take()
+                        for w in windows:
+                            w.take()
+                        return _Ticket(windows)
+                    await self._sleep(wait if wait > 0 else self.POLL)
+            finally:
+                if ready:
+                    self._urgent_ready -= 1
 
     def _finish(self, ticket: _Ticket) -> None:
         if ticket.open:
@@ -157,14 +178,15 @@ class Pacer:
                 w.finish(now)
 
     @asynccontextmanager
-    async def slot(self, chat_id: str, is_group: bool = False):
+    async def slot(self, chat_id: str, is_group: bool = False, *, urgent: bool = False):
         """Wait for room, then hold it while the message is sent::
 
             async with pacer.slot(chat_id):
                 await send(...)
 
-        The message counts against the windows until a span after the block ends."""
-        ticket = await self._take(chat_id, is_group)
+        The message counts against the windows until a span after the block ends. ``urgent``: an answer to
+        the person's own action, let go ahead of the messages waiting in the ordinary lane."""
+        ticket = await self._take(chat_id, is_group, urgent)
         try:
             yield
         finally:

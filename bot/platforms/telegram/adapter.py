@@ -47,6 +47,7 @@ from core.texts import t
 from core.textsplit import split_text
 from handlers import router
 from handlers.commands import MENU, parse_command
+from scheduler.delivery.pacing import Pacer
 from scheduler.delivery.senders import ADMITTED, Admission, Blocked, Permanent, RateLimited, Transient
 from storage.inbox import Incoming, Kept
 from storage.models import OutboxMessage, Platform
@@ -90,10 +91,12 @@ async def send_payload(bot, chat_id: int | str, payload: dict) -> None:
 
 
 class TelegramSender:
-    """Delivers outbox payloads, translating python-telegram-bot errors into neutral ones."""
+    """Delivers outbox payloads, translating python-telegram-bot errors into neutral ones. ``pacer``: the
+    bot's pace, shared with the answers the adapter sends (the dispatcher uses it for this bot's rows)."""
 
-    def __init__(self, bot):
+    def __init__(self, bot, pacer: Pacer | None = None):
         self.bot = bot
+        self.pacer = pacer or Pacer()
 
     async def admit(self, row: OutboxMessage) -> Admission:
         return ADMITTED  # no message budget on Telegram: the pacer keeps to its limits
@@ -262,8 +265,10 @@ def incoming(raw: dict) -> Incoming:
 
 
 class TelegramAdapter:
-    def __init__(self, services: Services, bot=None):
+    def __init__(self, services: Services, bot=None, pacer: Pacer | None = None):
         self.services, self.bot = services, bot
+        # The bot's pace: answers take it in the urgent lane, ahead of the outbox's reminders (same limits).
+        self.pacer = pacer or Pacer()
         # Answers in flight at once: under a burst, hundreds of chats answered together only contend for
         # the HTTP connection pool (httpcore's bookkeeping grows with the waiters); a few at a time is faster.
         self._sending = asyncio.Semaphore(ANSWERS_AT_ONCE)
@@ -311,7 +316,7 @@ class TelegramAdapter:
         """Send one answer; one that cannot go now (429, 5xx, timeouts) goes through the outbox, paced
         and retried, so the answer to a committed action is never dropped."""
         await answer_slot()  # at most a few answered updates not yet marked sent (what a kill -9 resends)
-        delay = await _reply_with_retry(bot, req.chat_id, reply, self._sending)
+        delay = await _reply_with_retry(bot, req.chat_id, reply, self._sending, self.pacer, req.is_group)
         if delay is None:
             return
         now = self.services.clock.now()
@@ -321,20 +326,22 @@ class TelegramAdapter:
         self.services.wake_dispatcher()
 
 
-async def _reply_with_retry(bot, chat_id: str, reply: Reply, sending: asyncio.Semaphore,
-                            tries: int = 2) -> float | None:
-    """Send a reply now; None when it went (or can never go), else in how many seconds to try again.
-    A short 429 is waited out once; a long one is not waited for here (the chat's queue would stall)."""
+async def _reply_with_retry(bot, chat_id: str, reply: Reply, sending: asyncio.Semaphore, pacer: Pacer,
+                            is_group: bool = False, tries: int = 2) -> float | None:
+    """Send a reply now, in the bot's pace (the urgent lane: ahead of queued reminders); None when it went
+    (or can never go), else in how many seconds to try again. A short 429 is waited out once; a long one is
+    not waited for here (the chat's queue would stall)."""
     payload = reply.to_payload()
     delay = 1.0
     for attempt in range(tries):
         try:
-            async with sending:
+            async with sending, pacer.slot(chat_id, is_group, urgent=True):
                 await send_payload(bot, int(chat_id), payload)
             return None
         except RetryAfter as exc:
             retry = exc.retry_after
             delay = retry.total_seconds() if hasattr(retry, "total_seconds") else float(retry)
+            pacer.pause(delay)
             if delay > 3 or attempt == tries - 1:
                 break
             await asyncio.sleep(delay)
@@ -407,7 +414,7 @@ def build_application(services: Services, token: str, api_url: str, *, updater: 
     if not updater:
         builder = builder.updater(None)
     app = builder.build()
-    adapter = TelegramAdapter(services, app.bot)
+    adapter = TelegramAdapter(services, app.bot, Pacer())
     app.bot_data["adapter"] = adapter  # the intake hands it the kept updates (bot.runtime.runner)
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & (filters.TEXT | filters.ChatType.PRIVATE),
                                    adapter.on_update))

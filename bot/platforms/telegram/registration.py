@@ -69,7 +69,7 @@ class RunningTelegram:
 
     def __init__(self, services: Services, app: Application):
         self.services, self.app = services, app
-        self.sender: Sender = TelegramSender(app.bot)
+        self.sender: Sender = TelegramSender(app.bot, app.bot_data["adapter"].pacer)  # one pace for answers and outbox
 
     def webhook_routes(self, hook: WebhookOptions) -> list[Route]:
         return [(r"/telegram", _Webhook, {"keep": self.app.bot.keep, "secret": webhook_secret(self.services.settings)})]

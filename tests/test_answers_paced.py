@@ -1,0 +1,136 @@
+"""Check-ins answered inside the bot's pace, ahead of a burst of reminders, with no 429.
+
+The fake Bot API keeps Telegram's limits here (30 messages a second overall, about one a second per private
+chat, 20 a minute per group) and answers 429 beyond them. A burst of reminders is queued; while it goes out,
+thirty members check in (typed and by button): each is answered, before the reminders still queued, and the
+platform never says 429.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from conftest import DB_KINDS, vn
+from sqlalchemy import func, insert, select
+
+from bot.demo.scene import Scene
+from core.clock import FakeClock
+from fakeapi.telegram import FakeTelegramServer
+from storage.models import Attendance, OutboxMessage, Platform
+from storage.outbox import defer_reply
+
+REMINDERS = 300  # ten seconds of the bot's whole pace
+FIRST_CHAT = 7_700_000_000
+
+
+class StampedServer(FakeTelegramServer):
+    """The fake Bot API, keeping Telegram's limits, noting the order in which it accepted messages."""
+
+    def __init__(self) -> None:
+        super().__init__(enforce_limits=True)
+        self.order: list[tuple[int, float]] = []  # (chat id, when accepted), in the order accepted
+
+    def _deliver_bot_message(self, chat, content, params):
+        message = super()._deliver_bot_message(chat, content, params)
+        self.order.append((chat["id"], time.monotonic()))
+        return message
+
+
+@pytest.fixture
+async def limited_scene(engine, settings) -> AsyncIterator[Scene]:
+    server = StampedServer()
+    await server.start()
+    settings.telegram_api_url = server.root
+    scene = Scene(server=server, settings=settings, clock=FakeClock(vn(2026, 12, 1, 8, 0)))
+    yield scene
+    await scene.close()
+    await server.stop()
+
+
+async def queue_reminders(scene: Scene, count: int, now) -> None:
+    """A burst of reminders due now, as the planner writes them, to people of other cells."""
+    async with scene.sessions()() as s, s.begin():
+        await s.execute(insert(OutboxMessage), [
+            dict(key=f"reminder:burst:{i}", kind="reminder", platform=Platform.TELEGRAM, chat_id=str(FIRST_CHAT + i),
+                 member_id=None, meeting_id=None, payload={"text": f"Nhắc họp chi bộ {i}", "buttons": []},
+                 priority=6, due_at=now, attempts=0, created_at=now) for i in range(count)])
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_check_ins_during_a_reminder_burst_are_answered_first_and_draw_no_429(limited_scene: Scene):
+    scene = limited_scene
+    server = scene.server
+    assert isinstance(server, StampedServer)
+    members = [f"Đảng Viên {i}" for i in range(1, 31)]
+    await scene.meeting_in_progress("Bí Thư", members)
+    prompt = scene.last_with_button(members[0], "checkin:")  # the check-in prompt sent when the meeting began
+    await queue_reminders(scene, REMINDERS, scene.clock.now())
+    runtime = scene.runtime
+    assert runtime is not None
+    before_429, accepted_before = server.http_429, len(server.order)
+    runtime.dispatcher.wake()  # the burst starts going out at the bot's pace
+    await server.wait_for(lambda: len(server.order) >= accepted_before + 60, timeout=10)
+
+    # Thirty members check in at once: twenty type it, ten use the button under the prompt.
+    checked_at = time.monotonic()
+    answers_before = {name: server.sent_count(scene.who(name).chat_id) for name in members}
+    for i, name in enumerate(members):
+        person = scene.who(name)
+        if i < 20:
+            server.send_text(person.user_id, "/diemdanh", first_name=name.split()[-1])
+        else:
+            message = scene.last_with_button(name, "checkin:")
+            data = next(b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row
+                        if b.get("callback_data", "").startswith("checkin:"))
+            server.press_button(person.user_id, message, data, first_name=name.split()[-1])
+    await server.wait_for(lambda: all(server.sent_count(scene.who(n).chat_id) > answers_before[n] for n in members),
+                          timeout=20)
+
+    # Each was answered within a few seconds, while reminders were still waiting to go.
+    member_chats = {scene.who(n).chat_id for n in members}
+    answered = [(i, at) for i, (chat, at) in enumerate(server.order) if i >= accepted_before and chat in member_chats]
+    last_answer, last_answer_at = answered[-1]
+    reminders_at = [i for i, (chat, _) in enumerate(server.order) if chat >= FIRST_CHAT]
+    assert len(reminders_at) < REMINDERS, "the burst had all gone before the answers: the test proves nothing"
+    assert last_answer_at - checked_at < 5
+    await server.wait_for(lambda: sum(chat >= FIRST_CHAT for chat, _ in server.order) >= REMINDERS, timeout=40)
+    reminders_at = [i for i, (chat, _) in enumerate(server.order) if chat >= FIRST_CHAT]
+    assert last_answer < reminders_at[-1]
+    assert sum(i > last_answer for i in reminders_at) > REMINDERS // 3  # many reminders queued went after them
+    assert server.http_429 == before_429 == 0
+    assert len(server.answered_callbacks()) >= 10  # every press acknowledged (answerCallbackQuery: no message)
+    assert prompt is not None
+
+    async with scene.sessions()() as s:
+        present = await s.scalar(select(func.count()).select_from(Attendance).where(Attendance.checked_in_at.is_not(None)))
+        unsent = await s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None),
+                                                                                     OutboxMessage.kind == "reminder"))
+    assert present is not None and present >= 30
+    assert unsent == 0
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_a_deferred_answer_goes_out_before_reminders_queued_earlier(limited_scene: Scene):
+    """An answer that could not go at once (a 429, a time-out) waits in the outbox; it still goes ahead."""
+    scene = limited_scene
+    server = scene.server
+    assert isinstance(server, StampedServer)
+    await scene.meeting_in_progress("Bí Thư", ["Đảng Viên 1"])
+    now = scene.clock.now()
+    await queue_reminders(scene, 120, now - timedelta(minutes=1))
+    member = scene.who("Đảng Viên 1")
+    await defer_reply(scene.sessions(), key="reply:tg:test:0", platform=Platform.TELEGRAM, chat_id=str(member.chat_id),
+                      payload={"text": "Câu trả lời", "buttons": []}, due_at=now, now=now)
+    start = len(server.order)
+    runtime = scene.runtime
+    assert runtime is not None
+    runtime.dispatcher.wake()
+    await server.wait_for(lambda: sum(chat >= FIRST_CHAT for chat, _ in server.order) >= 120, timeout=20)
+    sent = [chat for chat, _ in server.order[start:]]
+    assert member.chat_id in sent and sent.index(member.chat_id) < 30
+    assert server.http_429 == 0
+    await asyncio.sleep(0)
