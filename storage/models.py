@@ -107,6 +107,7 @@ class Committee(Base):
     quality_weights: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     unexcused_warn_at: Mapped[int | None] = mapped_column(Integer)
     excused_streak_over: Mapped[int | None] = mapped_column(Integer)
+    telegram_bot: Mapped[str | None] = mapped_column(String(40))  # the Telegram bot serving its cells (None: the default)
     created_at: Mapped[datetime]
 
     cells: Mapped[list[Cell]] = relationship(back_populates="committee")
@@ -126,6 +127,7 @@ class Cell(Base):
     standing_time: Mapped[time | None] = mapped_column(Time)
     standing_place: Mapped[str | None] = mapped_column(String(300))
     zalo_bot: Mapped[str | None] = mapped_column(String(40))  # the Zalo bot serving this cell (None: the default)
+    telegram_bot: Mapped[str | None] = mapped_column(String(40))  # its own Telegram bot (None: the committee's)
     created_at: Mapped[datetime]
 
     committee: Mapped[Committee] = relationship(back_populates="cells")

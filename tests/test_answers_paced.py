@@ -8,7 +8,6 @@ platform never says 429.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -72,6 +71,7 @@ async def test_check_ins_during_a_reminder_burst_are_answered_first_and_draw_no_
     runtime = scene.runtime
     assert runtime is not None
     before_429, accepted_before = server.http_429, len(server.order)
+    assert before_429 == 0, [e for e in server.errors if e[1] == 429]
     runtime.dispatcher.wake()  # the burst starts going out at the bot's pace
     await server.wait_for(lambda: len(server.order) >= accepted_before + 60, timeout=10)
 
@@ -101,7 +101,7 @@ async def test_check_ins_during_a_reminder_burst_are_answered_first_and_draw_no_
     reminders_at = [i for i, (chat, _) in enumerate(server.order) if chat >= FIRST_CHAT]
     assert last_answer < reminders_at[-1]
     assert sum(i > last_answer for i in reminders_at) > REMINDERS // 3  # many reminders queued went after them
-    assert server.http_429 == before_429 == 0
+    assert server.http_429 == before_429, [e for e in server.errors if e[1] == 429]
     assert len(server.answered_callbacks()) >= 10  # every press acknowledged (answerCallbackQuery: no message)
     assert prompt is not None
 
@@ -121,10 +121,11 @@ async def test_a_deferred_answer_goes_out_before_reminders_queued_earlier(limite
     assert isinstance(server, StampedServer)
     await scene.meeting_in_progress("Bí Thư", ["Đảng Viên 1"])
     now = scene.clock.now()
-    await queue_reminders(scene, 120, now - timedelta(minutes=1))
     member = scene.who("Đảng Viên 1")
+    # (The answer first: the dispatcher's own loop may claim between the two writes; the reminders are older.)
     await defer_reply(scene.sessions(), key="reply:tg:test:0", platform=Platform.TELEGRAM, chat_id=str(member.chat_id),
                       payload={"text": "Câu trả lời", "buttons": []}, due_at=now, now=now)
+    await queue_reminders(scene, 120, now - timedelta(minutes=1))
     start = len(server.order)
     runtime = scene.runtime
     assert runtime is not None
@@ -132,5 +133,4 @@ async def test_a_deferred_answer_goes_out_before_reminders_queued_earlier(limite
     await server.wait_for(lambda: sum(chat >= FIRST_CHAT for chat, _ in server.order) >= 120, timeout=20)
     sent = [chat for chat, _ in server.order[start:]]
     assert member.chat_id in sent and sent.index(member.chat_id) < 30
-    assert server.http_429 == 0
-    await asyncio.sleep(0)
+    assert server.http_429 == 0, [e for e in server.errors if e[1] == 429]

@@ -208,7 +208,8 @@ class Dispatcher:
             return
         if row.kind in live.KINDS and not await self._refresh(row):
             return
-        sender, pacer = self.senders[row.platform], self.pacers[row.platform]
+        sender = self.senders[row.platform]
+        pacer = self._pacer(row, sender)
         admission = await sender.admit(row)  # a platform with a budget (Zalo) may cut a row
         if admission.refused:
             await self._drop(row, admission.refused)
@@ -246,6 +247,13 @@ class Dispatcher:
             self.stats.sent += 1
             self.stats.by_kind[row.kind] = self.stats.by_kind.get(row.kind, 0) + 1
             record_delivery(str(row.platform), "sent")
+
+    def _pacer(self, row: OutboxMessage, sender: Sender) -> Pacer:
+        """The pace of the bot that sends ``row``: a platform with several bots paces each on its own."""
+        pacer_for = getattr(sender, "pacer_for", None)
+        if pacer_for is not None and getattr(sender, "pacer", None) is self.pacers[row.platform]:
+            return pacer_for(row.payload)
+        return self.pacers[row.platform]
 
     async def _carry_out(self, row: OutboxMessage) -> None:
         try:

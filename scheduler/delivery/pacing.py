@@ -157,7 +157,10 @@ class Pacer:
                     elif self._urgent_ready:
                         await self._sleep(self.POLL)
                         continue
-                    wait = max(self._paused_until - now, self._global.wait_time(now), chat_wait,
+                    # A pause after a 429 holds the ordinary lane; an answer goes (a 429 then sends it to the
+                    # outbox): one chat's long retry_after must not hold everyone's answers.
+                    paused = 0.0 if urgent else self._paused_until - now
+                    wait = max(paused, self._global.wait_time(now), chat_wait,
                                *(w for w in waits if w is not None))
                     if wait <= 0 and None not in waits:
                         self._global.take()

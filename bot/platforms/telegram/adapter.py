@@ -153,7 +153,12 @@ async def _keep_copy(bot, folder: str, req: Request) -> Request:
     return replace(req, file=replace(file, saved=name))
 
 
-def to_request(update: Update, bot_username: str | None) -> Request | None:
+def update_key(update_id: object, bot_key: str | None) -> str:
+    """An update's key in the inbox: the bot's key too when several bots serve (their update ids overlap)."""
+    return f"tg:{update_id}" if bot_key is None else f"tg:{bot_key}:{update_id}"
+
+
+def to_request(update: Update, bot_username: str | None, bot_key: str | None = None) -> Request | None:
     user = update.effective_user
     chat = update.effective_chat
     if user is None or chat is None or user.is_bot:
@@ -162,9 +167,10 @@ def to_request(update: Update, bot_username: str | None) -> Request | None:
         platform=Platform.TELEGRAM,
         user_id=str(user.id),
         chat_id=str(chat.id),
-        update_key=f"tg:{update.update_id}",
+        update_key=update_key(update.update_id, bot_key),
         display_name=user.full_name or "",
         is_group=chat.type in GROUP_TYPES,
+        bot_key=bot_key,
     )
     if update.callback_query is not None:
         return Request(**common, button=update.callback_query.data or "")
@@ -251,7 +257,7 @@ def parses(raw: dict) -> bool:
         return False
 
 
-def incoming(raw: dict) -> Incoming:
+def incoming(raw: dict, bot_key: str | None = None) -> Incoming:
     """An update as the inbox keeps it: its key (the same as the request's) and its chat, for order."""
     chat_key = "?"
     for kind in ("message", "edited_message", "channel_post", "callback_query", "my_chat_member"):
@@ -261,12 +267,38 @@ def incoming(raw: dict) -> Incoming:
             if isinstance(who, dict) and isinstance(who.get("id"), int | str):
                 chat_key = str(who["id"])
             break
-    return Incoming(update_key=f"tg:{update_id_of(raw)}", chat_key=f"tg:{chat_key}", payload=raw)
+    return Incoming(update_key=update_key(update_id_of(raw), bot_key), chat_key=f"tg:{chat_key}", payload=raw)
+
+
+class TelegramSenders:
+    """The dispatcher's Telegram sender: each payload goes out through the bot its recipient talks to
+    (``bot_key`` in the payload, none for the default bot), each bot at its own pace."""
+
+    def __init__(self, senders: dict[str | None, TelegramSender]):
+        self.senders = senders
+        self.default = senders.get(None) or next(iter(senders.values()))
+        self.pacer = self.default.pacer
+
+    def pick(self, payload: dict) -> TelegramSender:
+        return self.senders.get(payload.get("bot_key"), self.default)
+
+    def pacer_for(self, payload: dict) -> Pacer:
+        return self.pick(payload).pacer
+
+    def is_group(self, chat_id: str) -> bool:
+        return self.default.is_group(chat_id)
+
+    async def admit(self, row: OutboxMessage) -> Admission:
+        return ADMITTED
+
+    async def send(self, chat_id: str, payload: dict, admission: Admission = ADMITTED) -> None:
+        await self.pick(payload).send(chat_id, payload, admission)
 
 
 class TelegramAdapter:
-    def __init__(self, services: Services, bot=None, pacer: Pacer | None = None):
+    def __init__(self, services: Services, bot=None, pacer: Pacer | None = None, bot_key: str | None = None):
         self.services, self.bot = services, bot
+        self.bot_key = bot_key  # None: the default bot (CHIBO_TELEGRAM_TOKEN)
         # The bot's pace: answers take it in the urgent lane, ahead of the outbox's reminders (same limits).
         self.pacer = pacer or Pacer()
         # Answers in flight at once: under a burst, hundreds of chats answered together only contend for
@@ -284,7 +316,7 @@ class TelegramAdapter:
         return await self.process(update, self.bot)
 
     async def process(self, update: Update, bot) -> bool:
-        req = to_request(update, bot.username)
+        req = to_request(update, bot.username, self.bot_key)
         if req is None:
             if update.callback_query is not None:
                 await _quietly(update.callback_query.answer())
@@ -320,9 +352,9 @@ class TelegramAdapter:
         if delay is None:
             return
         now = self.services.clock.now()
+        payload = reply.to_payload() if self.bot_key is None else dict(reply.to_payload(), bot_key=self.bot_key)
         await defer_reply(self.services.sessions, key=f"reply:{req.update_key}:{index}", platform=Platform.TELEGRAM,
-                          chat_id=req.chat_id, payload=reply.to_payload(), due_at=now + timedelta(seconds=delay),
-                          now=now)
+                          chat_id=req.chat_id, payload=payload, due_at=now + timedelta(seconds=delay), now=now)
         self.services.wake_dispatcher()
 
 
@@ -341,7 +373,6 @@ async def _reply_with_retry(bot, chat_id: str, reply: Reply, sending: asyncio.Se
         except RetryAfter as exc:
             retry = exc.retry_after
             delay = retry.total_seconds() if hasattr(retry, "total_seconds") else float(retry)
-            pacer.pause(delay)
             if delay > 3 or attempt == tries - 1:
                 break
             await asyncio.sleep(delay)
@@ -405,7 +436,8 @@ def build_bot(token: str, api_url: str) -> ChiboBot:
     )
 
 
-def build_application(services: Services, token: str, api_url: str, *, updater: bool = True) -> Application:
+def build_application(services: Services, token: str, api_url: str, *, updater: bool = True,
+                      bot_key: str | None = None) -> Application:
     builder = (
         ApplicationBuilder()
         .bot(build_bot(token, api_url))
@@ -414,7 +446,7 @@ def build_application(services: Services, token: str, api_url: str, *, updater: 
     if not updater:
         builder = builder.updater(None)
     app = builder.build()
-    adapter = TelegramAdapter(services, app.bot, Pacer())
+    adapter = TelegramAdapter(services, app.bot, Pacer(), bot_key)  # each bot its own pace
     app.bot_data["adapter"] = adapter  # the intake hands it the kept updates (bot.runtime.runner)
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & (filters.TEXT | filters.ChatType.PRIVATE),
                                    adapter.on_update))
