@@ -149,3 +149,37 @@ async def test_one_token_keeps_working_as_before(scene: Scene):
     await scene.start_bot()
     await scene.link("Bí Thư")
     assert (await link_of(scene, "Bí Thư")).bot_key is None
+
+
+def test_the_cli_assigns_a_committee_and_a_cell_to_a_bot_and_refuses_an_unknown_one(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from bot.cli.app import app
+
+    for name in [n for n in __import__("os").environ if n.startswith("CHIBO_") and not n.startswith("CHIBO_TEST_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    env = {"CHIBO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'chibo.db'}", "CHIBO_TELEGRAM_TOKEN": "123456:TEST-TOKEN",
+           "CHIBO_TELEGRAM_BOT_USERNAME": "chibo_test_bot", "CHIBO_TELEGRAM_BOTS": f"quan2={SECOND_TOKEN}",
+           "CHIBO_TELEGRAM_BOT_USERNAMES": "quan2=chibo_quan2_bot"}
+    runner = CliRunner()
+
+    def run(*args: str, ok: bool = True):
+        result = runner.invoke(app, list(args), env=env)
+        assert (result.exit_code == 0) == ok, result.output
+        return result
+
+    run("db", "upgrade")
+    run("committee", "add", "Đảng ủy phường Hàng Đào")
+    run("cell", "add", "Chi bộ 1", "--committee", "1")
+    members = tmp_path / "members.csv"
+    members.write_text("cell,full_name,role,status,exempt,phone\nChi bộ 1,Nguyễn Văn An,dang_vien,chinh_thuc,,\n",
+                       encoding="utf-8")
+    run("members", "import", str(members))
+    refused = run("committee", "telegram-bot", "1", "quan9", ok=False)
+    assert "quan9" in refused.output and "quan2" in refused.output
+    assert json.loads(run("committee", "telegram-bot", "1", "quan2", "--json").stdout)["told"] == 0
+    invites = json.loads(run("invites", "1", "--json").stdout)
+    assert invites[0]["link"].startswith("https://t.me/chibo_quan2_bot?start=")
+    run("cell", "telegram-bot", "1", "telegram")
+    assert json.loads(run("invites", "1", "--json").stdout)[0]["link"].startswith("https://t.me/chibo_test_bot?start=")
