@@ -8,6 +8,7 @@ platform never says 429.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -19,6 +20,7 @@ from sqlalchemy import func, insert, select
 from bot.demo.scene import Scene
 from core.clock import FakeClock
 from fakeapi.telegram import FakeTelegramServer
+from scheduler.delivery.pacing import Limits, Pacer
 from storage.models import Attendance, OutboxMessage, Platform
 from storage.outbox import defer_reply
 
@@ -134,3 +136,29 @@ async def test_a_deferred_answer_goes_out_before_reminders_queued_earlier(limite
     sent = [chat for chat, _ in server.order[start:]]
     assert member.chat_id in sent and sent.index(member.chat_id) < 30
     assert server.http_429 == 0, [e for e in server.errors if e[1] == 429]
+
+
+async def test_an_answer_waiting_for_a_group_holds_no_other_answer_and_answers_go_ahead_of_the_outbox():
+    pacer = Pacer(Limits(per_second=2, burst=2, per_group_per_minute=1, per_group_burst=1))
+    async with pacer.slot("-100", is_group=True, urgent=True):  # the group's one message this minute
+        pass
+    waiting_group = asyncio.create_task(_take_slot(pacer, "-100", True, True))  # its next: in a minute
+    await asyncio.sleep(0.05)
+    order: list[str] = []
+    reminders = [asyncio.create_task(_take_slot(pacer, f"{i}", False, False, order, f"reminder {i}")) for i in range(4)]
+    await asyncio.sleep(0)
+    answer = asyncio.create_task(_take_slot(pacer, "42", False, True, order, "answer"))
+    await asyncio.wait_for(answer, 2.0)  # not held by the group's answer waiting out its minute
+    assert not waiting_group.done()
+    assert order.index("answer") <= 2  # at most the window's turn behind the reminders already let go
+    waiting_group.cancel()
+    for task in reminders:
+        task.cancel()
+    await asyncio.gather(waiting_group, *reminders, return_exceptions=True)
+
+
+async def _take_slot(pacer, chat_id: str, is_group: bool, urgent: bool, order: list[str] | None = None,
+                     name: str = "") -> None:
+    async with pacer.slot(chat_id, is_group, urgent=urgent):
+        if order is not None:
+            order.append(name)

@@ -19,7 +19,7 @@ import asyncio
 import math
 import time
 from collections import deque
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 
 
@@ -115,7 +115,6 @@ class Pacer:
         self._chats: dict[str, _Bucket] = {}
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
-        self._urgent_lock = asyncio.Lock()
         self._urgent_ready = 0  # answers whose chat is ready, waiting for room overall: the ordinary lane yields
 
     def _chat_bucket(self, chat_id: str, is_group: bool, now: float) -> _Bucket:
@@ -141,7 +140,8 @@ class Pacer:
 
     async def _take(self, chat_id: str, is_group: bool, urgent: bool = False) -> _Ticket:
         ready = False  # this answer is counted in _urgent_ready
-        async with self._urgent_lock if urgent else self._lock:
+        # Answers take no lock: one waiting for its own chat (a group's minute) must not hold the others.
+        async with nullcontext() if urgent else self._lock:
             try:
                 while True:
                     now = self._monotonic()
