@@ -34,6 +34,9 @@ class Limits:
 
 
 TELEGRAM_LIMITS = Limits()
+# No limit at all: for a measure of chibo's own speed against a fake that enforces none (benchmarks.checkin).
+NO_LIMITS = Limits(per_second=1e9, burst=1e9, per_chat_per_second=1e9, per_chat_burst=1e9,
+                   per_group_per_minute=1e9, per_group_burst=1e9)
 
 
 class _Bucket:
@@ -129,6 +132,13 @@ class Pacer:
                 bucket = _Bucket(self.limits.per_chat_per_second, self.limits.per_chat_burst, now)
             self._chats[chat_id] = bucket
         return bucket
+
+    def set_limits(self, limits: Limits) -> None:
+        """Keep to ``limits`` from now on (nothing may be in flight)."""
+        now = self._monotonic()
+        self.limits, self._chats = limits, {}
+        self._global = _Bucket(limits.per_second, limits.burst, now)
+        self._window = _Window(limits.per_second, 1.0)
 
     def pause(self, seconds: float) -> None:
         """After a 429: nothing goes out for ``seconds``."""
