@@ -107,6 +107,7 @@ async def test_check_ins_during_a_reminder_burst_are_answered_first_and_draw_no_
     assert len(server.answered_callbacks()) >= 10  # every press acknowledged (answerCallbackQuery: no message)
     assert prompt is not None
 
+    await scene.settle()  # the dispatcher's pass in hand marks its last rows sent
     async with scene.sessions()() as s:
         present = await s.scalar(select(func.count()).select_from(Attendance).where(Attendance.checked_in_at.is_not(None)))
         unsent = await s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None),
