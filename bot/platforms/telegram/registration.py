@@ -128,7 +128,6 @@ async def start(services: Services, take_updates: bool, webhook: bool) -> Runnin
                                   "Telegram refused the bot token.") from None
         if key is None or NAME not in services.bot_usernames:
             services.bot_usernames[NAME] = app.bot.username
-        services.bot_usernames[f"{NAME}:{name}"] = app.bot.username
         if services.intake is not None:  # updates go through the inbox (bot.runtime.intake)
             services.intake.register(Platform.TELEGRAM, key, app.bot_data["adapter"].handle_kept)
             app.bot.set_keep(_keeper(services.intake, key))
