@@ -119,6 +119,7 @@ class Pacer:
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
         self._urgent_ready = 0  # answers whose chat is ready, waiting for room overall: the ordinary lane yields
+        self._urgent_chats: dict[str, int] = {}  # chats with an answer waiting: nothing of the ordinary lane overtakes it
 
     def _chat_bucket(self, chat_id: str, is_group: bool, now: float) -> _Bucket:
         bucket = self._chats.get(chat_id)
@@ -150,6 +151,8 @@ class Pacer:
 
     async def _take(self, chat_id: str, is_group: bool, urgent: bool = False) -> _Ticket:
         ready = False  # this answer is counted in _urgent_ready
+        if urgent:
+            self._urgent_chats[chat_id] = self._urgent_chats.get(chat_id, 0) + 1
         # Answers take no lock: one waiting for its own chat (a group's minute) must not hold the others.
         async with nullcontext() if urgent else self._lock:
             try:
@@ -164,7 +167,7 @@ class Pacer:
                         if chat_ready != ready:
                             ready = chat_ready
                             self._urgent_ready += 1 if ready else -1
-                    elif self._urgent_ready:
+                    elif self._urgent_ready or chat_id in self._urgent_chats:
                         await self._sleep(self.POLL)
                         continue
                     # A pause after a 429 holds the ordinary lane; an answer goes (a 429 then sends it to the
@@ -182,6 +185,10 @@ class Pacer:
             finally:
                 if ready:
                     self._urgent_ready -= 1
+                if urgent:
+                    left = self._urgent_chats.pop(chat_id) - 1
+                    if left:
+                        self._urgent_chats[chat_id] = left
 
     def _finish(self, ticket: _Ticket) -> None:
         if ticket.open:
