@@ -8,7 +8,9 @@ the platform never sees more than N in one span; and the window can be filled to
 a token bucket with a safety margin cannot.
 
 Two lanes share one pacer: an answer to a member's own action (a check-in's reply, a command's answer) is
-taken ``urgent`` and goes ahead of queued reminders. While an answer waits only for room overall (its own
+taken ``urgent`` and goes ahead of queued reminders. Answered at once (``direct``), it counts against its
+private chat but does not wait for it (a person writes no faster than their answers may go; a group's
+minute is waited for). While an answer waits only for room overall (its own
 chat is ready), no message of the ordinary lane is let go, so a burst of reminders delays an answer by at
 most the window's turn, and both lanes together never exceed the platform's limits.
 """
@@ -149,7 +151,7 @@ class Pacer:
         """How long the chat itself must wait (so a caller can skip it and send to others first)."""
         return self._chat_bucket(chat_id, is_group, self._monotonic()).wait_time(self._monotonic())
 
-    async def _take(self, chat_id: str, is_group: bool, urgent: bool = False) -> _Ticket:
+    async def _take(self, chat_id: str, is_group: bool, urgent: bool = False, direct: bool = False) -> _Ticket:
         ready = False  # this answer is counted in _urgent_ready
         if urgent:
             self._urgent_chats[chat_id] = self._urgent_chats.get(chat_id, 0) + 1
@@ -162,6 +164,8 @@ class Pacer:
                     windows = (self._window,) if chat.window is None else (self._window, chat.window)
                     waits = [w.wait_time(now) for w in windows]
                     chat_wait = chat.wait_time(now)
+                    if direct and not is_group:  # answered as a person writes, at their own typing speed: counted
+                        chat_wait = 0.0  # against the chat (the outbox then waits) but never held for it
                     if urgent:  # ready for its chat: the ordinary lane waits until this one is out
                         chat_ready = chat_wait <= 0 and (chat.window is None or waits[-1] == 0)
                         if chat_ready != ready:
@@ -198,15 +202,16 @@ class Pacer:
                 w.finish(now)
 
     @asynccontextmanager
-    async def slot(self, chat_id: str, is_group: bool = False, *, urgent: bool = False):
+    async def slot(self, chat_id: str, is_group: bool = False, *, urgent: bool = False, direct: bool = False):
         """Wait for room, then hold it while the message is sent::
 
             async with pacer.slot(chat_id):
                 await send(...)
 
         The message counts against the windows until a span after the block ends. ``urgent``: an answer to
-        the person's own action, let go ahead of the messages waiting in the ordinary lane."""
-        ticket = await self._take(chat_id, is_group, urgent)
+        the person's own action, let go ahead of the messages waiting in the ordinary lane; ``direct``: urgent and
+        answered while the person writes (their private chat is counted, not waited for)."""
+        ticket = await self._take(chat_id, is_group, urgent or direct, direct)
         try:
             yield
         finally:

@@ -367,7 +367,7 @@ async def _reply_with_retry(bot, chat_id: str, reply: Reply, sending: asyncio.Se
     delay = 1.0
     for attempt in range(tries):
         try:
-            async with sending, pacer.slot(chat_id, is_group, urgent=True):
+            async with sending, pacer.slot(chat_id, is_group, direct=True):
                 await send_payload(bot, int(chat_id), payload)
             return None
         except RetryAfter as exc:
