@@ -129,14 +129,14 @@ async def test_a_deferred_answer_goes_out_before_reminders_queued_earlier(limite
     await defer_reply(scene.sessions(), key="reply:tg:test:0", platform=Platform.TELEGRAM, chat_id=str(member.chat_id),
                       payload={"text": "Câu trả lời", "buttons": []}, due_at=now, now=now)
     await queue_reminders(scene, 120, now - timedelta(minutes=1))
-    start = len(server.order)
+    start, before_429 = len(server.order), server.http_429  # (a script types faster than people: not counted)
     runtime = scene.runtime
     assert runtime is not None
     runtime.dispatcher.wake()
     await server.wait_for(lambda: sum(chat >= FIRST_CHAT for chat, _ in server.order) >= 120, timeout=20)
     sent = [chat for chat, _ in server.order[start:]]
     assert member.chat_id in sent and sent.index(member.chat_id) < 30
-    assert server.http_429 == 0, [e for e in server.errors if e[1] == 429]
+    assert server.http_429 == before_429, [e for e in server.errors if e[1] == 429]
 
 
 async def test_an_answer_waiting_for_a_group_holds_no_other_answer_and_answers_go_ahead_of_the_outbox():
