@@ -163,3 +163,15 @@ async def _take_slot(pacer, chat_id: str, is_group: bool, urgent: bool, order: l
     async with pacer.slot(chat_id, is_group, urgent=urgent):
         if order is not None:
             order.append(name)
+
+
+async def test_a_burst_of_direct_answers_holds_the_chats_next_reminder_one_turn_only():
+    """A person who types fast gets each answer at once; the reminder for the same chat then waits one turn of
+    the chat's pace (one a second), not a second for every answer of the burst."""
+    pacer = Pacer(Limits(per_second=100, burst=100, per_chat_per_second=1, per_chat_burst=3))
+    for _ in range(12):
+        async with pacer.slot("42", direct=True):
+            pass
+    start = time.monotonic()
+    await asyncio.wait_for(_take_slot(pacer, "42", False, False), 3.0)
+    assert time.monotonic() - start < 1.5

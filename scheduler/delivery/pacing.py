@@ -10,7 +10,8 @@ a token bucket with a safety margin cannot.
 Two lanes share one pacer: an answer to a member's own action (a check-in's reply, a command's answer) is
 taken ``urgent`` and goes ahead of queued reminders. Answered at once (``direct``), it counts against its
 private chat but does not wait for it (a person writes no faster than their answers may go; a group's
-minute is waited for). While an answer waits only for room overall (its own
+minute is waited for); it empties the chat at most, never leaves it in debt, so the chat's next reminder
+waits one turn of its pace, not the whole burst the person typed. While an answer waits only for room overall (its own
 chat is ready), no message of the ordinary lane is let go, so a burst of reminders delays an answer by at
 most the window's turn, and both lanes together never exceed the platform's limits.
 """
@@ -55,6 +56,10 @@ class _Bucket:
 
     def take(self) -> None:
         self.tokens -= 1
+
+    def take_without_debt(self) -> None:
+        """Count one that did not wait: the bucket is emptied at most, never owed (see ``Pacer._take``)."""
+        self.tokens = max(0.0, self.tokens - 1)
 
     def idle_at(self, now: float) -> bool:
         """Full again and nothing counted in its window: forgetting it changes nothing."""
@@ -153,6 +158,7 @@ class Pacer:
 
     async def _take(self, chat_id: str, is_group: bool, urgent: bool = False, direct: bool = False) -> _Ticket:
         ready = False  # this answer is counted in _urgent_ready
+        unheld = direct and not is_group  # a direct answer in a private chat: not held for its chat
         if urgent:
             self._urgent_chats[chat_id] = self._urgent_chats.get(chat_id, 0) + 1
         # Answers take no lock: one waiting for its own chat (a group's minute) must not hold the others.
@@ -164,7 +170,7 @@ class Pacer:
                     windows = (self._window,) if chat.window is None else (self._window, chat.window)
                     waits = [w.wait_time(now) for w in windows]
                     chat_wait = chat.wait_time(now)
-                    if direct and not is_group:  # answered as a person writes, at their own typing speed: counted
+                    if unheld:  # answered as a person writes, at their own typing speed: counted
                         chat_wait = 0.0  # against the chat (the outbox then waits) but never held for it
                     if urgent:  # ready for its chat: the ordinary lane waits until this one is out
                         chat_ready = chat_wait <= 0 and (chat.window is None or waits[-1] == 0)
@@ -181,7 +187,10 @@ class Pacer:
                                *(w for w in waits if w is not None))
                     if wait <= 0 and None not in waits:
                         self._global.take()
-                        chat.take()
+                        # An answer that did not wait for its chat leaves it empty, not in debt: debt would
+                        # hold the chat's next outbox message (a reminder, a file) for the whole burst typed,
+                        # seconds behind the person; empty, it waits one turn of the chat's pace.
+                        (chat.take_without_debt if unheld else chat.take)()
                         for w in windows:
                             w.take()
                         return _Ticket(windows)
