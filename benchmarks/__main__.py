@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -20,9 +21,9 @@ from benchmarks.common import DEFAULT_POSTGRES_URL, machine_info, postgres_ready
 from benchmarks.report import render_table
 
 FULL = {"checkins": 2000, "fanout": 5000, "cells": 10_000, "settle": 300.0, "fanout_processes": 3000,
-        "report_cells": 300, "report_asks": 20}
+        "report_cells": 300, "report_asks": 20, "city_scale": 0.1}
 QUICK = {"checkins": 300, "fanout": 500, "cells": 600, "settle": 30.0, "fanout_processes": 300,
-         "report_cells": 60, "report_asks": 10}
+         "report_cells": 60, "report_asks": 10, "city_scale": 0.01}
 TARGETS = {
     "checkin_vs_one_insert": 1.0,  # chibo's check-ins / a bare bot's that write one row each (#12)
     "checkin_vs_bare_postgresql": 0.5,  # chibo's check-ins on PostgreSQL / a bare bot's that only reply (#12)
@@ -34,7 +35,7 @@ TARGETS = {
     "busy_answer_s": 1.0,
 }
 CHECKIN_NOW = datetime(2026, 12, 5, 19, 35, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))  # 5 minutes into the meetings
-PARTS = ("checkin", "fanout", "processes", "summary", "web", "idle", "report_latency")
+PARTS = ("checkin", "fanout", "processes", "summary", "web", "idle", "report_latency", "city")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -56,6 +57,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--settle-timeout", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--report-cells", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--report-asks", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--city-scale", type=float, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
@@ -112,9 +114,23 @@ def _report_latency(args: argparse.Namespace, sizes: dict, data: Path, work: Pat
     return results
 
 
+def _city(args: argparse.Namespace, scale: float, work: Path, errors: list[str]) -> dict:
+    """A city's month in virtual time (benchmarks/city.py), in its own process so its peak memory is its own."""
+    if args.no_postgres:
+        return {"skipped": "--no-postgres"}
+    print(f"city: a month at scale {scale}", flush=True)
+    out = work / "city.json"
+    done = subprocess.run([sys.executable, "-m", "benchmarks.city", "--scale", str(scale), "--json", str(out),
+                           "--postgres-url", args.postgres_url], capture_output=True, text=True)
+    if done.returncode != 0 or not out.exists():
+        errors.append(f"city: {done.stderr[-400:]}")
+        return {"error": done.stderr[-400:]}
+    return json.loads(out.read_text())
+
+
 def run(args: argparse.Namespace) -> dict:
     sizes: dict[str, Any] = dict(QUICK if args.quick else FULL)
-    for key in ("checkins", "fanout", "cells", "fanout_processes", "report_cells", "report_asks"):
+    for key in ("checkins", "fanout", "cells", "fanout_processes", "report_cells", "report_asks", "city_scale"):
         if getattr(args, key):
             sizes[key] = getattr(args, key)
     if args.settle_timeout is not None:
@@ -193,6 +209,9 @@ def run(args: argparse.Namespace) -> dict:
             results["idle"] = measured
             results["idle"]["cells"] = sizes["cells"]
 
+        if "city" in parts:
+            results["city"] = _city(args, sizes["city_scale"], work, errors)
+
     seconds = time.perf_counter() - began
     results["machine"]["python_loop_10M_s"] = [speed_before, python_speed()]  # at the start and at the end
     results["run"] = {
@@ -207,6 +226,10 @@ def run(args: argparse.Namespace) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["city"]:  # python -m benchmarks city [--scale S]: the city's month alone
+        from benchmarks import city
+        return city.main(argv[1:])
     args = parse_args(argv)
     results = run(args)
     print()

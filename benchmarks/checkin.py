@@ -168,7 +168,7 @@ async def run_chibo(url: str, users: list[tuple[int, str]], warm: list[tuple[int
         await runtime.start()
         # The fake enforces no flood limits here, as for the bare bot beside it: chibo's pacer keeps none either,
         # so this measures chibo's own speed. With Telegram's limits a bot answers at most 30 a second, answers
-        # ahead of the outbox (tests/test_answers_paced.py).
+        # ahead of the outbox (tests/flow/test_answers_paced.py).
         for app in runtime.platforms["telegram"].apps.values():  # type: ignore[attr-defined]
             app.bot_data["adapter"].pacer.set_limits(NO_LIMITS)
         # The start-up planner pass is done before the burst rather than during it.

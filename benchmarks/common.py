@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import os
 import platform
+import shutil
+import signal
 import subprocess
+import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from sqlalchemy import text
@@ -22,6 +25,52 @@ DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/chibo_bench
 TOKEN = "123456:TEST-TOKEN"
 BOT_USERNAME = "chibo_bench_bot"
 GLOBAL_LIMIT = GLOBAL_MESSAGES_PER_SECOND  # what the fake Bot API lets through in any second
+
+
+# --- a `chibo run` process ------------------------------------------------------------------------
+
+
+def chibo_command() -> list[str]:
+    """The ``chibo`` console script next to this Python, else on PATH, else ``python -m bot.cli``."""
+    here = Path(sys.executable).with_name("chibo")
+    if here.exists():
+        return [str(here)]
+    found = shutil.which("chibo")
+    return [found] if found else [sys.executable, "-m", "bot.cli"]
+
+
+async def start_chibo(url: str, api_root: str, token: str, workdir: Path, *args: str, log: Path | None = None,
+                      **env: str) -> asyncio.subprocess.Process:
+    """``chibo run ARGS`` on the database ``url`` and the fake Bot API at ``api_root``, with none of this process's
+    CHIBO_ variables but ``env``; its output goes to ``log`` (a new file in ``workdir`` by default)."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("CHIBO_")}
+    environ.update(CHIBO_DATABASE_URL=url, CHIBO_TELEGRAM_TOKEN=token, CHIBO_TELEGRAM_API_URL=api_root,
+                   CHIBO_REPORTS_DIR=str(workdir / "reports"), **env)
+    with open(log or workdir / f"chibo-{time.monotonic_ns()}.log", "wb") as out:
+        return await asyncio.create_subprocess_exec(*chibo_command(), "run", *args, cwd=workdir, env=environ,
+                                                    stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=out)
+
+
+async def stop_chibo(proc: asyncio.subprocess.Process, timeout: float = 30) -> None:
+    """SIGTERM, as systemd stops it; killed if it has not ended within ``timeout`` seconds."""
+    if proc.returncode is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(proc.wait(), timeout)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+
+
+async def until(predicate: Callable[[], bool], timeout: float, step: float = 0.02) -> bool:
+    """Wait until ``predicate()`` holds, looking every ``step`` seconds: False if ``timeout`` passed first."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(step)
+    return True
 
 
 # --- the machine -------------------------------------------------------------------------------

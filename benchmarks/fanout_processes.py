@@ -53,6 +53,18 @@ def spawn(args: list[str], url: str, server: TimedServer, workdir: Path, log: Pa
                                 stdout=out, stderr=subprocess.STDOUT)
 
 
+def stop(procs: list[subprocess.Popen]) -> None:
+    """SIGTERM to every process still running, then wait for each (killed after 30 seconds)."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def first_chibo_line(log: Path) -> str:
     for line in log.read_text(errors="replace").splitlines():
         if "chibo run:" in line or "chibo worker:" in line:
@@ -97,14 +109,7 @@ async def measure(url: str, count: int, processes: int, workdir: Path, kill_acti
             delivered = await server.wait_accepted(count, timeout=ideal * 3 + 90)
             await asyncio.sleep(2.0)  # a duplicate in flight would show up now
         finally:
-            for proc in procs:
-                if proc.poll() is None:
-                    proc.send_signal(signal.SIGTERM)
-            for proc in procs:
-                try:
-                    proc.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+            stop(procs)
         engine = create_engine(url)
         async with session_factory(engine)() as s:
             unsent = await s.scalar(select(func.count()).select_from(OutboxMessage)

@@ -8,39 +8,21 @@ fake Bot API served from this process. VmRSS is read from /proc when it first ca
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
-import signal
-import sys
 import time
 from pathlib import Path
 
-from benchmarks.common import TOKEN, TimedServer, cpu_seconds, proc_status_kb, rounded
-
-
-def chibo_command() -> list[str]:
-    """The ``chibo`` console script next to this Python, else on PATH, else ``python -m bot.cli``."""
-    here = Path(sys.executable).with_name("chibo")
-    if here.exists():
-        return [str(here)]
-    found = shutil.which("chibo")
-    return [found] if found else [sys.executable, "-m", "bot.cli"]
+from benchmarks.common import TOKEN, TimedServer, cpu_seconds, proc_status_kb, rounded, start_chibo, stop_chibo, until
 
 
 async def measure(database_url: str, workdir: Path, settle_timeout: float = 120.0) -> dict:
     workdir.mkdir(parents=True, exist_ok=True)
     async with TimedServer() as server:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CHIBO_")}
-        env.update(CHIBO_DATABASE_URL=database_url, CHIBO_TELEGRAM_TOKEN=TOKEN, CHIBO_TELEGRAM_API_URL=server.root,
-                   CHIBO_REPORTS_DIR=str(workdir / "reports"),
-                   CHIBO_HTTP_PORT="0")  # no health endpoint: its default port may be taken on a shared machine
         log = workdir / "chibo-run.log"
         started = time.perf_counter()
-        with open(log, "wb") as out:
-            proc = await asyncio.create_subprocess_exec(*chibo_command(), "run", cwd=workdir, env=env,
-                                                        stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=out)
+        proc = await start_chibo(database_url, server.root, TOKEN, workdir, log=log,
+                                 CHIBO_HTTP_PORT="0")  # no health endpoint: its default port may be taken on a shared machine
         try:
-            polling = await _until(lambda: any(m == "getUpdates" for m, _ in server.requests) or proc.returncode is not None,
+            polling = await until(lambda: any(m == "getUpdates" for m, _ in server.requests) or proc.returncode is not None,
                                    60.0)
             if not polling or proc.returncode is not None:
                 if proc.returncode is None:
@@ -55,13 +37,7 @@ async def measure(database_url: str, workdir: Path, settle_timeout: float = 120.
             hwm = proc_status_kb("VmHWM", proc.pid)
             menu = sum(1 for m, _ in server.requests if m == "setMyCommands")
         finally:
-            if proc.returncode is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    await asyncio.wait_for(proc.wait(), 20)
-                except TimeoutError:
-                    proc.kill()
-                    await proc.wait()
+            await stop_chibo(proc, 20)
     return {
         "idle_rss_mb": rounded((rss_ready or 0) / 1024, 1),
         "settled_rss_mb": rounded((rss_settled or 0) / 1024, 1),
@@ -73,15 +49,6 @@ async def measure(database_url: str, workdir: Path, settle_timeout: float = 120.
         "note": "VmRSS of `chibo run` at its first getUpdates (idle_rss_mb) and once its CPU time stopped "
                 "growing after the start-up planner pass (settled_rss_mb); VmHWM is its peak",
     }
-
-
-async def _until(predicate, timeout: float) -> bool:
-    deadline = time.perf_counter() + timeout
-    while not predicate():
-        if time.perf_counter() > deadline:
-            return False
-        await asyncio.sleep(0.02)
-    return True
 
 
 async def _settle(pid: int, timeout: float) -> float | None:

@@ -64,6 +64,11 @@ async def measure(db: Path) -> dict:
             for name, path in pages.items():
                 out.update(await _time(client, name, path))
             out.update(await _time(client, "committee_chart", f"{committee}/chart.svg", repeat=1))
+            # Any period (reports.period_report): the year's table, its rating page and its workbook.
+            year = NOW.year
+            out.update(await _time(client, "year_page", f"{committee}/?ky={year}"))
+            out.update(await _time(client, "rating_page", f"{committee}/rating?ky={year}", repeat=1))
+            out.update(await _time(client, "year_workbook", f"{committee}/period.xlsx?ky={year}", repeat=1))
     finally:
         await server.stop()
         await engine.dispose()

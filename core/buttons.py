@@ -5,7 +5,7 @@ router decodes a press with ``decode()``: the 64-byte limit is checked here, and
 data (an unknown kind, a wrong number of parts, an id that cannot be a row's, a choice not offered)
 decode to None, here only. The wire format is the one buttons already sent in chats carry
 (``kind:part:part``); it must not change, or the buttons under old messages stop working
-(tests/test_buttons.py decodes old strings).
+(tests/unit/test_buttons.py decodes old strings).
 """
 
 from __future__ import annotations
@@ -299,9 +299,32 @@ class VoteChoice(ButtonData):
         return None
 
 
+@dataclass(frozen=True)
+class Unit(ButtonData):
+    """unit:<committee|cell>:<id>: a committee member's /baocao one level down, to a committee or a cell
+    below theirs (checked on the press: a forged id of a unit beside theirs is refused)."""
+
+    KIND = "unit"
+    kind: Literal["committee", "cell"]
+    unit_id: int
+
+    @classmethod
+    def _parse(cls, parts: list[str]) -> Unit | None:
+        if len(parts) != 2:
+            return None
+        unit_id = _id(parts[1])
+        if unit_id is None:
+            return None
+        if parts[0] == "committee":
+            return cls("committee", unit_id)
+        if parts[0] == "cell":
+            return cls("cell", unit_id)
+        return None
+
+
 KINDS: dict[str, type[ButtonData]] = {kind.KIND: kind for kind in (
     Absent, Checkin, Guest, Rsvp, Cancel, EndNow, ExcuseFor, TaskDone, DuesPaid, Quality, PartOfDay, VoteChoice,
-    Spoke)}
+    Spoke, Unit)}
 
 
 def decode(data: str | None) -> ButtonData | None:

@@ -21,7 +21,7 @@ from core.messages import Reply
 from core.settings import Settings
 from core.texts import Html, fmt_datetime, kind_text, t
 from rules import shift_out_of_quiet
-from storage.models import Meeting, MeetingComment, MeetingDocument, Member, OutboxMessage
+from storage.models import Meeting, MeetingComment, MeetingDocument, Member, OutboxMessage, Platform
 
 DIGEST_AFTER = timedelta(hours=3)  # the comments of these hours go together in one message
 
@@ -41,10 +41,13 @@ def document_reply(settings: Settings, meeting: Meeting, document: MeetingDocume
     text = t(lang, "documents.sent", number=number, kind=kind_text(lang, meeting.kind.value, meeting.combined),
              when=fmt_datetime(meeting.scheduled_at, tz), text=document.text)
     payload = Reply(text).to_payload()
+    copy = Path(settings.reports_dir) / document.file_copy if document.file_copy else None
     if document.file_id is not None:
         if platform == document.platform:
             payload["files"] = [{"file_id": document.file_id, "kind": document.file_kind, "name": document.file_name}]
-        elif document.file_copy and (url := signed_url(settings, Path(settings.reports_dir) / document.file_copy, now)):
+        elif platform == Platform.TELEGRAM and copy is not None and copy.exists():  # Telegram takes an upload
+            payload["files"] = [{"path": str(copy), "kind": document.file_kind, "name": document.file_name}]
+        elif copy is not None and (url := signed_url(settings, copy, now)):
             payload["text"] += t(lang, "documents.file_link", name=document.file_name or "", url=url)
         else:
             payload["text"] += t(lang, "documents.file_elsewhere", name=document.file_name or "")

@@ -29,6 +29,7 @@ class Request:
     bot_key: str | None = None  # which bot of the platform received it (several Zalo bots)
     take: int = 0  # ``intake_take`` when the router took it
     file: Attachment | None = None  # a file sent with the command in its caption (/tailieu)
+    unreadable: bool = False  # a message whose content the platform did not pass on (Zalo: a file, a video…)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ scheduler.delivery.live), and how its outbox key is built. The key is unique in 
 message twice (a restart, two processes, a second press) queues it once, so nobody hears twice.
 
 To add a reminder: a row here, an audience (``to_members``, ``leaders``, ``cell``, ``groups``,
-``followers``, ``link``) and one ``send(session, ROW, audience, payload, now=..., **key_fields)``.
+``followers``, ``link``, ``chat``) and one ``send(session, ROW, audience, payload, now=..., **key_fields)``.
+A long answer in several messages goes through ``send_parts``; an answer the adapters could not send at once
+through ``defer_reply``: nothing else writes outbox rows.
 
 Stored kinds, keys and priorities are those already in existing databases: never change them.
 """
@@ -21,11 +23,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.messages import Reply
 from storage.models import ChatLink, Member
-from storage.outbox import enqueue, enqueue_raw
+from storage.outbox import enqueue, enqueue_chat
 from storage.queries import active_members, group_links, links_for_members
 from storage.queries import leaders as cell_leaders
 from storage.tasks import follower_links
@@ -67,7 +69,7 @@ class Message:
 
 
 # --- the table ------------------------------------------------------------------------------------
-# priority 0: deferred answers (storage.outbox.defer_reply, kind "reply").
+REPLY = Message("reply", 0, "reply:{update}:{index}")  # an answer that could not go at once (``defer_reply``)
 CHECKIN_PROMPT = Message("checkin_prompt", 1, "checkin:{meeting}:{to}")  # groups: to = group:<chat id>
 CANCEL_NOTICE = Message("cancel_notice", 2, "cancel:{meeting}:{to}")
 GUEST_NOTICE = Message("guest_notice", 2, "guest:{meeting}:{guest}:{to}")
@@ -100,7 +102,7 @@ FOLLOW_NOTICE = Message("follow_notice", 4, "follow:{event}:{meeting}:{stamp}:{t
 FOLLOW_SUMMARY = Message("summary", 4, "summary:{meeting}{edit}:cm{to}")
 QUALITY_REMINDER = Message("quality_reminder", 4, "quality_reminder:{meeting}")
 REPORT_JOB = Message("report_job", 4, "report:{platform}:{update}")  # not sent: a long answer to put together
-REPORT_PART = Message("report", 4, "report:{platform}:{update}:{part}")  # scheduler.delivery.long_answers: job key + ":<part>"
+REPORT_PART = Message("report", 4, "{job}:{part}")  # a long answer's parts (``send_parts``): its REPORT_JOB key + number
 WEEKLY = Message("weekly", 4, "weekly:{committee}:{week}:{to}{suffix}")  # to = the chat link's id
 TASK_REMINDER = Message("task_reminder", 5, "task_reminder:{task}:{days}", refreshed=True)
 DOCUMENT = Message("document", 3, "document:{document}:{to}")  # /tailieu: once to each member
@@ -117,7 +119,7 @@ class Recipient:
     to: str  # the recipient's part of the key
     link: ChatLink | None = None  # a person's chat
     member_id: int | None = None
-    group: tuple[str, str] | None = None  # (platform, chat id) of a cell's group chat
+    chat: tuple[str, str] | None = None  # (platform, chat id) of a chat known without a link: a cell's group
 
 
 async def to_members(session: AsyncSession, people: Iterable[Member]) -> list[Recipient]:
@@ -139,7 +141,7 @@ async def cell(session: AsyncSession, cell_id: int, day: date, exclude: int | No
 
 async def groups(session: AsyncSession, cell_id: int) -> list[Recipient]:
     """The cell's group chats."""
-    return [Recipient(f"group:{g.chat_id}", group=(g.platform, g.chat_id)) for g in await group_links(session, cell_id)]
+    return [Recipient(f"group:{g.chat_id}", chat=(g.platform, g.chat_id)) for g in await group_links(session, cell_id)]
 
 
 async def followers(session: AsyncSession, cell_id: int) -> list[Recipient]:
@@ -150,6 +152,11 @@ async def followers(session: AsyncSession, cell_id: int) -> list[Recipient]:
 def link(chat: ChatLink | None, member_id: int | None = None, to: str = "") -> list[Recipient]:
     """One chat known already (none if ``chat`` is None)."""
     return [] if chat is None else [Recipient(to or str(chat.id), chat, member_id)]
+
+
+def chat(platform: str, chat_id: str, member_id: int | None = None) -> list[Recipient]:
+    """One chat named by its platform and id (the chat a queued job answers)."""
+    return [Recipient(f"{platform}:{chat_id}", None, member_id, (platform, chat_id))]
 
 
 # --- the one call ---------------------------------------------------------------------------------
@@ -167,14 +174,35 @@ async def send(session: AsyncSession, message: Message, audience: Iterable[Recip
         content = payload(r) if callable(payload) else payload
         body = content.to_payload() if isinstance(content, Reply) else content
         key = message.key_for(to=r.to, **fields)
-        if r.group is not None:
-            queued = await enqueue_raw(session, dict(
-                key=key, kind=message.kind, platform=r.group[0], chat_id=r.group[1], member_id=None,
-                meeting_id=meeting_id, payload=body, priority=message.priority, due_at=due, attempts=0,
-                created_at=now))
+        if r.chat is not None:
+            queued = await enqueue_chat(session, key=key, kind=message.kind, platform=r.chat[0], chat_id=r.chat[1],
+                                        payload=body, due_at=due, now=now, member_id=r.member_id,
+                                        meeting_id=meeting_id, priority=message.priority)
         else:
             assert r.link is not None
             queued = await enqueue(session, key=key, kind=message.kind, link=r.link, payload=body, due_at=due,
                                    now=now, member_id=r.member_id, meeting_id=meeting_id, priority=message.priority)
         count += bool(queued)
     return count
+
+
+async def send_parts(session: AsyncSession, audience: list[Recipient], parts: list[str], *, job: str,
+                     now: datetime, extra: dict[str, Any] | None = None) -> int:
+    """A long answer in several messages, in order: each part a ``REPORT_PART`` keyed by ``job`` (the
+    request's ``REPORT_JOB`` key) and its number; ``extra`` joins every part's payload."""
+    count = 0
+    for number, part in enumerate(parts, start=1):
+        count += await send(session, REPORT_PART, audience, {**Reply(part).to_payload(), **(extra or {})},
+                            now=now, job=job, part=number)
+    return count
+
+
+async def defer_reply(sessions: async_sessionmaker[AsyncSession], *, platform: str, chat_id: str, update: str,
+                      index: int, payload: dict[str, Any], due_at: datetime, now: datetime) -> bool:
+    """The ``index``-th answer to the update ``update`` that could not go now (429, 5xx, timeouts, a dead
+    process's): the dispatcher sends it, paced and retried. Its key is the update's and the answer's number,
+    so an answer deferred twice (by the adapter, then by the intake after a crash) goes once."""
+    async with sessions() as session, session.begin():
+        return await enqueue_chat(session, key=REPLY.key_for(update=update, index=index), kind=REPLY.kind,
+                                  platform=platform, chat_id=chat_id, payload=payload, due_at=due_at, now=now,
+                                  priority=REPLY.priority)

@@ -104,6 +104,12 @@ class Settings(BaseSettings):
     weekly_summary_cron: str = "0 8 * * mon"
     quiet_hours: str = "22:00-06:00"
     dispatch_interval_seconds: float = 2.0
+    # What one bot may send (messages a second; Telegram: about 30 to different users) and the share of it
+    # reminders are planned to use (the rest is kept for answers and other messages): the planner lets a
+    # burst of reminders go early enough that the last arrives in time (rules.release).
+    telegram_per_second: float = Field(default=30.0, gt=0)
+    zalo_per_second: float = Field(default=30.0, gt=0)
+    reminder_share: float = Field(default=0.9, gt=0, le=1)
     # Several processes on one PostgreSQL database: how often a standby checks whether the active
     # sender (or poller) is gone, and how long a new sender waits before taking over its claimed rows.
     election_interval_seconds: float = 5.0

@@ -5,7 +5,7 @@ per area (onboarding, scheduling, meeting, summary, weekly, …). Why TOML and n
 texts are HTML templates with named placeholders addressed by a stable key, not source strings to
 translate in place; TOML needs no compile step (``tomllib`` is in the standard library), keeps the
 Vietnamese readable for whoever edits it, and a new area is a new file, so two changes rarely touch
-the same lines. ``tests/test_texts.py`` checks that every language has the same keys with the same
+the same lines. ``tests/unit/test_texts.py`` checks that every language has the same keys with the same
 placeholders, and that every key is used.
 
 Texts are Telegram-style HTML. ``t()`` escapes every argument, so a name with ``<`` or ``&``

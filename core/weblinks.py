@@ -57,3 +57,14 @@ def mini_app_url(settings: Settings) -> str | None:
     if not url or not (url.startswith("https://") or LOOPBACK.match(url)):
         return None
     return f"{url}/web/tg"
+
+
+def form_token(settings: Settings, token: str) -> str:
+    """The hidden field of a form on the page at ``/web/<token>/``: an HMAC of the page's token, so a post is
+    taken only from a page chibo itself served to that link (the token in the path is the link's secret;
+    this binds the form to it as well, whatever a browser sends or leaves out of its Origin header)."""
+    return hmac.new(files_secret(settings), f"form:{token}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def form_token_ok(settings: Settings, token: str, given: str) -> bool:
+    return hmac.compare_digest(form_token(settings, token), given)

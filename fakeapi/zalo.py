@@ -60,6 +60,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import tornado.httputil
+import tornado.web
 
 from fakeapi._server import Answer, ApiError, FakeBotApiServer, RequestContext
 
@@ -136,6 +137,22 @@ def _decode_params(request: Any) -> dict[str, Any]:
 
 
 _TOKEN_IN_PATH = re.compile(r"^/bot[^/]*/")
+
+
+class _MediaHandler(tornado.web.RequestHandler):
+    """``/media/<name>``: an image a user sent, without a token (Zalo's image links are public)."""
+
+    def initialize(self, server: FakeZaloServer) -> None:
+        self._server = server
+
+    def get(self, name: str) -> None:
+        content = self._server._media.get(name)
+        if content is None:
+            self.set_status(404)
+            self.finish(b"")
+            return
+        self.set_header("Content-Type", "image/jpeg")
+        self.finish(content)
 
 
 class FakeZaloServer(FakeBotApiServer):
@@ -216,8 +233,13 @@ class FakeZaloServer(FakeBotApiServer):
         self._sent: list[dict[str, Any]] = []
         self._stalls: list[_StallRule] = []
         self._idle_count = 0
+        self._media: dict[str, bytes] = {}  # name -> bytes of the images users sent, served at /media/<name>
 
     # ------------------------------------------------------------------ HTTP
+
+    def _routes(self) -> list[Any]:
+        """The Bot API, plus the images users sent (``send_image(content=...)``), as Zalo's CDN serves them."""
+        return [*super()._routes(), (r"/media/([0-9a-f]+\.jpg)", _MediaHandler, {"server": self})]
 
     def _loggable_path(self, path: str) -> str:
         """Never the token, even at DEBUG."""
@@ -261,10 +283,17 @@ class FakeZaloServer(FakeBotApiServer):
         chat_id: str | None = None,
         chat_type: str = "PRIVATE",
         display_name: str = "Người dùng",
+        content: bytes | None = None,
     ) -> dict[str, Any]:
         """A user sends an image: ``message.image.received``.  The URL is in both
-        ``photo_url`` (what a working client reads) and ``photo`` (what the docs name)."""
+        ``photo_url`` (what a working client reads) and ``photo`` (what the docs name).
+        With ``content``, the image is served by this server (as Zalo's CDN serves it) and
+        ``photo_url`` is its address here."""
         message = self._base_message(user_id, chat_id, chat_type, display_name)
+        if content is not None:
+            name = f"{_new_id()}.jpg"
+            self._media[name] = content
+            photo_url = f"{self.root}/media/{name}"
         message["photo_url"] = photo_url
         message["photo"] = photo_url
         if caption is not None:

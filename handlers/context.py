@@ -15,6 +15,7 @@ from core.services import Services
 from core.settings import Settings
 from core.texts import example_dates, t
 from rules import RuleSet
+from storage.committees import Inherited, inherited
 from storage.models import (
     LEADER_ROLES,
     Attendance,
@@ -37,6 +38,8 @@ class Actor:
     committee_member: CommitteeMember | None = None
     cell: Cell | None = None
     committee: Committee | None = None
+    # The settings set above the committee, for one under another (None: the committee's own are all there is).
+    inherited: Inherited | None = None
 
     @property
     def is_leader(self) -> bool:
@@ -44,6 +47,8 @@ class Actor:
 
     @property
     def rules(self) -> RuleSet:
+        if self.inherited is not None:
+            return RuleSet.from_overrides(self.inherited)
         return RuleSet.from_overrides(self.committee) if self.committee else RuleSet()
 
     @property
@@ -207,7 +212,7 @@ async def resolve_actors(session: AsyncSession, wants: list[tuple[str, str, Meet
     user id, meeting wanted): one query for each meeting wanted (under a burst of check-ins, the meeting in
     progress of each member, or the meeting whose button they press), one for the actors found without it.
     A linked actor who wanted a meeting and has none gets an empty ``Preloaded``; nobody in a batch starts
-    one (``handlers.router.TOGETHER``), so it stays true for the whole transaction."""
+    one (``Command.together`` in handlers.commands), so it stays true for the whole transaction."""
     rows: dict[int, Any] = {}
     preloaded: dict[int, Preloaded] = {}
     groups: dict[tuple[str, str | None, int | None], list[int]] = {}
@@ -241,4 +246,8 @@ async def resolve_actors(session: AsyncSession, wants: list[tuple[str, str, Meet
         for i in indexes:
             rows[i] = found.get(wants[i][1])
     # Nobody behind the account: no actor, nothing loaded
-    return [(_actor_of(rows[i]), preloaded.get(i) if rows[i] is not None else None) for i in range(len(wants))]
+    out = [(_actor_of(rows[i]), preloaded.get(i) if rows[i] is not None else None) for i in range(len(wants))]
+    for actor, _ in out:  # a committee under another: the rules set above apply unless it sets its own
+        if actor.committee is not None and actor.committee.parent_id is not None:
+            actor.inherited = await inherited(session, actor.committee.id)
+    return out

@@ -82,6 +82,10 @@ async def _own(ctx: Ctx, member: Member) -> str:
                  else ctx.t("dues.own_this_month_unpaid", month=fmt_month(this)))
     if unpaid:
         lines.append(ctx.t("dues.own_unpaid", count=len(unpaid), months=_months_text(unpaid)))
+    last = unpaid_months(owed_months(year - 1, member.active_from, member.active_to, ctx.today, since),
+                         await stored.member_year(ctx.session, member.id, year - 1))
+    if last:  # the year just ended still owes: December only ends with it
+        lines.append(ctx.t("dues.own_unpaid_last_year", year=year - 1, count=len(last), months=_months_text(last)))
     return "\n".join(lines)
 
 

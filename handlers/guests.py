@@ -10,6 +10,7 @@ from core.messages import Button, Reply, Request, Response
 from core.texts import fmt_time
 from handlers import notify
 from handlers.context import Ctx
+from storage.committees import subtree, subtree_ids
 from storage.models import Cell, CellFollower, CommitteeMember, Meeting, MeetingGuest
 
 
@@ -18,7 +19,7 @@ async def checkin(ctx: Ctx, req: Request) -> Response:
     person = _person(ctx)
     rows = list(await ctx.session.execute(
         select(Meeting, Cell.name).join(Cell, Cell.id == Meeting.cell_id)
-        .where(Cell.committee_id == person.committee_id, Meeting.started_at.is_not(None),
+        .where(Cell.committee_id.in_(subtree_ids(person.committee_id)), Meeting.started_at.is_not(None),
                Meeting.ended_at.is_(None), Meeting.cancelled_at.is_(None))
         .order_by(Cell.name, Meeting.id)))
     if not rows:
@@ -38,7 +39,7 @@ async def button(ctx: Ctx, meeting_id: int) -> Response:
     if meeting is None or meeting.started_at is None or meeting.ended_at is not None or meeting.cancelled_at is not None:
         return Response(toast=ctx.t("stale_button"))
     cell = await ctx.session.get(Cell, meeting.cell_id)
-    if cell is None or cell.committee_id != _person(ctx).committee_id:
+    if cell is None or cell.committee_id not in await subtree(ctx.session, _person(ctx).committee_id):
         return Response(toast=ctx.t("foreign_meeting"))
     response = await _record(ctx, meeting, cell.name)
     response.toast = response.replies[0].text.split("\n")[0][:190]

@@ -158,24 +158,6 @@ def _actor_name(ctx: Ctx) -> str:
     return ""
 
 
-async def help_(ctx: Ctx, req: Request) -> Response:
-    actor = ctx.actor
-    if actor.member:
-        text = (ctx.t("help.member", name=actor.member.full_name, cell=ctx.cell.name) + ctx.t("help.member_tasks")
-                + ctx.t("help.member_dues") + ctx.t("help.member_comment"))
-        if actor.is_leader or actor.member.dues_collector:
-            text += ctx.t("help.collector_dues")
-        if actor.is_leader:
-            text += (ctx.t("help.leader") + ctx.t("help.leader_fixes") + ctx.t("help.leader_tasks")
-                     + ctx.t("help.leader_votes") + ctx.t("help.leader_quality"))
-            text += ctx.t("help.leader_spoke") + ctx.t("help.leader_documents") + ctx.t("help.leader_dues")
-        return Response.say(text)
-    if actor.committee_member:
-        return Response.say(ctx.t("help.committee", name=actor.committee_member.full_name, committee=ctx.committee.name)
-                            + ctx.t("help.committee_guest"))
-    return Response.say(ctx.t("help.anyone"))
-
-
 async def link_group(ctx: Ctx, req: Request) -> Response:
     """In private, a leader gets a group code; in a group, ``/lienket CODE`` links the group."""
     actor = ctx.actor

@@ -25,12 +25,13 @@ from handlers import (
     guests,
     meeting,
     quality,
+    reports,
     scheduling,
     speakers,
     tasks,
     votes,
 )
-from handlers.commands import BY_NAME, TABLE, Flow, Role, parse_plain_command
+from handlers.commands import BY_NAME, TABLE, Command, Flow, Role, parse_plain_command
 from handlers.context import Actor, Ctx, MeetingWanted, Preloaded, resolve_actor, resolve_actors
 from storage import inbox
 from storage.invites import looks_like_code
@@ -41,30 +42,46 @@ log = logging.getLogger(__name__)
 
 # What the table of commands (handlers.commands.TABLE) says, as the router asks it.
 FLOWS: dict[str, Flow] = {command.name: command.handler for command in TABLE}
-OPEN_TO_ANYONE = {command.name for command in TABLE if command.role is Role.ANYONE}  # the others need a linked account
-IN_GROUPS = {command.name for command in TABLE if command.in_groups}  # commands that make sense in a group chat
-TOGETHER = {command.name for command in TABLE if command.together}  # may run in a batch (core.batching)
 YIELD_EVERY = 10  # requests of a batch run between two turns of the event loop
 
 
-def _together(req: Request) -> bool:
-    """Whether a request may be handled with others (``TOGETHER``): a command typed in words ("ket thuc",
-    the usual way on Zalo) counts as the command it names, a press as what its button does."""
-    if req.button is not None:  # what the button's kind says (core.buttons); data not ours go alone
+@dataclass(frozen=True)
+class Kind:
+    """What a request asks, read once (``classify``) from the table of commands and the button codec: both the
+    batching (``Kind.together``) and the routing (``_route``) use it."""
+
+    command: Command | None = None  # typed after "/" (known), or said in words
+    words: tuple[str, str] | None = None  # a command said in words: its arguments and the words as typed
+    pressed: buttons.ButtonData | None = None  # a press, decoded (None: not ours, forged or too old)
+    alone: bool = False  # a press not read, or a plain "tối" that may complete a /lichhop asked back
+
+    @property
+    def together(self) -> bool:
+        """Whether it may be handled with others (``Command.together``): a command typed in words ("ket thuc",
+        the usual way on Zalo) counts as the command it names, a press as what its button does."""
+        if self.pressed is not None:
+            return self.pressed.TOGETHER
+        return not self.alone and (self.command is None or self.command.together)
+
+
+def classify(req: Request) -> Kind:
+    """The kind of ``req``: the command it names (with "/" or in words), the button pressed, or a plain text."""
+    if req.button is not None:
         pressed = buttons.decode(req.button)
-        return pressed is not None and pressed.TOGETHER
-    command = req.command
-    if command is None:
-        if scheduling.answers_part_of_day(req.text or ""):  # "tối" may complete a /lichhop: it goes alone
-            return False
-        words = parse_plain_command(req.text or "")
-        command = words[0] if words is not None else None
-    return command is None or command in TOGETHER
+        return Kind(pressed=pressed, alone=pressed is None)  # data not ours go alone
+    if req.command is not None:
+        return Kind(command=BY_NAME[req.command])
+    alone = scheduling.answers_part_of_day(req.text or "")
+    said = parse_plain_command(req.text or "")
+    if said is None:
+        return Kind(alone=alone)
+    name, args, typed = said
+    return Kind(command=BY_NAME[name], words=(args, typed), alone=alone)
 
 
 def _command_label(req: Request) -> str:
     """A bounded label for metrics: a known command, "button", "unknown" or "text"."""
-    if req.command in FLOWS:
+    if req.command in BY_NAME:
         return req.command
     if req.button is not None:
         return "button"
@@ -81,7 +98,8 @@ async def handle(services: Services, req: Request) -> Response:
             return response
         if take:
             req = replace(req, take=take)
-        response = await services.handling.submit((services, req), _handle_batch, together=_together(req))
+        kind = classify(req)
+        response = await services.handling.submit((services, req, kind), _handle_batch, together=kind.together)
         outcome = "duplicate" if response.duplicate else "error" if response.failed else "ok"
         return response
     finally:
@@ -92,14 +110,14 @@ class _AlreadyHandled(Exception):
     """The update's inbox row was marked handled by another request (a second delivery, another process)."""
 
 
-async def _handle_batch(items: list[tuple[Services, Request]]) -> list[Response | BaseException]:
+async def _handle_batch(items: list[tuple[Services, Request, Kind]]) -> list[Response | BaseException]:
     """Run in a database slot (``Services.handling``): the requests that waited for it, in one transaction
     when there are several; when that fails as a whole, each in its own, so every request gets the outcome
     it would have had alone (a duplicate is found, a flow's bug or a database error is its own)."""
     services = items[0][0]
     if len(items) > 1:
         try:
-            done = await _handle_together(services, [req for _, req in items])
+            done = await _handle_together(services, [(req, kind) for _, req, kind in items])
         except Exception as exc:  # rolled back: nothing of the batch was written
             record_batch(len(items), split=True)
             log.info("%d requests taken together are handled one by one (%s)", len(items), type(exc).__name__)
@@ -111,22 +129,22 @@ async def _handle_batch(items: list[tuple[Services, Request]]) -> list[Response 
     else:
         record_batch(1)
     outcomes: list[Response | BaseException] = []
-    for _, req in items:
+    for _, req, kind in items:
         try:
-            outcomes.append(await _handle(services, req))
+            outcomes.append(await _handle(services, req, kind))
         except Exception as exc:  # a bug in a flow: it is this request's (the intake logs it)
             outcomes.append(exc)
     return outcomes
 
 
-async def _handle(services: Services, req: Request) -> Response:
+async def _handle(services: Services, req: Request, kind: Kind) -> Response:
     """A connection that the database dropped (a PostgreSQL restart, an idle timeout) is retried once on
     a fresh one, so the first request after it is served; so is a request that lost a race to a concurrent
     one (a unique row written first: the same member checking in from two chats), which then sees what the
     other wrote. Any other database error answers "busy" (``_busy``)."""
     for attempt in (1, 2):
         try:
-            return await _handle_once(services, req)
+            return await _handle_once(services, req, kind)
         except _AlreadyHandled:
             return Response(duplicate=True)
         except DBAPIError as exc:
@@ -177,7 +195,7 @@ async def _given_up(services: Services, req: Request) -> Response:
     return Response.say(t(services.settings.language, "busy_given_up"), failed=True)
 
 
-async def _handle_once(services: Services, req: Request) -> Response:
+async def _handle_once(services: Services, req: Request, kind: Kind) -> Response:
     """One transaction: read the actor (with the meeting a check-in or a press names), run the flow, and
     mark the update handled with its answers. The mark is the de-duplication: it only takes an unhandled
     row, and when another request took it first this one is rolled back (a second delivery changes nothing).
@@ -185,7 +203,7 @@ async def _handle_once(services: Services, req: Request) -> Response:
     marks: set[int] = set()
     try:
         async with services.sessions() as session, session.begin():
-            done = await _run(services, session, req)
+            done = await _run(services, session, req, kind)
             if not await inbox.mark_handled(session, req.platform, req.update_key, done.now, reply=done.reply):
                 raise _AlreadyHandled
             marks = _take_marks(services)  # last, just before the commit: what went while this one ran
@@ -214,21 +232,22 @@ def _restore_marks(services: Services, marks: set[int]) -> None:
         services.intake.restore_marks(marks)
 
 
-async def _handle_together(services: Services, reqs: list[Request]) -> list[_Done]:
+async def _handle_together(services: Services, asked: list[tuple[Request, Kind]]) -> list[_Done]:
     """``_handle_once`` for several requests in one transaction (they are of different chats: the intake
     hands a chat its next update when the last one is done). One statement marks them all handled; if any
     was handled already, or anything fails, the whole transaction is rolled back. The caller runs what
     follows the commit (``_Done.after``)."""
     answered: set[int] = set()
+    reqs = [req for req, _ in asked]
     try:
         async with services.sessions() as session, session.begin():
-            actors = await resolve_actors(session, [(req.platform, req.user_id, _meeting_wanted(req))
-                                                    for req in reqs])
+            actors = await resolve_actors(session, [(req.platform, req.user_id, _meeting_wanted(req, kind))
+                                                    for req, kind in asked])
             done = []
-            for i, (req, actor) in enumerate(zip(reqs, actors, strict=True)):
+            for i, ((req, kind), actor) in enumerate(zip(asked, actors, strict=True)):
                 if i and i % YIELD_EVERY == 0:
                     await asyncio.sleep(0)  # a long batch lets polling, leases and health checks run between requests
-                done.append(await _run(services, session, req, actor))
+                done.append(await _run(services, session, req, kind, actor))
             marks = [inbox.Mark(req.platform, req.update_key, d.reply) for req, d in zip(reqs, done, strict=True)]
             if await inbox.mark_handled_together(session, marks, services.clock.now()) != len(reqs):
                 raise _AlreadyHandled
@@ -264,25 +283,25 @@ class _Done:
             self.services.wake_dispatcher()
 
 
-async def _run(services: Services, session: AsyncSession, req: Request,
+async def _run(services: Services, session: AsyncSession, req: Request, kind: Kind,
                resolved: tuple[Actor, Preloaded | None] | None = None) -> _Done:
     """Resolve the actor (unless ``resolve_actors`` did, for a batch), check what they may do, run the flow."""
     now = services.clock.now()
-    actor, preloaded = resolved or await resolve_actor(session, req.platform, req.user_id, _meeting_wanted(req))
+    actor, preloaded = resolved or await resolve_actor(session, req.platform, req.user_id, _meeting_wanted(req, kind))
     if actor.link is not None and not req.is_group:
         _heard_from(actor.link, req)
     ctx = Ctx(services=services, session=session, now=now, actor=actor, preloaded=preloaded)
-    response = await _route(ctx, req)
+    response = await _route(ctx, req, kind)
     response.queued = ctx.queued
     return _Done(services, req, actor, now, response)
 
 
-def _meeting_wanted(req: Request) -> MeetingWanted | None:
+def _meeting_wanted(req: Request, kind: Kind) -> MeetingWanted | None:
     """The meeting to load with the actor, when the request names it: a check-in (the meeting in progress)
     or a press on a meeting's button (by id)."""
     if req.command == "checkin" and not req.args.strip():
         return MeetingWanted()
-    pressed = buttons.decode(req.button)
+    pressed = kind.pressed
     if pressed is not None and pressed.MEETING and pressed.meeting is not None:
         return MeetingWanted(pressed.meeting, for_update=pressed.FOR_UPDATE)
     return None
@@ -308,11 +327,13 @@ async def _handled_elsewhere(services: Services, req: Request) -> bool:
         return False
 
 
-async def _route(ctx: Ctx, req: Request) -> Response:
+async def _route(ctx: Ctx, req: Request, kind: Kind) -> Response:
     actor = ctx.actor
     if req.button is not None:
-        return await _button(ctx, req)
+        return await _button(ctx, req, kind.pressed)
     if req.command is None:
+        if req.unreadable:  # Zalo passed no content on (a file, a video…): say what it can take instead
+            return Response.say(ctx.t("zalo.unreadable_leader" if actor.is_leader else "zalo.unreadable"))
         if req.raw_command is not None:  # in a group it may be another bot's command: not ours to answer
             return Response() if req.is_group else Response.say(ctx.t("unknown_command"))
         if req.is_group and not req.addressed:
@@ -323,32 +344,41 @@ async def _route(ctx: Ctx, req: Request) -> Response:
         pending = await scheduling.pending_part_of_day(ctx, req) if actor.member else None
         if pending is not None:  # "tối" answering "7:30 in the morning or the evening?"
             return pending
-        words = parse_plain_command(req.text or "")
-        if words is not None:  # "điểm danh", "diem danh", "xin vắng ốm": the same commands in words
-            name, args, typed = words
-            return await _route(ctx, replace(req, command=name, args=args, raw_command=typed, text=None))
+        if kind.command is not None and kind.words is not None:  # "điểm danh", "xin vắng ốm": commands in words
+            args, typed = kind.words
+            said = replace(req, command=kind.command.name, args=args, raw_command=typed, text=None)
+            return await _command(ctx, said, kind.command)
         if actor.link is None and looks_like_code(req.text or ""):  # Zalo: the invite code is just sent
-            return await _route(ctx, replace(req, command="start", args=(req.text or "").strip(), text=None))
+            code = replace(req, command="start", args=(req.text or "").strip(), text=None)
+            return await _command(ctx, code, BY_NAME["start"])
         return Response.say(ctx.t("plain_text") if actor.link else ctx.t("not_linked"))
-    if req.is_group and req.command not in IN_GROUPS:
+    assert kind.command is not None and kind.command.name == req.command, "classify read the command typed"
+    return await _command(ctx, req, kind.command)
+
+
+async def _command(ctx: Ctx, req: Request, command: Command) -> Response:
+    """A command, typed after "/" or in words: what its row of the table allows, then its flow."""
+    actor = ctx.actor
+    if req.is_group and not command.in_groups:
         return Response.say(ctx.t("private_only"))
-    if actor.link is None and req.command not in OPEN_TO_ANYONE:
+    if actor.link is None and command.role is not Role.ANYONE:
         return Response.say(ctx.t("not_linked"))
     if actor.member is not None and not member_span(actor.member).active_on(ctx.today) \
-            and req.command not in OPEN_TO_ANYONE:
+            and command.role is not Role.ANYONE:
         return Response.say(ctx.t("member.inactive", cell=ctx.cell.name))
-    if actor.link is not None and actor.link.pending_action and not BY_NAME[req.command].keeps_question:
+    if actor.link is not None and actor.link.pending_action and not command.keeps_question:
         actor.link.pending_action = actor.link.pending_meeting_id = None  # a new command drops the question
         actor.link.pending_text = None
-    return await FLOWS[req.command](ctx, req)
+    return await FLOWS[command.name](ctx, req)
 
 
-async def _button(ctx: Ctx, req: Request) -> Response:
+async def _button(ctx: Ctx, req: Request, pressed: buttons.ButtonData | None) -> Response:
+    """A press (``pressed`` None: forged, malformed or too old to be read)."""
     actor = ctx.actor
-    assert req.button is not None, "_route calls this for a button only"
-    pressed = buttons.decode(req.button)  # None: forged, malformed or too old to be read
     if actor.committee_member is not None and isinstance(pressed, buttons.Guest | buttons.Checkin):
         return await guests.button(ctx, pressed.meeting_id)  # a guest from the committee: the meeting chosen, or a group's check-in button
+    if actor.committee_member is not None and isinstance(pressed, buttons.Unit):
+        return await reports.unit_pressed(ctx, req, pressed)  # /baocao one level down
     if actor.member is None:
         return Response(toast=ctx.t("not_linked") if actor.link is None else ctx.t("not_member"))
     if not member_span(actor.member).active_on(ctx.today):

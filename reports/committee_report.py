@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.texts import fmt_datetime, kind_text, t
 from core.textsplit import split_text
-from reports import meeting_summary
+from reports import meeting_summary, weekly
 from rules import regular_status
+from storage.committees import children, subtree_ids
 from storage.models import Cell, Committee, Meeting
 from storage.queries import latest_ended_meeting, latest_ended_meetings, missed_meetings
 
@@ -23,14 +24,18 @@ INLINE_CELLS = 20
 
 
 async def cell_count(session: AsyncSession, committee_id: int) -> int:
-    return await session.scalar(select(func.count()).select_from(Cell).where(Cell.committee_id == committee_id)) or 0
+    return await session.scalar(select(func.count()).select_from(Cell).where(Cell.committee_id.in_(subtree_ids(committee_id)))) or 0
 
 
 async def committee_parts(session: AsyncSession, committee: Committee, lang: str, tz: ZoneInfo,
                           now: datetime) -> list[str]:
     """The committee's report: a header, then each cell's latest ended meeting (after a meeting not held
-    on its date, when one came since), split into messages."""
-    cells = list(await session.scalars(select(Cell).where(Cell.committee_id == committee.id).order_by(Cell.name)))
+    on its date, when one came since), split into messages. With committees below it: its summary of the
+    week, each direct child rolled up (``reports.weekly``), as its weekly message says it."""
+    if await children(session, committee.id):
+        report = await weekly.compute(session, committee.id, now, tz, lang)
+        return split_text(weekly.render_text(report, lang, tz), PART_LIMIT)
+    cells = list(await session.scalars(select(Cell).where(Cell.committee_id.in_(subtree_ids(committee.id))).order_by(Cell.name)))
     if not cells:
         return [t(lang, "report.no_cells", committee=committee.name)]
     latest = await latest_ended_meetings(session, committee.id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -29,7 +29,8 @@ from rules.dues import Article81, article_8_1, owed_months, unpaid_months
 from rules.names import name_key
 from rules.quality import Spoke
 from storage import dues as stored_dues
-from storage.models import Attendance, AttendanceStatus, Cell, Committee, Meeting, Vote
+from storage.committees import rules_for
+from storage.models import Attendance, AttendanceStatus, Cell, Meeting, Member, Vote
 from storage.quality import assessment_for
 from storage.queries import active_members, links_for_members, member_span
 from storage.speakers import speaker_ids
@@ -79,8 +80,7 @@ class MeetingSummary:
 
 async def compute(session: AsyncSession, meeting: Meeting, tz: ZoneInfo) -> MeetingSummary:
     cell = await session.get_one(Cell, meeting.cell_id)
-    committee = await session.get(Committee, cell.committee_id)
-    rules = RuleSet.from_overrides(committee)
+    rules = await rules_for(session, cell.committee_id)
     day = meeting.scheduled_at.astimezone(tz).date()
     members = await active_members(session, cell.id, day)
     by_id = {m.id: m for m in members}
@@ -151,9 +151,8 @@ async def duration_if_ended(session: AsyncSession, meeting: Meeting, tz: ZoneInf
     """The duration verdict the summary would give the meeting with these times (before /ketthuc ends it
     early, or /suagio corrects a time): the same cell size, rules and computation as ``compute``."""
     cell = await session.get_one(Cell, meeting.cell_id)
-    committee = await session.get(Committee, cell.committee_id)
     members = await active_members(session, cell.id, meeting.scheduled_at.astimezone(tz).date())
-    return _verdict(meeting, len(members), RuleSet.from_overrides(committee), started_at, ended_at)
+    return _verdict(meeting, len(members), await rules_for(session, cell.committee_id), started_at, ended_at)
 
 
 async def _add_tasks_and_guests(session: AsyncSession, meeting: Meeting, summary: MeetingSummary,
@@ -321,20 +320,13 @@ class AbsenceWarning:
 
 async def absence_warnings(session: AsyncSession, meeting: Meeting, tz: ZoneInfo) -> list[AbsenceWarning]:
     """Members of the meeting's cell whose absences this calendar year call for a word: months with an
-    unexcused absence (Điều lệ Đảng, Điều 8.1), excused absences in a row (HD 12)."""
+    unexcused absence or unpaid dues (Điều lệ Đảng, Điều 8.1), excused absences in a row (HD 12). At the first
+    meeting of a year, the year just ended is looked at once more: its December's dues were not due at any of
+    its meetings, and a third month then still calls for the cell to consider the case."""
     cell = await session.get_one(Cell, meeting.cell_id)
-    rules = RuleSet.from_overrides(await session.get(Committee, cell.committee_id))
+    rules = await rules_for(session, cell.committee_id)
     day = meeting.scheduled_at.astimezone(tz).date()
-    year_start = datetime(day.year, 1, 1, tzinfo=tz)
-    ended = list(await session.execute(
-        select(Meeting.id, Meeting.period).where(
-            Meeting.cell_id == cell.id, Meeting.ended_at.is_not(None), Meeting.cancelled_at.is_(None),
-            Meeting.scheduled_at >= year_start, Meeting.scheduled_at < year_start.replace(year=day.year + 1))
-        .order_by(Meeting.scheduled_at)
-    ))
-    statuses: dict[int, dict[int, str | None]] = {}
-    for a in await session.scalars(select(Attendance).where(Attendance.meeting_id.in_([mid for mid, _ in ended]))):
-        statuses.setdefault(a.member_id, {})[a.meeting_id] = a.status.value if a.status else None
+    ended, statuses = await _year_record(session, cell.id, day.year, tz)
     members = await active_members(session, cell.id, day)
     since = await stored_dues.first_month(session, cell.id)  # no dues on record: none are owed
     paid = await stored_dues.cell_year(session, cell.id, day.year) if since is not None else {}
@@ -347,7 +339,49 @@ async def absence_warnings(session: AsyncSession, meeting: Meeting, tz: ZoneInfo
         article = article_8_1(flags.unexcused_months, unpaid, rules)
         if flags.any or (unpaid and article.warn):
             out.append(AbsenceWarning(m.id, m.full_name, day.year, flags, article))
+    if since is not None and len(ended) <= 1:  # the year's first meeting (being ended, or just ended)
+        out += await _year_ended(session, cell.id, members, day, since, rules, tz)
     return out
+
+
+async def _year_record(session: AsyncSession, cell_id: int, year: int, tz: ZoneInfo
+                       ) -> tuple[list[tuple[int, str]], dict[int, dict[int, str | None]]]:
+    """The cell's ended meetings of ``year`` (id, period), oldest first, and each member's final status at each."""
+    year_start = datetime(year, 1, 1, tzinfo=tz)
+    ended = [(mid, period) for mid, period in await session.execute(
+        select(Meeting.id, Meeting.period).where(
+            Meeting.cell_id == cell_id, Meeting.ended_at.is_not(None), Meeting.cancelled_at.is_(None),
+            Meeting.scheduled_at >= year_start, Meeting.scheduled_at < year_start.replace(year=year + 1))
+        .order_by(Meeting.scheduled_at))]
+    statuses: dict[int, dict[int, str | None]] = {}
+    for a in await session.scalars(select(Attendance).where(Attendance.meeting_id.in_([mid for mid, _ in ended]))):
+        statuses.setdefault(a.member_id, {})[a.meeting_id] = a.status.value if a.status else None
+    return ended, statuses
+
+
+async def _year_ended(session: AsyncSession, cell_id: int, members: Sequence[Member], day: date, since: str,
+                      rules: RuleSet, tz: ZoneInfo) -> list[AbsenceWarning]:
+    """Điều 8.1 for the year before ``day``'s, now that all its months have ended: only where its unpaid dues
+    take a member to the warning (the absences alone were counted at its meetings)."""
+    year = day.year - 1
+    ended, statuses = await _year_record(session, cell_id, year, tz)
+    paid = await stored_dues.cell_year(session, cell_id, year)
+    out = []
+    for m in members:
+        if member_span(m).exempt_on(date(year, 12, 31)):
+            continue
+        unpaid = unpaid_months(owed_months(year, m.active_from, m.active_to, day, since), paid.get(m.id, ()))
+        if not unpaid:
+            continue
+        flags = absence_flags([(period, statuses.get(m.id, {}).get(mid)) for mid, period in ended], rules)
+        article = article_8_1(flags.unexcused_months, unpaid, rules)
+        if article.warn:  # no absence flags: they were the year's own, told at its meetings
+            out.append(AbsenceWarning(m.id, m.full_name, year, _NO_FLAGS, article))
+    return out
+
+
+_NO_FLAGS = AbsenceFlags(unexcused=0, unexcused_months=(), excused_streak=0, warn_unexcused=False,
+                         warn_excused_streak=False)
 
 
 def _month_reasons(article: Article81, lang: str) -> list[str]:

@@ -16,12 +16,13 @@ from reports import meeting_summary
 from reports.meeting_summary import AbsenceWarning, MeetingSummary
 from rules import quality
 from rules.quality import QualityScore
+from storage.committees import Inherited, inherited
 from storage.models import Cell, Committee, Meeting, MeetingAssessment
 from storage.quality import meeting_tasks, present_member_ids, previous_ended_meeting
 
 
-def committee_weights(committee: Committee | None) -> dict[str, int]:
-    """The committee's own weights, or chibo's defaults (also when what is stored no longer adds up)."""
+def committee_weights(committee: Committee | Inherited | None) -> dict[str, int]:
+    """The committee's own weights (or those set above it, ``storage.committees.inherited``), or chibo's defaults (also when what is stored no longer adds up)."""
     try:
         return quality.weights_with(committee.quality_weights if committee else None)
     except ValueError:
@@ -79,7 +80,7 @@ async def score(session: AsyncSession, meeting: Meeting, assessment: MeetingAsse
                 summary: MeetingSummary | None = None, warnings: list[AbsenceWarning] | None = None
                 ) -> QualityScore:
     cell = await session.get_one(Cell, meeting.cell_id)
-    committee = await session.get_one(Committee, cell.committee_id)
+    committee = await inherited(session, cell.committee_id)
     summary = summary or await meeting_summary.compute(session, meeting, tz)
     known, facts = await known_facts(session, meeting, tz, summary, warnings)
     answers = dict(assessment.answers) if assessment is not None else {}

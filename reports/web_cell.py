@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, select, type_coerce
@@ -22,7 +22,6 @@ from rules import (
     AttendanceVerdict,
     DurationVerdict,
     MemberSpan,
-    RuleSet,
     absence_flags,
     attendance_verdict,
     duration_verdict,
@@ -31,8 +30,11 @@ from rules import (
     regular_status,
 )
 from rules.names import name_key
+from rules.period import Period, this_year
 from rules.votes import VoteResult
-from storage.models import Attendance, Cell, Committee, Meeting, MeetingDocument, Member, Task, Vote
+from storage.committees import rules_for
+from storage.dues import cell_year as dues_paid
+from storage.models import Attendance, Cell, Meeting, MeetingDocument, Member, Task, Vote
 from storage.quality import assessments_for_meetings
 
 ATTENDED = ("present", "late")
@@ -87,6 +89,7 @@ class MemberYear:
     marks: list[str]  # one per meeting of ``CellYear.meetings``: a status, "exempt", "" (no answer), "-" (not a member then)
     unexcused: int = 0
     near_striking_off: bool = False  # Điều 8.1: one more unexcused absence would make three
+    dues_months: list[str] = field(default_factory=list)  # "2026-03": the period's months of dues paid
 
 
 @dataclass
@@ -110,6 +113,8 @@ class CellYear:
     meetings: list[MeetingYear] = field(default_factory=list)  # oldest first
     members: list[MemberYear] = field(default_factory=list)  # by name
     months: list[MonthPoint] = field(default_factory=list)  # regular meetings' attendance, January to now
+    period: Period | None = None  # the months shown (rules.period): this year unless asked
+    keeps_dues: bool = False  # the cell records its Party dues in chibo
 
     @property
     def near_striking_off(self) -> list[MemberYear]:
@@ -121,14 +126,18 @@ def _span(row) -> MemberSpan:
                       exempt_since=row.exempt_since)
 
 
-async def cell_year(session: AsyncSession, cell_id: int, now: datetime, tz: ZoneInfo) -> CellYear:
+async def cell_year(session: AsyncSession, cell_id: int, now: datetime, tz: ZoneInfo,
+                    period: Period | None = None) -> CellYear:
+    """The cell's meetings of ``period`` (this year when None) up to ``now``, with what each member did."""
     cell = await session.get(Cell, cell_id)
     assert cell is not None  # the web view found the cell before asking
-    rules = RuleSet.from_overrides(await session.get(Committee, cell.committee_id))
+    rules = await rules_for(session, cell.committee_id)
     today = now.astimezone(tz).date()
-    year_start = datetime(today.year, 1, 1, tzinfo=tz)
-    page = CellYear(cell_id=cell.id, cell_name=cell.name, committee_id=cell.committee_id, year=today.year,
-                    target=rules.attendance_target)
+    period = period or this_year(today)
+    year_start = datetime(period.year, 1, 1, tzinfo=tz)  # the year's meetings before the period count for Điều 8.1
+    until = min(now, datetime.combine(period.end + timedelta(days=1), time(0), tzinfo=tz) - timedelta(microseconds=1))
+    page = CellYear(cell_id=cell.id, cell_name=cell.name, committee_id=cell.committee_id, year=period.year,
+                    target=rules.attendance_target, period=period)
     members = sorted((await session.execute(
         select(Member.id, Member.full_name, type_coerce(Member.role, String).label("role"), Member.active_from,
                Member.active_to, Member.exempt, Member.exempt_since)
@@ -137,7 +146,7 @@ async def cell_year(session: AsyncSession, cell_id: int, now: datetime, tz: Zone
     names = {m.id: m.full_name for m in members}
     meetings = list(await session.scalars(
         select(Meeting).where(Meeting.cell_id == cell_id, Meeting.cancelled_at.is_(None),
-                              Meeting.scheduled_at >= year_start, Meeting.scheduled_at <= now)
+                              Meeting.scheduled_at >= year_start, Meeting.scheduled_at <= until)
         .order_by(Meeting.scheduled_at, Meeting.id)
     ))
     ids = [mt.id for mt in meetings]
@@ -169,6 +178,11 @@ async def cell_year(session: AsyncSession, cell_id: int, now: datetime, tz: Zone
         active = [s for s in spans if s.active_on(day)]
         expected, exempt = expected_members(active, day)
         rows = marks.get(mt.id, {})
+        if mt.ended_at:  # Điều 8.1 counts the calendar year: every meeting of it up to the period's end
+            for member_id in expected:
+                histories[member_id].append((mt.period, rows.get(member_id)))
+        if not period.contains(day):
+            continue  # before a month or quarter asked: its absences count, it is not shown
         my = MeetingYear(meeting_id=mt.id, kind=mt.kind.value, day=day, topic=mt.topic, started_at=mt.started_at,
                          ended_at=mt.ended_at, duration=None, attendance=None, tasks=tasks.get(mt.id, []), votes=held_votes.get(mt.id, []),
                          documents=papers.get(mt.id, []),
@@ -181,8 +195,6 @@ async def cell_year(session: AsyncSession, cell_id: int, now: datetime, tz: Zone
         for member_id in expected:
             status = rows.get(member_id) or ("absent" if mt.ended_at else "")
             my.by_status.setdefault(status, []).append(names[member_id])
-            if mt.ended_at:
-                histories[member_id].append((mt.period, rows.get(member_id)))
         if exempt:
             my.by_status["exempt"] = [names[i] for i in exempt]
         if mt.ended_at:
@@ -212,8 +224,13 @@ async def cell_year(session: AsyncSession, cell_id: int, now: datetime, tz: Zone
     # January to now, from the first month chibo judges for the cell (added mid-year: its months before
     # are not drawn as "not held"), unless a meeting was recorded before.
     first = first_month_on_record(cell.created_at.astimezone(tz).date())
-    page.months = [months.get(key, MonthPoint(key, 0, 0)) for key in
-                   (f"{today.year}-{n:02d}" for n in range(1, today.month + 1)) if key >= first or key in months]
+    page.months = [months.get(key, MonthPoint(key, 0, 0)) for key in period.months_until(today)
+                   if key >= first or key in months]
+    paid = await dues_paid(session, cell.id, period.year)
+    if paid:  # the cell keeps its dues in chibo: each member's months paid in the period
+        for row in page.members:
+            row.dues_months = sorted(m for m in paid.get(row.member_id, set()) if m in period.months)
+        page.keeps_dues = True
     return page
 
 

@@ -9,6 +9,7 @@ levels proposed for the two months' regular meetings take one query each, whatev
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -25,7 +26,6 @@ from reports.weekly_model import MonthResult
 from rules import (
     MISSES,
     AttendanceVerdict,
-    RuleSet,
     first_month_on_record,
     month_key,
     quarter_of,
@@ -33,8 +33,9 @@ from rules import (
 )
 from rules.dues import Collection, fmt_amount
 from rules.names import title_key
+from storage.committees import cells_below, rules_for
 from storage.dues import collections
-from storage.models import Cell, Committee, Meeting, MeetingKind, Task
+from storage.models import Committee, Meeting, MeetingKind, Task
 from storage.quality import assessments_for_meetings
 from storage.tasks import last_guests_of_committee
 
@@ -144,7 +145,7 @@ async def _committee_page(session: AsyncSession, committee_id: int, now: datetim
                           lang: str) -> CommitteePage:
     committee = await session.get(Committee, committee_id)
     assert committee is not None  # the web view's viewer belongs to it
-    rules = RuleSet.from_overrides(committee)
+    rules = await rules_for(session, committee_id)
     today = now.astimezone(tz).date()
     last = previous_month(today)
     q_year, q = quarter_of(today)
@@ -158,31 +159,30 @@ async def _committee_page(session: AsyncSession, committee_id: int, now: datetim
     overdue = await overdue_by_cell(session, committee_id, today)
     guests = await last_guests_of_committee(session, committee_id)
     dues = await collections(session, [cell_id for cell_id, _ in data.cells], page.month, today)
-    verdicts: dict[tuple[int, int], AttendanceVerdict] = {}
+    verdicts: dict[tuple, AttendanceVerdict] = {}
     for cell_id, name in data.cells:
-        row = _row(data, cell_id, name, page, today, tz, rules, verdicts, thematic.get(cell_id), overdue.get(cell_id, 0))
+        row = _row(data, cell_id, name, page, today, tz, verdicts, thematic.get(cell_id), overdue.get(cell_id, 0))
         row.dues = dues.get(cell_id)
         if (visit := guests.get(cell_id)) is not None:
             row.last_guest, row.last_guest_day = visit.name, visit.at.astimezone(tz).date()
             row.guest_this_quarter = quarter_of(row.last_guest_day) == (q_year, q)
         page.rows.append(row)
-    await _add_quality(session, page)
+    await add_quality(session, [m for r in page.rows for m in (r.this_month, r.last_month)])
     # Attention first; among those, a cell with no meeting this month first, then the most reasons.
     page.rows.sort(key=lambda r: (STATUSES.index(r.status), r.this_month.status not in MISSES, -len(r.attention), title_key(r.name)))
     return page
 
 
-async def _add_quality(session: AsyncSession, page: CommitteePage) -> None:
-    """The level proposed for each held regular meeting of the two months, once its assessment is complete."""
-    held = {m.meeting_id: m for r in page.rows for m in (r.this_month, r.last_month)
-            if m.status == "held" and m.meeting_id is not None}
+async def add_quality(session: AsyncSession, months: Iterable[MonthMeeting]) -> None:
+    """The level proposed for each held regular meeting of ``months``, once its assessment is complete (one query)."""
+    held = {m.meeting_id: m for m in months if m.status == "held" and m.meeting_id is not None}
     for meeting_id, assessment in (await assessments_for_meetings(session, list(held))).items():
         if assessment.completed_at is not None and assessment.level is not None:
             held[meeting_id].quality, held[meeting_id].quality_score = assessment.level, assessment.score
 
 
 def _row(data: CommitteeYear, cell_id: int, name: str, page: CommitteePage, today: date, tz: ZoneInfo,
-         rules: RuleSet, verdicts: dict, thematic_day: date | None, overdue_tasks: int) -> CellRow:
+         verdicts: dict, thematic_day: date | None, overdue_tasks: int) -> CellRow:
     active, expected_now, _exempt, _set = data.rosters[cell_id].on(today)
     since = data.created[cell_id].astimezone(tz).date()  # the cell's record starts the day it was added
     months: dict[str, MonthMeeting] = {}
@@ -191,7 +191,7 @@ def _row(data: CommitteeYear, cell_id: int, name: str, page: CommitteePage, toda
             continue
         day = mt.scheduled_at.astimezone(tz).date()
         months[mt.period] = judged(MonthMeeting(month=mt.period, status="scheduled", date=day, meeting_id=mt.id), mt,
-                                   meeting_numbers(data, mt, day, rules, verdicts), today)
+                                   meeting_numbers(data, mt, day, data.rules[cell_id], verdicts), today)
 
     def month(key: str) -> MonthMeeting:
         return months.get(key) or MonthMeeting(key, regular_status(key, None, False, False, today, since))
@@ -210,7 +210,7 @@ async def thematic_held_since(session: AsyncSession, committee_id: int, since: d
     combined with the thematic one counts, as in the weekly summary)."""
     rows = await session.execute(
         select(Meeting.cell_id, func.max(Meeting.scheduled_at)).where(
-            Meeting.cell_id.in_(select(Cell.id).where(Cell.committee_id == committee_id)),
+            Meeting.cell_id.in_(cells_below(committee_id)),
             or_(Meeting.kind == MeetingKind.CHUYEN_DE, Meeting.combined.is_(True)),  # a combined one counts too
             Meeting.cancelled_at.is_(None), Meeting.ended_at.is_not(None),
             Meeting.scheduled_at >= since,
@@ -228,7 +228,7 @@ async def overdue_by_cell(session: AsyncSession, committee_id: int, today: date)
     """Open tasks past their deadline, per cell of the committee."""
     rows = await session.execute(
         select(Task.cell_id, func.count()).where(
-            Task.cell_id.in_(select(Cell.id).where(Cell.committee_id == committee_id)),
+            Task.cell_id.in_(cells_below(committee_id)),
             Task.done_at.is_(None), Task.due_on < today,
         ).group_by(Task.cell_id)
     )
@@ -239,20 +239,18 @@ async def committee_months(session: AsyncSession, committee_id: int, now: dateti
     """The committee's regular meetings' attendance by month, January to now: ``MonthPoint``s."""
     from reports.web_cell import MonthPoint
 
-    committee = await session.get(Committee, committee_id)
-    rules = RuleSet.from_overrides(committee)
     today = now.astimezone(tz).date()
     with _collector_paused():
         data = await weekly_data.load(session, committee_id, datetime(today.year, 1, 1, tzinfo=tz), ())
         # From the first month chibo judges for any of its cells (months before are not drawn as "not held").
         first = min((first_month_on_record(at.astimezone(tz).date()) for at in data.created.values()), default="")
         points = {f"{today.year}-{n:02d}": MonthPoint(f"{today.year}-{n:02d}", 0, 0) for n in range(1, today.month + 1)}
-        verdicts: dict[tuple[int, int], AttendanceVerdict] = {}
+        verdicts: dict[tuple, AttendanceVerdict] = {}
         for mt in data.meetings:
             if mt.kind != MeetingKind.THUONG_KY.value or mt.ended_at is None or mt.period not in points:
                 continue
             present, count, _verdict, _duration = meeting_numbers(data, mt, mt.scheduled_at.astimezone(tz).date(),
-                                                                  rules, verdicts)
+                                                                  data.rules[mt.cell_id], verdicts)
             points[mt.period].present += present
             points[mt.period].expected += count
     return [p for p in points.values() if p.month >= first or p.expected]

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.texts import Html, fmt_rate, t
 from reports import attention, weekly_data, weekly_quality, weekly_substance, weekly_votes
 from reports.weekly_data import ATTENDED, NOBODY, CommitteeYear, _statuses
-from reports.weekly_model import AttendanceLine, CellWeek, MeetingRow, MonthResult, WeeklyReport
+from reports.weekly_model import AttendanceLine, CellWeek, MeetingRow, MonthResult, Rollup, WeeklyReport
 from rules import (
     MISSES,
     AbsenceFlags,
@@ -27,6 +27,7 @@ from rules import (
     regular_status,
 )
 from rules.names import name_key
+from storage.committees import branches, rules_for
 from storage.models import Committee, MeetingKind
 
 
@@ -64,7 +65,7 @@ def _collector_paused():
 async def _compute(session: AsyncSession, committee_id: int, now: datetime, tz: ZoneInfo, lang: str) -> WeeklyReport:
     committee = await session.get(Committee, committee_id)
     assert committee is not None  # the callers pass a committee of the database
-    rules = RuleSet.from_overrides(committee)
+    rules = await rules_for(session, committee_id)
     today = now.astimezone(tz).date()
     q_year, q = quarter_of(today)
     reported = reported_week(today)
@@ -79,10 +80,10 @@ async def _compute(session: AsyncSession, committee_id: int, now: datetime, tz: 
         since = min(since, date(int(report.previous_month[:4]), int(report.previous_month[5:]), 1))
     data = await weekly_data.load(session, committee_id, datetime(since.year, since.month, since.day, tzinfo=tz), months)
     local_day = {mt.id: mt.scheduled_at.astimezone(tz).date() for mt in data.meetings}
-    numbers = _meetings_sheet(report, data, local_day, rules, months)
-    patterns: dict[tuple[tuple[str, str | None], ...], AbsenceFlags] = {}  # most members share a few histories
+    numbers = _meetings_sheet(report, data, local_day, months)
+    patterns: dict[tuple, AbsenceFlags] = {}  # most members share a few histories
     for cell_id, cell_name in data.cells:
-        report.cells.append(_cell_status(cell_id, cell_name, data, numbers, local_day, today, rules, lang, patterns,
+        report.cells.append(_cell_status(cell_id, cell_name, data, numbers, local_day, today, lang, patterns,
                                          report.previous_month, tz))
     _attendance_sheet(report, data, local_day, months)
     await weekly_substance.add(session, report, today, tz, lang)
@@ -93,7 +94,27 @@ async def _compute(session: AsyncSession, committee_id: int, now: datetime, tz: 
             cw.regular, cw.previous, flagged=len(cw.flagged), overdue_tasks=cw.tasks_overdue,
             thematic_missing=attention.thematic_due(today, since, cw.thematic_this_quarter))
     await weekly_quality.add_levels(session, report, data)
+    await _roll_up(session, report, data)
     return report
+
+
+async def _roll_up(session: AsyncSession, report: WeeklyReport, data: CommitteeYear) -> None:
+    """With committees below this one: each direct child with the cells of its branch (a ward with its
+    cells, a partial committee's too), and each of the committee's own cells on its own, in that order.
+    Their totals are ``CellTotals``' own: the same as each child's summary shows."""
+    tree = await branches(session, report.committee_id)
+    if not tree.children:
+        return
+    rollups = {child_id: Rollup("committee", child_id, name, (await rules_for(session, child_id)).attendance_target)
+               for child_id, name in tree.children}
+    own: list[Rollup] = []
+    for cw in report.cells:
+        branch = tree.branch_of.get(data.committee_of[cw.cell_id])
+        if branch is None:  # a cell of the committee itself (chi bộ trực thuộc)
+            own.append(Rollup("cell", cw.cell_id, cw.cell_name, data.rules[cw.cell_id].attendance_target, [cw]))
+        else:
+            rollups[branch].cells.append(cw)
+    report.children = [*rollups.values(), *own]
 
 
 def previous_month(today: date) -> str | None:
@@ -105,14 +126,14 @@ def previous_month(today: date) -> str | None:
 
 
 def _meetings_sheet(report: WeeklyReport, data: CommitteeYear, local_day: dict[int, date],
-                    rules: RuleSet, months: tuple[str, ...]) -> dict[int, tuple]:
+                    months: tuple[str, ...]) -> dict[int, tuple]:
     """One row per meeting loaded; returns the numbers of the reported months' meetings by id."""
     numbers: dict[int, tuple] = {}
-    verdicts: dict[tuple[int, int], AttendanceVerdict] = {}  # the same few counts come back again and again
+    verdicts: dict[tuple, AttendanceVerdict] = {}  # the same few counts come back again and again
     cell_names = data.cell_names
     for mt in data.meetings:
         meeting_id, cell_id, kind, period, scheduled_at, started_at, ended_at, combined = mt
-        present, count, verdict, duration = meeting_numbers(data, mt, local_day[meeting_id], rules, verdicts)
+        present, count, verdict, duration = meeting_numbers(data, mt, local_day[meeting_id], data.rules[cell_id], verdicts)
         if period in months:
             numbers[meeting_id] = (present, count, verdict, duration)
         report.meetings.append(MeetingRow(
@@ -126,10 +147,11 @@ def _meetings_sheet(report: WeeklyReport, data: CommitteeYear, local_day: dict[i
 
 
 def meeting_numbers(data: CommitteeYear, mt: weekly_data._Meeting, day: date, rules: RuleSet,
-                    verdicts: dict[tuple[int, int], AttendanceVerdict]) -> tuple:
-    """(present, expected, attendance verdict, duration verdict or None) of one meeting of ``data``.
+                    verdicts: dict[tuple, AttendanceVerdict]) -> tuple:
+    """(present, expected, attendance verdict, duration verdict or None) of one meeting of ``data``, by
+    ``rules`` (its cell's: ``data.rules``).
 
-    ``verdicts`` caches attendance verdicts by (present, expected): the same few counts come back."""
+    ``verdicts`` caches attendance verdicts by (present, expected, rules): the same few counts come back."""
     active, expected, _exempt, expected_set = data.rosters[mt.cell_id].on(day)
     lists = data.by_status.get(mt.id, NOBODY)
     present = 0
@@ -137,9 +159,9 @@ def meeting_numbers(data: CommitteeYear, mt: weekly_data._Meeting, day: date, ru
         if ids := lists[n]:
             present += len(expected_set.intersection(ids.split(",")))
     count = len(expected)
-    verdict = verdicts.get((present, count))
+    verdict = verdicts.get((present, count, rules))
     if verdict is None:
-        verdict = verdicts[present, count] = attendance_verdict(present, count, rules)
+        verdict = verdicts[present, count, rules] = attendance_verdict(present, count, rules)
     duration = (duration_verdict(mt.kind, active, mt.started_at, mt.ended_at, rules, mt.combined)
                 if mt.started_at and mt.ended_at else None)
     return present, count, verdict, duration
@@ -176,7 +198,7 @@ def judged(result: R, mt: weekly_data._Meeting, numbers: tuple, today: date) -> 
 
 
 def _cell_status(cell_id: int, cell_name: str, data: CommitteeYear, numbers: dict[int, tuple],
-                 local_day: dict[int, date], today: date, rules: RuleSet, lang: str,
+                 local_day: dict[int, date], today: date, lang: str,
                  patterns: dict, previous: str | None, tz: ZoneInfo) -> CellWeek:
     """One cell's line: this month's regular meeting (and last month's, in a month's first week), the
     quarter's thematic one and who is flagged (why it needs attention is decided in ``_compute``)."""
@@ -196,7 +218,7 @@ def _cell_status(cell_id: int, cell_name: str, data: CommitteeYear, numbers: dic
     )
     cw.unreachable = sorted((data.names[i] for i in expected_now if i not in data.reachable), key=name_key)
     this_year = [mt for mt in cell_meetings if local_day[mt.id].year == today.year]
-    _flag_absences(cw, data, this_year, expected_now, rules, lang, patterns)
+    _flag_absences(cw, data, this_year, expected_now, data.rules[cell_id], lang, patterns)
     return cw
 
 
@@ -209,9 +231,9 @@ def _flag_absences(cw: CellWeek, data: CommitteeYear, cell_meetings: list, expec
                   for mt, statuses in zip(ended_meetings, ended)]
     histories = zip(*by_meeting) if ended else [()] * len(expected_now)
     for member_id, history in zip(expected_now, histories):
-        flags = patterns.get(history)
+        flags = patterns.get((rules, history))
         if flags is None:
-            flags = patterns[history] = absence_flags(history, rules)
+            flags = patterns[rules, history] = absence_flags(history, rules)
         if flags.warn_unexcused:
             cw.flagged.append((data.names[member_id], t(lang, "why.unexcused", count=flags.months)))
         if flags.warn_excused_streak:
@@ -280,38 +302,76 @@ def render_text(report: WeeklyReport, lang: str, tz: ZoneInfo, *, files_note: st
     if first:
         lines.append("")
         lines.append(t(lang, "weekly.attention_header", count=len(first)))
-        for c in first[:MAX_CELL_LINES]:
-            lines.append(t(lang, "weekly.attention_line", cell=c.cell_name,
-                           why=Html("; ".join(attention.render_all(c.attention, lang, report.target)))))
-            for name, why in c.flagged:
-                lines.append(t(lang, "weekly.flagged_line", name=name, why=why))
+        if report.children:  # grouped by the child they lie under, as the office follows them
+            room = MAX_CELL_LINES
+            for child in report.children:
+                its = child.attention_first()
+                if not its or room <= 0:
+                    continue
+                if child.kind == "committee":
+                    lines.append(t(lang, "weekly.tree_group", name=child.name, count=len(its)))
+                lines += _attention_lines(its[:room], lang, report.target)
+                room -= len(its[:room])
+        else:
+            lines += _attention_lines(first[:MAX_CELL_LINES], lang, report.target)
     lines.append("")
-    lines.append(t(lang, "weekly.cells_header"))
-    shown = report.cells[:MAX_CELL_LINES]
-    for c in shown:
-        now = c.regular
-        detail = _detail(now, lang, report.target)
-        if c.previous is not None:
-            p = c.previous
-            detail = t(lang, "weekly.two_months", last=f"{p.month[5:]}/{p.month[:4]}",
-                       last_detail=_detail(p, lang, report.target, past=True), month=month, detail=detail)
-        held_ok = now.ok or (c.previous is not None and c.previous.ok and now.status not in MISSES)
-        mark = "✅" if held_ok else ("⚠️" if c.needs_attention else "•")
-        extra = t(lang, "weekly.thematic_yes") if c.thematic_this_quarter else t(lang, "weekly.thematic_no")
-        line = t(lang, "weekly.cell_line", mark=mark, cell=c.cell_name, detail=detail, thematic=extra)
-        if c.unreachable:
-            line += t(lang, "weekly.unreachable", count=len(c.unreachable))
-        line += weekly_substance.cell_suffix(c, lang)
-        if c.quality_level:
-            line += t(lang, "weekly.quality_cell", level=t(lang, f"quality.level.{c.quality_level}"), score=c.quality_score)
-        lines.append(line)
-    if len(report.cells) > len(shown):
-        lines.append(t(lang, "weekly.more_cells", count=len(report.cells) - len(shown)))
+    if report.children:
+        lines.append(t(lang, "weekly.tree_header"))
+        for child in report.children[:MAX_CELL_LINES]:
+            lines.append(_child_line(child, report, lang, month) if child.kind == "committee"
+                         else _cell_line(child.cells[0], report, lang, month))
+        if len(report.children) > MAX_CELL_LINES:
+            lines.append(t(lang, "weekly.more_cells", count=len(report.children) - MAX_CELL_LINES))
+        lines.append(t(lang, "weekly.tree_hint", example=report.children[0].name))
+    else:
+        lines.append(t(lang, "weekly.cells_header"))
+        shown = report.cells[:MAX_CELL_LINES]
+        lines += [_cell_line(c, report, lang, month) for c in shown]
+        if len(report.cells) > len(shown):
+            lines.append(t(lang, "weekly.more_cells", count=len(report.cells) - len(shown)))
     lines += weekly_substance.guest_section(report, lang)
     if files_note:
         lines.append("")
         lines.append(files_note)
     return "\n".join(lines)
+
+
+def _attention_lines(cells: list[CellWeek], lang: str, target: float) -> list[str]:
+    lines = []
+    for c in cells:
+        lines.append(t(lang, "weekly.attention_line", cell=c.cell_name,
+                       why=Html("; ".join(attention.render_all(c.attention, lang, target)))))
+        lines += [t(lang, "weekly.flagged_line", name=name, why=why) for name, why in c.flagged]
+    return lines
+
+
+def _cell_line(c: CellWeek, report: WeeklyReport, lang: str, month: str) -> str:
+    """One cell's line: its regular meeting (last month's too, in a month's first week) and the rest."""
+    now = c.regular
+    detail = _detail(now, lang, report.target)
+    if c.previous is not None:
+        p = c.previous
+        detail = t(lang, "weekly.two_months", last=f"{p.month[5:]}/{p.month[:4]}",
+                   last_detail=_detail(p, lang, report.target, past=True), month=month, detail=detail)
+    held_ok = now.ok or (c.previous is not None and c.previous.ok and now.status not in MISSES)
+    mark = "✅" if held_ok else ("⚠️" if c.needs_attention else "•")
+    extra = t(lang, "weekly.thematic_yes") if c.thematic_this_quarter else t(lang, "weekly.thematic_no")
+    line = t(lang, "weekly.cell_line", mark=mark, cell=c.cell_name, detail=detail, thematic=extra)
+    if c.unreachable:
+        line += t(lang, "weekly.unreachable", count=len(c.unreachable))
+    line += weekly_substance.cell_suffix(c, lang)
+    if c.quality_level:
+        line += t(lang, "weekly.quality_cell", level=t(lang, f"quality.level.{c.quality_level}"), score=c.quality_score)
+    return line
+
+
+def _child_line(child: Rollup, report: WeeklyReport, lang: str, month: str) -> str:
+    """A committee below, rolled up: its cells' meetings this month, their attendance, those needing attention."""
+    needing = len(child.attention_first())
+    mark = "⚠️" if needing else ("✅" if child.cells_held == child.cells_tracked and child.cells_tracked else "•")
+    return t(lang, "weekly.tree_line", mark=mark, name=child.name, month=month, held=child.cells_held,
+             cells=child.cells_tracked, untracked=_untracked(child.cells_untracked, lang),
+             rate=fmt_rate(child.overall_rate, child.target, lang), attention=needing)
 
 
 def reported_week(today: date) -> tuple[date, date]:

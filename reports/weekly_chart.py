@@ -93,11 +93,14 @@ def chart_figure(report: WeeklyReport, lang: str = "vi") -> Figure:
     ax.grid(axis="x", alpha=0.3)
     ax.spines[["top", "right"]].set_visible(False)
 
+    per_unit = (1 - (names_in + 0.2 + 0.35) / WIDTH_IN) * WIDTH_IN * DPI  # pixels per unit of rate on the x axis
     for row, cell, width in zip(rows, cells, rates):
-        inside = width >= 0.8
-        ax.text(width - 0.01 if inside else width + 0.01, row, _bar_label(cell, lab, report.target, lang), va="center",
-                ha="right" if inside else "left", color="white" if inside else COLOR_TEXT,
-                fontproperties=font, fontsize=8, parse_math=False)
+        label = ax.text(0, row, _bar_label(cell, lab, report.target, lang), va="center", fontproperties=font,
+                        fontsize=8, parse_math=False)
+        x, inside = _bar_label_place(width, label.get_window_extent(renderer).width / per_unit, report.target)
+        label.set_x(x)
+        label.set_horizontalalignment("right" if inside else "left")
+        label.set_color("white" if inside else COLOR_TEXT)
 
     target_label = lab["target"].format(pct=f"{report.target:.0%}")
     ax.axvline(report.target, color=COLOR_TEXT, linestyle="--", linewidth=1.2)
@@ -108,6 +111,21 @@ def chart_figure(report: WeeklyReport, lang: str = "vi") -> Figure:
                         Line2D([], [], color=COLOR_TEXT, linestyle="--", label=target_label)],
                loc="lower center", bbox_to_anchor=(0.5, 0.0), ncols=3, prop=font, frameon=False)
     return fig
+
+
+def _bar_label_place(width: float, label: float, target: float) -> tuple[float, bool]:
+    """Where a bar's label goes, in rate units: (x, inside the bar). Inside a long bar (white, right-aligned),
+    else just after it; never across the target line nor past the axis: a label that would cross the line
+    goes inside the bar, ending before the line, or after the line."""
+    pad = 0.01
+    places = [(width - pad, True), (width + pad, False)] if width >= 0.8 else [(width + pad, False), (width - pad, True)]
+    places += [(min(width, target) - pad, True), (max(width, target) + pad, False)]
+    for x, inside in places:
+        start, end = (x - label, x) if inside else (x, x + label)
+        if start >= 0 and end <= 1 and (not inside or end <= width) \
+                and not start - pad / 2 < target < end + pad / 2:
+            return x, inside
+    return places[0]
 
 
 def _weakness(cell: CellWeek) -> tuple[float, str]:
@@ -143,44 +161,65 @@ def _month(month: str) -> str:
 
 
 MONTH_LABELS = {
-    "vi": {"title": "Tỷ lệ dự sinh hoạt thường kỳ theo tháng – {name} – {year}", "none": "chưa họp"},
-    "en": {"title": "Regular meeting attendance by month – {name} – {year}", "none": "not held"},
+    "vi": {"title": "Tỷ lệ dự sinh hoạt thường kỳ theo tháng – {name} – {year}", "none": "chưa họp",
+           "target": "Mục tiêu {pct}"},
+    "en": {"title": "Regular meeting attendance by month – {name} – {year}", "none": "not held", "target": "Target {pct}"},
 }
+MONTH_AXES = (0.07, 0.14, 0.8, 0.68)  # left, bottom, width, height: the right margin holds the target's label
+MONTH_HEIGHT_IN, MONTH_FONT, MONTH_LABEL_FONT, MONTH_TOP = 3.6, 10, 9, 1.15
 
 
 def month_chart_svg(points: list[tuple[str, float | None]], target: float, name: str, year: int,
                     lang: str = "vi") -> bytes:
-    """Attendance by month as SVG: one bar per month ("2026-03", rate or None when no meeting was held),
-    green at or above ``target``, red below, the target as a dashed line. Same fonts and colours as the
-    weekly chart; the SVG scales to the page's width."""
+    """``month_chart_figure`` as SVG (it scales to the page's width)."""
     import io
 
     from matplotlib.backends.backend_svg import FigureCanvasSVG
 
-    lab = MONTH_LABELS.get(lang, MONTH_LABELS["vi"])
-    font = FontProperties(family=FONT, size=10)
-    fig = Figure(figsize=(WIDTH_IN, 3.6), dpi=DPI)
+    fig = month_chart_figure(points, target, name, year, lang)
     canvas = FigureCanvasSVG(fig)
-    ax = fig.add_axes((0.07, 0.14, 0.9, 0.68))
+    out = io.BytesIO()
+    canvas.print_svg(out)
+    fig.clear()
+    return out.getvalue()
+
+
+def month_chart_figure(points: list[tuple[str, float | None]], target: float, name: str, year: int,
+                       lang: str = "vi") -> Figure:
+    """Attendance by month: one bar per month ("2026-03", rate or None when no meeting was held), green at
+    or above ``target``, red below, the target as a dashed line. Same fonts and colours as the weekly chart.
+
+    No label overlaps another or the target line: the target's label stands in the right margin, beside
+    its line; a bar's rate stands above the bar, or inside its top when above it would cross the line."""
+    lab = MONTH_LABELS.get(lang, MONTH_LABELS["vi"])
+    font = FontProperties(family=FONT, size=MONTH_FONT)
+    fig = Figure(figsize=(WIDTH_IN, MONTH_HEIGHT_IN), dpi=DPI)
+    ax = fig.add_axes(MONTH_AXES)
     xs = list(range(len(points)))
     rates = [rate or 0.0 for _, rate in points]
     ax.bar(xs, rates, color=[COLOR_OK if rate is not None and rate + 1e-9 >= target else COLOR_LOW
                              for _, rate in points], width=0.7)
+    # A label's height in the data's units (a line of text, with its leading): what it covers above its bar.
+    label_h = MONTH_LABEL_FONT / 72 * 1.3 * MONTH_TOP / (MONTH_HEIGHT_IN * MONTH_AXES[3])
+    gap = 0.02
     for x, (_, rate) in zip(xs, points):
         label = lab["none"] if rate is None else f"{rate:.0%}"
-        ax.text(x, (rate or 0.0) + 0.02, label, ha="center", va="bottom", fontproperties=font, fontsize=9,
-                color=COLOR_TEXT, parse_math=False)
+        bottom, color, va = (rate or 0.0) + gap, COLOR_TEXT, "bottom"
+        if bottom - gap <= target + gap and bottom + label_h >= target - gap:  # above the bar, it would cross the line
+            if (rate or 0.0) - 2 * gap - label_h >= 0:
+                bottom, color, va = (rate or 0.0) - gap, "white", "top"  # inside the bar's top, below the line
+            else:
+                bottom = target + gap  # a bar too short to hold it: the label above the line
+        ax.text(x, bottom, label, ha="center", va=va, fontproperties=font, fontsize=MONTH_LABEL_FONT, color=color,
+                parse_math=False)
     ax.axhline(target, color=COLOR_TEXT, linestyle="--", linewidth=1.2)
-    ax.text(len(points) - 0.5 if points else 0.5, target + 0.01, f"{target:.0%}", ha="right", va="bottom",
-            fontproperties=font, parse_math=False)
-    ax.set_xticks(xs, [_month(month) for month, _ in points], fontproperties=font)
-    ax.set_ylim(0, 1.15)
+    ax.text(1.01, target, lab["target"].format(pct=f"{target:.0%}"), ha="left", va="center",
+            transform=blended_transform_factory(ax.transAxes, ax.transData), fontproperties=font, parse_math=False)
+    ax.set_xticks(xs, [_month(month) for month, _ in points], fontproperties=font, fontsize=MONTH_LABEL_FONT)
+    ax.set_ylim(0, MONTH_TOP)
     ax.set_xlim(-0.6, max(len(points), 1) - 0.4)
     ax.set_yticks([0, 0.5, 1], ["0%", "50%", "100%"], fontproperties=font)
     ax.spines[["top", "right"]].set_visible(False)
     fig.suptitle(_short(lab["title"].format(name=name, year=year), 90), fontproperties=font, fontsize=12,
                  parse_math=False)
-    out = io.BytesIO()
-    canvas.print_svg(out)
-    fig.clear()
-    return out.getvalue()
+    return fig

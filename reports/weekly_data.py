@@ -16,8 +16,9 @@ from typing import NamedTuple
 from sqlalchemy import String, case, cast, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rules import MemberSpan, expected_members
+from rules import MemberSpan, RuleSet, expected_members
 from rules.names import name_key
+from storage.committees import cells_below, rules_for, subtree_ids
 from storage.models import Attendance, AttendanceStatus, Cell, ChatLink, Meeting, Member
 
 
@@ -34,6 +35,8 @@ class CommitteeYear:
     rows_by_meeting: dict[int, dict[int, _Mark]]  # the whole rows of the reported months' meetings
     reachable: set[str]  # member ids (text) with a chat link that is not blocked
     meetings_by_cell: dict[int, list[_Meeting]] = field(default_factory=dict)
+    committee_of: dict[int, int] = field(default_factory=dict)  # cell id -> its own (lowest) committee
+    rules: dict[int, RuleSet] = field(default_factory=dict)  # cell id -> the rules of its committee (inherited)
 
     def __post_init__(self) -> None:
         by_cell: dict[int, list[_Meeting]] = defaultdict(list)
@@ -51,12 +54,17 @@ async def load(session: AsyncSession, committee_id: int, year_start: datetime,
     """Everything from ``year_start`` (the start of the year, or of last month in a January report);
     the attendance rows in full for the meetings of ``months``."""
     months = (months,) if isinstance(months, str) else months
-    in_committee = select(Cell.id).where(Cell.committee_id == committee_id)
+    in_committee = cells_below(committee_id)  # its own cells and those of every committee below it
     cell_rows = (await session.execute(
-        select(Cell.id, Cell.name, Cell.created_at).where(Cell.committee_id == committee_id).order_by(Cell.name)
+        select(Cell.id, Cell.name, Cell.created_at, Cell.committee_id)
+        .where(Cell.committee_id.in_(subtree_ids(committee_id))).order_by(Cell.name, Cell.id)
     )).all()
-    cells = [(cell_id, name) for cell_id, name, _ in cell_rows]
-    created = {cell_id: at for cell_id, _, at in cell_rows}
+    cells = [(cell_id, name) for cell_id, name, _, _ in cell_rows]
+    created = {cell_id: at for cell_id, _, at, _ in cell_rows}
+    committee_of = {cell_id: of for cell_id, _, _, of in cell_rows}
+    # Each cell is judged by its own committee's rules (set there or above it), whoever looks.
+    by_committee = {of: await rules_for(session, of) for of in sorted(set(committee_of.values()))}
+    cell_rules = {cell_id: by_committee[of] for cell_id, of in committee_of.items()}
     members = (await session.execute(
         select(Member.id, Member.cell_id, Member.full_name, Member.active_from, Member.active_to, Member.exempt,
                Member.exempt_since)
@@ -104,7 +112,8 @@ async def load(session: AsyncSession, committee_id: int, year_start: datetime,
                                          ChatLink.blocked_at.is_(None))
     )}
     return CommitteeYear(cells=cells, created=created, names=names, rosters=rosters, meetings=meetings, by_status=by_status,
-                         rows_by_meeting=rows_by_meeting, reachable=reachable)
+                         rows_by_meeting=rows_by_meeting, reachable=reachable, committee_of=committee_of,
+                         rules=cell_rules)
 
 
 class _Roster:

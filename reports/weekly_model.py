@@ -107,31 +107,11 @@ class VoteRow:
     adopted: bool
 
 
-@dataclass
-class WeeklyReport:
-    committee_id: int
-    committee_name: str
-    week: str  # ISO week, e.g. "2026-W49": the key of the week (job, files), never shown to people
-    month: str  # "2026-12": the month whose regular meetings are judged
-    quarter: str  # "2026-Q4"
-    generated_at: datetime
-    target: float  # attendance target, e.g. 0.9
-    cells: list[CellWeek] = field(default_factory=list)
-    week_start: date | None = None  # Monday of the week reported, local (reports.weekly.reported_week)
-    week_end: date | None = None  # its last day: Sunday, or today when made mid-week
-    previous_month: str | None = None  # "2026-11": the month just ended, shown in a month's first week
-    meetings: list[MeetingRow] = field(default_factory=list)  # this year's meetings of every cell
-    attendance: list[AttendanceLine] = field(default_factory=list)  # per member, this month's meetings
-    votes: list[VoteRow] = field(default_factory=list)  # this year's votes of every cell
+class CellTotals:
+    """The totals of a set of cells (``cells``): a committee's summary, or one branch of it rolled up.
+    Computed here only, so a ward's numbers read the same in its own summary and in its district's."""
 
-    @property
-    def week_label(self) -> str:
-        """The week reported, by its dates: "07/12 – 13/12/2026" (both years when it spans two)."""
-        if self.week_start is None:
-            return self.week
-        end = self.week_end or self.week_start + timedelta(days=6)
-        first = "%d/%m" if end.year == self.week_start.year else "%d/%m/%Y"
-        return f"{self.week_start.strftime(first)} – {end.strftime('%d/%m/%Y')}"
+    cells: list[CellWeek]
 
     @property
     def previous_tracked(self) -> int:
@@ -172,10 +152,58 @@ class WeeklyReport:
         expected = sum(r.expected or 0 for r in held)
         return sum(r.present or 0 for r in held) / expected if expected else None
 
+@dataclass
+class Rollup(CellTotals):
+    """One direct child of a committee in its summary: a committee below it with every cell of its branch
+    (``kind`` "committee"), or a cell of the committee's own (``kind`` "cell", its one cell)."""
+
+    kind: str  # "committee" | "cell"
+    id: int
+    name: str
+    target: float  # the attendance target of the child (its committee's rules, or its cell's committee's)
+    cells: list[CellWeek] = field(default_factory=list)
+
+    def attention_first(self) -> list[CellWeek]:
+        return attention_first(self.cells)
+
+
+def attention_first(cells: list[CellWeek]) -> list[CellWeek]:
+    """The cells that need attention, those with the most reasons first."""
+    return sorted((c for c in cells if c.needs_attention), key=lambda c: (-len(c.attention), c.cell_name))
+
+
+@dataclass
+class WeeklyReport(CellTotals):
+    committee_id: int
+    committee_name: str
+    week: str  # ISO week, e.g. "2026-W49": the key of the week (job, files), never shown to people
+    month: str  # "2026-12": the month whose regular meetings are judged
+    quarter: str  # "2026-Q4"
+    generated_at: datetime
+    target: float  # attendance target, e.g. 0.9
+    cells: list[CellWeek] = field(default_factory=list)
+    week_start: date | None = None  # Monday of the week reported, local (reports.weekly.reported_week)
+    week_end: date | None = None  # its last day: Sunday, or today when made mid-week
+    previous_month: str | None = None  # "2026-11": the month just ended, shown in a month's first week
+    meetings: list[MeetingRow] = field(default_factory=list)  # this year's meetings of every cell
+    attendance: list[AttendanceLine] = field(default_factory=list)  # per member, this month's meetings
+    votes: list[VoteRow] = field(default_factory=list)  # this year's votes of every cell
+    # The direct children rolled up, when committees lie below this one (empty for a committee of cells only).
+    children: list[Rollup] = field(default_factory=list)
+
+    @property
+    def week_label(self) -> str:
+        """The week reported, by its dates: "07/12 – 13/12/2026" (both years when it spans two)."""
+        if self.week_start is None:
+            return self.week
+        end = self.week_end or self.week_start + timedelta(days=6)
+        first = "%d/%m" if end.year == self.week_start.year else "%d/%m/%Y"
+        return f"{self.week_start.strftime(first)} – {end.strftime('%d/%m/%Y')}"
+
     def longest_without_guest(self) -> list[CellWeek]:
         """Cells no committee member attended this quarter, those never visited first, then the longest ago."""
         return sorted((c for c in self.cells if not c.guest_this_quarter),
                       key=lambda c: (c.guest_last or date.min, c.cell_name))
 
     def attention_first(self) -> list[CellWeek]:
-        return sorted((c for c in self.cells if c.needs_attention), key=lambda c: (-len(c.attention), c.cell_name))
+        return attention_first(self.cells)

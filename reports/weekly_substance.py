@@ -16,8 +16,9 @@ from reports.weekly_model import CellWeek, WeeklyReport
 from rules import quarter_of, task_record, task_state
 from rules.calendar import month_key
 from rules.dues import fmt_amount
+from storage.committees import cells_below
 from storage.dues import collections
-from storage.models import Cell, Task
+from storage.models import Task
 from storage.tasks import last_guest_visits
 
 LONGEST_WITHOUT_SHOWN = 5
@@ -25,7 +26,7 @@ LONGEST_WITHOUT_SHOWN = 5
 
 async def add(session: AsyncSession, report: WeeklyReport, today: date, tz: ZoneInfo, lang: str) -> None:
     """Fill each cell's task and guest figures (overdue tasks make a cell need attention: reports.attention)."""
-    in_committee = select(Cell.id).where(Cell.committee_id == report.committee_id)
+    in_committee = cells_below(report.committee_id)
     states = defaultdict(list)
     for cell_id, due_on, done_at in await session.execute(
         select(Task.cell_id, Task.due_on, Task.done_at)

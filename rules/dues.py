@@ -43,8 +43,10 @@ def fmt_amount(amount: int) -> str:
 
 
 def read_months(text: str, today: date) -> list[str] | None:
-    """ "11/2026", "11,12/2026", "11-12/2026", "tháng 12", "2026-11" -> the months ("YYYY-MM"), oldest first;
-    a month without a year is of ``today``'s year. None if not months, or later than a year ahead."""
+    """ "11/2026", "11,12/2026", "11-12/2026", "tháng 12", "2026-11" -> the months ("YYYY-MM"), oldest first.
+    Months without a year are the nearest to ``today``, as dates without a year are: "12" typed in January is the
+    December just ended, "1" typed in December the coming January (a month more than six months away is taken in
+    the year before or after; a range such as "1-3" stays in its first month's year). None if not months, or later than a year ahead."""
     folded = " ".join(text.strip().lower().split())
     iso = _ISO_MONTH.match(folded)
     if iso:
@@ -53,7 +55,6 @@ def read_months(text: str, today: date) -> list[str] | None:
         match = _MONTHS.match(folded)
         if match is None:
             return None
-        year = int(match.group(2)) if match.group(2) else today.year
         body = match.group(1)
         if "-" in body:
             first, last = (int(p) for p in body.split("-"))
@@ -62,13 +63,27 @@ def read_months(text: str, today: date) -> list[str] | None:
             numbers = list(range(first, last + 1))
         else:
             numbers = sorted({int(p) for p in re.split(r"\s*[,;]\s*", body)})
-        months = [(year, n) for n in numbers]
+        if match.group(2):
+            months = [(int(match.group(2)), n) for n in numbers]
+        elif "-" in body:  # a range stays in one year: its first month's
+            months = [(_nearest_year(numbers[0], today), n) for n in numbers]
+        else:  # "11,12,1" typed in December: November, December, then the coming January
+            months = sorted((_nearest_year(n, today), n) for n in numbers)
     if not months or any(not 1 <= m <= 12 or y < 2000 for y, m in months):
         return None
     latest = today.year * 12 + today.month - 1 + MAX_MONTHS_AHEAD
     if any(y * 12 + m - 1 > latest for y, m in months):
         return None
     return [f"{y:04d}-{m:02d}" for y, m in months]
+
+
+def _nearest_year(month: int, today: date) -> int:
+    """The year that puts ``month`` nearest to ``today``'s month (six months either way stay in this year)."""
+    if month - today.month > 6:
+        return today.year - 1
+    if today.month - month > 6:
+        return today.year + 1
+    return today.year
 
 
 def owes(month: str, joined: date, left: date | None) -> bool:

@@ -16,6 +16,8 @@ class RuleSet:
     late_after_minutes: int = 15
     unexcused_warn_at: int = 2  # months with an unexcused absence; Điều lệ Đảng, Điều 8.1: three, and the cell considers striking off
     excused_streak_over: int = 3  # HD 12 (2018) quality criteria
+    year_good_share: float = 0.5  # the yearly level (rules.yearly): share of months with a meeting at Tốt (Khá for Khá)
+    year_poor_missed_months: int = 3  # the yearly level Kém: this many months without a regular meeting
 
     @classmethod
     def from_overrides(cls, source: Any) -> RuleSet:
@@ -39,6 +41,10 @@ LIMITS: dict[str, tuple[float, float, str]] = {
     "unexcused_warn_at": (1, 3, "cảnh báo khi vắng không lý do ngần này lần / warn at this many unexcused absences"),
     "excused_streak_over": (1, 12, "cảnh báo khi vắng có lý do liên tiếp hơn / warn when excused absences in a row "
                             "exceed"),
+    "year_good_share": (0.3, 1.0, "xếp loại năm: tỷ lệ tháng có buổi Tốt (Khá) để đề xuất Tốt (Khá) / yearly level: "
+                        "share of months at Tốt (Khá) for Tốt (Khá)"),
+    "year_poor_missed_months": (1, 12, "xếp loại năm Kém khi ngần này tháng không sinh hoạt / yearly level Kém at this "
+                                "many months without a regular meeting"),
 }
 
 

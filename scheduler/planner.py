@@ -10,18 +10,21 @@ leaves or becomes exempt gets none from that day, and a restart neither loses no
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import buttons, documents, outgoing
 from core.messages import Button, Reply
+from core.metrics import record_delivery
 from core.parsing import parse_time
 from core.settings import Settings
 from core.texts import Html, fmt_date, fmt_datetime, fmt_time, kind_text, t
 from rules import missed_start_nudge, open_meeting_nudges, preparation_due, shift_out_of_quiet
 from rules.clock_times import OPEN_NUDGE_AFTER, PREP_NUDGE_BEFORE
+from scheduler.release import Releases
 from storage.models import (
     COMMITTEE_ROLES,
     Attendance,
@@ -42,12 +45,15 @@ from storage.queries import (
 )
 from storage.upsert import insert_for
 
+log = logging.getLogger(__name__)
+
 REMINDER, PREP_NUDGE, OPEN_NUDGE, MISSED_NUDGE = (m.kind for m in (outgoing.REMINDER, outgoing.PREP_NUDGE,
                                                                    outgoing.OPEN_NUDGE, outgoing.MISSED_NUDGE))
 REMINDER_KINDS = (REMINDER, PREP_NUDGE, MISSED_NUDGE)  # dropped when the meeting begins, is cancelled or moves
 DEFERRED = "deferred"  # not now (another meeting of the cell in progress): the plan falls due again later
 DEFER_STEP = timedelta(minutes=15)
 BATCH = 100
+TOO_LATE = "too late"  # at the bots' pace, it could only have arrived after the meeting began
 UNPLANNED = "unplanned"  # the meeting was cancelled, moved or begun before the plan fell due
 
 
@@ -138,16 +144,34 @@ async def unplan_member(session: AsyncSession, meeting_id: int, member_id: int, 
 
 
 # --- carrying plans out ----------------------------------------------------------------------------
-async def send_due(session: AsyncSession, settings: Settings, now: datetime, limit: int = BATCH) -> int:
+async def send_due(session: AsyncSession, settings: Settings, now: datetime, limit: int = BATCH,
+                   releases: Releases | None = None) -> int:
     """Carry out the plans due by ``now``: queue their messages to the people concerned now. Returns how
     many plans were carried out (at most ``limit``). Plans are locked (``SKIP LOCKED`` on PostgreSQL):
-    several processes share the work, and each plan is carried out once."""
+    several processes share the work, and each plan is carried out once.
+
+    Reminder plans are carried out earlier when the bots' pace requires it (``scheduler.release``:
+    never more than a quarter of their offset early); one whose every message could only arrive after its
+    meeting has begun is dropped and counted instead. ``releases``: this process's schedule (kept between
+    passes); none, it is computed for this pass."""
+    releases = releases if releases is not None else Releases(refresh=timedelta(0))
+    await releases.update(session, settings, now)
+    early = releases.early(now)[:limit]
+    due = PlannedMessage.due_at <= now
     plans = list(await session.scalars(
-        select(PlannedMessage).where(PlannedMessage.done_at.is_(None), PlannedMessage.due_at <= now)
+        select(PlannedMessage).where(PlannedMessage.done_at.is_(None),
+                                     or_(due, PlannedMessage.id.in_(early)) if early else due)
         .order_by(PlannedMessage.due_at, PlannedMessage.id).limit(limit).with_for_update(skip_locked=True)))
     for plan in plans:
         meeting = await session.get(Meeting, plan.meeting_id)
-        _, outcome = await _carry_out(session, settings, plan, meeting, now)
+        if plan.kind == REMINDER and releases.hopeless(plan.id):
+            _, outcome = 0, TOO_LATE
+            record_delivery("planned", "too_late")
+            log.warning("reminder plan dropped plan=%s meeting=%s offset=%ss: at the bots' pace it could only "
+                        "arrive after the meeting began", plan.id, plan.meeting_id, plan.offset_seconds)
+        else:
+            _, outcome = await _carry_out(session, settings, plan, meeting, now)
+        releases.forget(plan.id)
         if outcome == DEFERRED:  # looked at again a little later, out of the quiet hours
             later = (now + DEFER_STEP).astimezone(settings.tz)
             plan.due_at = shift_out_of_quiet(later, settings.quiet, later + timedelta(days=2))

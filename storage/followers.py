@@ -7,11 +7,12 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.committees import subtree
 from storage.models import AuditLog, Cell, CellFollower, CommitteeMember
 
 
 class FollowError(ValueError):
-    """A cell of another committee, or an unknown person: nothing is written."""
+    """A cell outside the person's committee and those below it, or an unknown person: nothing is written."""
 
 
 async def set_follows(session: AsyncSession, person_id: int, cells: list[Cell], now: datetime, *,
@@ -20,7 +21,8 @@ async def set_follows(session: AsyncSession, person_id: int, cells: list[Cell], 
     person = await session.get(CommitteeMember, person_id)
     if person is None:
         raise FollowError(f"không có cấp ủy viên #{person_id} / no committee member #{person_id}")
-    foreign = [c for c in cells if c.committee_id != person.committee_id]
+    below = await subtree(session, person.committee_id)  # a district's member may follow its wards' cells
+    foreign = [c for c in cells if c.committee_id not in below]
     if foreign:
         raise FollowError(", ".join(f"#{c.id} {c.name}" for c in foreign))
     current = set(await session.scalars(select(CellFollower.cell_id).where(CellFollower.committee_member_id == person.id)))

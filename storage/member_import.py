@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rules.dues import parse_amount
 from rules.names import fold
-from storage.models import AuditLog, Cell, Member, MemberStatus, Role
+from storage.models import AuditLog, Cell, Committee, Member, MemberStatus, Role
 
-FIELDS = ("cell", "full_name", "role", "status", "exempt", "phone", "dues")
+FIELDS = ("cell", "full_name", "role", "status", "exempt", "phone", "dues", "committee")
 HEADER_ALIASES = {
     "cell": "cell", "chi bo": "cell",
     "full_name": "full_name", "ho va ten": "full_name", "ho ten": "full_name",
@@ -27,6 +27,9 @@ HEADER_ALIASES = {
     "phone": "phone", "dien thoai": "phone", "so dien thoai": "phone",
     "sdt": "phone", "so dt": "phone",  # "SĐT", the usual short form in Vietnamese lists
     "dues": "dues", "dang phi": "dues", "muc dang phi": "dues",  # the monthly amount the cell set (VND)
+    # The cell's committee (its parent in the tree), by id or name: two wards may each have a "Khu phố 1".
+    "committee": "committee", "parent": "committee", "dang uy": "committee", "cap tren": "committee",
+    "dang uy cap tren": "committee",
 }
 ROLE_WORDS = {
     "bi_thu": Role.BI_THU, "bi thu": Role.BI_THU,
@@ -69,6 +72,7 @@ class MemberRow:
     exempt: bool
     phone: str | None
     dues: int | None = None  # the monthly Party dues the cell set (VND), if the file has them
+    committee: str = ""  # the cell's committee (id or name), when the file names it
 
 
 def read_table(path: Path) -> list[tuple[int, dict[str, str]]]:
@@ -178,26 +182,45 @@ def validate(rows: list[tuple[int, dict[str, str]]]) -> tuple[list[MemberRow], l
             errors.append(RowError(line, "; ".join(problems)))
         else:
             assert role is not None and status is not None  # each one missing is a problem above
-            good.append(MemberRow(line, cell, name, role, status, exempt_word in YES, phone, dues))
+            good.append(MemberRow(line, cell, name, role, status, exempt_word in YES, phone, dues,
+                                  " ".join(row.get("committee", "").split())))
     return good, errors
 
 
-async def resolve_cells(session: AsyncSession, rows: list[MemberRow]) -> tuple[dict[str, Cell], list[RowError]]:
+async def resolve_cells(session: AsyncSession, rows: list[MemberRow]) -> tuple[dict[tuple[str, str], Cell],
+                                                                            list[RowError]]:
+    """Each row's cell by (cell, committee) as the file gives them: a cell id, or a cell name, narrowed to the
+    committee the row names (its id or exact name) when it names one."""
     cells = list(await session.scalars(select(Cell)))
+    committees = list(await session.scalars(select(Committee)))
+    committee_ids = {str(c.id): c.id for c in committees}
+    for committee in committees:
+        committee_ids.setdefault(committee.name, committee.id)
     by_id = {str(c.id): c for c in cells}
     by_name: dict[str, list[Cell]] = {}
     for c in cells:
         by_name.setdefault(c.name, []).append(c)
     found, errors = {}, []
     for r in rows:
-        if r.cell in by_id:
-            found[r.cell] = by_id[r.cell]
-        elif len(by_name.get(r.cell, [])) == 1:
-            found[r.cell] = by_name[r.cell][0]
-        elif len(by_name.get(r.cell, [])) > 1:
-            errors.append(RowError(r.line, f"nhiều chi bộ tên '{r.cell}', dùng ID / cell name '{r.cell}' is ambiguous; use the cell id"))
+        key = (r.cell, r.committee)
+        named = by_name.get(r.cell, [])
+        if r.committee:
+            if r.committee not in committee_ids:
+                errors.append(RowError(r.line, f"không có đảng ủy '{r.committee}' (ID hoặc đúng tên) / unknown "
+                                                f"committee '{r.committee}' (give its id or exact name)"))
+                continue
+            named = [c for c in named if c.committee_id == committee_ids[r.committee]]
+        if r.cell in by_id and (not r.committee or by_id[r.cell].committee_id == committee_ids[r.committee]):
+            found[key] = by_id[r.cell]
+        elif len(named) == 1:
+            found[key] = named[0]
+        elif len(named) > 1:
+            errors.append(RowError(r.line, f"nhiều chi bộ tên '{r.cell}', dùng ID hoặc thêm cột đảng ủy / cell name "
+                                            f"'{r.cell}' is ambiguous; use the cell id or add a committee column"))
         else:
-            errors.append(RowError(r.line, f"không có chi bộ '{r.cell}' (ID hoặc đúng tên) / unknown cell '{r.cell}' (give a cell id or its exact name)"))
+            where = f" thuộc đảng ủy '{r.committee}' / under '{r.committee}'" if r.committee else ""
+            errors.append(RowError(r.line, f"không có chi bộ '{r.cell}'{where} (ID hoặc đúng tên) / unknown cell "
+                                            f"'{r.cell}' (give a cell id or its exact name)"))
     return found, errors
 
 
@@ -213,7 +236,7 @@ async def import_members(session: AsyncSession, path: Path, today: date, now: da
         for m in await session.scalars(select(Member).where(Member.active_to.is_(None)))
     }
     for r in rows:
-        cell = cells.get(r.cell)
+        cell = cells.get((r.cell, r.committee))
         if cell is None:
             continue
         key = (cell.id, same_person_name(r.full_name), r.phone)
@@ -226,7 +249,7 @@ async def import_members(session: AsyncSession, path: Path, today: date, now: da
         return 0, sorted(errors, key=lambda e: e.line)
     for r in rows:
         session.add(Member(
-            cell_id=cells[r.cell].id, full_name=r.full_name, role=r.role, status=r.status, phone=r.phone,
+            cell_id=cells[r.cell, r.committee].id, full_name=r.full_name, role=r.role, status=r.status, phone=r.phone,
             exempt=r.exempt, exempt_reason="(nhập từ danh sách)" if r.exempt else None,
             exempt_since=today if r.exempt else None, active_from=today, created_at=now, dues_amount=r.dues,
         ))

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     Time,
     UniqueConstraint,
     false,
@@ -95,6 +96,10 @@ class Committee(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    # The committee above (a district's city, a ward's district); None at the top. Its members see
+    # everything below it, and its rules apply below unless a lower committee sets its own
+    # (storage.committees).
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("committees.id", ondelete="RESTRICT"), index=True)
     # Overrides of the default rules; NULL means "use chibo's default" (rules.RuleSet).
     min_regular_minutes: Mapped[int | None] = mapped_column(Integer)
     min_thematic_minutes: Mapped[int | None] = mapped_column(Integer)
@@ -107,6 +112,8 @@ class Committee(Base):
     quality_weights: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     unexcused_warn_at: Mapped[int | None] = mapped_column(Integer)
     excused_streak_over: Mapped[int | None] = mapped_column(Integer)
+    year_good_share: Mapped[float | None] = mapped_column(Float)  # rules.yearly
+    year_poor_missed_months: Mapped[int | None] = mapped_column(Integer)
     telegram_bot: Mapped[str | None] = mapped_column(String(40))  # the Telegram bot serving its cells (None: the default)
     created_at: Mapped[datetime]
 
@@ -382,6 +389,26 @@ class MeetingAssessment(Base):
     created_at: Mapped[datetime]
     skipped_at: Mapped[datetime | None]  # the secretary chose to answer later
     completed_at: Mapped[datetime | None]
+
+
+class CellYearRating(Base):
+    """One decision on a cell's yearly level (HD 12: the committee above rates each cell once a year): the
+    level set, the one it replaced and the one chibo proposed (rules.yearly), who and why. The cell's level
+    for the year is its latest row; the rows are the audit."""
+
+    __tablename__ = "cell_year_ratings"
+    __table_args__ = (Index("ix_cell_year_ratings_cell_year", "cell_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cell_id: Mapped[int] = mapped_column(ForeignKey("cells.id", ondelete="CASCADE"))
+    year: Mapped[int] = mapped_column(Integer)
+    level: Mapped[str] = mapped_column(String(20))  # rules.quality.Level
+    previous_level: Mapped[str | None] = mapped_column(String(20))
+    proposed_level: Mapped[str | None] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(100))  # "committee_member:3", "operator"
+    committee_member_id: Mapped[int | None] = mapped_column(ForeignKey("committee_members.id", ondelete="SET NULL"))
+    at: Mapped[datetime]
 
 
 class MeetingSpeaker(Base):

@@ -28,20 +28,18 @@ async def enqueue(
     """Queue a message for ``link``'s chat. Returns False when ``key`` was already queued."""
     if link.bot_key:  # several bots on one platform: the one this person talks to
         payload = dict(payload, bot_key=link.bot_key)
-    values = dict(
-        key=key,
-        kind=kind,
-        platform=link.platform,
-        chat_id=link.chat_id,
-        member_id=member_id if member_id is not None else link.member_id,
-        meeting_id=meeting_id,
-        payload=payload,
-        priority=priority,
-        due_at=due_at,
-        attempts=0,
-        created_at=now,
-    )
-    return await enqueue_raw(session, values)
+    return await enqueue_chat(session, key=key, kind=kind, platform=link.platform, chat_id=link.chat_id,
+                              payload=payload, due_at=due_at, now=now, priority=priority, meeting_id=meeting_id,
+                              member_id=member_id if member_id is not None else link.member_id)
+
+
+async def enqueue_chat(session: AsyncSession, *, key: str, kind: str, platform: str, chat_id: str,
+                       payload: dict[str, Any], due_at: datetime, now: datetime, priority: int,
+                       member_id: int | None = None, meeting_id: int | None = None) -> bool:
+    """Queue a message for a chat named by its platform and id. Returns False when ``key`` was already queued."""
+    return await enqueue_raw(session, dict(
+        key=key, kind=kind, platform=platform, chat_id=chat_id, member_id=member_id, meeting_id=meeting_id,
+        payload=payload, priority=priority, due_at=due_at, attempts=0, created_at=now))
 
 
 async def enqueue_raw(session: AsyncSession, values: dict[str, Any]) -> bool:
@@ -49,16 +47,6 @@ async def enqueue_raw(session: AsyncSession, values: dict[str, Any]) -> bool:
     stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
     result = await session.execute(stmt)
     return bool(rowcount(result))
-
-
-async def defer_reply(sessions, *, key: str, platform, chat_id: str, payload: dict[str, Any], due_at: datetime,
-                      now: datetime) -> bool:
-    """An answer that could not go now (429, 5xx, timeouts): the dispatcher sends it, paced and retried."""
-    async with sessions() as session, session.begin():
-        return await enqueue_raw(session, dict(
-            key=key, kind="reply", platform=platform, chat_id=chat_id, member_id=None, meeting_id=None,
-            payload=payload, priority=0, due_at=due_at, attempts=0, created_at=now,
-        ))
 
 
 async def drop_pending(session: AsyncSession, *, meeting_id: int, kinds: tuple[str, ...], now: datetime) -> int:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rules import MemberSpan
 from rules.names import name_key
+from storage.committees import subtree_ids
 from storage.models import LEADER_ROLES, Attendance, Cell, ChatLink, Committee, GroupLink, Meeting, Member
 
 
@@ -98,7 +99,7 @@ async def committee_upcoming_meetings(session: AsyncSession, committee_id: int, 
         select(Meeting, Cell.name)
         .join(Cell, Cell.id == Meeting.cell_id)
         .where(
-            Cell.committee_id == committee_id,
+            Cell.committee_id.in_(subtree_ids(committee_id)),
             Meeting.cancelled_at.is_(None),
             Meeting.started_at.is_(None),
             Meeting.scheduled_at >= now,
@@ -171,7 +172,7 @@ async def latest_ended_meetings(session: AsyncSession, committee_id: int) -> dic
         select(Meeting.id, func.row_number().over(partition_by=Meeting.cell_id,
                                                   order_by=(Meeting.ended_at.desc(), Meeting.id.desc())).label("n"))
         .join(Cell, Cell.id == Meeting.cell_id)
-        .where(Cell.committee_id == committee_id, Meeting.ended_at.is_not(None), Meeting.cancelled_at.is_(None))
+        .where(Cell.committee_id.in_(subtree_ids(committee_id)), Meeting.ended_at.is_not(None), Meeting.cancelled_at.is_(None))
         .subquery()
     )
     rows = await session.scalars(select(Meeting).join(ranked, ranked.c.id == Meeting.id).where(ranked.c.n == 1))

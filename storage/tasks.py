@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rules import TaskState, task_state
 from rules.names import name_key
+from storage.committees import cells_below
 from storage.models import (
     Attendance,
     AttendanceStatus,
-    Cell,
     CellFollower,
     ChatLink,
     CommitteeMember,
@@ -179,7 +179,7 @@ async def last_guests_of_committee(session: AsyncSession, committee_id: int) -> 
                .label("n"))
         .join(MeetingGuest, MeetingGuest.meeting_id == Meeting.id)
         .join(CommitteeMember, CommitteeMember.id == MeetingGuest.committee_member_id)
-        .where(Meeting.cell_id.in_(select(Cell.id).where(Cell.committee_id == committee_id)),
+        .where(Meeting.cell_id.in_(cells_below(committee_id)),
                Meeting.cancelled_at.is_(None))
         .subquery()
     )

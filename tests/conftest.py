@@ -25,8 +25,19 @@ from core.settings import Settings
 from fakeapi.telegram import FakeTelegramServer
 from fakeapi.zalo import FakeZaloServer
 from storage.db import create_engine, upgrade
+from storage.models import Role
 
-PG_URL = os.environ.get("CHIBO_TEST_POSTGRES_URL")
+
+def _worker_url(url: str | None) -> str | None:
+    """Each pytest-xdist worker (gw0, gw1, ...) gets its own database beside the one named: test_gw0, ..."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    target = make_url(url)
+    return target.set(database=f"{target.database}_{worker}").render_as_string(hide_password=False)
+
+
+PG_URL = _worker_url(os.environ.get("CHIBO_TEST_POSTGRES_URL"))
 needs_postgres = pytest.mark.skipif(not PG_URL, reason="CHIBO_TEST_POSTGRES_URL is not set")
 
 DB_KINDS = ["sqlite", pytest.param("postgresql", marks=needs_postgres)]
@@ -172,6 +183,27 @@ async def _emptied_if_unchanged(url: str, expected: str | None) -> str | None:
         await eng.dispose()
 
 
+def pytest_sessionstart(session) -> None:
+    """A worker's database is made here, from the server's maintenance database, when it does not exist yet
+    (a test that uses ``PG_URL`` directly expects it to be there)."""
+    if PG_URL and os.environ.get("CHIBO_TEST_POSTGRES_URL") != PG_URL:
+        asyncio.run(_recreate_postgres(PG_URL))
+
+
+def pytest_sessionfinish(session) -> None:
+    if PG_URL and os.environ.get("CHIBO_TEST_POSTGRES_URL") != PG_URL:  # a worker's own database: dropped
+        asyncio.run(_on_server(PG_URL, f'DROP DATABASE IF EXISTS "{make_url(PG_URL).database}" WITH (FORCE)'))
+
+
+GROUPS = ("unit", "flow", "postgres", "browser")  # the folders under tests/, each a marker (pytest -m unit)
+
+
+def pytest_itemcollected(item) -> None:  # each test marked by its folder: pytest -m unit
+    group = item.path.parent.name
+    if group in GROUPS:
+        item.add_marker(group)
+
+
 @pytest.fixture(scope="session")
 def migrated_templates(tmp_path_factory) -> Iterator[MigratedTemplates]:
     templates = MigratedTemplates(tmp_path_factory.mktemp("template"))
@@ -274,3 +306,36 @@ async def zalo_scene(scene: Scene) -> AsyncIterator[Scene]:
     yield scene
     await scene.stop_bot()  # before the fake Zalo goes away, so the bot never polls a closed server
     await scene.zalo.stop()
+
+
+@pytest.fixture
+def port() -> int:
+    """A free TCP port on 127.0.0.1, for a server or a `chibo` process the test starts (never a fixed one:
+    other tests, other workers and other chibos on the machine run beside it)."""
+    return free_port()
+
+
+async def linked_cell(scene: Scene, members: list[tuple[str, Role]], *, committee: str = "Đảng ủy",
+                      name: str = "Chi bộ 1", exempt: set[str] | frozenset[str] = frozenset(),
+                      link: bool | list[str] = True, zalo: bool = False) -> int:
+    """Where most stories start: a committee with one cell of ``members``, the bot started and every member
+    linked (on Zalo when ``zalo``; only those named when ``link`` is a list; nobody when it is False).
+    Returns the cell's id."""
+    committee_id = await scene.add_committee(committee)
+    cell_id = await scene.add_cell(committee_id, name, members, exempt=exempt)
+    await scene.start_bot()
+    names = link if isinstance(link, list) else [n for n, _ in members] if link else []
+    if names:
+        await (scene.link_zalo if zalo else scene.link)(*names)
+    return cell_id
+
+
+SMALL_CELL = [("Bí Thư", Role.BI_THU), ("Đảng Viên A", Role.DANG_VIEN), ("Đảng Viên B", Role.DANG_VIEN)]
+
+
+@pytest.fixture
+async def cell(scene: Scene) -> int:
+    """``SMALL_CELL`` (a secretary, two members) in "Đảng ủy", all linked on Telegram, the bot running: its id.
+    A meeting in progress: ``scene.meeting_in_progress(secretary, members)`` (bot/demo/scene.py)."""
+    return await linked_cell(scene, SMALL_CELL)
+

@@ -12,7 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli import committee_rules as cli_rules
+from bot.cli import committee_tree as cli_tree
 from bot.cli import db as cli_db
+from bot.cli import period as cli_period
 from bot.cli import quality as cli_quality
 from bot.cli import telegram_bots as cli_telegram_bots
 from bot.cli.common import JsonOpt, emit, fail, load_settings, now, with_db
@@ -70,26 +72,35 @@ def db_upgrade() -> None:
 
 cli_db.register(db_app)
 cli_rules.register(committee_app)
+cli_tree.register(committee_app)
 
 
 # --- committees and cells ---
 @committee_app.command("add")
-def committee_add(name: str, as_json: JsonOpt = False) -> None:
-    """Thêm đảng ủy / add a committee."""
+def committee_add(
+    name: str,
+    parent: Annotated[int | None, typer.Option(help="ID đảng ủy cấp trên, ví dụ --parent 1 / the committee above")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Thêm đảng ủy, dưới một đảng ủy khác nếu có --parent / add a committee (under --parent)."""
     name = " ".join(name.split())
     if not name:
         fail("Tên đảng ủy trống / the name is empty.")
 
     async def work(session: AsyncSession, settings: Settings) -> Committee:
-        committee = Committee(name=name, created_at=now())
+        if parent is not None and await session.get(Committee, parent) is None:
+            fail(f"Không có đảng ủy #{parent}; xem: chibo committee tree / no committee #{parent}.")
+        committee = Committee(name=name, parent_id=parent, created_at=now())
         session.add(committee)
         await session.flush()
         session.add(AuditLog(actor="operator", action="add", entity="committee", entity_id=committee.id,
-                             before=None, after={"name": name}, at=now()))
+                             before=None, after={"name": name, **({"parent_id": parent} if parent else {})}, at=now()))
         return committee
 
     c = with_db(work)
-    emit(as_json, {"id": c.id, "name": c.name}, f"Đã thêm đảng ủy #{c.id}: {c.name}")
+    under = f" (dưới đảng ủy #{c.parent_id} / under #{c.parent_id})" if c.parent_id is not None else ""
+    shown = {"id": c.id, "name": c.name, **({"parent_id": c.parent_id} if c.parent_id is not None else {})}
+    emit(as_json, shown, f"Đã thêm đảng ủy #{c.id}: {c.name}{under}")
 
 
 @cell_app.command("add")
@@ -430,6 +441,9 @@ def report_weekly(
             typer.echo("Tuần này đã gửi rồi; dùng --force để gửi lại / already sent this week, use --force.")
         else:
             typer.echo(f"Đã xếp {result.queued} tin để gửi; bot đang chạy sẽ gửi đi / queued {result.queued} messages.")
+
+
+cli_period.register(committee_app, report_app, find_cell)
 
 
 # --- running ---

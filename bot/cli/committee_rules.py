@@ -1,4 +1,7 @@
-"""``chibo committee rules ID [--set figure=value]… [--clear figure]…``: a committee's rule overrides."""
+"""``chibo committee rules ID [--set figure=value]… [--clear figure]…``: a committee's rule overrides.
+
+A figure a committee does not set comes from the nearest committee above it that does, else chibo's
+default (``storage.committees.inherited``); the listing says which."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cli.common import emit, with_db
 from core.clock import SystemClock
 from rules.ruleset import LIMITS, RuleSet, parse_override
+from storage.committees import chain, inherited_from
 from storage.models import AuditLog, Committee
 
 
@@ -53,14 +57,27 @@ def register(committee_app: typer.Typer) -> None:
                     setattr(committee, name, value)
                 session.add(AuditLog(actor="operator", action="rules", entity="committee", entity_id=committee.id,
                                      before=before, after=changes, at=SystemClock().now()))
-            return {f.name: {"value": getattr(RuleSet.from_overrides(committee), f.name),
-                             "default": f.default, "overridden": getattr(committee, f.name) is not None}
-                    for f in fields(RuleSet)}
+            await session.flush()
+            found = inherited_from(await chain(session, committee.id))  # set here, set above, or chibo's default
+            applied = RuleSet.from_overrides(found)
+            figures = {}
+            for f in fields(RuleSet):
+                source = found.sources.get(f.name)
+                figures[f.name] = {"value": getattr(applied, f.name), "default": f.default,
+                                   "overridden": getattr(committee, f.name) is not None,
+                                   "source": None if source is None else {"id": source.id, "name": source.name}}
+            return figures
 
         figures = with_db(work)
         lines = [f"Đảng ủy #{committee_id}:"]
         for name, figure in figures.items():
-            mark = "đặt riêng / set" if figure["overridden"] else "mặc định / default"
+            source = figure["source"]
+            if source is None:
+                mark = "mặc định / default"
+            elif source["id"] == committee_id:
+                mark = "đặt riêng / set here"
+            else:
+                mark = f"theo / from #{source['id']} {source['name']}"
             lines.append(f"  {name:<24} {figure['value']!s:<6} ({mark}; mặc định {figure['default']})  "
                          f"{LIMITS[name][2]}")
         emit(as_json, figures, "\n".join(lines))

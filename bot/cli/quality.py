@@ -6,7 +6,7 @@ Provinces score meetings differently (docs/quy-dinh.md): a committee may replace
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cli.common import JsonOpt, emit, fail, now, with_db
 from core.settings import Settings
 from rules import quality
+from storage.committees import chain, inherited_from
 from storage.models import AuditLog, Committee
 
 
@@ -38,7 +39,7 @@ def committee_quality(
                  f"{', '.join(quality.CRITERIA_BY_KEY)}\nBad: {item!r}. Write criterion=points (e.g. attendance=15).")
         changes[key.strip()] = int(value)
 
-    async def work(session: AsyncSession, settings: Settings) -> dict[str, int]:
+    async def work(session: AsyncSession, settings: Settings) -> tuple[dict[str, int], dict[str, Any] | None]:
         row = await session.get(Committee, committee)
         if row is None:
             fail(f"Không có đảng ủy #{committee} / no committee #{committee}.")
@@ -52,10 +53,16 @@ def committee_quality(
             row.quality_weights = wanted or None
             session.add(AuditLog(actor="operator", action="quality_weights", entity="committee", entity_id=row.id,
                                  before=before or None, after=wanted or None, at=now()))
-        return quality.weights_with(row.quality_weights)
+        await session.flush()
+        found = inherited_from(await chain(session, row.id))  # set here, set above, or chibo's defaults
+        source = found.sources.get("quality_weights")
+        return quality.weights_with(found.quality_weights), (None if source is None else
+                                                               {"id": source.id, "name": source.name})
 
-    weights = with_db(work)
+    weights, source = with_db(work)
     rows = [{"criterion": c.key, "weight": weights[c.key], "default": c.weight, "asked": c.asked, "source": c.source}
             for c in quality.CRITERIA]
     human = "\n".join(f"{r['criterion']:<17} {r['weight']:>3} (mặc định {r['default']:>2})  {r['source']}" for r in rows)
-    emit(as_json, {"committee": committee, "criteria": rows}, human)
+    if source is not None and source["id"] != committee:
+        human += f"\n(trọng số theo đảng ủy cấp trên / weights from #{source['id']} {source['name']})"
+    emit(as_json, {"committee": committee, "criteria": rows, "weights_from": source}, human)

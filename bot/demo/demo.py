@@ -1,5 +1,7 @@
 """``chibo demo``: a simulated month of three cells, played on the real bot in under a minute.
 
+Their ward sits under a district with a second ward; the district's member gets both wards rolled up.
+
 No token and no network: the bot, its dispatcher and its jobs run for real against the fake Bot
 API server shipped in ``fakeapi`` on 127.0.0.1, with a clock that runs fast. Every step is
 checked; the demo exits non-zero if one did not happen.
@@ -49,10 +51,18 @@ CELL_2 = [("Phan Văn Phúc", Role.BI_THU), ("Quách Thị Quỳnh", Role.DANG_V
 CELL_3 = [("Đinh Văn Xuân", Role.BI_THU), ("Cao Thị Yến", Role.PHO_BI_THU)] + [
     (f"Đảng viên {name}", Role.DANG_VIEN) for name in
     ("Ánh", "Bảo", "Chi", "Duy", "Giao", "Hiếu", "Khoa", "Linh", "Nam", "Oanh", "Phong", "Quân", "Sang", "Thảo")]
+# The committee above: a district over the demo's ward and a second ward of one cell.
+DISTRICT, WARD, WARD_2 = "Quận ủy Hoàn Kiếm (mô phỏng)", "Đảng ủy phường Hàng Bạc (mô phỏng)", "Đảng ủy phường Hàng Đào (mô phỏng)"
+DISTRICT_MEMBER = "Lương Văn Quận"
+CELL_4 = [("Văn Đức Thọ", Role.BI_THU), ("Chu Thị Ước", Role.DANG_VIEN), ("Triệu Văn Việt", Role.DANG_VIEN)]
 EXEMPT = "Hoàng Văn Em"  # exempt for health: not counted, gets no reminders
 NO_PHONE = "Vũ Thị Giang"  # checked in by the secretary
+PROBATIONARY = "Tạ Thị Ngọc"  # dự bị: no vote (Điều lệ Đảng, Điều 5)
+DUES = 30_000  # the monthly Party dues the cell set for each member of cell 1 (the import's Đảng phí column)
+COLLECTOR = "Trần Thị Bình"  # the deputy secretary, chosen to collect the dues
+RESOLUTION = "Thông qua nghị quyết tháng 12"
 VIEWERS = [(SECRETARY, "bí thư, Chi bộ khu dân cư số 1"), (MEMBER_1, "đảng viên"), (MEMBER_2, "đảng viên"),
-           (COMMITTEE, "cấp ủy viên phụ trách")]
+           (DISTRICT_MEMBER, "quận ủy viên"), (COMMITTEE, "cấp ủy viên phụ trách")]
 
 
 @dataclass
@@ -60,6 +70,7 @@ class Demo:
     scene: Scene
     out: Path
     checks: list[tuple[str, bool]] = field(default_factory=list)
+    ward_id: int = 0  # the demo's ward: its weekly files are the ones written out
 
     def check(self, what: str, ok: bool) -> None:
         self.checks.append((what, bool(ok)))
@@ -70,13 +81,17 @@ class Demo:
 
 async def _setup(demo: Demo) -> None:
     sc = demo.scene
-    committee = await sc.add_committee("Đảng ủy phường Hàng Bạc (mô phỏng)")
-    await sc.add_cell(committee, "Chi bộ khu dân cư số 1", CELL_1, exempt={EXEMPT})
+    district = await sc.add_committee(DISTRICT)
+    committee = demo.ward_id = await sc.add_committee(WARD, parent=district)
+    await sc.add_cell(committee, "Chi bộ khu dân cư số 1", CELL_1, exempt={EXEMPT}, probationary={PROBATIONARY},
+                      dues=DUES)
     await sc.add_cell(committee, "Chi bộ khu dân cư số 2", CELL_2)
     await sc.add_cell(committee, "Chi bộ khu dân cư số 3", CELL_3)
     await sc.add_committee_member(committee, COMMITTEE)
+    await sc.add_cell(await sc.add_committee(WARD_2, parent=district), "Chi bộ phố Hàng Đào", CELL_4)
+    await sc.add_committee_member(district, DISTRICT_MEMBER)
     await sc.start_bot()
-    everyone = [n for n, _ in CELL_1 + CELL_2 + CELL_3 if n != NO_PHONE] + [COMMITTEE]
+    everyone = [n for n, _ in CELL_1 + CELL_2 + CELL_3 + CELL_4 if n != NO_PHONE] + [COMMITTEE, DISTRICT_MEMBER]
     await sc.link(*everyone)
     demo.check("mọi đảng viên có điện thoại đã liên kết tài khoản", demo.saw(MEMBER_1, "Chào đồng chí"))
 
@@ -89,6 +104,24 @@ async def _schedule(demo: Demo) -> None:
     await sc.say("Đinh Văn Xuân", "/lichhop 2026-12-11 19:00 chuyende Hội trường khu 3 | Học tập và làm theo tư tưởng, đạo đức, phong cách Hồ Chí Minh")
     demo.check("đảng viên nhận thông báo lịch họp có nút Tham dự / Xin vắng", demo.saw(MEMBER_1, "Thông báo"))
     demo.check("giờ gõ bằng chữ (7h30 tối) là 19:30", demo.saw("Phan Văn Phúc", "19:30 06/12/2026"))
+
+
+async def _draft(demo: Demo) -> None:
+    """The secretary sends the draft resolution and chooses a collector of the dues; one member's amount is
+    set anew."""
+    sc = demo.scene
+    await sc.say(SECRETARY, "/tailieu Dự thảo nghị quyết tháng 12: 1. Vận động 100% hộ gia đình phân loại rác tại "
+                            "nguồn. 2. Hoàn thành thu quỹ khuyến học trước 31/12.")
+    await sc.say(SECRETARY, f"/thuphi {COLLECTOR}")
+    await sc.say(SECRETARY, "/mucdangphi Mai Văn Minh | 50.000")
+    demo.check("bí thư gửi dự thảo nghị quyết, chibo gửi cùng lời nhắc họp", demo.saw(SECRETARY, "cùng lời nhắc họp"))
+
+
+async def _comments(demo: Demo) -> None:
+    sc = demo.scene
+    await sc.say(MEMBER_1, "/gopy Đề nghị bổ sung chỉ tiêu vệ sinh môi trường ngõ 12")
+    await sc.say("Bùi Thị Hoa", "/gopy Nên giao mỗi tổ một đồng chí theo dõi việc phân loại rác")
+    demo.check("đồng chí Cường nhận dự thảo nghị quyết trước cuộc họp", demo.saw(MEMBER_1, "Dự thảo nghị quyết tháng 12"))
 
 
 async def _answers(demo: Demo) -> None:
@@ -138,7 +171,7 @@ async def _meeting_cell_1(demo: Demo) -> None:
     present = [n for n, _ in CELL_1 if n not in (SECRETARY, MEMBER_2, EXEMPT, NO_PHONE, "Ngô Văn Khánh", "Đặng Thị Lan")]
     await _hold(demo, SECRETARY, start=datetime(2026, 12, 5, 19, 30, tzinfo=TZ),
                 end=datetime(2026, 12, 5, 20, 45, tzinfo=TZ), present=present, late=["Ngô Văn Khánh"],
-                helped=[NO_PHONE], before_end=_guest_and_tasks_cell_1)
+                helped=[NO_PHONE], before_end=_business_cell_1)
     demo.check("chi bộ 1 họp 75 phút: bí thư được báo không đạt 90 phút", demo.saw(SECRETARY, "thiếu 15 phút"))
     demo.check("đến muộn và điểm danh hộ được ghi rõ", demo.saw(SECRETARY, "Đến muộn: Ngô Văn Khánh"))
 
@@ -156,6 +189,38 @@ async def _follow(demo: Demo) -> None:
         follower = sc.who(COMMITTEE).committee_member_id
         assert follower is not None and cell is not None  # the demo's committee member and cell 1
         await set_follows(s, follower, [cell], sc.clock.now())
+
+
+async def _business_cell_1(demo: Demo) -> None:
+    """Cell 1's meeting: who spoke, the vote on the resolution, the month's dues; then the guest and the tasks."""
+    sc = demo.scene
+    sc.at(datetime(2026, 12, 5, 20, 5, tzinfo=TZ))
+    await sc.say(SECRETARY, f"/phatbieu {MEMBER_1}, Trần Thị Bình, Đỗ Văn Hải, {PROBATIONARY}")
+    sc.at(datetime(2026, 12, 5, 20, 10, tzinfo=TZ))
+    await sc.say(SECRETARY, f"/bieuquyet {RESOLUTION}")
+    ballots = [(SECRETARY, 0), ("Trần Thị Bình", 0), (MEMBER_1, 0), ("Đỗ Văn Hải", 0), ("Bùi Thị Hoa", 0),
+               ("Ngô Văn Khánh", 0), ("Mai Văn Minh", 1)]  # 0: Tán thành, 1: Không tán thành
+    for name, choice in ballots:
+        asked = sc.last_with_button(name, "vote:")
+        await sc.press(name, asked, asked["reply_markup"]["inline_keyboard"][0][choice]["callback_data"])
+    sc.at(datetime(2026, 12, 5, 20, 18, tzinfo=TZ))
+    await sc.say(SECRETARY, "/ketthucbq")
+    demo.check("đảng viên dự bị được báo nhẹ nhàng là không biểu quyết (Điều lệ Đảng, Điều 5)",
+               demo.saw(PROBATIONARY, "Đảng viên dự bị không biểu quyết"))
+    demo.check("biểu quyết: tán thành 6 / không tán thành 1 / chưa biểu quyết 2, trên 9 – được thông qua",
+               demo.saw(SECRETARY, "Tán thành 6 / không tán thành 1 / chưa biểu quyết 2, trên 9 đảng viên. ĐƯỢC THÔNG QUA"))
+    # The month's dues, one tap per member who pays; a wrong tap taken back; the collector records by name.
+    sc.at(datetime(2026, 12, 5, 20, 22, tzinfo=TZ))
+    await sc.say(SECRETARY, "/dangphi")
+    for name in (SECRETARY, MEMBER_1, "Đỗ Văn Hải", "Mai Văn Minh"):  # Hải by mistake: taken back below
+        listing = sc.last_with_button(SECRETARY, "dues:")
+        data = next(b["callback_data"] for row in listing["reply_markup"]["inline_keyboard"] for b in row
+                    if b["text"].startswith(name))
+        await sc.press(SECRETARY, listing, data)
+    await sc.say(SECRETARY, "/xoadangphi Đỗ Văn Hải | 12")
+    await sc.say(COLLECTOR, f"/dangphi {NO_PHONE} | 12")
+    demo.check("đồng chí thu đảng phí ghi hộ đồng chí không có điện thoại", demo.saw(COLLECTOR, f"Đã ghi đồng chí {NO_PHONE}"))
+    await _guest_and_tasks_cell_1(demo)
 
 
 async def _guest_and_tasks_cell_1(demo: Demo) -> None:
@@ -177,6 +242,8 @@ async def _tasks_done(demo: Demo) -> None:
     message = next(m for m in sc.inbox(MEMBER_1) if m.get("text", "").startswith("📌") and "Vận động 5 hộ" in m["text"])
     await sc.press(MEMBER_1, message, message["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
     await sc.say("Trần Thị Bình", "/xong")
+    await sc.say(MEMBER_1, "/dangphi")
+    demo.check("đồng chí Cường xem đảng phí của mình: tháng 12 đã đóng", demo.saw(MEMBER_1, "Tháng 12/2026: đã đóng 30.000 đ"))
     demo.check("bí thư được báo đồng chí Cường đã xong việc, kèm kết quả", demo.saw(SECRETARY, "Lê Văn Cường đã xong việc"))
 
 
@@ -195,8 +262,8 @@ async def _tasks_view(demo: Demo) -> None:
                demo.saw("Đỗ Văn Hải", "18/12/2026") and demo.saw("Đỗ Văn Hải", "đã rút việc"))
 
 
-QUALITY_ANSWERS = ("Có", "Cả nội dung và dự thảo nghị quyết", "Từ 1/3 đến dưới một nửa", "Có cả biểu dương và phê bình",
-                   "Đầy đủ")
+# Four questions: who spoke is recorded (/phatbieu, 4 of the 9 in the room), so that one is no longer asked.
+QUALITY_ANSWERS = ("Có", "Cả nội dung và dự thảo nghị quyết", "Có cả biểu dương và phê bình", "Đầy đủ")
 
 
 async def _assess_and_minutes(demo: Demo) -> None:
@@ -213,6 +280,16 @@ async def _assess_and_minutes(demo: Demo) -> None:
         line.kind == "document" and "Dự thảo biên bản" in line.text for line in sc.transcript if line.person == SECRETARY))
     for path in Path(sc.settings.reports_dir).glob("chibo-bien-ban-*.docx"):
         shutil.copy(path, demo.out / "bien-ban-du-thao.docx")
+    minutes = _docx_text(demo.out / "bien-ban-du-thao.docx")
+    demo.check("biên bản có kết quả biểu quyết và một dòng đảng phí của tháng",
+               f"1. {RESOLUTION}: tán thành 6, không tán thành 1, chưa biểu quyết 2, trên tổng số 9" in minutes
+               and "Đảng phí tháng 12/2026: 4/12 đồng chí đã đóng, thu 140.000 đ." in minutes)
+
+
+def _docx_text(path: Path) -> str:
+    from docx import Document
+
+    return "\n".join(p.text for p in Document(str(path)).paragraphs) if path.exists() else ""
 
 
 async def _meeting_cell_2(demo: Demo) -> None:
@@ -238,12 +315,28 @@ async def _report(demo: Demo) -> None:
     await demo.scene.say(COMMITTEE, "/baocao", expect=1)  # one message for the whole committee
 
 
+async def _district_report(demo: Demo) -> None:
+    """The district's member: both wards rolled up, then one ward by its button."""
+    sc = demo.scene
+    await sc.say(DISTRICT_MEMBER, "/baocao")
+    demo.check("quận ủy viên xem từng phường: số chi bộ đã họp và tỷ lệ dự họp cộng lại",
+               demo.saw(DISTRICT_MEMBER, f"{WARD}: tháng 12/2026 đã họp 3/3 chi bộ")
+               and demo.saw(DISTRICT_MEMBER, f"{WARD_2}: tháng 12/2026 đã họp 0/1 chi bộ"))
+    message = sc.last_with_button(DISTRICT_MEMBER, "unit:")
+    ward = message["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    await sc.press(DISTRICT_MEMBER, message, ward)
+    demo.check("quận ủy viên bấm vào một phường: thấy từng chi bộ của phường",
+               demo.saw(DISTRICT_MEMBER, "Chi bộ khu dân cư số 1") and demo.saw(DISTRICT_MEMBER, "Chi bộ khu dân cư số 3"))
+
+
 def _events() -> list[tuple[datetime, Callable[[Demo], Awaitable[None]]]]:
     return [
         (datetime(2026, 12, 1, 6, 30, tzinfo=TZ), _setup),
         (datetime(2026, 12, 1, 8, 0, tzinfo=TZ), _follow),
         (datetime(2026, 12, 1, 8, 15, tzinfo=TZ), _schedule),
+        (datetime(2026, 12, 1, 8, 30, tzinfo=TZ), _draft),
         (datetime(2026, 12, 1, 12, 0, tzinfo=TZ), _answers),
+        (datetime(2026, 12, 3, 9, 0, tzinfo=TZ), _comments),
         (datetime(2026, 12, 4, 19, 30, tzinfo=TZ), _meeting_cell_3),
         (datetime(2026, 12, 5, 19, 30, tzinfo=TZ), _meeting_cell_1),
         (datetime(2026, 12, 5, 21, 0, tzinfo=TZ), _assess_and_minutes),
@@ -252,6 +345,7 @@ def _events() -> list[tuple[datetime, Callable[[Demo], Awaitable[None]]]]:
         (datetime(2026, 12, 11, 9, 0, tzinfo=TZ), _tasks_view),
         (datetime(2026, 12, 11, 19, 0, tzinfo=TZ), _thematic_cell_3),
         (datetime(2026, 12, 12, 9, 0, tzinfo=TZ), _report),
+        (datetime(2026, 12, 12, 9, 30, tzinfo=TZ), _district_report),
     ]
 
 
@@ -299,8 +393,9 @@ async def simulate(out: Path, *, show_progress: bool = True,
                 assert scene.runtime is not None
                 results = await run_weekly(scene.runtime.services)
                 for r in results:
-                    shutil.copy(r.workbook, out / "tom-tat-tuan.xlsx")
-                    shutil.copy(r.chart, out / "bieu-do-ty-le-du-hop.png")
+                    if r.committee_id == demo.ward_id:  # the ward's; the district's has its wards rolled up
+                        shutil.copy(r.workbook, out / "tom-tat-tuan.xlsx")
+                        shutil.copy(r.chart, out / "bieu-do-ty-le-du-hop.png")
             await scene.settle()
             if show_progress:
                 _progress((now - START).total_seconds() / total, now)
@@ -360,6 +455,11 @@ def _final_checks(demo: Demo) -> None:
     demo.check("bí thư chi bộ 2 chưa đánh giá chất lượng: được nhắc một lần vào sáng hôm sau",
                sum("chưa được đánh giá chất lượng" in line.text for line in demo.scene.transcript
                    if line.person == "Phan Văn Phúc" and line.sender == "bot") == 1)
+    demo.check("quận ủy viên nhận tóm tắt tuần của quận: từng phường, việc cần quan tâm theo phường",
+               demo.saw(DISTRICT_MEMBER, "Tóm tắt tuần") and demo.saw(DISTRICT_MEMBER, "Các đơn vị trực thuộc")
+               and demo.saw(DISTRICT_MEMBER, f"{WARD_2} (1 chi bộ)"))
+    demo.check("bí thư nhận các góp ý dự thảo trong một tin gộp", sum(
+        line.text.startswith("💬 2 góp ý") for line in demo.scene.transcript if line.person == SECRETARY) == 1)
     demo.check("tệp Excel và biểu đồ đã được ghi", (demo.out / "tom-tat-tuan.xlsx").exists()
                and (demo.out / "bieu-do-ty-le-du-hop.png").exists())
 

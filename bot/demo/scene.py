@@ -88,22 +88,26 @@ class Scene:
             await self._engine.dispose()
 
     # --- setting up the organisation (what an operator does with the CLI) ---
-    async def add_committee(self, name: str) -> int:
+    async def add_committee(self, name: str, parent: int | None = None) -> int:
         async with self.sessions()() as s, s.begin():
-            c = Committee(name=name, created_at=self.clock.now())
+            c = Committee(name=name, parent_id=parent, created_at=self.clock.now())
             s.add(c)
             await s.flush()
             return c.id
 
     async def add_cell(self, committee_id: int, name: str, members: list[tuple[str, Role]], *,
-                       exempt: set[str] | frozenset[str] = frozenset(), active_from: date | None = None) -> int:
+                       exempt: set[str] | frozenset[str] = frozenset(), active_from: date | None = None,
+                       probationary: set[str] | frozenset[str] = frozenset(), dues: int | None = None) -> int:
+        """A cell as the operator imports it: ``probationary`` members (dự bị), and ``dues`` the monthly amount the
+        cell set for everyone (the import's Đảng phí column; None: not set)."""
         active_from = active_from or date(2026, 1, 1)
         async with self.sessions()() as s, s.begin():
             cell = Cell(committee_id=committee_id, name=name, created_at=self.clock.now())
             s.add(cell)
             await s.flush()
             for full_name, role in members:
-                m = Member(cell_id=cell.id, full_name=full_name, role=role, status=MemberStatus.CHINH_THUC,
+                status = MemberStatus.DU_BI if full_name in probationary else MemberStatus.CHINH_THUC
+                m = Member(cell_id=cell.id, full_name=full_name, role=role, status=status, dues_amount=dues,
                            exempt=full_name in exempt, exempt_reason="sức khỏe" if full_name in exempt else None,
                            exempt_since=active_from if full_name in exempt else None, active_from=active_from,
                            created_at=self.clock.now())

@@ -17,11 +17,11 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 
+from core import outgoing
 from core.messages import GIVEN_UP, intake_take
 from core.services import Services
 from storage import inbox
 from storage.inbox import Incoming, Kept
-from storage.outbox import defer_reply
 
 log = logging.getLogger(__name__)
 
@@ -241,8 +241,8 @@ class Intake:
             for index, payload in enumerate(reply.get("payloads", [])):
                 if reply.get("bot_key"):
                     payload = dict(payload, bot_key=reply["bot_key"])
-                await defer_reply(self.services.sessions, key=f"reply:{row.update_key}:{index}", platform=row.platform,
-                                  chat_id=str(reply.get("chat_id")), payload=payload, due_at=now, now=now)
+                await outgoing.defer_reply(self.services.sessions, platform=row.platform, chat_id=str(reply.get("chat_id")),
+                                           update=row.update_key, index=index, payload=payload, due_at=now, now=now)
             await inbox.mark_replied(self.services.sessions, [row.id], now)
             self.services.wake_dispatcher()
 

@@ -1,7 +1,7 @@
 """Logging for the long-running commands: ``CHIBO_LOG_LEVEL`` and ``CHIBO_LOG_FORMAT=text|json``.
 
 Lines carry ids (row, member, meeting, job), never names, phones, tokens or message texts
-(tests/test_privacy.py). Libraries that would log a Bot API URL (it holds the token) or SQL parameters
+(tests/flow/test_privacy.py). Libraries that would log a Bot API URL (it holds the token) or SQL parameters
 stay at WARNING whatever the level.
 """
 

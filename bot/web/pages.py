@@ -8,6 +8,7 @@ and nothing here logs a URL."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import secrets
 import tempfile
@@ -15,16 +16,19 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+import tornado.httputil
 import tornado.web
 from sqlalchemy import select
 
+from bot.web import pdf
 from bot.web.access import COMMITTEE, LEADER, Viewer, viewer_for_link
 from bot.web.initdata import telegram_user_id
-from bot.web.render import render
+from bot.web.render import STATIC, render
 from core.parsing import button_id
 from core.weblinks import read_web_token, web_token
 from reports import minutes, web_cell, web_committee, weekly
-from rules import RuleSet
+from rules.period import Period, this_month
+from storage.committees import children, rules_for
 from storage.models import Cell, ChatLink, Committee, Meeting, Platform
 
 log = logging.getLogger(__name__)
@@ -34,9 +38,14 @@ TELEGRAM_SCRIPT = f"{TELEGRAM_ORIGIN}/js/telegram-web-app.js"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SVG = "image/svg+xml"
+PDF = "application/pdf"
 
 
 class _Base(tornado.web.RequestHandler):
+    printable = False  # a page a reader may print: it offers a PDF (``pdf_of``, its path + "/pdf") and the browser's print
+    as_pdf = False  # answered as the PDF of its print view (set by ``pdf_of``)
+    pending: tuple[str, dict[str, object]] | None = None  # the page ``page()`` would have sent, for the PDF
+
     def initialize(self, services) -> None:
         self.services = services
 
@@ -69,12 +78,42 @@ class _Base(tornado.web.RequestHandler):
                   exc_info=(typ, value, tb))
 
     def page(self, name: str, **context: object) -> None:
+        if self.printable:
+            path = self.page_path()
+            query = f"?{self.request.query}" if self.request.query else ""
+            context.update(pdf_href=f"{path.rstrip('/')}/pdf{query}",
+                           printed_on=self.services.clock.now().astimezone(self.tz).date())
+            if self.as_pdf:
+                self.pending = (name, context)
+                return
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.finish(render(name, self.lang, self.tz, nonce=self.nonce, **context))
 
+    def page_path(self) -> str:
+        """The path of the page itself, also when asked as its PDF: "/web/T/pdf" → "/web/T/" (the home page),
+        "/web/T/cell/5/pdf" → "/web/T/cell/5"."""
+        if not self.as_pdf:
+            return self.request.path
+        path = self.request.path.removesuffix("/pdf")
+        return f"{path}/" if path.count("/") == 2 else path
+
+    async def send_pdf(self, name: str, context: dict[str, object]) -> None:
+        """The page's print view as a PDF; where this machine cannot make one (``bot.web.pdf``), the print
+        view itself, which opens the browser's print (or "Save as PDF") at once."""
+        body = await pdf.html_to_pdf(render(name, self.lang, self.tz, nonce=self.nonce, for_pdf=True, **context))
+        if body is None:
+            arguments = [(k, v.decode()) for k, vs in self.request.query_arguments.items() for v in vs if k != "print"]
+            self.redirect(tornado.httputil.url_concat(self.page_path(), [*arguments, ("print", "1")]), status=303)
+            return
+        day = self.services.clock.now().astimezone(self.tz).strftime("%Y-%m-%d")
+        self.set_header("Content-Type", PDF)
+        self.set_header("Content-Disposition", f'attachment; filename="chibo-{day}.pdf"')
+        self.finish(body)
+
     def forbidden(self) -> None:
         self.set_status(403)
-        self.page("forbidden.html")
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.finish(render("forbidden.html", self.lang, self.tz, nonce=self.nonce))
 
     def write_error(self, status_code: int, **kwargs) -> None:
         self.set_header("Content-Type", "text/html; charset=utf-8")
@@ -109,8 +148,16 @@ class _Viewed(_Base):
             return None
         return self.viewer.committee_id
 
-    async def cell_year(self, cell_id: str) -> web_cell.CellYear | None:
-        """The cell's year of meetings, or None when the viewer may not see that cell (answered 403)."""
+    async def committee_chart(self, committee_id: int) -> tuple:
+        """``month_chart_svg``'s arguments for a committee's months."""
+        async with self.services.sessions() as session:
+            points = await web_committee.committee_months(session, committee_id, self.services.clock.now(), self.tz)
+            committee = await session.get(Committee, committee_id)
+            target = (await rules_for(session, committee_id)).attendance_target
+        return [(p.month, p.rate) for p in points], target, committee.name, int(points[-1].month[:4]), self.lang
+
+    async def cell_year(self, cell_id: str, period: Period | None = None) -> web_cell.CellYear | None:
+        """The cell's year (or ``period``) of meetings, or None when the viewer may not see that cell (answered 403)."""
         row_id = button_id(cell_id)  # past the integer columns' range: no row (PostgreSQL would raise)
         async with self.services.sessions() as session:
             cell = await session.get(Cell, row_id) if row_id is not None else None
@@ -118,7 +165,7 @@ class _Viewed(_Base):
                 self.forbidden()
                 return None
             assert cell is not None  # may_see_cell(None) is False
-            return await web_cell.cell_year(session, cell.id, self.services.clock.now(), self.tz)
+            return await web_cell.cell_year(session, cell.id, self.services.clock.now(), self.tz, period)
 
     async def send_made(self, content_type: str, make: Callable[..., str | bytes], *args: object,
                         attachment: str | None = None) -> None:
@@ -146,7 +193,30 @@ def _written(write: Callable[[Path], Path]) -> bytes:
         return write(Path(folder)).read_bytes()
 
 
+def pdf_of(page: type[_Viewed]) -> type[_Viewed]:
+    """The handler of ``page``'s PDF (its path + "/pdf"): the page's own ``get`` gathers the same data, then
+    its print view is printed to PDF instead of sent (``_Base.send_pdf``)."""
+
+    class Pdf(page):  # type: ignore[valid-type,misc]  # a subclass of the class given
+        as_pdf = True
+
+        async def get(self, *args: str) -> None:
+            await super().get(*args)
+            if self.pending is not None:
+                await self.send_pdf(*self.pending)
+
+    Pdf.__name__ = Pdf.__qualname__ = f"{page.__name__}Pdf"
+    return Pdf
+
+
+async def svg_uri(make: Callable[..., bytes], *args: object) -> str:
+    """A chart drawn off the event loop, as a data URI: the PDF's page is a file with nothing beside it."""
+    return "data:image/svg+xml;base64," + base64.b64encode(await asyncio.to_thread(make, *args)).decode()
+
+
 class Home(_Viewed):
+    printable = True
+
     async def get(self, token: str) -> None:
         v = self.viewer
         if v.kind == LEADER:
@@ -155,23 +225,61 @@ class Home(_Viewed):
         if v.kind != COMMITTEE:
             self.redirect(f"{self.base}/me", status=303)
             return
+        from bot.web.period_pages import (  # it builds on this module's handlers
+            asked_period,
+            picker_context,
+            show_period,
+        )
+
+        period, typed = asked_period(self)
+        if period is not None or typed is not None:
+            await show_period(self, period, typed)
+            return
         status = self.get_argument("status", "")
+        # A committee below the viewer's (?committee=ID): its page, one level down; any other id is 403.
+        shown = v.committee_id
+        if asked := self.get_argument("committee", ""):
+            row_id = button_id(asked)
+            if row_id is None or not v.may_see_committee(row_id):
+                self.forbidden()
+                return
+            shown = row_id
         async with self.services.sessions() as session:
-            data = await web_committee.committee_page(session, v.committee_id, self.services.clock.now(), self.tz,
+            data = await web_committee.committee_page(session, shown, self.services.clock.now(), self.tz,
                                                       self.lang)
+            below = [(c.id, c.name) for c in await children(session, shown)]
+            up = (await session.get_one(Committee, shown)).parent_id if shown != v.committee_id else None
         rows = [r for r in data.rows if r.status == status] if status in web_committee.STATUSES else data.rows
+        charts = {"chart_src": await svg_uri(month_chart_svg, *await self.committee_chart(shown))} \
+            if self.as_pdf else {}
+        here = f"committee={shown}&" if shown != v.committee_id else ""
         self.page("committee.html", base=self.base, p=data, rows=rows, status=status,
-                  statuses=web_committee.STATUSES)
+                  statuses=web_committee.STATUSES, children=below, here=here,
+                  up=None if up is None else (up if up != v.committee_id else 0), **charts,
+                  **picker_context(self, this_month(self.services.clock.now().astimezone(self.tz).date())))
 
 
 class CellPage(_Viewed):
+    printable = True
+
     async def get(self, token: str, cell_id: str) -> None:
-        data = await self.cell_year(cell_id)
+        from bot.web.period_pages import asked_period, bad_period_text, picker_context
+
+        period, typed = asked_period(self)
+        data = await self.cell_year(cell_id, period)
         if data is not None:
-            self.page("cell.html", base=self.base, p=data, committee_view=self.viewer.kind == COMMITTEE)
+            assert data.period is not None  # cell_year sets it
+            if typed is not None:
+                self.set_status(400)
+            charts = {"chart_src": await svg_uri(month_chart_svg, *cell_chart(data, self.lang))} if self.as_pdf else {}
+            self.page("cell.html", base=self.base, p=data, committee_view=self.viewer.kind == COMMITTEE,
+                      bad=bad_period_text(self, typed) if typed else None, **picker_context(self, data.period),
+                      **charts)
 
 
 class MePage(_Viewed):
+    printable = True
+
     async def get(self, token: str) -> None:
         if self.viewer.member_id is None:
             self.forbidden()
@@ -187,12 +295,7 @@ class CommitteeChart(_Viewed):
         committee_id = self.committee_id()
         if committee_id is None:
             return
-        async with self.services.sessions() as session:
-            points = await web_committee.committee_months(session, committee_id, self.services.clock.now(), self.tz)
-            committee = await session.get(Committee, committee_id)
-            target = RuleSet.from_overrides(committee).attendance_target
-        await self.send_made(SVG, month_chart_svg, [(p.month, p.rate) for p in points], target, committee.name,
-                             int(points[-1].month[:4]), self.lang)
+        await self.send_made(SVG, month_chart_svg, *await self.committee_chart(committee_id))
 
 
 def month_chart_svg(*args):
@@ -209,12 +312,18 @@ def write_workbook(*args):
     return write(*args)
 
 
+def cell_chart(data: web_cell.CellYear, lang: str) -> tuple:
+    """``month_chart_svg``'s arguments for a cell's year."""
+    return [(p.month, p.rate) for p in data.months], data.target, data.cell_name, data.year, lang
+
+
 class CellChart(_Viewed):
     async def get(self, token: str, cell_id: str) -> None:
-        data = await self.cell_year(cell_id)
+        from bot.web.period_pages import asked_period
+
+        data = await self.cell_year(cell_id, asked_period(self)[0])  # a period not understood: this year's
         if data is not None:
-            await self.send_made(SVG, month_chart_svg, [(p.month, p.rate) for p in data.months], data.target,
-                                 data.cell_name, data.year, self.lang)
+            await self.send_made(SVG, month_chart_svg, *cell_chart(data, self.lang))
 
 
 class WeeklyWorkbook(_Viewed):
@@ -270,6 +379,17 @@ class TelegramSignIn(_Base):
             self.page("forbidden.html", not_linked=True)
             return
         self.redirect(f"/web/{web_token(settings, viewer.link_id, now)}/", status=303)
+
+
+class Static(tornado.web.StaticFileHandler):
+    """``bot/web/static``: the stylesheet and the script every page links (the CSP's 'self')."""
+
+    def initialize(self) -> None:  # type: ignore[override]  # the folder is fixed, not a route argument
+        super().initialize(path=str(STATIC))
+
+    def set_extra_headers(self, path: str) -> None:
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Cache-Control", "no-cache")  # revalidated (ETag): a new release is seen at once
 
 
 class Forbidden(_Base):

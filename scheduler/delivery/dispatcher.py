@@ -24,6 +24,7 @@ from scheduler import planner
 from scheduler.delivery import live, long_answers
 from scheduler.delivery.pacing import Pacer
 from scheduler.delivery.senders import Blocked, DeliveryError, Permanent, RateLimited, Sender, Transient
+from scheduler.release import Releases
 from storage.last_seen import LastSeen
 from storage.models import ChatLink, Meeting, Member, OutboxMessage
 from storage.outage import Outage, unreachable
@@ -66,6 +67,7 @@ class Dispatcher:
         self.pacers = pacers or {p: getattr(s, "pacer", None) or Pacer() for p, s in senders.items()}
         self.batch_size, self.concurrency = batch_size, concurrency
         self.stats = DispatchStats()
+        self.releases = Releases()  # when reminder plans must be let go for the bots' pace (scheduler.release)
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task | None = None
@@ -146,7 +148,7 @@ class Dispatcher:
         """Plans that fell due become outbox rows, addressed to the roster as it is now."""
         while True:
             async with self.sessions() as session, session.begin():
-                done = await planner.send_due(session, self.settings, self.clock.now())
+                done = await planner.send_due(session, self.settings, self.clock.now(), releases=self.releases)
             if done < planner.BATCH:
                 return
 
@@ -204,8 +206,11 @@ class Dispatcher:
         if row.kind == long_answers.JOB:  # not a message: a long answer to put together, then queue
             await self._carry_out(row)
             return
-        if row.kind == outgoing.REMINDER.kind and await self._reminder_too_late(row):
-            return
+        begins = None  # a reminder's meeting: it is dropped if that begins while it waits for the pace
+        if row.kind == outgoing.REMINDER.kind:
+            begins = await self._reminder_too_late(row)
+            if begins is True:
+                return
         if row.kind in live.KINDS and not await self._refresh(row):
             return
         sender = self.senders[row.platform]
@@ -217,7 +222,11 @@ class Dispatcher:
         try:
             # Held until the platform answered; a deferred answer (priority 0) goes ahead of reminders.
             async with pacer.slot(row.chat_id, sender.is_group(row.chat_id), urgent=row.priority == 0):
+                if isinstance(begins, datetime) and self.clock.now() >= begins:
+                    await self._too_late(row, "meeting already begun")
+                    return
                 await sender.send(row.chat_id, row.payload, admission)
+                sent_at = self.clock.now()  # when the platform took it (not when the mark is written)
         except RateLimited as exc:
             self.stats.http_429 += 1
             self._log_failure(row, "rate_limited", exc)
@@ -242,7 +251,7 @@ class Dispatcher:
             async with self.sessions() as session, session.begin():
                 await session.execute(
                     update(OutboxMessage).where(OutboxMessage.id == row.id)
-                    .values(sent_at=self.clock.now(), attempts=row.attempts + 1, claimed_until=None)
+                    .values(sent_at=sent_at, attempts=row.attempts + 1, claimed_until=None)
                 )
             self.stats.sent += 1
             self.stats.by_kind[row.kind] = self.stats.by_kind.get(row.kind, 0) + 1
@@ -273,11 +282,12 @@ class Dispatcher:
         log.warning("delivery row=%s platform=%s kind=%s member=%s attempt=%d outcome=%s error=%s", row.id,
                     row.platform, row.kind, row.member_id, row.attempts + 1, outcome, type(exc).__name__)
 
-    async def _reminder_too_late(self, row: OutboxMessage) -> bool:
+    async def _reminder_too_late(self, row: OutboxMessage) -> bool | datetime:
         """A reminder goes out only if the meeting is still ahead (it may have fallen due while chibo
-        was down) and its member is still expected (not gone, not exempt since it was queued)."""
+        was down) and its member is still expected (not gone, not exempt since it was queued). True: it
+        was dropped; else when the meeting begins (False: no meeting)."""
         now = self.clock.now()
-        async with self.sessions() as session, session.begin():
+        async with self.sessions() as session:
             meeting = await session.get(Meeting, row.meeting_id) if row.meeting_id else None
             if meeting is None:
                 return False
@@ -287,13 +297,21 @@ class Dispatcher:
             elif row.member_id is not None and not planner.still_expected(
                     self.settings, await session.get(Member, row.member_id), meeting, now):
                 reason = "no longer expected"
-            if reason is None:
-                return False
-            await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id)
-                                  .values(dropped_at=now, last_error=reason, claimed_until=None))
-        self.stats.dropped_late += 1
-        record_delivery(str(row.platform), "dropped")
+            begins = meeting.scheduled_at
+        if reason is None:
+            return begins
+        await self._too_late(row, reason)
         return True
+
+    async def _too_late(self, row: OutboxMessage, reason: str) -> None:
+        """Drop a reminder that would come too late (or to someone no longer expected), counted and logged."""
+        async with self.sessions() as session, session.begin():
+            await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id)
+                                  .values(dropped_at=self.clock.now(), last_error=reason, claimed_until=None))
+        self.stats.dropped_late += 1
+        record_delivery(str(row.platform), "too_late" if reason == "meeting already begun" else "dropped")
+        log.info("reminder dropped row=%s platform=%s meeting=%s reason=%s", row.id, row.platform, row.meeting_id,
+                 reason)
 
     async def _refresh(self, row: OutboxMessage) -> bool:
         """Settle a live message's content now (scheduler.delivery.live); False if it was dropped instead."""

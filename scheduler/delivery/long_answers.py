@@ -16,15 +16,11 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import outgoing
-from core.messages import Reply
 from core.settings import Settings
 from reports.committee_report import committee_parts
 from storage.models import Committee, OutboxMessage
-from storage.outbox import enqueue_raw
 
 JOB = outgoing.REPORT_JOB.kind
-PART_KIND = outgoing.REPORT_PART.kind
-PRIORITY = outgoing.REPORT_PART.priority
 
 
 def job_payload(committee_id: int) -> dict:
@@ -40,11 +36,8 @@ async def carry_out(sessions: async_sessionmaker[AsyncSession], settings: Settin
                                                                    settings.tz, now)
     extra = {"bot_key": row.payload["bot_key"]} if row.payload.get("bot_key") else {}
     async with sessions() as session, session.begin():
-        for number, part in enumerate(parts, start=1):
-            await enqueue_raw(session, dict(
-                key=f"{row.key}:{number}", kind=PART_KIND, platform=row.platform, chat_id=row.chat_id,
-                member_id=row.member_id, meeting_id=None, payload={**Reply(part).to_payload(), **extra},
-                priority=PRIORITY, due_at=now, attempts=0, created_at=now))
+        await outgoing.send_parts(session, outgoing.chat(row.platform, row.chat_id, row.member_id), parts,
+                                  job=row.key, now=now, extra=extra)
         await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
             sent_at=now, attempts=row.attempts + 1, claimed_until=None,
             last_error=None if committee is not None else "committee gone"))

@@ -41,6 +41,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot.runtime.intake import answer_slot
+from core import outgoing
 from core.messages import Attachment, Reply, Request, Response
 from core.services import Services
 from core.texts import t
@@ -51,7 +52,6 @@ from scheduler.delivery.pacing import Pacer
 from scheduler.delivery.senders import ADMITTED, Admission, Blocked, Permanent, RateLimited, Transient
 from storage.inbox import Incoming, Kept
 from storage.models import OutboxMessage, Platform
-from storage.outbox import defer_reply
 
 log = logging.getLogger(__name__)
 
@@ -353,8 +353,9 @@ class TelegramAdapter:
             return
         now = self.services.clock.now()
         payload = reply.to_payload() if self.bot_key is None else dict(reply.to_payload(), bot_key=self.bot_key)
-        await defer_reply(self.services.sessions, key=f"reply:{req.update_key}:{index}", platform=Platform.TELEGRAM,
-                          chat_id=req.chat_id, payload=payload, due_at=now + timedelta(seconds=delay), now=now)
+        await outgoing.defer_reply(self.services.sessions, platform=Platform.TELEGRAM, chat_id=req.chat_id,
+                                   update=req.update_key, index=index, payload=payload,
+                                   due_at=now + timedelta(seconds=delay), now=now)
         self.services.wake_dispatcher()
 
 

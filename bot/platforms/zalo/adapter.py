@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
 from bot.platforms.zalo.client import (
+    EVENT_UNSUPPORTED,
     ZaloApiError,
     ZaloBadRequest,
     ZaloClient,
@@ -29,24 +32,24 @@ from bot.platforms.zalo.client import (
 from bot.runtime.intake import answer_slot
 from core import outgoing
 from core.files import signed_url
-from core.messages import Request
+from core.messages import Attachment, Request
 from core.outgoing import Quota, quota_of
 from core.services import Services
 from core.settings import DEFAULT_ZALO_BOT
 from core.texts import t
 from core.textsplit import html_to_plain, split_plain
 from handlers import router
-from handlers.commands import parse_command
+from handlers.commands import parse_command, parse_plain_command
 from rules import month_key
 from scheduler.delivery.senders import ADMITTED, Admission, Blocked, Permanent, RateLimited, Transient
 from storage.inbox import Incoming, Kept
 from storage.models import ChatChoice, OutboxMessage, Platform
-from storage.outbox import defer_reply
 from storage.usage import add_sent, sent_in
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 2000
+MAX_COPY = 20 * 1024 * 1024  # an image sent with /tailieu larger than this is not copied (as on Telegram)
 WARN_AT = 0.8  # of the monthly quota: warn the operator, cut repeat reminders
 
 
@@ -105,15 +108,19 @@ class ZaloSender:
             await self._remember(chat_id, choices)
 
     async def _send_files(self, chat_id: str, files: list[dict], payload: dict) -> int:
+        count = 0
+        for f in [f for f in files if f.get("file_id")]:  # an image a person sent to a Zalo bot: its Zalo address
+            await self.client.send_photo(chat_id, f["file_id"], caption=f.get("caption"))
+            count += 1
+        files = [f for f in files if not f.get("file_id")]
         if not files:
-            return 0
+            return count
         settings, now, lang = self.services.settings, self.services.clock.now(), self.services.settings.language
         if not settings.public_url:
             committee = payload.get("committee_id", "ID")
             text = payload.get("no_link_text") or t(lang, "files.no_public_url", committee=committee)
             await self.client.send_message(chat_id, html_to_plain(text))
-            return 1
-        count = 0
+            return count + 1
         for f in files:
             url = signed_url(settings, Path(f["path"]), now)
             if url is None:
@@ -166,6 +173,17 @@ class ZaloSender:
                     return Admission("zalo quota short: low priority cut")
             self._admitted += 1
         return Admission(reserved=True)
+
+
+def _command_of(text: str) -> tuple[str, str, str] | None:
+    """A command at the start of ``text``, typed with "/" or in words ("tai lieu …"): (name, args, as typed)."""
+    text = text.strip()
+    if text.startswith("/"):
+        parsed = parse_command(text)
+        if parsed is None or parsed[0] is None or parsed[2] is None:
+            return None
+        return parsed[0], parsed[1], parsed[2]
+    return parse_plain_command(text)
 
 
 def _is_last_reminder(key: str, settings) -> bool:
@@ -226,6 +244,13 @@ class ZaloAdapter:
         common: dict[str, Any] = dict(platform=Platform.ZALO, user_id=event.user_id, chat_id=event.chat_id,
                       update_key=f"zalo:{self.bot_key}:{event.dedup_key}", display_name=event.display_name or "",
                       is_group=event.is_group, addressed=event.is_group, bot_key=self.bot_key)
+        if event.image_url is not None and event.caption is not None and not event.is_group:
+            attached = _command_of(event.caption)  # an image with its command in the caption (/tailieu)
+            if attached is not None:
+                return Request(**common, command=attached[0], args=attached[1], raw_command=attached[2],
+                               file=Attachment(event.image_url, "anh.jpg", 0, "photo"))
+        if event.event_name == EVENT_UNSUPPORTED:  # Zalo did not pass the content on (a file, a video…)
+            return None if event.is_group else Request(**common, unreadable=True)
         if event.text is None:
             return None if event.is_group else Request(**common, text="")
         text = event.text.strip()
@@ -248,6 +273,8 @@ class ZaloAdapter:
         req = await self.to_request(event)
         if req is None:
             return False
+        if req.file is not None and req.command == "document":
+            req = await self._keep_copy(req)
         response = await router.handle(self.services, req)
         texts = [r.to_payload() for r in response.replies]
         if response.toast and not texts:  # no toasts on Zalo: the answer is a message
@@ -266,13 +293,29 @@ class ZaloAdapter:
                 except (RateLimited, Transient) as exc:  # the action is committed: its answer goes later
                     log.info("answer on Zalo could not go now (%s); it goes through the outbox", type(exc).__name__)
                     now = self.services.clock.now()
-                    await defer_reply(self.services.sessions, key=f"reply:{req.update_key}:{index}",
-                                      platform=Platform.ZALO, chat_id=event.chat_id,
-                                      payload=dict(payload, bot_key=self.bot_key), due_at=now, now=now)
+                    await outgoing.defer_reply(self.services.sessions, platform=Platform.ZALO, chat_id=event.chat_id,
+                                               update=req.update_key, index=index,
+                                               payload=dict(payload, bot_key=self.bot_key), due_at=now, now=now)
                     self.services.wake_dispatcher()
                 except (Blocked, Permanent) as exc:
                     log.info("answer on Zalo not delivered: %s", type(exc).__name__)
         return True
+
+    async def _keep_copy(self, req: Request) -> Request:
+        """An image sent with /tailieu, copied to the reports folder: members on Telegram get the copy, and the
+        web view links it; without the copy (too big, a network error) Zalo members still get it by its address."""
+        file = req.file
+        assert file is not None, "handle_event calls this for a file only"
+        folder = Path(self.services.settings.reports_dir)
+        name = f"chibo-tai-lieu-{secrets.token_hex(8)}.jpg"
+        try:
+            content = await self.client.download(file.file_id, MAX_COPY)
+            await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+            await asyncio.to_thread((folder / name).write_bytes, content)
+        except (ZaloApiError, OSError) as exc:
+            log.warning("an image sent with /tailieu on Zalo could not be copied (%s)", type(exc).__name__)
+            return req
+        return replace(req, file=replace(file, saved=name, size=len(content)))
 
     # --- long polling (the webhook is in bot.runtime.http_server) ---
     def start_polling(self) -> None:

@@ -232,6 +232,21 @@ class ZaloEvent:
     def is_group(self) -> bool:
         return self.chat_type == "GROUP"
 
+    @property
+    def image_url(self) -> str | None:
+        """The image of a ``message.image.received`` (``photo_url``, or ``photo`` as the docs name it)."""
+        if self.event_name != EVENT_IMAGE:
+            return None
+        message = self.raw.get("message") or {}
+        url = message.get("photo_url") or message.get("photo")
+        return url.strip() if isinstance(url, str) and re.match(r"^https?://", url.strip()) else None
+
+    @property
+    def caption(self) -> str | None:
+        """The text sent with an image, if any."""
+        caption = (self.raw.get("message") or {}).get("caption") if self.event_name == EVENT_IMAGE else None
+        return caption if isinstance(caption, str) and caption.strip() else None
+
 
 def _opaque_id(value: Any) -> str | None:
     """An id as a non-empty string (numbers are accepted and turned into strings)."""
@@ -569,6 +584,24 @@ class ZaloClient:
         if caption is not None and not (isinstance(caption, str) and not caption.strip()):
             payload["caption"] = _check_text(caption, "caption", "sendPhoto")
         return self._result(await self._call("sendPhoto", payload))
+
+    async def download(self, url: str, max_bytes: int) -> bytes:
+        """The bytes at ``url`` (an image a user sent, on Zalo's servers), at most ``max_bytes``.
+        Raises :class:`ZaloNetworkError` (never showing the URL) when it cannot be fetched or is too big."""
+        if not re.match(r"^https?://", url):
+            raise ZaloBadRequest(400, "not an http(s) URL", method="download")
+        try:
+            async with self._http.stream("GET", url, timeout=self._timeout) as response:
+                if response.status_code != 200:
+                    raise ZaloNetworkError(response.status_code, "could not fetch the file", method="download")
+                content = bytearray()
+                async for chunk in response.aiter_bytes():
+                    content += chunk
+                    if len(content) > max_bytes:
+                        raise ZaloNetworkError(None, "file too big", method="download")
+        except httpx.HTTPError as exc:
+            raise ZaloNetworkError(None, f"network error ({type(exc).__name__})", method="download") from None
+        return bytes(content)
 
     async def send_sticker(self, chat_id: str, sticker: str) -> dict[str, Any]:
         """Send a sticker by its id (from https://stickers.zaloapp.com/)."""

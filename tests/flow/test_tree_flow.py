@@ -1,0 +1,285 @@
+"""The tree of committees as its people use it: a city over a district over two wards, each with cells, and a
+cell directly under the district. Every role at every level, in chat (/baocao, its buttons, the weekly
+summary) and on the web view: each sees everything below it and nothing beside it. The district's summary
+rolls its wards up with the same numbers as each ward's own, and groups what needs attention by ward.
+SQLite and PostgreSQL; the bot restarted in between keeps answering the same."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from bot.demo.scene import Scene
+from bot.runtime.http_server import HttpServer
+from core.weblinks import web_token
+from reports import weekly
+from scheduler.timed.weekly import run_weekly
+from storage.models import AttendanceStatus, ChatLink, MeetingKind, Platform, Role
+from tests.conftest import DB_KINDS
+from tests.support.web_story import VN, _meeting
+
+P, A = AttendanceStatus.PRESENT, AttendanceStatus.ABSENT
+CITY, DISTRICT, WARD_A, WARD_B = "Thành ủy Thử Nghiệm", "Quận ủy Ba Đình", "Đảng ủy phường Điện Biên", "Đảng ủy phường Kim Mã"
+CM_CITY, CM_DISTRICT, CM_A, CM_B = "Vũ Văn Thành", "Lâm Thị Quận", "Đào Văn Phường", "Hà Thị Kim"
+SEC_A1, SEC_A2, SEC_B1, SEC_D1 = "Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Phạm Thị Dung"
+MEMBER_A1 = "Hoàng Văn Em"
+CELLS = {  # cell: (committee, members)
+    "Chi bộ khu phố 1": (WARD_A, [(SEC_A1, Role.BI_THU), (MEMBER_A1, Role.DANG_VIEN), ("Bùi Văn Giang", Role.DANG_VIEN),
+                                  ("Đỗ Thị Hạnh", Role.DANG_VIEN)]),
+    "Chi bộ khu phố 2": (WARD_A, [(SEC_A2, Role.BI_THU), ("Ngô Văn Ích", Role.DANG_VIEN), ("Tạ Thị Khuê", Role.DANG_VIEN)]),
+    "Chi bộ Kim Mã 1": (WARD_B, [(SEC_B1, Role.BI_THU), ("Mai Văn Lộc", Role.DANG_VIEN), ("Kiều Thị Mận", Role.DANG_VIEN)]),
+    "Chi bộ cơ quan quận": (DISTRICT, [(SEC_D1, Role.BI_THU), ("Quách Văn Nam", Role.DANG_VIEN)]),
+}
+NOW = datetime(2026, 12, 9, 9, 0, tzinfo=VN)  # a Wednesday: December's meetings of the 5th and 6th are held
+
+
+@dataclass
+class Tree:
+    scene: Scene
+    http: HttpServer
+    committees: dict[str, int]
+    cells: dict[str, int]
+
+    @property
+    def root(self) -> str:
+        return f"http://127.0.0.1:{self.http.port}"
+
+    async def base(self, name: str) -> str:
+        async with self.scene.sessions()() as s:
+            link_id = await s.scalar(select(ChatLink.id).where(ChatLink.platform == Platform.TELEGRAM,
+                                                                ChatLink.platform_user_id == str(self.scene.who(name).user_id)))
+        return f"/web/{web_token(self.scene.settings, link_id, self.scene.clock.now())}"
+
+
+async def build(scene: Scene) -> Tree:
+    scene.at(datetime(2026, 9, 1, 8, 0, tzinfo=VN))
+    ids: dict[str, int] = {}
+    ids[CITY] = await scene.add_committee(CITY)
+    ids[DISTRICT] = await scene.add_committee(DISTRICT, parent=ids[CITY])
+    ids[WARD_A] = await scene.add_committee(WARD_A, parent=ids[DISTRICT])
+    ids[WARD_B] = await scene.add_committee(WARD_B, parent=ids[DISTRICT])
+    cells = {name: await scene.add_cell(ids[committee], name, members, active_from=date(2020, 1, 1))
+             for name, (committee, members) in CELLS.items()}
+    for person, committee in ((CM_CITY, CITY), (CM_DISTRICT, DISTRICT), (CM_A, WARD_A), (CM_B, WARD_B)):
+        await scene.add_committee_member(ids[committee], person)
+    await scene.start_bot()
+    await scene.link(CM_CITY, CM_DISTRICT, CM_A, CM_B, SEC_A1, SEC_A2, SEC_B1, SEC_D1, MEMBER_A1)
+    # December: khu phố 1 held (all but one came), khu phố 2 held with two of three, Kim Mã 1 held by all,
+    # the district's own cell has not met. Only Kim Mã 1 held its thematic meeting this quarter.
+    everyone = {name: P for name, _ in CELLS["Chi bộ khu phố 1"][1]}
+    await _meeting(scene, cells["Chi bộ khu phố 1"], MeetingKind.THUONG_KY, datetime(2026, 12, 5, 19, 30, tzinfo=VN), 95,
+                   {**everyone, "Đỗ Thị Hạnh": A})
+    await _meeting(scene, cells["Chi bộ khu phố 2"], MeetingKind.THUONG_KY, datetime(2026, 12, 5, 19, 30, tzinfo=VN), 95,
+                   {SEC_A2: P, "Ngô Văn Ích": P, "Tạ Thị Khuê": A})
+    await _meeting(scene, cells["Chi bộ Kim Mã 1"], MeetingKind.THUONG_KY, datetime(2026, 12, 6, 19, 30, tzinfo=VN), 95,
+                   {name: P for name, _ in CELLS["Chi bộ Kim Mã 1"][1]})
+    await _meeting(scene, cells["Chi bộ Kim Mã 1"], MeetingKind.CHUYEN_DE, datetime(2026, 11, 20, 19, 0, tzinfo=VN), 125,
+                   {name: P for name, _ in CELLS["Chi bộ Kim Mã 1"][1]})  # Kim Mã 1 needs nothing
+    scene.at(NOW)
+    tree = Tree(scene, HttpServer(scene.runtime.services, listen="127.0.0.1", port=0), ids, cells)
+    await tree.http.start()
+    scene.settings.public_url = tree.root
+    return tree
+
+
+@pytest.fixture
+async def tree(scene):
+    built = await build(scene)
+    yield built
+    await built.http.stop()
+
+
+async def baocao(scene: Scene, who: str, args: str = "") -> str:
+    texts = await scene.say(who, f"/baocao {args}".strip())
+    return "\n".join(texts)
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_each_level_sees_below_it_in_chat_and_nothing_beside(tree: Tree):
+    scene = tree.scene
+    # A ward (cells only): its cells' latest meetings, never the other ward's.
+    ward_a = await baocao(scene, CM_A)
+    assert "Chi bộ khu phố 1" in ward_a and "Chi bộ khu phố 2" in ward_a and "Kim Mã 1" not in ward_a
+    refused = await baocao(scene, CM_A, "Chi bộ Kim Mã 1")
+    assert "Không thấy đơn vị" in refused and "/baocao" in refused and "ví dụ" in refused
+    assert "Kim Mã 1: " not in refused
+    assert "Chi bộ khu phố 2" in await baocao(scene, CM_A, "chi bo khu pho 2")  # a cell by name, no diacritics
+
+    # The district: its wards rolled up, its own cell, and a button for each.
+    district = await baocao(scene, CM_DISTRICT)
+    assert "Các đơn vị trực thuộc" in district
+    assert f"{WARD_A}: tháng 12/2026 đã họp 2/2 chi bộ" in district
+    assert f"{WARD_B}: tháng 12/2026 đã họp 1/1 chi bộ" in district
+    assert "Chi bộ cơ quan quận" in district and "/baocao" in district
+    message = scene.last_with_button(CM_DISTRICT, "unit:")
+    labels = [b["text"] for row in message["reply_markup"]["inline_keyboard"] for b in row if b.get("callback_data")]
+    assert labels == [WARD_A, WARD_B, "Chi bộ cơ quan quận"]
+    await scene.press(CM_DISTRICT, message, f"unit:committee:{tree.committees[WARD_B]}")
+    assert "Chi bộ Kim Mã 1" in scene.last_text(CM_DISTRICT) and "khu phố 1" not in scene.last_text(CM_DISTRICT)
+    ward_a_from_district = await baocao(scene, CM_DISTRICT, "dang uy phuong dien bien")  # without diacritics
+    assert "Chi bộ khu phố 1" in ward_a_from_district and "Kim Mã" not in ward_a_from_district
+    assert "Chi bộ khu phố 1" in await baocao(scene, CM_DISTRICT, "Chi bộ khu phố 1")  # two levels down
+    assert "Không thấy đơn vị" in await baocao(scene, CM_DISTRICT, CITY)  # nothing above it
+
+    # The city: the district rolled up (its wards' and its own cell's numbers summed), one level down by name.
+    city = await baocao(scene, CM_CITY)
+    assert f"{DISTRICT}: tháng 12/2026 đã họp 3/4 chi bộ" in city
+    assert WARD_A in await baocao(scene, CM_CITY, DISTRICT.lower())
+
+    # A ward's member pressing a forged button for the other ward or a cell of it: refused, nothing shown.
+    ward_message = scene.inbox(CM_A)[-1]
+    before = len(scene.inbox(CM_A))
+    for data in (f"unit:committee:{tree.committees[WARD_B]}", f"unit:cell:{tree.cells['Chi bộ Kim Mã 1']}",
+                 f"unit:committee:{tree.committees[DISTRICT]}"):
+        answer = await scene.press(CM_A, ward_message, data, forged=True)
+        assert answer.get("text")  # a toast, no report
+    assert len(scene.inbox(CM_A)) == before
+
+    # A secretary: his cell only, whatever he types; a member: not for him.
+    own = await baocao(scene, SEC_A1, "Chi bộ Kim Mã 1")
+    assert "Chi bộ khu phố 1" in own and "Kim Mã" not in own and "khu phố 2" not in own
+    assert "Chi bộ khu phố 1" not in await baocao(scene, MEMBER_A1)
+
+    # After a restart, the same answers.
+    await scene.stop_bot()
+    await scene.start_bot()
+    assert f"{WARD_B}: tháng 12/2026 đã họp 1/1 chi bộ" in await baocao(scene, CM_DISTRICT)
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_each_level_sees_below_it_on_the_web_and_nothing_beside(tree: Tree):
+    cells, committees = tree.cells, tree.committees
+    pages = {
+        "home": "/", "district page": f"/?committee={committees[DISTRICT]}",
+        "ward A page": f"/?committee={committees[WARD_A]}", "ward B page": f"/?committee={committees[WARD_B]}",
+        "city page": f"/?committee={committees[CITY]}", "unknown page": "/?committee=999999",
+        "cell A1": f"/cell/{cells['Chi bộ khu phố 1']}", "cell B1": f"/cell/{cells['Chi bộ Kim Mã 1']}",
+        "cell D1": f"/cell/{cells['Chi bộ cơ quan quận']}", "weekly": "/weekly.xlsx",
+    }
+    every_committee_page = {"home", "district page", "ward A page", "ward B page", "cell A1", "cell B1", "cell D1",
+                            "weekly"}
+    allowed = {
+        CM_CITY: every_committee_page | {"city page"},  # its own id too
+        CM_DISTRICT: every_committee_page,
+        CM_A: {"home", "ward A page", "cell A1", "weekly"},
+        CM_B: {"home", "ward B page", "cell B1", "weekly"},
+        SEC_A1: {"cell A1"},
+        SEC_B1: {"cell B1"},
+        SEC_D1: {"cell D1"},
+        MEMBER_A1: set(),
+    }
+    async with httpx.AsyncClient(base_url=tree.root, follow_redirects=False, timeout=60) as client:
+        for person, may in allowed.items():
+            base = await tree.base(person)
+            for page, path in pages.items():
+                status = (await client.get(base + path)).status_code
+                if page in may:
+                    assert status == 200, (person, page, status)
+                elif path.startswith("/") and person not in (CM_CITY, CM_DISTRICT, CM_A, CM_B) and (
+                        path == "/" or path.startswith("/?")):
+                    assert status == 303, (person, page, status)  # not a committee's member: sent to their own page
+                else:
+                    assert status == 403, (person, page, status)
+        # What each committee page lists: everything below, nothing beside; links one level down.
+        district = (await client.get(await tree.base(CM_DISTRICT) + "/")).text
+        for name in CELLS:
+            assert name in district
+        assert f"?committee={committees[WARD_A]}" in district and f"?committee={committees[WARD_B]}" in district
+        ward_b = (await client.get(await tree.base(CM_DISTRICT) + pages["ward B page"])).text
+        assert "Chi bộ Kim Mã 1" in ward_b and "Chi bộ khu phố 1" not in ward_b
+        own = (await client.get(await tree.base(CM_A) + "/")).text
+        assert "Chi bộ khu phố 2" in own and "Kim Mã" not in own and DISTRICT not in own
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_the_districts_weekly_summary_rolls_up_its_wards_with_their_own_numbers(tree: Tree):
+    scene = tree.scene
+    settings = scene.settings
+    async with scene.sessions()() as s:
+        district = await weekly.compute(s, tree.committees[DISTRICT], NOW, settings.tz)
+        ward_a = await weekly.compute(s, tree.committees[WARD_A], NOW, settings.tz)
+        ward_b = await weekly.compute(s, tree.committees[WARD_B], NOW, settings.tz)
+    by_name = {child.name: child for child in district.children}
+    assert [c.name for c in district.children] == [WARD_A, WARD_B, "Chi bộ cơ quan quận"]
+    for child, own in ((by_name[WARD_A], ward_a), (by_name[WARD_B], ward_b)):
+        assert (child.cells_held, child.cells_tracked, child.overall_rate) == (own.cells_held, own.cells_tracked,
+                                                                               own.overall_rate)
+    assert by_name[WARD_A].overall_rate == pytest.approx(5 / 7)  # 3 of 4 and 2 of 3 came
+    assert district.cells_held == 3 and len(district.cells) == 4
+    assert not ward_a.children and not ward_b.children  # committees of cells only: their summary as before
+
+    await run_weekly(scene.runtime.services)
+    await scene.settle()
+    text = next(m.get("caption") or m.get("text", "") for m in reversed(scene.inbox(CM_DISTRICT))
+                if "Tóm tắt tuần" in (m.get("caption") or m.get("text", "")))
+    assert "Các đơn vị trực thuộc" in text
+    assert f"{WARD_A}: tháng 12/2026 đã họp 2/2 chi bộ" in text
+    # Needs attention, grouped by ward: khu phố 2 (attendance 67%) under ward A, the district's own cell alone.
+    attention = text[text.index("Cần quan tâm"):text.index("Các đơn vị trực thuộc")]
+    assert WARD_A in attention and "Chi bộ khu phố 2" in attention
+    assert attention.index(WARD_A) < attention.index("Chi bộ khu phố 2")
+    assert "Chi bộ cơ quan quận" in attention and "Kim Mã 1" not in attention
+    ward_text = next(m.get("caption") or m.get("text", "") for m in reversed(scene.inbox(CM_A))
+                     if "Tóm tắt tuần" in (m.get("caption") or m.get("text", "")))
+    assert "Kim Mã" not in ward_text and "Các đơn vị trực thuộc" not in ward_text and "Từng chi bộ" in ward_text
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_rules_set_on_the_district_judge_the_wards_cells_unless_a_ward_sets_its_own(tree: Tree):
+    scene = tree.scene
+    async with scene.sessions()() as s, s.begin():
+        from storage.models import Committee
+        (await s.get_one(Committee, tree.committees[DISTRICT])).min_small_cell_minutes = 100  # small cells: the 95-minute meetings are short
+        (await s.get_one(Committee, tree.committees[WARD_B])).min_small_cell_minutes = 90  # ward B sets its own
+    async with scene.sessions()() as s:
+        district = await weekly.compute(s, tree.committees[DISTRICT], NOW, scene.settings.tz)
+        ward_a = await weekly.compute(s, tree.committees[WARD_A], NOW, scene.settings.tz)
+    by_cell = {c.cell_name: c.regular for c in district.cells}
+    assert (by_cell["Chi bộ khu phố 1"].minimum, by_cell["Chi bộ khu phố 1"].duration_ok) == (100, False)
+    assert (by_cell["Chi bộ Kim Mã 1"].minimum, by_cell["Chi bộ Kim Mã 1"].duration_ok) == (90, True)
+    assert {c.cell_name: c.regular.minimum for c in ward_a.cells} == {"Chi bộ khu phố 1": 100, "Chi bộ khu phố 2": 100}
+    # The ward's own view and the district's agree on each cell's reasons.
+    assert {c.cell_name: c.attention for c in ward_a.cells} == {
+        c.cell_name: c.attention for c in district.cells if c.cell_name in ("Chi bộ khu phố 1", "Chi bộ khu phố 2")}
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_two_units_of_one_name_are_asked_about_and_the_one_typed_exactly_wins(tree: Tree):
+    scene = tree.scene
+    await scene.add_cell(tree.committees[WARD_B], "Chi bộ khu phố 1", [("Đinh Văn Ơn", Role.BI_THU)])
+    both = await baocao(scene, CM_DISTRICT, "chi bo khu pho 1")  # one in each ward, two levels down
+    assert "Có nhiều đơn vị tên" in both and "ví dụ" in both
+    assert "Tóm tắt" not in both  # nothing shown until the district's member says which
+    # Only ward A's is found from ward A: the other ward's is beside it.
+    assert "Có nhiều" not in await baocao(scene, CM_A, "chi bo khu pho 1")
+
+
+def test_the_unit_button_round_trips_and_refuses_what_it_does_not_write():
+    from core import buttons
+
+    for kind in ("committee", "cell"):
+        data = buttons.Unit(kind, 42).encode()
+        assert data == f"unit:{kind}:42" and buttons.decode(data) == buttons.Unit(kind, 42)
+    for forged in ("unit:ward:42", "unit:committee:042", "unit:cell", "unit:cell:42:1", "unit:cell:-1"):
+        assert buttons.decode(forged) is None, forged
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_a_lateness_set_on_the_district_applies_at_a_wards_check_in(tree: Tree):
+    """The check-in reads the actor's rules: a ward under a district takes the district's lateness."""
+    scene = tree.scene
+    async with scene.sessions()() as s, s.begin():
+        from storage.models import Committee
+        (await s.get_one(Committee, tree.committees[DISTRICT])).late_after_minutes = 5
+    scene.at(datetime(2026, 12, 10, 19, 0, tzinfo=VN))
+    scheduled = await scene.say(SEC_A1, "/lichhop 2026-12-12 19:30 chuyende Nhà văn hóa | Nghị quyết 57")
+    scene.at(datetime(2026, 12, 12, 19, 30, tzinfo=VN))
+    started = await scene.say(SEC_A1, "/batdau")
+    assert started, (scheduled, started)
+    scene.at(datetime(2026, 12, 12, 19, 38, tzinfo=VN))  # 8 minutes: late by the district's 5, not by the default 15
+    answer = "\n".join(await scene.say(MEMBER_A1, "/diemdanh"))
+    assert "muộn 8 phút" in answer, (scheduled, started, answer)
