@@ -80,6 +80,7 @@ ABSENCE_NOTICE = Message("absence_notice", 2, "absence:{meeting}:{member}:{at}:{
 TASK_DONE = Message("task_done", 2, "task_done:{task}:{to}")
 DELIVERY_FAILED = Message("delivery_failed", 2, "delivery_failed:{member}:{day}:{to}")
 UNREACHABLE = Message("unreachable", 2, "unreachable:{member}:{day}:{to}")
+RELINK = Message("relink", 2, "relink:{cell}:{bot}:{at}:{to}")  # the cell moved to another Telegram bot
 VOTE_OPEN = Message("vote", 1, "vote:{vote}:{to}")  # a vote opened during the meeting: to those present
 VOTE_RESULT = Message("vote", 2, "vote_result:{vote}:{to}")
 MINUTES = Message("minutes", 2, "minutes:{meeting}:{to}:{at}")  # to = the chat link's id

@@ -58,6 +58,7 @@ def parse_quiet_hours(text: str) -> tuple[time, time] | None:
 
 
 DEFAULT_ZALO_BOT = "zalo"
+DEFAULT_TELEGRAM_BOT = "telegram"  # CHIBO_TELEGRAM_TOKEN's bot; its chats keep bot_key NULL (as before several bots)
 _BOT_KEY = re.compile(r"^[a-z0-9_-]{1,40}$")
 
 
@@ -83,6 +84,11 @@ class Settings(BaseSettings):
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"
     telegram_bot_username: str | None = None
+    # Several Telegram bots: "key=token,key2=token2", each serving the committees and cells assigned to it
+    # (`chibo cell telegram-bot`, `chibo committee telegram-bot`) and paced on its own; with their usernames
+    # ("key=username,...") for the links chibo gives out.
+    telegram_bots: SecretStr | None = None
+    telegram_bot_usernames: str | None = None
     webhook_secret: SecretStr | None = None
     zalo_token: SecretStr | None = None
     # Several Zalo bots: "key=token,key2=token2" (each serves the cells assigned with `chibo cell zalo-bot`).
@@ -219,6 +225,25 @@ class Settings(BaseSettings):
     def token_value(self) -> str | None:
         return self.telegram_token.get_secret_value() if self.telegram_token else None
 
+    def telegram_tokens(self) -> dict[str, str]:
+        """Every Telegram bot by key; the single CHIBO_TELEGRAM_TOKEN is the bot "telegram" (the default)."""
+        bots = {}
+        if self.telegram_token:
+            bots[DEFAULT_TELEGRAM_BOT] = self.telegram_token.get_secret_value()
+        if self.telegram_bots:
+            bots.update(parse_bots(self.telegram_bots.get_secret_value()))
+        return bots
+
+    def telegram_username(self, bot_key: str | None) -> str | None:
+        """The username of a Telegram bot (None: the default bot), for t.me links."""
+        if bot_key in (None, DEFAULT_TELEGRAM_BOT):
+            return self.telegram_bot_username.lstrip("@") if self.telegram_bot_username else None
+        for part in (self.telegram_bot_usernames or "").split(","):
+            key, _, name = part.strip().partition("=")
+            if key.strip() == bot_key and name.strip():
+                return name.strip().lstrip("@")
+        return None
+
     def zalo_token_value(self) -> str | None:
         return self.zalo_token.get_secret_value() if self.zalo_token else None
 
@@ -231,7 +256,7 @@ class Settings(BaseSettings):
             bots.update(parse_bots(self.zalo_bots.get_secret_value()))
         return bots
 
-    @field_validator("zalo_bots")
+    @field_validator("zalo_bots", "telegram_bots")
     @classmethod
     def _check_bots(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:

@@ -215,6 +215,7 @@ class FakeBotApiServer(abc.ABC):
 
     def __init__(self, token: str) -> None:
         self.token = token
+        self._other_bots: dict[str, FakeBotApiServer] = {}
 
         self.port: int = 0
         #: ``http://127.0.0.1:<port>`` once started.
@@ -460,6 +461,11 @@ class FakeBotApiServer(abc.ABC):
     def _delete_webhook(self, params: dict[str, Any]) -> Any:
         """``deleteWebhook``: clears :attr:`_webhook` (and :meth:`_notify`)."""
 
+    def serve_also(self, other: FakeBotApiServer) -> None:
+        """Answer calls with ``other``'s token at this address too, as ``other`` would (its own updates,
+        messages and limits): several bots behind one API address, as on the real platform."""
+        self._other_bots[other.token] = other
+
     @abc.abstractmethod
     def _get_webhook_info(self, params: dict[str, Any]) -> Any:
         """``getWebhookInfo``."""
@@ -469,6 +475,9 @@ class FakeBotApiServer(abc.ABC):
     ) -> tuple[int, dict[str, Any]]:
         """Run one API call; never raises.  Returns (HTTP status, JSON body)."""
         if token != self.token:
+            other = self._other_bots.get(token)
+            if other is not None:  # another bot at the same address (as every bot shares Telegram's)
+                return await other._dispatch(token, method, params, context)
             return self._error_answer(ApiError(401, self._unauthorized_description))
         name, handler = self._methods.get(self._method_key(method), (method, None))
         self.requests.append((name, params))

@@ -7,7 +7,7 @@ import logging
 from sqlalchemy import select
 
 from core.messages import Request, Response
-from core.settings import DEFAULT_ZALO_BOT
+from core.settings import DEFAULT_TELEGRAM_BOT, DEFAULT_ZALO_BOT
 from core.texts import echo, fmt_date, fmt_datetime
 from handlers.context import Ctx
 from rules.guessing import MAX_FAILURES, is_locked
@@ -25,6 +25,7 @@ from storage.models import (
     Member,
     Platform,
 )
+from storage.queries import telegram_bot_of
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,9 @@ async def start(ctx: Ctx, req: Request) -> Response:
     if ctx.actor.link is not None:
         return Response.say(ctx.t("start.already", name=_actor_name(ctx)))
 
+    other_telegram = await _telegram_bot_serving(ctx, req, invite)
+    if other_telegram is not None:
+        return Response.say(_to_other_telegram_bot(ctx, other_telegram, invite.code))
     wrong_bot = await _served_by_another_bot(ctx, req, invite)
     if wrong_bot:
         return Response.say(ctx.t("start.wrong_bot", bot=wrong_bot))
@@ -122,6 +126,28 @@ async def _served_by_another_bot(ctx: Ctx, req: Request, invite: InviteCode) -> 
     cell = await ctx.session.get_one(Cell, member.cell_id)
     expected = cell.zalo_bot or DEFAULT_ZALO_BOT
     return expected if (req.bot_key or DEFAULT_ZALO_BOT) != expected else None
+
+
+async def _telegram_bot_serving(ctx: Ctx, req: Request, invite: InviteCode) -> str | None:
+    """With several Telegram bots, each serves the committees and cells assigned to it: the key of the
+    right bot ("telegram" for the default), if this is not it. A bot no longer configured serves nobody:
+    its cells fall back to the default bot."""
+    bots = ctx.settings.telegram_tokens()
+    if req.platform != Platform.TELEGRAM or invite.member_id is None or len(bots) < 2:
+        return None
+    member = await ctx.session.get_one(Member, invite.member_id)
+    expected = await telegram_bot_of(ctx.session, await ctx.session.get_one(Cell, member.cell_id))
+    expected = expected if expected in bots and expected != DEFAULT_TELEGRAM_BOT else None
+    if expected == req.bot_key:
+        return None
+    return expected or DEFAULT_TELEGRAM_BOT
+
+
+def _to_other_telegram_bot(ctx: Ctx, bot_key: str, code: str) -> str:
+    username = ctx.settings.telegram_username(bot_key)
+    if username is None:
+        return ctx.t("start.wrong_telegram_bot_unnamed", bot=bot_key)
+    return ctx.t("start.wrong_telegram_bot", bot=username, link=f"https://t.me/{username}?start={code}")
 
 
 def _actor_name(ctx: Ctx) -> str:

@@ -35,7 +35,7 @@ from handlers.commands import BY_NAME, TABLE, Command, Flow, Role, parse_plain_c
 from handlers.context import Actor, Ctx, MeetingWanted, Preloaded, resolve_actor, resolve_actors
 from storage import inbox
 from storage.invites import looks_like_code
-from storage.models import ChatLink, Meeting
+from storage.models import ChatLink, Meeting, Platform
 from storage.queries import member_span
 
 log = logging.getLogger(__name__)
@@ -312,7 +312,8 @@ def _heard_from(link: ChatLink, req: Request) -> None:
     the time they were last seen is written behind the request (``storage.last_seen``)."""
     if req.button is None and link.chat_id != req.chat_id:  # a press names the chat of the message under it
         link.chat_id = req.chat_id
-    if req.bot_key and link.bot_key != req.bot_key:
+    # The bot they wrote to is the one to reach them by (on Telegram the default bot is no key: NULL).
+    if (req.bot_key or req.platform == Platform.TELEGRAM) and link.bot_key != req.bot_key:
         link.bot_key = req.bot_key
     if link.blocked_at is not None:
         link.blocked_at = None  # they wrote to us, so they can be reached again

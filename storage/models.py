@@ -114,6 +114,7 @@ class Committee(Base):
     excused_streak_over: Mapped[int | None] = mapped_column(Integer)
     year_good_share: Mapped[float | None] = mapped_column(Float)  # rules.yearly
     year_poor_missed_months: Mapped[int | None] = mapped_column(Integer)
+    telegram_bot: Mapped[str | None] = mapped_column(String(40))  # the Telegram bot serving its cells (None: the default)
     created_at: Mapped[datetime]
 
     cells: Mapped[list[Cell]] = relationship(back_populates="committee")
@@ -133,6 +134,7 @@ class Cell(Base):
     standing_time: Mapped[time | None] = mapped_column(Time)
     standing_place: Mapped[str | None] = mapped_column(String(300))
     zalo_bot: Mapped[str | None] = mapped_column(String(40))  # the Zalo bot serving this cell (None: the default)
+    telegram_bot: Mapped[str | None] = mapped_column(String(40))  # its own Telegram bot (None: the committee's)
     created_at: Mapped[datetime]
 
     committee: Mapped[Committee] = relationship(back_populates="cells")

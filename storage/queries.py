@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rules import MemberSpan
 from rules.names import name_key
 from storage.committees import subtree_ids
-from storage.models import LEADER_ROLES, Attendance, Cell, ChatLink, GroupLink, Meeting, Member
+from storage.models import LEADER_ROLES, Attendance, Cell, ChatLink, Committee, GroupLink, Meeting, Member
 
 
 def member_span(m: Member) -> MemberSpan:
@@ -218,3 +218,10 @@ async def next_meeting(session: AsyncSession, cell_id: int, now: datetime) -> Me
         return current
     upcoming = await upcoming_meetings(session, cell_id, now, limit=1)
     return upcoming[0] if upcoming else None
+
+
+async def telegram_bot_of(session: AsyncSession, cell: Cell) -> str | None:
+    """The key of the Telegram bot serving ``cell``: its own, else its committee's (None or "telegram": the default)."""
+    if cell.telegram_bot:
+        return cell.telegram_bot
+    return await session.scalar(select(Committee.telegram_bot).where(Committee.id == cell.committee_id))

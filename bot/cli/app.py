@@ -16,6 +16,7 @@ from bot.cli import committee_tree as cli_tree
 from bot.cli import db as cli_db
 from bot.cli import period as cli_period
 from bot.cli import quality as cli_quality
+from bot.cli import telegram_bots as cli_telegram_bots
 from bot.cli.common import JsonOpt, emit, fail, load_settings, now, with_db
 from bot.runtime.db_problems import run_on_database
 from core.settings import DEFAULT_ZALO_BOT, Settings
@@ -36,6 +37,7 @@ from storage.models import (
     Member,
     MemberStatus,
 )
+from storage.queries import telegram_bot_of
 
 app = typer.Typer(help="chibo – trợ lý sinh hoạt chi bộ (Telegram, Zalo). Lệnh dành cho người vận hành.",
                   no_args_is_help=True, add_completion=False)
@@ -313,10 +315,10 @@ def member_dues(member_id: int, amount: str) -> None:
 
 
 # --- invites ---
-def deep_link(settings: Settings, code: str) -> str | None:
-    if settings.telegram_bot_username:
-        return f"https://t.me/{settings.telegram_bot_username.lstrip('@')}?start={code}"
-    return None
+def deep_link(settings: Settings, code: str, bot_key: str | None = None) -> str | None:
+    """The t.me link that links a member with ``code``, to the Telegram bot serving their cell."""
+    username = settings.telegram_username(bot_key)
+    return f"https://t.me/{username}?start={code}" if username else None
 
 
 @app.command("invites")
@@ -325,6 +327,7 @@ def invites(cell: str, as_json: JsonOpt = False) -> None:
 
     async def work(session: AsyncSession, settings: Settings):
         c = await find_cell(session, cell)
+        bot_key = await telegram_bot_of(session, c)
         stamp = now()
         linked = set(await session.scalars(select(ChatLink.member_id).where(
             ChatLink.member_id.is_not(None), ChatLink.blocked_at.is_(None))))
@@ -339,7 +342,7 @@ def invites(cell: str, as_json: JsonOpt = False) -> None:
             if invite is None:
                 invite = await invite_codes.issue(session, InviteKind.MEMBER, stamp, member_id=m.id)
             out.append({"member_id": m.id, "full_name": m.full_name, "code": invite.code,
-                        "link": deep_link(settings, invite.code), "zalo_bot": c.zalo_bot or DEFAULT_ZALO_BOT})
+                        "link": deep_link(settings, invite.code, bot_key), "zalo_bot": c.zalo_bot or DEFAULT_ZALO_BOT})
         return out
 
     rows = with_db(work)
@@ -373,7 +376,8 @@ def committee_invite(
         if invite is None:
             invite = await invite_codes.issue(session, InviteKind.COMMITTEE, stamp, committee_member_id=person.id)
         return {"committee_member_id": person.id, "full_name": person.full_name, "code": invite.code,
-                "link": deep_link(settings, invite.code)}
+                "link": deep_link(settings, invite.code, await session.scalar(
+                    select(Committee.telegram_bot).where(Committee.id == committee_id)))}
 
     r = with_db(work)
     emit(as_json, r, f"{r['full_name']}: {r['code']}" + (f"  {r['link']}" if r["link"] else ""))
@@ -524,6 +528,7 @@ def _setup_logging(settings: Settings) -> None:
 
 
 cli_quality.register(committee_app)
+cli_telegram_bots.register(cell_app, committee_app, find_cell)
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ Used by the end-to-end tests, and by the demo and the benchmarks.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -217,8 +218,14 @@ class Scene:
             await self.say_zalo(name, code)
 
     async def settle(self) -> None:
-        """Deliver everything that is due now (what the dispatcher would do within a second)."""
+        """Deliver everything that is due now (what the dispatcher would do within a second), after the answers
+        still going out (an answer of several messages keeps the chat's pace: about one a second after three)."""
         if self.runtime is not None:
+            intake = self.runtime.intake
+            for _ in range(1000):  # at most ten seconds
+                if intake is None or not intake.busy:
+                    break
+                await asyncio.sleep(0.01)
             while await self.runtime.dispatcher.run_once():
                 pass
         self.collect()

@@ -165,6 +165,11 @@ class Intake:
         except Exception as exc:
             self._outage.report(exc)
 
+    @property
+    def busy(self) -> bool:
+        """Updates taken and not yet handled to the end (their answers sent, or waiting in the outbox)."""
+        return bool(self._held)
+
     def take_marks(self) -> set[int]:
         """The rows answered and not yet marked, for a request's transaction to mark (``restore_marks`` if it
         rolls back)."""

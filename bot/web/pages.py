@@ -363,8 +363,10 @@ class TelegramSignIn(_Base):
     async def post(self) -> None:
         settings = self.services.settings
         now = self.services.clock.now()
-        user_id = telegram_user_id(self.get_body_argument("init_data", ""), settings.token_value() or "", now,
-                                   timedelta(seconds=settings.web_auth_max_age_seconds))
+        # Signed by the bot whose Mini App it is: with several bots, each bot's token is tried (one matches).
+        init_data, max_age = self.get_body_argument("init_data", ""), timedelta(seconds=settings.web_auth_max_age_seconds)
+        user_id = next((found for token in settings.telegram_tokens().values()
+                        if (found := telegram_user_id(init_data, token, now, max_age)) is not None), None)
         if user_id is None:
             self.forbidden()
             return

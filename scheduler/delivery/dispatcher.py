@@ -63,7 +63,8 @@ class Dispatcher:
         # The platforms this process sends for now: all of them, unless an election (bot.runtime.roles) says
         # another process is the active sender for some (one sender per bot across processes).
         self.active: set[str] = set(senders)
-        self.pacers = pacers or {p: Pacer() for p in senders}
+        # A sender that also answers people directly shares its pacer, so answers and the outbox keep one pace.
+        self.pacers = pacers or {p: getattr(s, "pacer", None) or Pacer() for p, s in senders.items()}
         self.batch_size, self.concurrency = batch_size, concurrency
         self.stats = DispatchStats()
         self.releases = Releases()  # when reminder plans must be let go for the bots' pace (scheduler.release)
@@ -212,13 +213,15 @@ class Dispatcher:
                 return
         if row.kind in live.KINDS and not await self._refresh(row):
             return
-        sender, pacer = self.senders[row.platform], self.pacers[row.platform]
+        sender = self.senders[row.platform]
+        pacer = self._pacer(row, sender)
         admission = await sender.admit(row)  # a platform with a budget (Zalo) may cut a row
         if admission.refused:
             await self._drop(row, admission.refused)
             return
         try:
-            async with pacer.slot(row.chat_id, sender.is_group(row.chat_id)):  # held until the platform answered
+            # Held until the platform answered; a deferred answer (priority 0) goes ahead of reminders.
+            async with pacer.slot(row.chat_id, sender.is_group(row.chat_id), urgent=row.priority == 0):
                 if isinstance(begins, datetime) and self.clock.now() >= begins:
                     await self._too_late(row, "meeting already begun")
                     return
@@ -253,6 +256,13 @@ class Dispatcher:
             self.stats.sent += 1
             self.stats.by_kind[row.kind] = self.stats.by_kind.get(row.kind, 0) + 1
             record_delivery(str(row.platform), "sent")
+
+    def _pacer(self, row: OutboxMessage, sender: Sender) -> Pacer:
+        """The pace of the bot that sends ``row``: a platform with several bots paces each on its own."""
+        pacer_for = getattr(sender, "pacer_for", None)
+        if pacer_for is not None and getattr(sender, "pacer", None) is self.pacers[row.platform]:
+            return pacer_for(row.payload)
+        return self.pacers[row.platform]
 
     async def _carry_out(self, row: OutboxMessage) -> None:
         try:

@@ -6,6 +6,14 @@ holds its place in the window from the moment it is let go until ``span`` second
 came back. The platform counted it at some moment in between, so however long the request took,
 the platform never sees more than N in one span; and the window can be filled to the limit, which
 a token bucket with a safety margin cannot.
+
+Two lanes share one pacer: an answer to a member's own action (a check-in's reply, a command's answer) is
+taken ``urgent`` and goes ahead of queued reminders. Answered at once (``direct``), it counts against its
+private chat but does not wait for it (a person writes no faster than their answers may go; a group's
+minute is waited for); it empties the chat at most, never leaves it in debt, so the chat's next reminder
+waits one turn of its pace, not the whole burst the person typed. While an answer waits only for room overall (its own
+chat is ready), no message of the ordinary lane is let go, so a burst of reminders delays an answer by at
+most the window's turn, and both lanes together never exceed the platform's limits.
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ import asyncio
 import math
 import time
 from collections import deque
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 
 
@@ -29,6 +37,9 @@ class Limits:
 
 
 TELEGRAM_LIMITS = Limits()
+# No limit at all: for a measure of chibo's own speed against a fake that enforces none (benchmarks.checkin).
+NO_LIMITS = Limits(per_second=1e9, burst=1e9, per_chat_per_second=1e9, per_chat_burst=1e9,
+                   per_group_per_minute=1e9, per_group_burst=1e9)
 
 
 class _Bucket:
@@ -45,6 +56,10 @@ class _Bucket:
 
     def take(self) -> None:
         self.tokens -= 1
+
+    def take_without_debt(self) -> None:
+        """Count one that did not wait: the bucket is emptied at most, never owed (see ``Pacer._take``)."""
+        self.tokens = max(0.0, self.tokens - 1)
 
     def idle_at(self, now: float) -> bool:
         """Full again and nothing counted in its window: forgetting it changes nothing."""
@@ -110,6 +125,8 @@ class Pacer:
         self._chats: dict[str, _Bucket] = {}
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
+        self._urgent_ready = 0  # answers whose chat is ready, waiting for room overall: the ordinary lane yields
+        self._urgent_chats: dict[str, int] = {}  # chats with an answer waiting: nothing of the ordinary lane overtakes it
 
     def _chat_bucket(self, chat_id: str, is_group: bool, now: float) -> _Bucket:
         bucket = self._chats.get(chat_id)
@@ -124,6 +141,13 @@ class Pacer:
             self._chats[chat_id] = bucket
         return bucket
 
+    def set_limits(self, limits: Limits) -> None:
+        """Keep to ``limits`` from now on (nothing may be in flight)."""
+        now = self._monotonic()
+        self.limits, self._chats = limits, {}
+        self._global = _Bucket(limits.per_second, limits.burst, now)
+        self._window = _Window(limits.per_second, 1.0)
+
     def pause(self, seconds: float) -> None:
         """After a 429: nothing goes out for ``seconds``."""
         self._paused_until = max(self._paused_until, self._monotonic() + seconds)
@@ -132,22 +156,52 @@ class Pacer:
         """How long the chat itself must wait (so a caller can skip it and send to others first)."""
         return self._chat_bucket(chat_id, is_group, self._monotonic()).wait_time(self._monotonic())
 
-    async def _take(self, chat_id: str, is_group: bool) -> _Ticket:
-        async with self._lock:
-            while True:
-                now = self._monotonic()
-                chat = self._chat_bucket(chat_id, is_group, now)
-                windows = (self._window,) if chat.window is None else (self._window, chat.window)
-                waits = [w.wait_time(now) for w in windows]
-                wait = max(self._paused_until - now, self._global.wait_time(now), chat.wait_time(now),
-                           *(w for w in waits if w is not None))
-                if wait <= 0 and None not in waits:
-                    self._global.take()
-                    chat.take()
-                    for w in windows:
-                        w.take()
-                    return _Ticket(windows)
-                await self._sleep(wait if wait > 0 else self.POLL)
+    async def _take(self, chat_id: str, is_group: bool, urgent: bool = False, direct: bool = False) -> _Ticket:
+        ready = False  # this answer is counted in _urgent_ready
+        unheld = direct and not is_group  # a direct answer in a private chat: not held for its chat
+        if urgent:
+            self._urgent_chats[chat_id] = self._urgent_chats.get(chat_id, 0) + 1
+        # Answers take no lock: one waiting for its own chat (a group's minute) must not hold the others.
+        async with nullcontext() if urgent else self._lock:
+            try:
+                while True:
+                    now = self._monotonic()
+                    chat = self._chat_bucket(chat_id, is_group, now)
+                    windows = (self._window,) if chat.window is None else (self._window, chat.window)
+                    waits = [w.wait_time(now) for w in windows]
+                    chat_wait = chat.wait_time(now)
+                    if unheld:  # answered as a person writes, at their own typing speed: counted
+                        chat_wait = 0.0  # against the chat (the outbox then waits) but never held for it
+                    if urgent:  # ready for its chat: the ordinary lane waits until this one is out
+                        chat_ready = chat_wait <= 0 and (chat.window is None or waits[-1] == 0)
+                        if chat_ready != ready:
+                            ready = chat_ready
+                            self._urgent_ready += 1 if ready else -1
+                    elif self._urgent_ready or chat_id in self._urgent_chats:
+                        await self._sleep(self.POLL)
+                        continue
+                    # A pause after a 429 holds the ordinary lane; an answer goes (a 429 then sends it to the
+                    # outbox): one chat's long retry_after must not hold everyone's answers.
+                    paused = 0.0 if urgent else self._paused_until - now
+                    wait = max(paused, self._global.wait_time(now), chat_wait,
+                               *(w for w in waits if w is not None))
+                    if wait <= 0 and None not in waits:
+                        self._global.take()
+                        # An answer that did not wait for its chat leaves it empty, not in debt: debt would
+                        # hold the chat's next outbox message (a reminder, a file) for the whole burst typed,
+                        # seconds behind the person; empty, it waits one turn of the chat's pace.
+                        (chat.take_without_debt if unheld else chat.take)()
+                        for w in windows:
+                            w.take()
+                        return _Ticket(windows)
+                    await self._sleep(wait if wait > 0 else self.POLL)
+            finally:
+                if ready:
+                    self._urgent_ready -= 1
+                if urgent:
+                    left = self._urgent_chats.pop(chat_id) - 1
+                    if left:
+                        self._urgent_chats[chat_id] = left
 
     def _finish(self, ticket: _Ticket) -> None:
         if ticket.open:
@@ -157,14 +211,16 @@ class Pacer:
                 w.finish(now)
 
     @asynccontextmanager
-    async def slot(self, chat_id: str, is_group: bool = False):
+    async def slot(self, chat_id: str, is_group: bool = False, *, urgent: bool = False, direct: bool = False):
         """Wait for room, then hold it while the message is sent::
 
             async with pacer.slot(chat_id):
                 await send(...)
 
-        The message counts against the windows until a span after the block ends."""
-        ticket = await self._take(chat_id, is_group)
+        The message counts against the windows until a span after the block ends. ``urgent``: an answer to
+        the person's own action, let go ahead of the messages waiting in the ordinary lane; ``direct``: urgent and
+        answered while the person writes (their private chat is counted, not waited for)."""
+        ticket = await self._take(chat_id, is_group, urgent or direct, direct)
         try:
             yield
         finally:

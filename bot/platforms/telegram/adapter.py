@@ -48,6 +48,7 @@ from core.texts import t
 from core.textsplit import split_text
 from handlers import router
 from handlers.commands import MENU, parse_command
+from scheduler.delivery.pacing import Pacer
 from scheduler.delivery.senders import ADMITTED, Admission, Blocked, Permanent, RateLimited, Transient
 from storage.inbox import Incoming, Kept
 from storage.models import OutboxMessage, Platform
@@ -90,10 +91,12 @@ async def send_payload(bot, chat_id: int | str, payload: dict) -> None:
 
 
 class TelegramSender:
-    """Delivers outbox payloads, translating python-telegram-bot errors into neutral ones."""
+    """Delivers outbox payloads, translating python-telegram-bot errors into neutral ones. ``pacer``: the
+    bot's pace, shared with the answers the adapter sends (the dispatcher uses it for this bot's rows)."""
 
-    def __init__(self, bot):
+    def __init__(self, bot, pacer: Pacer | None = None):
         self.bot = bot
+        self.pacer = pacer or Pacer()
 
     async def admit(self, row: OutboxMessage) -> Admission:
         return ADMITTED  # no message budget on Telegram: the pacer keeps to its limits
@@ -150,7 +153,12 @@ async def _keep_copy(bot, folder: str, req: Request) -> Request:
     return replace(req, file=replace(file, saved=name))
 
 
-def to_request(update: Update, bot_username: str | None) -> Request | None:
+def update_key(update_id: object, bot_key: str | None) -> str:
+    """An update's key in the inbox: the bot's key too when several bots serve (their update ids overlap)."""
+    return f"tg:{update_id}" if bot_key is None else f"tg:{bot_key}:{update_id}"
+
+
+def to_request(update: Update, bot_username: str | None, bot_key: str | None = None) -> Request | None:
     user = update.effective_user
     chat = update.effective_chat
     if user is None or chat is None or user.is_bot:
@@ -159,9 +167,10 @@ def to_request(update: Update, bot_username: str | None) -> Request | None:
         platform=Platform.TELEGRAM,
         user_id=str(user.id),
         chat_id=str(chat.id),
-        update_key=f"tg:{update.update_id}",
+        update_key=update_key(update.update_id, bot_key),
         display_name=user.full_name or "",
         is_group=chat.type in GROUP_TYPES,
+        bot_key=bot_key,
     )
     if update.callback_query is not None:
         return Request(**common, button=update.callback_query.data or "")
@@ -248,7 +257,7 @@ def parses(raw: dict) -> bool:
         return False
 
 
-def incoming(raw: dict) -> Incoming:
+def incoming(raw: dict, bot_key: str | None = None) -> Incoming:
     """An update as the inbox keeps it: its key (the same as the request's) and its chat, for order."""
     chat_key = "?"
     for kind in ("message", "edited_message", "channel_post", "callback_query", "my_chat_member"):
@@ -258,12 +267,40 @@ def incoming(raw: dict) -> Incoming:
             if isinstance(who, dict) and isinstance(who.get("id"), int | str):
                 chat_key = str(who["id"])
             break
-    return Incoming(update_key=f"tg:{update_id_of(raw)}", chat_key=f"tg:{chat_key}", payload=raw)
+    return Incoming(update_key=update_key(update_id_of(raw), bot_key), chat_key=f"tg:{chat_key}", payload=raw)
+
+
+class TelegramSenders:
+    """The dispatcher's Telegram sender: each payload goes out through the bot its recipient talks to
+    (``bot_key`` in the payload, none for the default bot), each bot at its own pace."""
+
+    def __init__(self, senders: dict[str | None, TelegramSender]):
+        self.senders = senders
+        self.default = senders.get(None) or next(iter(senders.values()))
+        self.pacer = self.default.pacer
+
+    def pick(self, payload: dict) -> TelegramSender:
+        return self.senders.get(payload.get("bot_key"), self.default)
+
+    def pacer_for(self, payload: dict) -> Pacer:
+        return self.pick(payload).pacer
+
+    def is_group(self, chat_id: str) -> bool:
+        return self.default.is_group(chat_id)
+
+    async def admit(self, row: OutboxMessage) -> Admission:
+        return ADMITTED
+
+    async def send(self, chat_id: str, payload: dict, admission: Admission = ADMITTED) -> None:
+        await self.pick(payload).send(chat_id, payload, admission)
 
 
 class TelegramAdapter:
-    def __init__(self, services: Services, bot=None):
+    def __init__(self, services: Services, bot=None, pacer: Pacer | None = None, bot_key: str | None = None):
         self.services, self.bot = services, bot
+        self.bot_key = bot_key  # None: the default bot (CHIBO_TELEGRAM_TOKEN)
+        # The bot's pace: answers take it in the urgent lane, ahead of the outbox's reminders (same limits).
+        self.pacer = pacer or Pacer()
         # Answers in flight at once: under a burst, hundreds of chats answered together only contend for
         # the HTTP connection pool (httpcore's bookkeeping grows with the waiters); a few at a time is faster.
         self._sending = asyncio.Semaphore(ANSWERS_AT_ONCE)
@@ -279,7 +316,7 @@ class TelegramAdapter:
         return await self.process(update, self.bot)
 
     async def process(self, update: Update, bot) -> bool:
-        req = to_request(update, bot.username)
+        req = to_request(update, bot.username, self.bot_key)
         if req is None:
             if update.callback_query is not None:
                 await _quietly(update.callback_query.answer())
@@ -311,25 +348,27 @@ class TelegramAdapter:
         """Send one answer; one that cannot go now (429, 5xx, timeouts) goes through the outbox, paced
         and retried, so the answer to a committed action is never dropped."""
         await answer_slot()  # at most a few answered updates not yet marked sent (what a kill -9 resends)
-        delay = await _reply_with_retry(bot, req.chat_id, reply, self._sending)
+        delay = await _reply_with_retry(bot, req.chat_id, reply, self._sending, self.pacer, req.is_group)
         if delay is None:
             return
         now = self.services.clock.now()
+        payload = reply.to_payload() if self.bot_key is None else dict(reply.to_payload(), bot_key=self.bot_key)
         await outgoing.defer_reply(self.services.sessions, platform=Platform.TELEGRAM, chat_id=req.chat_id,
-                                   update=req.update_key, index=index, payload=reply.to_payload(),
+                                   update=req.update_key, index=index, payload=payload,
                                    due_at=now + timedelta(seconds=delay), now=now)
         self.services.wake_dispatcher()
 
 
-async def _reply_with_retry(bot, chat_id: str, reply: Reply, sending: asyncio.Semaphore,
-                            tries: int = 2) -> float | None:
-    """Send a reply now; None when it went (or can never go), else in how many seconds to try again.
-    A short 429 is waited out once; a long one is not waited for here (the chat's queue would stall)."""
+async def _reply_with_retry(bot, chat_id: str, reply: Reply, sending: asyncio.Semaphore, pacer: Pacer,
+                            is_group: bool = False, tries: int = 2) -> float | None:
+    """Send a reply now, in the bot's pace (the urgent lane: ahead of queued reminders); None when it went
+    (or can never go), else in how many seconds to try again. A short 429 is waited out once; a long one is
+    not waited for here (the chat's queue would stall)."""
     payload = reply.to_payload()
     delay = 1.0
     for attempt in range(tries):
         try:
-            async with sending:
+            async with sending, pacer.slot(chat_id, is_group, direct=True):
                 await send_payload(bot, int(chat_id), payload)
             return None
         except RetryAfter as exc:
@@ -398,7 +437,8 @@ def build_bot(token: str, api_url: str) -> ChiboBot:
     )
 
 
-def build_application(services: Services, token: str, api_url: str, *, updater: bool = True) -> Application:
+def build_application(services: Services, token: str, api_url: str, *, updater: bool = True,
+                      bot_key: str | None = None) -> Application:
     builder = (
         ApplicationBuilder()
         .bot(build_bot(token, api_url))
@@ -407,7 +447,7 @@ def build_application(services: Services, token: str, api_url: str, *, updater: 
     if not updater:
         builder = builder.updater(None)
     app = builder.build()
-    adapter = TelegramAdapter(services, app.bot)
+    adapter = TelegramAdapter(services, app.bot, Pacer(), bot_key)  # each bot its own pace
     app.bot_data["adapter"] = adapter  # the intake hands it the kept updates (bot.runtime.runner)
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & (filters.TEXT | filters.ChatType.PRIVATE),
                                    adapter.on_update))

@@ -15,6 +15,7 @@ from bot.platforms.base import PlatformProblem, Registration, Route, WebhookOpti
 from bot.platforms.telegram.adapter import (
     PollingErrors,
     TelegramSender,
+    TelegramSenders,
     build_application,
     incoming,
     parses,
@@ -22,9 +23,10 @@ from bot.platforms.telegram.adapter import (
     update_id_of,
 )
 from core.services import Services
-from core.settings import Settings
+from core.settings import DEFAULT_TELEGRAM_BOT, Settings
 from core.weblinks import mini_app_url
 from scheduler.delivery.senders import Sender
+from storage.inbox import Incoming
 from storage.models import Platform
 
 log = logging.getLogger(__name__)
@@ -33,13 +35,17 @@ NAME = Platform.TELEGRAM.value
 ALLOWED_UPDATES = ["message", "callback_query"]
 
 
-def webhook_secret(settings: Settings) -> str:
-    """The secret Telegram sends with every webhook request: configured, or derived from the token."""
-    if settings.webhook_secret:
+def webhook_secret(settings: Settings, bot_key: str | None = None) -> str:
+    """The secret Telegram sends with every webhook request: configured, or derived from the bot's token."""
+    if settings.webhook_secret and bot_key is None:
         return settings.webhook_secret.get_secret_value()
-    token = settings.token_value()
-    assert token is not None  # Telegram is configured
+    token = settings.telegram_tokens()[bot_key or DEFAULT_TELEGRAM_BOT]
     return hashlib.sha256(b"chibo-webhook:" + token.encode()).hexdigest()[:48]
+
+
+def webhook_path(bot_key: str | None) -> str:
+    """Where a bot's updates arrive: /telegram for the default bot, /telegram/<key> for the others."""
+    return "/telegram" if bot_key is None else f"/telegram/{bot_key}"
 
 
 class _Webhook(tornado.web.RequestHandler):
@@ -65,56 +71,75 @@ class _Webhook(tornado.web.RequestHandler):
 
 
 class RunningTelegram:
+    """The Telegram bots of a deployment (one, or several with CHIBO_TELEGRAM_BOTS), keyed None for the default."""
+
     name: str = NAME
 
-    def __init__(self, services: Services, app: Application):
-        self.services, self.app = services, app
-        self.sender: Sender = TelegramSender(app.bot)
+    def __init__(self, services: Services, apps: dict[str | None, Application]):
+        self.services, self.apps = services, apps
+        self.app = apps.get(None) or next(iter(apps.values()))  # the default bot
+        # Each bot one pace, for its answers and its outbox rows alike.
+        self.sender: Sender = TelegramSenders({key: TelegramSender(app.bot, app.bot_data["adapter"].pacer)
+                                               for key, app in apps.items()})
 
     def webhook_routes(self, hook: WebhookOptions) -> list[Route]:
-        return [(r"/telegram", _Webhook, {"keep": self.app.bot.keep, "secret": webhook_secret(self.services.settings)})]
+        return [(webhook_path(key), _Webhook, {"keep": app.bot.keep, "secret": webhook_secret(self.services.settings, key)})
+                for key, app in self.apps.items()]
 
     async def take_updates(self, hook: WebhookOptions | None) -> None:
         settings = self.services.settings
-        if not self.app.running:  # the first time; polling taken up again after an outage only polls
-            await set_menu(self.app, settings.language, mini_app_url(settings))
-            await self.app.start()
-        if hook is not None:
-            await self.app.bot.set_webhook(url=hook.url.rstrip("/") + "/telegram", secret_token=webhook_secret(settings),
-                                           allowed_updates=ALLOWED_UPDATES)
-        else:
-            assert self.app.updater is not None  # built with an updater when it takes updates
-            await self.app.updater.start_polling(poll_interval=0.0, timeout=30, allowed_updates=ALLOWED_UPDATES,
-                                                 error_callback=PollingErrors())
+        for key, app in self.apps.items():
+            if not app.running:  # the first time; polling taken up again after an outage only polls
+                await set_menu(app, settings.language, mini_app_url(settings))
+                await app.start()
+            if hook is not None:
+                await app.bot.set_webhook(url=hook.url.rstrip("/") + webhook_path(key),
+                                          secret_token=webhook_secret(settings, key), allowed_updates=ALLOWED_UPDATES)
+            else:
+                assert app.updater is not None  # built with an updater when it takes updates
+                await app.updater.start_polling(poll_interval=0.0, timeout=30, allowed_updates=ALLOWED_UPDATES,
+                                                error_callback=PollingErrors())
 
     async def stop_taking(self) -> None:
-        if self.app.updater and self.app.updater.running:
-            await self.app.updater.stop()
+        for app in self.apps.values():
+            if app.updater and app.updater.running:
+                await app.updater.stop()
 
     async def stop(self) -> None:
         await self.stop_taking()
-        if self.app.running:
-            await self.app.stop()
-        await self.app.shutdown()
+        for app in self.apps.values():
+            if app.running:
+                await app.stop()
+            await app.shutdown()
 
 
 async def start(services: Services, take_updates: bool, webhook: bool) -> RunningTelegram:
     settings = services.settings
-    token = settings.token_value()
-    assert token is not None  # only a configured platform is started
-    app = build_application(services, token, settings.telegram_api_url,
-                            updater=take_updates and not webhook)
-    try:
-        await app.initialize()  # getMe: the token is checked here
-    except InvalidToken:
-        raise PlatformProblem("Telegram từ chối token trong CHIBO_TELEGRAM_TOKEN; lấy lại token từ @BotFather / "
-                              "Telegram refused the bot token.") from None
-    services.bot_usernames[NAME] = app.bot.username
-    intake = services.intake
-    if intake is not None:  # updates go through the inbox (bot.runtime.intake)
-        intake.register(Platform.TELEGRAM, None, app.bot_data["adapter"].handle_kept)
-        app.bot.set_keep(lambda items: intake.take(Platform.TELEGRAM, None, items))
-    return RunningTelegram(services, app)
+    apps: dict[str | None, Application] = {}
+    for name, token in settings.telegram_tokens().items():  # only a configured platform is started
+        key = None if name == DEFAULT_TELEGRAM_BOT else name
+        app = build_application(services, token, settings.telegram_api_url, updater=take_updates and not webhook,
+                                bot_key=key)
+        try:
+            await app.initialize()  # getMe: the token is checked here
+        except InvalidToken:
+            where = "CHIBO_TELEGRAM_TOKEN" if key is None else f"CHIBO_TELEGRAM_BOTS ({key})"
+            raise PlatformProblem(f"Telegram từ chối token trong {where}; lấy lại token từ @BotFather / "
+                                  "Telegram refused the bot token.") from None
+        if key is None or NAME not in services.bot_usernames:
+            services.bot_usernames[NAME] = app.bot.username
+        if services.intake is not None:  # updates go through the inbox (bot.runtime.intake)
+            services.intake.register(Platform.TELEGRAM, key, app.bot_data["adapter"].handle_kept)
+            app.bot.set_keep(_keeper(services.intake, key))
+        apps[key] = app
+    return RunningTelegram(services, apps)
+
+
+def _keeper(intake, key: str | None):
+    """What a bot calls with a batch of updates: kept in the inbox under the bot's key (update ids overlap)."""
+    async def keep(items: list[Incoming]) -> None:
+        await intake.take(Platform.TELEGRAM, key, [incoming(i.payload, key) for i in items] if key else items)
+    return keep
 
 
 def _fake() -> type:
@@ -130,5 +155,5 @@ def unreachable(exc: BaseException) -> bool:
     return isinstance(exc, NetworkError | TimedOut) or network_error(exc)
 
 
-TELEGRAM = register(Registration(name=NAME, configured=lambda settings: bool(settings.token_value()), start=start,
+TELEGRAM = register(Registration(name=NAME, configured=lambda settings: bool(settings.telegram_tokens()), start=start,
                                  fake=_fake, label="Telegram", unreachable=unreachable))
