@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rules import MemberSpan
 from rules.names import name_key
-from storage.committees import subtree_ids
-from storage.models import LEADER_ROLES, Attendance, Cell, ChatLink, Committee, GroupLink, Meeting, Member
+from storage.committees import chain, subtree_ids
+from storage.models import LEADER_ROLES, Attendance, Cell, ChatLink, GroupLink, Meeting, Member
 
 
 def member_span(m: Member) -> MemberSpan:
@@ -221,7 +221,8 @@ async def next_meeting(session: AsyncSession, cell_id: int, now: datetime) -> Me
 
 
 async def telegram_bot_of(session: AsyncSession, cell: Cell) -> str | None:
-    """The key of the Telegram bot serving ``cell``: its own, else its committee's (None or "telegram": the default)."""
+    """The key of the Telegram bot serving ``cell``: its own, else the nearest committee's up the tree that names
+    one (a bot serving a district serves its wards' cells), else None (the default bot)."""
     if cell.telegram_bot:
         return cell.telegram_bot
-    return await session.scalar(select(Committee.telegram_bot).where(Committee.id == cell.committee_id))
+    return next((c.telegram_bot for c in await chain(session, cell.committee_id) if c.telegram_bot), None)

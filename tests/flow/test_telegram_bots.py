@@ -24,6 +24,7 @@ from core.clock import FakeClock
 from core.settings import Settings
 from fakeapi.telegram import FakeTelegramServer
 from storage.models import Cell, ChatLink, Committee, OutboxMessage, Role
+from storage.queries import telegram_bot_of
 from tests.conftest import DB_KINDS, vn
 
 SECOND_TOKEN = "654321:SECOND-TOKEN"
@@ -183,3 +184,29 @@ def test_the_cli_assigns_a_committee_and_a_cell_to_a_bot_and_refuses_an_unknown_
     assert invites[0]["link"].startswith("https://t.me/chibo_quan2_bot?start=")
     run("cell", "telegram-bot", "1", "telegram")
     assert json.loads(run("invites", "1", "--json").stdout)[0]["link"].startswith("https://t.me/chibo_test_bot?start=")
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_a_bot_given_to_a_district_serves_its_wards_cells_unless_one_below_names_its_own(engine):
+    """The tree: a ward's cell is served by its district's bot; a ward or a cell naming its own bot keeps it."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    at = datetime(2026, 12, 1, tzinfo=UTC)
+    async with async_sessionmaker(engine, expire_on_commit=False)() as session, session.begin():
+        district = Committee(name="Quận ủy", telegram_bot="quan1", created_at=at)
+        session.add(district)
+        await session.flush()
+        ward, own_ward = Committee(name="Phường A", parent_id=district.id, created_at=at), Committee(name="Phường B",
+                                                                                   parent_id=district.id,
+                                                                                   telegram_bot="phuongb", created_at=at)
+        session.add_all([ward, own_ward])
+        await session.flush()
+        cells = [Cell(committee_id=ward.id, name="Chi bộ 1", created_at=at), Cell(committee_id=own_ward.id, name="Chi bộ 2", created_at=at),
+                 Cell(committee_id=ward.id, name="Chi bộ 3", telegram_bot="rieng", created_at=at)]
+        session.add_all(cells)
+        await session.flush()
+        assert [await telegram_bot_of(session, c) for c in cells] == ["quan1", "phuongb", "rieng"]
+        district.telegram_bot = None  # nothing named up the tree: the default bot
+        assert await telegram_bot_of(session, cells[0]) is None
