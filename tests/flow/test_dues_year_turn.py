@@ -55,13 +55,15 @@ async def test_december_paid_and_unpaid_across_the_new_year(scene: Scene):
     month = (await scene.say(SEC, "/dangphi"))[0]
     assert "tháng 12/2026: đã đóng 2/4 đồng chí, thu 60.000 đ" in month and f"Chưa đóng: {BA}, {CU}" in month
     scene.at(vn(2027, 1, 1, 0, 1))  # 17:01 on 31 December in UTC: January in Hà Nội
+    await scene.settle()
     month = (await scene.say(SEC, "/dangphi"))[0]
     assert "năm 2027" in month and "tháng 01/2027: đã đóng 0/4 đồng chí, thu 0 đ" in month
 
     await scene.stop_bot()
     await scene.start_bot()
     scene.at(vn(2027, 1, 2, 8, 30))  # Ba pays December late; "12" typed in January is the December just ended
-    assert "tháng 12/2026: 30.000 đ" in (await scene.say(SEC, f"/dangphi {BA} | 12"))[0]
+    # the morning's nudge that January has no meeting yet may come in the same moment: read every message
+    assert any("tháng 12/2026: 30.000 đ" in text for text in await scene.say(SEC, f"/dangphi {BA} | 12"))
 
     january = await hold_meeting(scene, 2027, 1)
     assert len(january) == 1
