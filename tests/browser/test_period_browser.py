@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from storage.models import CellYearRating
-from tests.browser.test_web_browser import DESKTOP, PHONE, SHOTS, browser, pytestmark, story  # noqa: F401  (fixtures, Chromium)
+from tests.browser.test_web_browser import DESKTOP, PHONE, SHOTS, pytestmark  # noqa: F401  (Chromium or skip)
 from tests.conftest import DB_KINDS
 from tests.support.web_story import COMMITTEE
 
@@ -18,7 +18,7 @@ async def overflow(page) -> int:
 
 
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
-async def test_the_committee_member_picks_a_period_and_confirms_a_yearly_level(story, browser):  # noqa: F811
+async def test_the_committee_member_picks_a_period_and_confirms_a_yearly_level(story, browser):
     SHOTS.mkdir(exist_ok=True)
     c1, c2 = story.cells["1"], story.cells["2"]
     console: list[str] = []

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.web.initdata import sign_init_data
-from tests.support.web_story import COMMITTEE, GUEST_2, MEMBER, NOW, SECRETARY, TRUANT, build
+from tests.support.web_story import COMMITTEE, GUEST_2, MEMBER, NOW, SECRETARY, TRUANT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -24,21 +24,6 @@ PHONE, DESKTOP = {"width": 360, "height": 740}, {"width": 1280, "height": 900}
 playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed (pip install -e '.[dev]')")
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
                                 reason="no Chromium: apt-get install chromium (.ci/run does it)")
-
-
-@pytest.fixture
-async def browser():
-    async with playwright_api.async_playwright() as p:
-        b = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        await b.close()
-
-
-@pytest.fixture
-async def story(scene):
-    st = await build(scene)
-    yield st
-    await st.http.stop()
 
 
 async def _shoot(browser, url: str, name: str) -> dict:

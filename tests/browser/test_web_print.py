@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from storage.models import Attendance, AttendanceStatus, Cell, Meeting, MeetingKind, Member, MemberStatus, Role
-from tests.browser.test_web_browser import ARGS, CHROMIUM, SHOTS
+from tests.browser.test_web_browser import CHROMIUM, SHOTS
 from tests.conftest import DB_KINDS
-from tests.support.web_story import COMMITTEE, MEMBER, SECRETARY, VN, build
+from tests.support.web_story import COMMITTEE, MEMBER, SECRETARY, VN
 
 playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed (pip install -e '.[dev]')")
 axe_api = pytest.importorskip("axe_playwright_python.async_playwright", reason="pip install -e '.[dev]' (axe-core)")
@@ -33,21 +33,6 @@ DESKTOP = {"width": 1280, "height": 900}
 A4_POINTS = (595, 842)  # 210 × 297 mm
 BIG = "Đảng ủy phường Ba Trăm Chi Bộ"
 PRINTER = "Vũ Thị In"
-
-
-@pytest.fixture
-async def browser():
-    async with playwright_api.async_playwright() as p:
-        b = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        await b.close()
-
-
-@pytest.fixture
-async def story(scene):
-    st = await build(scene)
-    yield st
-    await st.http.stop()
 
 
 async def _pages(story) -> dict[str, str]:
