@@ -45,7 +45,7 @@ def picker_context(handler: _Viewed, current: Period) -> dict[str, object]:
     if current not in offered:
         offered.insert(0, current)
     return {"choices": [(c.key, period_report.period_label(c, handler.lang)) for c in offered],
-            "current": current, "period_label": lambda p: period_report.period_label(p, handler.lang),
+            "current": current,  # period_label is a helper of every page (bot.web.render)
             "reason_text": lambda r: period_report.reason_text(r, handler.lang),
             "level_text": lambda lv: period_report.level_text(lv, handler.lang)}
 
