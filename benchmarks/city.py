@@ -1,7 +1,7 @@
 """A city's month in virtual time: ``python -m benchmarks city [--scale 0.1] [--json FILE]``.
 
-At scale 1: 631 committees (1 city, 30 districts, 600 wards; flat in the database, the committee tree is
-not on main yet), 20,000 cells, 400,000 members, half on Telegram and half on Zalo. Every cell meets once
+At scale 1: 631 committees (1 city over 30 districts over 600 wards, a tree as ``committees.parent_id``
+keeps it; the cells belong to the wards), 20,000 cells, 400,000 members, half on Telegram and half on Zalo. Every cell meets once
 in the month, on one of the first four evenings (a quarter of the cells each evening) at 19:00 (half),
 19:30 (a third) or 20:00 (the rest). Reminders at chibo's default offsets (3 days, 1 day, 2 hours before).
 
@@ -174,6 +174,17 @@ def sizes(scale: float) -> dict[str, int]:
     return {k: max(1, round(v * scale)) for k, v in FULL.items()}
 
 
+def tree(committees: int, scale: float, now: datetime) -> list[dict]:
+    """The committees as rows: the city (id 1), its districts (30 at scale 1), the wards (the rest)
+    spread over the districts, each with its parent, as ``chibo committee add --parent`` writes them."""
+    districts = min(committees - 1, max(1, round(30 * scale))) if committees > 1 else 0
+    rows = [dict(id=1, name="Thành ủy (mô phỏng)", parent_id=None, created_at=now)]
+    rows += [dict(id=2 + d, name=f"Quận ủy {d + 1}", parent_id=1, created_at=now) for d in range(districts)]
+    rows += [dict(id=2 + districts + w, name=f"Đảng ủy phường {w + 1}", parent_id=2 + w % districts, created_at=now)
+             for w in range(committees - 1 - districts)]
+    return rows
+
+
 def meeting_times(cells: int, seed: int = 23) -> list[datetime]:
     """Each cell's meeting: a quarter of the cells on each of the first evenings, at 19:00, 19:30 or 20:00."""
     rng = random.Random(seed)
@@ -199,12 +210,11 @@ async def seed(url: str, scale: float, settings: Settings) -> dict:
     began = time.perf_counter()
     try:
         async with engine.begin() as conn:
-            names = ["Thành ủy (mô phỏng)"] + [f"Quận ủy {d + 1}" for d in range(30)] + \
-                    [f"Đảng ủy phường {w + 1}" for w in range(600)]
-            await conn.execute(insert(Committee), [dict(id=i + 1, name=names[i % len(names)], created_at=now)
-                                                   for i in range(n["committees"])])
-            # Cells belong to the wards (or to the city at tiny scales, where there are none).
-            wards = list(range(32, n["committees"] + 1)) or [1]
+            committees = tree(n["committees"], scale, now)
+            await conn.execute(insert(Committee), committees)
+            # Cells belong to the committees with none below them: the wards (at tiny scales, what there is).
+            parents = {c["parent_id"] for c in committees}
+            wards = [c["id"] for c in committees if c["id"] not in parents]
             await conn.execute(insert(Cell), [dict(id=c + 1, committee_id=wards[c % len(wards)],
                                                    name=f"Chi bộ {c + 1}", created_at=now) for c in range(n["cells"])])
             when = meeting_times(n["cells"])
