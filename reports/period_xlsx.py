@@ -1,8 +1,9 @@
 """A committee's period (a month, a quarter, a year) as an XLSX workbook, with the yearly rating for a year.
 
-A summary sheet first, then one sheet of cells per level of the committee's organisation (``levels``: today
-the committee's own cells; a committee with committees below it passes one list per level), then the
-regular meetings month by month. The sheets are made as the weekly workbook's (``weekly_xlsx._sheet``:
+A summary sheet first, then one sheet per level of the tree: a committee over committees (``tree``,
+``reports.period_rollup``) has the committees directly below it rolled up (a district's wards, each with its
+cells' numbers summed as its own workbook sums them), then every cell with the unit it lies under; a committee
+of cells only has its cells. Then the regular meetings month by month. The sheets are made as the weekly workbook's (``weekly_xlsx._sheet``:
 bold, frozen, filtered header; text never a formula), from the same ``CommitteePeriod`` the web page shows."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from reports.period_report import CellPeriod, CommitteePeriod, level_text, period_label, reason_text
+from reports.period_rollup import Tree, period_attention
 from reports.weekly_xlsx import BOLD, DATE_FMT, LABELS, PERCENT_FMT, _cells, _sheet
 
 PERIOD_LABELS: dict[str, dict[str, Any]] = {
@@ -32,6 +34,14 @@ PERIOD_LABELS: dict[str, dict[str, Any]] = {
                    "Phải dự", "Tỷ lệ dự", "Chất lượng (đề xuất)"),
         "levels_title": "Xếp loại năm",
         "operator": "người vận hành",
+        "units_sheet": "Đơn vị trực thuộc",
+        "cells_sheet": "Chi bộ",
+        "units": ("Đơn vị", "Số chi bộ", "Tháng chibo theo dõi", "Cuộc họp thường kỳ đã họp",
+                  "Tháng không họp thường kỳ", "Quý thiếu chuyên đề", "Tỷ lệ dự họp chung", "Mục tiêu dự họp",
+                  "Chi bộ cần chú ý"),
+        "unit": "Đơn vị",
+        "level_none": "Chưa xếp loại",
+        "own": "Chi bộ trực thuộc {name}",
     },
     "en": {
         "summary": "Summary",
@@ -47,14 +57,20 @@ PERIOD_LABELS: dict[str, dict[str, Any]] = {
                    "Attendance rate", "Quality (proposed)"),
         "levels_title": "Yearly levels",
         "operator": "operator",
+        "units_sheet": "Units below",
+        "cells_sheet": "Cells",
+        "units": ("Unit", "Cells", "Months followed", "Regular meetings held", "Months without a regular meeting",
+                  "Quarters without thematic", "Overall attendance", "Attendance target", "Cells needing attention"),
+        "unit": "Unit",
+        "level_none": "Not rated",
+        "own": "Cells directly under {name}",
     },
 }
 
 
 def write_period_workbook(page: CommitteePeriod, path: pathlib.Path, lang: str = "vi",
-                          levels: Sequence[tuple[str, Sequence[CellPeriod]]] | None = None) -> pathlib.Path:
-    """Write ``page`` to ``path``; ``levels``: (sheet title, cells) per level of the tree, the committee's own
-    cells by default."""
+                          tree: Tree[CommitteePeriod] | None = None) -> pathlib.Path:
+    """Write ``page`` to ``path``; ``tree``: the page split one level down, for a committee over committees."""
     lab = PERIOD_LABELS.get(lang, PERIOD_LABELS["vi"])
     weekly = LABELS.get(lang, LABELS["vi"])
     wb = Workbook()
@@ -62,8 +78,14 @@ def write_period_workbook(page: CommitteePeriod, path: pathlib.Path, lang: str =
     wb.properties.creator = "chibo"
     wb.properties.title = f"{page.committee_name} – {period_label(page.period, lang)}"
     _summary(wb, page, lab, lang)
-    for title, rows in levels or [(page.committee_name, page.rows)]:
-        _cells_sheet(wb, title, rows, page, lab, lang)
+    if tree is None:
+        _cells_sheet(wb, page.committee_name, page.rows, page, lab, lang)
+    else:
+        own = lab["own"].format(name=page.committee_name)
+        units = [(b.name, b.page) for b in tree.branches] + ([(own, tree.own)] if tree.own.rows else [])
+        _units_sheet(wb, units, page, lab, lang)
+        unit_of = {r.cell_id: name for name, part in units for r in part.rows}
+        _cells_sheet(wb, lab["cells_sheet"], [r for _, part in units for r in part.rows], page, lab, lang, unit_of)
     _sheet(wb, lab["months_sheet"], lab["months"], {3: DATE_FMT, 8: PERCENT_FMT}, (
         [r.name, f"{m.month[5:]}/{m.month[:4]}", weekly["regular"].get(m.status, m.status), m.date, m.minutes,
          m.minimum, m.present, m.expected, m.rate, level_text(m.quality, lang) if m.quality else None]
@@ -88,10 +110,25 @@ def _summary(wb: Workbook, page: CommitteePeriod, lab: dict[str, Any], lang: str
     ws.column_dimensions["B"].width = 40
 
 
+def _units_sheet(wb: Workbook, units: Sequence[tuple[str, CommitteePeriod]], page: CommitteePeriod,
+                 lab: dict[str, Any], lang: str) -> None:
+    """The committees directly below, one row each, their cells' numbers summed (each its own page's numbers)."""
+    headers = lab["units"] + (tuple(level_text(lv, lang) if lv != "none" else lab["level_none"] for lv in page.levels())
+                              if page.is_year else ())
+    _sheet(wb, lab["units_sheet"], headers, {6: PERCENT_FMT, 7: PERCENT_FMT}, (
+        [name, len(part.rows), part.months_judged, part.held, part.missed, part.without_thematic, part.rate,
+         part.target, len(period_attention(part)), *(part.levels().values() if page.is_year else ())]
+        for name, part in units))
+
+
 def _cells_sheet(wb: Workbook, title: str, rows: Sequence[CellPeriod], page: CommitteePeriod, lab: dict[str, Any],
-                 lang: str) -> None:
+                 lang: str, unit_of: dict[int, str] | None = None) -> None:
+    """The cells, one row each; with ``unit_of``, the unit each lies under in the second column."""
     headers = lab["cells"] + (lab["rating"] if page.is_year else ())
     formats = {9: PERCENT_FMT, 12: PERCENT_FMT, 15: PERCENT_FMT, 20: DATE_FMT}
+    if unit_of is not None:
+        headers = (headers[0], lab["unit"], *headers[1:])
+        formats = {i + 1: f for i, f in formats.items()}
 
     def line(r: CellPeriod) -> list[object]:
         out: list[object] = [
@@ -108,4 +145,8 @@ def _cells_sheet(wb: Workbook, title: str, rows: Sequence[CellPeriod], page: Com
                     rating.at.date() if rating else None, rating.reason if rating else None]
         return out
 
-    _sheet(wb, re.sub(r"[\[\]:*?/\\]", " ", title)[:31], headers, formats, (line(r) for r in rows))
+    def placed(r: CellPeriod) -> list[object]:
+        out = line(r)
+        return out if unit_of is None else [out[0], unit_of[r.cell_id], *out[1:]]
+
+    _sheet(wb, re.sub(r"[\[\]:*?/\\]", " ", title)[:31], headers, formats, (placed(r) for r in rows))

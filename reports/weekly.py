@@ -105,16 +105,11 @@ async def _roll_up(session: AsyncSession, report: WeeklyReport, data: CommitteeY
     tree = await branches(session, report.committee_id)
     if not tree.children:
         return
-    rollups = {child_id: Rollup("committee", child_id, name, (await rules_for(session, child_id)).attendance_target)
-               for child_id, name in tree.children}
-    own: list[Rollup] = []
-    for cw in report.cells:
-        branch = tree.branch_of.get(data.committee_of[cw.cell_id])
-        if branch is None:  # a cell of the committee itself (chi bộ trực thuộc)
-            own.append(Rollup("cell", cw.cell_id, cw.cell_name, data.rules[cw.cell_id].attendance_target, [cw]))
-        else:
-            rollups[branch].cells.append(cw)
-    report.children = [*rollups.values(), *own]
+    below, own = tree.split(report.cells, lambda cw: data.committee_of[cw.cell_id])
+    rollups = [Rollup("committee", child_id, name, (await rules_for(session, child_id)).attendance_target,
+                      below[child_id]) for child_id, name in tree.children]
+    cells = [Rollup("cell", cw.cell_id, cw.cell_name, data.rules[cw.cell_id].attendance_target, [cw]) for cw in own]
+    report.children = [*rollups, *cells]
 
 
 def previous_month(today: date) -> str | None:

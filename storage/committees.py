@@ -7,8 +7,9 @@ nearest committee up the tree that sets them)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -114,12 +115,26 @@ async def rules_for(session: AsyncSession, committee_id: int | None) -> RuleSet:
     return RuleSet.from_overrides(await inherited(session, committee_id))
 
 
+T = TypeVar("T")
+
+
 @dataclass
 class Branches:
     """The committees directly below one committee, and under which of them each committee of its subtree lies."""
 
     children: list[tuple[int, str]]  # (id, name), by id
     branch_of: dict[int, int]  # a committee of the subtree -> the direct child it lies under (itself, for a child)
+
+    def split(self, items: Iterable[T], committee_of: Callable[[T], int]) -> tuple[dict[int, list[T]], list[T]]:
+        """``items`` (a view's cells) by the direct child they lie under, each child's in the order given, and
+        those of the committee itself (its own cells, chi bộ trực thuộc): the one place a view groups its cells
+        by branch (the weekly summary, the web pages, the period workbook)."""
+        below: dict[int, list[T]] = {child_id: [] for child_id, _ in self.children}
+        own: list[T] = []
+        for item in items:
+            branch = self.branch_of.get(committee_of(item))
+            (own if branch is None else below[branch]).append(item)
+        return below, own
 
 
 async def branches(session: AsyncSession, committee_id: int) -> Branches:
@@ -138,6 +153,13 @@ async def branches(session: AsyncSession, committee_id: int) -> Branches:
         if step != committee_id and parent.get(step) == committee_id:
             found.branch_of[row_id] = step
     return found
+
+
+async def committee_of_cells(session: AsyncSession, committee_id: int) -> dict[int, int]:
+    """Each cell of the committee and of every committee below it, with its own (lowest) committee."""
+    rows = await session.execute(select(Cell.id, Cell.committee_id)
+                                 .where(Cell.committee_id.in_(subtree_ids(committee_id))))
+    return {cell_id: of for cell_id, of in rows}  # noqa: C416 -- a Result has keys(): dict() would misread it
 
 
 @dataclass(frozen=True)

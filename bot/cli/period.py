@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cli.common import JsonOpt, emit, fail, now, with_db
 from core.settings import Settings
 from core.texts import fmt_rate
-from reports import period_report
+from reports import period_report, period_rollup
 from rules.period import YEAR, Period, parse_period
 from rules.yearly import parse_level
 from storage.models import Cell, Committee
@@ -47,13 +47,14 @@ def register(committee_app: typer.Typer, report_app: typer.Typer,
         async def work(session: AsyncSession, settings: Settings):
             if await session.get(Committee, committee) is None:
                 fail(f"Không có đảng ủy #{committee} / no such committee.")
-            return await period_report.compute(session, committee, asked, now(), settings.tz), settings.language
+            page = await period_report.compute(session, committee, asked, now(), settings.tz)
+            return page, await period_rollup.tree_of(session, page), settings.language
 
-        page, lang = with_db(work)
+        page, tree, lang = with_db(work)
         if out is not None:
             from reports.period_xlsx import write_period_workbook
 
-            write_period_workbook(page, out, lang)
+            write_period_workbook(page, out, lang, tree)
         rows = [{"cell": r.name, "held": len(r.held), "months": r.months_judged, "missed": r.months_missed,
                  "no_thematic": r.quarters_without_thematic, "rate": r.rate,
                  "proposed": r.proposal.level.value if r.proposal and r.proposal.level else None,

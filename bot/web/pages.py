@@ -26,9 +26,9 @@ from bot.web.initdata import telegram_user_id
 from bot.web.render import STATIC, render
 from core.parsing import button_id
 from core.weblinks import read_web_token, web_token
-from reports import minutes, web_cell, web_committee, weekly
+from reports import minutes, period_rollup, web_cell, web_committee, weekly
 from rules.period import Period, this_month
-from storage.committees import children, rules_for
+from storage.committees import rules_for
 from storage.models import Cell, ChatLink, Committee, Meeting, Platform
 
 log = logging.getLogger(__name__)
@@ -148,6 +148,27 @@ class _Viewed(_Base):
             return None
         return self.viewer.committee_id
 
+    def shown_committee(self) -> int | None:
+        """The committee a committee member's page shows: their own, or one below it asked as ``?committee=ID``
+        (one level down from the page above); None, answered 403, for any other id (beside or above theirs,
+        unknown), so nothing tells which ids exist."""
+        shown = self.viewer.committee_id
+        if asked := self.get_argument("committee", ""):
+            row_id = button_id(asked)
+            if row_id is None or not self.viewer.may_see_committee(row_id):
+                self.forbidden()
+                return None
+            shown = row_id
+        return shown
+
+    async def up_from(self, session, shown: int) -> int | None:
+        """Where the page's "up" link goes: None on the viewer's own committee (no link), 0 to the viewer's own
+        page, else the parent's id (``?committee=``)."""
+        if shown == self.viewer.committee_id:
+            return None
+        parent = (await session.get_one(Committee, shown)).parent_id
+        return 0 if parent == self.viewer.committee_id else parent
+
     async def committee_chart(self, committee_id: int) -> tuple:
         """``month_chart_svg``'s arguments for a committee's months."""
         async with self.services.sessions() as session:
@@ -231,31 +252,27 @@ class Home(_Viewed):
             show_period,
         )
 
+        shown = self.shown_committee()
+        if shown is None:
+            return
         period, typed = asked_period(self)
         if period is not None or typed is not None:
-            await show_period(self, period, typed)
+            await show_period(self, shown, period, typed)
             return
         status = self.get_argument("status", "")
-        # A committee below the viewer's (?committee=ID): its page, one level down; any other id is 403.
-        shown = v.committee_id
-        if asked := self.get_argument("committee", ""):
-            row_id = button_id(asked)
-            if row_id is None or not v.may_see_committee(row_id):
-                self.forbidden()
-                return
-            shown = row_id
         async with self.services.sessions() as session:
             data = await web_committee.committee_page(session, shown, self.services.clock.now(), self.tz,
                                                       self.lang)
-            below = [(c.id, c.name) for c in await children(session, shown)]
-            up = (await session.get_one(Committee, shown)).parent_id if shown != v.committee_id else None
-        rows = [r for r in data.rows if r.status == status] if status in web_committee.STATUSES else data.rows
+            tree = await period_rollup.tree_of(session, data)
+            up = await self.up_from(session, shown)
+        table = tree.own if tree else data  # a committee over committees: its own cells in the table
+        rows = [r for r in table.rows if r.status == status] if status in web_committee.STATUSES else table.rows
         charts = {"chart_src": await svg_uri(month_chart_svg, *await self.committee_chart(shown))} \
             if self.as_pdf else {}
         here = f"committee={shown}&" if shown != v.committee_id else ""
-        self.page("committee.html", base=self.base, p=data, rows=rows, status=status,
-                  statuses=web_committee.STATUSES, children=below, here=here,
-                  up=None if up is None else (up if up != v.committee_id else 0), **charts,
+        self.page("committee.html", base=self.base, p=data, table=table, rows=rows, status=status,
+                  statuses=web_committee.STATUSES, tree=tree, here=here, up=up, **charts,
+                  shown=shown if shown != v.committee_id else None,
                   **picker_context(self, this_month(self.services.clock.now().astimezone(self.tz).date())))
 
 

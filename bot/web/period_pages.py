@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.web.pages import XLSX, _Viewed
 from core.texts import t
 from core.weblinks import form_token, form_token_ok
-from reports import period_report
+from reports import period_report, period_rollup
 from rules.period import YEAR, Period, choices, parse_period, this_month, this_quarter, this_year
 from rules.quality import Level
 from rules.yearly import parse_level
@@ -50,22 +50,31 @@ def picker_context(handler: _Viewed, current: Period) -> dict[str, object]:
             "level_text": lambda lv: period_report.level_text(lv, handler.lang)}
 
 
-async def show_period(handler: _Viewed, period: Period | None, typed: str | None) -> None:
-    """The committee's table for ``period`` (this month, with what was wrong, when ``typed`` is not a period)."""
+async def show_period(handler: _Viewed, committee_id: int, period: Period | None, typed: str | None) -> None:
+    """The committee's table for ``period`` (this month, with what was wrong, when ``typed`` is not a period): a
+    committee over committees shows each one below rolled up, what needs attention below grouped by it, then
+    its own cells (``reports.period_rollup``)."""
     today = handler.services.clock.now().astimezone(handler.tz).date()
     period = period or this_month(today)
     async with handler.services.sessions() as session:
-        data = await period_report.compute(session, handler.viewer.committee_id, period, handler.services.clock.now(),
-                                           handler.tz)
+        data = await period_report.compute(session, committee_id, period, handler.services.clock.now(), handler.tz)
+        tree = await period_rollup.tree_of(session, data)
+        up = await handler.up_from(session, committee_id)
     if typed is not None:
         handler.set_status(400)
+    shown = committee_id if committee_id != handler.viewer.committee_id else None
     handler.page("period.html", base=handler.base, p=data, bad=bad_period_text(handler, typed) if typed else None,
+                 tree=tree, table=tree.own if tree else data, shown=shown, up=up,
+                 period_attention=period_rollup.period_attention,
+                 period_why=lambda r, target: period_rollup.period_why(r, target, handler.lang),
                  **picker_context(handler, period))
 
 
 class PeriodWorkbook(_Viewed):
     async def get(self, token: str) -> None:
-        committee_id = self.committee_id()
+        if self.committee_id() is None:
+            return
+        committee_id = self.shown_committee()
         if committee_id is None:
             return
         period, typed = asked_period(self)
@@ -76,8 +85,9 @@ class PeriodWorkbook(_Viewed):
         period = period or this_month(self.services.clock.now().astimezone(self.tz).date())
         async with self.services.sessions() as session:
             data = await period_report.compute(session, committee_id, period, self.services.clock.now(), self.tz)
+            tree = await period_rollup.tree_of(session, data)
         await self.send_file(XLSX, f"chibo-{period.key}.xlsx",
-                             lambda folder: write_period_workbook(data, folder / "period.xlsx", self.lang))
+                             lambda folder: write_period_workbook(data, folder / "period.xlsx", self.lang, tree))
 
 
 def write_period_workbook(*args):

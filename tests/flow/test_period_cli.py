@@ -73,3 +73,16 @@ def test_the_operator_reports_a_year_and_rates_a_cell(ready: Cli, tmp_path):  # 
         (1, 2025, "kha", "trung_binh", "trung_binh", "operator", None)]
     rated = json.loads(run("report", "period", "--committee", "1", "--period", "2025", "--json").stdout)
     assert {c["cell"]: c["level"] for c in rated["cells"]} == {"Chi bộ số 1": "trung_binh", "Chi bộ số 2": "kem"}
+
+    # Under a district: the district's year workbook has one sheet per level of the tree.
+    run("committee", "add", "Quận ủy Hoàn Kiếm")
+    run("cell", "add", "Chi bộ cơ quan quận", "--committee", "2")
+    run("committee", "move", "1", "--parent", "2")
+    run("report", "period", "--committee", "2", "--period", "2025", "--out", str(tmp_path / "quan.xlsx"))
+    district = load_workbook(tmp_path / "quan.xlsx")
+    assert district.sheetnames == ["Tổng hợp", "Đơn vị trực thuộc", "Chi bộ", "Thường kỳ theo tháng"]
+    units = [row[:4] for row in district["Đơn vị trực thuộc"].iter_rows(min_row=2, values_only=True)]
+    assert units == [("Đảng ủy phường Hàng Bạc", 2, 24, 11), ("Chi bộ trực thuộc Quận ủy Hoàn Kiếm", 1, 0, 0)]
+    assert {row[0]: row[1] for row in district["Chi bộ"].iter_rows(min_row=2, values_only=True)} == {
+        "Chi bộ số 1": "Đảng ủy phường Hàng Bạc", "Chi bộ số 2": "Đảng ủy phường Hàng Bạc",
+        "Chi bộ cơ quan quận": "Chi bộ trực thuộc Quận ủy Hoàn Kiếm"}

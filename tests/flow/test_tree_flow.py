@@ -6,84 +6,37 @@ SQLite and PostgreSQL; the bot restarted in between keeps answering the same."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+import io
+import re
+from datetime import datetime
 
 import httpx
 import pytest
-from sqlalchemy import select
+from openpyxl import load_workbook
 
 from bot.demo.scene import Scene
-from bot.runtime.http_server import HttpServer
-from core.weblinks import web_token
 from reports import weekly
 from scheduler.timed.weekly import run_weekly
-from storage.models import AttendanceStatus, ChatLink, MeetingKind, Platform, Role
+from storage.models import Role
 from tests.conftest import DB_KINDS
-from tests.support.web_story import VN, _meeting
-
-P, A = AttendanceStatus.PRESENT, AttendanceStatus.ABSENT
-CITY, DISTRICT, WARD_A, WARD_B = "Thành ủy Thử Nghiệm", "Quận ủy Ba Đình", "Đảng ủy phường Điện Biên", "Đảng ủy phường Kim Mã"
-CM_CITY, CM_DISTRICT, CM_A, CM_B = "Vũ Văn Thành", "Lâm Thị Quận", "Đào Văn Phường", "Hà Thị Kim"
-SEC_A1, SEC_A2, SEC_B1, SEC_D1 = "Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Phạm Thị Dung"
-MEMBER_A1 = "Hoàng Văn Em"
-CELLS = {  # cell: (committee, members)
-    "Chi bộ khu phố 1": (WARD_A, [(SEC_A1, Role.BI_THU), (MEMBER_A1, Role.DANG_VIEN), ("Bùi Văn Giang", Role.DANG_VIEN),
-                                  ("Đỗ Thị Hạnh", Role.DANG_VIEN)]),
-    "Chi bộ khu phố 2": (WARD_A, [(SEC_A2, Role.BI_THU), ("Ngô Văn Ích", Role.DANG_VIEN), ("Tạ Thị Khuê", Role.DANG_VIEN)]),
-    "Chi bộ Kim Mã 1": (WARD_B, [(SEC_B1, Role.BI_THU), ("Mai Văn Lộc", Role.DANG_VIEN), ("Kiều Thị Mận", Role.DANG_VIEN)]),
-    "Chi bộ cơ quan quận": (DISTRICT, [(SEC_D1, Role.BI_THU), ("Quách Văn Nam", Role.DANG_VIEN)]),
-}
-NOW = datetime(2026, 12, 9, 9, 0, tzinfo=VN)  # a Wednesday: December's meetings of the 5th and 6th are held
-
-
-@dataclass
-class Tree:
-    scene: Scene
-    http: HttpServer
-    committees: dict[str, int]
-    cells: dict[str, int]
-
-    @property
-    def root(self) -> str:
-        return f"http://127.0.0.1:{self.http.port}"
-
-    async def base(self, name: str) -> str:
-        async with self.scene.sessions()() as s:
-            link_id = await s.scalar(select(ChatLink.id).where(ChatLink.platform == Platform.TELEGRAM,
-                                                                ChatLink.platform_user_id == str(self.scene.who(name).user_id)))
-        return f"/web/{web_token(self.scene.settings, link_id, self.scene.clock.now())}"
-
-
-async def build(scene: Scene) -> Tree:
-    scene.at(datetime(2026, 9, 1, 8, 0, tzinfo=VN))
-    ids: dict[str, int] = {}
-    ids[CITY] = await scene.add_committee(CITY)
-    ids[DISTRICT] = await scene.add_committee(DISTRICT, parent=ids[CITY])
-    ids[WARD_A] = await scene.add_committee(WARD_A, parent=ids[DISTRICT])
-    ids[WARD_B] = await scene.add_committee(WARD_B, parent=ids[DISTRICT])
-    cells = {name: await scene.add_cell(ids[committee], name, members, active_from=date(2020, 1, 1))
-             for name, (committee, members) in CELLS.items()}
-    for person, committee in ((CM_CITY, CITY), (CM_DISTRICT, DISTRICT), (CM_A, WARD_A), (CM_B, WARD_B)):
-        await scene.add_committee_member(ids[committee], person)
-    await scene.start_bot()
-    await scene.link(CM_CITY, CM_DISTRICT, CM_A, CM_B, SEC_A1, SEC_A2, SEC_B1, SEC_D1, MEMBER_A1)
-    # December: khu phố 1 held (all but one came), khu phố 2 held with two of three, Kim Mã 1 held by all,
-    # the district's own cell has not met. Only Kim Mã 1 held its thematic meeting this quarter.
-    everyone = {name: P for name, _ in CELLS["Chi bộ khu phố 1"][1]}
-    await _meeting(scene, cells["Chi bộ khu phố 1"], MeetingKind.THUONG_KY, datetime(2026, 12, 5, 19, 30, tzinfo=VN), 95,
-                   {**everyone, "Đỗ Thị Hạnh": A})
-    await _meeting(scene, cells["Chi bộ khu phố 2"], MeetingKind.THUONG_KY, datetime(2026, 12, 5, 19, 30, tzinfo=VN), 95,
-                   {SEC_A2: P, "Ngô Văn Ích": P, "Tạ Thị Khuê": A})
-    await _meeting(scene, cells["Chi bộ Kim Mã 1"], MeetingKind.THUONG_KY, datetime(2026, 12, 6, 19, 30, tzinfo=VN), 95,
-                   {name: P for name, _ in CELLS["Chi bộ Kim Mã 1"][1]})
-    await _meeting(scene, cells["Chi bộ Kim Mã 1"], MeetingKind.CHUYEN_DE, datetime(2026, 11, 20, 19, 0, tzinfo=VN), 125,
-                   {name: P for name, _ in CELLS["Chi bộ Kim Mã 1"][1]})  # Kim Mã 1 needs nothing
-    scene.at(NOW)
-    tree = Tree(scene, HttpServer(scene.runtime.services, listen="127.0.0.1", port=0), ids, cells)
-    await tree.http.start()
-    scene.settings.public_url = tree.root
-    return tree
+from tests.support.tree_story import (
+    CITY,
+    CM_A,
+    CM_B,
+    CM_CITY,
+    CM_DISTRICT,
+    DISTRICT,
+    MEMBER_A1,
+    NOW,
+    SEC_A1,
+    SEC_B1,
+    SEC_D1,
+    VN,
+    WARD_A,
+    WARD_B,
+    Tree,
+    build,
+)
 
 
 @pytest.fixture
@@ -186,7 +139,7 @@ async def test_each_level_sees_below_it_on_the_web_and_nothing_beside(tree: Tree
                     assert status == 403, (person, page, status)
         # What each committee page lists: everything below, nothing beside; links one level down.
         district = (await client.get(await tree.base(CM_DISTRICT) + "/")).text
-        for name in CELLS:
+        for name in (WARD_A, WARD_B, "Chi bộ cơ quan quận"):
             assert name in district
         assert f"?committee={committees[WARD_A]}" in district and f"?committee={committees[WARD_B]}" in district
         ward_b = (await client.get(await tree.base(CM_DISTRICT) + pages["ward B page"])).text
@@ -283,3 +236,120 @@ async def test_a_lateness_set_on_the_district_applies_at_a_wards_check_in(tree: 
     scene.at(datetime(2026, 12, 12, 19, 38, tzinfo=VN))  # 8 minutes: late by the district's 5, not by the default 15
     answer = "\n".join(await scene.say(MEMBER_A1, "/diemdanh"))
     assert "muộn 8 phút" in answer, (scheduled, started, answer)
+
+
+def _rows(html: str, table: str) -> dict[str, list[str]]:
+    """A table's rows by their first cell's text: each cell's text."""
+    body = re.search(rf'<table[^>]*id="{table}".*?<tbody>(.*?)</tbody>', html, re.S)
+    assert body, table
+    out = {}
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body.group(1), re.S):
+        cells = [" ".join(re.sub(r"<[^>]+>", " ", td).split()) for td in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        out[cells[0]] = cells
+    return out
+
+
+def _total(html: str, name: str) -> str:
+    found = re.search(rf'id="total-{name}">([^<]*)<', html)
+    assert found, name
+    return found.group(1)
+
+
+def _attention_groups(html: str) -> list[tuple[str, list[str]]]:
+    """The "needs attention below" section: (group heading, its cells' names) in the page's order."""
+    section = re.search(r'<section id="attention-below".*?</section>', html, re.S)
+    assert section
+    groups = re.findall(r"<h3[^>]*>(.*?)</h3>\s*<ul[^>]*>(.*?)</ul>", section.group(0), re.S)
+    return [(heading.strip(), re.findall(r'<a href="[^"]*/cell/\d+[^"]*">([^<]*)</a>', items)) for heading, items in groups]
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_the_districts_pages_roll_its_wards_up_with_their_own_numbers_and_go_one_level_down(tree: Tree):
+    committees = tree.committees
+    async with httpx.AsyncClient(base_url=tree.root, follow_redirects=False, timeout=60) as client:
+        base = await tree.base(CM_DISTRICT)
+
+        async def page(path: str, status: int = 200) -> str:
+            response = await client.get(base + path)
+            assert response.status_code == status, (path, response.status_code)
+            return response.text
+
+        # This month: one row per ward, its numbers those of the ward's own page, a link one level down.
+        district = await page("/")
+        wards = _rows(district, "branches")
+        assert list(wards) == [WARD_A, WARD_B]
+        for ward in (WARD_A, WARD_B):
+            own = await page(f"/?committee={committees[ward]}")
+            assert wards[ward][1:4] == [_total(own, "cells"), _total(own, "held"), _total(own, "rate")], ward
+            assert wards[ward][4] == _total(own, "attention")
+            assert f'href="{base}/?committee={committees[ward]}"' in district
+            assert 'id="branches"' not in own  # a ward: its cells, as before
+        assert wards[WARD_A][1:4] == ["2", "2/2", "71%"]  # 3 of 4 and 2 of 3 came
+        # What needs attention below, grouped by ward; the district's own cell in its own table.
+        groups = dict(_attention_groups(district))
+        assert set(groups[f"{WARD_A} (2 chi bộ)"]) == {"Chi bộ khu phố 1", "Chi bộ khu phố 2"}
+        assert groups[f"{WARD_B} (1 chi bộ)"] == ["Chi bộ Kim Mã 1"]  # November's meeting not held
+        assert list(_rows(district, "cells")) == ["Chi bộ cơ quan quận"]
+        assert _total(district, "cells") == "4" and _total(district, "held") == "3/4"
+
+        # A period: the same, every link keeping the period and the committee together.
+        quarter = await page("/?ky=2026-Q4")
+        wards = _rows(quarter, "period-branches")
+        assert wards[WARD_A][1:4] == ["2", "2/6", "4"] and wards[WARD_B][1:4] == ["1", "1/3", "2"]
+        assert f'href="{base}/?ky=2026-Q4&amp;committee={committees[WARD_A]}"' in quarter
+        assert [g for g, _ in _attention_groups(quarter)] == [f"{WARD_A} (2 chi bộ)", f"{WARD_B} (1 chi bộ)"]
+        assert "không họp thường kỳ tháng 10/2026, 11/2026" in quarter
+        assert list(_rows(quarter, "period-cells")) == ["Chi bộ cơ quan quận"]
+        ward_a = await page(f"/?ky=2026-Q4&committee={committees[WARD_A]}")
+        assert "Quý 4/2026" in ward_a and "Chi bộ khu phố 2" in ward_a and "Kim Mã" not in ward_a
+        assert set(_rows(ward_a, "period-cells")) == {"Chi bộ khu phố 1", "Chi bộ khu phố 2"}
+        assert _total(ward_a, "held") == "2/6" and 'id="period-branches"' not in ward_a
+        assert f'period.xlsx?ky=2026-Q4&amp;committee={committees[WARD_A]}' in ward_a
+        assert f'name="committee" value="{committees[WARD_A]}"' in ward_a  # the picker keeps the committee
+        assert f'href="{base}/?ky=2026-Q4"' in ward_a  # up: the district's quarter
+        cell = await page(f"/cell/{tree.cells['Chi bộ khu phố 2']}?ky=2026-Q4")
+        assert "Quý 4/2026" in cell
+
+    # Within each one's access only: beside or above is refused politely, the viewer's own committee is shown.
+    async with httpx.AsyncClient(base_url=tree.root, follow_redirects=False, timeout=60) as client:
+        ward_base = await tree.base(CM_A)
+        for asked in (WARD_B, DISTRICT, CITY):
+            for path in (f"/?ky=2026-Q4&committee={committees[asked]}", f"/period.xlsx?ky=2026&committee={committees[asked]}"):
+                refused = await client.get(ward_base + path)
+                assert refused.status_code == 403 and "Kim Mã" not in refused.text, (asked, path)
+        own = await client.get(ward_base + "/?ky=2026-Q4")
+        assert own.status_code == 200 and "Chi bộ khu phố 1" in own.text and "Kim Mã" not in own.text
+        assert (await client.get(await tree.base(SEC_A1) + f"/period.xlsx?ky=2026&committee={committees[WARD_A]}")
+                ).status_code == 403
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_the_districts_year_workbook_has_one_sheet_per_level_of_the_tree(tree: Tree):
+    committees = tree.committees
+    async with httpx.AsyncClient(base_url=tree.root, follow_redirects=False, timeout=60) as client:
+        base = await tree.base(CM_DISTRICT)
+        district = load_workbook(io.BytesIO((await client.get(base + "/period.xlsx?ky=2026")).content))
+        ward_a = load_workbook(io.BytesIO((await client.get(
+            base + f"/period.xlsx?ky=2026&committee={committees[WARD_A]}")).content))
+    assert district.sheetnames == ["Tổng hợp", "Đơn vị trực thuộc", "Chi bộ", "Thường kỳ theo tháng"]
+    assert ward_a.sheetnames == ["Tổng hợp", WARD_A, "Thường kỳ theo tháng"]
+
+    def table(sheet) -> dict[str, dict]:
+        headers = [c.value for c in sheet[1]]
+        return {row[0]: dict(zip(headers, row)) for row in sheet.iter_rows(min_row=2, values_only=True)}
+
+    units = table(district["Đơn vị trực thuộc"])
+    assert list(units) == [WARD_A, WARD_B, f"Chi bộ trực thuộc {DISTRICT}"]
+    summary = {row[0]: row[1] for row in ward_a["Tổng hợp"].iter_rows(values_only=True) if row and row[0]}
+    a = units[WARD_A]
+    assert (a["Số chi bộ"], a["Cuộc họp thường kỳ đã họp"], a["Tháng chibo theo dõi"], a["Tháng không họp thường kỳ"],
+            a["Tỷ lệ dự họp chung"]) == (summary["Số chi bộ"], summary["Cuộc họp thường kỳ đã họp"],
+                                         summary["Tháng chibo theo dõi"], summary["Tháng không họp thường kỳ"],
+                                         summary["Tỷ lệ dự họp chung"])
+    assert a["Tỷ lệ dự họp chung"] == pytest.approx(5 / 7) and a["Số chi bộ"] == 2
+    assert sum(u["Số chi bộ"] for u in units.values()) == 4
+    cells = table(district["Chi bộ"])
+    assert {name: row["Đơn vị"] for name, row in cells.items()} == {
+        "Chi bộ khu phố 1": WARD_A, "Chi bộ khu phố 2": WARD_A, "Chi bộ Kim Mã 1": WARD_B,
+        "Chi bộ cơ quan quận": f"Chi bộ trực thuộc {DISTRICT}"}
+    assert cells["Chi bộ khu phố 2"]["Tỷ lệ dự"] == pytest.approx(2 / 3)
