@@ -56,6 +56,9 @@ async def roll_call(ctx: Ctx, meeting: Meeting) -> set[str]:
     Returns the group chats that keep it."""
     if meeting.started_at is None:
         return set()
+    preloaded = ctx.preloaded
+    if preloaded is not None and preloaded.meeting is meeting and not preloaded.roll_call:
+        return set()  # known with the actor: the cell has no such group (a check-in's statements stay three)
     groups = await outgoing.groups(ctx.session, meeting.cell_id, editable=True)
     if groups:
         ctx.queued += await outgoing.keep_up(ctx.session, outgoing.ROLL_CALL, groups, {"text": "", "buttons": []},
