@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -124,6 +125,21 @@ async def test_a_check_in_typed_in_the_group_is_answered_by_the_roll_call_and_a_
     async with scene.sessions()() as s:
         row = await s.scalar(select(OutboxMessage).where(OutboxMessage.kind == outgoing.ROLL_CALL.kind))
     assert row is not None and row.sent_at is not None and row.failed_at is None
+
+    # Someone deleted the roll-call in the group: the next check-in posts it again, and that one is edited on.
+    async with httpx.AsyncClient(trust_env=False, timeout=5) as http:
+        deleted = await http.post(f"{server.root}/bot{server.token}/deleteMessage",
+                                  json={"chat_id": GROUP, "message_id": roll_call["message_id"]})
+    assert deleted.json()["ok"]
+    count = server.sent_count(GROUP)
+    scene.clock.advance(seconds=outgoing.ROLL_CALL.edit_every)
+    await scene.say("Phạm Văn Cường", "/diemdanh")
+    again_posted = [m for m in server.sent_messages(GROUP) if m["text"].startswith("📋")]
+    assert server.sent_count(GROUP) == count + 1 and len(again_posted) == 1
+    assert "Có mặt 4/4" in again_posted[0]["text"] and again_posted[0]["message_id"] != roll_call["message_id"]
+    async with scene.sessions()() as s:
+        row = await s.scalar(select(OutboxMessage).where(OutboxMessage.kind == outgoing.ROLL_CALL.kind))
+    assert row is not None and row.payload["edit"] == str(again_posted[0]["message_id"])
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
