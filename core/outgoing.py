@@ -4,12 +4,14 @@ Every message chibo queues on its own (not the direct answer to a command) is a 
 below: its stored kind, its priority (0 goes first; the outbox is sent in priority order), its quota
 class (``ESSENTIAL`` or ``REPEATABLE``: a platform short of its monthly budget, Zalo, cuts the
 repeatable ones first), whether its content is settled when it goes out (``refreshed``, see
-scheduler.delivery.live), and how its outbox key is built. The key is unique in the outbox: queuing the same
+scheduler.delivery.live), whether it is one message kept up to date (``edit_every``: sent once, then edited
+in place, at most once in that many seconds: ``keep_up``), and how its outbox key is built. The key is unique in the outbox: queuing the same
 message twice (a restart, two processes, a second press) queues it once, so nobody hears twice.
 
 To add a reminder: a row here, an audience (``to_members``, ``leaders``, ``cell``, ``groups``,
 ``followers``, ``link``, ``chat``) and one ``send(session, ROW, audience, payload, now=..., **key_fields)``.
-A long answer in several messages goes through ``send_parts``; an answer the adapters could not send at once
+A message kept up to date (the roll-call in a cell's group) goes through ``keep_up``. A long answer in
+several messages goes through ``send_parts``; an answer the adapters could not send at once
 through ``defer_reply``: nothing else writes outbox rows.
 
 Stored kinds, keys and priorities are those already in existing databases: never change them.
@@ -20,14 +22,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.messages import Reply
-from storage.models import ChatLink, Member
-from storage.outbox import enqueue, enqueue_chat
+from storage.models import ChatLink, Member, Platform
+from storage.outbox import ask_again, enqueue, enqueue_chat
 from storage.queries import active_members, group_links, links_for_members
 from storage.queries import leaders as cell_leaders
 from storage.tasks import follower_links
@@ -52,6 +54,7 @@ class Message:
     priority: int  # stored in outbox.priority
     key: str  # the outbox key, formatted with the call's fields and ``to`` (the recipient)
     refreshed: bool = False  # content settled when sent (scheduler.delivery.live)
+    edit_every: float = 0.0  # > 0: one message edited in place, at most once in so many seconds (``keep_up``)
 
     @property
     def quota(self) -> Quota:
@@ -107,10 +110,15 @@ WEEKLY = Message("weekly", 4, "weekly:{committee}:{week}:{to}{suffix}")  # to = 
 TASK_REMINDER = Message("task_reminder", 5, "task_reminder:{task}:{days}", refreshed=True)
 DOCUMENT = Message("document", 3, "document:{document}:{to}")  # /tailieu: once to each member
 COMMENTS = Message("comments", 3, "comments:{meeting}:{stamp}:{to}", refreshed=True)  # /gopy digest to the leaders
+# The roll-call in a cell's group: one message, edited as members check in (to = group:<chat id>). Every six
+# seconds at most: ten edits a minute, half of Telegram's 20 messages a minute in one group.
+ROLL_CALL = Message("roll_call", 2, "rollcall:{meeting}:{to}", refreshed=True, edit_every=6.0)
 REMINDER = Message("reminder", 6, "reminder:{meeting}:{stamp}:{offset}:{to}")
 
 TABLE: tuple[Message, ...] = tuple(v for v in list(globals().values()) if isinstance(v, Message))
 REFRESHED_KINDS = frozenset(m.kind for m in TABLE if m.refreshed)
+EDITED_KINDS = frozenset(m.kind for m in TABLE if m.edit_every)
+EDITABLE_PLATFORMS = frozenset({Platform.TELEGRAM})  # where a message sent can be edited (editMessageText)
 
 
 # --- audiences ------------------------------------------------------------------------------------
@@ -139,9 +147,10 @@ async def cell(session: AsyncSession, cell_id: int, day: date, exclude: int | No
     return await to_members(session, [m for m in await active_members(session, cell_id, day) if m.id != exclude])
 
 
-async def groups(session: AsyncSession, cell_id: int) -> list[Recipient]:
-    """The cell's group chats."""
-    return [Recipient(f"group:{g.chat_id}", chat=(g.platform, g.chat_id)) for g in await group_links(session, cell_id)]
+async def groups(session: AsyncSession, cell_id: int, *, editable: bool = False) -> list[Recipient]:
+    """The cell's group chats (``editable``: only those on a platform where a message can be edited)."""
+    return [Recipient(f"group:{g.chat_id}", chat=(g.platform, g.chat_id)) for g in await group_links(session, cell_id)
+            if not editable or g.platform in EDITABLE_PLATFORMS]
 
 
 async def followers(session: AsyncSession, cell_id: int) -> list[Recipient]:
@@ -183,6 +192,22 @@ async def send(session: AsyncSession, message: Message, audience: Iterable[Recip
             queued = await enqueue(session, key=key, kind=message.kind, link=r.link, payload=body, due_at=due,
                                    now=now, member_id=r.member_id, meeting_id=meeting_id, priority=message.priority)
         count += bool(queued)
+    return count
+
+
+async def keep_up(session: AsyncSession, message: Message, audience: Iterable[Recipient], payload: Payload, *,
+                  now: datetime, meeting_id: int | None = None, create: bool = True, **fields: Any) -> int:
+    """Bring an edited message (``edit_every``) up to date for each recipient: queued the first time (unless
+    ``create`` is False: only one already there is edited); asked for again once it went (edited then,
+    ``edit_every`` seconds after it last went at the earliest). Its content is settled when it goes (it is
+    ``refreshed``), so however many ask while it waits, it goes once, showing the last state. Returns how many
+    were queued or asked for again."""
+    assert message.edit_every and message.refreshed, "keep_up is for a message edited in place"
+    count = 0
+    for r in audience:
+        queued = create and await send(session, message, [r], payload, now=now, meeting_id=meeting_id, **fields)
+        count += queued or await ask_again(session, message.key_for(to=r.to, **fields), now=now,
+                                           gap=timedelta(seconds=message.edit_every))
     return count
 
 

@@ -45,7 +45,8 @@ verbatim without being parsed.
 
 Failures can be injected with :meth:`FakeTelegramServer.fail_next` and
 :meth:`FakeTelegramServer.block`; with ``enforce_limits=True`` the server
-answers 429 like Telegram's flood control does.
+answers 429 like Telegram's flood control does (edits that change a message count
+like messages sent).
 
 What does not depend on Telegram (lifecycle, dispatching, failure rules, the
 webhook sender, waiting helpers) lives in :class:`fakeapi._server.FakeBotApiServer`,
@@ -277,6 +278,7 @@ class FakeTelegramServer(FakeBotApiServer):
         self._messages: dict[tuple[int, int], _StoredMessage] = {}
         self._sent: list[tuple[int, int]] = []  # (chat_id, message_id) of bot messages
         self._sent_per_chat: dict[int, int] = {}
+        self._edits_per_chat: dict[int, int] = {}  # successful edits (text or buttons) per chat
         self._callback_queries: dict[str, bool] = {}  # id -> answered
         self._answered_callbacks: list[dict[str, Any]] = []
         self._callback_ids = itertools.count(1)
@@ -452,6 +454,12 @@ class FakeTelegramServer(FakeBotApiServer):
         if chat_id is None:
             return len(self._sent)
         return self._sent_per_chat.get(chat_id, 0)
+
+    def edit_count(self, chat_id: int | None = None) -> int:
+        """How many edits (text or buttons) of the bot's messages succeeded (in ``chat_id``)."""
+        if chat_id is None:
+            return sum(self._edits_per_chat.values())
+        return self._edits_per_chat.get(chat_id, 0)
 
     def answered_callbacks(self) -> list[dict[str, Any]]:
         """The params of every successful ``answerCallbackQuery``."""
@@ -752,6 +760,7 @@ class FakeTelegramServer(FakeBotApiServer):
             and markup == message.get("reply_markup")
         ):
             raise _bad_request(_NOT_MODIFIED.removeprefix("Bad Request: "))
+        self._count_edit(message)
         message["text"] = text
         _set_or_drop(message, "entities", entities or None)
         _set_or_drop(message, "reply_markup", markup)
@@ -763,9 +772,22 @@ class FakeTelegramServer(FakeBotApiServer):
         markup = self._inline_markup(params)
         if markup == stored.message.get("reply_markup"):
             raise _bad_request(_NOT_MODIFIED.removeprefix("Bad Request: "))
+        self._count_edit(stored.message)
         _set_or_drop(stored.message, "reply_markup", markup)
         stored.message["edit_date"] = int(time.time())
         return copy.deepcopy(stored.message)
+
+    def _count_edit(self, message: dict[str, Any]) -> None:
+        """An edit that changes the message: within the flood limits like a message sent (Telegram counts
+        edits in a group's minute too; a refused one, "not modified" or 429, counts nothing)."""
+        chat = message["chat"]
+        if self.enforce_limits:
+            retry_after = self._flood.admit(chat["id"], chat["type"] != "private")
+            if retry_after is not None:
+                raise ApiError(
+                    429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after
+                )
+        self._edits_per_chat[chat["id"]] = self._edits_per_chat.get(chat["id"], 0) + 1
 
     def _delete_message(self, params: dict[str, Any]) -> bool:
         chat = self._known_chat(params)

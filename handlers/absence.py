@@ -131,6 +131,7 @@ async def _excuse_or_ask(ctx: Ctx, meeting: Meeting, reason: str) -> Response:
     ctx.audit("excuse_after" if after_meeting else "excuse", "attendance", meeting.id, before,
               {"member_id": member.id, "status": "excused"})
     await planner.unplan_member(ctx.session, meeting.id, member.id, ctx.now)
+    await notify.roll_call(ctx, meeting)
     notice = Reply(ctx.t("absent.notify_leader.after" if after_meeting else "absent.notify_leader",
                          name=member.full_name, when=when(ctx, meeting), reason=reason))
     await notify.to_leaders(ctx, meeting.cell_id, notice, outgoing.ABSENCE_NOTICE, exclude=member.id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core.messages import Reply, Request, Response
 from core.texts import Html, echo, fmt_time
-from handlers import guests
+from handlers import guests, notify
 from handlers.context import Ctx
 from handlers.describe import when
 from rules import is_late, late_from, minutes_late
@@ -39,7 +39,7 @@ async def checkin(ctx: Ctx, req: Request) -> Response:
         if upcoming:
             return Response.say(ctx.t("checkin.no_open", when=when(ctx, upcoming[0])))
         return Response.say(ctx.t("checkin.no_open_none"))
-    return await _check_in(ctx, meeting, ctx.member, by=None, row=row)
+    return await _check_in(ctx, meeting, ctx.member, by=None, row=row, group=req.chat_id if req.is_group else None)
 
 
 def _loaded_row(ctx: Ctx, meeting: Meeting) -> Attendance | None:
@@ -91,7 +91,9 @@ def find_by_name(members: list[Member], query: str) -> list[Member]:
 
 
 async def _check_in(ctx: Ctx, meeting: Meeting, member: Member, by: Member | None,
-                    row: Attendance | None = None) -> Response:
+                    row: Attendance | None = None, group: str | None = None) -> Response:
+    """Record the check-in and bring the roll-call in the cell's groups up to date; asked in ``group`` (typed
+    there), the roll-call is the answer: no message of its own in the group for each member."""
     started_at = meeting.started_at
     assert started_at is not None, "check-in is only to a meeting that has started"
     if row is None:
@@ -111,6 +113,8 @@ async def _check_in(ctx: Ctx, meeting: Meeting, member: Member, by: Member | Non
     if by is not None or before["status"] is not None:  # a member's own first check-in: the row is the record
         ctx.audit("checkin_for" if by else "checkin", "attendance", meeting.id, before,
                   {"member_id": member.id, "status": row.status.value})
+    if group in await notify.roll_call(ctx, meeting):
+        return Response()
     now_text = fmt_time(ctx.now, ctx.tz)
     minutes = minutes_late(started_at, meeting.opened_at, ctx.now)
     if by is not None:

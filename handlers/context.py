@@ -7,10 +7,11 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, bindparam, select
+from sqlalchemy import ColumnElement, Select, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from core.outgoing import EDITABLE_PLATFORMS
 from core.services import Services
 from core.settings import Settings
 from core.texts import example_dates, t
@@ -24,6 +25,7 @@ from storage.models import (
     ChatLink,
     Committee,
     CommitteeMember,
+    GroupLink,
     Meeting,
     Member,
 )
@@ -139,12 +141,13 @@ class Preloaded:
 
     meeting: Meeting | None
     attendance: Attendance | None
+    roll_call: bool = True  # the meeting's cell has a group that keeps a roll-call (False: none to look up)
 
 
 def _actor_query(shape: str | None) -> Select:
     """The actors' query, for a list of users. With a ``shape`` ("open", "by_id", "by_id_for_update") it also
     brings a meeting and each member's attendance row for it (every meeting of theirs that fits, latest
-    first), and locks the meetings' rows until the transaction ends (on PostgreSQL), as
+    first) and whether the meeting's cell has a group keeping a roll-call (``handlers.notify.roll_call``), and locks the meetings' rows until the transaction ends (on PostgreSQL), as
     ``storage.queries.open_meeting`` does: for share, so whoever acts on a meeting in progress holds it open
     until they commit and /ketthuc (for update) waits for them. The meeting is joined, not outer-joined
     (PostgreSQL locks no row on the nullable side of an outer join): a user without one has no row, and
@@ -169,7 +172,8 @@ def _actor_query(shape: str | None) -> Select:
               & Meeting.cancelled_at.is_(None))
     else:
         on = Meeting.id == bindparam("meeting_id")
-    return (query.add_columns(Meeting, Attendance)
+    has_group = exists().where(GroupLink.cell_id == Meeting.cell_id, GroupLink.platform.in_(EDITABLE_PLATFORMS))
+    return (query.add_columns(Meeting, Attendance, has_group)
             .join(Meeting, on)
             .outerjoin(Attendance, (Attendance.meeting_id == Meeting.id) & (Attendance.member_id == Member.id))
             .order_by(Meeting.started_at.desc())  # the latest meeting in progress first
@@ -235,7 +239,8 @@ async def resolve_actors(session: AsyncSession, wants: list[tuple[str, str, Meet
             if found_row is not None:
                 rows[i] = found_row
             preloaded[i] = Preloaded(meeting=found_row[6] if found_row else None,
-                                     attendance=found_row[7] if found_row else None)
+                                     attendance=found_row[7] if found_row else None,
+                                     roll_call=bool(found_row[8]) if found_row else False)
     alone: dict[str, list[int]] = {}
     for i, (platform, _, _) in enumerate(wants):
         if i not in rows:

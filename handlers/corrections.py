@@ -105,6 +105,7 @@ async def _excuse(ctx: Ctx, meeting: Meeting, member: Member, reason: str) -> Re
     row.recorded_by_member_id = ctx.member.id
     ctx.audit("excuse_for", "attendance", meeting.id, before, _state(row))
     await planner.unplan_member(ctx.session, meeting.id, member.id, ctx.now)
+    await notify.roll_call(ctx, meeting)
     if member.id != ctx.member.id:
         await notify.to_members(ctx, [member], Reply(ctx.t("excuse_for.member_notice", when=when(ctx, meeting),
                                                            reason=reason)),
@@ -208,6 +209,7 @@ async def _change(ctx: Ctx, meeting: Meeting, member: Member, status: Attendance
         return Response.say(ctx.t("correct.unchanged", name=member.full_name, date=fmt_date(meeting.scheduled_at, ctx.tz)))
     ctx.audit(action, "attendance", meeting.id, before, after)
     await ctx.session.flush()
+    await notify.roll_call(ctx, meeting)
     head = ctx.t("correct.done", name=member.full_name, date=fmt_date(meeting.scheduled_at, ctx.tz),
                  before=_status_words(ctx, before), after=_status_words(ctx, after))
     replies = (await summary_and_warnings(ctx, meeting, corrected=True)).replies

@@ -206,6 +206,7 @@ async def _finish(ctx: Ctx, meeting: Meeting, ended: datetime, manual: bool) -> 
     await _close_attendance(ctx, meeting)
     await votes.close_open(ctx, meeting)  # a vote still open is counted as it stands
     await ctx.session.flush()
+    await notify.roll_call(ctx, meeting)  # its final state, without the check-in button
     outcome = await corrections.summary_and_warnings(ctx, meeting)
     quality_replies = await quality.after_end(ctx, meeting, outcome.summary, outcome.warnings)
     return Response(replies=outcome.replies + quality_replies)

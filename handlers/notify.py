@@ -47,3 +47,21 @@ async def to_groups(ctx: Ctx, cell_id: int, reply: Reply, message: Message, *, m
                     **fields: Any) -> int:
     return await send(ctx, message, await outgoing.groups(ctx.session, cell_id), reply, meeting_id=meeting_id,
                       **fields)
+
+
+async def roll_call(ctx: Ctx, meeting: Meeting) -> set[str]:
+    """The roll-call in the cell's groups brought up to date: one message, edited as members check in or are
+    excused (``outgoing.ROLL_CALL``, read as it stands when it goes). Begun only while the meeting is in
+    progress; after it ends, one already there is edited once more (its final state, without the button).
+    Returns the group chats that keep it."""
+    if meeting.started_at is None:
+        return set()
+    preloaded = ctx.preloaded
+    if preloaded is not None and preloaded.meeting is meeting and not preloaded.roll_call:
+        return set()  # known with the actor: the cell has no such group (a check-in's statements stay three)
+    groups = await outgoing.groups(ctx.session, meeting.cell_id, editable=True)
+    if groups:
+        ctx.queued += await outgoing.keep_up(ctx.session, outgoing.ROLL_CALL, groups, {"text": "", "buttons": []},
+                                             now=ctx.now, meeting_id=meeting.id, create=meeting.ended_at is None,
+                                             meeting=meeting.id)
+    return {chat[1] for g in groups if (chat := g.chat) is not None}

@@ -36,6 +36,7 @@ from handlers.context import Actor, Ctx, MeetingWanted, Preloaded, resolve_actor
 from storage import inbox
 from storage.invites import looks_like_code
 from storage.models import ChatLink, Meeting, Platform
+from storage.outage import deadlocked
 from storage.queries import member_span
 
 log = logging.getLogger(__name__)
@@ -140,8 +141,9 @@ async def _handle_batch(items: list[tuple[Services, Request, Kind]]) -> list[Res
 async def _handle(services: Services, req: Request, kind: Kind) -> Response:
     """A connection that the database dropped (a PostgreSQL restart, an idle timeout) is retried once on
     a fresh one, so the first request after it is served; so is a request that lost a race to a concurrent
-    one (a unique row written first: the same member checking in from two chats), which then sees what the
-    other wrote. Any other database error answers "busy" (``_busy``)."""
+    one (a unique row written first: the same member checking in from two chats; or a deadlock PostgreSQL broke,
+    as when that member's check-in in a batch waits for the other while it waits for the group's roll-call row),
+    which then sees what the other wrote. Any other database error answers "busy" (``_busy``)."""
     for attempt in (1, 2):
         try:
             return await _handle_once(services, req, kind)
@@ -151,7 +153,7 @@ async def _handle(services: Services, req: Request, kind: Kind) -> Response:
             if exc.connection_invalidated and attempt == 1:
                 log.info("request %s: the database connection was dropped; retrying on a fresh one", req.update_key)
                 continue
-            if isinstance(exc, IntegrityError):
+            if isinstance(exc, IntegrityError) or deadlocked(exc):
                 if await _handled_elsewhere(services, req):
                     return Response(duplicate=True)  # the same update, handled by a request that wrote first
                 if attempt == 1:

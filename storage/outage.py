@@ -33,6 +33,21 @@ def unreachable(exc: BaseException) -> bool:
     return False
 
 
+def sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE PostgreSQL gave with ``exc`` (or what it was raised from), if any."""
+    for candidate in (exc, getattr(exc, "orig", None), getattr(exc, "__cause__", None),
+                      getattr(getattr(exc, "orig", None), "__cause__", None)):
+        state = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if state:
+            return str(state)
+    return None
+
+
+def deadlocked(exc: BaseException) -> bool:
+    """PostgreSQL broke a deadlock by rolling this transaction back: tried again, it goes through."""
+    return sqlstate(exc) == "40P01"
+
+
 class Outage:
     """One loop's view of an outage: ``failed`` for each failure (logs the first, then once a minute),
     ``ok`` after a success (logs the end, once)."""

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ChatLink, JobRun, OutboxMessage
@@ -46,6 +46,25 @@ async def enqueue_raw(session: AsyncSession, values: dict[str, Any]) -> bool:
     insert = insert_for(session)
     stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
     result = await session.execute(stmt)
+    return bool(rowcount(result))
+
+
+async def ask_again(session: AsyncSession, key: str, *, now: datetime, gap: timedelta) -> bool:
+    """A message edited in place (core.outgoing ``keep_up``) asked for again: a row that went (or is going:
+    claimed) is due again, ``gap`` after it last went at the earliest. Its claim is let go too, so a
+    dispatcher sending it now does not mark it sent: what changed meanwhile is shown by the next edit. A row
+    still waiting is left as it is (its content is read when it goes); a failed or dropped one stays so.
+    True when the row was asked for again."""
+    row = (await session.execute(select(OutboxMessage.sent_at, OutboxMessage.claimed_until).where(
+        OutboxMessage.key == key, OutboxMessage.failed_at.is_(None), OutboxMessage.dropped_at.is_(None)))).first()
+    if row is None or (row.sent_at is None and row.claimed_until is None):
+        return False
+    due = max(now, row.sent_at + gap) if row.sent_at is not None else now
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.key == key, or_(OutboxMessage.sent_at.is_not(None), OutboxMessage.claimed_until.is_not(None)))
+        .values(sent_at=None, claimed_until=None, due_at=due, attempts=0, last_error=None)
+    )
     return bool(rowcount(result))
 
 

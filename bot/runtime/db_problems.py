@@ -21,6 +21,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from bot.platforms.base import PlatformProblem
 from storage.db import SchemaNotReady
+from storage.outage import sqlstate
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -54,15 +55,6 @@ def check_url(url: str, *, must_exist: bool = False) -> None:
                 "the database file does not exist; run chibo db upgrade.")
 
 
-def _sqlstate(exc: BaseException) -> str | None:
-    for candidate in (exc, getattr(exc, "orig", None), getattr(exc, "__cause__", None),
-                      getattr(getattr(exc, "orig", None), "__cause__", None)):
-        state = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
-        if state:
-            return str(state)
-    return None
-
-
 def explain(exc: BaseException, url: str) -> str | None:
     """One line for a database problem, or None if ``exc`` is not one (then it is a bug: re-raise)."""
     if isinstance(exc, DatabaseProblem | PlatformProblem):
@@ -87,7 +79,7 @@ def explain(exc: BaseException, url: str) -> str | None:
         return (f"Cổng đã có chương trình khác dùng; chọn cổng khác (--port, --http-port) / "
                 f"the port is in use: {exc.strerror}")
     where = _where(url)
-    state = _sqlstate(exc)
+    state = sqlstate(exc)
     if state == "3D000":
         return (f"Máy chủ {where} không có cơ sở dữ liệu này; tạo nó (createdb) rồi chạy chibo db upgrade / "
                 "the database does not exist on the server.")

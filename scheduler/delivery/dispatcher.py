@@ -225,7 +225,7 @@ class Dispatcher:
                 if isinstance(begins, datetime) and self.clock.now() >= begins:
                     await self._too_late(row, "meeting already begun")
                     return
-                await sender.send(row.chat_id, row.payload, admission)
+                message_id = await sender.send(row.chat_id, row.payload, admission)
                 sent_at = self.clock.now()  # when the platform took it (not when the mark is written)
         except RateLimited as exc:
             self.stats.http_429 += 1
@@ -249,10 +249,15 @@ class Dispatcher:
             await self._failed(row, str(exc))
         else:
             async with self.sessions() as session, session.begin():
-                await session.execute(
-                    update(OutboxMessage).where(OutboxMessage.id == row.id)
-                    .values(sent_at=sent_at, attempts=row.attempts + 1, claimed_until=None)
-                )
+                mark = update(OutboxMessage).where(OutboxMessage.id == row.id)
+                if row.kind in outgoing.EDITED_KINDS:
+                    # Edited next time, not sent again; and marked sent only while still claimed (asked for again
+                    # meanwhile, ``storage.outbox.ask_again``, it goes once more with what changed).
+                    if message_id is not None and row.payload.get("edit") != message_id:
+                        await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id)
+                                              .values(payload=dict(row.payload, edit=message_id)))
+                    mark = mark.where(OutboxMessage.claimed_until.is_not(None))
+                await session.execute(mark.values(sent_at=sent_at, attempts=row.attempts + 1, claimed_until=None))
             self.stats.sent += 1
             self.stats.by_kind[row.kind] = self.stats.by_kind.get(row.kind, 0) + 1
             record_delivery(str(row.platform), "sent")

@@ -2,7 +2,8 @@
 
 A preparation nudge is queued a week ahead, when the meeting is scheduled; the tasks of the last
 meeting it lists are read when it is sent. A task reminder whose task is done by then is dropped
-(the row is also dropped when the task is marked done; this covers the race with a send in hand).
+(the row is also dropped when the task is marked done; this covers the race with a send in hand). A roll-call
+is read as it stands when it goes (``reports.roll_call``), its message's id kept with it to be edited.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import documents, outgoing
 from core.settings import Settings
 from core.texts import fmt_date, t
+from reports import roll_call
 from rules import TaskState
 from storage.models import Meeting, OutboxMessage, Task
 from storage.tasks import last_meeting_before, meeting_tasks, state_of
@@ -31,6 +33,11 @@ async def refresh(session: AsyncSession, settings: Settings, row: OutboxMessage,
         return None if task is None or task.done_at is not None else row.payload
     if row.kind == outgoing.COMMENTS.kind:
         return await documents.digest_payload(session, settings, row)
+    if row.kind == outgoing.ROLL_CALL.kind:
+        meeting = await session.get(Meeting, row.meeting_id) if row.meeting_id is not None else None
+        if meeting is None or meeting.started_at is None or meeting.cancelled_at is not None:
+            return None
+        return dict(row.payload, **await roll_call.payload(session, meeting, settings.tz, settings.language))
     if row.kind == "prep_nudge" and row.meeting_id is not None:
         return dict(row.payload, text=row.payload["text"] + await last_tasks_text(session, settings, row.meeting_id, now))
     return row.payload

@@ -49,9 +49,11 @@ class Sender(Protocol):
         """Whether the row goes now or is dropped (a platform with a message budget cuts rows)."""
         ...
 
-    async def send(self, chat_id: str, payload: dict, admission: Admission = ADMITTED) -> None:
+    async def send(self, chat_id: str, payload: dict, admission: Admission = ADMITTED) -> str | None:
         """Deliver one neutral payload (``admission``: what ``admit`` answered for it); raise the errors
-        above, never the platform's own."""
+        above, never the platform's own. A payload with ``edit`` (the id of a message sent before, on a
+        platform of ``core.outgoing.EDITABLE_PLATFORMS``) edits that message instead; "not modified" is no
+        error. Returns the id of the (last) message sent or edited, where the platform gives one."""
         ...
 
     def is_group(self, chat_id: str) -> bool:

@@ -13,6 +13,7 @@ def test_keys_are_the_ones_existing_outbox_rows_have():
     assert outgoing.SUMMARY.key_for(meeting=7, edit=":99", to="4") == "summary:7:99:4"
     assert outgoing.NUDGE_THEMATIC.key_for(cell=2, quarter="2026Q4", to="5") == "nudge_thematic:2:2026Q4:5"
     assert outgoing.REPLY.key_for(update="tg:41", index=1) == "reply:tg:41:1"
+    assert outgoing.ROLL_CALL.key_for(meeting=7, to="group:-100") == "rollcall:7:group:-100"
     job = outgoing.REPORT_JOB.key_for(platform="telegram", update="tg:42")
     assert outgoing.REPORT_PART.key_for(job=job, part=2, to="9") == "report:telegram:tg:42:2"
 
@@ -28,7 +29,9 @@ def test_priorities_and_quota_classes():
     assert priorities["checkin_prompt"] == 1 and priorities["reminder"] == 6 and priorities["task_reminder"] == 5
     assert outgoing.SUMMARY.quota is Quota.ESSENTIAL and outgoing.FOLLOW_SUMMARY.quota is Quota.REPEATABLE
     assert outgoing.REMINDER.quota is Quota.REPEATABLE and outgoing.NOTICE.quota is Quota.ESSENTIAL
-    assert {"prep_nudge", "task_reminder", "comments"} == outgoing.REFRESHED_KINDS
+    assert {"prep_nudge", "task_reminder", "comments", "roll_call"} == outgoing.REFRESHED_KINDS
+    assert {"roll_call"} == outgoing.EDITED_KINDS  # edited in place: every edited kind is refreshed
+    assert outgoing.EDITED_KINDS <= outgoing.REFRESHED_KINDS
     # one stored kind, one refresh rule
     for kind in {m.kind for m in outgoing.TABLE}:
         assert len({m.refreshed for m in outgoing.TABLE if m.kind == kind}) == 1

@@ -70,12 +70,14 @@ def keyboard(buttons: list[list[dict]] | None) -> InlineKeyboardMarkup | None:
     )
 
 
-async def send_payload(bot, chat_id: int | str, payload: dict) -> None:
-    """Send one neutral payload (text, buttons, files); long texts are split, buttons go on the last part."""
+async def send_payload(bot, chat_id: int | str, payload: dict) -> str | None:
+    """Send one neutral payload (text, buttons, files); long texts are split, buttons go on the last part.
+    Returns the id of the last text message sent (None if there was no text)."""
     parts = split_text(payload.get("text", ""), MAX_TEXT) if payload.get("text") else []
+    sent = None
     for i, part in enumerate(parts):
         markup = keyboard(payload.get("buttons")) if i == len(parts) - 1 else None
-        await bot.send_message(chat_id=chat_id, text=part, reply_markup=markup)
+        sent = await bot.send_message(chat_id=chat_id, text=part, reply_markup=markup)
     for f in payload.get("files", []):
         if f.get("file_id"):  # a file a person sent to this bot, sent on by its id
             if f.get("kind") == "photo":
@@ -88,6 +90,24 @@ async def send_payload(bot, chat_id: int | str, payload: dict) -> None:
                 await bot.send_photo(chat_id=chat_id, photo=fh, caption=f.get("caption"), filename=f.get("name"))
             else:
                 await bot.send_document(chat_id=chat_id, document=fh, caption=f.get("caption"), filename=f.get("name"))
+    return str(sent.message_id) if sent is not None else None
+
+
+async def edit_payload(bot, chat_id: int | str, payload: dict) -> str:
+    """Edit the message ``payload["edit"]`` to the payload's text and buttons (one message: a text kept up to date,
+    never split); Telegram's "message is not modified" is no error. One that is gone (deleted in the group) is
+    sent again: the id returned is then the new message's."""
+    try:
+        await bot.edit_message_text(text=payload["text"], chat_id=chat_id, message_id=int(payload["edit"]),
+                                    reply_markup=keyboard(payload.get("buttons")))
+    except BadRequest as exc:
+        reason = exc.message.lower()
+        if "message is not modified" in reason:
+            return str(payload["edit"])
+        if "message to edit not found" not in reason:
+            raise
+        return await send_payload(bot, chat_id, {k: v for k, v in payload.items() if k != "edit"}) or ""
+    return str(payload["edit"])
 
 
 class TelegramSender:
@@ -104,9 +124,11 @@ class TelegramSender:
     def is_group(self, chat_id: str) -> bool:
         return chat_id.startswith("-")
 
-    async def send(self, chat_id: str, payload: dict, admission: Admission = ADMITTED) -> None:
+    async def send(self, chat_id: str, payload: dict, admission: Admission = ADMITTED) -> str | None:
         try:
-            await send_payload(self.bot, int(chat_id), payload)
+            if payload.get("edit"):
+                return await edit_payload(self.bot, int(chat_id), payload)
+            return await send_payload(self.bot, int(chat_id), payload)
         except RetryAfter as exc:
             retry = exc.retry_after
             raise RateLimited(retry.total_seconds() if hasattr(retry, "total_seconds") else float(retry)) from exc
@@ -291,8 +313,8 @@ class TelegramSenders:
     async def admit(self, row: OutboxMessage) -> Admission:
         return ADMITTED
 
-    async def send(self, chat_id: str, payload: dict, admission: Admission = ADMITTED) -> None:
-        await self.pick(payload).send(chat_id, payload, admission)
+    async def send(self, chat_id: str, payload: dict, admission: Admission = ADMITTED) -> str | None:
+        return await self.pick(payload).send(chat_id, payload, admission)
 
 
 class TelegramAdapter:
