@@ -2,8 +2,9 @@
 
 A summary sheet first, then one sheet of cells per level of the committee's organisation (``levels``: today
 the committee's own cells; a committee with committees below it passes one list per level), then the
-regular meetings month by month. The sheets are made as the weekly workbook's (``weekly_xlsx._sheet``:
-bold, frozen, filtered header; text never a formula), from the same ``CommitteePeriod`` the web page shows."""
+regular meetings month by month. The sheets are made as the weekly workbook's (bold, frozen, filtered header;
+text never a formula), from the same ``CommitteePeriod`` the web page shows, but written as text
+(``reports.xlsx_stream``): a district's year is a quarter of a million cells of the sheet."""
 
 from __future__ import annotations
 
@@ -12,10 +13,9 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from openpyxl import Workbook
-
 from reports.period_report import CellPeriod, CommitteePeriod, level_text, period_label, reason_text
-from reports.weekly_xlsx import BOLD, DATE_FMT, LABELS, PERCENT_FMT, _cells, _sheet
+from reports.weekly_xlsx import DATE_FMT, LABELS, PERCENT_FMT
+from reports.xlsx_stream import Book
 
 PERIOD_LABELS: dict[str, dict[str, Any]] = {
     "vi": {
@@ -57,38 +57,32 @@ def write_period_workbook(page: CommitteePeriod, path: pathlib.Path, lang: str =
     cells by default."""
     lab = PERIOD_LABELS.get(lang, PERIOD_LABELS["vi"])
     weekly = LABELS.get(lang, LABELS["vi"])
-    wb = Workbook()
-    wb.remove(wb.active)
-    wb.properties.creator = "chibo"
-    wb.properties.title = f"{page.committee_name} – {period_label(page.period, lang)}"
+    wb = Book(creator="chibo", title=f"{page.committee_name} – {period_label(page.period, lang)}")
     _summary(wb, page, lab, lang)
     for title, rows in levels or [(page.committee_name, page.rows)]:
         _cells_sheet(wb, title, rows, page, lab, lang)
-    _sheet(wb, lab["months_sheet"], lab["months"], {3: DATE_FMT, 8: PERCENT_FMT}, (
+    wb.table(lab["months_sheet"], lab["months"], {3: DATE_FMT, 8: PERCENT_FMT}, (
         [r.name, f"{m.month[5:]}/{m.month[:4]}", weekly["regular"].get(m.status, m.status), m.date, m.minutes,
          m.minimum, m.present, m.expected, m.rate, level_text(m.quality, lang) if m.quality else None]
         for r in page.rows for m in r.months))
-    wb.save(path)
-    return path
+    return wb.save(path)
 
 
-def _summary(wb: Workbook, page: CommitteePeriod, lab: dict[str, Any], lang: str) -> None:
-    ws = wb.create_sheet(lab["summary"])
+def _summary(wb: Book, page: CommitteePeriod, lab: dict[str, Any], lang: str) -> None:
+    ws = wb.sheet(lab["summary"])
     values = (page.committee_name, period_label(page.period, lang), len(page.rows), page.held, page.months_judged,
               page.missed, page.rate, page.without_thematic, page.target)
     for name, value in zip(lab["summary_rows"], values):
-        ws.append(_cells(ws, [name, value], {1: PERCENT_FMT} if isinstance(value, float) else {}))
-        ws.cell(ws.max_row, 1).font = BOLD
+        wb.append(ws, [name, value], {1: PERCENT_FMT} if isinstance(value, float) else None, bold_first=True)
     if page.is_year:
-        ws.append([])
-        ws.append(_cells(ws, [lab["levels_title"]], {}, font=BOLD))
+        wb.append(ws, [])
+        wb.append(ws, [lab["levels_title"]], bold=True)
         for level, count in page.levels().items():
-            ws.append(_cells(ws, [level_text(level if level != "none" else None, lang), count], {}))
-    ws.column_dimensions["A"].width = 36
-    ws.column_dimensions["B"].width = 40
+            wb.append(ws, [level_text(level if level != "none" else None, lang), count])
+    ws.widths = {1: 36, 2: 40}
 
 
-def _cells_sheet(wb: Workbook, title: str, rows: Sequence[CellPeriod], page: CommitteePeriod, lab: dict[str, Any],
+def _cells_sheet(wb: Book, title: str, rows: Sequence[CellPeriod], page: CommitteePeriod, lab: dict[str, Any],
                  lang: str) -> None:
     headers = lab["cells"] + (lab["rating"] if page.is_year else ())
     formats = {9: PERCENT_FMT, 12: PERCENT_FMT, 15: PERCENT_FMT, 20: DATE_FMT}
@@ -108,4 +102,4 @@ def _cells_sheet(wb: Workbook, title: str, rows: Sequence[CellPeriod], page: Com
                     rating.at.date() if rating else None, rating.reason if rating else None]
         return out
 
-    _sheet(wb, re.sub(r"[\[\]:*?/\\]", " ", title)[:31], headers, formats, (line(r) for r in rows))
+    wb.table(re.sub(r"[\[\]:*?/\\]", " ", title)[:31], headers, formats, (line(r) for r in rows))
