@@ -80,8 +80,8 @@ class Book:
             style = styles.get((fmt, strong))
             if style is None:
                 style = self.style(fmt, strong)
-            if kind is bool:
-                cells.append(f'<c r="{LETTERS[i]}{n}"{_s(style)} t="b"><v>{int(value)}</v></c>')  # type: ignore[call-overload]
+            if isinstance(value, bool):
+                cells.append(f'<c r="{LETTERS[i]}{n}"{_s(style)} t="b"><v>{int(value)}</v></c>')
                 continue
             if isinstance(value, datetime):
                 number = repr((value.replace(tzinfo=None) - EPOCH).total_seconds() / 86400)
