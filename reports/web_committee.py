@@ -158,7 +158,7 @@ async def _committee_page(session: AsyncSession, committee_id: int, now: datetim
     thematic = await thematic_held_since(session, committee_id, quarter_start, tz)
     overdue = await overdue_by_cell(session, committee_id, today)
     guests = await last_guests_of_committee(session, committee_id)
-    dues = await collections(session, [cell_id for cell_id, _ in data.cells], page.month, today)
+    dues = await collections(session, cells_below(committee_id), page.month, today)
     verdicts: dict[tuple, AttendanceVerdict] = {}
     for cell_id, name in data.cells:
         row = _row(data, cell_id, name, page, today, tz, verdicts, thematic.get(cell_id), overdue.get(cell_id, 0))
