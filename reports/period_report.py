@@ -159,6 +159,9 @@ async def _compute(session: AsyncSession, committee_id: int, period: Period, now
     data = await _cells(session, committee_id, period.start, tz)
     last_day = min(period.end, today)
     months = period.months_until(today)
+    begun = set(months)
+    first = period.start
+    regular_kind, thematic_kind = MeetingKind.THUONG_KY.value, MeetingKind.CHUYEN_DE.value
     verdicts: dict[tuple[int, int], AttendanceVerdict] = {}
     for cell_id, name in data.cells:
         row = CellPeriod(cell_id=cell_id, name=name, members=data.rosters[cell_id].on(last_day)[0])
@@ -166,11 +169,11 @@ async def _compute(session: AsyncSession, committee_id: int, period: Period, now
         regular: dict[str, MonthMeeting] = {}
         for mt in data.meetings_by_cell.get(cell_id, []):
             day = mt.scheduled_at.astimezone(tz).date()
-            if not period.contains(day) or day > today:
+            if not first <= day <= last_day:  # the period's meetings, up to today
                 continue
-            if (mt.kind == MeetingKind.CHUYEN_DE.value or mt.combined) and mt.ended_at is not None:
+            if (mt.kind == thematic_kind or mt.combined) and mt.ended_at is not None:
                 row.thematic_days.append(day)
-            if mt.kind == MeetingKind.THUONG_KY.value and mt.period in months and mt.period not in regular:
+            if mt.kind == regular_kind and mt.period in begun and mt.period not in regular:
                 regular[mt.period] = judged(MonthMeeting(month=mt.period, status="scheduled", date=day, meeting_id=mt.id),
                                             mt, meeting_numbers(data, mt, day, rules, verdicts), today)
         row.months = [regular.get(m) or MonthMeeting(m, regular_status(m, None, False, False, today, since))
