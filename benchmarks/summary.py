@@ -265,9 +265,9 @@ class _Writer:
         async def finish() -> None:
             async with self.async_engine.begin() as conn:
                 await fix_sequences(conn, sorted(self.tables))
-            async with self.async_engine.connect() as conn:  # the planner's statistics, as autovacuum would gather
-                await conn.execution_options(isolation_level="AUTOCOMMIT")  # them on a database filled over time
-                await conn.exec_driver_sql("ANALYZE")
+            async with self.async_engine.connect() as conn:  # vacuumed and analysed, as autovacuum keeps a database
+                await conn.execution_options(isolation_level="AUTOCOMMIT")  # filled over time (the planner's
+                await conn.exec_driver_sql("VACUUM ANALYZE")  # statistics, the visibility map)
             await self.async_engine.dispose()
 
         self.runner.run(finish())
