@@ -2,7 +2,9 @@
 
 The database is a SQLite file, written with SQLAlchemy core ``insert()`` executemany: cells of
 10-40 members in committees of 300 cells, each with a year of meetings (a regular one every month,
-a thematic one every quarter, started and ended) and one attendance row per expected member.
+a thematic one every quarter, started and ended) and one attendance row per expected member. The district
+measure (``benchmarks/district.py``) has it write a committee tree instead (a district over its wards),
+straight into PostgreSQL.
 
 The summary is timed in a fresh subprocess (``python -m benchmarks.summary DB``), so that its peak
 resident memory (``ru_maxrss``) is the summary's and not the generator's or the other measures'.
