@@ -16,14 +16,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from benchmarks import busy_report, checkin, fanout, fanout_processes, idle, summary, web
+from benchmarks import busy_report, checkin, district, fanout, fanout_processes, idle, summary, web
 from benchmarks.common import DEFAULT_POSTGRES_URL, machine_info, postgres_ready, python_speed, rounded, sqlite_url
 from benchmarks.report import render_table
 
 FULL = {"checkins": 2000, "fanout": 5000, "cells": 10_000, "settle": 300.0, "fanout_processes": 3000,
-        "report_cells": 300, "report_asks": 20, "city_scale": 0.1}
+        "report_cells": 300, "report_asks": 20, "city_scale": 0.1, "district_wards": 30, "district_cells": 2000}
 QUICK = {"checkins": 300, "fanout": 500, "cells": 600, "settle": 30.0, "fanout_processes": 300,
-         "report_cells": 60, "report_asks": 10, "city_scale": 0.01}
+         "report_cells": 60, "report_asks": 10, "city_scale": 0.01, "district_wards": 5, "district_cells": 200}
 TARGETS = {
     "checkin_vs_one_insert": 1.0,  # chibo's check-ins / a bare bot's that write one row each (#12)
     "checkin_vs_bare_postgresql": 0.5,  # chibo's check-ins on PostgreSQL / a bare bot's that only reply (#12)
@@ -33,9 +33,10 @@ TARGETS = {
     "peak_rss_mb": 300.0,
     "web_page_s": 0.3,
     "busy_answer_s": 1.0,
+    "district_page_s": 2.0,  # a district's pages and its year workbook on PostgreSQL (#22)
 }
 CHECKIN_NOW = datetime(2026, 12, 5, 19, 35, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))  # 5 minutes into the meetings
-PARTS = ("checkin", "fanout", "processes", "summary", "web", "idle", "report_latency", "city")
+PARTS = ("checkin", "fanout", "processes", "summary", "web", "district", "idle", "report_latency", "city")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -58,6 +59,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--report-cells", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--report-asks", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--city-scale", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--district-wards", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--district-cells", type=int, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
@@ -114,6 +117,21 @@ def _report_latency(args: argparse.Namespace, sizes: dict, data: Path, work: Pat
     return results
 
 
+def _district(args: argparse.Namespace, sizes: dict, errors: list[str]) -> dict:
+    """A district's pages, year workbook and weekly summary on PostgreSQL (benchmarks/district.py)."""
+    note = "--no-postgres" if args.no_postgres else asyncio.run(postgres_ready(args.postgres_url))
+    if note is not None:
+        return {"skipped": note}
+    wards, cells = sizes["district_wards"], sizes["district_cells"]
+    print(f"district: generating {wards} wards, {cells} cells on PostgreSQL", flush=True)
+    generated = _part("district generation", errors, lambda: district.prepare(args.postgres_url, wards, cells))
+    if "error" in generated:
+        return generated
+    print("district: its pages, its year workbook and its weekly summary", flush=True)
+    measured = _part("district", errors, lambda: asyncio.run(district.measure(args.postgres_url)))
+    return {"wards": wards, **measured, "database": generated}
+
+
 def _city(args: argparse.Namespace, scale: float, work: Path, errors: list[str]) -> dict:
     """A city's month in virtual time (benchmarks/city.py), in its own process so its peak memory is its own."""
     if args.no_postgres:
@@ -130,7 +148,8 @@ def _city(args: argparse.Namespace, scale: float, work: Path, errors: list[str])
 
 def run(args: argparse.Namespace) -> dict:
     sizes: dict[str, Any] = dict(QUICK if args.quick else FULL)
-    for key in ("checkins", "fanout", "cells", "fanout_processes", "report_cells", "report_asks", "city_scale"):
+    for key in ("checkins", "fanout", "cells", "fanout_processes", "report_cells", "report_asks", "city_scale",
+                "district_wards", "district_cells"):
         if getattr(args, key):
             sizes[key] = getattr(args, key)
     if args.settle_timeout is not None:
@@ -195,6 +214,9 @@ def run(args: argparse.Namespace) -> dict:
             else:
                 print("web: the committee's pages over HTTP", flush=True)
                 results["web"] = _part("web", errors, lambda: asyncio.run(web.measure(db)))
+
+        if "district" in parts:
+            results["district"] = _district(args, sizes, errors)
 
         if "report_latency" in parts:
             results["report_latency"] = _report_latency(args, sizes, data, work, errors)

@@ -114,6 +114,7 @@ def _rows(results: dict, targets: dict) -> list[tuple[str, str, str, str]]:
                                ("year_workbook", "web: the year's workbook (XLSX)")):
                 if w.get(f"{key}_s") is not None:  # no target yet: the issue asks under 2 s on PostgreSQL
                     rows.append((label, f"{_num(w[f'{key}_s'], 3)} s", "", ""))
+    rows += _district_rows(results.get("district"), targets)
     rows += _report_latency_rows(results.get("report_latency"), targets)
     c = results.get("city")
     if c is not None:
@@ -139,6 +140,23 @@ def _rows(results: dict, targets: dict) -> list[tuple[str, str, str, str]]:
             settled = "still busy" if i.get("settled_s") is None else f"after {_num(i['settled_s'])} s"
             rows.append((f"idle `chibo run` RSS, start-up planner done ({settled})",
                          f"{_num(i['settled_rss_mb'])} MB (peak {_num(i['peak_rss_mb'])})", "", ""))
+    return rows
+
+
+def _district_rows(d: dict | None, targets: dict) -> list[tuple[str, str, str, str]]:
+    if d is None:
+        return []
+    if "skipped" in d or "error" in d:
+        return [("district", "skipped: " + d["skipped"] if "skipped" in d else "error: " + d["error"], "", "")]
+    rows: list[tuple[str, str, str, str]] = []
+    target = targets["district_page_s"]
+    prefix = f"district ({d['wards']} wards, {_num(d['cells'])} cells), PostgreSQL"
+    for key, label in (("month_page", "this month's page"), ("year_page", "the year's page (?ky=)"),
+                       ("year_workbook", "the year's workbook (XLSX)")):
+        rows.append((f"{prefix}: {label}, median", f"{_num(d[f'{key}_s'], 3)} s (cold {_num(d[f'{key}_cold_s'], 3)})",
+                     f"< {target} s", _check(d[f"{key}_s"] < target)))
+    rows.append((f"{prefix}: weekly summary (beside them), median",
+                 f"{_num(d['weekly_s'], 3)} s (cold {_num(d['weekly_cold_s'], 3)})", "", ""))
     return rows
 
 

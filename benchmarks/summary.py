@@ -2,7 +2,9 @@
 
 The database is a SQLite file, written with SQLAlchemy core ``insert()`` executemany: cells of
 10-40 members in committees of 300 cells, each with a year of meetings (a regular one every month,
-a thematic one every quarter, started and ended) and one attendance row per expected member.
+a thematic one every quarter, started and ended) and one attendance row per expected member. The district
+measure (``benchmarks/district.py``) has it write a committee tree instead (a district over its wards),
+straight into PostgreSQL.
 
 The summary is timed in a fresh subprocess (``python -m benchmarks.summary DB``), so that its peak
 resident memory (``ru_maxrss``) is the summary's and not the generator's or the other measures'.
@@ -27,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from benchmarks.common import REPO, migrate, proc_status_kb, python_speed, rounded, sqlite_url
+from benchmarks.common import REPO, fix_sequences, migrate, proc_status_kb, python_speed, rounded, sqlite_url
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 12, 14, 8, 0, tzinfo=TZ)  # Monday of ISO week 51: the weekly job's hour
@@ -47,8 +49,11 @@ def _utc(local: datetime) -> datetime:
     return local.astimezone(UTC)
 
 
-def generate(path: Path, cells: int, seed: int = 2026) -> dict:
-    """Write the database; returns what was written (counts) and how long it took."""
+def generate(path: Path | None, cells: int, seed: int = 2026, wards: int = 0, url: str | None = None) -> dict:
+    """Write the database; returns what was written (counts) and how long it took.
+
+    ``wards``: a district instead: committee 1 over ``wards`` ward committees (``committees.parent_id``), the
+    cells shared out among the wards. ``url``: write to that (emptied, PostgreSQL) database instead of ``path``."""
     from storage.models import (
         Attendance,
         AttendanceStatus,
@@ -64,36 +69,34 @@ def generate(path: Path, cells: int, seed: int = 2026) -> dict:
     )
 
     started = time.perf_counter()
-    if path.exists():
-        path.unlink()
-    asyncio.run(migrate(sqlite_url(path)))
     rng = random.Random(seed)
-    engine = sa.create_engine(f"sqlite:///{path}")
-
-    @sa.event.listens_for(engine, "connect")
-    def _fast(dbapi_conn, _record):
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA synchronous=OFF")
-        cur.execute("PRAGMA journal_mode=MEMORY")
-        cur.execute("PRAGMA cache_size=-200000")
-        cur.close()
-
+    writer = _Writer(path, url)
     created = datetime(2015, 1, 1, tzinfo=UTC)
-    committees = -(-cells // CELLS_PER_COMMITTEE)
+    committees = wards + 1 if wards else -(-cells // CELLS_PER_COMMITTEE)
     counts: dict[str, Any] = {"committees": committees, "cells": cells, "members": 0, "chat_links": 0, "meetings": 0,
               "attendance": 0}
     member_id = meeting_id = 0
     user_id = 10_000_000
     present_kinds = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
-    with engine.begin() as conn:
-        conn.execute(sa.insert(Committee), [dict(id=c + 1, name=f"Đảng ủy phường số {c + 1}", created_at=created)
-                                            for c in range(committees)])
+    if wards:  # the district first, so that its wards can name it as their parent
+        writer.write(Committee, [dict(id=1, name="Quận ủy số 1", created_at=created)])
+        writer.write(Committee, [dict(id=w + 2, name=f"Đảng ủy phường số {w + 1}", parent_id=1, created_at=created)
+                                 for w in range(wards)])
+    else:
+        writer.write(Committee, [dict(id=c + 1, name=f"Đảng ủy phường số {c + 1}", created_at=created)
+                                 for c in range(committees)])
     for first in range(0, cells, CHUNK_CELLS):
         cell_rows, member_rows, link_rows, meeting_rows, attendance_rows = [], [], [], [], []
         for c in range(first, min(cells, first + CHUNK_CELLS)):
             cell_id = c + 1
-            cell_rows.append(dict(id=cell_id, committee_id=c // CELLS_PER_COMMITTEE + 1,
-                                  name=f"Chi bộ khu dân cư số {c % CELLS_PER_COMMITTEE + 1:03d}", created_at=created))
+            if wards:  # consecutive cells to each ward, numbered within it
+                ward = c * wards // cells
+                number = c - -(-ward * cells // wards) + 1
+                cell_rows.append(dict(id=cell_id, committee_id=ward + 2, created_at=created,
+                                      name=f"Chi bộ khu phố {number:03d} phường {ward + 1}"))
+            else:
+                cell_rows.append(dict(id=cell_id, committee_id=c // CELLS_PER_COMMITTEE + 1, created_at=created,
+                                      name=f"Chi bộ khu dân cư số {c % CELLS_PER_COMMITTEE + 1:03d}"))
             members = []  # (id, active_from, active_to, exempt, diligence)
             size = rng.randint(10, 40)
             for i in range(size):
@@ -192,24 +195,85 @@ def generate(path: Path, cells: int, seed: int = 2026) -> dict:
                         recorded_by_member_id=secretary if checked and rng.random() < 0.03 else None,
                         updated_at=_utc(start),
                     ))
-        with engine.begin() as conn:
-            conn.execute(sa.insert(Cell), cell_rows)
-            conn.execute(sa.insert(Member), member_rows)
-            if link_rows:
-                conn.execute(sa.insert(ChatLink), link_rows)
-            conn.execute(sa.insert(Meeting), meeting_rows)
-            for i in range(0, len(attendance_rows), 50_000):
-                conn.execute(sa.insert(Attendance), attendance_rows[i:i + 50_000])
+        writer.write(Cell, cell_rows)
+        writer.write(Member, member_rows)
+        writer.write(ChatLink, link_rows)
+        writer.write(Meeting, meeting_rows)
+        for i in range(0, len(attendance_rows), 50_000):
+            writer.write(Attendance, attendance_rows[i:i + 50_000])
         counts["members"] += len(member_rows)
         counts["chat_links"] += len(link_rows)
         counts["meetings"] += len(meeting_rows)
         counts["attendance"] += len(attendance_rows)
-    with engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA journal_mode=WAL")
-    engine.dispose()
+    writer.close()
     counts["seconds"] = rounded(time.perf_counter() - started, 1)
-    counts["file_mb"] = rounded(path.stat().st_size / 2**20, 1)
+    if path is not None and url is None:
+        counts["file_mb"] = rounded(path.stat().st_size / 2**20, 1)
     return counts
+
+
+class _Writer:
+    """Where the generator's rows go: the SQLite file (a synchronous engine, journal off while writing), or an
+    emptied PostgreSQL database (chibo's asyncpg engine, run chunk by chunk on one event loop). Both migrated
+    first; core ``insert()`` executemany either way."""
+
+    def __init__(self, path: Path | None, url: str | None) -> None:
+        self.url = url
+        self.runner: asyncio.Runner | None = None
+        if url is None:
+            assert path is not None  # a file when no database is named
+            if path.exists():
+                path.unlink()
+            asyncio.run(migrate(sqlite_url(path)))
+            self.engine = sa.create_engine(f"sqlite:///{path}")
+
+            @sa.event.listens_for(self.engine, "connect")
+            def _fast(dbapi_conn, _record):
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA synchronous=OFF")
+                cur.execute("PRAGMA journal_mode=MEMORY")
+                cur.execute("PRAGMA cache_size=-200000")
+                cur.close()
+        else:
+            from storage.db import create_engine
+
+            self.runner = asyncio.Runner()
+            self.runner.run(migrate(url))
+            self.async_engine = create_engine(url)
+        self.tables: set[str] = set()
+
+    def write(self, table, rows: list[dict]) -> None:
+        if not rows:
+            return
+        self.tables.add(table.__tablename__)
+        if self.runner is None:
+            with self.engine.begin() as conn:
+                conn.execute(sa.insert(table), rows)
+            return
+
+        async def insert() -> None:
+            async with self.async_engine.begin() as conn:
+                await conn.execute(sa.insert(table), rows)
+
+        self.runner.run(insert())
+
+    def close(self) -> None:
+        if self.runner is None:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+            self.engine.dispose()
+            return
+
+        async def finish() -> None:
+            async with self.async_engine.begin() as conn:
+                await fix_sequences(conn, sorted(self.tables))
+            async with self.async_engine.connect() as conn:  # vacuumed and analysed, as autovacuum keeps a database
+                await conn.execution_options(isolation_level="AUTOCOMMIT")  # filled over time (the planner's
+                await conn.exec_driver_sql("VACUUM ANALYZE")  # statistics, the visibility map)
+            await self.async_engine.dispose()
+
+        self.runner.run(finish())
+        self.runner.close()
 
 
 # --- timing, in a subprocess -------------------------------------------------------------------

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.texts import fmt_rate, t
 from reports import attention, weekly_data
-from reports.web_committee import MonthMeeting, add_quality
+from reports.web_committee import MonthMeeting, add_quality, meetings_below
 from reports.weekly import _collector_paused, judged, meeting_numbers
 from reports.weekly_data import CommitteeYear
 from rules import MISSES, AttendanceVerdict, TaskRecord, on_record, regular_status, task_record, task_state
@@ -28,8 +28,8 @@ from rules.dues import Collection
 from rules.names import title_key
 from rules.period import MONTH, QUARTER, YEAR, Period
 from rules.yearly import Reason, YearProposal, YearRecord, propose_year_level
-from storage.committees import rules_for
-from storage.dues import collections
+from storage.committees import cells_below, rules_for
+from storage.dues import collections_by_month
 from storage.models import Committee, CommitteeMember, MeetingKind, Task
 from storage.ratings import ratings
 
@@ -159,6 +159,9 @@ async def _compute(session: AsyncSession, committee_id: int, period: Period, now
     data = await _cells(session, committee_id, period.start, tz)
     last_day = min(period.end, today)
     months = period.months_until(today)
+    begun = set(months)
+    first = period.start
+    regular_kind, thematic_kind = MeetingKind.THUONG_KY.value, MeetingKind.CHUYEN_DE.value
     verdicts: dict[tuple[int, int], AttendanceVerdict] = {}
     for cell_id, name in data.cells:
         row = CellPeriod(cell_id=cell_id, name=name, members=data.rosters[cell_id].on(last_day)[0])
@@ -166,26 +169,30 @@ async def _compute(session: AsyncSession, committee_id: int, period: Period, now
         regular: dict[str, MonthMeeting] = {}
         for mt in data.meetings_by_cell.get(cell_id, []):
             day = mt.scheduled_at.astimezone(tz).date()
-            if not period.contains(day) or day > today:
+            if not first <= day <= last_day:  # the period's meetings, up to today
                 continue
-            if (mt.kind == MeetingKind.CHUYEN_DE.value or mt.combined) and mt.ended_at is not None:
+            if (mt.kind == thematic_kind or mt.combined) and mt.ended_at is not None:
                 row.thematic_days.append(day)
-            if mt.kind == MeetingKind.THUONG_KY.value and mt.period in months and mt.period not in regular:
+            if mt.kind == regular_kind and mt.period in begun and mt.period not in regular:
                 regular[mt.period] = judged(MonthMeeting(month=mt.period, status="scheduled", date=day, meeting_id=mt.id),
                                             mt, meeting_numbers(data, mt, day, rules, verdicts), today)
         row.months = [regular.get(m) or MonthMeeting(m, regular_status(m, None, False, False, today, since))
                       for m in months]
         _quarters(row, period, today, since)
         page.rows.append(row)
-    await add_quality(session, [m for r in page.rows for m in r.months])
-    ids = [r.cell_id for r in page.rows]
+    # Each of the following reads the committee's subtree in one query (a select of its cells or meetings,
+    # never a parameter per cell or meeting: a district's year has 2,000 cells and 24,000 meetings).
+    after = period.end + timedelta(days=1)
+    await add_quality(session, [m for r in page.rows for m in r.months],
+                      meetings_below(committee_id, _local_start(period.start, tz), _local_start(after, tz)))
+    ids = cells_below(committee_id)
     await _tasks(session, page, ids, tz)
     await _dues(session, page, ids, months, today)
     if page.is_year:
         decided = await ratings(session, ids, period.year)
         who = {d.committee_member_id for d in decided.values() if d.committee_member_id}
         people = {i: n for i, n in await session.execute(  # noqa: C416 -- a Result has keys(): dict() would misread it
-            select(CommitteeMember.id, CommitteeMember.full_name).where(CommitteeMember.id.in_(who)))}
+            select(CommitteeMember.id, CommitteeMember.full_name).where(CommitteeMember.id.in_(who)))} if who else {}
         for r in page.rows:
             r.proposal = propose_year_level(year_record(r), rules)
             if (done := decided.get(r.cell_id)) is not None:
@@ -216,9 +223,13 @@ def _quarters(row: CellPeriod, period: Period, today: date, since: date) -> None
             row.quarters_without_thematic.append(quarter.key)
 
 
-async def _tasks(session: AsyncSession, page: CommitteePeriod, ids: list[int], tz: ZoneInfo) -> None:
+def _local_start(day: date, tz: ZoneInfo) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=tz)
+
+
+async def _tasks(session: AsyncSession, page: CommitteePeriod, ids: Select, tz: ZoneInfo) -> None:
     """Tasks whose deadline falls in the period, per cell, as the weekly summary counts them (``rules.task_record``)."""
-    if not ids:
+    if not page.rows:
         return
     states = defaultdict(list)
     for cell_id, due_on, done_at in await session.execute(
@@ -231,12 +242,14 @@ async def _tasks(session: AsyncSession, page: CommitteePeriod, ids: list[int], t
         r.tasks = task_record(states.get(r.cell_id, []), page.today)
 
 
-async def _dues(session: AsyncSession, page: CommitteePeriod, ids: list[int], months: list[str], today: date) -> None:
+async def _dues(session: AsyncSession, page: CommitteePeriod, ids: Select, months: list[str], today: date) -> None:
     """Each month's dues (``storage.dues.collections``, as the weekly summary), summed over the period's months."""
+    if not page.rows:
+        return
     totals: dict[int, Collection] = {}
-    for month in months:
-        end = min(Period(MONTH, int(month[:4]), int(month[5:])).end, today)
-        for cell_id, c in (await collections(session, ids, month, end)).items():
+    ends = [(month, min(Period(MONTH, int(month[:4]), int(month[5:])).end, today)) for month in months]
+    for cells in (await collections_by_month(session, ids, ends)).values():
+        for cell_id, c in cells.items():
             was = totals.get(cell_id, Collection(0, 0, 0))
             totals[cell_id] = Collection(was.paid + c.paid, was.owing + c.owing, was.amount + c.amount)
     for r in page.rows:

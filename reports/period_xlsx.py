@@ -3,8 +3,9 @@
 A summary sheet first, then one sheet per level of the tree: a committee over committees (``tree``,
 ``reports.period_rollup``) has the committees directly below it rolled up (a district's wards, each with its
 cells' numbers summed as its own workbook sums them), then every cell with the unit it lies under; a committee
-of cells only has its cells. Then the regular meetings month by month. The sheets are made as the weekly workbook's (``weekly_xlsx._sheet``:
-bold, frozen, filtered header; text never a formula), from the same ``CommitteePeriod`` the web page shows."""
+of cells only has its cells. Then the regular meetings month by month. The sheets are made as the weekly workbook's (bold, frozen,
+filtered header; text never a formula), from the same ``CommitteePeriod`` the web page shows, but written as
+text (``reports.xlsx_stream``): a district's year is a quarter of a million cells of the sheet."""
 
 from __future__ import annotations
 
@@ -13,11 +14,10 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from openpyxl import Workbook
-
 from reports.period_report import CellPeriod, CommitteePeriod, level_text, period_label, reason_text
 from reports.period_rollup import Tree, period_attention
-from reports.weekly_xlsx import BOLD, DATE_FMT, LABELS, PERCENT_FMT, _cells, _sheet
+from reports.weekly_xlsx import DATE_FMT, LABELS, PERCENT_FMT
+from reports.xlsx_stream import Book
 
 PERIOD_LABELS: dict[str, dict[str, Any]] = {
     "vi": {
@@ -73,10 +73,7 @@ def write_period_workbook(page: CommitteePeriod, path: pathlib.Path, lang: str =
     """Write ``page`` to ``path``; ``tree``: the page split one level down, for a committee over committees."""
     lab = PERIOD_LABELS.get(lang, PERIOD_LABELS["vi"])
     weekly = LABELS.get(lang, LABELS["vi"])
-    wb = Workbook()
-    wb.remove(wb.active)
-    wb.properties.creator = "chibo"
-    wb.properties.title = f"{page.committee_name} – {period_label(page.period, lang)}"
+    wb = Book(creator="chibo", title=f"{page.committee_name} – {period_label(page.period, lang)}")
     _summary(wb, page, lab, lang)
     if tree is None:
         _cells_sheet(wb, page.committee_name, page.rows, page, lab, lang)
@@ -86,42 +83,39 @@ def write_period_workbook(page: CommitteePeriod, path: pathlib.Path, lang: str =
         _units_sheet(wb, units, page, lab, lang)
         unit_of = {r.cell_id: name for name, part in units for r in part.rows}
         _cells_sheet(wb, lab["cells_sheet"], [r for _, part in units for r in part.rows], page, lab, lang, unit_of)
-    _sheet(wb, lab["months_sheet"], lab["months"], {3: DATE_FMT, 8: PERCENT_FMT}, (
+    wb.table(lab["months_sheet"], lab["months"], {3: DATE_FMT, 8: PERCENT_FMT}, (
         [r.name, f"{m.month[5:]}/{m.month[:4]}", weekly["regular"].get(m.status, m.status), m.date, m.minutes,
          m.minimum, m.present, m.expected, m.rate, level_text(m.quality, lang) if m.quality else None]
         for r in page.rows for m in r.months))
-    wb.save(path)
-    return path
+    return wb.save(path)
 
 
-def _summary(wb: Workbook, page: CommitteePeriod, lab: dict[str, Any], lang: str) -> None:
-    ws = wb.create_sheet(lab["summary"])
+def _summary(wb: Book, page: CommitteePeriod, lab: dict[str, Any], lang: str) -> None:
+    ws = wb.sheet(lab["summary"])
     values = (page.committee_name, period_label(page.period, lang), len(page.rows), page.held, page.months_judged,
               page.missed, page.rate, page.without_thematic, page.target)
     for name, value in zip(lab["summary_rows"], values):
-        ws.append(_cells(ws, [name, value], {1: PERCENT_FMT} if isinstance(value, float) else {}))
-        ws.cell(ws.max_row, 1).font = BOLD
+        wb.append(ws, [name, value], {1: PERCENT_FMT} if isinstance(value, float) else None, bold_first=True)
     if page.is_year:
-        ws.append([])
-        ws.append(_cells(ws, [lab["levels_title"]], {}, font=BOLD))
+        wb.append(ws, [])
+        wb.append(ws, [lab["levels_title"]], bold=True)
         for level, count in page.levels().items():
-            ws.append(_cells(ws, [level_text(level if level != "none" else None, lang), count], {}))
-    ws.column_dimensions["A"].width = 36
-    ws.column_dimensions["B"].width = 40
+            wb.append(ws, [level_text(level if level != "none" else None, lang), count])
+    ws.widths = {1: 36, 2: 40}
 
 
-def _units_sheet(wb: Workbook, units: Sequence[tuple[str, CommitteePeriod]], page: CommitteePeriod,
+def _units_sheet(wb: Book, units: Sequence[tuple[str, CommitteePeriod]], page: CommitteePeriod,
                  lab: dict[str, Any], lang: str) -> None:
     """The committees directly below, one row each, their cells' numbers summed (each its own page's numbers)."""
     headers = lab["units"] + (tuple(level_text(lv, lang) if lv != "none" else lab["level_none"] for lv in page.levels())
                               if page.is_year else ())
-    _sheet(wb, lab["units_sheet"], headers, {6: PERCENT_FMT, 7: PERCENT_FMT}, (
+    wb.table(lab["units_sheet"], headers, {6: PERCENT_FMT, 7: PERCENT_FMT}, (
         [name, len(part.rows), part.months_judged, part.held, part.missed, part.without_thematic, part.rate,
          part.target, len(period_attention(part)), *(part.levels().values() if page.is_year else ())]
         for name, part in units))
 
 
-def _cells_sheet(wb: Workbook, title: str, rows: Sequence[CellPeriod], page: CommitteePeriod, lab: dict[str, Any],
+def _cells_sheet(wb: Book, title: str, rows: Sequence[CellPeriod], page: CommitteePeriod, lab: dict[str, Any],
                  lang: str, unit_of: dict[int, str] | None = None) -> None:
     """The cells, one row each; with ``unit_of``, the unit each lies under in the second column."""
     headers = lab["cells"] + (lab["rating"] if page.is_year else ())
@@ -149,4 +143,4 @@ def _cells_sheet(wb: Workbook, title: str, rows: Sequence[CellPeriod], page: Com
         out = line(r)
         return out if unit_of is None else [out[0], unit_of[r.cell_id], *out[1:]]
 
-    _sheet(wb, re.sub(r"[\[\]:*?/\\]", " ", title)[:31], headers, formats, (placed(r) for r in rows))
+    wb.table(re.sub(r"[\[\]:*?/\\]", " ", title)[:31], headers, formats, (placed(r) for r in rows))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.texts import fmt_rate, t
@@ -36,7 +36,7 @@ from rules.names import title_key
 from storage.committees import cells_below, rules_for
 from storage.dues import collections
 from storage.models import Committee, Meeting, MeetingKind, Task
-from storage.quality import assessments_for_meetings
+from storage.quality import completed_levels
 from storage.tasks import last_guests_of_committee
 
 STATUSES = ("attention", "pending", "ok")  # what the page filters on
@@ -158,7 +158,7 @@ async def _committee_page(session: AsyncSession, committee_id: int, now: datetim
     thematic = await thematic_held_since(session, committee_id, quarter_start, tz)
     overdue = await overdue_by_cell(session, committee_id, today)
     guests = await last_guests_of_committee(session, committee_id)
-    dues = await collections(session, [cell_id for cell_id, _ in data.cells], page.month, today)
+    dues = await collections(session, cells_below(committee_id), page.month, today)
     verdicts: dict[tuple, AttendanceVerdict] = {}
     for cell_id, name in data.cells:
         row = _row(data, cell_id, name, page, today, tz, verdicts, thematic.get(cell_id), overdue.get(cell_id, 0))
@@ -167,18 +167,33 @@ async def _committee_page(session: AsyncSession, committee_id: int, now: datetim
             row.last_guest, row.last_guest_day = visit.name, visit.at.astimezone(tz).date()
             row.guest_this_quarter = quarter_of(row.last_guest_day) == (q_year, q)
         page.rows.append(row)
-    await add_quality(session, [m for r in page.rows for m in (r.this_month, r.last_month)])
+    await add_quality(session, [m for r in page.rows for m in (r.this_month, r.last_month)],
+                      meetings_below(committee_id, datetime(last.year, last.month, 1, tzinfo=tz)))
     # Attention first; among those, a cell with no meeting this month first, then the most reasons.
     page.rows.sort(key=lambda r: (STATUSES.index(r.status), r.this_month.status not in MISSES, -len(r.attention), title_key(r.name)))
     return page
 
 
-async def add_quality(session: AsyncSession, months: Iterable[MonthMeeting]) -> None:
-    """The level proposed for each held regular meeting of ``months``, once its assessment is complete (one query)."""
+async def add_quality(session: AsyncSession, months: Iterable[MonthMeeting], among: Select | None = None) -> None:
+    """The level proposed for each held regular meeting of ``months``, once its assessment is complete (one query).
+    ``among``: a select of meeting ids that holds them (the committee's meetings of the period), looked in rather
+    than one parameter per meeting: a district's year has tens of thousands."""
     held = {m.meeting_id: m for m in months if m.status == "held" and m.meeting_id is not None}
-    for meeting_id, assessment in (await assessments_for_meetings(session, list(held))).items():
-        if assessment.completed_at is not None and assessment.level is not None:
-            held[meeting_id].quality, held[meeting_id].quality_score = assessment.level, assessment.score
+    if not held:
+        return
+    for meeting_id, (level, score) in (await completed_levels(session, among if among is not None
+                                                               else list(held))).items():
+        if (month := held.get(meeting_id)) is not None:
+            month.quality, month.quality_score = level, score
+
+
+def meetings_below(committee_id: int, since: datetime, until: datetime | None = None) -> Select:
+    """A select of the ids of the meetings of the committee's cells (its subtree) scheduled from ``since``
+    (to before ``until``)."""
+    where = [Meeting.cell_id.in_(cells_below(committee_id)), Meeting.scheduled_at >= since]
+    if until is not None:
+        where.append(Meeting.scheduled_at < until)
+    return select(Meeting.id).where(*where)
 
 
 def _row(data: CommitteeYear, cell_id: int, name: str, page: CommitteePage, today: date, tz: ZoneInfo,

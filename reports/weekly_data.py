@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rules import MemberSpan, RuleSet, expected_members
 from rules.names import name_key
-from storage.committees import cells_below, rules_for, subtree_ids
+from storage.committees import cells_below, rules_for_each, subtree_ids
 from storage.models import Attendance, AttendanceStatus, Cell, ChatLink, Meeting, Member
 
 
@@ -63,7 +63,7 @@ async def load(session: AsyncSession, committee_id: int, year_start: datetime,
     created = {cell_id: at for cell_id, _, at, _ in cell_rows}
     committee_of = {cell_id: of for cell_id, _, _, of in cell_rows}
     # Each cell is judged by its own committee's rules (set there or above it), whoever looks.
-    by_committee = {of: await rules_for(session, of) for of in sorted(set(committee_of.values()))}
+    by_committee = await rules_for_each(session, sorted(set(committee_of.values())))
     cell_rules = {cell_id: by_committee[of] for cell_id, of in committee_of.items()}
     members = (await session.execute(
         select(Member.id, Member.cell_id, Member.full_name, Member.active_from, Member.active_to, Member.exempt,

@@ -115,6 +115,25 @@ async def rules_for(session: AsyncSession, committee_id: int | None) -> RuleSet:
     return RuleSet.from_overrides(await inherited(session, committee_id))
 
 
+async def rules_for_each(session: AsyncSession, committee_ids: list[int]) -> dict[int, RuleSet]:
+    """``rules_for`` of several committees in one query (each committee and every one above it, read at once):
+    a district's 30 wards cost one query rather than a chain of reads each."""
+    if not committee_ids:
+        return {}
+    start = select(Committee.id, Committee.parent_id).where(Committee.id.in_(committee_ids)).cte("above", recursive=True)
+    up = start.union(select(Committee.id, Committee.parent_id).join(start, Committee.id == start.c.parent_id))
+    rows = {row.id: row for row in await session.scalars(select(Committee).where(Committee.id.in_(select(up.c.id))))}
+    out: dict[int, RuleSet] = {}
+    for committee_id in committee_ids:
+        chained: list[Committee] = []
+        current: int | None = committee_id
+        while current is not None and current in rows and rows[current] not in chained:  # never loop (see chain)
+            chained.append(rows[current])
+            current = rows[current].parent_id
+        out[committee_id] = RuleSet.from_overrides(inherited_from(chained))
+    return out
+
+
 T = TypeVar("T")
 
 

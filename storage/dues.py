@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rules.calendar import month_key, month_start
@@ -56,25 +56,39 @@ async def cell_collection(session: AsyncSession, cell_id: int, month: str, day: 
     return (await collections(session, [cell_id], month, day)).get(cell_id)
 
 
-async def collections(session: AsyncSession, cell_ids: Sequence[int], month: str, day: date) -> dict[int, Collection]:
+async def collections(session: AsyncSession, cell_ids: Sequence[int] | Select, month: str, day: date) -> dict[int, Collection]:
     """``cell_collection`` for many cells in three queries, whatever their number (the weekly summary, the web
     view); a cell that records no dues in chibo is left out."""
-    ids = list(cell_ids)
-    if not ids:
-        return {}
+    return (await collections_by_month(session, cell_ids, [(month, day)]))[month]
+
+
+async def collections_by_month(session: AsyncSession, cell_ids: Sequence[int] | Select,
+                               months: Sequence[tuple[str, date]]) -> dict[str, dict[int, Collection]]:
+    """Month -> ``collections`` of the cells for that month (the members active on its day who owe it), for several
+    months in the same three queries; ``cell_ids``: the ids, or a select of them (a committee's subtree)."""
+    out: dict[str, dict[int, Collection]] = {month: {} for month, _ in months}
+    ids = cell_ids if isinstance(cell_ids, Select) else list(cell_ids)
+    if not months or (not isinstance(ids, Select) and not ids):
+        return out
     recording = set(await session.scalars(select(DuesPayment.cell_id).where(DuesPayment.cell_id.in_(ids)).distinct()))
     if not recording:
-        return {}
-    owing: dict[int, list[int]] = defaultdict(list)
-    for member_id, cell_id, joined, left in await session.execute(
+        return out
+    first, last = min(day for _, day in months), max(day for _, day in months)
+    members = (await session.execute(
         select(Member.id, Member.cell_id, Member.active_from, Member.active_to).where(
-            Member.cell_id.in_(recording), Member.active_from <= day,
-            or_(Member.active_to.is_(None), Member.active_to >= day))):
-        if owes(month, joined, left):
-            owing[cell_id].append(member_id)
-    paid: dict[int, dict[int, int]] = defaultdict(dict)
-    for cell_id, member_id, amount in await session.execute(
-        select(DuesPayment.cell_id, DuesPayment.member_id, DuesPayment.amount).where(
-            DuesPayment.cell_id.in_(recording), DuesPayment.month == month_start(month))):
-        paid[cell_id][member_id] = amount
-    return {cell_id: collection(owing.get(cell_id, []), paid.get(cell_id, {})) for cell_id in recording}
+            Member.cell_id.in_(recording), Member.active_from <= last,
+            or_(Member.active_to.is_(None), Member.active_to >= first)))).all()
+    paid: dict[date, dict[int, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
+    for cell_id, member_id, amount, month_day in await session.execute(
+        select(DuesPayment.cell_id, DuesPayment.member_id, DuesPayment.amount, DuesPayment.month).where(
+            DuesPayment.cell_id.in_(recording),
+            DuesPayment.month.in_(sorted({month_start(month) for month, _ in months})))):
+        paid[month_day][cell_id][member_id] = amount
+    for month, day in months:
+        owing: dict[int, list[int]] = defaultdict(list)
+        for member_id, cell_id, joined, left in members:
+            if joined <= day and (left is None or left >= day) and owes(month, joined, left):
+                owing[cell_id].append(member_id)
+        in_month = paid.get(month_start(month), {})
+        out[month] = {cell_id: collection(owing.get(cell_id, []), in_month.get(cell_id, {})) for cell_id in recording}
+    return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rules.names import name_key
@@ -62,6 +62,16 @@ async def present_member_ids(session: AsyncSession, meeting_id: int) -> set[int]
     return set(await session.scalars(select(Attendance.member_id).where(
         Attendance.meeting_id == meeting_id,
         Attendance.status.in_((AttendanceStatus.PRESENT, AttendanceStatus.LATE)))))
+
+
+async def completed_levels(session: AsyncSession, meetings: Select | list[int]) -> dict[int, tuple[str | None, int | None]]:
+    """Meeting id -> (level, score) of each of ``meetings``' completed assessments, in one query; ``meetings``: their
+    ids, or a select of them (a committee's meetings of a period: no parameter per meeting, whatever their number)."""
+    rows = await session.execute(select(MeetingAssessment.meeting_id, MeetingAssessment.level, MeetingAssessment.score)
+                                 .where(MeetingAssessment.meeting_id.in_(meetings),
+                                        MeetingAssessment.completed_at.is_not(None),
+                                        MeetingAssessment.level.is_not(None)))
+    return {meeting_id: (level, score) for meeting_id, level, score in rows}
 
 
 async def assessments_for_meetings(session: AsyncSession, meeting_ids: list[int]) -> dict[int, MeetingAssessment]:

@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import CellYearRating
 
 
-async def ratings(session: AsyncSession, cell_ids: Sequence[int], year: int) -> dict[int, CellYearRating]:
-    """The latest decision on each cell's level for ``year`` (cells never rated are left out); one query."""
-    ids = list(cell_ids)
-    if not ids:
+async def ratings(session: AsyncSession, cell_ids: Sequence[int] | Select, year: int) -> dict[int, CellYearRating]:
+    """The latest decision on each cell's level for ``year`` (cells never rated are left out); one query.
+    ``cell_ids``: the ids, or a select of them (a committee's subtree)."""
+    ids = cell_ids if isinstance(cell_ids, Select) else list(cell_ids)
+    if not isinstance(ids, Select) and not ids:
         return {}
     out: dict[int, CellYearRating] = {}
     for row in await session.scalars(select(CellYearRating).where(

@@ -28,9 +28,9 @@ def positive(value) -> bool:
 def run_benchmarks(tmp_path: Path) -> tuple[subprocess.CompletedProcess, dict]:
     out = tmp_path / "figures.json"
     cmd = [sys.executable, "-m", "benchmarks", "--quick", "--cells", "20", "--checkins", "20", "--fanout", "50",
-           "--report-cells", "6", "--report-asks", "2",
+           "--report-cells", "6", "--report-asks", "2", "--district-wards", "2", "--district-cells", "6",
            # the several-process fan-out spawns chibo processes: tests/postgres/test_multiprocess.py runs the same measure
-           "--only", "checkin,fanout,summary,web,idle,report_latency", "--json", str(out)]
+           "--only", "checkin,fanout,summary,web,district,idle,report_latency", "--json", str(out)]
     if PG_URL:  # the benchmarks' own database beside the tests' one (named after it, so that two runs on
         # one server, each with its own test database, never share it)
         url = make_url(PG_URL)
@@ -38,7 +38,7 @@ def run_benchmarks(tmp_path: Path) -> tuple[subprocess.CompletedProcess, dict]:
     else:
         cmd += ["--no-postgres"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHIBO_")}
-    done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=240)  # seven parts now
+    done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)  # eight parts now
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done, json.loads(out.read_text())
 
@@ -72,6 +72,14 @@ def test_tiny_run_writes_every_figure(tmp_path):
 
     web = figures["web"]  # the web view's pages over HTTP, on the same generated committee
     assert web["cells"] == 20 and all(positive(web[f"{page}_s"]) for page in ("committee_page", "cell_page"))
+
+    district = figures["district"]  # a district's pages and workbook on PostgreSQL, beside its weekly summary
+    if PG_URL:
+        assert district["wards"] == 2 and district["cells"] == 6 and district["database"]["committees"] == 3
+        assert all(positive(district[f"{key}_s"]) for key in ("month_page", "year_page", "year_workbook", "weekly"))
+        assert district["year_workbook_bytes"] > 0
+    else:
+        assert "skipped" in district
 
     for kind in kinds:  # a committee's /baocao, and another member's /huongdan meanwhile
         busy = figures["report_latency"][kind]
