@@ -113,6 +113,8 @@ class Settings(BaseSettings):
     # Several processes on one PostgreSQL database: how often a standby checks whether the active
     # sender (or poller) is gone, and how long a new sender waits before taking over its claimed rows.
     election_interval_seconds: float = 5.0
+    # How often the intake renews its leases and takes again what a dead process (or a refused write) left.
+    intake_maintenance_seconds: float = Field(default=3.0, gt=0)
     reports_dir: str = "./chibo-reports"
     daily_planner_time: str = "07:00"
     task_reminder_days: str = "3,0"  # remind a task this many days before its deadline (0: on the day)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import copy
 import inspect
 import json
 import logging
@@ -336,14 +337,19 @@ class FakeBotApiServer(abc.ABC):
         return [params for name, params in self.requests if self._method_key(name) == wanted]
 
     @abc.abstractmethod
-    def sent_messages(self, chat_id: Any = None) -> list[dict[str, Any]]:
-        """Copies of the messages the bot sent (to ``chat_id``, if given)."""
+    def _sent_kept(self, chat_id: Any = None) -> list[dict[str, Any]]:
+        """The messages the bot sent (to ``chat_id``, if given) as the server keeps them: never handed out."""
+
+    def sent_messages(self, chat_id: Any = None, start: int = 0) -> list[dict[str, Any]]:
+        """Copies of the messages the bot sent (to ``chat_id``, if given), from the ``start``-th on: only
+        those are copied (a scene looks at the new ones after every step)."""
+        return [copy.deepcopy(message) for message in self._sent_kept(chat_id)[start:]]
 
     def texts(self, chat_id: Any = None) -> list[str]:
         """Text (or caption) of :meth:`sent_messages`, ``""`` when there is none."""
         return [
             message.get("text", message.get("caption", ""))
-            for message in self.sent_messages(chat_id)
+            for message in self._sent_kept(chat_id)
         ]
 
     async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:

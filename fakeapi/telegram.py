@@ -441,10 +441,10 @@ class FakeTelegramServer(FakeBotApiServer):
 
     # ------------------------------------------------------------------ what the bot did
 
-    def sent_messages(self, chat_id: int | None = None) -> list[dict[str, Any]]:
-        """Copies of the messages the bot sent (and did not delete), edits applied."""
+    def _sent_kept(self, chat_id: int | None = None) -> list[dict[str, Any]]:
+        """The messages the bot sent (and did not delete), edits applied; :meth:`sent_messages` copies them."""
         return [
-            copy.deepcopy(self._messages[key].message)
+            self._messages[key].message
             for key in self._sent
             if (chat_id is None or key[0] == chat_id) and not self._messages[key].deleted
         ]

@@ -351,17 +351,13 @@ class FakeZaloServer(FakeBotApiServer):
 
     # ------------------------------------------------------------------ what the bot did
 
-    def sent_messages(self, chat_id: str | None = None) -> list[dict[str, Any]]:
-        """Copies of what the bot sent successfully: ``{"kind": "text"|"photo"|"sticker",
+    def _sent_kept(self, chat_id: str | None = None) -> list[dict[str, Any]]:
+        """What the bot sent successfully (:meth:`sent_messages` copies it): ``{"kind": "text"|"photo"|"sticker",
         "chat_id", "message_id", "date", "text"|"photo"(+"caption")|"sticker"}``."""
-        return [
-            copy.deepcopy(message)
-            for message in self._sent
-            if chat_id is None or message["chat_id"] == chat_id
-        ]
+        return [message for message in self._sent if chat_id is None or message["chat_id"] == chat_id]
 
     def sent_count(self, chat_id: str | None = None) -> int:
-        return len(self.sent_messages(chat_id))
+        return len(self._sent_kept(chat_id))
 
     @property
     def pending_events(self) -> int:

@@ -204,6 +204,85 @@ def pytest_itemcollected(item) -> None:  # each test marked by its folder: pytes
         item.add_marker(group)
 
 
+# --- the order parallel workers take the tests in ---------------------------------------------------------
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config) -> None:
+    """`-n 4` without a `--dist` distributes with worksteal (below), where xdist would choose load."""
+    if getattr(config.option, "numprocesses", None) and config.option.dist == "no":
+        config.option.dist = "worksteal"
+
+
+# `-n 4` (with `--dist worksteal`, set above) gives each worker a quarter of the tests in order, and
+# a worker done early takes the second half of what another has not begun. A test of a minute begun last
+# keeps the whole run waiting for it: the long ones (seconds of one test alone, --durations, rounded) begin
+# first, each at the head of the quarter with the least long work yet. The tests of the demo's month
+# (`demo_run`, played once by each worker that runs one of them) stay together, in one quarter.
+LONG_TESTS = {
+    "tests/flow/test_fuzz.py::test_fuzz_every_input_is_answered_or_rightly_ignored": 75,
+    "tests/flow/test_dues.py::test_a_year_of_dues_unpaid_months_warned_at_two_flagged_at_three": 55,
+    "tests/flow/test_long_answers.py::test_a_300_cell_report_is_put_together_outside_the_request_and_nobody_waits_behind_it": 30,
+    "tests/flow/test_benchmarks_smoke.py::test_tiny_run_writes_every_figure": 50,
+    "tests/postgres/test_multiprocess.py::test_fan_out_with_several_processes_keeps_telegram_limits": 40,
+    "tests/postgres/test_multiprocess.py::test_two_polling_runs_one_polls_the_other_stands_by": 40,
+    "tests/postgres/test_multiprocess.py::test_kill_9_of_the_active_sender_another_takes_over": 25,
+    "tests/postgres/test_multiprocess.py::test_webhook_processes_behind_a_load_balancer_handle_a_retried_update_once": 12,
+    "tests/postgres/test_dispatcher_postgres.py::test_two_dispatchers_carry_out_each_planned_reminder_once": 40,
+    "tests/postgres/test_dispatcher_postgres.py::test_two_dispatchers_send_1000_rows_once_each": 35,
+    "tests/postgres/test_outage.py::test_database_outages_of_3_12_and_30_seconds_the_bot_stays_up": 55,
+    "tests/postgres/test_outage.py::test_telegram_unreachable_at_start_up_is_named_and_retried": 10,
+    "tests/postgres/test_votes_dues_processes.py::test_two_processes_count_each_ballot_and_each_payment_once": 20,
+    "tests/postgres/test_corrections_race.py::test_a_correction_racing_the_end_in_another_process": 15,
+    "tests/flow/test_web.py::test_each_role_against_each_page": 30,
+    "tests/flow/test_web.py::test_every_page_sends_a_strict_csp_and_no_server_version": 20,
+    "tests/flow/test_month_record.py::test_article_8_1_counts_months_and_warns_once_per_new_month": 30,
+    "tests/flow/test_busy_answers.py::test_a_check_in_refused_for_7_seconds_is_not_recorded_behind_the_members_back": 11,
+    "tests/flow/test_intake.py::test_kill_9_while_answers_go_resends_at_most_those_in_flight": 15,
+    "tests/flow/test_intake.py::test_kill_9_during_a_burst_loses_nothing_polling": 15,
+    "tests/flow/test_intake.py::test_kill_9_during_a_burst_loses_nothing_webhook": 15,
+    "tests/flow/test_undo.py::test_every_correction_error_says_what_to_type_with_an_example": 20,
+    "tests/flow/test_votes.py::test_more_than_half_by_one_vote_with_probationary_exempt_excused_and_guest": 20,
+    "tests/browser/test_web_print.py::test_each_page_offers_its_pdf_on_a4": 15,
+}
+DEMO_SECONDS = 35  # the demo's month, played before the first test that asks for `demo_run`
+
+
+def _share_sizes(count: int, workers: int) -> list[int]:
+    """How many tests each worker gets first under --dist worksteal: len(pending) // workers left, in turn."""
+    sizes = []
+    for worker in range(workers):
+        sizes.append(count // (workers - worker))
+        count -= sizes[-1]
+    return sizes
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    workers = getattr(config, "workerinput", {}).get("workercount", 1)
+    if workers < 2:
+        return
+    demo = [item for item in items if "demo_run" in getattr(item, "fixturenames", ())]
+    in_demo = {id(item) for item in demo}
+    weight = {id(item): LONG_TESTS.get(item.nodeid.split("[")[0], 0) for item in items}
+    units = [[item] for item in items if weight[id(item)] and id(item) not in in_demo]
+    if demo:
+        units.append(demo)
+    sizes = _share_sizes(len(items), workers)
+    shares: list[list] = [[] for _ in sizes]
+    loads = [0.0] * workers
+    placed: set[int] = set()
+    for unit in sorted(units, key=lambda u: -(sum(weight[id(i)] for i in u) + DEMO_SECONDS * (u is demo))):
+        room = [w for w in range(workers) if sizes[w] - len(shares[w]) >= len(unit)]
+        if not room:
+            continue
+        least = min(room, key=lambda w: loads[w])
+        shares[least] += unit
+        loads[least] += sum(weight[id(i)] for i in unit) + DEMO_SECONDS * (unit is demo)
+        placed |= {id(i) for i in unit}
+    rest = iter([item for item in items if id(item) not in placed])
+    for worker, share in enumerate(shares):
+        share += [next(rest) for _ in range(sizes[worker] - len(share))]
+    items[:] = [item for share in shares for item in share]
+
+
 @pytest.fixture(scope="session")
 def migrated_templates(tmp_path_factory) -> Iterator[MigratedTemplates]:
     templates = MigratedTemplates(tmp_path_factory.mktemp("template"))
@@ -233,6 +312,29 @@ async def engine(db_url, migrated_templates) -> AsyncIterator[AsyncEngine]:
     eng = create_engine(db_url)
     yield eng
     await eng.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_tls_context() -> Iterator[None]:
+    """Every httpx client (python-telegram-bot's two per bot, the Zalo client's, the tests' own) builds a TLS
+    context from certifi's bundle: 15-25 ms of CPU each, four or five per scene, over a thousand scenes. The
+    tests talk plain HTTP on loopback: the default context is built once per worker and shared (httpx
+    supports one context for many clients); a client given other TLS options builds its own as before."""
+    import httpx._transports.default as transports
+
+    build = transports.create_ssl_context
+    shared: dict[bool, object] = {}
+
+    def once(verify=True, cert=None, trust_env=True):
+        if verify is not True or cert is not None:
+            return build(verify=verify, cert=cert, trust_env=trust_env)
+        if trust_env not in shared:
+            shared[trust_env] = build(verify=verify, cert=cert, trust_env=trust_env)
+        return shared[trust_env]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(transports, "create_ssl_context", once)
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -146,7 +146,7 @@ class Scene:
         if expect:
             await self.server.wait_for(lambda: self.server.sent_count(chat) >= before + expect, timeout=timeout)
         await self.settle()
-        return [m.get("text") or m.get("caption") or "" for m in self.server.sent_messages(chat)[before:]]
+        return [m.get("text") or m.get("caption") or "" for m in self.server.sent_messages(chat, start=before)]
 
     async def press(self, name: str, message: dict, data: str, *, expect_reply: bool = True,
                     forged: bool = False) -> dict:
@@ -190,7 +190,7 @@ class Scene:
             zalo = self.zalo
             await zalo.wait_for(lambda: zalo.sent_count(chat) >= before + expect, timeout=timeout)
         await self.settle()
-        return [m.get("text") or m.get("caption") or "" for m in self.zalo.sent_messages(chat)[before:]]
+        return [m.get("text") or m.get("caption") or "" for m in self.zalo.sent_messages(chat, start=before)]
 
     def zalo_texts(self, name: str) -> list[str]:
         assert self.zalo is not None, "a zalo_scene plays Zalo"
@@ -236,19 +236,21 @@ class Scene:
             for person in self.people.values():
                 if person.zalo_id is None:
                     continue
-                messages = self.zalo.sent_messages(person.zalo_id)
-                for m in messages[self._seen_zalo.get(person.zalo_id, 0):]:
+                seen = self._seen_zalo.get(person.zalo_id, 0)
+                messages = self.zalo.sent_messages(person.zalo_id, start=seen)
+                for m in messages:
                     self.transcript.append(Line(self.clock.now(), person.name, "bot", m.get("text") or m.get("caption")
                                                 or m.get("photo", ""), kind="zalo_" + m.get("kind", "text")))
-                self._seen_zalo[person.zalo_id] = len(messages)
+                self._seen_zalo[person.zalo_id] = seen + len(messages)
         for person in self.people.values():
-            messages = self.server.sent_messages(person.chat_id)
-            for m in messages[self._seen.get(person.chat_id, 0):]:
+            seen = self._seen.get(person.chat_id, 0)
+            messages = self.server.sent_messages(person.chat_id, start=seen)
+            for m in messages:
                 buttons = [b["text"] for row in (m.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
                 kind = "photo" if m.get("photo") else "document" if m.get("document") else "text"
                 text = m.get("text") or m.get("caption") or (m.get("document") or {}).get("file_name", "")
                 self.transcript.append(Line(self.clock.now(), person.name, "bot", text, buttons, kind))
-            self._seen[person.chat_id] = len(messages)
+            self._seen[person.chat_id] = seen + len(messages)
 
     def inbox(self, name: str) -> list[dict]:
         return self.server.sent_messages(self.who(name).chat_id)

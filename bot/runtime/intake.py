@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 # Handles one kept update; True if its request marked it handled (else the intake marks it done).
 Handler = Callable[[Kept], Awaitable[bool]]
 MAX_ATTEMPTS = 5
-MAINTENANCE_EVERY = 3.0
 # Updates whose answers went and whose mark "sent" is not saved yet, at most: a kill -9 sends again after the
 # restart only these. An update waits for a slot before its first answer goes; the slot is given back when its
 # mark is committed (by the marker, or by a request's transaction: ``take_marks``/``marks_saved``).
@@ -264,7 +263,7 @@ class Intake:
                 raise
             except Exception as exc:
                 self._outage.report(exc)
-            await asyncio.sleep(MAINTENANCE_EVERY)
+            await asyncio.sleep(self.services.settings.intake_maintenance_seconds)
 
     async def stop(self, timeout: float = 10.0) -> None:
         self._closed = True

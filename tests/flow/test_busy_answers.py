@@ -20,6 +20,13 @@ from tests.postgres.test_corrections_race import waiting_on_locks
 
 SEC, MEMBER = "Nguyễn Văn An", "Lê Văn Cường"
 BUSY = "chưa ghi được"
+PASS = 0.5  # the intake's maintenance pass, seconds (3 s in production): the tests wait for a few passes
+
+
+@pytest.fixture
+def settings(settings):
+    settings.intake_maintenance_seconds = PASS
+    return settings
 
 
 async def present(scene: Scene) -> int:
@@ -40,14 +47,14 @@ async def test_a_check_in_refused_for_7_seconds_is_not_recorded_behind_the_membe
     await asyncio.sleep(7)
     async with scene.sessions()() as s, s.begin():
         await s.execute(text("ALTER TABLE attendance_away RENAME TO attendance"))
-    await asyncio.sleep(8)  # the intake's maintenance passes (every 3 s) would have taken it again by now
+    await asyncio.sleep(4 * PASS)  # the intake's maintenance passes would have taken it again by now
     await scene.settle()
     assert await present(scene) == 1  # the secretary only: nothing recorded after "not recorded"
     assert len(scene.server.texts(chat)) == before + 1, scene.server.texts(chat)[before:]
 
     answer = await scene.say(MEMBER, "/diemdanh")  # the member sends it again, as told
     assert "điểm danh" in answer[0].lower() and BUSY not in answer[0], answer
-    await asyncio.sleep(4)
+    await asyncio.sleep(3 * PASS)
     assert await present(scene) == 2
     assert len(scene.server.texts(chat)) == before + 2, scene.server.texts(chat)[before:]  # told once
 
@@ -72,7 +79,7 @@ async def test_two_check_ins_of_one_member_racing_are_answered_once_each_and_rec
         await waiting_on_locks(scene, 2)
     await scene.server.wait_for(lambda: scene.server.sent_count(person.chat_id) > before_private
                                 and scene.server.sent_count(group) > before_group, timeout=15)
-    await asyncio.sleep(5)  # what the intake would take again, it would have by now
+    await asyncio.sleep(3 * PASS)  # what the intake would take again, it would have by now
     await scene.settle()
     answers = scene.server.texts(person.chat_id)[before_private:] + scene.server.texts(group)[before_group:]
     assert not any(BUSY in a for a in answers), answers
@@ -113,11 +120,11 @@ async def test_chibo_will_retry_is_said_once_and_giving_up_says_not_recorded_onc
     before = scene.server.sent_count(chat)
     answer = await scene.say(MEMBER, "/diemdanh", timeout=10)
     assert "tự thử lại" in answer[0], answer
-    for _ in range(60):  # each take: the lease runs out, the intake's next pass (every 3 s) takes it again
+    for _ in range(60):  # each take: the lease runs out, the intake's next pass takes it again
         if await _takes(scene) > MAX_ATTEMPTS + 1:
             break
         scene.clock.advance(seconds=11)
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(PASS)
     assert await _takes(scene) > MAX_ATTEMPTS + 1  # given up once already, but not even droppable: nothing said
     assert len(scene.server.texts(chat)) == before + 1, scene.server.texts(chat)[before:]
 
@@ -126,7 +133,7 @@ async def test_chibo_will_retry_is_said_once_and_giving_up_says_not_recorded_onc
     await scene.server.wait_for(lambda: scene.server.sent_count(chat) > before + 1, timeout=15)
     for _ in range(3):  # more passes: nothing more is said
         scene.clock.advance(seconds=11)
-        await asyncio.sleep(3.5)
+        await asyncio.sleep(1.2 * PASS)
     await scene.settle()
     told = scene.server.texts(chat)[before:]
     assert len(told) == 2 and "không ghi được" in told[1] and "gửi lại" in told[1], told
