@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import String, case, cast, func, select, type_coerce
+from sqlalchemy import String, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rules import MemberSpan, RuleSet, expected_members
 from rules.names import name_key
+from storage import results
 from storage.committees import cells_below, rules_for, subtree_ids
-from storage.models import Attendance, AttendanceStatus, Cell, ChatLink, Meeting, Member
+from storage.models import Attendance, Cell, ChatLink, Meeting, Member
 
 
 @dataclass
@@ -83,20 +84,9 @@ async def load(session: AsyncSession, committee_id: int, year_start: datetime,
                Meeting.started_at, Meeting.ended_at, Meeting.combined)
         .where(*year_meetings).order_by(Meeting.scheduled_at, Meeting.id)  # ties in a stable order
     )]
-    # Each meeting's member ids by status, as the text "12,15,31" (one per status, None when nobody):
-    # a few thousand short strings rather than a hundred thousand rows.
-    assert session.bind is not None  # sessions come from storage.db.session_factory(engine)
-    member_text = (Attendance.member_id if session.bind.dialect.name == "sqlite"  # group_concat takes numbers,
-                   else cast(Attendance.member_id, String))  # string_agg only text (and SQLite's CAST is slow)
-    by_status: dict[int, tuple[str | None, ...]] = {
-        meeting_id: tuple(lists) for meeting_id, *lists in await session.execute(
-            select(Attendance.meeting_id,
-                   *(func.aggregate_strings(case((_text(Attendance.status) == status, member_text)), ",")
-                     for status in STATUSES))
-            .where(Attendance.meeting_id.in_(select(Meeting.id).where(*year_meetings)))
-            .group_by(Attendance.meeting_id)
-        )
-    }
+    # Each meeting's member ids by status, as the text "12,15,31" (one per status, None when nobody): kept
+    # when the meeting ended (storage.results), so the year's attendance rows are not counted again.
+    by_status = await results.lists(session, [(mt.id, mt.ended_at is not None) for mt in meetings])
     # The whole rows only for this month's meetings (the attendance sheet).
     month_ids = [mt.id for mt in meetings if mt.period in months]
     rows_by_meeting: dict[int, dict[int, _Mark]] = defaultdict(dict)
@@ -183,11 +173,9 @@ class _Mark(NamedTuple):
     recorded_by_member_id: int | None
 
 
-STATUSES = tuple(status.value for status in AttendanceStatus)
-ATTENDED = tuple(STATUSES.index(status.value) for status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE))
-
-
-NOBODY = (None,) * len(STATUSES)
+STATUSES = results.STATUSES
+ATTENDED = tuple(STATUSES.index(status) for status in ("present", "late"))
+NOBODY = results.NOBODY
 
 
 def _statuses(lists: tuple[str | None, ...]) -> dict[str, str]:

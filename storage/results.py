@@ -1,0 +1,198 @@
+"""Kept results (``meeting_results``): each ended meeting's member ids by status, read by the summaries
+instead of counting every attendance row of the year each time.
+
+Kept correct in one place, whoever writes:
+
+- **Dropped** in the writer's own transaction: before any flush that adds, changes or deletes an
+  ``Attendance`` or a ``Meeting`` row (or deletes a ``Member``, whose rows the database then deletes),
+  the kept results of the meetings concerned are deleted; an ORM bulk UPDATE, DELETE or INSERT on
+  ``attendance`` drops them all (chibo writes none; nothing else may be missed). No handler needs to
+  remember it.
+- **Kept again** when read (``lists``): missing results are counted live from the attendance rows,
+  and those of ended meetings are written in a separate short transaction (``_keep``), so the next
+  read finds them.
+- **Races** between a writer and the keeping: on PostgreSQL the writer holds a shared advisory lock on
+  each meeting it touches until it commits, and the keeping takes (without waiting) an exclusive one on
+  each meeting it keeps before it counts, in a statement of its own: a meeting being written is not kept
+  (it is counted live), and a writer that comes after waits for the keeping to commit, then drops what
+  it kept. On SQLite one transaction writes at a time: the keeping counts and writes in one statement
+  and does not wait for a writer (the database is busy: nothing is kept this time).
+
+No rule (target, minimum, expected members) is applied here: the rules and the rosters are applied when
+the lists are read, so a change of rules or of a member's dates needs nothing dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import String, bindparam, case, cast, delete, event, func, select, type_coerce
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm.attributes import get_history
+
+from storage.models import Attendance, AttendanceStatus, Meeting, MeetingResult, Member
+from storage.upsert import insert_for_dialect, rowcount
+
+log = logging.getLogger(__name__)
+
+STATUSES = tuple(status.value for status in AttendanceStatus)  # the order of the lists (and of the columns)
+NOBODY: tuple[str | None, ...] = (None,) * len(STATUSES)
+CHUNK = 500  # meeting ids per statement (the databases' limits on parameters are far above)
+LOCKS = 0x5245  # the advisory locks' first key ("RE"sults); the second is the meeting id
+
+
+def _aggregate(dialect: str, *columns):
+    """SELECT ``columns``, then the member ids of each status as the text "12,15,31" (None when nobody),
+    over ``attendance`` (to be joined and grouped by the caller)."""
+    member_text = (Attendance.member_id if dialect == "sqlite"  # group_concat takes numbers,
+                   else cast(Attendance.member_id, String))  # string_agg only text (and SQLite's CAST is slow)
+    return select(*columns, *(func.aggregate_strings(case((type_coerce(Attendance.status, String) == status, member_text)),
+                                                     ",").label(status)
+                              for status in STATUSES))
+
+
+async def lists(session: AsyncSession, meetings: Sequence[tuple[int, bool]]) -> dict[int, tuple[str | None, ...]]:
+    """Each meeting's member ids by status (``STATUSES``' order; meetings without any row are left out), for
+    ``meetings``: (id, ended). Read from the kept results; the others counted from the attendance rows, and
+    kept for the ended ones."""
+    if not meetings:
+        return {}
+    assert session.bind is not None  # sessions come from storage.db.session_factory(engine)
+    dialect = session.bind.dialect.name
+    ids = [meeting_id for meeting_id, _ in meetings]
+    out: dict[int, tuple[str | None, ...]] = {}
+    kept: set[int] = set()
+    columns = [getattr(MeetingResult, status) for status in STATUSES]
+    for chunk in _chunks(ids):
+        for meeting_id, *by_status in await session.execute(
+                select(MeetingResult.meeting_id, *columns).where(MeetingResult.meeting_id.in_(chunk))):
+            kept.add(meeting_id)
+            if any(by_status):
+                out[meeting_id] = tuple(by_status)
+    missing = [meeting_id for meeting_id in ids if meeting_id not in kept]
+    for chunk in _chunks(missing):
+        for meeting_id, *by_status in await session.execute(
+                _aggregate(dialect, Attendance.meeting_id).where(Attendance.meeting_id.in_(chunk))
+                .group_by(Attendance.meeting_id)):
+            out[meeting_id] = tuple(by_status)
+    ended = {meeting_id for meeting_id, is_ended in meetings if is_ended}
+    to_keep = [meeting_id for meeting_id in missing if meeting_id in ended]
+    if to_keep and isinstance(session.bind, AsyncEngine):
+        await keep(session.bind, to_keep)
+    return out
+
+
+async def keep(engine: AsyncEngine, meeting_ids: Iterable[int]) -> int:
+    """Count and keep the results of those of ``meeting_ids`` that are ended (not cancelled) and not kept,
+    in a transaction of its own; those being written meanwhile are left for another time. Returns how
+    many were kept."""
+    done = 0
+    for chunk in _chunks(list(meeting_ids)):
+        try:
+            done += await _keep(engine, chunk)
+        except DBAPIError as exc:  # SQLite busy with a writer: counted live until the next read
+            log.info("kept results not written this time (%s)", type(exc.orig).__name__)
+            return done
+    return done
+
+
+async def _keep(engine: AsyncEngine, meeting_ids: list[int]) -> int:
+    dialect = engine.dialect.name
+    async with engine.connect() as conn:
+        if dialect == "sqlite":
+            await conn.exec_driver_sql("PRAGMA busy_timeout = 0")  # never wait for a writer
+        try:
+            kept = await _count_and_keep(conn, dialect, meeting_ids)
+            await conn.commit()
+            return kept
+        finally:
+            await conn.rollback()  # nothing left open (after a commit: nothing to do)
+            if dialect == "sqlite":
+                await conn.exec_driver_sql(f"PRAGMA busy_timeout = {_SQLITE_BUSY_MS}")
+                await conn.commit()
+
+
+async def _count_and_keep(conn: AsyncConnection, dialect: str, meeting_ids: list[int]) -> int:
+    if dialect == "postgresql":  # locked first, counted in the next statement (a later snapshot)
+        if not await conn.scalar(select(func.pg_try_advisory_xact_lock_shared(LOCKS, 0))):
+            return 0  # a bulk write is dropping them all
+        meeting_ids = list(await conn.scalars(
+            select(Meeting.id).where(Meeting.id.in_(meeting_ids))
+            .where(func.pg_try_advisory_xact_lock(LOCKS, Meeting.id))))
+        if not meeting_ids:
+            return 0
+    query = (_aggregate(dialect, Meeting.id, bindparam("computed_at", datetime.now(UTC),
+                                                       type_=MeetingResult.computed_at.type))
+             .select_from(Meeting).outerjoin(Attendance, Attendance.meeting_id == Meeting.id)
+             .where(Meeting.id.in_(meeting_ids), Meeting.ended_at.is_not(None), Meeting.cancelled_at.is_(None))
+             .group_by(Meeting.id))
+    insert = insert_for_dialect(dialect)(MeetingResult).from_select(
+        ["meeting_id", "computed_at", *STATUSES], query).on_conflict_do_nothing()
+    return rowcount(await conn.execute(insert))
+
+
+_SQLITE_BUSY_MS = 30_000  # storage.db.create_engine's timeout
+
+
+async def rebuild(session: AsyncSession) -> int:
+    """Drop every kept result (the operator's command): they are counted again when next read."""
+    return rowcount(await session.execute(delete(MeetingResult).execution_options(synchronize_session=False)))
+
+
+def _chunks(ids: list[int]) -> Iterable[list[int]]:
+    for i in range(0, len(ids), CHUNK):
+        yield ids[i:i + CHUNK]
+
+
+# --- dropping, in the writer's transaction -------------------------------------------------------
+
+def _touched(session: Session) -> tuple[set[int], set[int]]:
+    """(meeting ids, cell ids) whose kept results the pending flush makes stale."""
+    meetings: set[int] = set()
+    cells: set[int] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Attendance):
+            history = get_history(obj, "meeting_id")
+            meetings.update(i for i in (*history.added, *history.unchanged, *history.deleted) if i is not None)
+        elif isinstance(obj, Meeting) and obj.id is not None and (obj in session.deleted or session.is_modified(obj)):
+            meetings.add(obj.id)
+        elif isinstance(obj, Member) and obj in session.deleted and obj.cell_id is not None:
+            cells.add(obj.cell_id)  # the database deletes its attendance rows
+    return meetings, cells
+
+
+@event.listens_for(Session, "before_flush")
+def _drop_before_flush(session: Session, _context, _instances) -> None:
+    meetings, cells = _touched(session)
+    if not meetings and not cells:
+        return
+    conn = session.connection()
+    if cells:
+        meetings.update(conn.scalars(select(Meeting.id).where(Meeting.cell_id.in_(cells))))
+    for chunk in _chunks(sorted(meetings)):
+        if conn.dialect.name == "postgresql":  # held until this transaction ends: see the module's text
+            conn.execute(select(func.pg_advisory_xact_lock_shared(LOCKS, Meeting.id))
+                         .where(Meeting.id.in_(chunk)).order_by(Meeting.id)).all()
+        conn.execute(delete(MeetingResult).where(MeetingResult.meeting_id.in_(chunk)))
+
+
+_DROP_ALL = {"attendance": ("insert", "update", "delete"), "meetings": ("update",)}  # a meeting deleted: cascade
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _drop_on_bulk(state: ORMExecuteState) -> None:
+    """An ORM bulk write on attendance (or an update of meetings) may touch any meeting: all are dropped."""
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    kind = "insert" if state.is_insert else "update" if state.is_update else "delete"
+    if kind not in _DROP_ALL.get(getattr(table, "name", ""), ()):
+        return
+    conn = state.session.connection()
+    if conn.dialect.name == "postgresql":  # every keeping waits for this transaction (see ``_keep``)
+        conn.execute(select(func.pg_advisory_xact_lock(LOCKS, 0)))
+    conn.execute(delete(MeetingResult))
