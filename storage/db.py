@@ -14,7 +14,6 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-import storage.results  # noqa: F401 -- its session events drop kept results wherever chibo writes
 from storage.private_files import create_private
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")

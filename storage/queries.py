@@ -34,6 +34,26 @@ async def active_members(session: AsyncSession, cell_id: int, day: date) -> list
     return sorted(rows, key=lambda m: name_key(m.full_name))
 
 
+async def cell_members(session: AsyncSession, cell_ids: Iterable[int]) -> dict[int, list[Member]]:
+    """Every member of each cell (active or not), by id: for ``active_on`` on several days at once."""
+    out: dict[int, list[Member]] = {}
+    for m in await session.scalars(select(Member).where(Member.cell_id.in_(list(cell_ids))).order_by(Member.id)):
+        out.setdefault(m.cell_id, []).append(m)
+    return out
+
+
+async def reachable_members(session: AsyncSession, cell_ids: Iterable[int]) -> set[int]:
+    """The members of the cells with a chat link that is not blocked (``links_for_members`` finds one)."""
+    return set(await session.scalars(
+        select(ChatLink.member_id).join(Member, Member.id == ChatLink.member_id)
+        .where(Member.cell_id.in_(list(cell_ids)), ChatLink.blocked_at.is_(None))))
+
+
+def active_on(members: Iterable[Member], day: date) -> list[Member]:
+    """Those of ``members`` active on ``day``, by name: what ``active_members`` reads from the database."""
+    return sorted((m for m in members if member_span(m).active_on(day)), key=lambda m: name_key(m.full_name))
+
+
 async def leaders(session: AsyncSession, cell_id: int, day: date) -> list[Member]:
     return [m for m in await active_members(session, cell_id, day) if m.role in LEADER_ROLES]
 

@@ -3,11 +3,10 @@ instead of counting every attendance row of the year each time.
 
 Kept correct in one place, whoever writes:
 
-- **Dropped** in the writer's own transaction: before any flush that adds, changes or deletes an
-  ``Attendance`` or a ``Meeting`` row (or deletes a ``Member``, whose rows the database then deletes),
-  the kept results of the meetings concerned are deleted; an ORM bulk UPDATE, DELETE or INSERT on
-  ``attendance`` drops them all (chibo writes none; nothing else may be missed). No handler needs to
-  remember it.
+- **Dropped** in the writer's own transaction by the database itself: triggers on ``attendance`` (insert,
+  update, delete, and so a member deleted with their rows) and on ``meetings`` (update) delete the kept
+  results of the meetings written (migration 0021). No handler, import or bulk statement needs to
+  remember it, and a check-in costs no statement more.
 - **Kept again** when read (``lists``): missing results are counted live from the attendance rows,
   and those of ended meetings are written in a separate short transaction (``_keep``), so the next
   read finds them.
@@ -15,7 +14,7 @@ Kept correct in one place, whoever writes:
   each meeting it touches until it commits, and the keeping takes (without waiting) an exclusive one on
   each meeting it keeps before it counts, in a statement of its own: a meeting being written is not kept
   (it is counted live), and a writer that comes after waits for the keeping to commit, then drops what
-  it kept. On SQLite one transaction writes at a time: the keeping counts and writes in one statement
+  it kept (the triggers take the writer's locks). On SQLite one transaction writes at a time: the keeping counts and writes in one statement
   and does not wait for a writer (the database is busy: nothing is kept this time).
 
 No rule (target, minimum, expected members) is applied here: the rules and the rosters are applied when
@@ -28,13 +27,11 @@ import logging
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import String, bindparam, case, cast, delete, event, func, select, type_coerce
+from sqlalchemy import String, bindparam, case, cast, delete, func, select, type_coerce
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
-from sqlalchemy.orm import ORMExecuteState, Session
-from sqlalchemy.orm.attributes import get_history
 
-from storage.models import Attendance, AttendanceStatus, Meeting, MeetingResult, Member
+from storage.models import Attendance, AttendanceStatus, Meeting, MeetingResult
 from storage.upsert import insert_for_dialect, rowcount
 
 log = logging.getLogger(__name__)
@@ -42,7 +39,7 @@ log = logging.getLogger(__name__)
 STATUSES = tuple(status.value for status in AttendanceStatus)  # the order of the lists (and of the columns)
 NOBODY: tuple[str | None, ...] = (None,) * len(STATUSES)
 CHUNK = 500  # meeting ids per statement (the databases' limits on parameters are far above)
-LOCKS = 0x5245  # the advisory locks' first key ("RE"sults); the second is the meeting id
+LOCKS = 21061  # the advisory locks' first key (the triggers of migration 0021 use it); the second: a meeting id
 
 
 def _aggregate(dialect: str, *columns):
@@ -118,8 +115,6 @@ async def _keep(engine: AsyncEngine, meeting_ids: list[int]) -> int:
 
 async def _count_and_keep(conn: AsyncConnection, dialect: str, meeting_ids: list[int]) -> int:
     if dialect == "postgresql":  # locked first, counted in the next statement (a later snapshot)
-        if not await conn.scalar(select(func.pg_try_advisory_xact_lock_shared(LOCKS, 0))):
-            return 0  # a bulk write is dropping them all
         meeting_ids = list(await conn.scalars(
             select(Meeting.id).where(Meeting.id.in_(meeting_ids))
             .where(func.pg_try_advisory_xact_lock(LOCKS, Meeting.id))))
@@ -146,53 +141,3 @@ async def rebuild(session: AsyncSession) -> int:
 def _chunks(ids: list[int]) -> Iterable[list[int]]:
     for i in range(0, len(ids), CHUNK):
         yield ids[i:i + CHUNK]
-
-
-# --- dropping, in the writer's transaction -------------------------------------------------------
-
-def _touched(session: Session) -> tuple[set[int], set[int]]:
-    """(meeting ids, cell ids) whose kept results the pending flush makes stale."""
-    meetings: set[int] = set()
-    cells: set[int] = set()
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, Attendance):
-            history = get_history(obj, "meeting_id")
-            meetings.update(i for i in (*history.added, *history.unchanged, *history.deleted) if i is not None)
-        elif isinstance(obj, Meeting) and obj.id is not None and (obj in session.deleted or session.is_modified(obj)):
-            meetings.add(obj.id)
-        elif isinstance(obj, Member) and obj in session.deleted and obj.cell_id is not None:
-            cells.add(obj.cell_id)  # the database deletes its attendance rows
-    return meetings, cells
-
-
-@event.listens_for(Session, "before_flush")
-def _drop_before_flush(session: Session, _context, _instances) -> None:
-    meetings, cells = _touched(session)
-    if not meetings and not cells:
-        return
-    conn = session.connection()
-    if cells:
-        meetings.update(conn.scalars(select(Meeting.id).where(Meeting.cell_id.in_(cells))))
-    for chunk in _chunks(sorted(meetings)):
-        if conn.dialect.name == "postgresql":  # held until this transaction ends: see the module's text
-            conn.execute(select(func.pg_advisory_xact_lock_shared(LOCKS, Meeting.id))
-                         .where(Meeting.id.in_(chunk)).order_by(Meeting.id)).all()
-        conn.execute(delete(MeetingResult).where(MeetingResult.meeting_id.in_(chunk)))
-
-
-_DROP_ALL = {"attendance": ("insert", "update", "delete"), "meetings": ("update",)}  # a meeting deleted: cascade
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _drop_on_bulk(state: ORMExecuteState) -> None:
-    """An ORM bulk write on attendance (or an update of meetings) may touch any meeting: all are dropped."""
-    if not (state.is_insert or state.is_update or state.is_delete):
-        return
-    table = getattr(state.statement, "table", None)
-    kind = "insert" if state.is_insert else "update" if state.is_update else "delete"
-    if kind not in _DROP_ALL.get(getattr(table, "name", ""), ()):
-        return
-    conn = state.session.connection()
-    if conn.dialect.name == "postgresql":  # every keeping waits for this transaction (see ``_keep``)
-        conn.execute(select(func.pg_advisory_xact_lock(LOCKS, 0)))
-    conn.execute(delete(MeetingResult))

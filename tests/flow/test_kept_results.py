@@ -8,7 +8,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 
 from bot.demo.scene import Scene, members_by_name
 from reports import weekly
@@ -121,7 +121,8 @@ async def test_kept_results_equal_a_count_from_scratch_over_a_month_with_members
 
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
 async def test_kept_results_are_dropped_by_any_write_to_attendance(scene: Scene):
-    """Whoever writes (a handler, the operator, a bulk statement), the kept result does not outlive the change."""
+    """Whoever writes (a handler, the operator, a bulk statement, plain SQL, a member deleted with their rows),
+    the kept result does not outlive the change: the database's triggers drop it."""
     scene.at(vn(2026, 11, 25, 8, 0))
     cell = await setup(scene)
     members = await members_by_name(scene.sessions(), cell)
@@ -140,13 +141,18 @@ async def test_kept_results_are_dropped_by_any_write_to_attendance(scene: Scene)
     await summary(scene)
     assert members[FORGOT].id in ids((await kept(scene))[meeting_id]["excused"])
 
-    async with scene.sessions()() as s, s.begin():  # a bulk update: every kept result goes
-        await s.execute(update(Attendance).where(Attendance.meeting_id == meeting_id,
-                                                 Attendance.member_id == members[FORGOT].id)
-                        .values(status=AttendanceStatus.PRESENT))
+    async with scene.sessions()() as s, s.begin():  # plain SQL
+        await s.execute(text("UPDATE attendance SET status = 'present' WHERE meeting_id = :m AND member_id = :p"),
+                        {"m": meeting_id, "p": members[FORGOT].id})
     assert await kept(scene) == {}
     assert (await summary(scene)).cells[0].regular.present == 6
     assert members[FORGOT].id in ids((await kept(scene))[meeting_id]["present"])
+
+    async with scene.sessions()() as s, s.begin():  # a member deleted: the database deletes their rows
+        await s.execute(delete(Member).where(Member.id == members[MISSED].id))
+    assert await kept(scene) == {}
+    await summary(scene)
+    assert members[MISSED].id not in ids((await kept(scene))[meeting_id]["absent"])
 
     async with scene.sessions()() as s, s.begin():  # the meeting itself changed (its end corrected)
         meeting = await s.get_one(Meeting, meeting_id)
