@@ -14,8 +14,9 @@ Kept correct in one place, whoever writes:
   each meeting it touches until it commits, and the keeping takes (without waiting) an exclusive one on
   each meeting it keeps before it counts, in a statement of its own: a meeting being written is not kept
   (it is counted live), and a writer that comes after waits for the keeping to commit, then drops what
-  it kept (the triggers take the writer's locks). On SQLite one transaction writes at a time: the keeping counts and writes in one statement
-  and does not wait for a writer (the database is busy: nothing is kept this time).
+  it kept (the triggers take the writer's locks). On SQLite one transaction writes at a time: the keeping
+  counts and writes in one statement and does not wait for a writer (the database is busy: nothing is
+  kept this time).
 
 No rule (target, minimum, expected members) is applied here: the rules and the rosters are applied when
 the lists are read, so a change of rules or of a member's dates needs nothing dropped.
@@ -27,7 +28,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import String, bindparam, case, cast, delete, func, select, type_coerce
+from sqlalchemy import String, bindparam, case, cast, func, select, type_coerce
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
@@ -64,15 +65,16 @@ async def lists(session: AsyncSession, meetings: Sequence[tuple[int, bool]]) -> 
     out: dict[int, tuple[str | None, ...]] = {}
     kept: set[int] = set()
     columns = [getattr(MeetingResult, status) for status in STATUSES]
+    conn = await session.connection()  # plain rows (no ORM row handling), in the session's transaction
     for chunk in _chunks(ids):
-        for meeting_id, *by_status in await session.execute(
+        for meeting_id, *by_status in await conn.execute(
                 select(MeetingResult.meeting_id, *columns).where(MeetingResult.meeting_id.in_(chunk))):
             kept.add(meeting_id)
             if any(by_status):
                 out[meeting_id] = tuple(by_status)
     missing = [meeting_id for meeting_id in ids if meeting_id not in kept]
     for chunk in _chunks(missing):
-        for meeting_id, *by_status in await session.execute(
+        for meeting_id, *by_status in await conn.execute(
                 _aggregate(dialect, Attendance.meeting_id).where(Attendance.meeting_id.in_(chunk))
                 .group_by(Attendance.meeting_id)):
             out[meeting_id] = tuple(by_status)
@@ -131,11 +133,6 @@ async def _count_and_keep(conn: AsyncConnection, dialect: str, meeting_ids: list
 
 
 _SQLITE_BUSY_MS = 30_000  # storage.db.create_engine's timeout
-
-
-async def rebuild(session: AsyncSession) -> int:
-    """Drop every kept result (the operator's command): they are counted again when next read."""
-    return rowcount(await session.execute(delete(MeetingResult).execution_options(synchronize_session=False)))
 
 
 def _chunks(ids: list[int]) -> Iterable[list[int]]:
