@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import String, bindparam, case, cast, func, select, type_coerce
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from storage.models import Attendance, AttendanceStatus, Meeting, MeetingResult
@@ -93,8 +93,8 @@ async def keep(engine: AsyncEngine, meeting_ids: Iterable[int]) -> int:
     for chunk in _chunks(list(meeting_ids)):
         try:
             done += await _keep(engine, chunk)
-        except DBAPIError as exc:  # SQLite busy with a writer: counted live until the next read
-            log.info("kept results not written this time (%s)", type(exc.orig).__name__)
+        except SQLAlchemyError as exc:  # busy with a writer, no connection free: counted live until the next read
+            log.info("kept results not written this time (%s)", type(getattr(exc, "orig", exc)).__name__)
             return done
     return done
 
@@ -117,6 +117,7 @@ async def _keep(engine: AsyncEngine, meeting_ids: list[int]) -> int:
 
 async def _count_and_keep(conn: AsyncConnection, dialect: str, meeting_ids: list[int]) -> int:
     if dialect == "postgresql":  # locked first, counted in the next statement (a later snapshot)
+        await conn.exec_driver_sql("SET LOCAL lock_timeout = '2s'")  # never held up long by a row lock
         meeting_ids = list(await conn.scalars(
             select(Meeting.id).where(Meeting.id.in_(meeting_ids))
             .where(func.pg_try_advisory_xact_lock(LOCKS, Meeting.id))))

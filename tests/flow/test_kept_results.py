@@ -158,3 +158,30 @@ async def test_kept_results_are_dropped_by_any_write_to_attendance(scene: Scene)
         meeting = await s.get_one(Meeting, meeting_id)
         meeting.ended_at = vn(2026, 12, 5, 21, 10)
     assert await kept(scene) == {}
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_a_result_being_written_is_not_kept_until_the_writer_commits(scene: Scene):
+    """A correction not yet committed (another process, or a request still running) and a summary read
+    meanwhile: the reader counts what is committed and keeps nothing for that meeting (PostgreSQL: the
+    writer's advisory lock; SQLite: the database is busy with the writer), so the correction is never
+    hidden behind a result kept from before it."""
+    scene.at(vn(2026, 11, 25, 8, 0))
+    cell = await setup(scene)
+    members = await members_by_name(scene.sessions(), cell)
+    await hold_meeting(scene, (2026, 12, 5), attend=[SEC] + OTHERS)
+    scene.at(vn(2026, 12, 7, 8, 0))
+    async with scene.sessions()() as s:
+        meeting_id = await s.scalar(select(Meeting.id).where(Meeting.cell_id == cell))
+
+    async with scene.sessions()() as writer, writer.begin():
+        row = await writer.scalar(select(Attendance).where(Attendance.meeting_id == meeting_id,
+                                                           Attendance.member_id == members[FORGOT].id))
+        row.status = AttendanceStatus.PRESENT
+        await writer.flush()  # written, not committed
+        during = await summary(scene)
+        assert during.cells[0].regular.present == 5  # what is committed
+        assert await kept(scene) == {}  # and nothing kept meanwhile
+    after = await summary(scene)
+    assert after.cells[0].regular.present == 6
+    assert members[FORGOT].id in ids((await kept(scene))[meeting_id]["present"])
