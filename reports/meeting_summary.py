@@ -106,7 +106,7 @@ class _Inputs:
     cell: Cell
     rules: RuleSet
     day: date
-    members: list[Member]  # active on the meeting's day, by name
+    members: list[Any]  # active on the meeting's day, by name (``storage.queries.cell_members``' rows)
     rows: dict[int, Any]  # member id -> its attendance row's columns (``_ROW``: a Row)
     reachable: set[int] = field(default_factory=set)  # member ids with a chat link that is not blocked
     speakers: set[int] = field(default_factory=set)
@@ -220,7 +220,7 @@ async def duration_if_ended(session: AsyncSession, meeting: Meeting, tz: ZoneInf
     return _verdict(meeting, len(members), await rules_for(session, cell.committee_id), started_at, ended_at)
 
 
-def _add_tasks_and_guests(i: _Inputs, summary: MeetingSummary, expected: list[Member]) -> None:
+def _add_tasks_and_guests(i: _Inputs, summary: MeetingSummary, expected: list[Any]) -> None:
     """The tasks given at the meeting, the members present who got none, and the guests from the committee."""
     summary.tasks = [(name, task.description, task.due_on) for task, name in i.tasks]
     with_task = {task.member_id for task, _ in i.tasks}
