@@ -93,6 +93,10 @@ def _rows(results: dict, targets: dict) -> list[tuple[str, str, str, str]]:
             rows.append((f"summary: all {s.get('committees')} committees ({_num(s['cells'])} cells)",
                          f"{_num(s['all_committees_s'], 2)} s", f"< {targets['all_committees_s']:.0f} s",
                          _check(s["all_committees_s"] < targets["all_committees_s"])))
+            if "all_committees_kept_s" in s:
+                rows.append(("summary: all committees again (results kept)", f"{_num(s['all_committees_kept_s'], 2)} s",
+                             f"< {targets['all_committees_s']:.0f} s",
+                             _check(s["all_committees_kept_s"] < targets["all_committees_s"])))
             rows.append(("summary: peak RSS (VmHWM, own process)", f"{_num(s['peak_rss_mb'])} MB",
                          f"< {targets['peak_rss_mb']:.0f} MB", _check(s["peak_rss_mb"] < targets["peak_rss_mb"])))
     w = results.get("web")

@@ -40,20 +40,24 @@ async def committee_parts(session: AsyncSession, committee: Committee, lang: str
         return [t(lang, "report.no_cells", committee=committee.name)]
     latest = await latest_ended_meetings(session, committee.id)
     missed = await missed_meetings(session, [c.id for c in cells], _today_start(now, tz))
+    held = [latest[cell.id] for cell in cells if cell.id in latest]
+    summaries = dict(zip([mt.id for mt in held], await meeting_summary.compute_many(session, held, tz), strict=True))
     texts = [t(lang, "report.committee_header", committee=committee.name, count=len(cells))]
-    texts += [await cell_summary(session, cell, latest.get(cell.id), lang, tz, missed.get(cell.id), now)
-              for cell in cells]
+    texts += [_cell_text(cell, latest.get(cell.id), summaries, lang, tz, missed.get(cell.id), now) for cell in cells]
     return split_text("\n\n".join(texts), PART_LIMIT)
 
 
 async def cell_text(session: AsyncSession, cell: Cell, lang: str, tz: ZoneInfo, now: datetime) -> str:
     missed = await missed_meetings(session, [cell.id], _today_start(now, tz))
-    return await cell_summary(session, cell, await latest_ended_meeting(session, cell.id), lang, tz,
-                              missed.get(cell.id), now)
+    meeting = await latest_ended_meeting(session, cell.id)
+    summaries = {meeting.id: await meeting_summary.compute(session, meeting, tz)} if meeting is not None else {}
+    return _cell_text(cell, meeting, summaries, lang, tz, missed.get(cell.id), now)
 
 
-async def cell_summary(session: AsyncSession, cell: Cell, meeting: Meeting | None, lang: str, tz: ZoneInfo,
-                       missed: Meeting | None = None, now: datetime | None = None) -> str:
+def _cell_text(cell: Cell, meeting: Meeting | None, summaries: dict[int, meeting_summary.MeetingSummary], lang: str,
+               tz: ZoneInfo, missed: Meeting | None, now: datetime | None) -> str:
+    """A cell's part of the report: a meeting not held on its date (when one came since its latest), then the
+    summary of its latest ended meeting (``summaries``, computed for it)."""
     lines = []
     if missed is not None and now is not None and (meeting is None or missed.scheduled_at > meeting.scheduled_at):
         day = missed.scheduled_at.astimezone(tz).date()
@@ -63,7 +67,7 @@ async def cell_summary(session: AsyncSession, cell: Cell, meeting: Meeting | Non
     if meeting is None:
         lines.append(t(lang, "report.cell_none", cell=cell.name))
     else:
-        lines.append(meeting_summary.render(await meeting_summary.compute(session, meeting, tz), lang, tz))
+        lines.append(meeting_summary.render(summaries[meeting.id], lang, tz))
     return "\n".join(lines)
 
 

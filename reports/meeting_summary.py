@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -30,12 +31,21 @@ from rules.names import name_key
 from rules.quality import Spoke
 from storage import dues as stored_dues
 from storage.committees import rules_for
-from storage.models import Attendance, AttendanceStatus, Cell, Meeting, Member, Vote
-from storage.quality import assessment_for
-from storage.queries import active_members, links_for_members, member_span
-from storage.speakers import speaker_ids
-from storage.tasks import meeting_guests, meeting_tasks
-from storage.votes import meeting_votes
+from storage.models import (
+    Attendance,
+    AttendanceStatus,
+    Cell,
+    Meeting,
+    MeetingAssessment,
+    Member,
+    Task,
+    Vote,
+)
+from storage.quality import assessments_by_meeting
+from storage.queries import active_members, active_on, cell_members, member_span, reachable_members
+from storage.speakers import speakers_by_meeting
+from storage.tasks import guests_by_meeting, tasks_by_meeting
+from storage.votes import votes_by_meeting
 
 
 @dataclass
@@ -79,14 +89,69 @@ class MeetingSummary:
 
 
 async def compute(session: AsyncSession, meeting: Meeting, tz: ZoneInfo) -> MeetingSummary:
-    cell = await session.get_one(Cell, meeting.cell_id)
-    rules = await rules_for(session, cell.committee_id)
-    day = meeting.scheduled_at.astimezone(tz).date()
-    members = await active_members(session, cell.id, day)
+    return (await compute_many(session, [meeting], tz))[0]
+
+
+async def compute_many(session: AsyncSession, meetings: Sequence[Meeting], tz: ZoneInfo) -> list[MeetingSummary]:
+    """The summaries of ``meetings`` (a committee's cells' latest, for /baocao) with a fixed number of queries,
+    however many: what each is computed from is read for all at once (``_Inputs``)."""
+    inputs = await _gather(session, meetings, tz)
+    return [_summary(meeting, inputs[meeting.id]) for meeting in meetings]
+
+
+@dataclass
+class _Inputs:
+    """What one meeting's summary is computed from."""
+
+    cell: Cell
+    rules: RuleSet
+    day: date
+    members: list[Any]  # active on the meeting's day, by name (``storage.queries.cell_members``' rows)
+    rows: dict[int, Any]  # member id -> its attendance row's columns (``_ROW``: a Row)
+    reachable: set[int] = field(default_factory=set)  # member ids with a chat link that is not blocked
+    speakers: set[int] = field(default_factory=set)
+    tasks: list[tuple[Task, str]] = field(default_factory=list)
+    guests: list[str] = field(default_factory=list)
+    votes: list[Vote] = field(default_factory=list)
+    assessment: MeetingAssessment | None = None
+
+
+# The columns of an attendance row the summary reads (not the ORM objects: a committee's report reads thousands).
+_ROW = (Attendance.meeting_id, Attendance.member_id, Attendance.status, Attendance.reason, Attendance.checked_in_at,
+        Attendance.recorded_by_member_id, Attendance.updated_at)
+
+
+async def _gather(session: AsyncSession, meetings: Sequence[Meeting], tz: ZoneInfo) -> dict[int, _Inputs]:
+    ids = [mt.id for mt in meetings]
+    cell_ids = sorted({mt.cell_id for mt in meetings})
+    cells = {c.id: c for c in await session.scalars(select(Cell).where(Cell.id.in_(cell_ids)))}
+    rules = {of: await rules_for(session, of) for of in sorted({c.committee_id for c in cells.values()})}
+    members = await cell_members(session, cell_ids)
+    rows: dict[int, dict[int, Any]] = {mt.id: {} for mt in meetings}
+    for row in await session.execute(select(*_ROW).where(Attendance.meeting_id.in_(ids))):
+        rows[row.meeting_id][row.member_id] = row
+    out = {}
+    for mt in meetings:
+        cell = cells[mt.cell_id]
+        day = mt.scheduled_at.astimezone(tz).date()
+        out[mt.id] = _Inputs(cell=cell, rules=rules[cell.committee_id], day=day,
+                             members=active_on(members.get(cell.id, []), day), rows=rows[mt.id])
+    reachable = await reachable_members(session, cell_ids)
+    speakers = await speakers_by_meeting(session, ids)
+    tasks = await tasks_by_meeting(session, ids)
+    guests = await guests_by_meeting(session, ids)
+    votes = await votes_by_meeting(session, ids)
+    assessments = await assessments_by_meeting(session, ids)
+    for meeting_id, i in out.items():
+        i.reachable, i.speakers, i.tasks = reachable, speakers.get(meeting_id, set()), tasks.get(meeting_id, [])
+        i.guests, i.votes, i.assessment = guests.get(meeting_id, []), votes.get(meeting_id, []), assessments.get(meeting_id)
+    return out
+
+
+def _summary(meeting: Meeting, i: _Inputs) -> MeetingSummary:
+    cell, rules, day, members, rows = i.cell, i.rules, i.day, i.members, i.rows
     by_id = {m.id: m for m in members}
     expected_ids, exempt_ids = expected_members([member_span(m) for m in members], day)
-    rows = {a.member_id: a for a in await session.scalars(select(Attendance).where(Attendance.meeting_id == meeting.id))}
-    links = await links_for_members(session, expected_ids)
 
     summary = MeetingSummary(
         meeting_id=meeting.id, cell_name=cell.name, kind=meeting.kind.value, combined=meeting.combined,
@@ -120,7 +185,7 @@ async def compute(session: AsyncSession, meeting: Meeting, tz: ZoneInfo) -> Meet
             summary.corrected.append(name)
         elif row and row.recorded_by_member_id is not None and row.checked_in_at is not None:
             summary.checked_in_by_secretary.append(name)
-        if member_id not in links:
+        if member_id not in i.reachable:
             summary.unreachable.append(name)
     for member_id in exempt_ids:
         row = rows.get(member_id)
@@ -130,12 +195,12 @@ async def compute(session: AsyncSession, meeting: Meeting, tz: ZoneInfo) -> Meet
         (summary.exempt_attended if attended else summary.exempt).append(by_id[member_id].full_name)
     summary.count = attendance_count(expected_ids, exempt_ids, came, rules)
     summary.attendance = summary.count.verdict
-    spoke_ids = await speaker_ids(session, meeting.id) & came
+    spoke_ids = i.speakers & came
     if spoke_ids:
         summary.speakers = [by_id[i].full_name for i in sorted(spoke_ids, key=lambda i: name_key(by_id[i].full_name))]
         summary.spoke = Spoke(len(spoke_ids), summary.count.in_room)
-    await _add_tasks_and_guests(session, meeting, summary, [by_id[i] for i in expected_ids], rows)
-    assessment = await assessment_for(session, meeting.id)
+    _add_tasks_and_guests(i, summary, [by_id[member_id] for member_id in expected_ids])
+    assessment = i.assessment
     if assessment is not None and assessment.completed_at is not None:
         summary.quality_level, summary.quality_score = assessment.level, assessment.score
     return summary
@@ -155,18 +220,16 @@ async def duration_if_ended(session: AsyncSession, meeting: Meeting, tz: ZoneInf
     return _verdict(meeting, len(members), await rules_for(session, cell.committee_id), started_at, ended_at)
 
 
-async def _add_tasks_and_guests(session: AsyncSession, meeting: Meeting, summary: MeetingSummary,
-                                expected: list, rows: dict[int, Attendance]) -> None:
+def _add_tasks_and_guests(i: _Inputs, summary: MeetingSummary, expected: list[Any]) -> None:
     """The tasks given at the meeting, the members present who got none, and the guests from the committee."""
-    given = await meeting_tasks(session, meeting.id)
-    summary.tasks = [(name, task.description, task.due_on) for task, name in given]
-    with_task = {task.member_id for task, _ in given}
+    summary.tasks = [(name, task.description, task.due_on) for task, name in i.tasks]
+    with_task = {task.member_id for task, _ in i.tasks}
     summary.present_without_task = [
         m.full_name for m in expected
-        if m.id not in with_task and rows.get(m.id) is not None
-        and rows[m.id].status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE)]
-    summary.guests = await meeting_guests(session, meeting.id)
-    summary.votes = await meeting_votes(session, meeting.id)
+        if m.id not in with_task and i.rows.get(m.id) is not None
+        and i.rows[m.id].status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE)]
+    summary.guests = i.guests
+    summary.votes = i.votes
 
 
 def render(s: MeetingSummary, lang: str, tz: ZoneInfo) -> str:

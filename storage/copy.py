@@ -45,8 +45,10 @@ async def copy_database(source: AsyncEngine, target: AsyncEngine) -> list[TableC
     if filled:
         raise TargetNotEmpty(", ".join(f"{name} ({n})" for name, n in filled.items()))
     copied = []
+    # Kept results last: the triggers of attendance and meetings would drop them if copied before (storage.results).
+    tables = sorted(Base.metadata.sorted_tables, key=lambda table: table.name == "meeting_results")
     async with source.connect() as src, target.begin() as dst:
-        for table in Base.metadata.sorted_tables:
+        for table in tables:
             order = list(table.primary_key.columns) or list(table.columns)
             total, offset = 0, 0
             while True:

@@ -628,3 +628,19 @@ class Ballot(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     approve: Mapped[bool] = mapped_column(Boolean)
     at: Mapped[datetime]
+
+
+class MeetingResult(Base):
+    """An ended meeting's attendance as the summaries read it, kept so that they need not count every
+    attendance row of the year each time: the member ids of each status, as text ("12,15,31"; None when
+    nobody). Kept and dropped by ``storage.results`` alone: any change to the meeting or its attendance
+    drops it (in the same transaction), and it is computed again when next read. No rule is applied here."""
+
+    __tablename__ = "meeting_results"
+
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True)
+    present: Mapped[str | None] = mapped_column(Text)
+    late: Mapped[str | None] = mapped_column(Text)
+    excused: Mapped[str | None] = mapped_column(Text)
+    absent: Mapped[str | None] = mapped_column(Text)
+    computed_at: Mapped[datetime]

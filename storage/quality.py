@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -14,6 +15,12 @@ from storage.models import Attendance, AttendanceStatus, Meeting, MeetingAssessm
 
 async def assessment_for(session: AsyncSession, meeting_id: int) -> MeetingAssessment | None:
     return await session.scalar(select(MeetingAssessment).where(MeetingAssessment.meeting_id == meeting_id))
+
+
+async def assessments_by_meeting(session: AsyncSession, meeting_ids: Iterable[int]) -> dict[int, MeetingAssessment]:
+    """The assessments of those of ``meeting_ids`` that have one, in one query."""
+    return {a.meeting_id: a for a in await session.scalars(
+        select(MeetingAssessment).where(MeetingAssessment.meeting_id.in_(list(meeting_ids))))}
 
 
 async def get_or_create_assessment(session: AsyncSession, meeting: Meeting, member_id: int | None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,6 +33,31 @@ async def active_members(session: AsyncSession, cell_id: int, day: date) -> list
         .order_by(Member.id)
     )
     return sorted(rows, key=lambda m: name_key(m.full_name))
+
+
+async def cell_members(session: AsyncSession, cell_ids: Iterable[int]) -> dict[int, list[Any]]:
+    """Every member of each cell (active or not), by id, for ``active_on`` on several days at once: the columns
+    a summary reads (``MEMBER_COLUMNS``, as attributes of plain rows: thousands of ORM objects cost more)."""
+    out: dict[int, list[Any]] = {}
+    for m in await session.execute(select(*MEMBER_COLUMNS).where(Member.cell_id.in_(list(cell_ids))).order_by(Member.id)):
+        out.setdefault(m.cell_id, []).append(m)
+    return out
+
+
+MEMBER_COLUMNS = (Member.id, Member.cell_id, Member.full_name, Member.active_from, Member.active_to, Member.exempt,
+                  Member.exempt_since)
+
+
+async def reachable_members(session: AsyncSession, cell_ids: Iterable[int]) -> set[int]:
+    """The members of the cells with a chat link that is not blocked (``links_for_members`` finds one)."""
+    return set(await session.scalars(
+        select(ChatLink.member_id).join(Member, Member.id == ChatLink.member_id)
+        .where(Member.cell_id.in_(list(cell_ids)), ChatLink.blocked_at.is_(None))))
+
+
+def active_on(members: Iterable[Any], day: date) -> list[Any]:
+    """Those of ``members`` active on ``day``, by name: what ``active_members`` reads from the database."""
+    return sorted((m for m in members if member_span(m).active_on(day)), key=lambda m: name_key(m.full_name))
 
 
 async def leaders(session: AsyncSession, cell_id: int, day: date) -> list[Member]:

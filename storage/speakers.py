@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import delete, select
@@ -11,7 +12,16 @@ from storage.models import MeetingSpeaker
 
 
 async def speaker_ids(session: AsyncSession, meeting_id: int) -> set[int]:
-    return set(await session.scalars(select(MeetingSpeaker.member_id).where(MeetingSpeaker.meeting_id == meeting_id)))
+    return (await speakers_by_meeting(session, [meeting_id])).get(meeting_id, set())
+
+
+async def speakers_by_meeting(session: AsyncSession, meeting_ids: Iterable[int]) -> dict[int, set[int]]:
+    """Who spoke at each of ``meeting_ids`` (member ids), in one query."""
+    out: dict[int, set[int]] = {}
+    for meeting_id, member_id in await session.execute(
+            select(MeetingSpeaker.meeting_id, MeetingSpeaker.member_id).where(MeetingSpeaker.meeting_id.in_(list(meeting_ids)))):
+        out.setdefault(meeting_id, set()).add(member_id)
+    return out
 
 
 async def set_speakers(session: AsyncSession, meeting_id: int, member_ids: set[int], by_member_id: int | None,

@@ -58,10 +58,17 @@ def state_of(task: Task, today: date, tz: ZoneInfo) -> TaskState:
 
 async def meeting_tasks(session: AsyncSession, meeting_id: int) -> list[tuple[Task, str]]:
     """The tasks given at a meeting with the member's name, by member name (the Vietnamese way) then deadline."""
-    rows = await session.execute(
-        select(Task, Member.full_name).join(Member, Member.id == Task.member_id).where(Task.meeting_id == meeting_id)
-    )
-    return sorted(((task, name) for task, name in rows), key=lambda r: (name_key(r[1]), r[0].due_on, r[0].id))
+    return (await tasks_by_meeting(session, [meeting_id])).get(meeting_id, [])
+
+
+async def tasks_by_meeting(session: AsyncSession, meeting_ids: Iterable[int]) -> dict[int, list[tuple[Task, str]]]:
+    """``meeting_tasks`` of each of ``meeting_ids`` (those with tasks), in one query."""
+    out: dict[int, list[tuple[Task, str]]] = {}
+    for task, name in await session.execute(select(Task, Member.full_name).join(Member, Member.id == Task.member_id)
+                                            .where(Task.meeting_id.in_(list(meeting_ids)))):
+        out.setdefault(task.meeting_id, []).append((task, name))
+    return {meeting_id: sorted(given, key=lambda r: (name_key(r[1]), r[0].due_on, r[0].id))
+            for meeting_id, given in out.items()}
 
 
 async def meeting_task_counts(session: AsyncSession, meeting_id: int, today: date, tz: ZoneInfo) -> TaskCounts:
@@ -145,9 +152,18 @@ async def open_cell_tasks(session: AsyncSession, cell_id: int) -> list[tuple[Tas
 # --- guests and followers ---
 async def meeting_guests(session: AsyncSession, meeting_id: int) -> list[str]:
     """Names of the committee members who attended the meeting, by name the Vietnamese way (as every list)."""
-    return sorted(await session.scalars(
-        select(CommitteeMember.full_name).join(MeetingGuest, MeetingGuest.committee_member_id == CommitteeMember.id)
-        .where(MeetingGuest.meeting_id == meeting_id)), key=name_key)
+    return (await guests_by_meeting(session, [meeting_id])).get(meeting_id, [])
+
+
+async def guests_by_meeting(session: AsyncSession, meeting_ids: Iterable[int]) -> dict[int, list[str]]:
+    """``meeting_guests`` of each of ``meeting_ids`` (those with guests), in one query."""
+    out: dict[int, list[str]] = {}
+    for meeting_id, name in await session.execute(
+            select(MeetingGuest.meeting_id, CommitteeMember.full_name)
+            .join(MeetingGuest, MeetingGuest.committee_member_id == CommitteeMember.id)
+            .where(MeetingGuest.meeting_id.in_(list(meeting_ids)))):
+        out.setdefault(meeting_id, []).append(name)
+    return {meeting_id: sorted(names, key=name_key) for meeting_id, names in out.items()}
 
 
 async def last_guest_visits(session: AsyncSession, cell_ids: Iterable[int]) -> dict[int, datetime]:

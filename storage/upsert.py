@@ -13,7 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 def insert_for(session: AsyncSession):
     """The dialect's ``insert`` construct, which has ``on_conflict_do_nothing`` / ``_do_update``."""
     assert session.bind is not None, "our sessions are bound to the engine"
-    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    return insert_for_dialect(session.bind.dialect.name)
+
+
+def insert_for_dialect(name: str):
+    """``insert_for`` by the dialect's name (for a connection of its own)."""
+    return postgresql.insert if name == "postgresql" else sqlite.insert
 
 
 def rowcount(result: Result[Any]) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -25,7 +26,15 @@ async def open_vote(session: AsyncSession, meeting_id: int, *, lock: bool = Fals
 
 async def meeting_votes(session: AsyncSession, meeting_id: int) -> list[Vote]:
     """The meeting's votes in the order they were opened."""
-    return list(await session.scalars(select(Vote).where(Vote.meeting_id == meeting_id).order_by(Vote.id)))
+    return (await votes_by_meeting(session, [meeting_id])).get(meeting_id, [])
+
+
+async def votes_by_meeting(session: AsyncSession, meeting_ids: Iterable[int]) -> dict[int, list[Vote]]:
+    """``meeting_votes`` of each of ``meeting_ids`` (those with votes), in one query."""
+    out: dict[int, list[Vote]] = {}
+    for vote in await session.scalars(select(Vote).where(Vote.meeting_id.in_(list(meeting_ids))).order_by(Vote.id)):
+        out.setdefault(vote.meeting_id, []).append(vote)
+    return out
 
 
 async def ballots(session: AsyncSession, vote_id: int) -> dict[int, Ballot]:
