@@ -168,12 +168,17 @@ async def test_another_member_is_answered_within_a_second_while_one_chat_is_in_a
 
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
 async def test_another_member_is_answered_within_a_second_during_40_guesses(scene: Scene, cell):
+    # The same question asked with nobody guessing first: what this machine takes for it now (other tests may be
+    # running beside this one); during the guesses it may take a second more, never the guesses' whole time.
+    began = time.monotonic()
+    await scene.say("Đảng Viên B", "/huongdan", timeout=5)
+    alone = time.monotonic() - began
     for n in range(40):
         scene.server.send_text(777, f"/start ZZZZ{n % 8 + 2}ABC", first_name="Kẻ Đoán")
     await asyncio.sleep(0.2)
     began = time.monotonic()
     reply = await scene.say("Đảng Viên B", "/huongdan", timeout=5)
-    assert time.monotonic() - began < 1.0 and "/diemdanh" in reply[0]
+    assert time.monotonic() - began < 1.0 + alone and "/diemdanh" in reply[0]
     await scene.server.wait_for(lambda: scene.server.sent_count(777) >= 40, timeout=60)
 
 
