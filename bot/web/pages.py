@@ -169,6 +169,10 @@ class _Viewed(_Base):
         parent = (await session.get_one(Committee, shown)).parent_id
         return 0 if parent == self.viewer.committee_id else parent
 
+    def shown_id(self, committee_id: int) -> int | None:
+        """The ``?committee=`` a page's links carry: None on the viewer's own committee."""
+        return committee_id if committee_id != self.viewer.committee_id else None
+
     async def committee_chart(self, committee_id: int) -> tuple:
         """``month_chart_svg``'s arguments for a committee's months."""
         async with self.services.sessions() as session:
@@ -272,7 +276,7 @@ class Home(_Viewed):
         here = f"committee={shown}&" if shown != v.committee_id else ""
         self.page("committee.html", base=self.base, p=data, table=table, rows=rows, status=status,
                   statuses=web_committee.STATUSES, tree=tree, here=here, up=up, **charts,
-                  shown=shown if shown != v.committee_id else None,
+                  shown=self.shown_id(shown),
                   **picker_context(self, this_month(self.services.clock.now().astimezone(self.tz).date())))
 
 

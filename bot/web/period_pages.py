@@ -62,9 +62,8 @@ async def show_period(handler: _Viewed, committee_id: int, period: Period | None
         up = await handler.up_from(session, committee_id)
     if typed is not None:
         handler.set_status(400)
-    shown = committee_id if committee_id != handler.viewer.committee_id else None
     handler.page("period.html", base=handler.base, p=data, bad=bad_period_text(handler, typed) if typed else None,
-                 tree=tree, table=tree.own if tree else data, shown=shown, up=up,
+                 tree=tree, table=tree.own if tree else data, shown=handler.shown_id(committee_id), up=up,
                  period_attention=period_rollup.period_attention,
                  period_why=lambda r, target: period_rollup.period_why(r, target, handler.lang),
                  **picker_context(handler, period))
@@ -111,7 +110,9 @@ class RatingPage(_Year):
     """The year's rating: each cell's record, the level chibo proposes and the committee's; a form per cell."""
 
     async def get(self, token: str) -> None:
-        committee_id = self.committee_id()
+        if self.committee_id() is None:
+            return
+        committee_id = self.shown_committee()  # ?committee= within the viewer's access, like the period view
         if committee_id is None:
             return
         period, typed = self.year()
@@ -123,17 +124,23 @@ class RatingPage(_Year):
 
     async def show(self, committee_id: int, period: Period, *, saved: int | None = None, bad: str | None = None,
                    status: int = 200) -> None:
-        data = await self.year_page(committee_id, period)
+        """A committee over committees: each one below with its levels and a link to its own rating page, then its
+        own cells to rate (``reports.period_rollup``), as its period page shows them."""
+        async with self.services.sessions() as session:
+            data = await period_report.compute(session, committee_id, period, self.services.clock.now(), self.tz)
+            tree = await period_rollup.tree_of(session, data)
+            up = await self.up_from(session, committee_id)
         done = next((r for r in data.rows if r.cell_id == saved and r.rating), None)
         saved_text = t(self.lang, "web.rating.saved", year=period.year, cell=done.name,
                        level=period_report.level_text(done.level, self.lang)) if done else None
         self.set_status(status)
         self.page("rating.html", base=self.base, p=data, form=form_token(self.services.settings, self.token),
-                  levels=[level.value for level in Level], saved=saved_text, bad=bad, **picker_context(self, period))
+                  levels=[level.value for level in Level], saved=saved_text, bad=bad, tree=tree,
+                  table=tree.own if tree else data, up=up, shown=self.shown_id(committee_id),
+                  **picker_context(self, period))
 
     async def post(self, token: str) -> None:
-        committee_id = self.committee_id()
-        if committee_id is None:
+        if self.committee_id() is None:  # a committee member only
             return
         if not form_token_ok(self.services.settings, self.token, self.get_body_argument("form", "")):
             self.set_status(403)
@@ -152,7 +159,8 @@ class RatingPage(_Year):
                 self.forbidden()
                 return
             assert cell is not None
-            cell_id = cell.id
+            # The cell's own committee, within the actor's access (checked just above): the form names the cell only.
+            cell_id, committee_id = cell.id, cell.committee_id
         level_typed = self.get_body_argument("level", "")
         reason = " ".join(self.get_body_argument("reason", "").split())[:MAX_REASON] or None
         try:
@@ -175,14 +183,17 @@ class RatingPage(_Year):
             await rate(session, cell_id, period.year, level.value, proposed.value if proposed else None, reason,
                        f"committee_member:{member_id}", member_id, self.services.clock.now())
         # Post, then redirect: a reload shows the page again and does not post twice.
-        self.redirect(f"{self.base}/rating?ky={period.key}&saved={cell_id}#cell-{cell_id}", status=303)
+        here = f"&committee={shown}" if (shown := self.shown_id(committee_id)) else ""
+        self.redirect(f"{self.base}/rating?ky={period.key}{here}&saved={cell_id}#cell-{cell_id}", status=303)
 
 
 class RatingPrint(_Year):
     """The year's rating as a plain page to print (the print styles and the PDF come with the page's print view)."""
 
     async def get(self, token: str) -> None:
-        committee_id = self.committee_id()
+        if self.committee_id() is None:
+            return
+        committee_id = self.shown_committee()
         if committee_id is None:
             return
         period, typed = self.year()

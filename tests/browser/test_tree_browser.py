@@ -1,13 +1,16 @@
 """The tree of committees in a real browser (Debian's headless Chromium, as tests/browser/test_web_browser.py), at
 three levels: the district's member clicks down to a ward, then to a cell, this month and over a quarter; the
 ward's member sees the ward and nothing beside it; a cell's secretary his cell; a member his own record. Each
-page passes axe, and the district's page prints with its wards."""
+page passes axe, and the district's page prints with its wards. The district's member confirms a ward's cell's
+yearly level from the ward's year page, audited with who did it; the ward beside refuses the ward's member."""
 
 from __future__ import annotations
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from storage.models import CellYearRating, CommitteeMember
 from tests.browser.test_web_browser import DESKTOP, PHONE, SHOTS, pytestmark  # noqa: F401  (Chromium or skip)
 from tests.browser.test_web_print import _pdf_pages, _plain, axe_api
 from tests.conftest import DB_KINDS
@@ -119,3 +122,51 @@ async def test_each_level_clicks_down_the_tree_and_sees_nothing_beside_it(tree, 
         assert (await page.goto(base + f"/cell/{cells['Chi bộ khu phố 2']}")).status == 403
         await page.close()
     assert not [m for m in console if "Content Security Policy" in m], console
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_the_districts_member_confirms_a_wards_cells_yearly_level(tree, browser):
+    SHOTS.mkdir(exist_ok=True)
+    committees, cells = tree.committees, tree.cells
+    ward_a, cell = committees[WARD_A], cells["Chi bộ khu phố 2"]
+    console: list[str] = []
+    district_base = tree.root + await tree.base(CM_DISTRICT)
+    page = await browser.new_page(viewport=PHONE)
+    page.on("console", lambda message: console.append(message.text))
+    # The district's rating page: its wards, each a link down to its own rating page; its own cell to rate.
+    await page.goto(district_base + "/rating?ky=2026")
+    assert await names(page, "#rating-branches tbody td:first-child") == [WARD_A, WARD_B]
+    assert await names(page, "#rating tbody td:first-child a") == ["Chi bộ cơ quan quận"]
+    await no_serious_axe(page, "district's rating")
+    # From the ward's year page (the way down the tree) to the ward's rating page: the year and the ward kept.
+    await page.goto(district_base + f"/?ky=2026&committee={ward_a}")
+    await page.click("#rating-link")
+    await page.wait_for_url(lambda url: url.endswith(f"/rating?ky=2026&committee={ward_a}"))
+    assert sorted(await names(page, "#rating tbody td:first-child a")) == ["Chi bộ khu phố 1", "Chi bộ khu phố 2"]
+    assert "Kim Mã" not in await page.inner_text("main")
+    await no_serious_axe(page, "ward's rating from the district")
+    proposed = await page.input_value(f"#level-{cell}")  # the proposal, preselected: confirmed as it is
+    await page.locator(f'#rating tr[data-cell="{cell}"] button').click()
+    await page.wait_for_selector("#saved")
+    assert f"/rating?ky=2026&committee={ward_a}&saved={cell}" in page.url
+    assert "Chi bộ khu phố 2" in await page.inner_text("#saved")
+    decided = await page.locator(f'#rating tr[data-cell="{cell}"] td.decided').inner_text()
+    assert CM_DISTRICT in decided
+    await no_serious_axe(page, "ward's rating, saved")
+    await page.screenshot(path=str(SHOTS / "tree-ward-rating-phone.png"), full_page=True)
+    await page.click(".up a")  # back up to the district's rating page
+    await page.wait_for_url(lambda url: url.endswith("/rating?ky=2026"))
+    await page.close()
+
+    # The ward's member: the ward beside is refused, politely.
+    page = await browser.new_page(viewport=PHONE)
+    response = await page.goto(tree.root + await tree.base(CM_A) + f"/rating?ky=2026&committee={committees[WARD_B]}")
+    assert response.status == 403 and "đồng chí" in (await page.inner_text("main")).lower()
+    assert "Kim Mã" not in await page.inner_text("main")
+    await page.close()
+    assert not [m for m in console if "Content Security Policy" in m], console
+    async with tree.scene.sessions()() as s:
+        rows = list(await s.scalars(select(CellYearRating)))
+        member = await s.scalar(select(CommitteeMember.id).where(CommitteeMember.full_name == CM_DISTRICT))
+    assert [(r.cell_id, r.year, r.level, r.proposed_level, r.committee_member_id) for r in rows] == [
+        (cell, 2026, proposed, proposed, member)]

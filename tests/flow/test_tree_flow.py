@@ -13,11 +13,12 @@ from datetime import datetime
 import httpx
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from bot.demo.scene import Scene
 from reports import weekly
 from scheduler.timed.weekly import run_weekly
-from storage.models import Role
+from storage.models import CellYearRating, CommitteeMember, Role
 from tests.conftest import DB_KINDS
 from tests.support.tree_story import (
     CITY,
@@ -353,3 +354,70 @@ async def test_the_districts_year_workbook_has_one_sheet_per_level_of_the_tree(t
         "Chi bộ khu phố 1": WARD_A, "Chi bộ khu phố 2": WARD_A, "Chi bộ Kim Mã 1": WARD_B,
         "Chi bộ cơ quan quận": f"Chi bộ trực thuộc {DISTRICT}"}
     assert cells["Chi bộ khu phố 2"]["Tỷ lệ dự"] == pytest.approx(2 / 3)
+
+
+@pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+async def test_a_district_member_rates_a_wards_cells_on_the_wards_rating_page_and_the_ward_beside_is_refused(tree: Tree):
+    committees, cells = tree.committees, tree.cells
+    ward_a, khu_pho_2 = committees[WARD_A], cells["Chi bộ khu phố 2"]
+    async with httpx.AsyncClient(base_url=tree.root, follow_redirects=False, timeout=60) as client:
+        base = await tree.base(CM_DISTRICT)
+        # The district's rating page: its wards with their levels and a link down, then its own cell to rate.
+        district = (await client.get(base + "/rating?ky=2026")).text
+        assert list(_rows(district, "rating-branches")) == [WARD_A, WARD_B]
+        assert _rows(district, "rating-branches")[WARD_A][1] == "2"
+        assert f'href="{base}/rating?ky=2026&amp;committee={ward_a}"' in district
+        assert list(_rows(district, "rating")) == ["Chi bộ cơ quan quận"]
+        # The ward's year links to the ward's rating page, the year and the committee kept together.
+        ward_year = (await client.get(base + f"/?ky=2026&committee={ward_a}")).text
+        assert f'href="{base}/rating?ky=2026&amp;committee={ward_a}"' in ward_year
+        page = await client.get(base + f"/rating?ky=2026&committee={ward_a}")
+        assert page.status_code == 200 and "Kim Mã" not in page.text
+        assert set(_rows(page.text, "rating")) == {"Chi bộ khu phố 1", "Chi bộ khu phố 2"}
+        assert f'href="{base}/rating?ky=2026"' in page.text  # up: the district's rating page
+        assert f'href="{base}/?ky=2026&amp;committee={ward_a}"' in page.text  # back: the ward's year
+        assert f'name="committee" value="{ward_a}"' in page.text  # the picker keeps the committee
+        assert f'rating/print?ky=2026&amp;committee={ward_a}' in page.text
+        row = page.text.split(f'data-cell="{khu_pho_2}"', 1)[1].split("</tr>", 1)[0]
+        proposed = re.search(r'<option value="([a-z_]+)" selected>', row).group(1)
+        form = re.search(r'name="form" value="([0-9a-f]{32})"', page.text).group(1)
+
+        # The district's member confirms the proposal: audited with who did it; back on the ward's page.
+        confirmed = await client.post(base + "/rating", data={"form": form, "cell": khu_pho_2, "year": "2026",
+                                                              "level": proposed})
+        assert confirmed.status_code == 303
+        assert confirmed.headers["location"] == f"{base}/rating?ky=2026&committee={ward_a}&saved={khu_pho_2}#cell-{khu_pho_2}"
+        shown = (await client.get(confirmed.headers["location"])).text
+        assert "Đã ghi mức xếp loại năm 2026 của Chi bộ khu phố 2" in shown and CM_DISTRICT in shown
+        printed = (await client.get(base + f"/rating/print?ky=2026&committee={ward_a}")).text
+        assert "Chi bộ khu phố 2" in printed and "Kim Mã" not in printed
+        # Every table says what it holds (a screen reader reads the caption first); th scope on every column.
+        district_year = (await client.get(base + "/?ky=2026")).text
+        for html in (district, district_year, ward_year, page.text, shown, printed):
+            tables = re.split(r"<table[^>]*>", html)[1:]
+            assert tables and all(re.match(r"\s*<caption>[^<]+</caption>", t) for t in tables)
+            assert "<th>" not in html
+
+        # The ward's member: the ward beside and the district above are refused politely, GET and POST alike;
+        # the form of their own page does not open a cell beside it, whatever committee the form names.
+        ward_base = await tree.base(CM_A)
+        for asked in (WARD_B, DISTRICT, CITY):
+            for path in (f"/rating?ky=2026&committee={committees[asked]}",
+                         f"/rating/print?ky=2026&committee={committees[asked]}"):
+                refused = await client.get(ward_base + path)
+                assert refused.status_code == 403 and "đồng chí" in refused.text.lower(), (asked, path)
+                assert "Kim Mã" not in refused.text and "cơ quan quận" not in refused.text
+        own = (await client.get(ward_base + "/rating?ky=2026")).text
+        assert set(_rows(own, "rating")) == {"Chi bộ khu phố 1", "Chi bộ khu phố 2"} and 'class="up"' not in own
+        ward_form = re.search(r'name="form" value="([0-9a-f]{32})"', own).group(1)
+        for cell in ("Chi bộ Kim Mã 1", "Chi bộ cơ quan quận"):
+            beside = await client.post(ward_base + "/rating", data={
+                "form": ward_form, "cell": cells[cell], "year": "2026", "level": "tot", "reason": "thử",
+                "committee": str(ward_a)})
+            assert beside.status_code == 403 and "đồng chí" in beside.text.lower(), cell
+
+    async with tree.scene.sessions()() as s:
+        rows = list(await s.scalars(select(CellYearRating).order_by(CellYearRating.id)))
+        member = await s.scalar(select(CommitteeMember.id).where(CommitteeMember.full_name == CM_DISTRICT))
+    assert [(r.cell_id, r.year, r.level, r.proposed_level, r.committee_member_id, r.actor) for r in rows] == [
+        (khu_pho_2, 2026, proposed, proposed, member, f"committee_member:{member}")]
