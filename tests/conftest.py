@@ -373,9 +373,11 @@ def demo_run(tmp_path_factory):
 
 
 @pytest.fixture
-def settings(db_url) -> Settings:
+def settings(db_url, tmp_path) -> Settings:
+    # The reports folder is the test's own: the default (./chibo-reports) is shared by every worker of a
+    # parallel run, and two weekly jobs of the same week would write the same workbook there at once.
     return Settings(_env_file=None, database_url=db_url, telegram_token="123456:TEST-TOKEN",
-                    telegram_bot_username="chibo_test_bot", quiet_hours="off")
+                    telegram_bot_username="chibo_test_bot", quiet_hours="off", reports_dir=str(tmp_path / "reports"))
 
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
