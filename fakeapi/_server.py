@@ -248,6 +248,7 @@ class FakeBotApiServer(abc.ABC):
         self._blocked: set[int | str] = set()
 
         self._waiters: set[asyncio.Future[None]] = set()
+        self._watchers: set[asyncio.Future[None]] = set()  # wait_for's: woken by every call and delivery
         self._active_requests = 0
         self._http_server: tornado.httpserver.HTTPServer | None = None
         self._http_client: httpx.AsyncClient | None = None
@@ -353,7 +354,8 @@ class FakeBotApiServer(abc.ABC):
         ]
 
     async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-        """Poll ``predicate`` every 10 ms until it is true.
+        """Wait until ``predicate`` is true: looked at again after every API call, update queued and webhook
+        delivery (what changes the server's state), and every 50 ms for what changes elsewhere.
 
         Raises:
             AssertionError: after ``timeout`` seconds, describing what the bot did.
@@ -361,12 +363,18 @@ class FakeBotApiServer(abc.ABC):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while not predicate():
-            if loop.time() >= deadline:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
                 raise AssertionError(
                     f"timed out after {timeout:g}s waiting for {_describe(predicate)}\n"
                     f"{self.describe_activity()}"
                 )
-            await asyncio.sleep(0.01)
+            watcher: asyncio.Future[None] = loop.create_future()
+            self._watchers.add(watcher)
+            try:
+                await asyncio.wait({watcher}, timeout=min(remaining, _LOOK_AGAIN))
+            finally:
+                self._watchers.discard(watcher)
 
     def describe_activity(self, last: int = 15) -> str:
         """A short human-readable summary of the latest calls, for error messages."""
@@ -509,6 +517,7 @@ class FakeBotApiServer(abc.ABC):
             )
         finally:
             self._active_requests -= 1
+            self._touch()
         if isinstance(result, Answer):
             return result.status, result.body
         return 200, {"ok": True, "result": result}
@@ -534,11 +543,19 @@ class FakeBotApiServer(abc.ABC):
     # ------------------------------------------------------------------ waiting
 
     def _notify(self) -> None:
-        """Wake everything waiting for a change (held polls, the webhook sender)."""
+        """Wake everything waiting for a change (held polls, the webhook sender, :meth:`wait_for`)."""
         for waiter in self._waiters:
             if not waiter.done():
                 waiter.set_result(None)
         self._waiters.clear()
+        self._touch()
+
+    def _touch(self) -> None:
+        """Wake :meth:`wait_for` to look at its predicate again (the server's state may have changed)."""
+        for watcher in self._watchers:
+            if not watcher.done():
+                watcher.set_result(None)
+        self._watchers.clear()
 
     async def _wait_for_change(
         self, timeout: float, context: RequestContext | None = None
@@ -586,9 +603,11 @@ class FakeBotApiServer(abc.ABC):
                 if self._pending and self._pending[0] is item:
                     del self._pending[0]
                 self._webhook_delivered(body, headers)
+                self._touch()
             else:
                 failures += 1
                 self._webhook_failed(webhook, error)
+                self._touch()
                 await asyncio.sleep(min(0.05 * 2**failures, 1.0))
 
     @abc.abstractmethod
@@ -602,6 +621,9 @@ class FakeBotApiServer(abc.ABC):
     @abc.abstractmethod
     def _webhook_failed(self, webhook: Any, error: str) -> None:
         """Called after a failed webhook POST (``error`` says why)."""
+
+
+_LOOK_AGAIN = 0.05  # seconds: wait_for looks at its predicate at least this often (for state kept elsewhere)
 
 
 def _shorten(text: str, limit: int) -> str:

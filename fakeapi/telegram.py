@@ -277,7 +277,7 @@ class FakeTelegramServer(FakeBotApiServer):
         self._next_message_id: dict[int, int] = {}
         self._messages: dict[tuple[int, int], _StoredMessage] = {}
         self._sent: list[tuple[int, int]] = []  # (chat_id, message_id) of bot messages
-        self._sent_per_chat: dict[int, int] = {}
+        self._sent_per_chat: dict[int, list[tuple[int, int]]] = {}  # the keys of _sent, chat by chat
         self._edits_per_chat: dict[int, int] = {}  # successful edits (text or buttons) per chat
         self._callback_queries: dict[str, bool] = {}  # id -> answered
         self._answered_callbacks: list[dict[str, Any]] = []
@@ -443,17 +443,14 @@ class FakeTelegramServer(FakeBotApiServer):
 
     def _sent_kept(self, chat_id: int | None = None) -> list[dict[str, Any]]:
         """The messages the bot sent (and did not delete), edits applied; :meth:`sent_messages` copies them."""
-        return [
-            self._messages[key].message
-            for key in self._sent
-            if (chat_id is None or key[0] == chat_id) and not self._messages[key].deleted
-        ]
+        keys = self._sent if chat_id is None else self._sent_per_chat.get(chat_id, [])
+        return [self._messages[key].message for key in keys if not self._messages[key].deleted]
 
     def sent_count(self, chat_id: int | None = None) -> int:
         """How many messages the bot has sent (to ``chat_id``), deleted ones included."""
         if chat_id is None:
             return len(self._sent)
-        return self._sent_per_chat.get(chat_id, 0)
+        return len(self._sent_per_chat.get(chat_id, []))
 
     def edit_count(self, chat_id: int | None = None) -> int:
         """How many edits (text or buttons) of the bot's messages succeeded (in ``chat_id``)."""
@@ -1027,7 +1024,7 @@ class FakeTelegramServer(FakeBotApiServer):
         key = (chat["id"], message["message_id"])
         self._messages[key] = _StoredMessage(message, from_bot=True)
         self._sent.append(key)
-        self._sent_per_chat[chat["id"]] = self._sent_per_chat.get(chat["id"], 0) + 1
+        self._sent_per_chat.setdefault(chat["id"], []).append(key)
         return copy.deepcopy(message)
 
     def _replied_message(

@@ -231,6 +231,7 @@ class FakeZaloServer(FakeBotApiServer):
         self._webhook_updated_at = 0
         self._webhook_errors = 0
         self._sent: list[dict[str, Any]] = []
+        self._sent_per_chat: dict[str, list[dict[str, Any]]] = {}  # the same messages, chat by chat
         self._stalls: list[_StallRule] = []
         self._idle_count = 0
         self._media: dict[str, bytes] = {}  # name -> bytes of the images users sent, served at /media/<name>
@@ -354,7 +355,7 @@ class FakeZaloServer(FakeBotApiServer):
     def _sent_kept(self, chat_id: str | None = None) -> list[dict[str, Any]]:
         """What the bot sent successfully (:meth:`sent_messages` copies it): ``{"kind": "text"|"photo"|"sticker",
         "chat_id", "message_id", "date", "text"|"photo"(+"caption")|"sticker"}``."""
-        return [message for message in self._sent if chat_id is None or message["chat_id"] == chat_id]
+        return self._sent if chat_id is None else self._sent_per_chat.get(chat_id, [])
 
     def sent_count(self, chat_id: str | None = None) -> int:
         return len(self._sent_kept(chat_id))
@@ -538,6 +539,7 @@ class FakeZaloServer(FakeBotApiServer):
         message = {"message_id": _new_id(), "date": _now_ms(), "chat_id": chat_id, "kind": kind}
         message.update(content)
         self._sent.append(message)
+        self._sent_per_chat.setdefault(chat_id, []).append(message)
         return {"message_id": message["message_id"], "date": message["date"]}
 
     def _send_message(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -68,6 +68,7 @@ def _alembic_config(connection: Connection | None = None) -> Config:
     return cfg
 
 
+@functools.cache  # the migrations are the code's: read once a process (a runtime, a CLI command checks each start)
 def head_revision() -> str:
     head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
     assert head is not None, "storage/migrations/versions holds the migrations"
@@ -107,9 +108,10 @@ def schema_state(current: str | None) -> str:
     return "behind" if current in known_revisions() else "ahead"
 
 
-def known_revisions() -> set[str]:
+@functools.cache
+def known_revisions() -> frozenset[str]:
     """Every schema revision the code's migrations know."""
-    return {rev.revision for rev in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+    return frozenset(rev.revision for rev in ScriptDirectory.from_config(_alembic_config()).walk_revisions())
 
 
 @functools.cache

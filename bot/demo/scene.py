@@ -5,7 +5,6 @@ Used by the end-to-end tests, and by the demo and the benchmarks.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -221,11 +220,8 @@ class Scene:
         """Deliver everything that is due now (what the dispatcher would do within a second), after the answers
         still going out (an answer of several messages keeps the chat's pace: about one a second after three)."""
         if self.runtime is not None:
-            intake = self.runtime.intake
-            for _ in range(1000):  # at most ten seconds
-                if intake is None or not intake.busy:
-                    break
-                await asyncio.sleep(0.01)
+            if self.runtime.intake is not None:
+                await self.runtime.intake.until_idle(timeout=10.0)
             while await self.runtime.dispatcher.run_once():
                 pass
         self.collect()

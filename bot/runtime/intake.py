@@ -169,6 +169,22 @@ class Intake:
         """Updates taken and not yet handled to the end (their answers sent, or waiting in the outbox)."""
         return bool(self._held)
 
+    async def until_idle(self, timeout: float) -> bool:
+        """Wait until nothing is :attr:`busy` (True), at most ``timeout`` seconds (False): woken as each chat's
+        worker ends, not by polling."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.busy:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            workers = set(self._workers.values())
+            if workers:
+                await asyncio.wait(workers, timeout=remaining)
+            else:  # rows held between their worker's end and the next one's start: a turn of the loop
+                await asyncio.sleep(0.01)
+        return True
+
     def take_marks(self) -> set[int]:
         """The rows answered and not yet marked, for a request's transaction to mark (``restore_marks`` if it
         rolls back)."""
