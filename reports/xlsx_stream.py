@@ -69,8 +69,9 @@ class Book:
                 continue
             strong = bold or (bold_first and i == 0)
             kind = type(value)
-            if kind is str:  # the commonest first: a text seen before is cleaned and escaped once per workbook
-                text = cast(str, value)
+            if kind is str or not isinstance(value, bool | int | float | date):
+                # text, and anything else as text: a text seen before is cleaned and escaped once per workbook
+                text = cast(str, value) if kind is str else str(value)
                 known = texts.get(text)
                 if known is None:
                     known = texts[text] = _text(text)
@@ -84,7 +85,7 @@ class Book:
                              f"{escaped}</t></is></c>")
                 continue
             fmt = formats.get(i) if formats else None
-            if kind is int or kind is float:  # then numbers: repr as below, width as weekly_xlsx._width
+            if kind is int or kind is float:  # numbers on a short path: repr as below, width as weekly_xlsx._width
                 style = styles.get((fmt, strong))
                 if style is None:
                     style = self.style(fmt, strong)
@@ -94,16 +95,6 @@ class Book:
                     if width > widths[i]:
                         widths[i] = width
                 cells.append(f'<c r="{LETTERS[i]}{n}"{_s(style)}><v>{number}</v></c>')
-                continue
-            if not isinstance(value, bool | int | float | date):  # anything else as text
-                escaped, length, quoted = _text(str(value))
-                style = styles.get((QUOTED if quoted else None, strong))
-                if style is None:
-                    style = self.style(QUOTED if quoted else None, strong)
-                if widths is not None and length > widths[i]:
-                    widths[i] = length
-                cells.append(f'<c r="{LETTERS[i]}{n}"{_s(style)} t="inlineStr"><is><t xml:space="preserve">'
-                             f"{escaped}</t></is></c>")
                 continue
             style = styles.get((fmt, strong))
             if style is None:
