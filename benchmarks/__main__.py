@@ -28,7 +28,7 @@ TARGETS = {
     "checkin_vs_one_insert": 1.0,  # chibo's check-ins / a bare bot's that write one row each (#12)
     "checkin_vs_bare_postgresql": 0.5,  # chibo's check-ins on PostgreSQL / a bare bot's that only reply (#12)
     "fanout_ratio": 0.95,
-    "one_committee_s": 0.5,
+    "one_committee_s": 0.3,  # one 300-cell committee's weekly summary (#23)
     "all_committees_s": 30.0,
     "peak_rss_mb": 300.0,
     "web_page_s": 0.3,

@@ -50,16 +50,24 @@ def split_text(text: str, limit: int) -> list[str]:
     """
     budget = max(1, limit)
     parts: list[str] = []
-    current = ""
+    current, current_length = "", 0  # the part being filled and its _visible_length
     for line in text.split("\n"):
         for piece in _split_line(line, budget):
-            candidate = piece if not current else current + "\n" + piece
-            if _visible_length(candidate) <= budget:
-                current = candidate
+            piece_length = _visible_length(piece)
+            if not current:
+                candidate, length = piece, piece_length
+            else:
+                candidate = current + "\n" + piece
+                # Counted piece by piece (a report of hundreds of lines is not counted again for each line),
+                # unless a "<" after the part's last ">" could become a tag with a ">" of the piece.
+                length = (current_length + 1 + piece_length if current.rfind("<") <= current.rfind(">")
+                          else _visible_length(candidate))
+            if length <= budget:
+                current, current_length = candidate, length
             else:
                 if current:
                     parts.append(current)
-                current = piece
+                current, current_length = piece, piece_length
     if current or not parts:
         parts.append(current)
     return _balance(parts)

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.texts import fmt_rate, t
 from reports import attention, weekly_data
 from reports.web_committee import MonthMeeting, add_quality, meetings_below
-from reports.weekly import _collector_paused, judged, meeting_numbers
+from reports.weekly import collector_paused, judged, meeting_numbers
 from reports.weekly_data import CommitteeYear
 from rules import MISSES, AttendanceVerdict, TaskRecord, on_record, regular_status, task_record, task_state
 from rules.dues import Collection
@@ -138,7 +138,7 @@ class CommitteePeriod:
 
 
 async def compute(session: AsyncSession, committee_id: int, period: Period, now: datetime, tz: ZoneInfo) -> CommitteePeriod:
-    with _collector_paused():
+    with collector_paused():
         return await _compute(session, committee_id, period, now, tz)
 
 

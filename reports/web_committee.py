@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.texts import fmt_rate, t
 from reports import attention, weekly_data
 from reports.attention import Reason
-from reports.weekly import _collector_paused, judged, meeting_numbers
+from reports.weekly import collector_paused, judged, meeting_numbers
 from reports.weekly_data import CommitteeYear
 from reports.weekly_model import MonthResult
 from rules import (
@@ -137,7 +137,7 @@ def previous_month(day: date) -> date:
 
 async def committee_page(session: AsyncSession, committee_id: int, now: datetime, tz: ZoneInfo,
                          lang: str = "vi") -> CommitteePage:
-    with _collector_paused():
+    with collector_paused():
         return await _committee_page(session, committee_id, now, tz, lang)
 
 
@@ -255,7 +255,7 @@ async def committee_months(session: AsyncSession, committee_id: int, now: dateti
     from reports.web_cell import MonthPoint
 
     today = now.astimezone(tz).date()
-    with _collector_paused():
+    with collector_paused():
         data = await weekly_data.load(session, committee_id, datetime(today.year, 1, 1, tzinfo=tz), ())
         # From the first month chibo judges for any of its cells (months before are not drawn as "not held").
         first = min((first_month_on_record(at.astimezone(tz).date()) for at in data.created.values()), default="")

@@ -39,13 +39,14 @@ def iso_week(day: date) -> str:
 async def compute(session: AsyncSession, committee_id: int, now: datetime, tz: ZoneInfo,
                   lang: str = "vi") -> WeeklyReport:
     """Everything the weekly summary says, with a fixed number of queries whatever the size."""
-    with _collector_paused():
+    with collector_paused():
         return await _compute(session, committee_id, now, tz, lang)
 
 
 @contextmanager
-def _collector_paused():
-    """Pause Python's cyclic garbage collector while a summary is built.
+def collector_paused():
+    """Pause Python's cyclic garbage collector while a summary is built (and, in the web view, while its page
+    or workbook is written from it: a district's year page is thousands of lines).
 
     A summary keeps tens of thousands of small objects alive until it is returned (rows, spans,
     its own lines); the collector answers that with full collections, each walking every object in

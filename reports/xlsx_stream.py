@@ -14,6 +14,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import cast
 from xml.sax.saxutils import escape, quoteattr
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -43,6 +44,7 @@ class Book:
         self.creator, self.title = creator, title
         self.sheets: list[Sheet] = []
         self._styles: dict[tuple[str | None, bool], int] = {(None, False): 0}
+        self._texts: dict[str, tuple[str, int, bool]] = {}  # a text -> _text(it): names come back in every row
 
     def sheet(self, title: str) -> Sheet:
         out = Sheet(title)
@@ -61,21 +63,38 @@ class Book:
         n = len(sheet.rows) + 1
         cells = []
         styles = self._styles
+        texts = self._texts
         for i, value in enumerate(values):
             if value is None:
                 continue
             strong = bold or (bold_first and i == 0)
-            fmt = formats.get(i) if formats else None
             kind = type(value)
-            if kind is str or not isinstance(value, bool | int | float | date):  # text, and anything else as text
-                text = ILLEGAL_CHARACTERS_RE.sub("", str(value))[:MAX_CELL_TEXT]
-                style = styles.get((QUOTED, strong)) if text.startswith(FORMULA_PREFIXES) else styles.get((None, strong))
+            if kind is str or not isinstance(value, bool | int | float | date):
+                # text, and anything else as text: a text seen before is cleaned and escaped once per workbook
+                text = cast(str, value) if kind is str else str(value)
+                known = texts.get(text)
+                if known is None:
+                    known = texts[text] = _text(text)
+                escaped, length, quoted = known
+                style = styles.get((QUOTED if quoted else None, strong))
                 if style is None:
-                    style = self.style(QUOTED if text.startswith(FORMULA_PREFIXES) else None, strong)
-                if widths is not None and len(text) > widths[i]:
-                    widths[i] = len(text)
+                    style = self.style(QUOTED if quoted else None, strong)
+                if widths is not None and length > widths[i]:
+                    widths[i] = length
                 cells.append(f'<c r="{LETTERS[i]}{n}"{_s(style)} t="inlineStr"><is><t xml:space="preserve">'
-                             f"{escape(text)}</t></is></c>")
+                             f"{escaped}</t></is></c>")
+                continue
+            fmt = formats.get(i) if formats else None
+            if kind is int or kind is float:  # numbers on a short path: repr as below, width as weekly_xlsx._width
+                style = styles.get((fmt, strong))
+                if style is None:
+                    style = self.style(fmt, strong)
+                number = repr(value)
+                if widths is not None:
+                    width = 6 if kind is float else len(number)
+                    if width > widths[i]:
+                        widths[i] = width
+                cells.append(f'<c r="{LETTERS[i]}{n}"{_s(style)}><v>{number}</v></c>')
                 continue
             style = styles.get((fmt, strong))
             if style is None:
@@ -155,6 +174,13 @@ class Book:
             xfs.append(f"<xf {attrs}/>")
         return STYLES.format(num_fmts=f'<numFmts count="{len(formats)}">{num_fmts}</numFmts>' if formats else "",
                              count=len(xfs), xfs="".join(xfs))
+
+
+def _text(value: str) -> tuple[str, int, bool]:
+    """A text as a cell holds it: (cleaned of what XML forbids, cut at Excel's limit and escaped; its length
+    before escaping, for the column's width; whether it starts like a formula, kept as text by a quote prefix)."""
+    text = ILLEGAL_CHARACTERS_RE.sub("", value)[:MAX_CELL_TEXT]
+    return escape(text), len(text), text.startswith(FORMULA_PREFIXES)
 
 
 def _s(style: int) -> str:

@@ -264,20 +264,21 @@ class Home(_Viewed):
             await show_period(self, shown, period, typed)
             return
         status = self.get_argument("status", "")
-        async with self.services.sessions() as session:
-            data = await web_committee.committee_page(session, shown, self.services.clock.now(), self.tz,
-                                                      self.lang)
-            tree = await period_rollup.tree_of(session, data)
-            up = await self.up_from(session, shown)
-        table = tree.own if tree else data  # a committee over committees: its own cells in the table
-        rows = [r for r in table.rows if r.status == status] if status in web_committee.STATUSES else table.rows
-        charts = {"chart_src": await svg_uri(month_chart_svg, *await self.committee_chart(shown))} \
-            if self.as_pdf else {}
-        here = f"committee={shown}&" if shown != v.committee_id else ""
-        self.page("committee.html", base=self.base, p=data, table=table, rows=rows, status=status,
-                  statuses=web_committee.STATUSES, tree=tree, here=here, up=up, **charts,
-                  shown=self.shown_id(shown),
-                  **picker_context(self, this_month(self.services.clock.now().astimezone(self.tz).date())))
+        with weekly.collector_paused():  # the page's rows and its thousands of lines too
+            async with self.services.sessions() as session:
+                data = await web_committee.committee_page(session, shown, self.services.clock.now(), self.tz,
+                                                          self.lang)
+                tree = await period_rollup.tree_of(session, data)
+                up = await self.up_from(session, shown)
+            table = tree.own if tree else data  # a committee over committees: its own cells in the table
+            rows = [r for r in table.rows if r.status == status] if status in web_committee.STATUSES else table.rows
+            charts = {"chart_src": await svg_uri(month_chart_svg, *await self.committee_chart(shown))} \
+                if self.as_pdf else {}
+            here = f"committee={shown}&" if shown != v.committee_id else ""
+            self.page("committee.html", base=self.base, p=data, table=table, rows=rows, status=status,
+                      statuses=web_committee.STATUSES, tree=tree, here=here, up=up, **charts,
+                      shown=self.shown_id(shown),
+                      **picker_context(self, this_month(self.services.clock.now().astimezone(self.tz).date())))
 
 
 class CellPage(_Viewed):

@@ -12,6 +12,7 @@ from bot.web.pages import XLSX, _Viewed
 from core.texts import t
 from core.weblinks import form_token, form_token_ok
 from reports import period_report, period_rollup
+from reports.weekly import collector_paused
 from rules.period import YEAR, Period, choices, parse_period, this_month, this_quarter, this_year
 from rules.quality import Level
 from rules.yearly import parse_level
@@ -56,17 +57,18 @@ async def show_period(handler: _Viewed, committee_id: int, period: Period | None
     its own cells (``reports.period_rollup``)."""
     today = handler.services.clock.now().astimezone(handler.tz).date()
     period = period or this_month(today)
-    async with handler.services.sessions() as session:
-        data = await period_report.compute(session, committee_id, period, handler.services.clock.now(), handler.tz)
-        tree = await period_rollup.tree_of(session, data)
-        up = await handler.up_from(session, committee_id)
-    if typed is not None:
-        handler.set_status(400)
-    handler.page("period.html", base=handler.base, p=data, bad=bad_period_text(handler, typed) if typed else None,
-                 tree=tree, table=tree.own if tree else data, shown=handler.shown_id(committee_id), up=up,
-                 period_attention=period_rollup.period_attention,
-                 period_why=lambda r, target: period_rollup.period_why(r, target, handler.lang),
-                 **picker_context(handler, period))
+    with collector_paused():  # the page's rows and its thousands of lines too (reports.weekly.collector_paused)
+        async with handler.services.sessions() as session:
+            data = await period_report.compute(session, committee_id, period, handler.services.clock.now(), handler.tz)
+            tree = await period_rollup.tree_of(session, data)
+            up = await handler.up_from(session, committee_id)
+        if typed is not None:
+            handler.set_status(400)
+        handler.page("period.html", base=handler.base, p=data, bad=bad_period_text(handler, typed) if typed else None,
+                     tree=tree, table=tree.own if tree else data, shown=handler.shown_id(committee_id), up=up,
+                     period_attention=period_rollup.period_attention,
+                     period_why=lambda r, target: period_rollup.period_why(r, target, handler.lang),
+                     **picker_context(handler, period))
 
 
 class PeriodWorkbook(_Viewed):
@@ -82,11 +84,12 @@ class PeriodWorkbook(_Viewed):
             self.page("error.html", message=bad_period_text(self, typed))
             return
         period = period or this_month(self.services.clock.now().astimezone(self.tz).date())
-        async with self.services.sessions() as session:
-            data = await period_report.compute(session, committee_id, period, self.services.clock.now(), self.tz)
-            tree = await period_rollup.tree_of(session, data)
-        await self.send_file(XLSX, f"chibo-{period.key}.xlsx",
-                             lambda folder: write_period_workbook(data, folder / "period.xlsx", self.lang, tree))
+        with collector_paused():  # the rows and the sheets' quarter of a million cells (reports.weekly)
+            async with self.services.sessions() as session:
+                data = await period_report.compute(session, committee_id, period, self.services.clock.now(), self.tz)
+                tree = await period_rollup.tree_of(session, data)
+            await self.send_file(XLSX, f"chibo-{period.key}.xlsx",
+                                 lambda folder: write_period_workbook(data, folder / "period.xlsx", self.lang, tree))
 
 
 def write_period_workbook(*args):
