@@ -168,18 +168,23 @@ async def test_another_member_is_answered_within_a_second_while_one_chat_is_in_a
 
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
 async def test_another_member_is_answered_within_a_second_during_40_guesses(scene: Scene, cell):
-    # The same question asked with nobody guessing first: what this machine takes for it now (other tests may be
-    # running beside this one); during the guesses it may take a second more, never the guesses' whole time.
-    began = time.monotonic()
-    await scene.say("Đảng Viên B", "/huongdan", timeout=5)
-    alone = time.monotonic() - began
+    # 40 wrong invite codes from one account are handled one after the other, in that chat's own queue; another
+    # member's question does not wait behind them. Within a second on a quiet machine; where other tests share
+    # the CPU (the suite's parallel workers), within half the time the guesses take to be handled, so it
+    # overtook them rather than waited its turn after them.
+    guessed = time.monotonic()
     for n in range(40):
         scene.server.send_text(777, f"/start ZZZZ{n % 8 + 2}ABC", first_name="Kẻ Đoán")
     await asyncio.sleep(0.2)
     began = time.monotonic()
     reply = await scene.say("Đảng Viên B", "/huongdan", timeout=5)
-    assert time.monotonic() - began < 1.0 + alone and "/diemdanh" in reply[0]
-    await scene.server.wait_for(lambda: scene.server.sent_count(777) >= 40, timeout=60)
+    answered = time.monotonic() - began
+    assert "/diemdanh" in reply[0]
+    assert scene.runtime is not None and scene.runtime.intake is not None
+    assert await scene.runtime.intake.until_idle(timeout=60)
+    guesses = time.monotonic() - guessed
+    assert answered < 1.0 or answered < guesses / 2, (answered, guesses)
+    await scene.server.wait_for(lambda: scene.server.sent_count(777) >= 40, timeout=60)  # every guess answered
 
 
 async def test_a_reply_that_cannot_go_now_goes_later_through_the_outbox(scene: Scene, cell):
