@@ -82,7 +82,11 @@ async def test_ten_check_ins_in_the_group_edit_one_roll_call_within_the_limit_ac
     assert 2 <= server.edit_count(GROUP) < len(MEMBERS)
     assert server.sent_count(GROUP) + server.edit_count(GROUP) <= 20
     assert server.http_429 == 0, [e for e in server.errors if e[1] == 429]
-    assert not [e for e in server.errors if e[0] != "getUpdates"], server.errors
+    # An edit that finds the message as it is already ("message is not modified": a check-in whose state the
+    # previous edit already showed, e.g. one taken again after the restart) is success to chibo; at most one.
+    unchanged = [e for e in server.errors if e[0] == "editMessageText" and "not modified" in e[2]]
+    assert len(unchanged) <= 1, unchanged
+    assert not [e for e in server.errors if e[0] != "getUpdates" and e not in unchanged], server.errors
     async with scene.sessions()() as s:
         assert await s.scalar(select(func.count()).select_from(Attendance)
                               .where(Attendance.checked_in_at.is_not(None))) == 11
