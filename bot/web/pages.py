@@ -274,7 +274,7 @@ class Home(_Viewed):
             rows = [r for r in table.rows if r.status == status] if status in web_committee.STATUSES else table.rows
             charts = {"chart_src": await svg_uri(month_chart_svg, *await self.committee_chart(shown))} \
                 if self.as_pdf else {}
-            here = f"committee={shown}&" if shown != v.committee_id else ""
+            here = f"committee={sid}&" if (sid := self.shown_id(shown)) else ""
             self.page("committee.html", base=self.base, p=data, table=table, rows=rows, status=status,
                       statuses=web_committee.STATUSES, tree=tree, here=here, up=up, **charts,
                       shown=self.shown_id(shown),
