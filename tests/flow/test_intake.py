@@ -38,6 +38,7 @@ from storage.models import (
     Role,
 )
 from tests.conftest import DB_KINDS, SMALL_CELL, free_port, linked_cell, vn
+from tests.support.timing import AT_ONCE
 
 MEMBERS = 60
 IN_FLIGHT = 8  # answered updates not yet marked sent, at most (bot.runtime.intake.UNMARKED_AT_ONCE): what a kill -9 may send again
@@ -151,14 +152,14 @@ async def test_kill_9_during_a_burst_loses_nothing_webhook(scene: Scene, tmp_pat
 # --- nobody waits ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
-async def test_another_member_is_answered_within_a_second_while_one_chat_is_in_a_429(scene: Scene, cell):
+async def test_another_member_is_answered_at_once_while_one_chat_is_in_a_429(scene: Scene, cell):
     slow = scene.who("Đảng Viên A")
     scene.server.fail_next("sendMessage", status=429, retry_after=20, times=1, chat_id=slow.chat_id)
     scene.server.send_text(slow.user_id, "/lichhop 2026-12-05 19:30", first_name="A")  # not a leader: an answer
     await until(lambda: bool(scene.server.errors), 5)
     began = time.monotonic()
     reply = await scene.say("Đảng Viên B", "/huongdan", timeout=5)
-    assert time.monotonic() - began < 1.0 and "/diemdanh" in reply[0]
+    assert time.monotonic() - began < AT_ONCE and "/diemdanh" in reply[0]
     # The answer that could not go is not dropped: it goes through the outbox once the 429 is over.
     assert not any("dành cho bí thư" in t for t in scene.server.texts(slow.chat_id))
     scene.at(vn(2026, 12, 1, 8, 0, 21))
@@ -167,27 +168,24 @@ async def test_another_member_is_answered_within_a_second_while_one_chat_is_in_a
 
 
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
-async def test_another_member_is_answered_within_a_second_during_40_guesses(scene: Scene, cell):
-    # 40 wrong invite codes from one account are handled one after the other, in that chat's own queue; another
-    # member's question does not wait behind them: answered within a second. Other tests may share the CPU (the
-    # suite's parallel workers), so the burst is tried three times, each from a new account, and the best
-    # time counts (a latency is judged on a quiet try, as the benchmarks judge their medians).
-    times = []
-    for attempt in range(3):
-        guesser = 777 + attempt
-        for n in range(40):
-            scene.server.send_text(guesser, f"/start ZZZZ{n % 8 + 2}ABC", first_name="Kẻ Đoán")
-        await asyncio.sleep(0.2)
-        began = time.monotonic()
-        reply = await scene.say("Đảng Viên B", "/huongdan", timeout=5)
-        times.append(time.monotonic() - began)
-        assert "/diemdanh" in reply[0]
-        if times[-1] < 1.0:
-            break
-        await asyncio.sleep(1.0)  # the member's own chat keeps its pace between two questions
-    assert min(times) < 1.0, times
-    for guesser in range(777, 777 + len(times)):  # every guess is answered
-        await scene.server.wait_for(lambda g=guesser: scene.server.sent_count(g) >= 40, timeout=90)
+async def test_another_member_is_answered_at_once_during_40_guesses(scene: Scene, cell):
+    # 40 wrong invite codes from one account are handled one after the other, in that chat's own queue; a
+    # member's question sent right after them does not wait behind them: it is answered before the guesser's
+    # last answer goes out (held behind the burst, it would come after all forty), and at once.
+    guesser, member = 777, scene.who("Đảng Viên B")
+    before = scene.server.sent_count(member.chat_id)
+    for n in range(40):
+        scene.server.send_text(guesser, f"/start ZZZZ{n % 8 + 2}ABC", first_name="Kẻ Đoán")
+    began = time.monotonic()
+    scene.server.send_text(member.user_id, "/huongdan", chat_id=member.chat_id, first_name="B")
+    await scene.server.wait_for(lambda: scene.server.sent_count(member.chat_id) > before, timeout=10)
+    assert time.monotonic() - began < AT_ONCE
+    await scene.server.wait_for(lambda: scene.server.sent_count(guesser) >= 40, timeout=90)  # every guess answered
+    order = [m["chat"]["id"] for m in scene.server.sent_messages() if m["chat"]["id"] in (guesser, member.chat_id)]
+    answer = [i for i, chat in enumerate(order) if chat == member.chat_id][before]
+    last_guess = max(i for i, chat in enumerate(order) if chat == guesser)
+    assert answer < last_guess, order
+    assert "/diemdanh" in scene.server.texts(member.chat_id)[before]
 
 
 async def test_a_reply_that_cannot_go_now_goes_later_through_the_outbox(scene: Scene, cell):
