@@ -211,7 +211,11 @@ class Dispatcher:
             begins = await self._reminder_too_late(row)
             if begins is True:
                 return
+        shown = row.payload  # an edited message: what it shows now (its last content, kept when it went)
         if row.kind in live.KINDS and not await self._refresh(row):
+            return
+        if row.kind in outgoing.EDITED_KINDS and _unchanged(shown, row.payload):
+            await self._mark_sent(row, self.clock.now(), shown.get("edit"))  # nothing to edit: no request
             return
         sender = self.senders[row.platform]
         pacer = self._pacer(row, sender)
@@ -248,19 +252,22 @@ class Dispatcher:
             self._log_failure(row, "failed", exc)
             await self._failed(row, str(exc))
         else:
-            async with self.sessions() as session, session.begin():
-                mark = update(OutboxMessage).where(OutboxMessage.id == row.id)
-                if row.kind in outgoing.EDITED_KINDS:
-                    # Edited next time, not sent again; and marked sent only while still claimed (asked for again
-                    # meanwhile, ``storage.outbox.ask_again``, it goes once more with what changed).
-                    if message_id is not None and row.payload.get("edit") != message_id:
-                        await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id)
-                                              .values(payload=dict(row.payload, edit=message_id)))
-                    mark = mark.where(OutboxMessage.claimed_until.is_not(None))
-                await session.execute(mark.values(sent_at=sent_at, attempts=row.attempts + 1, claimed_until=None))
+            await self._mark_sent(row, sent_at, message_id)
             self.stats.sent += 1
             self.stats.by_kind[row.kind] = self.stats.by_kind.get(row.kind, 0) + 1
             record_delivery(str(row.platform), "sent")
+
+    async def _mark_sent(self, row: OutboxMessage, sent_at: datetime, message_id: str | None) -> None:
+        async with self.sessions() as session, session.begin():
+            mark = update(OutboxMessage).where(OutboxMessage.id == row.id)
+            if row.kind in outgoing.EDITED_KINDS:
+                # Edited next time, not sent again, and what it shows kept to compare with the next content
+                # (``_unchanged``); marked sent only while still claimed (asked for again meanwhile,
+                # ``storage.outbox.ask_again``, it goes once more with what changed).
+                await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
+                    payload=dict(row.payload, edit=message_id or row.payload.get("edit"))))
+                mark = mark.where(OutboxMessage.claimed_until.is_not(None))
+            await session.execute(mark.values(sent_at=sent_at, attempts=row.attempts + 1, claimed_until=None))
 
     def _pacer(self, row: OutboxMessage, sender: Sender) -> Pacer:
         """The pace of the bot that sends ``row``: a platform with several bots paces each on its own."""
@@ -380,3 +387,9 @@ class Dispatcher:
         await outgoing.send(session, message, await outgoing.leaders(session, member.cell_id, day, member.id),
                             {"text": text, "buttons": []}, now=now, member=member.id, day=day.isoformat())
         self._wake.set()
+
+
+def _unchanged(shown: dict, payload: dict) -> bool:
+    """Whether an edited message already shows ``payload``: it went before (it has a message to edit) with the
+    same text and buttons. Telegram would refuse the edit ("message is not modified") and count the request."""
+    return shown.get("edit") is not None and all(shown.get(k) == payload.get(k) for k in ("text", "buttons"))
