@@ -46,9 +46,10 @@ async def rate_cell(ctx: Ctx, req: Request) -> Response:
         return Response.say(ctx.t("rating.chat.not_committee"))
     words = req.args.split()
     year = ctx.today.year if not words else _year_of(words[0])
-    if year is None:
-        return Response.say(ctx.t("rating.chat.bad_year", text=words[0][:20]) + "\n" + _usage(ctx))
     units = await _units(ctx, ctx.committee.id)
+    if year is None:
+        usage = ctx.t("rating.chat.usage_tree", year=ctx.today.year, unit=units[0].name) if units else _usage(ctx)
+        return Response.say(ctx.t("rating.chat.bad_year", text=words[0][:20]) + "\n" + usage)
     if units:  # committees below: a unit first, then its cells
         return await _in_tree(ctx, year, units, words[1:])
     page = await period_report.compute(ctx.session, ctx.committee.id, Period(YEAR, year), ctx.now, ctx.tz)
@@ -116,8 +117,8 @@ async def _in_tree(ctx: Ctx, year: int, units: list[_Unit], words: list[str]) ->
     said = typed[:60]
     if not unit.own and (below := [u for u in await _units(ctx, unit.committee_id) if u.depth == 1]):
         # a committee with committees below it: one more step down, by name
-        return await _list_units(ctx, year, unit.committee_id, unit.name, below, ctx.t("rating.chat.has_units", unit=unit.name, year=year,
-                                                                    example=below[0].name))
+        told = ctx.t("rating.chat.has_units", unit=unit.name, year=year, example=below[0].name)
+        return await _list_units(ctx, year, unit.committee_id, unit.name, below, told)
     page = await period_report.compute(ctx.session, unit.committee_id, Period(YEAR, year), ctx.now, ctx.tz)
     rows = page.rows
     if unit.own:  # the committee's own cells: its page split one level down, as its web pages split it

@@ -71,6 +71,7 @@ async def test_a_district_member_rates_a_wards_cell_by_the_wards_name_in_the_cha
     both = await xeploai(tree, CM_DISTRICT, "2026 phuong")  # both wards are "phường"
     assert "Có nhiều đơn vị ứng với «phuong»" in both and WARD_A in both and WARD_B in both
     assert "Không có đơn vị số \"9\": danh sách có từ 1 đến 3" in await xeploai(tree, CM_DISTRICT, "2026 9")
+    assert "Không hiểu năm" in (year := await xeploai(tree, CM_DISTRICT, "năm nay")) and "ĐƠN_VỊ" in year
     assert "từ 1 đến 2" in await xeploai(tree, CM_DISTRICT, "2026 dien bien 7 kha Lý do")
     assert "tot, kha" in await xeploai(tree, CM_DISTRICT, "2026 dien bien 2 xuất sắc")
     assert "tot, kha" in await xeploai(tree, CM_DISTRICT, "2026 dien bien 2")
