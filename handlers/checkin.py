@@ -8,7 +8,7 @@ from handlers import guests, notify
 from handlers.context import Ctx
 from handlers.describe import when
 from rules import is_late, late_from, minutes_late
-from rules.names import fold
+from rules.names import find_named
 from storage.models import Attendance, AttendanceStatus, Meeting, Member
 from storage.queries import (
     active_members,
@@ -78,16 +78,7 @@ async def checkin_for(ctx: Ctx, req: Request) -> Response:
 def find_by_name(members: list[Member], query: str) -> list[Member]:
     """Exact name first (case and diacritics kept), then the same letters without diacritics,
     then the members with the query as whole words of their name, then every name containing it."""
-    exact = [m for m in members if m.full_name.casefold() == query.casefold()]
-    if exact:
-        return exact
-    q = fold(query)
-    folded = [m for m in members if fold(m.full_name) == q]
-    if folded:
-        return folded
-    words = f" {' '.join(q.split())} "  # whole words first: "An" is Trần Thị An, not every "Văn"
-    return ([m for m in members if words in f" {' '.join(fold(m.full_name).split())} "]
-            or [m for m in members if q in fold(m.full_name)])
+    return find_named(members, query, lambda m: m.full_name)
 
 
 async def _check_in(ctx: Ctx, meeting: Meeting, member: Member, by: Member | None,

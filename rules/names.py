@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
+from typing import TypeVar
 
 # Why a rule of our own and not a collation library: PyICU (ICU's Vietnamese collation) is published
 # on PyPI as source only and builds a C++ extension against the ICU headers on every install; pyuca
@@ -84,3 +85,24 @@ def visible_words(text: str) -> str:
             continue
         kept.append(" " if category.startswith("Z") or ch in "\n\t" else ch)
     return " ".join("".join(kept).split())
+
+
+T = TypeVar("T")
+
+
+def find_named(items: Iterable[T], query: str, name_of: Callable[[T], str]) -> list[T]:
+    """The items ``query`` names, as a person types a name: the exact name first (case aside, diacritics kept),
+    then the same letters without diacritics, then the names with the query as whole words, then every name
+    containing it ('hang dao' finds 'Đảng ủy phường Hàng Đào'). Spacing aside throughout."""
+    items = list(items)
+    spaced = " ".join(query.split())
+    exact = [i for i in items if " ".join(name_of(i).split()).casefold() == spaced.casefold()]
+    if exact:
+        return exact
+    q = " ".join(fold(query).split())
+    if not q:
+        return []
+    folded = {id(i): " ".join(fold(name_of(i)).split()) for i in items}
+    return ([i for i in items if folded[id(i)] == q]
+            or [i for i in items if f" {q} " in f" {folded[id(i)]} "]  # whole words: "An" is not every "Văn"
+            or [i for i in items if q in folded[id(i)]])

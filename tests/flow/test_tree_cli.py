@@ -163,3 +163,22 @@ def test_a_district_member_may_follow_its_wards_cells_a_ward_member_not_the_othe
     refused = ready("committee", "follow", str(ward_person["committee_member_id"]), str(by_committee[ids["ward_b"]]),
                     ok=False)
     assert "another committee's cell" in refused.output
+
+
+@on_both
+def test_the_operator_rates_a_wards_cell_below_a_district_by_its_id(ready: Cli):
+    """``chibo committee rate`` takes any cell, at any depth: two wards' cells of one name are told apart by id."""
+    import json
+
+    ids = tree(ready)
+    ward_b_cell = ready.db(lambda s: s.scalar(select(Cell.id).where(Cell.committee_id == ids["ward_b"])))
+    assert "ID" in ready("committee", "rate", "Chi bộ khu phố 1", "2026", "kem", "--reason", "Chưa họp", ok=False).output
+    rated = ready.json("committee", "rate", str(ward_b_cell), "2026", "kem", "--reason", "Chưa họp")
+    assert (rated["cell"], rated["level"]) == ("Chi bộ khu phố 1", "kem")
+
+    def levels(committee: int) -> list[str | None]:
+        shown = json.loads(ready("report", "period", "--committee", str(committee), "--period", "2026", "--json").stdout)
+        return [c["level"] for c in shown["cells"]]
+
+    assert levels(ids["ward_b"]) == ["kem"] and levels(ids["ward_a"]) == [None]
+    assert sorted(levels(ids["district"]), key=str) == [None, "kem"]  # the district's year: both wards' cells
