@@ -207,6 +207,27 @@ def pytest_configure(config) -> None:
     for package in PACKAGES:
         if (ROOT / package).is_dir():
             compileall.compile_dir(ROOT / package, quiet=1)
+    _rewrite_tests_once(config)
+
+
+def _rewrite_tests_once(config) -> None:
+    """pytest rewrites the asserts of every test module it imports (half of a worker's 8 CPU-seconds of
+    collection) and keeps the result beside it only when it may write bytecode: done here once, in pytest's
+    own format, so that each worker reads it (pytest checks each file's hash, and rewrites one changed since)."""
+    from _pytest.assertion import rewrite
+
+    state = config.stash.get(rewrite.assertstate_key, None)
+    if state is None:  # --assert=plain
+        return
+    for source in sorted((ROOT / "tests").rglob("*.py")):
+        if not (source.name.startswith("test_") or source.name == "conftest.py"):
+            continue
+        pyc = rewrite.get_cache_dir(source) / (source.name[:-3] + rewrite.PYC_TAIL)
+        if rewrite._read_pyc(source, pyc) is not None:
+            continue
+        pyc.parent.mkdir(exist_ok=True)
+        source_hash, code = rewrite._rewrite_test(source, config)
+        rewrite._write_pyc(state, code, source_hash, pyc)
 
 
 GC_THRESHOLDS = (20_000, 20, 20)  # the collector's: Python's are (700, 10, 10)
