@@ -391,6 +391,52 @@ def _one_tls_context() -> Iterator[None]:
         yield
 
 
+class _CompiledForEveryEngine(dict):
+    """SQLAlchemy's cache of compiled statements, keyed by the dialect's settings instead of its instance."""
+
+    @staticmethod
+    def _key(key: tuple) -> tuple:
+        d = key[0]
+        return (type(d), d.server_version_info, d.paramstyle, d.positional, d.label_length, d.max_identifier_length,
+                getattr(d, "_json_serializer", None), getattr(d, "_json_deserializer", None), *key[1:])
+
+    def get(self, key, default=None):
+        return super().get(self._key(key), default)
+
+    def __getitem__(self, key):
+        return super().__getitem__(self._key(key))
+
+    def __setitem__(self, key, value) -> None:
+        if len(self) >= 20_000:  # SQLAlchemy's own is an LRU of 500 an engine: never reached by the suite
+            self.clear()
+        super().__setitem__(self._key(key), value)
+
+    def __contains__(self, key) -> bool:
+        return super().__contains__(self._key(key))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_compiled_cache() -> Iterator[None]:
+    """SQLAlchemy compiles each statement once per engine (its cache of compiled SQL is the engine's), and
+    every test makes new engines (the bot's, the scene's, a restart's): a test compiled again every statement
+    it ran, a fifth of a short scene's CPU. In a worker the engines share one cache, keyed by what a compiled
+    statement depends on (the dialect's class, server version and settings) instead of the dialect object;
+    an engine made without a cache (query_cache_size=0) still has none. A running chibo has one engine."""
+    from sqlalchemy.engine import base
+
+    shared = _CompiledForEveryEngine()
+
+    def cache(engine):
+        return None if engine.__dict__.get("_no_compiled_cache") else shared
+
+    def set_cache(engine, value) -> None:
+        engine.__dict__["_no_compiled_cache"] = value is None
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(base.Engine, "_compiled_cache", property(cache, set_cache), raising=False)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _no_leftover_log_handler():
     """`chibo run`/`worker` driven through the CLI install chibo's log handler on the root logger: remove it after."""
