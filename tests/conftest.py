@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import compileall
 import gc
 import logging
 import os
@@ -191,6 +192,44 @@ def pytest_sessionstart(session) -> None:
         asyncio.run(_recreate_postgres(PG_URL))
 
 
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("bot", "core", "handlers", "scheduler", "storage", "rules", "reports", "fakeapi", "benchmarks", "tests")
+
+
+def pytest_configure(config) -> None:
+    """Each process that imports chibo compiled its 200 modules again (0.5 CPU-seconds, 2-4 s of wall on a busy
+    machine) when nothing writes their bytecode (PYTHONDONTWRITEBYTECODE, or several workers starting at once on
+    a fresh checkout): every xdist worker and every `chibo` process a test starts (kill -9, outages, several
+    processes). The main process compiles them once, before the workers start; each process then reads them
+    (a file changed since is compiled again, as Python checks each one's time and size)."""
+    if hasattr(config, "workerinput"):
+        return
+    for package in PACKAGES:
+        if (ROOT / package).is_dir():
+            compileall.compile_dir(ROOT / package, quiet=1)
+    _rewrite_tests_once(config)
+
+
+def _rewrite_tests_once(config) -> None:
+    """pytest rewrites the asserts of every test module it imports (half of a worker's 8 CPU-seconds of
+    collection) and keeps the result beside it only when it may write bytecode: done here once, in pytest's
+    own format, so that each worker reads it (pytest checks each file's hash, and rewrites one changed since)."""
+    from _pytest.assertion import rewrite
+
+    state = config.stash.get(rewrite.assertstate_key, None)
+    if state is None:  # --assert=plain
+        return
+    for source in sorted((ROOT / "tests").rglob("*.py")):
+        if not (source.name.startswith("test_") or source.name == "conftest.py"):
+            continue
+        pyc = rewrite.get_cache_dir(source) / (source.name[:-3] + rewrite.PYC_TAIL)
+        if rewrite._read_pyc(source, pyc) is not None:
+            continue
+        pyc.parent.mkdir(exist_ok=True)
+        source_hash, code = rewrite._rewrite_test(source, config)
+        rewrite._write_pyc(state, code, source_hash, pyc)
+
+
 GC_THRESHOLDS = (20_000, 20, 20)  # the collector's: Python's are (700, 10, 10)
 
 
@@ -349,6 +388,52 @@ def _one_tls_context() -> Iterator[None]:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(transports, "create_ssl_context", once)
+        yield
+
+
+class _CompiledForEveryEngine(dict):
+    """SQLAlchemy's cache of compiled statements, keyed by the dialect's settings instead of its instance."""
+
+    @staticmethod
+    def _key(key: tuple) -> tuple:
+        d = key[0]
+        return (type(d), d.server_version_info, d.paramstyle, d.positional, d.label_length, d.max_identifier_length,
+                getattr(d, "_json_serializer", None), getattr(d, "_json_deserializer", None), *key[1:])
+
+    def get(self, key, default=None):
+        return super().get(self._key(key), default)
+
+    def __getitem__(self, key):
+        return super().__getitem__(self._key(key))
+
+    def __setitem__(self, key, value) -> None:
+        if len(self) >= 20_000:  # SQLAlchemy's own is an LRU of 500 an engine: never reached by the suite
+            self.clear()
+        super().__setitem__(self._key(key), value)
+
+    def __contains__(self, key) -> bool:
+        return super().__contains__(self._key(key))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_compiled_cache() -> Iterator[None]:
+    """SQLAlchemy compiles each statement once per engine (its cache of compiled SQL is the engine's), and
+    every test makes new engines (the bot's, the scene's, a restart's): a test compiled again every statement
+    it ran, a fifth of a short scene's CPU. In a worker the engines share one cache, keyed by what a compiled
+    statement depends on (the dialect's class, server version and settings) instead of the dialect object;
+    an engine made without a cache (query_cache_size=0) still has none. A running chibo has one engine."""
+    from sqlalchemy.engine import base
+
+    shared = _CompiledForEveryEngine()
+
+    def cache(engine):
+        return None if engine.__dict__.get("_no_compiled_cache") else shared
+
+    def set_cache(engine, value) -> None:
+        engine.__dict__["_no_compiled_cache"] = value is None
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(base.Engine, "_compiled_cache", property(cache, set_cache), raising=False)
         yield
 
 
