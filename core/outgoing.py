@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.messages import Reply
 from storage.models import ChatLink, Member, Platform
-from storage.outbox import ask_again, enqueue, enqueue_chat
+from storage.outbox import ask_again, chat_row, enqueue_chat, enqueue_many, link_row
 from storage.queries import active_members, group_links, links_for_members
 from storage.queries import leaders as cell_leaders
 from storage.tasks import follower_links
@@ -175,24 +175,24 @@ Payload = Reply | dict[str, Any]
 async def send(session: AsyncSession, message: Message, audience: Iterable[Recipient],
                payload: Payload | Callable[[Recipient], Payload], *, now: datetime, due_at: datetime | None = None, meeting_id: int | None = None,
                **fields: Any) -> int:
-    """Queue ``message`` for each recipient (in the caller's transaction); returns how many were new.
-    ``payload`` may be a function of the recipient (a text that differs from one person to another)."""
+    """Queue ``message`` for each recipient (in the caller's transaction, one statement for many of them);
+    returns how many were new. ``payload`` may be a function of the recipient (a text that differs from one
+    person to another)."""
     due = now if due_at is None else due_at
-    count = 0
+    rows = []
     for r in audience:
         content = payload(r) if callable(payload) else payload
         body = content.to_payload() if isinstance(content, Reply) else content
         key = message.key_for(to=r.to, **fields)
         if r.chat is not None:
-            queued = await enqueue_chat(session, key=key, kind=message.kind, platform=r.chat[0], chat_id=r.chat[1],
-                                        payload=body, due_at=due, now=now, member_id=r.member_id,
-                                        meeting_id=meeting_id, priority=message.priority)
+            rows.append(chat_row(key=key, kind=message.kind, platform=r.chat[0], chat_id=r.chat[1], payload=body,
+                                 due_at=due, now=now, member_id=r.member_id, meeting_id=meeting_id,
+                                 priority=message.priority))
         else:
             assert r.link is not None
-            queued = await enqueue(session, key=key, kind=message.kind, link=r.link, payload=body, due_at=due,
-                                   now=now, member_id=r.member_id, meeting_id=meeting_id, priority=message.priority)
-        count += bool(queued)
-    return count
+            rows.append(link_row(key=key, kind=message.kind, link=r.link, payload=body, due_at=due, now=now,
+                                 member_id=r.member_id, meeting_id=meeting_id, priority=message.priority))
+    return await enqueue_many(session, rows) if rows else 0
 
 
 async def keep_up(session: AsyncSession, message: Message, audience: Iterable[Recipient], payload: Payload, *,

@@ -12,34 +12,39 @@ from storage.models import ChatLink, JobRun, OutboxMessage
 from storage.upsert import insert_for, rowcount
 
 
-async def enqueue(
-    session: AsyncSession,
-    *,
-    key: str,
-    kind: str,
-    link: ChatLink,
-    payload: dict[str, Any],
-    due_at: datetime,
-    now: datetime,
-    member_id: int | None = None,
-    meeting_id: int | None = None,
-    priority: int = 5,
-) -> bool:
-    """Queue a message for ``link``'s chat. Returns False when ``key`` was already queued."""
+def link_row(*, key: str, kind: str, link: ChatLink, payload: dict[str, Any], due_at: datetime, now: datetime,
+             member_id: int | None = None, meeting_id: int | None = None, priority: int = 5) -> dict[str, Any]:
+    """The outbox row of a message for ``link``'s chat (``enqueue``)."""
     if link.bot_key:  # several bots on one platform: the one this person talks to
         payload = dict(payload, bot_key=link.bot_key)
-    return await enqueue_chat(session, key=key, kind=kind, platform=link.platform, chat_id=link.chat_id,
-                              payload=payload, due_at=due_at, now=now, priority=priority, meeting_id=meeting_id,
-                              member_id=member_id if member_id is not None else link.member_id)
+    return chat_row(key=key, kind=kind, platform=link.platform, chat_id=link.chat_id, payload=payload,
+                    due_at=due_at, now=now, priority=priority, meeting_id=meeting_id,
+                    member_id=member_id if member_id is not None else link.member_id)
+
+
+def chat_row(*, key: str, kind: str, platform: str, chat_id: str, payload: dict[str, Any], due_at: datetime,
+             now: datetime, priority: int, member_id: int | None = None, meeting_id: int | None = None
+             ) -> dict[str, Any]:
+    """The outbox row of a message for a chat named by its platform and id (``enqueue_chat``)."""
+    return dict(key=key, kind=kind, platform=platform, chat_id=chat_id, member_id=member_id, meeting_id=meeting_id,
+                payload=payload, priority=priority, due_at=due_at, attempts=0, created_at=now)
+
+
+async def enqueue(session: AsyncSession, *, key: str, kind: str, link: ChatLink, payload: dict[str, Any],
+                  due_at: datetime, now: datetime, member_id: int | None = None, meeting_id: int | None = None,
+                  priority: int = 5) -> bool:
+    """Queue a message for ``link``'s chat. Returns False when ``key`` was already queued."""
+    return await enqueue_raw(session, link_row(key=key, kind=kind, link=link, payload=payload, due_at=due_at, now=now,
+                                               member_id=member_id, meeting_id=meeting_id, priority=priority))
 
 
 async def enqueue_chat(session: AsyncSession, *, key: str, kind: str, platform: str, chat_id: str,
                        payload: dict[str, Any], due_at: datetime, now: datetime, priority: int,
                        member_id: int | None = None, meeting_id: int | None = None) -> bool:
     """Queue a message for a chat named by its platform and id. Returns False when ``key`` was already queued."""
-    return await enqueue_raw(session, dict(
-        key=key, kind=kind, platform=platform, chat_id=chat_id, member_id=member_id, meeting_id=meeting_id,
-        payload=payload, priority=priority, due_at=due_at, attempts=0, created_at=now))
+    return await enqueue_raw(session, chat_row(key=key, kind=kind, platform=platform, chat_id=chat_id,
+                                               payload=payload, due_at=due_at, now=now, priority=priority,
+                                               member_id=member_id, meeting_id=meeting_id))
 
 
 async def enqueue_raw(session: AsyncSession, values: dict[str, Any]) -> bool:
@@ -47,6 +52,23 @@ async def enqueue_raw(session: AsyncSession, values: dict[str, Any]) -> bool:
     stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
     result = await session.execute(stmt)
     return bool(rowcount(result))
+
+
+ENQUEUE_CHUNK = 500  # rows a statement (12 parameters each: within SQLite's and PostgreSQL's limits)
+
+
+async def enqueue_many(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
+    """Queue many rows (``link_row``, ``chat_row``) in a statement per ``ENQUEUE_CHUNK``, in their order; a
+    key already queued is left as it is. Returns how many were new."""
+    if len(rows) == 1:
+        return int(await enqueue_raw(session, rows[0]))
+    insert = insert_for(session)
+    new = 0
+    for start in range(0, len(rows), ENQUEUE_CHUNK):
+        stmt = (insert(OutboxMessage).values(rows[start:start + ENQUEUE_CHUNK])
+                .on_conflict_do_nothing(index_elements=["key"]).returning(OutboxMessage.id))
+        new += len((await session.execute(stmt)).all())
+    return new
 
 
 async def ask_again(session: AsyncSession, key: str, *, now: datetime, gap: timedelta) -> bool:

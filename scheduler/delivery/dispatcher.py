@@ -12,8 +12,9 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import outgoing
@@ -22,6 +23,7 @@ from core.settings import Settings
 from core.texts import t
 from scheduler import planner
 from scheduler.delivery import live, long_answers
+from scheduler.delivery.coalesce import Coalesced
 from scheduler.delivery.pacing import Pacer
 from scheduler.delivery.senders import Blocked, DeliveryError, Permanent, RateLimited, Sender, Transient
 from scheduler.release import Releases
@@ -35,6 +37,12 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 6
 NO_FOLLOW_UP = {outgoing.UNREACHABLE.kind, outgoing.DELIVERY_FAILED.kind}  # failures of these tell nobody (no loops)
+
+
+# A row's sent mark (one statement for every mark asked for while the previous one was being written).
+_outbox = cast(Table, OutboxMessage.__table__)
+MARK_SENT = (update(_outbox).where(_outbox.c.id == bindparam("row_id"))
+             .values(sent_at=bindparam("row_sent_at"), attempts=bindparam("row_attempts"), claimed_until=None))
 
 
 def backoff(attempts: int) -> timedelta:
@@ -73,6 +81,11 @@ class Dispatcher:
         self._task: asyncio.Task | None = None
         self._stopping = False
         self._outage = Outage(log, "the dispatcher")
+        # The database's part of each row, gathered while a statement is in flight (scheduler.delivery.coalesce):
+        # the sent marks, and the meeting and member a reminder is checked against.
+        self._marks: Coalesced[tuple[int, datetime, int], None] = Coalesced(self._write_marks)
+        self._reminder_checks: Coalesced[tuple[int, int | None], tuple[Meeting | None, Member | None]] = \
+            Coalesced(self._read_reminder_checks)
 
     # --- running ---
     def wake(self) -> None:
@@ -258,6 +271,10 @@ class Dispatcher:
             record_delivery(str(row.platform), "sent")
 
     async def _mark_sent(self, row: OutboxMessage, sent_at: datetime, message_id: str | None) -> None:
+        """Marked sent, committed before this returns (the platform took it: ``sent_at``)."""
+        if row.kind not in outgoing.EDITED_KINDS:
+            await self._marks((row.id, sent_at, row.attempts + 1))
+            return
         async with self.sessions() as session, session.begin():
             mark = update(OutboxMessage).where(OutboxMessage.id == row.id)
             if row.kind in outgoing.EDITED_KINDS:
@@ -268,6 +285,23 @@ class Dispatcher:
                     payload=dict(row.payload, edit=message_id or row.payload.get("edit"))))
                 mark = mark.where(OutboxMessage.claimed_until.is_not(None))
             await session.execute(mark.values(sent_at=sent_at, attempts=row.attempts + 1, claimed_until=None))
+
+    async def _write_marks(self, marks: list[tuple[int, datetime, int]]) -> None:
+        async with self.sessions() as session, session.begin():
+            connection = await session.connection()
+            await connection.execute(MARK_SENT, [dict(row_id=row_id, row_sent_at=sent_at, row_attempts=attempts)
+                                                 for row_id, sent_at, attempts in marks])
+
+    async def _read_reminder_checks(self, keys: list[tuple[int, int | None]]
+                                    ) -> dict[tuple[int, int | None], tuple[Meeting | None, Member | None]]:
+        """The meetings and members of reminders about to go (``_reminder_too_late``), read together."""
+        member_ids = {member_id for _, member_id in keys if member_id is not None}
+        async with self.sessions() as session:
+            meetings = {m.id: m for m in await session.scalars(
+                select(Meeting).where(Meeting.id.in_({meeting_id for meeting_id, _ in keys})))}
+            members = {m.id: m for m in await session.scalars(
+                select(Member).where(Member.id.in_(member_ids)))} if member_ids else {}
+        return {key: (meetings.get(key[0]), members.get(key[1]) if key[1] is not None else None) for key in keys}
 
     def _pacer(self, row: OutboxMessage, sender: Sender) -> Pacer:
         """The pace of the bot that sends ``row``: a platform with several bots paces each on its own."""
@@ -298,18 +332,18 @@ class Dispatcher:
         """A reminder goes out only if the meeting is still ahead (it may have fallen due while chibo
         was down) and its member is still expected (not gone, not exempt since it was queued). True: it
         was dropped; else when the meeting begins (False: no meeting)."""
+        if not row.meeting_id:
+            return False
+        meeting, member = await self._reminder_checks((row.meeting_id, row.member_id)) or (None, None)
+        if meeting is None:
+            return False
         now = self.clock.now()
-        async with self.sessions() as session:
-            meeting = await session.get(Meeting, row.meeting_id) if row.meeting_id else None
-            if meeting is None:
-                return False
-            reason = None
-            if meeting.started_at is not None or meeting.cancelled_at is not None or meeting.scheduled_at <= now:
-                reason = "meeting already begun"
-            elif row.member_id is not None and not planner.still_expected(
-                    self.settings, await session.get(Member, row.member_id), meeting, now):
-                reason = "no longer expected"
-            begins = meeting.scheduled_at
+        reason = None
+        if meeting.started_at is not None or meeting.cancelled_at is not None or meeting.scheduled_at <= now:
+            reason = "meeting already begun"
+        elif row.member_id is not None and not planner.still_expected(self.settings, member, meeting, now):
+            reason = "no longer expected"
+        begins = meeting.scheduled_at
         if reason is None:
             return begins
         await self._too_late(row, reason)
