@@ -62,8 +62,13 @@ async def test_december_paid_and_unpaid_across_the_new_year(scene: Scene):
     await scene.stop_bot()
     await scene.start_bot()
     scene.at(vn(2027, 1, 2, 8, 30))  # Ba pays December late; "12" typed in January is the December just ended
-    # the morning's nudge that January has no meeting yet may come in the same moment: read every message
-    assert any("tháng 12/2026: 30.000 đ" in text for text in await scene.say(SEC, f"/dangphi {BA} | 12"))
+    # the morning's nudge that January has no meeting yet may come in the same moment, before or after the
+    # answer: wait for the answer among every message the secretary gets
+    chat = scene.who(SEC).chat_id
+    before = scene.server.sent_count(chat)
+    scene.server.send_text(scene.who(SEC).user_id, f"/dangphi {BA} | 12", chat_id=chat, first_name="Bí thư")
+    await scene.server.wait_for(lambda: any("tháng 12/2026: 30.000 đ" in text
+                                            for text in scene.server.texts(chat)[before:]), timeout=10)
 
     january = await hold_meeting(scene, 2027, 1)
     assert len(january) == 1
