@@ -275,16 +275,14 @@ class Dispatcher:
         if row.kind not in outgoing.EDITED_KINDS:
             await self._marks((row.id, sent_at, row.attempts + 1))
             return
+        # An edited message: edited next time, not sent again, and what it shows kept to compare with the next
+        # content (``_unchanged``); marked sent only while still claimed (asked for again meanwhile,
+        # ``storage.outbox.ask_again``, it goes once more with what changed).
+        this_row = update(OutboxMessage).where(OutboxMessage.id == row.id)
         async with self.sessions() as session, session.begin():
-            mark = update(OutboxMessage).where(OutboxMessage.id == row.id)
-            if row.kind in outgoing.EDITED_KINDS:
-                # Edited next time, not sent again, and what it shows kept to compare with the next content
-                # (``_unchanged``); marked sent only while still claimed (asked for again meanwhile,
-                # ``storage.outbox.ask_again``, it goes once more with what changed).
-                await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
-                    payload=dict(row.payload, edit=message_id or row.payload.get("edit"))))
-                mark = mark.where(OutboxMessage.claimed_until.is_not(None))
-            await session.execute(mark.values(sent_at=sent_at, attempts=row.attempts + 1, claimed_until=None))
+            await session.execute(this_row.values(payload=dict(row.payload, edit=message_id or row.payload.get("edit"))))
+            await session.execute(this_row.where(OutboxMessage.claimed_until.is_not(None))
+                                  .values(sent_at=sent_at, attempts=row.attempts + 1, claimed_until=None))
 
     async def _write_marks(self, marks: list[tuple[int, datetime, int]]) -> None:
         async with self.sessions() as session, session.begin():
