@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -34,3 +37,24 @@ class FakeClock:
     def advance(self, **kwargs: float) -> datetime:
         self._now += timedelta(**kwargs)
         return self._now
+
+
+@dataclass(frozen=True)
+class PaceTime:
+    """The time the platforms' limits are counted in (scheduler.delivery.pacing): the machine's, at ``speed`` 1.
+
+    The tests' scene plays it ``speed`` times faster, its fake Bot API counting its flood limits in the same time:
+    what is paced, in which order, and what Telegram would refuse stay the same; only the real waits shrink. The
+    tests of the pace itself keep speed 1. Never faster in production: the real platforms count real seconds.
+    """
+
+    speed: float = 1.0
+
+    def monotonic(self) -> float:
+        return time.monotonic() * self.speed
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds / self.speed)
+
+
+REAL_PACE = PaceTime()

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.batching import Batcher
-from core.clock import Clock
+from core.clock import REAL_PACE, Clock, PaceTime
 from core.settings import Settings
 from storage.last_seen import LastSeen
 
@@ -26,6 +26,7 @@ class Services:
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock
+    pace: PaceTime = REAL_PACE  # the time the platforms' limits are counted in (faster only in the tests)
     wake_dispatcher: Callable[[], None] = lambda: None
     bot_usernames: dict[str, str] = field(default_factory=dict)  # platform -> bot username
     # Request transactions at once: SQLite has one writer (more would answer "database is locked"),

@@ -210,6 +210,8 @@ class FakeTelegramServer(FakeBotApiServer):
             than 30 messages per rolling second, more than ~1 per second to one
             private chat (after a burst of 3) or more than 20 per minute to one
             group.  Every 429 answered is counted in :attr:`http_429`.
+        pace_speed: those limits counted in a time this many times faster than
+            the machine's (the tests' scene paces the bot the same way).
         bot_name: ``first_name`` of the bot user.
         strict_html: Reject a ``&`` that is not part of a character reference
             in HTML texts (Telegram itself lets it through).
@@ -232,6 +234,7 @@ class FakeTelegramServer(FakeBotApiServer):
         enforce_limits: bool = False,
         bot_name: str = "Chibo",
         strict_html: bool = True,
+        pace_speed: float = 1.0,
     ) -> None:
         super().__init__(token)
         self.bot_username = bot_username
@@ -288,7 +291,9 @@ class FakeTelegramServer(FakeBotApiServer):
         self._commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self._menu_buttons: dict[str, dict[str, Any]] = {}  # chat id ("" for the default) -> MenuButton
 
-        self._flood = _FloodControl()
+        # Flood limits counted in a time ``pace_speed`` times faster than the machine's, as the bot's pacer counts
+        # them in the tests' scene (core.clock.PaceTime): the same limits, shorter waits.
+        self._flood = _FloodControl(lambda: time.monotonic() * pace_speed)
 
     # ------------------------------------------------------------------ lifecycle
 

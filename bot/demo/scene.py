@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.runtime.runner import Runtime
-from core.clock import FakeClock
+from core.clock import REAL_PACE, FakeClock, PaceTime
 from core.settings import Settings
 from fakeapi.telegram import FakeTelegramServer
 from fakeapi.zalo import FakeZaloServer
@@ -63,10 +63,12 @@ class Scene:
     zalo: FakeZaloServer | None = None  # when the scene also plays Zalo
     _seen: dict[int, int] = field(default_factory=dict)
     _seen_zalo: dict[str, int] = field(default_factory=dict)
+    pace: PaceTime = REAL_PACE  # the platforms' limits counted faster (the tests' scene), as its fake counts them
+
 
     # --- lifecycle ---
     async def start_bot(self) -> Runtime:
-        self.runtime = Runtime(settings=self.settings, clock=self.clock)
+        self.runtime = Runtime(settings=self.settings, clock=self.clock, pace=self.pace)
         await self.runtime.start()
         return self.runtime
 

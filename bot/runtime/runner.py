@@ -18,7 +18,7 @@ from bot.runtime.http_server import HttpServer
 from bot.runtime.intake import Intake
 from bot.runtime.logs import quiet_third_party_logs
 from bot.runtime.roles import Roles
-from core.clock import Clock, SystemClock
+from core.clock import REAL_PACE, Clock, PaceTime, SystemClock
 from core.services import Services
 from core.settings import Settings
 from scheduler.delivery.dispatcher import Dispatcher
@@ -45,6 +45,7 @@ class Runtime:
 
     settings: Settings
     clock: Clock = field(default_factory=SystemClock)
+    pace: PaceTime = REAL_PACE  # the time the platforms' limits are counted in (faster only in the tests' scene)
     webhook: WebhookOptions | None = None
     take_updates: bool = True
     http_port: int = 8443  # chibo's HTTP endpoint without a webhook (signed files, with CHIBO_PUBLIC_URL)
@@ -68,7 +69,7 @@ class Runtime:
         if await self.locks.mark_running():  # chibo db restore refuses while this process runs; waited for one
             await ensure_ready(self.engine)  # the database restored meanwhile: its schema checked again
         sessions = session_factory(self.engine)
-        self.services = Services(settings=settings, sessions=sessions, clock=self.clock)
+        self.services = Services(settings=settings, sessions=sessions, clock=self.clock, pace=self.pace)
         self.intake = self.services.intake = Intake(self.services)
         self.http: HttpServer | None = None
         self.scheduler = None
@@ -79,7 +80,7 @@ class Runtime:
                 platform, "start", lambda p=platform: p.start(self.services, self.take_updates, self.webhook is not None))
         self.dispatcher = Dispatcher(settings, sessions, self.clock,
                                      {name: running.sender for name, running in self.platforms.items()},
-                                     last_seen=self.services.last_seen)
+                                     last_seen=self.services.last_seen, pace=self.pace)
         self.services.wake_dispatcher = self.dispatcher.wake
         self.scheduler = build_scheduler(self.services, self.dispatcher)
         polling = self.take_updates and self.webhook is None

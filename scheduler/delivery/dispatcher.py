@@ -18,6 +18,7 @@ from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import outgoing
+from core.clock import REAL_PACE, PaceTime
 from core.metrics import record_delivery, tick
 from core.settings import Settings
 from core.texts import t
@@ -64,7 +65,8 @@ class DispatchStats:
 class Dispatcher:
     def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession], clock,
                  senders: dict[str, Sender], pacers: dict[str, Pacer] | None = None,
-                 batch_size: int = 200, concurrency: int = 8, last_seen: LastSeen | None = None):
+                 batch_size: int = 200, concurrency: int = 8, last_seen: LastSeen | None = None,
+                 pace: PaceTime = REAL_PACE):
         self.settings, self.sessions, self.clock = settings, sessions, clock
         self.last_seen = last_seen  # this process's notes of who wrote last: written before plans pick a chat
         self.senders = senders
@@ -72,7 +74,8 @@ class Dispatcher:
         # another process is the active sender for some (one sender per bot across processes).
         self.active: set[str] = set(senders)
         # A sender that also answers people directly shares its pacer, so answers and the outbox keep one pace.
-        self.pacers = pacers or {p: getattr(s, "pacer", None) or Pacer() for p, s in senders.items()}
+        self.pacers = pacers or {p: getattr(s, "pacer", None) or Pacer.counting_in(pace)
+                                 for p, s in senders.items()}
         self.batch_size, self.concurrency = batch_size, concurrency
         self.stats = DispatchStats()
         self.releases = Releases()  # when reminder plans must be let go for the bots' pace (scheduler.release)

@@ -25,6 +25,8 @@ from collections import deque
 from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 
+from core.clock import PaceTime
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -127,6 +129,11 @@ class Pacer:
         self._lock = asyncio.Lock()
         self._urgent_ready = 0  # answers whose chat is ready, waiting for room overall: the ordinary lane yields
         self._urgent_chats: dict[str, int] = {}  # chats with an answer waiting: nothing of the ordinary lane overtakes it
+
+    @classmethod
+    def counting_in(cls, pace: PaceTime, limits: Limits = TELEGRAM_LIMITS) -> Pacer:
+        """A pacer counting ``limits`` in ``pace``'s time (the machine's but in the tests, core.clock.PaceTime)."""
+        return cls(limits, pace.monotonic, pace.sleep)
 
     def _chat_bucket(self, chat_id: str, is_group: bool, now: float) -> _Bucket:
         bucket = self._chats.get(chat_id)

@@ -152,6 +152,7 @@ async def test_kill_9_during_a_burst_loses_nothing_webhook(scene: Scene, tmp_pat
 # --- nobody waits ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
+@pytest.mark.real_pace  # a 429's 20 seconds must not hold anyone else: in real seconds, or a tenth would pass
 async def test_another_member_is_answered_at_once_while_one_chat_is_in_a_429(scene: Scene, cell):
     slow = scene.who("Đảng Viên A")
     scene.server.fail_next("sendMessage", status=429, retry_after=20, times=1, chat_id=slow.chat_id)
@@ -167,6 +168,7 @@ async def test_another_member_is_answered_at_once_while_one_chat_is_in_a_429(sce
     assert "dành cho bí thư" in scene.server.texts(slow.chat_id)[-1]
 
 
+@pytest.mark.real_pace  # "at once" against the real pace of the guesser's forty answers
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
 async def test_another_member_is_answered_at_once_during_40_guesses(scene: Scene, cell):
     # 40 wrong invite codes from one account are handled one after the other, in that chat's own queue; a

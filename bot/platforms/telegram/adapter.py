@@ -469,7 +469,7 @@ def build_application(services: Services, token: str, api_url: str, *, updater: 
     if not updater:
         builder = builder.updater(None)
     app = builder.build()
-    adapter = TelegramAdapter(services, app.bot, Pacer(), bot_key)  # each bot its own pace
+    adapter = TelegramAdapter(services, app.bot, Pacer.counting_in(services.pace), bot_key)  # each bot its own pace
     app.bot_data["adapter"] = adapter  # the intake hands it the kept updates (bot.runtime.runner)
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & (filters.TEXT | filters.ChatType.PRIVATE),
                                    adapter.on_update))
