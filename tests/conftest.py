@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import compileall
 import gc
+import json
 import logging
 import os
 import shutil
@@ -206,6 +207,8 @@ def pytest_configure(config) -> None:
     (a file changed since is compiled again, as Python checks each one's time and size)."""
     if hasattr(config, "workerinput"):
         return
+    if config.getoption("store_durations"):
+        config.pluginmanager.register(StoreDurations(), "store-durations")
     for package in PACKAGES:
         if (ROOT / package).is_dir():
             compileall.compile_dir(ROOT / package, quiet=1)
@@ -273,35 +276,57 @@ def pytest_cmdline_main(config) -> None:
 
 # `-n 4` (with `--dist worksteal`, set above) gives each worker a quarter of the tests in order, and
 # a worker done early takes the second half of what another has not begun. A test of a minute begun last
-# keeps the whole run waiting for it: the long ones (seconds of one test alone, --durations, rounded) begin
-# first, each at the head of the quarter with the least long work yet. The tests of the demo's month
-# (`demo_run`, played once by each worker that runs one of them) stay together, in one quarter.
-LONG_TESTS = {
-    "tests/flow/test_fuzz.py::test_fuzz_every_input_is_answered_or_rightly_ignored": 75,
-    "tests/flow/test_dues.py::test_a_year_of_dues_unpaid_months_warned_at_two_flagged_at_three": 55,
-    "tests/flow/test_long_answers.py::test_a_300_cell_report_is_put_together_outside_the_request_and_nobody_waits_behind_it": 30,
-    "tests/flow/test_benchmarks_smoke.py::test_tiny_run_writes_every_figure": 50,
-    "tests/postgres/test_multiprocess.py::test_fan_out_with_several_processes_keeps_telegram_limits": 40,
-    "tests/postgres/test_multiprocess.py::test_two_polling_runs_one_polls_the_other_stands_by": 40,
-    "tests/postgres/test_multiprocess.py::test_kill_9_of_the_active_sender_another_takes_over": 25,
-    "tests/postgres/test_multiprocess.py::test_webhook_processes_behind_a_load_balancer_handle_a_retried_update_once": 12,
-    "tests/postgres/test_dispatcher_postgres.py::test_two_dispatchers_carry_out_each_planned_reminder_once": 40,
-    "tests/postgres/test_dispatcher_postgres.py::test_two_dispatchers_send_1000_rows_once_each": 35,
-    "tests/postgres/test_outage.py::test_database_outages_of_3_12_and_30_seconds_the_bot_stays_up": 55,
-    "tests/postgres/test_outage.py::test_telegram_unreachable_at_start_up_is_named_and_retried": 10,
-    "tests/postgres/test_votes_dues_processes.py::test_two_processes_count_each_ballot_and_each_payment_once": 20,
-    "tests/postgres/test_corrections_race.py::test_a_correction_racing_the_end_in_another_process": 15,
-    "tests/flow/test_web.py::test_each_role_against_each_page": 30,
-    "tests/flow/test_web.py::test_every_page_sends_a_strict_csp_and_no_server_version": 20,
-    "tests/flow/test_month_record.py::test_article_8_1_counts_months_and_warns_once_per_new_month": 30,
-    "tests/flow/test_busy_answers.py::test_a_check_in_refused_for_7_seconds_is_not_recorded_behind_the_members_back": 11,
-    "tests/flow/test_intake.py::test_kill_9_while_answers_go_resends_at_most_those_in_flight": 15,
-    "tests/flow/test_intake.py::test_kill_9_during_a_burst_loses_nothing_polling": 15,
-    "tests/flow/test_intake.py::test_kill_9_during_a_burst_loses_nothing_webhook": 15,
-    "tests/flow/test_undo.py::test_every_correction_error_says_what_to_type_with_an_example": 20,
-    "tests/flow/test_votes.py::test_more_than_half_by_one_vote_with_probationary_exempt_excused_and_guest": 20,
-    "tests/browser/test_web_print.py::test_each_page_offers_its_pdf_on_a4": 15,
-}
+# keeps the whole run waiting for it: the long ones begin first, each at the head of the quarter with the least
+# long work yet. How long each one takes is read from tests/durations.json, which a full run with
+# `--store-durations` writes again (its seconds, the slowest of a test's parameters, for tests of 5 s or more).
+# The tests of the demo's month (`demo_run`, played once by each worker that runs one of them) stay together,
+# in one quarter.
+DURATIONS = Path(__file__).with_name("durations.json")
+LONG_SECONDS = 5.0  # a test that takes less is placed as it comes
+
+
+def _long_tests() -> dict[str, float]:
+    try:
+        seconds = json.loads(DURATIONS.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # missing or damaged: the tests go in collection order, all still run
+        return {}
+    return {str(test): float(s) for test, s in seconds.items()} if isinstance(seconds, dict) else {}
+
+
+LONG_TESTS = _long_tests()
+
+
+def pytest_addoption(parser) -> None:
+    parser.addoption("--store-durations", action="store_true",
+                     help="write tests/durations.json from this run (the order parallel workers take tests in)")
+
+
+class StoreDurations:
+    """Sums each test's setup, call and teardown as the reports come in (from every worker) and writes the long
+    ones at the end of a run that had no failure, over what the file said of the tests this run took."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.failed = False
+
+    def pytest_runtest_logreport(self, report) -> None:
+        self.seconds[report.nodeid] = self.seconds.get(report.nodeid, 0.0) + report.duration
+        self.failed |= report.failed
+
+    def pytest_sessionfinish(self, session, exitstatus) -> None:
+        if self.failed or exitstatus != 0:
+            print("tests/durations.json kept: the run did not pass", file=sys.stderr)
+            return
+        longest: dict[str, float] = {}
+        for nodeid, seconds in self.seconds.items():
+            test = nodeid.split("[")[0]
+            longest[test] = max(longest.get(test, 0.0), seconds)
+        # The tests this run did not take (pytest tests/flow ...) keep their seconds.
+        merged = {**{test: s for test, s in _long_tests().items() if test not in longest}, **longest}
+        kept = {test: round(s) for test, s in sorted(merged.items(), key=lambda kv: -kv[1]) if s >= LONG_SECONDS}
+        DURATIONS.write_text(json.dumps(kept, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 DEMO_SECONDS = 35  # the demo's month, played before the first test that asks for `demo_run`
 
 
