@@ -500,7 +500,8 @@ def demo_run(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("demo")
     database = out / "demo.db"
-    demo = asyncio.run(simulate(out, show_progress=False, keep_database=database, serve=_open_web_view))
+    demo = asyncio.run(simulate(out, show_progress=False, keep_database=database, serve=_open_web_view,
+                                pace=PaceTime(SCENE_PACE_SPEED)))
     return demo, out, database
 
 

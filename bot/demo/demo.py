@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from bot.demo.scene import Line, Scene
 from bot.runtime.http_server import HttpServer
-from core.clock import FakeClock
+from core.clock import REAL_PACE, FakeClock, PaceTime
 from core.settings import Settings
 from core.weblinks import web_link
 from fakeapi.telegram import FakeTelegramServer
@@ -360,21 +360,22 @@ def _progress(done: float, now: datetime) -> None:
 
 async def simulate(out: Path, *, show_progress: bool = True,
                    serve: Callable[[Demo, dict[str, str]], Awaitable[None]] | None = None,
-                   keep_database: Path | None = None) -> Demo:
+                   keep_database: Path | None = None, pace: PaceTime = REAL_PACE) -> Demo:
     """Play the month; returns the demo with its transcript and checks. With ``serve``, the web view is
     then served on 127.0.0.1 and ``serve(demo, links)`` awaited (links: person -> their signed link)
-    before the bot and the database go away. ``keep_database``: copy its SQLite database there at the end."""
+    before the bot and the database go away. ``keep_database``: copy its SQLite database there at the end.
+    ``pace``: the platforms' limits counted faster (the tests'; ``chibo demo`` keeps real seconds)."""
     workdir = Path(tempfile.mkdtemp(prefix="chibo-demo-"))
     url = f"sqlite+aiosqlite:///{workdir / 'demo.db'}"
     engine = create_engine(url)
     await upgrade(engine)
     await engine.dispose()
-    server = FakeTelegramServer(bot_username="chibo_demo_bot")
+    server = FakeTelegramServer(bot_username="chibo_demo_bot", pace_speed=pace.speed)
     await server.start()
     out.mkdir(parents=True, exist_ok=True)
     settings = Settings(_env_file=None, database_url=url, telegram_token=server.token, telegram_api_url=server.root,
                         telegram_bot_username="chibo_demo_bot", reports_dir=str(workdir / "reports"))
-    scene = Scene(server=server, settings=settings, clock=FakeClock(START))
+    scene = Scene(server=server, settings=settings, clock=FakeClock(START), pace=pace)
     demo = Demo(scene=scene, out=out)
     try:
         events = _events()
