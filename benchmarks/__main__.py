@@ -16,14 +16,16 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from benchmarks import busy_report, checkin, district, fanout, fanout_processes, idle, summary, web
+from benchmarks import busy_report, checkin, district, fanout, fanout_processes, idle, presses, summary, web
 from benchmarks.common import DEFAULT_POSTGRES_URL, machine_info, postgres_ready, python_speed, rounded, sqlite_url
 from benchmarks.report import render_table
 
 FULL = {"checkins": 2000, "fanout": 5000, "cells": 10_000, "settle": 300.0, "fanout_processes": 3000,
-        "report_cells": 300, "report_asks": 20, "city_scale": 0.1, "district_wards": 30, "district_cells": 2000}
+        "report_cells": 300, "report_asks": 20, "city_scale": 0.1, "district_wards": 30, "district_cells": 2000,
+        "presses": 4170, "presses_per_s": presses.PEAK_PER_S, "press_reminders": 3000}
 QUICK = {"checkins": 300, "fanout": 500, "cells": 600, "settle": 30.0, "fanout_processes": 300,
-         "report_cells": 60, "report_asks": 10, "city_scale": 0.01, "district_wards": 5, "district_cells": 200}
+         "report_cells": 60, "report_asks": 10, "city_scale": 0.01, "district_wards": 5, "district_cells": 200,
+         "presses": 300, "presses_per_s": 30.0, "press_reminders": 300}
 TARGETS = {
     "checkin_vs_one_insert": 1.0,  # chibo's check-ins / a bare bot's that write one row each (#12)
     "checkin_vs_bare_postgresql": 0.5,  # chibo's check-ins on PostgreSQL / a bare bot's that only reply (#12)
@@ -34,9 +36,10 @@ TARGETS = {
     "web_page_s": 0.3,
     "busy_answer_s": 1.0,
     "district_page_s": 2.0,  # a district's pages and its year workbook on PostgreSQL (#22)
+    "press_ack_p99_s": 5.0,  # a check-in button press acknowledged (answerCallbackQuery) at a city's peak (#23)
 }
 CHECKIN_NOW = datetime(2026, 12, 5, 19, 35, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))  # 5 minutes into the meetings
-PARTS = ("checkin", "fanout", "processes", "summary", "web", "district", "idle", "report_latency", "city")
+PARTS = ("checkin", "presses", "fanout", "processes", "summary", "web", "district", "idle", "report_latency", "city")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -59,6 +62,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--report-cells", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--report-asks", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--city-scale", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--presses", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--press-reminders", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--district-wards", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--district-cells", type=int, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -117,6 +122,18 @@ def _report_latency(args: argparse.Namespace, sizes: dict, data: Path, work: Pat
     return results
 
 
+def _presses(args: argparse.Namespace, sizes: dict, work: Path, errors: list[str]) -> dict:
+    """Check-in button presses at a city's peak rate during a reminder burst, on PostgreSQL (benchmarks/presses.py)."""
+    note = "--no-postgres" if args.no_postgres else asyncio.run(postgres_ready(args.postgres_url))
+    if note is not None:
+        return {"skipped": note}
+    count, rate, reminders = sizes["presses"], sizes["presses_per_s"], sizes["press_reminders"]
+    print(f"presses: {count} check-in presses at {rate:g} a second, {reminders} reminders queued, PostgreSQL",
+          flush=True)
+    return _part("presses", errors, lambda: asyncio.run(
+        presses.measure(args.postgres_url, count, rate, reminders, CHECKIN_NOW, work / "presses")))
+
+
 def _district(args: argparse.Namespace, sizes: dict, errors: list[str]) -> dict:
     """A district's pages, year workbook and weekly summary on PostgreSQL (benchmarks/district.py)."""
     note = "--no-postgres" if args.no_postgres else asyncio.run(postgres_ready(args.postgres_url))
@@ -149,7 +166,7 @@ def _city(args: argparse.Namespace, scale: float, work: Path, errors: list[str])
 def run(args: argparse.Namespace) -> dict:
     sizes: dict[str, Any] = dict(QUICK if args.quick else FULL)
     for key in ("checkins", "fanout", "cells", "fanout_processes", "report_cells", "report_asks", "city_scale",
-                "district_wards", "district_cells"):
+                "district_wards", "district_cells", "presses", "press_reminders"):
         if getattr(args, key):
             sizes[key] = getattr(args, key)
     if args.settle_timeout is not None:
@@ -186,6 +203,9 @@ def run(args: argparse.Namespace) -> dict:
                     results["checkin"]["postgresql"] = _part(
                         "checkin postgresql", errors, lambda: asyncio.run(checkin.measure(
                             "postgresql", args.postgres_url, sizes["checkins"], CHECKIN_NOW, work, profile)))
+
+        if "presses" in parts:
+            results["presses"] = _presses(args, sizes, work, errors)
 
         if "fanout" in parts:
             print(f"fan-out: {sizes['fanout']} reminders", flush=True)

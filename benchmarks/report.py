@@ -52,6 +52,7 @@ def _rows(results: dict, targets: dict) -> list[tuple[str, str, str, str]]:
                 good = chibo["written"] == n and chibo.get("answered") == n and not chibo.get("wrong_answers")
                 rows.append((f"check-in {label}: written and answered", f"{chibo['written']} / {chibo.get('answered')}",
                              f"{n} / {n}", _check(good)))
+    rows += _presses_rows(results.get("presses"), targets)
     f = results.get("fanout")
     if f is not None:
         if "error" in f:
@@ -145,6 +146,25 @@ def _rows(results: dict, targets: dict) -> list[tuple[str, str, str, str]]:
             rows.append((f"idle `chibo run` RSS, start-up planner done ({settled})",
                          f"{_num(i['settled_rss_mb'])} MB (peak {_num(i['peak_rss_mb'])})", "", ""))
     return rows
+
+
+def _presses_rows(p: dict | None, targets: dict) -> list[tuple[str, str, str, str]]:
+    if p is None:
+        return []
+    if "skipped" in p or "error" in p:
+        return [("check-in presses", "skipped: " + p["skipped"] if "skipped" in p else "error: " + p["error"], "", "")]
+    target = targets["press_ack_p99_s"]
+    prefix = (f"presses at {_num(p['per_second_asked'], 0)}/s during {_num(p['reminders_queued'])} reminders, "
+              "PostgreSQL")
+    ok = p["acknowledged"] == p["presses"] and p["ack_p99_s"] is not None and p["ack_p99_s"] <= target
+    return [
+        (f"{prefix}: ack p50 / p99 / max ({p['acknowledged']} of {p['presses']})",
+         f"{_num(p['ack_p50_s'], 3)} / {_num(p['ack_p99_s'], 3)} / {_num(p['ack_max_s'], 3)} s",
+         f"p99 ≤ {target} s", _check(ok)),
+        (f"{prefix}: written, messages sent meanwhile, 429",
+         f"{_num(p['written'])}, {_num(p['messages_sent_meanwhile'])}, {p['http_429']}",
+         f"{_num(p['presses'])}, –, 0", _check(p["written"] == p["presses"] and p["http_429"] == 0)),
+    ]
 
 
 def _district_rows(d: dict | None, targets: dict) -> list[tuple[str, str, str, str]]:

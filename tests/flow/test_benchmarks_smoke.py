@@ -29,8 +29,9 @@ def run_benchmarks(tmp_path: Path) -> tuple[subprocess.CompletedProcess, dict]:
     out = tmp_path / "figures.json"
     cmd = [sys.executable, "-m", "benchmarks", "--quick", "--cells", "20", "--checkins", "20", "--fanout", "50",
            "--report-cells", "6", "--report-asks", "2", "--district-wards", "2", "--district-cells", "6",
+           "--presses", "20", "--press-reminders", "40",
            # the several-process fan-out spawns chibo processes: tests/postgres/test_multiprocess.py runs the same measure
-           "--only", "checkin,fanout,summary,web,district,idle,report_latency", "--json", str(out)]
+           "--only", "checkin,presses,fanout,summary,web,district,idle,report_latency", "--json", str(out)]
     if PG_URL:  # the benchmarks' own database beside the tests' one (named after it, so that two runs on
         # one server, each with its own test database, never share it)
         url = make_url(PG_URL)
@@ -80,6 +81,14 @@ def test_tiny_run_writes_every_figure(tmp_path):
         assert district["year_workbook_bytes"] > 0
     else:
         assert "skipped" in district
+
+    presses = figures["presses"]  # check-in buttons pressed during a reminder burst, on PostgreSQL
+    if PG_URL:
+        assert presses["presses"] == presses["acknowledged"] == presses["written"] == 20, presses
+        assert presses["http_429"] == 0 and presses["messages_sent_meanwhile"] > 0
+        assert 0 < presses["ack_p50_s"] <= presses["ack_p99_s"] <= presses["ack_max_s"]
+    else:
+        assert "skipped" in presses
 
     for kind in kinds:  # a committee's /baocao, and another member's /huongdan meanwhile
         busy = figures["report_latency"][kind]
