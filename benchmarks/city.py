@@ -349,8 +349,20 @@ def _pct(values: list[float], p: float) -> float | None:
     return values[min(len(values) - 1, max(0, math.ceil(p / 100 * len(values)) - 1))]
 
 
-async def figures(month: Month, settings: Settings) -> dict:
+async def zalo_month(session, scale: float, quota: int) -> dict:
+    """Zalo's free plan counts messages a month per bot (``CHIBO_ZALO_MONTHLY_QUOTA``): what the month's meetings
+    sent on Zalo, as the full city would (divided by the scale), and how many bots that quota needs for them.
+    Weekly summaries, nudges and answers to commands come on top of it."""
+    sent = await session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.platform == Platform.ZALO, OutboxMessage.sent_at.is_not(None))) or 0
+    full = sent / scale
+    return {"zalo_sent": sent, "zalo_sent_full_city": round(full), "zalo_monthly_quota": quota,
+            "zalo_bots_for_quota": math.ceil(full / quota)}
+
+
+async def figures(month: Month, settings: Settings, scale: float) -> dict:
     async with month.sessions() as session:
+        zalo = await zalo_month(session, scale, settings.zalo_monthly_quota)
         reminders = (await session.execute(
             select(OutboxMessage.platform, OutboxMessage.key, OutboxMessage.sent_at, OutboxMessage.dropped_at,
                    OutboxMessage.last_error, Meeting.scheduled_at)
@@ -406,7 +418,7 @@ async def figures(month: Month, settings: Settings) -> dict:
         "http_429": sum(s.http_429 for s in month.senders.values()),
         "peak_per_bot_per_s": peaks, "ideal_per_bot_per_s": PLATFORM_LIMIT, "bots_per_platform": bots,
         "messages_sent": sent, "unsent_rows": unsent, "db_mb": rounded(db_bytes / 1e6, 1),
-        "capacity_for_reminders_per_s": capacity(settings),
+        "capacity_for_reminders_per_s": capacity(settings), **zalo,
     }
 
 
@@ -454,7 +466,7 @@ async def measure(url: str, scale: float, bots: int, dilate: bool = True) -> dic
         cpu, wall = time.process_time(), time.perf_counter()
         run = await month.run(MONTH_START + timedelta(days=EVENINGS + 1))
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-        figs = await figures(month, settings)
+        figs = await figures(month, settings, scale)
         week = await weekly(month, MONTH_START + timedelta(days=7, hours=8))
     finally:
         await month.engine.dispose()
@@ -479,6 +491,8 @@ def table(r: dict) -> str:
          f"{r['checkin_ack_p50_s']} / {r['checkin_ack_p99_s']} / {r['checkin_ack_max_s']}", "–"),
         ("summary latency p99 / max (s)", f"{r['summary_latency_p99_s']} / {r['summary_latency_max_s']}", "–"),
         ("429 answers", f"{r['http_429']}", "0"),
+        ("Zalo: the meetings' messages of a month, full city; bots at the quota",
+         f"{r['zalo_sent_full_city']}; {r['zalo_bots_for_quota']} at {r['zalo_monthly_quota']} a month", ""),
         ("peak messages per bot per second", f"{r['peak_per_bot_per_s']}", f"ideal {r['ideal_per_bot_per_s']}"),
         ("weekly summaries, every committee (s)", f"{r['weekly']['all_committees_s']} "
                                                   f"({r['weekly']['committees']} committees)", ""),
