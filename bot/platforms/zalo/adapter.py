@@ -229,9 +229,13 @@ class ZaloAdapter:
         if self.intake is None:
             await self.handle_event(event)
             return
-        item = Incoming(update_key=f"zalo:{self.bot_key}:{event.dedup_key}", chat_key=f"zalo:{event.chat_id}",
+        item = Incoming(update_key=self._update_key(event), chat_key=f"zalo:{event.chat_id}",
                         payload=event.raw)
         await self.intake.take(Platform.ZALO, self.bot_key, [item])
+
+    def _update_key(self, event: ZaloEvent) -> str:
+        """An event's key in the inbox and on its request: the bot's key with it (several bots, one event each)."""
+        return f"zalo:{self.bot_key}:{event.dedup_key}"
 
     async def handle_kept(self, row: Kept) -> bool:
         event = parse_event(row.payload)
@@ -242,7 +246,7 @@ class ZaloAdapter:
 
     async def to_request(self, event: ZaloEvent) -> Request | None:
         common: dict[str, Any] = dict(platform=Platform.ZALO, user_id=event.user_id, chat_id=event.chat_id,
-                      update_key=f"zalo:{self.bot_key}:{event.dedup_key}", display_name=event.display_name or "",
+                      update_key=self._update_key(event), display_name=event.display_name or "",
                       is_group=event.is_group, addressed=event.is_group, bot_key=self.bot_key)
         if event.image_url is not None and event.caption is not None and not event.is_group:
             attached = _command_of(event.caption)  # an image with its command in the caption (/tailieu)
