@@ -133,7 +133,9 @@ class Pacer:
     @classmethod
     def counting_in(cls, pace: PaceTime, limits: Limits = TELEGRAM_LIMITS) -> Pacer:
         """A pacer counting ``limits`` in ``pace``'s time (the machine's but in the tests, core.clock.PaceTime)."""
-        return cls(limits, pace.monotonic, pace.sleep)
+        pacer = cls(limits, pace.monotonic, pace.sleep)
+        pacer.POLL = cls.POLL * pace.speed  # looked at again every 5 ms of the machine's time at any pace
+        return pacer
 
     def _chat_bucket(self, chat_id: str, is_group: bool, now: float) -> _Bucket:
         bucket = self._chats.get(chat_id)
@@ -154,6 +156,10 @@ class Pacer:
         self.limits, self._chats = limits, {}
         self._global = _Bucket(limits.per_second, limits.burst, now)
         self._window = _Window(limits.per_second, 1.0)
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` counted as the limits are (a platform's retry_after), in the pacer's time."""
+        await self._sleep(seconds)
 
     def pause(self, seconds: float) -> None:
         """After a 429: nothing goes out for ``seconds``."""

@@ -86,7 +86,7 @@ async def test_through_the_example_proxy_health_and_webhooks_pass_and_metrics_do
     from bot.runtime.runner import Runtime
 
     chibo, public = free_port(), free_port()
-    scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, health=True,
+    scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, pace=scene.pace, health=True,
                             webhook=WebhookOptions(url=f"https://127.0.0.1:{public}", port=chibo))
     await scene.runtime.start()
     main = _nginx_conf(tmp_path)

@@ -45,7 +45,7 @@ async def cell(scene: Scene) -> None:
 
 async def test_polling_mode_serves_health_readiness_and_metrics(scene: Scene, port):
     await cell(scene)
-    scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, health=True, http_port=port)
+    scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, pace=scene.pace, health=True, http_port=port)
     await scene.runtime.start()
     await scene.link("Bí Thư Riêng", "Đảng Viên Riêng")
     await scene.say("Bí Thư Riêng", "/lichhop 2026-12-05 19:30")
@@ -85,7 +85,7 @@ async def test_polling_mode_serves_health_readiness_and_metrics(scene: Scene, po
 
 
 async def test_the_outbox_gauges_count_due_rows_by_platform_and_kind(scene: Scene, port):
-    scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, health=True, http_port=port)
+    scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, pace=scene.pace, health=True, http_port=port)
     await scene.runtime.start()
     now = scene.clock.now()
     async with scene.sessions()() as session, session.begin():  # Zalo rows: this Telegram-only process keeps them
@@ -101,7 +101,7 @@ async def test_the_outbox_gauges_count_due_rows_by_platform_and_kind(scene: Scen
 async def test_metrics_are_not_served_through_a_proxy_or_to_another_host_without_the_token(scene: Scene, port):
     await cell(scene)
     scene.settings.metrics_token = SecretStr("scrape-me")
-    scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, health=True, http_port=port)
+    scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, pace=scene.pace, health=True, http_port=port)
     await scene.runtime.start()
     assert (await get(port, "/metrics", **{"X-Forwarded-For": "203.0.113.9"})).status_code == 404
     assert (await get(port, "/metrics", **{"X-Real-IP": "127.0.0.1"})).status_code == 404  # forwarded: not trusted
@@ -114,7 +114,7 @@ async def test_metrics_are_not_served_through_a_proxy_or_to_another_host_without
 
 async def test_readiness_fails_when_the_schema_is_behind_or_the_dispatcher_stops(scene: Scene, port):
     await cell(scene)
-    scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, health=True, http_port=port)
+    scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, pace=scene.pace, health=True, http_port=port)
     await scene.runtime.start()
     assert (await get(port, "/readyz")).status_code == 200
     other = create_engine(scene.settings.database_url)  # the schema is not the code's any more (a rollback)
@@ -137,14 +137,14 @@ async def test_readiness_fails_when_the_schema_is_behind_or_the_dispatcher_stops
 
 async def test_webhook_mode_serves_health_on_the_webhook_port_unless_given(scene: Scene, port):
     await cell(scene)
-    scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, health=True,
+    scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, pace=scene.pace, health=True,
                             webhook=WebhookOptions(url=f"http://127.0.0.1:{port}", port=port))
     await scene.runtime.start()
     assert (await get(port, "/readyz")).status_code == 200
     assert (await get(port, "/metrics")).status_code == 200
     await scene.stop_bot()
     port, own = free_port(), free_port()
-    scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, health=True, health_port=own,
+    scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, pace=scene.pace, health=True, health_port=own,
                             webhook=WebhookOptions(url=f"http://127.0.0.1:{port}", port=port))
     await scene.runtime.start()
     assert (await get(own, "/readyz")).status_code == 200
@@ -152,7 +152,7 @@ async def test_webhook_mode_serves_health_on_the_webhook_port_unless_given(scene
 
 
 async def test_a_worker_serves_health_too(scene: Scene, port):
-    scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, health=True, take_updates=False,
+    scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, pace=scene.pace, health=True, take_updates=False,
                             http_port=port)
     await scene.runtime.start()
     ready = await get(port, "/readyz")
@@ -187,7 +187,7 @@ def test_the_health_port_comes_from_the_option_the_variable_or_the_default():
 @pytest.mark.parametrize("mode", ["polling", "worker"])
 async def test_start_and_stop_are_logged_with_the_mode(scene: Scene, caplog, mode):
     caplog.set_level("INFO", logger=runner.__name__)
-    scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, take_updates=mode == "polling")
+    scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, pace=scene.pace, take_updates=mode == "polling")
     await scene.runtime.start()
     await scene.stop_bot()
     lines = [r.getMessage() for r in caplog.records if r.name == runner.__name__]

@@ -213,7 +213,7 @@ async def test_a_reply_that_cannot_go_now_goes_later_through_the_outbox(scene: S
 
 async def test_bad_webhook_bodies_with_the_right_secret_answer_400_without_a_traceback(scene: Scene, cell, caplog, port):
     await scene.stop_bot()
-    scene.runtime = Runtime(settings=scene.settings, clock=scene.clock,
+    scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, pace=scene.pace,
                             webhook=WebhookOptions(url=f"http://127.0.0.1:{port}", listen="127.0.0.1", port=port))
     await scene.runtime.start()
     headers = {"X-Telegram-Bot-Api-Secret-Token": webhook_secret(scene.settings), "Content-Type": "application/json"}

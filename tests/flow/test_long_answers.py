@@ -89,6 +89,7 @@ async def _answered_at_once(scene: Scene) -> None:
     assert "/diemdanh" in scene.server.texts(member.chat_id)[-1]
 
 
+@pytest.mark.real_pace  # "nobody waits behind it" against the report's parts going out at the chat's real pace
 @pytest.mark.parametrize("db_url", DB_KINDS, indirect=True)
 async def test_a_300_cell_report_is_put_together_outside_the_request_and_nobody_waits_behind_it(scene: Scene):
     await _committee_of_300_cells(scene)

@@ -43,7 +43,7 @@ async def test_the_questions_are_answered_with_numbers_and_the_minutes_come_by_s
     scene = zalo_scene
     port = free_port()
     scene.settings.public_url = f"http://127.0.0.1:{port}"
-    scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, http_port=port)
+    scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, pace=scene.pace, http_port=port)
     await scene.runtime.start()
     summary, intro, question = await hold_meeting(scene)
     assert "Chất lượng: chưa đánh giá" in summary and "Thời lượng: 10/10" in intro

@@ -46,7 +46,7 @@ async def test_a_file_sent_on_telegram_reaches_a_zalo_member_by_signed_link(zalo
     scene.settings.reports_dir = str(tmp_path / "reports")
     port = free_port()
     scene.settings.public_url = f"http://127.0.0.1:{port}"
-    scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, http_port=port)
+    scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, pace=scene.pace, http_port=port)
     await scene.runtime.start()
     committee = await scene.add_committee("Đảng ủy phường Hàng Bạc")
     await scene.add_cell(committee, "Chi bộ khu dân cư số 2", [(SEC, Role.BI_THU), (MEMBERS[0], Role.DANG_VIEN)])

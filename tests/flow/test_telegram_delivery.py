@@ -34,7 +34,7 @@ async def test_webhook_mode_checks_the_secret_on_every_request(scene: Scene, por
     names = await small_cell(scene)
     from bot.runtime.runner import Runtime
 
-    scene.runtime = Runtime(settings=scene.settings, clock=scene.clock,
+    scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, pace=scene.pace,
                             webhook=WebhookOptions(url=f"http://127.0.0.1:{port}", listen="127.0.0.1", port=port))
     await scene.runtime.start()
     info = scene.server.calls("setWebhook")[-1]
@@ -68,7 +68,7 @@ async def test_429_and_5xx_from_the_api_are_retried_and_nothing_is_lost(scene: S
     assert scene.runtime.dispatcher.stats.http_429 == 1
     # Time passes beyond retry_after and the backoff: both go out, once each.
     scene.clock.advance(seconds=30)
-    await asyncio.sleep(1.05)  # the pacer honours retry_after in real time
+    await asyncio.sleep(1.05)  # the pacer honours retry_after (counted at the scene's pace: a tenth of it)
     await scene.settle()
     for name in names[1:]:
         notices = [t for t in scene.server.texts(scene.who(name).chat_id) if "Thông báo" in t]

@@ -150,7 +150,7 @@ async def test_zalo_webhook_checks_the_secret_and_handles_a_repeat_once(zalo_sce
     await cell(scene)
     scene.zalo.wrap_webhook = wrapped
     port = free_port()
-    scene.runtime = Runtime(settings=scene.settings, clock=scene.clock,
+    scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, pace=scene.pace,
                             webhook=WebhookOptions(url=f"http://127.0.0.1:{port}", port=port))
     await scene.runtime.start()
     hook = scene.zalo.calls("setWebhook")[-1]
@@ -186,7 +186,7 @@ async def test_the_weekly_chart_goes_to_zalo_as_a_signed_link_that_chibo_serves(
     scene.settings.reports_dir = str(tmp_path / "reports")
     await cell(scene)
     boss = await scene.add_committee_member(1, "Cấp Ủy Viên")
-    scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, http_port=port)
+    scene.runtime = Runtime(settings=scene.settings, clock=scene.clock, pace=scene.pace, http_port=port)
     await scene.runtime.start()
     await scene.link_zalo("Cấp Ủy Viên")
     await run_weekly(scene.runtime.services)

@@ -41,9 +41,11 @@ CASES = [(command, order) for command in CORRECTIONS for order in ORDERS
 
 async def two_processes(scene: Scene) -> Runtime:
     """Process one (the scene's runtime) serves Telegram, process two Zalo; returns process two."""
-    scene.runtime = Runtime(settings=scene.settings.model_copy(update={"zalo_token": None}), clock=scene.clock)
+    scene.runtime = Runtime(settings=scene.settings.model_copy(update={"zalo_token": None}), clock=scene.clock,
+                            pace=scene.pace)
     await scene.runtime.start()
-    zalo_process = Runtime(settings=scene.settings.model_copy(update={"telegram_token": None}), clock=scene.clock)
+    zalo_process = Runtime(settings=scene.settings.model_copy(update={"telegram_token": None}), clock=scene.clock,
+                           pace=scene.pace)
     await zalo_process.start()
     return zalo_process
 

@@ -27,7 +27,7 @@ async def test_ten_times_faster_keeps_the_limit_and_waits_a_tenth():
     assert 0.8 <= took < 3.0  # nine waits of a (tenth of a) second each: paced, in a tenth of the 9 s
 
 
-async def test_a_fake_counting_faster_than_the_pacer_would_see_no_excess_but_one_slower_refuses():
+async def test_a_fake_counting_in_real_seconds_refuses_what_a_faster_pacer_lets_go():
     pacer, slow_fake = Pacer.counting_in(PaceTime(10)), _FloodControl(REAL_PACE.monotonic)
     refused = 0
     for _ in range(6):

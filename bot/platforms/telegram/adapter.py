@@ -398,7 +398,7 @@ async def _reply_with_retry(bot, chat_id: str, reply: Reply, sending: asyncio.Se
             delay = retry.total_seconds() if hasattr(retry, "total_seconds") else float(retry)
             if delay > 3 or attempt == tries - 1:
                 break
-            await asyncio.sleep(delay)
+            await pacer.sleep(delay)  # counted as the platform counts its limits
         except Forbidden:
             return None  # they blocked us while we answered; nothing to say to them
         except BadRequest as exc:  # permanent (a subclass of NetworkError): sending again cannot help
