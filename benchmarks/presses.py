@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 from benchmarks import checkin
-from benchmarks.common import TimedServer, bench_settings, percentile, rounded
+from benchmarks.common import TimedServer, bench_settings, percentile, rounded, until
 from bot.runtime.runner import Runtime, freeze_startup_objects
 from core import outgoing
 from core.buttons import Checkin
@@ -120,9 +120,6 @@ async def measure(url: str, presses: int, per_second: float, reminders: int, now
 
 
 async def _wait(predicate, timeout: float) -> None:
-    deadline = time.perf_counter() + timeout
-    while not predicate():
-        if time.perf_counter() > deadline:
-            raise TimeoutError(f"not within {timeout:.0f} s")
-        await asyncio.sleep(0.05)
+    if not await until(predicate, timeout, step=0.05):
+        raise TimeoutError(f"not within {timeout:.0f} s")
 

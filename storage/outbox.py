@@ -14,7 +14,7 @@ from storage.upsert import insert_for, rowcount
 
 def link_row(*, key: str, kind: str, link: ChatLink, payload: dict[str, Any], due_at: datetime, now: datetime,
              member_id: int | None = None, meeting_id: int | None = None, priority: int = 5) -> dict[str, Any]:
-    """The outbox row of a message for ``link``'s chat (``enqueue``)."""
+    """The outbox row of a message for ``link``'s chat (queued with ``enqueue_many``)."""
     if link.bot_key:  # several bots on one platform: the one this person talks to
         payload = dict(payload, bot_key=link.bot_key)
     return chat_row(key=key, kind=kind, platform=link.platform, chat_id=link.chat_id, payload=payload,
@@ -28,14 +28,6 @@ def chat_row(*, key: str, kind: str, platform: str, chat_id: str, payload: dict[
     """The outbox row of a message for a chat named by its platform and id (``enqueue_chat``)."""
     return dict(key=key, kind=kind, platform=platform, chat_id=chat_id, member_id=member_id, meeting_id=meeting_id,
                 payload=payload, priority=priority, due_at=due_at, attempts=0, created_at=now)
-
-
-async def enqueue(session: AsyncSession, *, key: str, kind: str, link: ChatLink, payload: dict[str, Any],
-                  due_at: datetime, now: datetime, member_id: int | None = None, meeting_id: int | None = None,
-                  priority: int = 5) -> bool:
-    """Queue a message for ``link``'s chat. Returns False when ``key`` was already queued."""
-    return await enqueue_raw(session, link_row(key=key, kind=kind, link=link, payload=payload, due_at=due_at, now=now,
-                                               member_id=member_id, meeting_id=meeting_id, priority=priority))
 
 
 async def enqueue_chat(session: AsyncSession, *, key: str, kind: str, platform: str, chat_id: str,

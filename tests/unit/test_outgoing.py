@@ -44,7 +44,7 @@ def test_only_core_outgoing_writes_outbox_rows():
     from pathlib import Path
 
     repo = Path(__file__).resolve().parents[2]  # tests/unit/ -> the repository
-    writers = re.compile(r"\benqueue(_chat|_raw)?\(|insert\(OutboxMessage\)")
+    writers = re.compile(r"\benqueue(_chat|_raw|_many)?\(|insert\(OutboxMessage\)")
     found = sorted(str(p.relative_to(repo)) for d in ("bot", "core", "handlers", "reports", "scheduler", "storage")
                    for p in (repo / d).rglob("*.py") if writers.search(p.read_text(encoding="utf-8")))
     assert found == ["core/outgoing.py", "storage/outbox.py"]
