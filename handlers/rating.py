@@ -68,6 +68,7 @@ class _Unit:
     name: str
     own: bool  # the committee's own cells (chi bộ trực thuộc), not the committee with everything below it
     depth: int  # 1: directly below the member's committee (numbered in its list)
+    above: int | None  # the committee it is listed under: its parent, or for its own cells the committee itself
 
 
 async def _units(ctx: Ctx, committee_id: int) -> list[_Unit]:
@@ -89,8 +90,9 @@ async def _units(ctx: Ctx, committee_id: int) -> list[_Unit]:
             row_id, steps = parent[row_id], steps + 1  # type: ignore[assignment]  # inside the subtree
         return steps
 
-    out = [_Unit(row_id, name, False, depth(row_id)) for row_id, name, _ in rows if row_id != committee_id]
-    out += [_Unit(row_id, ctx.t("web.tree.own", name=name), True, depth(row_id) + 1) for row_id, name, _ in rows
+    out = [_Unit(row_id, name, False, depth(row_id), parent_id) for row_id, name, parent_id in rows
+           if row_id != committee_id]
+    out += [_Unit(row_id, ctx.t("web.tree.own", name=name), True, depth(row_id) + 1, row_id) for row_id, name, _ in rows
             if row_id in with_cells and row_id in with_children]
     return sorted(out, key=lambda u: u.depth)  # stable: by id within a depth, the own cells after the committees
 
@@ -115,7 +117,7 @@ async def _in_tree(ctx: Ctx, year: int, units: list[_Unit], words: list[str]) ->
         return Response.say(_unit_refusal(ctx, year, top, found, typed) + "\n" + usage)
     unit = found[0]
     said = typed[:60]
-    if not unit.own and (below := [u for u in await _units(ctx, unit.committee_id) if u.depth == 1]):
+    if not unit.own and (below := [u for u in units if u.above == unit.committee_id]):
         # a committee with committees below it: one more step down, by name
         told = ctx.t("rating.chat.has_units", unit=unit.name, year=year, example=below[0].name)
         return await _list_units(ctx, year, unit.committee_id, unit.name, below, told)
